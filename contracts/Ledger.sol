@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ILedger} from "./interfaces/ILedger.sol";
+
+/// @title Ledger
+/// @notice Purchase history a shop and its customers agree on. Purchases are paid into escrow under
+/// return terms fixed at purchase time; inside the return window the customer is refunded by the
+/// contract itself, with nobody's approval; after it, anyone can settle what was kept to the merchant.
+/// @dev A purchase is stored as one slot of state keyed by the hash of its details; calls that act on a
+/// purchase pass the details back (as emitted in `PurchaseRecorded`) and the contract checks the hash.
+contract Ledger is ILedger, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Largest number of lines in one purchase (one bit each in `PurchaseState.returnedLines`).
+    uint256 public constant MAX_LINES = 32;
+
+    /// @notice Basis points in 100 %.
+    uint16 public constant BPS = 10_000;
+
+    /// @dev Gas given to a recipient of the native currency. Enough for wallets that log or forward,
+    /// small enough that a recipient that burns gas cannot make a batch settlement run out.
+    uint256 private constant _PUSH_GAS = 50_000;
+
+    /// @dev Number of merchants registered; ids run from 1.
+    uint64 private _merchantCount;
+
+    /// @dev Number of terms published; ids run from 1.
+    uint64 private _termsCount;
+
+    /// @dev Registered merchants.
+    mapping(uint64 merchantId => Merchant) private _merchants;
+    /// @dev Who may act for each merchant (the owner is stored here too, so one read checks staff).
+    mapping(uint64 merchantId => mapping(address account => Role)) private _roles;
+    /// @dev Published terms, one slot each.
+    mapping(uint64 termsId => Terms) private _terms;
+    /// @dev The changing state of each purchase, one slot each; the details live in the id (a hash).
+    mapping(bytes32 purchaseId => PurchaseState) private _purchases;
+    /// @dev Payments whose push failed, waiting for their recipient to withdraw them.
+    mapping(address token => mapping(address account => uint256)) private _deferred;
+
+    // ------------------------------------------------------------------ merchants
+
+    /// @notice Registers a merchant owned by the caller.
+    /// @param payout Where settled money is paid.
+    /// @return merchantId The new merchant's id.
+    function registerMerchant(address payout) external returns (uint64 merchantId) {
+        if (payout == address(0)) revert LedgerZeroAddress();
+        merchantId = ++_merchantCount;
+        _merchants[merchantId] = Merchant({owner: msg.sender, payout: payout});
+        _roles[merchantId][msg.sender] = Role.Owner;
+        emit MerchantRegistered(merchantId, msg.sender, payout);
+    }
+
+    /// @notice Changes where a merchant's settled money is paid. Owner only.
+    /// @param merchantId The merchant.
+    /// @param payout New payout address.
+    function setPayout(uint64 merchantId, address payout) external {
+        _checkOwner(merchantId);
+        if (payout == address(0)) revert LedgerZeroAddress();
+        _merchants[merchantId].payout = payout;
+        emit PayoutChanged(merchantId, payout);
+    }
+
+    /// @notice Lets an account act as staff for a merchant. Owner only.
+    /// @param merchantId The merchant.
+    /// @param agent The account.
+    function addAgent(uint64 merchantId, address agent) external {
+        _checkOwner(merchantId);
+        if (agent == address(0)) revert LedgerZeroAddress();
+        Role current = _roles[merchantId][agent];
+        if (current != Role.None) revert LedgerAlreadyHasRole(merchantId, agent, current);
+        _roles[merchantId][agent] = Role.Agent;
+        emit AgentAdded(merchantId, agent);
+    }
+
+    /// @notice Takes an agent's rights away. Owner only.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    function removeAgent(uint64 merchantId, address agent) external {
+        _checkOwner(merchantId);
+        if (_roles[merchantId][agent] != Role.Agent) revert LedgerNotAnAgent(merchantId, agent);
+        delete _roles[merchantId][agent];
+        emit AgentRemoved(merchantId, agent);
+    }
+
+    // ------------------------------------------------------------------ terms
+
+    /// @notice Publishes return terms for new purchases. Owner only.
+    /// @param merchantId The merchant.
+    /// @param returnWindow Seconds during which a purchase may be returned; 0 means no returns.
+    /// @param restockingFeeBps Part of a returned line's price the merchant keeps, in basis points.
+    /// @param windowFromDelivery Whether the window starts at confirmed delivery instead of at purchase.
+    /// @param itemMustBeReturned Whether a return must name a shipment reference.
+    /// @return termsId The new terms' id.
+    function publishTerms(
+        uint64 merchantId,
+        uint32 returnWindow,
+        uint16 restockingFeeBps,
+        bool windowFromDelivery,
+        bool itemMustBeReturned
+    ) external returns (uint64 termsId) {
+        _checkOwner(merchantId);
+        if (restockingFeeBps > BPS) revert LedgerFeeTooHigh(restockingFeeBps, BPS);
+        termsId = ++_termsCount;
+        Terms memory published = Terms({
+            merchantId: merchantId,
+            returnWindow: returnWindow,
+            restockingFeeBps: restockingFeeBps,
+            windowFromDelivery: windowFromDelivery,
+            itemMustBeReturned: itemMustBeReturned,
+            retired: false
+        });
+        _terms[termsId] = published;
+        emit TermsPublished(termsId, merchantId, published);
+    }
+
+    /// @notice Stops terms from being used for new purchases. Purchases already made keep them. Owner only.
+    /// @param termsId The terms.
+    function retireTerms(uint64 termsId) external {
+        Terms storage stored = _terms[termsId];
+        uint64 merchantId = stored.merchantId;
+        if (merchantId == 0) revert LedgerUnknownTerms(termsId);
+        _checkOwner(merchantId);
+        if (stored.retired) revert LedgerTermsRetired(termsId);
+        stored.retired = true;
+        emit TermsRetired(termsId, merchantId);
+    }
+
+    // ------------------------------------------------------------------ purchases
+
+    /// @notice Buys from the merchant that published `termsId`, paying into escrow.
+    /// @dev For an ERC-20 token the caller must have approved this contract for the price; what actually
+    /// arrives is recorded as paid. For the native currency `msg.value` must equal the price.
+    /// @param termsId Return terms that apply.
+    /// @param token ERC-20 token to pay with, or address(0) for the native currency.
+    /// @param lines What is bought (1 to MAX_LINES lines).
+    /// @param orderRef The merchant's order reference (a hash).
+    /// @return purchaseId Id of the new purchase.
+    function buy(uint64 termsId, address token, LineItem[] calldata lines, bytes32 orderRef)
+        external
+        payable
+        nonReentrant
+        returns (bytes32 purchaseId)
+    {
+        Terms memory applied = _terms[termsId];
+        if (applied.merchantId == 0) revert LedgerUnknownTerms(termsId);
+        if (applied.retired) revert LedgerTermsRetired(termsId);
+        uint256 price = _priceOf(lines);
+
+        uint256 paid;
+        if (token == address(0)) {
+            if (msg.value != price) revert LedgerWrongPayment(price, msg.value);
+            paid = price;
+        } else {
+            if (msg.value != 0) revert LedgerWrongPayment(0, msg.value);
+            uint256 before = IERC20(token).balanceOf(address(this));
+            IERC20(token).safeTransferFrom(msg.sender, address(this), price);
+            paid = IERC20(token).balanceOf(address(this)) - before;
+            if (paid == 0) revert LedgerZeroAmount();
+            if (paid > type(uint128).max) revert LedgerAmountTooLarge(paid, type(uint128).max);
+        }
+
+        Purchase memory purchase = Purchase({
+            customer: msg.sender,
+            merchantId: applied.merchantId,
+            termsId: termsId,
+            token: token,
+            paid: uint128(paid),
+            price: uint128(price),
+            purchasedAt: uint40(block.timestamp),
+            returnWindow: applied.returnWindow,
+            restockingFeeBps: applied.restockingFeeBps,
+            windowFromDelivery: applied.windowFromDelivery,
+            itemMustBeReturned: applied.itemMustBeReturned,
+            linesHash: keccak256(abi.encode(lines)),
+            orderRef: orderRef
+        });
+        purchaseId = keccak256(abi.encode(purchase));
+        PurchaseState storage state = _purchases[purchaseId];
+        if (state.recorded) revert LedgerPurchaseExists(purchaseId);
+        state.recorded = true;
+        emit PurchaseRecorded(purchaseId, applied.merchantId, msg.sender, purchase, lines);
+    }
+
+    /// @notice Records that the merchant delivered a purchase; starts windows that run from delivery.
+    /// Owner or agent.
+    /// @param purchase The purchase, as recorded.
+    function confirmDelivery(Purchase calldata purchase) external {
+        (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
+        _checkAgent(purchase.merchantId);
+        if (state.deliveredAt != 0) revert LedgerAlreadyDelivered(purchaseId, state.deliveredAt);
+        state.deliveredAt = uint40(block.timestamp);
+        emit DeliveryConfirmed(purchaseId, purchase.merchantId, uint40(block.timestamp));
+    }
+
+    /// @notice Returns some or all lines of the caller's purchase inside the return window and pays the
+    /// refund (line prices less the restocking fee) straight from escrow.
+    /// @param purchase The purchase, as recorded.
+    /// @param lines Its line items, as recorded.
+    /// @param lineMask Bit i set returns line i.
+    /// @param shipmentRef Hash of the return shipment reference; required when the item must come back.
+    /// @return refund Amount refunded.
+    function returnItems(
+        Purchase calldata purchase,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        bytes32 shipmentRef
+    ) external nonReentrant returns (uint256 refund) {
+        (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
+        if (msg.sender != purchase.customer) revert LedgerNotCustomer(purchaseId, msg.sender);
+        PurchaseState memory current = state;
+        refund = _quoteReturn(purchaseId, purchase, current, lines, lineMask);
+        uint256 deadline = _deadline(purchase, current);
+        if (block.timestamp >= deadline) revert LedgerReturnWindowClosed(purchaseId, deadline, block.timestamp);
+        if (purchase.itemMustBeReturned && shipmentRef == bytes32(0)) revert LedgerShipmentRequired(purchaseId);
+
+        state.returnedLines = current.returnedLines | lineMask;
+        state.refunded = current.refunded + uint128(refund);
+        emit ItemsReturned(purchaseId, msg.sender, lineMask, refund, shipmentRef);
+        _pay(purchase.token, msg.sender, refund);
+    }
+
+    /// @notice Refunds a customer out of what is still in escrow for a purchase, at any time before
+    /// settlement. Owner or agent.
+    /// @param purchase The purchase, as recorded.
+    /// @param amount Amount to refund.
+    /// @param reason Hash of the reason, kept off chain.
+    function goodwillRefund(Purchase calldata purchase, uint256 amount, bytes32 reason) external nonReentrant {
+        (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
+        _checkAgent(purchase.merchantId);
+        if (amount == 0) revert LedgerZeroAmount();
+        uint256 available = _inEscrow(purchase, state);
+        if (amount > available) revert LedgerRefundExceedsEscrow(purchaseId, amount, available);
+
+        state.refunded += uint128(amount);
+        emit GoodwillRefunded(purchaseId, purchase.merchantId, msg.sender, amount, reason);
+        _pay(purchase.token, purchase.customer, amount);
+    }
+
+    /// @notice Pays what was not refunded to each merchant, for purchases whose return window has closed.
+    /// Anyone may call it.
+    /// @param purchases The purchases, as recorded.
+    function settle(Purchase[] calldata purchases) external nonReentrant {
+        for (uint256 i; i < purchases.length; ++i) {
+            Purchase calldata purchase = purchases[i];
+            (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
+            PurchaseState memory current = state;
+            if (current.settled) revert LedgerAlreadySettled(purchaseId);
+            if (purchase.windowFromDelivery && current.deliveredAt == 0) revert LedgerAwaitingDelivery(purchaseId);
+            uint256 deadline = _deadline(purchase, current);
+            if (block.timestamp < deadline) revert LedgerReturnWindowOpen(purchaseId, deadline, block.timestamp);
+
+            uint256 amount = purchase.paid - current.refunded;
+            address payout = _merchants[purchase.merchantId].payout;
+            state.settled = true;
+            emit Settled(purchaseId, purchase.merchantId, payout, amount);
+            if (amount != 0) _pay(purchase.token, payout, amount);
+        }
+    }
+
+    // ------------------------------------------------------------------ contacts
+
+    /// @notice Logs a contact moment with a customer. Owner or agent.
+    /// @param merchantId The merchant.
+    /// @param customer The customer.
+    /// @param purchaseId The purchase it was about, or zero.
+    /// @param channel How they were in touch.
+    /// @param kind What it was about.
+    /// @param occurredAt When it happened; 0 means now.
+    /// @param contentHash Hash of the conversation, kept off chain.
+    function logContact(
+        uint64 merchantId,
+        address customer,
+        bytes32 purchaseId,
+        Channel channel,
+        ContactKind kind,
+        uint40 occurredAt,
+        bytes32 contentHash
+    ) external {
+        _checkAgent(merchantId);
+        if (customer == address(0)) revert LedgerZeroAddress();
+        emit ContactLogged(
+            merchantId, customer, purchaseId, msg.sender, channel, kind, _contactTime(occurredAt), contentHash
+        );
+    }
+
+    /// @notice Logs a contact moment from the customer's side; the caller is the customer.
+    /// @param merchantId The merchant.
+    /// @param purchaseId The purchase it was about, or zero.
+    /// @param channel How they were in touch.
+    /// @param kind What it was about.
+    /// @param occurredAt When it happened; 0 means now.
+    /// @param contentHash Hash of the conversation, kept off chain.
+    function logOwnContact(
+        uint64 merchantId,
+        bytes32 purchaseId,
+        Channel channel,
+        ContactKind kind,
+        uint40 occurredAt,
+        bytes32 contentHash
+    ) external {
+        if (merchantId == 0 || merchantId > _merchantCount) revert LedgerUnknownMerchant(merchantId);
+        emit ContactLogged(
+            merchantId, msg.sender, purchaseId, msg.sender, channel, kind, _contactTime(occurredAt), contentHash
+        );
+    }
+
+    // ------------------------------------------------------------------ deferred payments
+
+    /// @notice Sends the caller's deferred payments in `token` to `to`.
+    /// @param token The token (address(0) for the native currency).
+    /// @param to Where to send them.
+    function withdraw(address token, address to) external nonReentrant {
+        if (to == address(0)) revert LedgerZeroAddress();
+        uint256 amount = _deferred[token][msg.sender];
+        if (amount == 0) revert LedgerNothingToWithdraw(token, msg.sender);
+        delete _deferred[token][msg.sender];
+        emit Withdrawn(token, msg.sender, to, amount);
+        if (token == address(0)) {
+            Address.sendValue(payable(to), amount);
+        } else {
+            IERC20(token).safeTransfer(to, amount);
+        }
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice Number of merchants registered (ids run from 1).
+    function merchantCount() external view returns (uint64) {
+        return _merchantCount;
+    }
+
+    /// @notice A merchant; reverts for an unknown id.
+    /// @param merchantId The merchant.
+    function merchant(uint64 merchantId) external view returns (Merchant memory) {
+        Merchant memory found = _merchants[merchantId];
+        if (found.owner == address(0)) revert LedgerUnknownMerchant(merchantId);
+        return found;
+    }
+
+    /// @notice What an account may do at a merchant.
+    /// @param merchantId The merchant.
+    /// @param account The account.
+    function roleOf(uint64 merchantId, address account) external view returns (Role) {
+        return _roles[merchantId][account];
+    }
+
+    /// @notice Number of terms published (ids run from 1).
+    function termsCount() external view returns (uint64) {
+        return _termsCount;
+    }
+
+    /// @notice Published terms; reverts for an unknown id.
+    /// @param termsId The terms.
+    function terms(uint64 termsId) external view returns (Terms memory) {
+        Terms memory found = _terms[termsId];
+        if (found.merchantId == 0) revert LedgerUnknownTerms(termsId);
+        return found;
+    }
+
+    /// @notice The changing state of a purchase (all zero for an unknown id).
+    /// @param purchaseId The purchase.
+    function purchaseState(bytes32 purchaseId) external view returns (PurchaseState memory) {
+        return _purchases[purchaseId];
+    }
+
+    /// @notice The id a purchase has: keccak256 of its ABI encoding.
+    /// @param purchase The purchase.
+    function purchaseIdOf(Purchase calldata purchase) external pure returns (bytes32) {
+        return keccak256(abi.encode(purchase));
+    }
+
+    /// @notice The first second at which returns are no longer accepted and settlement may happen;
+    /// type(uint256).max while a window that runs from delivery waits for delivery.
+    /// @param purchase The purchase, as recorded.
+    function returnDeadline(Purchase calldata purchase) external view returns (uint256) {
+        (, PurchaseState storage state) = _load(purchase);
+        return _deadline(purchase, state);
+    }
+
+    /// @notice What returning `lineMask` would refund now, with the same checks as `returnItems` but
+    /// for the caller and the window.
+    /// @param purchase The purchase, as recorded.
+    /// @param lines Its line items, as recorded.
+    /// @param lineMask Bit i set returns line i.
+    function quoteReturn(Purchase calldata purchase, LineItem[] calldata lines, uint32 lineMask)
+        external
+        view
+        returns (uint256)
+    {
+        (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
+        return _quoteReturn(purchaseId, purchase, state, lines, lineMask);
+    }
+
+    /// @notice Payments kept for an account because pushing them failed.
+    /// @param token The token (address(0) for the native currency).
+    /// @param account The account.
+    function deferredBalance(address token, address account) external view returns (uint256) {
+        return _deferred[token][account];
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    /// @dev Reverts unless the caller owns the merchant (telling an unknown merchant apart).
+    function _checkOwner(uint64 merchantId) private view {
+        if (_roles[merchantId][msg.sender] != Role.Owner) {
+            if (_merchants[merchantId].owner == address(0)) revert LedgerUnknownMerchant(merchantId);
+            revert LedgerNotMerchantOwner(merchantId, msg.sender);
+        }
+    }
+
+    /// @dev Reverts unless the caller is the merchant's owner or one of its agents.
+    function _checkAgent(uint64 merchantId) private view {
+        if (_roles[merchantId][msg.sender] == Role.None) {
+            if (_merchants[merchantId].owner == address(0)) revert LedgerUnknownMerchant(merchantId);
+            revert LedgerNotMerchantAgent(merchantId, msg.sender);
+        }
+    }
+
+    /// @dev Hashes the purchase passed in and finds its state; reverts when no such purchase was recorded.
+    function _load(Purchase calldata purchase) private view returns (bytes32 purchaseId, PurchaseState storage) {
+        purchaseId = keccak256(abi.encode(purchase));
+        PurchaseState storage state = _purchases[purchaseId];
+        if (!state.recorded) revert LedgerUnknownPurchase(purchaseId);
+        return (purchaseId, state);
+    }
+
+    /// @dev Sum of the lines' prices, checked to fit the 128-bit amounts of a purchase.
+    function _priceOf(LineItem[] calldata lines) private pure returns (uint256 price) {
+        if (lines.length == 0 || lines.length > MAX_LINES) revert LedgerLineCount(lines.length, MAX_LINES);
+        for (uint256 i; i < lines.length; ++i) {
+            if (lines[i].quantity == 0) revert LedgerInvalidLine(i);
+            price += uint256(lines[i].quantity) * lines[i].unitPrice;
+        }
+        if (price == 0) revert LedgerZeroAmount();
+        if (price > type(uint128).max) revert LedgerAmountTooLarge(price, type(uint128).max);
+    }
+
+    /// @dev Refund for returning `lineMask`: the lines' share of what was paid, less the restocking fee,
+    /// capped at what is left in escrow.
+    function _quoteReturn(
+        bytes32 purchaseId,
+        Purchase calldata purchase,
+        PurchaseState memory state,
+        LineItem[] calldata lines,
+        uint32 lineMask
+    ) private pure returns (uint256) {
+        if (keccak256(abi.encode(lines)) != purchase.linesHash) revert LedgerLinesMismatch(purchaseId);
+        if (lineMask == 0 || (lines.length < 32 && lineMask >> lines.length != 0)) {
+            revert LedgerInvalidLineSelection(purchaseId, lineMask, lines.length);
+        }
+        uint32 again = state.returnedLines & lineMask;
+        if (again != 0) revert LedgerAlreadyReturned(purchaseId, again);
+
+        uint256 linesPrice;
+        for (uint256 i; i < lines.length; ++i) {
+            if ((uint256(lineMask) >> i) & 1 == 1) linesPrice += uint256(lines[i].quantity) * lines[i].unitPrice;
+        }
+        uint256 share = linesPrice * purchase.paid / purchase.price;
+        uint256 refund = share - share * purchase.restockingFeeBps / BPS;
+        uint256 available = _inEscrow(purchase, state);
+        return refund < available ? refund : available;
+    }
+
+    /// @dev First second at which returns close and settlement opens.
+    function _deadline(Purchase calldata purchase, PurchaseState memory state) private pure returns (uint256) {
+        if (!purchase.windowFromDelivery) return uint256(purchase.purchasedAt) + purchase.returnWindow;
+        if (state.deliveredAt == 0) return type(uint256).max;
+        return uint256(state.deliveredAt) + purchase.returnWindow;
+    }
+
+    /// @dev What a purchase still holds in escrow.
+    function _inEscrow(Purchase calldata purchase, PurchaseState memory state) private pure returns (uint256) {
+        return state.settled ? 0 : purchase.paid - state.refunded;
+    }
+
+    /// @dev The time of a contact moment: now when not given, never in the future.
+    function _contactTime(uint40 occurredAt) private view returns (uint40) {
+        if (occurredAt == 0) return uint40(block.timestamp);
+        if (occurredAt > block.timestamp) revert LedgerTimeInFuture(occurredAt, block.timestamp);
+        return occurredAt;
+    }
+
+    /// @dev Pushes a payment; when the recipient rejects it (or a token refuses it) the amount is kept
+    /// for the recipient to withdraw, so one bad address never blocks anyone else.
+    function _pay(address token, address to, uint256 amount) private {
+        bool sent;
+        if (token == address(0)) {
+            (sent,) = to.call{value: amount, gas: _PUSH_GAS}("");
+        } else {
+            sent = IERC20(token).trySafeTransfer(to, amount);
+        }
+        if (!sent) {
+            _deferred[token][to] += amount;
+            emit PaymentDeferred(token, to, amount);
+        }
+    }
+}

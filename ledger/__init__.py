@@ -1,0 +1,1 @@
+"""ledger: a purchase-history ledger on smart contracts."""

@@ -1,0 +1,252 @@
+"""Connections to a chain: the embedded eth-tester chain, a local anvil started on demand, or any RPC URL.
+
+Every connection signs locally with eth-account keys; nothing relies on accounts unlocked in a node.
+Local chains (embedded and anvil) share anvil's well-known development mnemonic, so the same ten
+development accounts exist on both, and both can move time forward and take snapshots.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import HTTPProvider, Web3
+
+from .errors import InvalidInput, NodeError, NotALocalChain
+
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+"""The development mnemonic anvil uses; its accounts hold test ether on every local chain here."""
+
+DEV_HD_PATH = "m/44'/60'/0'/0"
+DEV_ACCOUNT_COUNT = 10
+
+Account.enable_unaudited_hdwallet_features()
+
+
+def dev_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
+    """The development accounts of the local chains, as local signing keys."""
+    return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"{DEV_HD_PATH}/{i}") for i in range(count)]
+
+
+class Chain:
+    """A connection to an EVM chain through web3.py."""
+
+    name = "rpc"
+    is_local = False
+    simulation_block: str = "pending"
+    """Block that writes are simulated against before they are sent: the one they will land in."""
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+        self._chain_id: int | None = None
+
+    @property
+    def chain_id(self) -> int:
+        """The chain id the node reports (asked once: it cannot change under a connection)."""
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    def now(self) -> int:
+        """The timestamp the next block will have, as well as the node can tell."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def accounts(self) -> list[LocalAccount]:
+        """Development accounts with local keys; a real network has none."""
+        raise NotALocalChain(f"{self.name} has no development accounts: import a key instead")
+
+    def advance_time(self, seconds: int) -> int:
+        """Move the chain's clock forward by ``seconds`` and mine a block; return the new time."""
+        raise NotALocalChain(f"time can only be moved on a local chain, not on {self.name}")
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        """Make the next block (and so the next transaction) carry exactly ``timestamp``."""
+        raise NotALocalChain(f"time can only be moved on a local chain, not on {self.name}")
+
+    def snapshot(self) -> object:
+        """Save the chain's state; ``revert`` goes back to it."""
+        raise NotALocalChain(f"snapshots exist only on a local chain, not on {self.name}")
+
+    def revert(self, snapshot: object) -> None:
+        """Go back to a state saved by ``snapshot``."""
+        raise NotALocalChain(f"snapshots exist only on a local chain, not on {self.name}")
+
+    def close(self) -> None:
+        """Release the connection (and stop a node this object started)."""
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def connect(url: str) -> Chain:
+    """Connect to a JSON-RPC node at ``url``; fail with ``NodeError`` if it does not answer."""
+    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
+    try:
+        w3.eth.chain_id
+    except Exception as error:  # any transport failure means the same thing to the user
+        raise NodeError(f"no Ethereum node answers at {url}: start one (e.g. `ledger node start`) or fix the URL") from error
+    return RpcChain(w3, url)
+
+
+def _check_forward(earliest: int, timestamp: int) -> None:
+    if timestamp < earliest:
+        raise InvalidInput(f"time only moves forward: the next block cannot be before {earliest}, not {timestamp}")
+
+
+class RpcChain(Chain):
+    """Any JSON-RPC node; local-only actions are tried with anvil's and Hardhat's methods."""
+
+    def __init__(self, w3: Web3, url: str) -> None:
+        super().__init__(w3)
+        self.url = url
+        self.name = url
+
+    def _rpc(self, method: str, params: Sequence[object]) -> object:
+        response = self.w3.provider.make_request(method, list(params))
+        if "error" in response:
+            raise NotALocalChain(f"{self.name} does not support {method}: {response['error']}")
+        return response.get("result")
+
+    def now(self) -> int:
+        pending = self.w3.eth.get_block("pending")
+        return int(pending["timestamp"])
+
+    def accounts(self) -> list[LocalAccount]:
+        if self.chain_id != 31337:
+            return super().accounts()
+        return dev_accounts()
+
+    def advance_time(self, seconds: int) -> int:
+        self._rpc("evm_increaseTime", [int(seconds)])
+        self._rpc("evm_mine", [])
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        _check_forward(int(self.w3.eth.get_block("latest")["timestamp"]) + 1, timestamp)
+        self._rpc("evm_setNextBlockTimestamp", [int(timestamp)])
+
+    def snapshot(self) -> object:
+        return self._rpc("evm_snapshot", [])
+
+    def revert(self, snapshot: object) -> None:
+        if self._rpc("evm_revert", [snapshot]) is not True:
+            raise NotALocalChain(f"{self.name} could not revert to snapshot {snapshot}")
+
+
+class EmbeddedChain(Chain):
+    """An in-process chain (eth-tester on py-evm): nothing to install or start, about 30 tx/s."""
+
+    name = "embedded chain"
+    is_local = True
+    simulation_block = "latest"  # eth-tester cannot estimate against "pending"; "latest" runs on top of it
+
+    def __init__(self) -> None:
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3 import EthereumTesterProvider
+
+        backend = PyEVMBackend(mnemonic=DEV_MNEMONIC, hd_path=DEV_HD_PATH)
+        self.tester = EthereumTester(backend)
+        super().__init__(Web3(EthereumTesterProvider(self.tester)))
+
+    def now(self) -> int:
+        return int(self.tester.get_block_by_number("pending")["timestamp"])
+
+    def accounts(self) -> list[LocalAccount]:
+        return dev_accounts()
+
+    def advance_time(self, seconds: int) -> int:
+        target = self.now() + int(seconds)
+        self.tester.time_travel(target)
+        return target
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        # time_travel mines an empty block one second before the given time and leaves the pending block at it.
+        _check_forward(self.now(), timestamp)
+        self.tester.time_travel(int(timestamp))
+
+    def snapshot(self) -> object:
+        return self.tester.take_snapshot()
+
+    def revert(self, snapshot: object) -> None:
+        self.tester.revert_to_snapshot(snapshot)
+
+
+def anvil_binary(root: Path | None = None) -> Path:
+    """Find the anvil binary installed by npm (``@foundry-rs/anvil``), or one on the PATH."""
+    roots = [root] if root else []
+    roots += [Path.cwd(), Path(__file__).resolve().parent.parent]
+    for base in roots:
+        for candidate in sorted((base / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
+            if os.access(candidate, os.X_OK):
+                return candidate
+    found = shutil.which("anvil")
+    if found:
+        return Path(found)
+    raise NodeError("anvil is not installed: run `npm ci` in the repository (it installs @foundry-rs/anvil)")
+
+
+class AnvilChain(RpcChain):
+    """A local anvil node this object starts on a free port and stops on ``close()``."""
+
+    is_local = True
+
+    def __init__(self, state_file: Path | None = None, extra_args: Sequence[str] = (), timeout: float = 30) -> None:
+        command = [str(anvil_binary()), "--port", "0", "--accounts", str(DEV_ACCOUNT_COUNT)]
+        if state_file is not None:
+            command += ["--state", str(state_file)]
+        command += list(extra_args)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
+        url = self._wait_for_listening(timeout)
+        super().__init__(Web3(HTTPProvider(url, request_kwargs={"timeout": 30})), url)
+        self.name = f"anvil at {url}"
+
+    def _wait_for_listening(self, timeout: float) -> str:
+        found: list[str] = []
+        seen: list[str] = []
+
+        def read() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                seen.append(line)
+                match = re.search(r"Listening on (\S+:\d+)", line)
+                if match:
+                    found.append(f"http://{match.group(1)}")
+                    break
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not found:
+            self.process.kill()
+            raise NodeError(f"anvil did not start within {timeout} s: {''.join(seen[-5:]).strip()}")
+        # Keep draining its output so a chatty node never blocks on a full pipe.
+        threading.Thread(target=self._drain, daemon=True).start()
+        return found[0]
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for _ in self.process.stdout:
+            pass
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            # SIGINT lets anvil write its --state file before it exits.
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

@@ -1,0 +1,768 @@
+"""The facade: ``Ledger`` for reads and shared actions, ``MerchantDesk`` and ``CustomerDesk`` for each side.
+
+Writes are simulated first (``eth_estimateGas`` against the pending block), so a call the contract would
+refuse raises the decoded error and sends nothing. They are then signed locally and sent raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import event_abi_to_log_topic, to_checksum_address
+from web3.contract import Contract
+
+from . import validate
+from .build import load_artifact
+from .chain import Chain
+from .deployment import Deployment
+from .errors import (
+    ContractReverted,
+    DeploymentError,
+    InsufficientFunds,
+    InvalidInput,
+    NotCustomer,
+    TermsRetired,
+    UnknownEvent,
+    UnknownPurchase,
+    WrongChain,
+)
+from .models import (
+    NATIVE,
+    Channel,
+    ContactKind,
+    ContactMoment,
+    DeferredPayment,
+    Event,
+    Figures,
+    LineItem,
+    Merchant,
+    Purchase,
+    Refund,
+    ReturnTerms,
+    Role,
+    Settlement,
+    Status,
+    TxResult,
+)
+from .revert import RevertDecoder, mapped_errors
+
+ERC20_ABI: list[dict[str, Any]] = [
+    {"type": "function", "name": name, "stateMutability": mutability, "inputs": inputs, "outputs": outputs}
+    for name, mutability, inputs, outputs in (
+        ("balanceOf", "view", [{"name": "a", "type": "address"}], [{"name": "", "type": "uint256"}]),
+        ("allowance", "view", [{"name": "o", "type": "address"}, {"name": "s", "type": "address"}],
+         [{"name": "", "type": "uint256"}]),
+        ("approve", "nonpayable", [{"name": "s", "type": "address"}, {"name": "v", "type": "uint256"}], []),
+    )
+]
+"""The part of ERC-20 the library uses. ``approve`` is declared without a return value so tokens that
+return nothing (old USDT style) work too."""
+
+LOG_CHUNK = 50_000
+"""Blocks per ``eth_getLogs`` request, within what public RPC providers accept."""
+
+GAS_MARGIN = 1.25
+"""Gas limit sent, as a multiple of the simulated gas use."""
+
+
+def _hex(value: bytes | str) -> str:
+    return value if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
+def _plain(value: Any) -> Any:
+    """web3's AttributeDicts, tuples and bytes as plain dicts, lists and hex strings."""
+    if isinstance(value, (bytes, bytearray)):
+        return _hex(value)
+    if hasattr(value, "items"):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _line_from_chain(raw: dict[str, Any] | Sequence[Any]) -> LineItem:
+    sku, quantity, unit_price = (raw["sku"], raw["quantity"], raw["unitPrice"]) if isinstance(raw, dict) else raw
+    sku_bytes = bytes.fromhex(sku[2:]) if isinstance(sku, str) else bytes(sku)
+    return LineItem(sku=sku_bytes.rstrip(b"\0").decode(errors="replace"), quantity=quantity, unit_price=unit_price)
+
+
+def _line_to_chain(line: LineItem | Sequence[Any]) -> tuple[bytes, int, int]:
+    if not isinstance(line, LineItem):
+        try:
+            line = LineItem(*line)
+        except TypeError as error:
+            raise InvalidInput(f"a line is a (sku, quantity, unit price), not {line!r}") from error
+    validate.positive(line.quantity, "quantity")
+    validate.non_negative(line.unit_price, "unit price")
+    return validate.sku(line.sku), line.quantity, line.unit_price
+
+
+def _purchase_tuple(purchase: Purchase) -> tuple[Any, ...]:
+    """A purchase in the ABI order of ``ILedger.Purchase``."""
+    return (
+        purchase.customer,
+        purchase.merchant_id,
+        purchase.terms_id,
+        purchase.token,
+        purchase.paid,
+        purchase.price,
+        purchase.purchased_at,
+        purchase.return_window,
+        purchase.restocking_fee_bps,
+        purchase.window_from_delivery,
+        purchase.item_must_be_returned,
+        bytes.fromhex(purchase.lines_hash[2:]),
+        bytes.fromhex(purchase.order_ref[2:]),
+    )
+
+
+def _lines_tuple(purchase: Purchase) -> list[tuple[bytes, int, int]]:
+    return [_line_to_chain(line) for line in purchase.lines]
+
+
+class Ledger:
+    """A deployed ledger contract on a chain: reads, deployment, and the actions anyone may take."""
+
+    def __init__(self, chain: Chain, address: str, from_block: int = 0) -> None:
+        self.chain = chain
+        self.w3 = chain.w3
+        self.address = validate.address(address, "contract address")
+        self.from_block = from_block
+        artifact = load_artifact("Ledger")
+        self.contract: Contract = self.w3.eth.contract(address=self.address, abi=artifact["abi"])
+        self.sources_hash: str = artifact["sourcesHash"]
+        self.errors = RevertDecoder(artifact["abi"])
+        self._events = {
+            event_abi_to_log_topic(entry): entry["name"] for entry in artifact["abi"] if entry["type"] == "event"
+        }
+        self._terms_cache: dict[int, ReturnTerms] = {}
+
+    # ------------------------------------------------------------ deployment
+
+    @classmethod
+    def deploy(cls, chain: Chain, deployer: LocalAccount) -> Ledger:
+        """Deploy a new ledger contract, signed by ``deployer``."""
+        artifact = load_artifact("Ledger")
+        factory = chain.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        decoder = RevertDecoder(artifact["abi"])
+        with mapped_errors(decoder):
+            receipt = _sign_and_send(chain, deployer, factory.constructor())
+        return cls(chain, receipt["contractAddress"], receipt["blockNumber"])
+
+    @classmethod
+    def attach(cls, chain: Chain, deployment: Deployment) -> Ledger:
+        """Use the contract a deployment file names, after checking chain and code."""
+        actual = chain.chain_id
+        if actual != deployment.chain_id:
+            raise WrongChain(deployment.chain_id, actual)
+        if not chain.w3.eth.get_code(deployment.address):
+            raise DeploymentError(
+                f"no contract at {deployment.address} on chain {actual}: the node may have been reset; deploy again"
+            )
+        return cls(chain, deployment.address, deployment.block_number)
+
+    def deployment(self) -> Deployment:
+        """What to write in a deployment file for this contract."""
+        return Deployment(self.address, self.chain.chain_id, self.from_block, self.sources_hash)
+
+    # ------------------------------------------------------------ sides
+
+    def register_merchant(self, owner: LocalAccount, payout: str | None = None) -> MerchantDesk:
+        """Register a merchant owned by ``owner`` (paid to ``payout``, by default the owner)."""
+        payout = validate.address(payout or owner.address, "payout address")
+        result = self.transact(owner, self.contract.functions.registerMerchant(payout))
+        merchant_id = int(result.named("MerchantRegistered")[0].args["merchantId"])
+        return MerchantDesk(self, owner, merchant_id)
+
+    def merchant_desk(self, account: LocalAccount, merchant_id: int) -> MerchantDesk:
+        """Act for merchant ``merchant_id`` as ``account`` (its owner or an agent)."""
+        merchant = self.merchant(merchant_id)
+        if self.role(merchant.id, account.address) is Role.NONE:
+            raise InvalidInput(f"{account.address} is neither owner nor agent of merchant #{merchant_id}")
+        return MerchantDesk(self, account, merchant.id)
+
+    def customer_desk(self, account: LocalAccount) -> CustomerDesk:
+        """Act as the customer ``account``."""
+        return CustomerDesk(self, account)
+
+    # ------------------------------------------------------------ reads
+
+    def merchant(self, merchant_id: int) -> Merchant:
+        """A registered merchant."""
+        validate.positive(merchant_id, "merchant id")
+        raw = self.call(self.contract.functions.merchant(merchant_id))
+        owner, payout = (raw["owner"], raw["payout"]) if isinstance(raw, dict) else raw
+        return Merchant(merchant_id, to_checksum_address(owner), to_checksum_address(payout))
+
+    def merchants(self) -> list[Merchant]:
+        """Every registered merchant."""
+        return [self.merchant(i) for i in range(1, self.call(self.contract.functions.merchantCount()) + 1)]
+
+    def role(self, merchant_id: int, account: str) -> Role:
+        """What ``account`` may do at a merchant."""
+        return Role(self.call(self.contract.functions.roleOf(merchant_id, validate.address(account))))
+
+    def terms(self, terms_id: int) -> ReturnTerms:
+        """Published return terms (retired ones included)."""
+        validate.positive(terms_id, "terms id")
+        raw = self.call(self.contract.functions.terms(terms_id))
+        values = [raw[k] for k in ("merchantId", "returnWindow", "restockingFeeBps", "windowFromDelivery",
+                                   "itemMustBeReturned", "retired")] if isinstance(raw, dict) else list(raw)
+        return ReturnTerms(terms_id, *values)
+
+    def terms_of(self, merchant_id: int) -> list[ReturnTerms]:
+        """Every set of terms a merchant published, oldest first."""
+        logs = self.events("TermsPublished", None, merchant_id)
+        return [self.terms(int(event.args["termsId"])) for event in logs]
+
+    def purchase(self, purchase_id: str | bytes) -> Purchase:
+        """One purchase with its current state; ``UnknownPurchase`` if there is none."""
+        key = validate.bytes32(purchase_id, "purchase id")
+        logs = self.events("PurchaseRecorded", key)
+        if not logs:
+            raise UnknownPurchase(_hex(key))
+        return self._with_state(self._purchase_from_event(logs[0]), self.chain.now())
+
+    def purchases(
+        self,
+        merchant_id: int | None = None,
+        customer: str | None = None,
+        sku: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        status: Status | str | None = None,
+    ) -> list[Purchase]:
+        """Purchases, oldest first, filtered by merchant, customer, SKU, time range (inclusive) and status."""
+        wanted_status = Status(status) if status is not None else None
+        customer = validate.address(customer, "customer") if customer else None
+        logs = self.events("PurchaseRecorded", None, merchant_id, customer)
+        now = self.chain.now()
+        found = []
+        for event in logs:
+            purchase = self._purchase_from_event(event)
+            if sku is not None and all(line.sku != sku for line in purchase.lines):
+                continue
+            if since is not None and purchase.purchased_at < since:
+                continue
+            if until is not None and purchase.purchased_at > until:
+                continue
+            purchase = self._with_state(purchase, now)
+            if wanted_status is not None and wanted_status not in purchase.statuses:
+                continue
+            found.append(purchase)
+        return found
+
+    def contacts(
+        self, merchant_id: int | None = None, customer: str | None = None, purchase_id: str | None = None
+    ) -> list[ContactMoment]:
+        """Contact moments, oldest first."""
+        customer = validate.address(customer, "customer") if customer else None
+        key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
+        return [self._contact_from_event(event) for event in self.events("ContactLogged", merchant_id, customer, key)]
+
+    def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
+        """Refunds paid (returns and goodwill), oldest first."""
+        customer = validate.address(customer, "customer") if customer else None
+        key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
+        found = [self._refund_from_event(e) for e in self.events("ItemsReturned", key, customer)]
+        goodwill = [self._refund_from_event(e) for e in self.events("GoodwillRefunded", key)]
+        if customer:
+            goodwill = [refund for refund in goodwill if refund.customer == customer]
+        return sorted(found + goodwill, key=lambda refund: refund.block_number)
+
+    def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None) -> list[Settlement]:
+        """Settlements made, oldest first."""
+        key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
+        return [self._settlement_from_event(event) for event in self.events("Settled", key, merchant_id)]
+
+    def deferred_balance(self, account: str, token: str = NATIVE) -> int:
+        """Payments kept for ``account`` because pushing them failed."""
+        return self.call(
+            self.contract.functions.deferredBalance(validate.address(token, "token"), validate.address(account))
+        )
+
+    def figures(self, merchant_id: int) -> list[Figures]:
+        """Sales, refunds, return rate and contacts per purchase of a merchant, one entry per token."""
+        self.merchant(merchant_id)
+        purchases = self.purchases(merchant_id=merchant_id)
+        contacts = len(self.contacts(merchant_id=merchant_id))
+        settled = {s.purchase_id: s.amount for s in self.settlements(merchant_id=merchant_id)}
+        tokens = sorted({p.token for p in purchases}) or [NATIVE]
+        result = []
+        for token in tokens:
+            mine = [p for p in purchases if p.token == token]
+            result.append(
+                Figures(
+                    merchant_id=merchant_id,
+                    token=token,
+                    purchases=len(mine),
+                    sales=sum(p.paid for p in mine),
+                    refunds=sum(p.refunded for p in mine),
+                    returned_purchases=sum(1 for p in mine if p.returned_lines),
+                    contacts=contacts,
+                    settled=sum(settled.get(p.id, 0) for p in mine),
+                )
+            )
+        return result
+
+    # ------------------------------------------------------------ actions anyone may take
+
+    def settle(self, account: LocalAccount, purchase_ids: Iterable[str]) -> list[Settlement]:
+        """Pay out what was kept of closed purchases, in one transaction, signed by anyone."""
+        purchases = [self.purchase(purchase_id) for purchase_id in purchase_ids]
+        if not purchases:
+            raise InvalidInput("no purchases to settle: give at least one purchase id")
+        result = self.transact(account, self.contract.functions.settle([_purchase_tuple(p) for p in purchases]))
+        return [self._settlement_from_event(event) for event in result.named("Settled")]
+
+    def settleable(self, merchant_id: int | None = None) -> list[Purchase]:
+        """Purchases whose window has closed and that wait for settlement."""
+        return self.purchases(merchant_id=merchant_id, status=Status.CLOSED)
+
+    def withdraw(self, account: LocalAccount, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
+        """Send ``account``'s deferred payments in ``token`` to ``to`` (by default the account itself)."""
+        to = validate.address(to or account.address, "recipient")
+        result = self.transact(account, self.contract.functions.withdraw(validate.address(token, "token"), to))
+        args = result.named("Withdrawn")[0].args
+        return DeferredPayment(args["token"], args["to"], int(args["amount"]))
+
+    # ------------------------------------------------------------ plumbing
+
+    def call(self, function: Any) -> Any:
+        """Run a view function; contract errors come back as our exceptions."""
+        with mapped_errors(self.errors):
+            return function.call()
+
+    def transact(self, account: LocalAccount, function: Any, value: int = 0) -> TxResult:
+        """Simulate, sign and send a contract call; return the receipt with the decoded events."""
+        with mapped_errors(self.errors):
+            receipt = _sign_and_send(self.chain, account, function, value)
+        events = tuple(self._decode(log) for log in receipt["logs"] if log["address"] == self.address)
+        return TxResult(_hex(receipt["transactionHash"]), receipt["blockNumber"], receipt["gasUsed"], events)
+
+    def events(self, name: str, *indexed: Any) -> list[Event]:
+        """Events of one name, filtered on their indexed arguments in order (None matches any)."""
+        entry = next(e for e in self.contract.abi if e["type"] == "event" and e["name"] == name)
+        topics: list[Any] = [_hex(event_abi_to_log_topic(entry))]
+        for value in indexed:
+            topics.append(None if value is None else _topic(value))
+        while topics and topics[-1] is None:
+            topics.pop()
+        with mapped_errors(self.errors):
+            return self._events_between(topics)
+
+    def _events_between(self, topics: list[Any]) -> list[Event]:
+        latest = self.w3.eth.block_number
+        found: list[Event] = []
+        start = self.from_block
+        while start <= latest:
+            end = min(start + LOG_CHUNK - 1, latest)
+            logs = self.w3.eth.get_logs(
+                {"address": self.address, "fromBlock": start, "toBlock": end, "topics": topics}
+            )
+            found.extend(self._decode(log) for log in logs)
+            start = end + 1
+        return found
+
+    def _decode(self, log: Any) -> Event:
+        topic = bytes(log["topics"][0]) if log["topics"] else b""
+        name = self._events.get(topic)
+        if name is None:
+            raise UnknownEvent(
+                f"the ledger contract emitted an event this library does not know (topic {_hex(topic)}): "
+                "upgrade the library to the version that matches the deployment"
+            )
+        decoded = getattr(self.contract.events, name)().process_log(log)
+        return Event(name, _plain(dict(decoded["args"])), decoded["blockNumber"])
+
+    def _purchase_from_event(self, event: Event) -> Purchase:
+        raw = event.args["purchase"]
+        if isinstance(raw, list):  # older web3 returns structs as tuples
+            keys = ("customer", "merchantId", "termsId", "token", "paid", "price", "purchasedAt", "returnWindow",
+                    "restockingFeeBps", "windowFromDelivery", "itemMustBeReturned", "linesHash", "orderRef")
+            raw = dict(zip(keys, raw))
+        return Purchase(
+            id=event.args["purchaseId"],
+            customer=to_checksum_address(raw["customer"]),
+            merchant_id=raw["merchantId"],
+            terms_id=raw["termsId"],
+            token=to_checksum_address(raw["token"]),
+            paid=raw["paid"],
+            price=raw["price"],
+            purchased_at=raw["purchasedAt"],
+            return_window=raw["returnWindow"],
+            restocking_fee_bps=raw["restockingFeeBps"],
+            window_from_delivery=raw["windowFromDelivery"],
+            item_must_be_returned=raw["itemMustBeReturned"],
+            lines_hash=raw["linesHash"],
+            order_ref=raw["orderRef"],
+            lines=tuple(_line_from_chain(line) for line in event.args["lines"]),
+            block_number=event.block_number,
+        )
+
+    def _with_state(self, purchase: Purchase, now: int) -> Purchase:
+        raw = self.call(self.contract.functions.purchaseState(bytes.fromhex(purchase.id[2:])))
+        if isinstance(raw, dict):
+            raw = [raw[k] for k in ("refunded", "deliveredAt", "returnedLines", "recorded", "settled")]
+        refunded, delivered_at, returned_mask, _recorded, settled = raw
+        returned = frozenset(i for i in range(len(purchase.lines)) if returned_mask >> i & 1)
+        return Purchase(
+            **{
+                **purchase.__dict__,
+                "refunded": refunded,
+                "delivered_at": delivered_at,
+                "returned_lines": returned,
+                "settled": settled,
+                "as_of": now,
+            }
+        )
+
+    def _contact_from_event(self, event: Event) -> ContactMoment:
+        args = event.args
+        purchase_id = args["purchaseId"]
+        return ContactMoment(
+            merchant_id=args["merchantId"],
+            customer=args["customer"],
+            purchase_id=None if int(purchase_id, 16) == 0 else purchase_id,
+            logged_by=args["loggedBy"],
+            channel=Channel(args["channel"]),
+            kind=ContactKind(args["kind"]),
+            occurred_at=args["occurredAt"],
+            content_hash=args["contentHash"],
+            block_number=event.block_number,
+        )
+
+    def _refund_from_event(self, event: Event) -> Refund:
+        args = event.args
+        if event.name == "ItemsReturned":
+            mask = args["lineMask"]
+            return Refund(
+                purchase_id=args["purchaseId"],
+                customer=args["customer"],
+                amount=args["refund"],
+                kind="return",
+                lines=tuple(i for i in range(32) if mask >> i & 1),
+                reference=args["shipmentRef"],
+                by=args["customer"],
+                block_number=event.block_number,
+            )
+        purchase = self.purchase(args["purchaseId"])
+        return Refund(
+            purchase_id=args["purchaseId"],
+            customer=purchase.customer,
+            amount=args["amount"],
+            kind="goodwill",
+            reference=args["reason"],
+            by=args["agent"],
+            block_number=event.block_number,
+        )
+
+    def _settlement_from_event(self, event: Event) -> Settlement:
+        args = event.args
+        return Settlement(args["purchaseId"], args["merchantId"], args["payout"], args["amount"], event.block_number)
+
+
+def _topic(value: Any) -> str:
+    if isinstance(value, int):
+        return "0x" + value.to_bytes(32, "big").hex()
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).rjust(32, b"\0").hex()
+    text = str(value)
+    if len(text) == 42:  # an address
+        return "0x" + text[2:].lower().rjust(64, "0")
+    return text.lower()
+
+
+def _sign_and_send(chain: Chain, account: LocalAccount, function: Any, value: int = 0) -> Any:
+    """Simulate one contract call against the block it will land in, then sign it locally, send it and
+    wait for its receipt. A refused simulation raises before anything is signed."""
+    w3 = chain.w3
+    params: dict[str, Any] = {"from": account.address, "value": value}
+    gas = function.estimate_gas(params, block_identifier=chain.simulation_block)
+    tip = _priority_fee(chain)
+    max_fee = 2 * int(w3.eth.get_block("latest").get("baseFeePerGas", 0)) + tip
+    gas_limit = int(gas * GAS_MARGIN)
+    balance = w3.eth.get_balance(account.address)
+    needed = value + gas_limit * max_fee
+    if balance < needed:
+        raise InsufficientFunds(account.address, needed, balance, "price plus the most gas could cost")
+    tx = function.build_transaction(
+        {
+            **params,
+            "gas": gas_limit,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": tip,
+            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+            "chainId": chain.chain_id,
+        }
+    )
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    if receipt["status"] != 1:
+        # It passed simulation but failed when mined (state changed in between): replay it to learn why.
+        function.call(params, block_identifier=receipt["blockNumber"] - 1)
+        raise ContractReverted(b"", f"transaction {_hex(receipt['transactionHash'])} failed when mined")
+    return receipt
+
+
+def _priority_fee(chain: Chain) -> int:
+    try:
+        return int(chain.w3.eth.max_priority_fee)
+    except Exception:  # nodes without eth_maxPriorityFeePerGas: 1 gwei is the usual default
+        return 10**9
+
+
+class MerchantDesk:
+    """What a merchant's owner or agents do: terms, agents, deliveries, contacts, refunds, settlement."""
+
+    def __init__(self, ledger: Ledger, account: LocalAccount, merchant_id: int) -> None:
+        self.ledger, self.account, self.merchant_id = ledger, account, merchant_id
+        self._functions = ledger.contract.functions
+
+    def _send(self, function: Any) -> TxResult:
+        return self.ledger.transact(self.account, function)
+
+    def info(self) -> Merchant:
+        """This merchant's owner and payout address."""
+        return self.ledger.merchant(self.merchant_id)
+
+    def set_payout(self, payout: str) -> None:
+        """Change where settled money goes. Owner only."""
+        self._send(self._functions.setPayout(self.merchant_id, validate.address(payout, "payout address")))
+
+    def add_agent(self, agent: str) -> None:
+        """Let ``agent`` act as staff. Owner only."""
+        self._send(self._functions.addAgent(self.merchant_id, validate.address(agent, "agent")))
+
+    def remove_agent(self, agent: str) -> None:
+        """Take an agent's rights away. Owner only."""
+        self._send(self._functions.removeAgent(self.merchant_id, validate.address(agent, "agent")))
+
+    def publish_terms(
+        self,
+        return_window: int,
+        restocking_fee_bps: int = 0,
+        window_from_delivery: bool = False,
+        item_must_be_returned: bool = False,
+    ) -> ReturnTerms:
+        """Publish return terms; ``return_window`` in seconds (0 for no returns). Owner only."""
+        validate.non_negative(return_window, "return window (seconds)")
+        validate.non_negative(restocking_fee_bps, "restocking fee (basis points)")
+        if return_window >= 2**32:
+            raise InvalidInput(f"a return window of {return_window} s is too long: at most {2**32 - 1} s")
+        if restocking_fee_bps >= 2**16:
+            raise InvalidInput(f"restocking fee {restocking_fee_bps} bps is above 10000 bps (100 %)")
+        result = self._send(
+            self._functions.publishTerms(
+                self.merchant_id, return_window, restocking_fee_bps, window_from_delivery, item_must_be_returned
+            )
+        )
+        return self.ledger.terms(int(result.named("TermsPublished")[0].args["termsId"]))
+
+    def retire_terms(self, terms_id: int) -> None:
+        """Stop terms from being used for new purchases. Owner only."""
+        self._send(self._functions.retireTerms(validate.positive(terms_id, "terms id")))
+
+    def terms(self) -> list[ReturnTerms]:
+        """Every set of terms this merchant published."""
+        return self.ledger.terms_of(self.merchant_id)
+
+    def confirm_delivery(self, purchase_id: str) -> Purchase:
+        """Record that a purchase was delivered (starts windows that run from delivery)."""
+        purchase = self._own_purchase(purchase_id)
+        self._send(self._functions.confirmDelivery(_purchase_tuple(purchase)))
+        return self.ledger.purchase(purchase.id)
+
+    def log_contact(
+        self,
+        customer: str,
+        channel: Channel | str,
+        kind: ContactKind | str,
+        content: str | bytes = b"",
+        purchase_id: str | None = None,
+        occurred_at: int | None = None,
+    ) -> ContactMoment:
+        """Log a contact moment; only the hash of ``content`` goes on chain."""
+        customer = validate.address(customer, "customer")
+        key = _contact_purchase(self.ledger, purchase_id, customer, self.merchant_id)
+        result = self._send(
+            self._functions.logContact(
+                self.merchant_id, customer, key, _enum(Channel, channel), _enum(ContactKind, kind),
+                validate.non_negative(occurred_at or 0, "contact time"), validate.hash_of(content),
+            )
+        )
+        return self.ledger._contact_from_event(result.named("ContactLogged")[0])
+
+    def goodwill_refund(self, purchase_id: str, amount: int, reason: str | bytes = b"") -> Refund:
+        """Refund a customer out of what the purchase still holds, at any time before settlement."""
+        purchase = self._own_purchase(purchase_id)
+        validate.positive(amount)
+        result = self._send(
+            self._functions.goodwillRefund(_purchase_tuple(purchase), amount, validate.hash_of(reason))
+        )
+        return self.ledger._refund_from_event(result.named("GoodwillRefunded")[0])
+
+    def settle(self, purchase_ids: Iterable[str] | None = None) -> list[Settlement]:
+        """Settle the given purchases, or every closed one of this merchant."""
+        ids = list(purchase_ids) if purchase_ids is not None else [p.id for p in self.ledger.settleable(self.merchant_id)]
+        if not ids:
+            return []
+        return self.ledger.settle(self.account, ids)
+
+    def purchases(self, **filters: Any) -> list[Purchase]:
+        """This merchant's purchases; filters as in ``Ledger.purchases`` (customer, sku, since, until, status)."""
+        return self.ledger.purchases(merchant_id=self.merchant_id, **filters)
+
+    def contacts(self, customer: str | None = None, purchase_id: str | None = None) -> list[ContactMoment]:
+        """This merchant's contact moments."""
+        return self.ledger.contacts(self.merchant_id, customer, purchase_id)
+
+    def figures(self) -> list[Figures]:
+        """Sales, refunds, return rate and contacts per purchase, one entry per token."""
+        return self.ledger.figures(self.merchant_id)
+
+    def _own_purchase(self, purchase_id: str) -> Purchase:
+        purchase = self.ledger.purchase(purchase_id)
+        if purchase.merchant_id != self.merchant_id:
+            raise InvalidInput(
+                f"purchase {purchase.id[:10]}… was made at merchant #{purchase.merchant_id}, "
+                f"not at merchant #{self.merchant_id}"
+            )
+        return purchase
+
+
+class CustomerDesk:
+    """What a customer does: buy, look up its history, return, log its own contacts."""
+
+    def __init__(self, ledger: Ledger, account: LocalAccount) -> None:
+        self.ledger, self.account = ledger, account
+        self.address = account.address
+        self._functions = ledger.contract.functions
+
+    def buy(
+        self,
+        terms_id: int,
+        lines: Sequence[LineItem | tuple[str, int, int]],
+        order_ref: str | bytes,
+        token: str = NATIVE,
+    ) -> Purchase:
+        """Buy under ``terms_id``, paying the lines' total into escrow (approving an ERC-20 token first)."""
+        validate.positive(terms_id, "terms id")
+        chain_lines = [_line_to_chain(line) for line in lines]
+        if not chain_lines:
+            raise InvalidInput("a purchase needs at least one line")
+        price = sum(quantity * unit_price for _, quantity, unit_price in chain_lines)
+        validate.positive(price, "purchase total")
+        token = validate.address(token, "token")
+        terms = self.ledger.terms(terms_id)
+        if terms.retired:
+            raise TermsRetired(terms_id)
+        ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
+        value = price if token == NATIVE else 0
+        if token != NATIVE:
+            self._approve(token, price)
+        result = self.ledger.transact(self.account, self._functions.buy(terms_id, token, chain_lines, ref), value)
+        event = result.named("PurchaseRecorded")[0]
+        return self.ledger._with_state(self.ledger._purchase_from_event(event), self.ledger.chain.now())
+
+    def _approve(self, token: str, amount: int) -> None:
+        erc20 = self.ledger.w3.eth.contract(address=token, abi=ERC20_ABI)
+        balance = erc20.functions.balanceOf(self.address).call()
+        if balance < amount:
+            raise InsufficientFunds(self.address, amount, balance, f"token {token}")
+        if erc20.functions.allowance(self.address, self.ledger.address).call() < amount:
+            self.ledger.transact(self.account, erc20.functions.approve(self.ledger.address, amount))
+
+    def purchases(self, **filters: Any) -> list[Purchase]:
+        """My purchases at every merchant; filters as in ``Ledger.purchases``."""
+        return self.ledger.purchases(customer=self.address, **filters)
+
+    def purchase(self, purchase_id: str) -> Purchase:
+        """One of my purchases, with its status and time left to return."""
+        purchase = self.ledger.purchase(purchase_id)
+        if purchase.customer != self.address:
+            raise NotCustomer(purchase.id, self.address)
+        return purchase
+
+    def contacts(self) -> list[ContactMoment]:
+        """My contact moments with every merchant."""
+        return self.ledger.contacts(customer=self.address)
+
+    def refunds(self) -> list[Refund]:
+        """Refunds I received."""
+        return self.ledger.refunds(customer=self.address)
+
+    def return_items(
+        self, purchase_id: str, lines: Sequence[int] | None = None, shipment_ref: str | bytes | None = None
+    ) -> Refund:
+        """Return some lines (by index; all open lines by default) and receive the refund at once."""
+        purchase = self.purchase(purchase_id)
+        indexes = tuple(purchase.open_lines if lines is None else lines)
+        if not indexes:
+            raise InvalidInput(f"every line of purchase {purchase.id[:10]}… was already returned")
+        for index in indexes:
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(purchase.lines):
+                raise InvalidInput(
+                    f"line {index!r} does not exist: purchase {purchase.id[:10]}… has lines 0 to {len(purchase.lines) - 1}"
+                )
+        mask = sum(1 << index for index in set(indexes))
+        shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
+        result = self.ledger.transact(
+            self.account,
+            self._functions.returnItems(_purchase_tuple(purchase), _lines_tuple(purchase), mask, shipment),
+        )
+        return self.ledger._refund_from_event(result.named("ItemsReturned")[0])
+
+    def log_contact(
+        self,
+        merchant_id: int,
+        channel: Channel | str,
+        kind: ContactKind | str,
+        content: str | bytes = b"",
+        purchase_id: str | None = None,
+        occurred_at: int | None = None,
+    ) -> ContactMoment:
+        """Log my own contact with a merchant; only the hash of ``content`` goes on chain."""
+        validate.positive(merchant_id, "merchant id")
+        key = _contact_purchase(self.ledger, purchase_id, self.address, merchant_id)
+        result = self.ledger.transact(
+            self.account,
+            self._functions.logOwnContact(
+                merchant_id, key, _enum(Channel, channel), _enum(ContactKind, kind),
+                validate.non_negative(occurred_at or 0, "contact time"), validate.hash_of(content),
+            ),
+        )
+        return self.ledger._contact_from_event(result.named("ContactLogged")[0])
+
+    def deferred_balance(self, token: str = NATIVE) -> int:
+        """Refunds kept for me because my address rejected them."""
+        return self.ledger.deferred_balance(self.address, token)
+
+    def withdraw(self, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
+        """Collect refunds kept for me."""
+        return self.ledger.withdraw(self.account, token, to)
+
+
+def _enum(kind: type[Channel] | type[ContactKind], value: Any) -> int:
+    if isinstance(value, kind):
+        return int(value)
+    try:
+        return int(kind[str(value).upper().replace("-", "_").replace(" ", "_")])
+    except KeyError as error:
+        choices = ", ".join(member.name.lower() for member in kind)
+        raise InvalidInput(f"{value!r} is not a {kind.__name__.lower()}: choose one of {choices}") from error
+
+
+def _contact_purchase(ledger: Ledger, purchase_id: str | None, customer: str, merchant_id: int) -> bytes:
+    """The purchase a contact is about, checked to be between this customer and merchant."""
+    if purchase_id is None:
+        return bytes(32)
+    purchase = ledger.purchase(purchase_id)
+    if purchase.customer != customer or purchase.merchant_id != merchant_id:
+        raise InvalidInput(
+            f"purchase {purchase.id[:10]}… is between {purchase.customer} and merchant #{purchase.merchant_id}, "
+            f"not this contact's customer and merchant"
+        )
+    return bytes.fromhex(purchase.id[2:])

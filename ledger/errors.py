@@ -1,0 +1,446 @@
+"""Every error the library raises.
+
+``LedgerError`` is the root. Errors found before anything is sent (bad input, wrong chain, missing
+deployment) and errors the contract reverts with share the same classes, so callers handle one thing:
+``ReturnWindowClosed`` is raised whether the library saw the closed window itself or the chain did.
+Each class also inherits the builtin that fits (``ValueError``, ``LookupError``, ``PermissionError``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from . import timefmt
+
+
+class LedgerError(Exception):
+    """Raised for anything that goes wrong in the ledger library; the root of all its errors."""
+
+
+# ---------------------------------------------------------------- library-side errors
+
+
+class BuildError(LedgerError, RuntimeError):
+    """Raised when the contracts cannot be compiled or a shipped artifact is missing."""
+
+
+class InvalidInput(LedgerError, ValueError):
+    """Raised when an argument is malformed (address, amount, SKU, file); nothing was sent."""
+
+
+class DeploymentError(LedgerError, LookupError):
+    """Raised when no deployment is recorded, the file is malformed, or no contract is at its address."""
+
+
+class WrongChain(LedgerError, ValueError):
+    """Raised when a deployment belongs to another chain than the one connected to."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        self.expected, self.actual = expected, actual
+        super().__init__(
+            f"the deployment is for chain id {expected} but the node is chain id {actual}: "
+            "connect to the right node or deploy again on this one"
+        )
+
+
+class NodeError(LedgerError, ConnectionError):
+    """Raised when the node cannot be started or reached."""
+
+
+class UnknownEvent(LedgerError, RuntimeError):
+    """Raised when the contract emitted an event this library version cannot decode (a newer contract?)."""
+
+
+class NotALocalChain(LedgerError, RuntimeError):
+    """Raised when a local-only action (advancing time, snapshots) is asked of a real network."""
+
+
+class InsufficientFunds(LedgerError, ValueError):
+    """Raised when an account cannot pay for a purchase (or its gas); nothing was sent."""
+
+    def __init__(self, account: str, needed: int, available: int, what: str) -> None:
+        self.account, self.needed, self.available = account, needed, available
+        super().__init__(
+            f"{account} has {available} but needs {needed} ({what}): fund the account and try again"
+        )
+
+
+class ContractReverted(LedgerError, RuntimeError):
+    """Raised when the contract reverts with data the library does not know how to decode."""
+
+    def __init__(self, data: bytes, detail: str = "") -> None:
+        self.data = data
+        super().__init__(f"the transaction reverted ({detail or '0x' + data.hex()})")
+
+
+# ---------------------------------------------------------------- contract custom errors
+
+
+class ContractError(LedgerError):
+    """Raised for a custom error of the contract; ``.args_by_name`` holds its decoded arguments."""
+
+    solidity_name: ClassVar[str]
+    fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *values: Any) -> None:
+        if len(values) != len(self.fields):
+            raise TypeError(f"{type(self).__name__} takes {len(self.fields)} arguments, got {len(values)}")
+        self.args_by_name = dict(zip(self.fields, values))
+        for name, value in self.args_by_name.items():
+            setattr(self, name, value)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """A sentence a person can act on."""
+        return type(self).__name__
+
+    def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) working with positional args
+        return (type(self), tuple(self.args_by_name.values()))
+
+
+def _hex(value: bytes | str) -> str:
+    return value if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
+def _short(purchase_id: bytes | str) -> str:
+    text = _hex(purchase_id)
+    return f"{text[:10]}…"
+
+
+class UnknownMerchant(ContractError, LookupError):
+    """Raised when no merchant has the id given."""
+
+    solidity_name, fields = "LedgerUnknownMerchant", ("merchant_id",)
+
+    def describe(self) -> str:
+        return f"there is no merchant #{self.merchant_id}: check the id (merchants are numbered from 1)"
+
+
+class NotMerchantOwner(ContractError, PermissionError):
+    """Raised when an owner-only action is taken by another account."""
+
+    solidity_name, fields = "LedgerNotMerchantOwner", ("merchant_id", "caller")
+
+    def describe(self) -> str:
+        return f"{self.caller} is not the owner of merchant #{self.merchant_id}: use the owner's key"
+
+
+class NotMerchantAgent(ContractError, PermissionError):
+    """Raised when a staff action is taken by an account that is neither owner nor agent."""
+
+    solidity_name, fields = "LedgerNotMerchantAgent", ("merchant_id", "caller")
+
+    def describe(self) -> str:
+        return (
+            f"{self.caller} is not staff of merchant #{self.merchant_id}: "
+            "use an agent's key or ask the owner to add this account as an agent"
+        )
+
+
+class ZeroAddress(ContractError, ValueError):
+    """Raised when the zero address is given where a real one is needed."""
+
+    solidity_name = "LedgerZeroAddress"
+
+    def describe(self) -> str:
+        return "the zero address cannot be used here: give a real account address"
+
+
+class AlreadyHasRole(ContractError, ValueError):
+    """Raised when adding an agent that already has a role at the merchant."""
+
+    solidity_name, fields = "LedgerAlreadyHasRole", ("merchant_id", "account", "role")
+
+    def describe(self) -> str:
+        role = {1: "an agent", 2: "the owner"}.get(int(self.role), f"role {self.role}")
+        return f"{self.account} is already {role} of merchant #{self.merchant_id}: nothing to add"
+
+
+class NotAnAgent(ContractError, ValueError):
+    """Raised when removing an account that is not an agent."""
+
+    solidity_name, fields = "LedgerNotAnAgent", ("merchant_id", "account")
+
+    def describe(self) -> str:
+        return f"{self.account} is not an agent of merchant #{self.merchant_id}: nothing to remove"
+
+
+class UnknownTerms(ContractError, LookupError):
+    """Raised when no return terms have the id given."""
+
+    solidity_name, fields = "LedgerUnknownTerms", ("terms_id",)
+
+    def describe(self) -> str:
+        return f"there are no return terms #{self.terms_id}: list the merchant's terms and pick one"
+
+
+class TermsRetired(ContractError, ValueError):
+    """Raised when buying under (or retiring again) terms that were retired."""
+
+    solidity_name, fields = "LedgerTermsRetired", ("terms_id",)
+
+    def describe(self) -> str:
+        return f"return terms #{self.terms_id} are retired: use the merchant's current terms"
+
+
+class FeeTooHigh(ContractError, ValueError):
+    """Raised when a restocking fee is above 100 %."""
+
+    solidity_name, fields = "LedgerFeeTooHigh", ("fee_bps", "max_bps")
+
+    def describe(self) -> str:
+        return f"a restocking fee of {self.fee_bps} bps is above the maximum of {self.max_bps} bps (100 %)"
+
+
+class LineCount(ContractError, ValueError):
+    """Raised when a purchase has no lines or too many."""
+
+    solidity_name, fields = "LedgerLineCount", ("count", "max_lines")
+
+    def describe(self) -> str:
+        return f"a purchase needs 1 to {self.max_lines} lines, not {self.count}: split large orders"
+
+
+class InvalidLine(ContractError, ValueError):
+    """Raised when a line has a quantity of zero."""
+
+    solidity_name, fields = "LedgerInvalidLine", ("index",)
+
+    def describe(self) -> str:
+        return f"line {self.index} has a quantity of 0: every line needs at least one unit"
+
+
+class ZeroAmount(ContractError, ValueError):
+    """Raised when an amount that must be positive is zero."""
+
+    solidity_name = "LedgerZeroAmount"
+
+    def describe(self) -> str:
+        return "the amount is zero: give a positive amount"
+
+
+class AmountTooLarge(ContractError, ValueError):
+    """Raised when an amount does not fit in 128 bits."""
+
+    solidity_name, fields = "LedgerAmountTooLarge", ("amount", "max_amount")
+
+    def describe(self) -> str:
+        return f"the amount {self.amount} is above the largest the ledger holds ({self.max_amount})"
+
+
+class WrongPayment(ContractError, ValueError):
+    """Raised when the native currency sent does not match the price."""
+
+    solidity_name, fields = "LedgerWrongPayment", ("expected", "sent")
+
+    def describe(self) -> str:
+        return f"{self.sent} wei was sent but the price is {self.expected} wei: send exactly the price"
+
+
+class PurchaseExists(ContractError, ValueError):
+    """Raised when the same purchase is recorded twice in one block."""
+
+    solidity_name, fields = "LedgerPurchaseExists", ("purchase_id",)
+
+    def describe(self) -> str:
+        return f"purchase {_short(self.purchase_id)} is already recorded: use a new order reference"
+
+
+class UnknownPurchase(ContractError, LookupError):
+    """Raised when a purchase id (or the details passed for it) matches no recorded purchase."""
+
+    solidity_name, fields = "LedgerUnknownPurchase", ("purchase_id",)
+
+    def describe(self) -> str:
+        return f"there is no purchase {_hex(self.purchase_id)}: check the id in your purchase history"
+
+
+class LinesMismatch(ContractError, ValueError):
+    """Raised when the lines passed are not the ones recorded for the purchase."""
+
+    solidity_name, fields = "LedgerLinesMismatch", ("purchase_id",)
+
+    def describe(self) -> str:
+        return f"the lines given are not those of purchase {_short(self.purchase_id)}: reload the purchase"
+
+
+class NotCustomer(ContractError, PermissionError):
+    """Raised when someone other than the buyer tries to return a purchase."""
+
+    solidity_name, fields = "LedgerNotCustomer", ("purchase_id", "caller")
+
+    def describe(self) -> str:
+        return (
+            f"purchase {_short(self.purchase_id)} is not yours ({self.caller}): "
+            "only the customer who bought it can return it"
+        )
+
+
+class InvalidLineSelection(ContractError, ValueError):
+    """Raised when a return names no line or a line the purchase does not have."""
+
+    solidity_name, fields = "LedgerInvalidLineSelection", ("purchase_id", "line_mask", "line_count")
+
+    def describe(self) -> str:
+        return (
+            f"purchase {_short(self.purchase_id)} has lines 0 to {int(self.line_count) - 1}: "
+            "name at least one of them"
+        )
+
+
+class AlreadyReturned(ContractError, ValueError):
+    """Raised when a return names lines that were already returned."""
+
+    solidity_name, fields = "LedgerAlreadyReturned", ("purchase_id", "line_mask")
+
+    def describe(self) -> str:
+        lines = [str(i) for i in range(32) if int(self.line_mask) >> i & 1]
+        return (
+            f"line{'s' if len(lines) > 1 else ''} {', '.join(lines)} of purchase {_short(self.purchase_id)} "
+            "already returned and refunded"
+        )
+
+
+class ReturnWindowClosed(ContractError, ValueError):
+    """Raised when a return comes at or after the end of the return window."""
+
+    solidity_name, fields = "LedgerReturnWindowClosed", ("purchase_id", "deadline", "timestamp")
+
+    def describe(self) -> str:
+        return (
+            f"the return window of purchase {_short(self.purchase_id)} closed on "
+            f"{timefmt.when(self.deadline, self.timestamp)}: ask the merchant for a goodwill refund"
+        )
+
+
+class ReturnWindowOpen(ContractError, ValueError):
+    """Raised when settling a purchase whose return window is still open."""
+
+    solidity_name, fields = "LedgerReturnWindowOpen", ("purchase_id", "deadline", "timestamp")
+
+    def describe(self) -> str:
+        return (
+            f"purchase {_short(self.purchase_id)} can be returned until "
+            f"{timefmt.when(self.deadline, self.timestamp)}: settle it after that"
+        )
+
+
+class AwaitingDelivery(ContractError, ValueError):
+    """Raised when settling a purchase whose window starts at delivery before delivery is confirmed."""
+
+    solidity_name, fields = "LedgerAwaitingDelivery", ("purchase_id",)
+
+    def describe(self) -> str:
+        return (
+            f"the return window of purchase {_short(self.purchase_id)} starts at delivery, "
+            "which is not confirmed yet: confirm delivery first"
+        )
+
+
+class AlreadyDelivered(ContractError, ValueError):
+    """Raised when confirming a delivery twice."""
+
+    solidity_name, fields = "LedgerAlreadyDelivered", ("purchase_id", "delivered_at")
+
+    def describe(self) -> str:
+        return (
+            f"delivery of purchase {_short(self.purchase_id)} was already confirmed on "
+            f"{timefmt.utc(self.delivered_at)}"
+        )
+
+
+class ShipmentRequired(ContractError, ValueError):
+    """Raised when the terms require the item back and the return names no shipment."""
+
+    solidity_name, fields = "LedgerShipmentRequired", ("purchase_id",)
+
+    def describe(self) -> str:
+        return (
+            f"the terms of purchase {_short(self.purchase_id)} require the item to be sent back: "
+            "give the return shipment reference"
+        )
+
+
+class AlreadySettled(ContractError, ValueError):
+    """Raised when settling a purchase twice."""
+
+    solidity_name, fields = "LedgerAlreadySettled", ("purchase_id",)
+
+    def describe(self) -> str:
+        return f"purchase {_short(self.purchase_id)} is already settled: nothing is left in escrow"
+
+
+class RefundExceedsEscrow(ContractError, ValueError):
+    """Raised when a refund asks for more than the purchase still holds in escrow."""
+
+    solidity_name, fields = "LedgerRefundExceedsEscrow", ("purchase_id", "requested", "available")
+
+    def describe(self) -> str:
+        return (
+            f"purchase {_short(self.purchase_id)} holds {self.available} in escrow, "
+            f"less than the {self.requested} asked for: refund at most {self.available}"
+        )
+
+
+class TimeInFuture(ContractError, ValueError):
+    """Raised when a contact moment is dated in the future."""
+
+    solidity_name, fields = "LedgerTimeInFuture", ("occurred_at", "timestamp")
+
+    def describe(self) -> str:
+        return (
+            f"the contact is dated {timefmt.when(self.occurred_at, self.timestamp)}, in the future: "
+            "give the time it happened"
+        )
+
+
+class NothingToWithdraw(ContractError, ValueError):
+    """Raised when withdrawing with no deferred payment waiting."""
+
+    solidity_name, fields = "LedgerNothingToWithdraw", ("token", "account")
+
+    def describe(self) -> str:
+        return f"nothing is waiting to be withdrawn for {self.account}"
+
+
+class ReentrantCall(ContractError, RuntimeError):
+    """Raised when a call tries to re-enter the contract while it is paying out."""
+
+    solidity_name = "ReentrancyGuardReentrantCall"
+
+    def describe(self) -> str:
+        return "the contract refused a re-entrant call"
+
+
+class TokenTransferFailed(ContractError, RuntimeError):
+    """Raised when an ERC-20 token refuses a transfer (no allowance, no balance, paused)."""
+
+    solidity_name, fields = "SafeERC20FailedOperation", ("token",)
+
+    def describe(self) -> str:
+        return f"token {self.token} refused the transfer: check the balance and allowance"
+
+
+class PaymentFailed(ContractError, RuntimeError):
+    """Raised when a withdrawal of the native currency is rejected by the receiving address."""
+
+    solidity_name = "FailedCall"
+
+    def describe(self) -> str:
+        return "the receiving address rejected the payment: withdraw to another address"
+
+
+class InsufficientContractBalance(ContractError, RuntimeError):
+    """Raised when the contract holds less than a withdrawal needs (a broken invariant)."""
+
+    solidity_name, fields = "InsufficientBalance", ("balance", "needed")
+
+    def describe(self) -> str:
+        return f"the contract holds {self.balance} but needs {self.needed}"
+
+
+CONTRACT_ERRORS: dict[str, type[ContractError]] = {
+    cls.solidity_name: cls for cls in ContractError.__subclasses__()
+}
+"""Our exception class for each Solidity error name."""
+

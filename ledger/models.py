@@ -1,0 +1,295 @@
+"""What the library returns: frozen dataclasses, amounts as integers in the token's smallest unit."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+NATIVE = "0x0000000000000000000000000000000000000000"
+"""The token address that stands for the chain's native currency (ETH)."""
+
+
+class Role(enum.IntEnum):
+    """What an account may do at a merchant (mirrors ``ILedger.Role``)."""
+
+    NONE = 0
+    AGENT = 1
+    OWNER = 2
+
+
+class Channel(enum.IntEnum):
+    """How a customer and a merchant were in touch (mirrors ``ILedger.Channel``)."""
+
+    PHONE = 0
+    EMAIL = 1
+    CHAT = 2
+    MESSAGING = 3
+    VIDEO = 4
+    CHATBOT = 5
+    IN_STORE = 6
+    SOCIAL = 7
+
+
+class ContactKind(enum.IntEnum):
+    """What a contact moment was about (mirrors ``ILedger.ContactKind``)."""
+
+    QUESTION = 0
+    COMPLAINT = 1
+    RETURN_HELP = 2
+    FEEDBACK = 3
+    ORDER_STATUS = 4
+    DELIVERY = 5
+    OTHER = 6
+
+
+class Status(str, enum.Enum):
+    """Where a purchase stands; a purchase can be in several (partly returned and settled, say)."""
+
+    AWAITING_DELIVERY = "awaiting_delivery"
+    """The window runs from delivery, which the merchant has not confirmed yet."""
+    OPEN = "open"
+    """The return window is open."""
+    CLOSED = "closed"
+    """The window has closed and the purchase waits for settlement."""
+    SETTLED = "settled"
+    """What was kept has been paid to the merchant."""
+    PARTLY_RETURNED = "partly_returned"
+    """Some lines were returned."""
+    RETURNED = "returned"
+    """Every line was returned."""
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """A registered merchant."""
+
+    id: int
+    owner: str
+    payout: str
+
+
+@dataclass(frozen=True)
+class ReturnTerms:
+    """Published return terms; they never change, and a purchase keeps the terms it was made under."""
+
+    id: int
+    merchant_id: int
+    return_window: int
+    """Seconds during which a purchase may be returned; 0 means no returns."""
+    restocking_fee_bps: int
+    window_from_delivery: bool
+    item_must_be_returned: bool
+    retired: bool = False
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One line of a purchase."""
+
+    sku: str
+    quantity: int
+    unit_price: int
+
+    @property
+    def total(self) -> int:
+        """Quantity times unit price."""
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """A purchase as recorded on chain, with its changing state read at ``as_of``."""
+
+    id: str
+    customer: str
+    merchant_id: int
+    terms_id: int
+    token: str
+    paid: int
+    """What arrived in escrow (less than ``price`` for a fee-on-transfer token)."""
+    price: int
+    purchased_at: int
+    return_window: int
+    restocking_fee_bps: int
+    window_from_delivery: bool
+    item_must_be_returned: bool
+    lines_hash: str
+    order_ref: str
+    lines: tuple[LineItem, ...]
+    block_number: int
+    refunded: int = 0
+    delivered_at: int = 0
+    returned_lines: frozenset[int] = frozenset()
+    settled: bool = False
+    as_of: int = 0
+    """Chain time at which the state fields were read."""
+
+    @property
+    def deadline(self) -> int | None:
+        """First second at which returns close (None while waiting for delivery)."""
+        if not self.window_from_delivery:
+            return self.purchased_at + self.return_window
+        if self.delivered_at == 0:
+            return None
+        return self.delivered_at + self.return_window
+
+    @property
+    def window_open(self) -> bool:
+        """Whether a return would be accepted now (per ``as_of``)."""
+        deadline = self.deadline
+        return self.return_window > 0 and (deadline is None or self.as_of < deadline)
+
+    @property
+    def time_left(self) -> int | None:
+        """Seconds until the window closes (0 once closed; None while waiting for delivery)."""
+        deadline = self.deadline
+        return None if deadline is None else max(0, deadline - self.as_of)
+
+    @property
+    def in_escrow(self) -> int:
+        """What the purchase still holds."""
+        return 0 if self.settled else self.paid - self.refunded
+
+    @property
+    def open_lines(self) -> tuple[int, ...]:
+        """Indexes of the lines not yet returned."""
+        return tuple(i for i in range(len(self.lines)) if i not in self.returned_lines)
+
+    @property
+    def statuses(self) -> frozenset[Status]:
+        """Every status that applies."""
+        found: set[Status] = set()
+        if self.settled:
+            found.add(Status.SETTLED)
+        elif self.window_from_delivery and self.delivered_at == 0:
+            found.add(Status.AWAITING_DELIVERY)
+        elif self.window_open:
+            found.add(Status.OPEN)
+        else:
+            found.add(Status.CLOSED)
+        if self.returned_lines:
+            found.add(Status.RETURNED if len(self.returned_lines) == len(self.lines) else Status.PARTLY_RETURNED)
+        return frozenset(found)
+
+    @property
+    def status(self) -> Status:
+        """The one status to show first: returned states win over window states."""
+        for status in (Status.RETURNED, Status.PARTLY_RETURNED, Status.SETTLED, Status.AWAITING_DELIVERY,
+                       Status.OPEN, Status.CLOSED):
+            if status in self.statuses:
+                return status
+        raise AssertionError("a purchase always has a window status")
+
+    def refund_for(self, line_indexes: tuple[int, ...]) -> int:
+        """What returning these lines would refund (same rule as the contract)."""
+        lines_price = sum(self.lines[i].total for i in line_indexes)
+        share = lines_price * self.paid // self.price
+        refund = share - share * self.restocking_fee_bps // 10_000
+        return min(refund, self.in_escrow)
+
+
+@dataclass(frozen=True)
+class ContactMoment:
+    """A logged contact between a merchant and a customer."""
+
+    merchant_id: int
+    customer: str
+    purchase_id: str | None
+    logged_by: str
+    channel: Channel
+    kind: ContactKind
+    occurred_at: int
+    content_hash: str
+    block_number: int
+
+    @property
+    def by_customer(self) -> bool:
+        """Whether the customer logged it (rather than the merchant's staff)."""
+        return self.logged_by == self.customer
+
+
+@dataclass(frozen=True)
+class Refund:
+    """Money paid back to a customer: a return (with the lines) or a goodwill refund."""
+
+    purchase_id: str
+    customer: str
+    amount: int
+    kind: str
+    """``return`` or ``goodwill``."""
+    lines: tuple[int, ...] = ()
+    reference: str = ""
+    """Return shipment reference hash, or the goodwill reason hash."""
+    by: str = ""
+    block_number: int = 0
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What was kept of a purchase, paid to the merchant."""
+
+    purchase_id: str
+    merchant_id: int
+    payout: str
+    amount: int
+    block_number: int = 0
+
+
+@dataclass(frozen=True)
+class DeferredPayment:
+    """A payment the recipient rejected, kept in the contract for it to withdraw."""
+
+    token: str
+    recipient: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded contract event that has no richer type."""
+
+    name: str
+    args: dict[str, object] = field(hash=False)
+    block_number: int = 0
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A mined transaction and the contract events it emitted, decoded."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    events: tuple[Event, ...]
+
+    def named(self, name: str) -> list[Event]:
+        """The events of one name, in log order."""
+        return [event for event in self.events if event.name == name]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """How a merchant is doing, per token."""
+
+    merchant_id: int
+    token: str
+    purchases: int
+    sales: int
+    """Paid into escrow."""
+    refunds: int
+    """Paid back, returns and goodwill together."""
+    returned_purchases: int
+    """Purchases with at least one returned line."""
+    contacts: int
+    settled: int
+    """Paid out to the merchant."""
+
+    @property
+    def return_rate(self) -> float:
+        """Share of purchases with a return."""
+        return self.returned_purchases / self.purchases if self.purchases else 0.0
+
+    @property
+    def contacts_per_purchase(self) -> float:
+        """Contact moments per purchase."""
+        return self.contacts / self.purchases if self.purchases else 0.0

@@ -1,0 +1,32 @@
+"""Times as people read them: an absolute UTC time and how far it is from now."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utc(timestamp: int) -> str:
+    """``2026-12-24 14:00 UTC`` for a Unix timestamp."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration(seconds: int) -> str:
+    """A short, rounded-down length of time: ``3 days``, ``5 hours``, ``1 minute``, ``12 seconds``."""
+    seconds = abs(int(seconds))
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
+
+
+def relative(timestamp: int, now: int) -> str:
+    """``in 3 days``, ``3 days ago`` or ``now``."""
+    if timestamp == now:
+        return "now"
+    return f"in {duration(timestamp - now)}" if timestamp > now else f"{duration(now - timestamp)} ago"
+
+
+def when(timestamp: int, now: int) -> str:
+    """``2026-12-24 14:00 UTC, 3 days ago``."""
+    return f"{utc(timestamp)}, {relative(timestamp, now)}"

@@ -1,0 +1,60 @@
+"""Checks on user input, done before anything is sent; each failure says what to give instead."""
+
+from __future__ import annotations
+
+from eth_utils import is_address, keccak, to_checksum_address
+
+from .errors import InvalidInput
+
+
+def address(value: object, what: str = "address") -> str:
+    """A checksummed address, or ``InvalidInput``."""
+    if isinstance(value, str) and is_address(value):
+        if value != value.lower() and value[2:] != value[2:].upper() and to_checksum_address(value) != value:
+            raise InvalidInput(f"{what} {value!r} has a wrong checksum: copy the address again")
+        return to_checksum_address(value)
+    raise InvalidInput(f"{what} {value!r} is not an address: give 0x followed by 40 hex digits")
+
+
+def positive(value: object, what: str = "amount") -> int:
+    """A positive integer, or ``InvalidInput``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidInput(f"{what} must be a positive whole number (in the token's smallest unit), not {value!r}")
+    return value
+
+
+def non_negative(value: object, what: str) -> int:
+    """A whole number of zero or more, or ``InvalidInput``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"{what} must be a whole number of zero or more, not {value!r}")
+    return value
+
+
+def bytes32(value: object, what: str) -> bytes:
+    """32 bytes from bytes or a 0x-prefixed hex string of 64 digits, or ``InvalidInput``."""
+    if isinstance(value, (bytes, bytearray)) and len(value) == 32:
+        return bytes(value)
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 66:
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+    raise InvalidInput(f"{what} {value!r} is not a 32-byte id: give 0x followed by 64 hex digits")
+
+
+def sku(value: object) -> bytes:
+    """A SKU as the contract stores it: up to 32 bytes of UTF-8, left-aligned in a bytes32."""
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise InvalidInput(f"SKU {value!r} must be a non-empty product code without surrounding spaces")
+    encoded = value.encode()
+    if len(encoded) > 32 or b"\0" in encoded:
+        raise InvalidInput(f"SKU {value!r} is longer than 32 bytes: use a shorter product code")
+    return encoded.ljust(32, b"\0")
+
+
+def hash_of(content: str | bytes) -> bytes:
+    """keccak256 of off-chain content (a conversation, an order reference, a shipment number).
+
+    Only this hash goes on chain; keep the content itself off chain to prove it later.
+    """
+    return keccak(content.encode() if isinstance(content, str) else content)

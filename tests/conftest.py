@@ -1,0 +1,143 @@
+"""Shared fixtures: every test that takes ``ledger`` runs on the embedded chain and on anvil.
+
+One chain per kind per session, with the ledger deployed once; each test starts from a snapshot
+taken after that deployment and the chain is reverted after it, so tests stay fast and independent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from ledger.build import compile_sources, project_root, read_sources
+from ledger.chain import AnvilChain, Chain, EmbeddedChain
+from ledger.client import CustomerDesk, Ledger, MerchantDesk
+from ledger.models import ReturnTerms
+
+DAY = 86_400
+ETHER = 10**18
+
+CHAIN_KINDS = ["embedded", "anvil"]
+
+
+def _start(kind: str) -> Chain:
+    return EmbeddedChain() if kind == "embedded" else AnvilChain()
+
+
+@pytest.fixture(scope="session")
+def test_artifacts() -> dict[str, dict[str, Any]]:
+    """The test-only contracts (tokens, hostile customers) compiled with the project's compiler."""
+    root = project_root(Path(__file__).parent)
+    sources = {**read_sources(root, "contracts"), **read_sources(root, "tests/contracts")}
+    return compile_sources(root, sources)
+
+
+@dataclass
+class Deployed:
+    chain: Chain
+    ledger: Ledger
+    snapshot: object
+
+
+@pytest.fixture(scope="session", params=CHAIN_KINDS)
+def deployed(request: pytest.FixtureRequest) -> Deployed:
+    chain = _start(request.param)
+    request.addfinalizer(chain.close)
+    ledger = Ledger.deploy(chain, chain.accounts()[0])
+    return Deployed(chain, ledger, chain.snapshot())
+
+
+@pytest.fixture
+def ledger(deployed: Deployed) -> Ledger:
+    """A freshly deployed ledger (reverted to that state after the test)."""
+    yield deployed.ledger
+    deployed.chain.revert(deployed.snapshot)
+    deployed.snapshot = deployed.chain.snapshot()
+
+
+@pytest.fixture
+def chain(ledger: Ledger) -> Chain:
+    return ledger.chain
+
+
+@pytest.fixture
+def accounts(chain: Chain) -> list[LocalAccount]:
+    return chain.accounts()
+
+
+@pytest.fixture
+def owner(accounts: list[LocalAccount]) -> LocalAccount:
+    """The shop's owner."""
+    return accounts[1]
+
+
+@pytest.fixture
+def agent(accounts: list[LocalAccount]) -> LocalAccount:
+    """Staff of the shop."""
+    return accounts[2]
+
+
+@pytest.fixture
+def alice(accounts: list[LocalAccount]) -> LocalAccount:
+    return accounts[3]
+
+
+@pytest.fixture
+def bob(accounts: list[LocalAccount]) -> LocalAccount:
+    return accounts[4]
+
+
+@pytest.fixture
+def stranger(accounts: list[LocalAccount]) -> LocalAccount:
+    return accounts[5]
+
+
+@pytest.fixture
+def shop(ledger: Ledger, owner: LocalAccount, agent: LocalAccount) -> MerchantDesk:
+    """A registered merchant with one agent, paid out to account 6."""
+    desk = ledger.register_merchant(owner, payout=ledger.chain.accounts()[6].address)
+    desk.add_agent(agent.address)
+    return desk
+
+
+@pytest.fixture
+def staff(ledger: Ledger, shop: MerchantDesk, agent: LocalAccount) -> MerchantDesk:
+    """The shop, as its agent."""
+    return ledger.merchant_desk(agent, shop.merchant_id)
+
+
+@pytest.fixture
+def week_terms(shop: MerchantDesk) -> ReturnTerms:
+    """7-day returns from purchase, 10 % restocking fee, no return shipping."""
+    return shop.publish_terms(7 * DAY, restocking_fee_bps=1_000)
+
+
+@pytest.fixture
+def customer(ledger: Ledger, alice: LocalAccount) -> CustomerDesk:
+    return ledger.customer_desk(alice)
+
+
+def deploy_contract(chain: Chain, account: LocalAccount, artifact: dict[str, Any], *args: Any) -> Any:
+    """Deploy a test contract, signed locally, and return it as a web3 contract."""
+    w3 = chain.w3
+    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    tx = factory.constructor(*args).build_transaction(
+        {"from": account.address, "nonce": w3.eth.get_transaction_count(account.address), "chainId": chain.chain_id}
+    )
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+    assert receipt["status"] == 1
+    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+
+
+def send(chain: Chain, account: LocalAccount, function: Any, value: int = 0) -> Any:
+    """Sign and send a raw contract call (for test contracts, outside the library); return the receipt."""
+    w3 = chain.w3
+    tx = function.build_transaction(
+        {"from": account.address, "value": value, "nonce": w3.eth.get_transaction_count(account.address),
+         "chainId": chain.chain_id}
+    )
+    return w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))

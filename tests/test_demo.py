@@ -1,0 +1,31 @@
+"""The demo story runs end to end through the command line and tells what happened."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from ledger.cli import main
+
+
+def test_demo_tells_the_whole_story() -> None:
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Return terms" in out and "365 days" in out and "7 days" in out
+    # Bob's floor mats: 0.2 ETH less the 1 % restocking fee, refunded automatically.
+    assert "refunds 0.198 ETH at once" in out
+    # The late return of the car is refused with the deadline in words.
+    assert "refused: the return window of purchase" in out and "ago" in out
+    # Carol's full mattress price comes back (no fee, no shipping).
+    assert "gets 1 ETH back" in out
+    # Settlement and the closing figures.
+    assert "Northgate settles: 12.002 ETH" in out
+    assert "How the shops are doing" in out and "50%" in out and "100%" in out
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    runner = CliRunner()
+    for command in main.commands:
+        result = runner.invoke(main, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Example:" in result.output, command

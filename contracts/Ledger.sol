@@ -222,7 +222,7 @@ contract Ledger is ILedger, ReentrancyGuardTransient {
         state.returnedLines = current.returnedLines | lineMask;
         state.refunded = current.refunded + uint128(refund);
         emit ItemsReturned(purchaseId, msg.sender, lineMask, refund, shipmentRef);
-        _pay(purchase.token, msg.sender, refund);
+        if (refund != 0) _pay(purchase.token, msg.sender, refund);
     }
 
     /// @notice Refunds a customer out of what is still in escrow for a purchase, at any time before

@@ -7,6 +7,7 @@ refuse raises the decoded error and sends nothing. They are then signed locally 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -23,7 +24,6 @@ from .errors import (
     InsufficientFunds,
     InvalidInput,
     NotCustomer,
-    TermsRetired,
     UnknownEvent,
     UnknownPurchase,
     WrongChain,
@@ -96,6 +96,8 @@ def _line_to_chain(line: LineItem | Sequence[Any]) -> tuple[bytes, int, int]:
             raise InvalidInput(f"a line is a (sku, quantity, unit price), not {line!r}") from error
     validate.positive(line.quantity, "quantity")
     validate.non_negative(line.unit_price, "unit price")
+    if line.quantity >= 2**32 or line.unit_price >= 2**128:
+        raise InvalidInput(f"line {line.sku!r}: quantity must be below 2^32 and unit price below 2^128")
     return validate.sku(line.sku), line.quantity, line.unit_price
 
 
@@ -333,7 +335,7 @@ class Ledger:
     def call(self, function: Any) -> Any:
         """Run a view function; contract errors come back as our exceptions."""
         with mapped_errors(self.errors):
-            return function.call()
+            return function.call({"chainId": self.chain.chain_id})
 
     def transact(self, account: LocalAccount, function: Any, value: int = 0) -> TxResult:
         """Simulate, sign and send a contract call; return the receipt with the decoded events."""
@@ -408,15 +410,8 @@ class Ledger:
             raw = [raw[k] for k in ("refunded", "deliveredAt", "returnedLines", "recorded", "settled")]
         refunded, delivered_at, returned_mask, _recorded, settled = raw
         returned = frozenset(i for i in range(len(purchase.lines)) if returned_mask >> i & 1)
-        return Purchase(
-            **{
-                **purchase.__dict__,
-                "refunded": refunded,
-                "delivered_at": delivered_at,
-                "returned_lines": returned,
-                "settled": settled,
-                "as_of": now,
-            }
+        return replace(
+            purchase, refunded=refunded, delivered_at=delivered_at, returned_lines=returned, settled=settled, as_of=now
         )
 
     def _contact_from_event(self, event: Event) -> ContactMoment:
@@ -479,7 +474,7 @@ def _sign_and_send(chain: Chain, account: LocalAccount, function: Any, value: in
     """Simulate one contract call against the block it will land in, then sign it locally, send it and
     wait for its receipt. A refused simulation raises before anything is signed."""
     w3 = chain.w3
-    params: dict[str, Any] = {"from": account.address, "value": value}
+    params: dict[str, Any] = {"from": account.address, "value": value, "chainId": chain.chain_id}
     gas = function.estimate_gas(params, block_identifier=chain.simulation_block)
     tip = _priority_fee(chain)
     max_fee = 2 * int(w3.eth.get_block("latest").get("baseFeePerGas", 0)) + tip
@@ -495,7 +490,6 @@ def _sign_and_send(chain: Chain, account: LocalAccount, function: Any, value: in
             "maxFeePerGas": max_fee,
             "maxPriorityFeePerGas": tip,
             "nonce": w3.eth.get_transaction_count(account.address, "pending"),
-            "chainId": chain.chain_id,
         }
     )
     tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
@@ -656,16 +650,13 @@ class CustomerDesk:
         price = sum(quantity * unit_price for _, quantity, unit_price in chain_lines)
         validate.positive(price, "purchase total")
         token = validate.address(token, "token")
-        terms = self.ledger.terms(terms_id)
-        if terms.retired:
-            raise TermsRetired(terms_id)
         ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
         value = price if token == NATIVE else 0
         if token != NATIVE:
             self._approve(token, price)
         result = self.ledger.transact(self.account, self._functions.buy(terms_id, token, chain_lines, ref), value)
-        event = result.named("PurchaseRecorded")[0]
-        return self.ledger._with_state(self.ledger._purchase_from_event(event), self.ledger.chain.now())
+        purchase = self.ledger._purchase_from_event(result.named("PurchaseRecorded")[0])
+        return replace(purchase, as_of=purchase.purchased_at)  # a new purchase: nothing refunded or delivered
 
     def _approve(self, token: str, amount: int) -> None:
         erc20 = self.ledger.w3.eth.contract(address=token, abi=ERC20_ABI)

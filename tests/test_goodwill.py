@@ -1,0 +1,61 @@
+"""Goodwill refunds: staff pay a customer back out of what a purchase still holds."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DAY, ETHER
+
+from ledger import errors
+from ledger.client import MerchantDesk
+from ledger.validate import hash_of
+
+
+@pytest.fixture
+def purchase(week_terms, customer):
+    return customer.buy(week_terms.id, [("DESK", 1, ETHER), ("CHAIR", 1, ETHER // 2)], "ORDER-1")
+
+
+def test_goodwill_refund_pays_the_customer_out_of_escrow(ledger, chain, staff, purchase, alice, agent) -> None:
+    escrow = chain.w3.eth.get_balance(ledger.address)
+    refund = staff.goodwill_refund(purchase.id, ETHER // 4, "late delivery")
+    assert (refund.kind, refund.amount, refund.customer, refund.by) == ("goodwill", ETHER // 4, alice.address, agent.address)
+    assert refund.reference == "0x" + hash_of("late delivery").hex()
+    assert escrow - chain.w3.eth.get_balance(ledger.address) == ETHER // 4
+    assert ledger.purchase(purchase.id).refunded == ETHER // 4
+
+
+def test_goodwill_refund_works_after_the_window_closed(chain, staff, purchase) -> None:
+    chain.advance_time(8 * DAY)
+    assert staff.goodwill_refund(purchase.id, 1).amount == 1
+
+
+def test_goodwill_refund_above_escrow_rejected(staff, purchase) -> None:
+    with pytest.raises(errors.RefundExceedsEscrow) as info:
+        staff.goodwill_refund(purchase.id, purchase.paid + 1)
+    assert (info.value.requested, info.value.available) == (purchase.paid + 1, purchase.paid)
+
+
+def test_goodwill_then_return_is_capped_at_what_is_left(staff, customer, purchase) -> None:
+    staff.goodwill_refund(purchase.id, purchase.paid - 100)
+    refund = customer.return_items(purchase.id)
+    assert refund.amount == 100
+    assert customer.purchase(purchase.id).in_escrow == 0
+
+
+def test_goodwill_refund_by_a_stranger_rejected(ledger, shop, purchase, stranger) -> None:
+    with pytest.raises(errors.NotMerchantAgent):
+        MerchantDesk(ledger, stranger, shop.merchant_id).goodwill_refund(purchase.id, 1)
+
+
+def test_goodwill_refund_after_settlement_has_nothing_left(ledger, chain, staff, purchase, stranger) -> None:
+    chain.advance_time(8 * DAY)
+    ledger.settle(stranger, [purchase.id])
+    with pytest.raises(errors.RefundExceedsEscrow) as info:
+        staff.goodwill_refund(purchase.id, 1)
+    assert info.value.available == 0
+
+
+@pytest.mark.parametrize("amount", [0, -1])
+def test_goodwill_refund_needs_a_positive_amount(staff, purchase, amount) -> None:
+    with pytest.raises(errors.InvalidInput, match="positive"):
+        staff.goodwill_refund(purchase.id, amount)

@@ -1,0 +1,78 @@
+"""Registering merchants, payout addresses and agents."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger import errors
+from ledger.client import MerchantDesk
+from ledger.models import Role
+
+
+def test_register_merchant_numbers_from_one_and_makes_the_caller_owner(ledger, owner, bob) -> None:
+    first = ledger.register_merchant(owner)
+    second = ledger.register_merchant(bob, payout=owner.address)
+    assert (first.merchant_id, second.merchant_id) == (1, 2)
+    assert ledger.merchant(1).owner == owner.address and ledger.merchant(1).payout == owner.address
+    assert ledger.merchant(2).payout == owner.address
+    assert ledger.role(1, owner.address) is Role.OWNER
+    assert [m.id for m in ledger.merchants()] == [1, 2]
+
+
+def test_register_merchant_rejects_zero_payout(ledger, owner) -> None:
+    with pytest.raises(errors.ZeroAddress):
+        ledger.register_merchant(owner, payout="0x" + "00" * 20)
+
+
+def test_set_payout_changes_where_settlement_goes(ledger, shop, bob) -> None:
+    shop.set_payout(bob.address)
+    assert ledger.merchant(shop.merchant_id).payout == bob.address
+
+
+def test_set_payout_rejected_for_an_agent(staff, bob) -> None:
+    with pytest.raises(errors.NotMerchantOwner) as info:
+        staff.set_payout(bob.address)
+    assert info.value.merchant_id == staff.merchant_id and info.value.caller == staff.account.address
+
+
+def test_add_agent_gives_staff_rights(ledger, shop, agent) -> None:
+    assert ledger.role(shop.merchant_id, agent.address) is Role.AGENT
+
+
+def test_add_agent_twice_rejected(shop, agent, owner) -> None:
+    with pytest.raises(errors.AlreadyHasRole) as info:
+        shop.add_agent(agent.address)
+    assert info.value.role == Role.AGENT
+    with pytest.raises(errors.AlreadyHasRole, match="already the owner"):
+        shop.add_agent(owner.address)
+
+
+def test_add_agent_rejected_for_a_stranger(ledger, shop, stranger, bob) -> None:
+    with pytest.raises(errors.NotMerchantOwner):
+        MerchantDesk(ledger, stranger, shop.merchant_id).add_agent(bob.address)
+
+
+def test_remove_agent_takes_rights_away(ledger, shop, staff, agent, alice) -> None:
+    shop.remove_agent(agent.address)
+    assert ledger.role(shop.merchant_id, agent.address) is Role.NONE
+    with pytest.raises(errors.NotMerchantAgent):
+        staff.log_contact(alice.address, "phone", "question")
+
+
+def test_remove_agent_rejects_a_non_agent(shop, owner, stranger) -> None:
+    with pytest.raises(errors.NotAnAgent):
+        shop.remove_agent(stranger.address)
+    with pytest.raises(errors.NotAnAgent):
+        shop.remove_agent(owner.address)
+
+
+def test_unknown_merchant_is_reported_by_id(ledger, owner) -> None:
+    with pytest.raises(errors.UnknownMerchant, match="no merchant #7"):
+        ledger.merchant(7)
+    with pytest.raises(errors.UnknownMerchant):
+        MerchantDesk(ledger, owner, 7).add_agent(owner.address)
+
+
+def test_merchant_desk_refuses_an_account_without_a_role(ledger, shop, stranger) -> None:
+    with pytest.raises(errors.InvalidInput, match="neither owner nor agent"):
+        ledger.merchant_desk(stranger, shop.merchant_id)

@@ -1,0 +1,74 @@
+"""Publishing and retiring return terms; a purchase keeps the terms it was made under."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DAY
+
+from ledger import errors
+from ledger.client import MerchantDesk
+from ledger.models import ReturnTerms
+
+
+def test_publish_terms_stores_them_exactly(ledger, shop) -> None:
+    terms = shop.publish_terms(30 * DAY, restocking_fee_bps=250, window_from_delivery=True, item_must_be_returned=True)
+    assert terms == ReturnTerms(terms.id, shop.merchant_id, 30 * DAY, 250, True, True, False)
+    assert ledger.terms(terms.id) == terms
+    assert shop.terms() == [terms]
+
+
+def test_publish_terms_rejects_a_fee_above_100_percent(shop) -> None:
+    with pytest.raises(errors.FeeTooHigh) as info:
+        shop.publish_terms(DAY, restocking_fee_bps=10_001)
+    assert (info.value.fee_bps, info.value.max_bps) == (10_001, 10_000)
+
+
+def test_publish_terms_is_owner_only(staff) -> None:
+    with pytest.raises(errors.NotMerchantOwner):
+        staff.publish_terms(DAY)
+
+
+def test_retire_terms_blocks_new_purchases_only(ledger, shop, week_terms, customer) -> None:
+    before = customer.buy(week_terms.id, [("MUG", 1, 1000)], "order-1")
+    shop.retire_terms(week_terms.id)
+    assert ledger.terms(week_terms.id).retired
+    with pytest.raises(errors.TermsRetired):
+        customer.buy(week_terms.id, [("MUG", 1, 1000)], "order-2")
+    refund = customer.return_items(before.id)
+    assert refund.amount == 900  # the 10 % fee of the retired terms still applies
+
+
+def test_retire_terms_twice_rejected(shop, week_terms) -> None:
+    shop.retire_terms(week_terms.id)
+    with pytest.raises(errors.TermsRetired):
+        shop.retire_terms(week_terms.id)
+
+
+def test_retire_terms_of_another_merchant_rejected(ledger, week_terms, bob) -> None:
+    other = ledger.register_merchant(bob)
+    with pytest.raises(errors.NotMerchantOwner):
+        other.retire_terms(week_terms.id)
+
+
+def test_unknown_terms_rejected(ledger, shop, customer) -> None:
+    with pytest.raises(errors.UnknownTerms):
+        ledger.terms(42)
+    with pytest.raises(errors.UnknownTerms):
+        shop.retire_terms(42)
+    with pytest.raises(errors.UnknownTerms):
+        customer.buy(42, [("MUG", 1, 1000)], "order-1")
+
+
+def test_new_terms_do_not_change_a_purchase_already_made(shop, week_terms, customer) -> None:
+    purchase = customer.buy(week_terms.id, [("MUG", 1, 1000)], "order-1")
+    shop.retire_terms(week_terms.id)
+    shop.publish_terms(DAY, restocking_fee_bps=5_000)
+    again = customer.purchase(purchase.id)
+    assert (again.return_window, again.restocking_fee_bps) == (7 * DAY, 1_000)
+
+
+def test_terms_of_lists_only_that_merchant(ledger, shop, week_terms, bob) -> None:
+    other = ledger.register_merchant(bob)
+    other.publish_terms(DAY)
+    assert [t.id for t in ledger.terms_of(shop.merchant_id)] == [week_terms.id]
+    assert isinstance(MerchantDesk(ledger, bob, other.merchant_id).terms()[0], ReturnTerms)

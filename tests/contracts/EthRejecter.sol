@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {LedgerUser} from "./LedgerUser.sol";
+import {ContractAccount} from "./ContractAccount.sol";
 
 /// @notice A customer or payout address that rejects ETH until told to accept it.
-contract EthRejecter is LedgerUser {
+contract EthRejecter is ContractAccount {
     /// @notice Thrown when ETH arrives while not accepting.
     error EthRejected(uint256 value);
 

@@ -6,6 +6,7 @@ refuse raises the decoded error and sends nothing. They are then signed locally 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -475,14 +476,21 @@ def _sign_and_send(chain: Chain, account: LocalAccount, function: Any, value: in
     wait for its receipt. A refused simulation raises before anything is signed."""
     w3 = chain.w3
     params: dict[str, Any] = {"from": account.address, "value": value, "chainId": chain.chain_id}
-    gas = function.estimate_gas(params, block_identifier=chain.simulation_block)
+    balance = w3.eth.get_balance(account.address)
+    if balance < value:
+        raise InsufficientFunds(account.address, value, balance, "the price")
+    try:
+        gas = function.estimate_gas(params, block_identifier=chain.simulation_block)
+    except Exception as error:  # nodes word "cannot pay for gas" differently; everything else passes through
+        if re.search(r"insufficient funds|cannot afford", str(error), re.IGNORECASE):
+            raise InsufficientFunds(account.address, value, balance, "the price plus gas") from error
+        raise
     tip = _priority_fee(chain)
     max_fee = 2 * int(w3.eth.get_block("latest").get("baseFeePerGas", 0)) + tip
     gas_limit = int(gas * GAS_MARGIN)
-    balance = w3.eth.get_balance(account.address)
     needed = value + gas_limit * max_fee
     if balance < needed:
-        raise InsufficientFunds(account.address, needed, balance, "price plus the most gas could cost")
+        raise InsufficientFunds(account.address, needed, balance, "the price plus the most gas could cost")
     tx = function.build_transaction(
         {
             **params,

@@ -86,7 +86,7 @@ def _plain(value: Any) -> Any:
 def _line_from_chain(raw: dict[str, Any] | Sequence[Any]) -> LineItem:
     sku, quantity, unit_price = (raw["sku"], raw["quantity"], raw["unitPrice"]) if isinstance(raw, dict) else raw
     sku_bytes = bytes.fromhex(sku[2:]) if isinstance(sku, str) else bytes(sku)
-    return LineItem(sku=sku_bytes.rstrip(b"\0").decode(errors="replace"), quantity=quantity, unit_price=unit_price)
+    return LineItem(sku=validate.sku_text(sku_bytes), quantity=quantity, unit_price=unit_price)
 
 
 def _line_to_chain(line: LineItem | Sequence[Any]) -> tuple[bytes, int, int]:
@@ -238,7 +238,7 @@ class Ledger:
         status: Status | str | None = None,
     ) -> list[Purchase]:
         """Purchases, oldest first, filtered by merchant, customer, SKU, time range (inclusive) and status."""
-        wanted_status = Status(status) if status is not None else None
+        wanted_status = _status(status) if status is not None else None
         customer = validate.address(customer, "customer") if customer else None
         logs = self.events("PurchaseRecorded", None, merchant_id, customer)
         now = self.chain.now()
@@ -591,8 +591,7 @@ class MerchantDesk:
         key = _contact_purchase(self.ledger, purchase_id, customer, self.merchant_id)
         result = self._send(
             self._functions.logContact(
-                self.merchant_id, customer, key, _enum(Channel, channel), _enum(ContactKind, kind),
-                validate.non_negative(occurred_at or 0, "contact time"), validate.hash_of(content),
+                self.merchant_id, customer, key, *_contact_fields(channel, kind, occurred_at, content)
             )
         )
         return self.ledger._contact_from_event(result.named("ContactLogged")[0])
@@ -728,10 +727,7 @@ class CustomerDesk:
         key = _contact_purchase(self.ledger, purchase_id, self.address, merchant_id)
         result = self.ledger.transact(
             self.account,
-            self._functions.logOwnContact(
-                merchant_id, key, _enum(Channel, channel), _enum(ContactKind, kind),
-                validate.non_negative(occurred_at or 0, "contact time"), validate.hash_of(content),
-            ),
+            self._functions.logOwnContact(merchant_id, key, *_contact_fields(channel, kind, occurred_at, content)),
         )
         return self.ledger._contact_from_event(result.named("ContactLogged")[0])
 
@@ -752,6 +748,26 @@ def _enum(kind: type[Channel] | type[ContactKind], value: Any) -> int:
     except KeyError as error:
         choices = ", ".join(member.name.lower() for member in kind)
         raise InvalidInput(f"{value!r} is not a {kind.__name__.lower()}: choose one of {choices}") from error
+
+
+def _status(value: Status | str) -> Status:
+    try:
+        return Status(value)
+    except ValueError as error:
+        choices = ", ".join(status.value for status in Status)
+        raise InvalidInput(f"{value!r} is not a purchase status: choose one of {choices}") from error
+
+
+def _contact_fields(
+    channel: Channel | str, kind: ContactKind | str, occurred_at: int | None, content: str | bytes
+) -> tuple[int, int, int, bytes]:
+    """Channel, kind, time (0 for now) and content hash, as both contact calls take them."""
+    return (
+        _enum(Channel, channel),
+        _enum(ContactKind, kind),
+        validate.non_negative(occurred_at or 0, "contact time"),
+        validate.hash_of(content),
+    )
 
 
 def _contact_purchase(ledger: Ledger, purchase_id: str | None, customer: str, merchant_id: int) -> bytes:

@@ -43,13 +43,30 @@ def bytes32(value: object, what: str) -> bytes:
 
 
 def sku(value: object) -> bytes:
-    """A SKU as the contract stores it: up to 32 bytes of UTF-8, left-aligned in a bytes32."""
+    """A SKU as the contract stores it: up to 32 bytes of UTF-8, left-aligned in a bytes32.
+
+    A SKU that is not text (written on chain by another tool) travels as 0x and 64 hex digits.
+    """
+    if isinstance(value, str) and len(value) == 66 and value.startswith("0x"):
+        return bytes32(value, "SKU")
     if not isinstance(value, str) or not value or value != value.strip():
         raise InvalidInput(f"SKU {value!r} must be a non-empty product code without surrounding spaces")
     encoded = value.encode()
     if len(encoded) > 32 or b"\0" in encoded:
         raise InvalidInput(f"SKU {value!r} is longer than 32 bytes: use a shorter product code")
     return encoded.ljust(32, b"\0")
+
+
+def sku_text(raw: bytes) -> str:
+    """The readable form of a stored SKU: its text, or 0x-hex when it is not plain UTF-8 text."""
+    text = raw.rstrip(b"\0")
+    try:
+        decoded = text.decode()
+    except UnicodeDecodeError:
+        decoded = ""
+    if not decoded or "\0" in decoded or decoded != decoded.strip() or decoded.startswith("0x"):
+        return "0x" + raw.hex()
+    return decoded
 
 
 def hash_of(content: str | bytes) -> bytes:

@@ -80,3 +80,15 @@ def test_same_order_a_second_later_is_a_second_purchase(chain, week_terms, custo
     chain.advance_time(1)
     second = customer.buy(week_terms.id, [("MUG", 1, 100)], "ORDER-1")
     assert first.id != second.id
+
+
+def test_sku_that_is_not_text_round_trips_as_hex(week_terms, customer) -> None:
+    raw = "0x" + "ff" * 31 + "00"
+    purchase = customer.buy(week_terms.id, [(raw, 1, 100), ("MUG", 1, 100)], "ORDER-3")
+    assert purchase.lines[0].sku == raw and purchase.lines[1].sku == "MUG"
+    assert customer.return_items(purchase.id, [0]).amount == 90  # the lines hash still matches
+
+
+def test_status_filter_names_the_choices(ledger) -> None:
+    with pytest.raises(errors.InvalidInput, match="choose one of awaiting_delivery, open"):
+        ledger.purchases(status="lost")

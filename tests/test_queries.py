@@ -70,11 +70,6 @@ def test_purchases_awaiting_delivery(shop, customer) -> None:
     assert ids(shop.purchases(status="awaiting_delivery")) == [waiting.id]
 
 
-def test_purchases_with_an_unknown_status_rejected(shop) -> None:
-    with pytest.raises(ValueError):
-        shop.purchases(status="lost")
-
-
 def test_figures_count_sales_refunds_returns_and_contacts(chain, shop, history) -> None:
     (figures,) = shop.figures()
     assert figures.token == NATIVE

@@ -378,7 +378,7 @@ class Ledger:
                 "upgrade the library to the version that matches the deployment"
             )
         decoded = getattr(self.contract.events, name)().process_log(log)
-        return Event(name, _plain(dict(decoded["args"])), decoded["blockNumber"])
+        return Event(name, _plain(dict(decoded["args"])), decoded["blockNumber"], _hex(decoded["transactionHash"]))
 
     def _purchase_from_event(self, event: Event) -> Purchase:
         raw = event.args["purchase"]
@@ -403,6 +403,7 @@ class Ledger:
             order_ref=raw["orderRef"],
             lines=tuple(_line_from_chain(line) for line in event.args["lines"]),
             block_number=event.block_number,
+            tx_hash=event.tx_hash,
         )
 
     def _with_state(self, purchase: Purchase, now: int) -> Purchase:
@@ -428,6 +429,7 @@ class Ledger:
             occurred_at=args["occurredAt"],
             content_hash=args["contentHash"],
             block_number=event.block_number,
+            tx_hash=event.tx_hash,
         )
 
     def _refund_from_event(self, event: Event) -> Refund:
@@ -443,6 +445,7 @@ class Ledger:
                 reference=args["shipmentRef"],
                 by=args["customer"],
                 block_number=event.block_number,
+                tx_hash=event.tx_hash,
             )
         purchase = self.purchase(args["purchaseId"])
         return Refund(
@@ -453,11 +456,14 @@ class Ledger:
             reference=args["reason"],
             by=args["agent"],
             block_number=event.block_number,
+            tx_hash=event.tx_hash,
         )
 
     def _settlement_from_event(self, event: Event) -> Settlement:
         args = event.args
-        return Settlement(args["purchaseId"], args["merchantId"], args["payout"], args["amount"], event.block_number)
+        return Settlement(
+            args["purchaseId"], args["merchantId"], args["payout"], args["amount"], event.block_number, event.tx_hash
+        )
 
 
 def _topic(value: Any) -> str:
@@ -530,17 +536,17 @@ class MerchantDesk:
         """This merchant's owner and payout address."""
         return self.ledger.merchant(self.merchant_id)
 
-    def set_payout(self, payout: str) -> None:
+    def set_payout(self, payout: str) -> TxResult:
         """Change where settled money goes. Owner only."""
-        self._send(self._functions.setPayout(self.merchant_id, validate.address(payout, "payout address")))
+        return self._send(self._functions.setPayout(self.merchant_id, validate.address(payout, "payout address")))
 
-    def add_agent(self, agent: str) -> None:
+    def add_agent(self, agent: str) -> TxResult:
         """Let ``agent`` act as staff. Owner only."""
-        self._send(self._functions.addAgent(self.merchant_id, validate.address(agent, "agent")))
+        return self._send(self._functions.addAgent(self.merchant_id, validate.address(agent, "agent")))
 
-    def remove_agent(self, agent: str) -> None:
+    def remove_agent(self, agent: str) -> TxResult:
         """Take an agent's rights away. Owner only."""
-        self._send(self._functions.removeAgent(self.merchant_id, validate.address(agent, "agent")))
+        return self._send(self._functions.removeAgent(self.merchant_id, validate.address(agent, "agent")))
 
     def publish_terms(
         self,
@@ -563,9 +569,9 @@ class MerchantDesk:
         )
         return self.ledger.terms(int(result.named("TermsPublished")[0].args["termsId"]))
 
-    def retire_terms(self, terms_id: int) -> None:
+    def retire_terms(self, terms_id: int) -> TxResult:
         """Stop terms from being used for new purchases. Owner only."""
-        self._send(self._functions.retireTerms(validate.positive(terms_id, "terms id")))
+        return self._send(self._functions.retireTerms(validate.positive(terms_id, "terms id")))
 
     def terms(self) -> list[ReturnTerms]:
         """Every set of terms this merchant published."""

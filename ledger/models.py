@@ -117,6 +117,8 @@ class Purchase:
     order_ref: str
     lines: tuple[LineItem, ...]
     block_number: int
+    tx_hash: str
+    """Transaction that recorded the purchase."""
     refunded: int = 0
     delivered_at: int = 0
     returned_lines: frozenset[int] = frozenset()
@@ -201,6 +203,7 @@ class ContactMoment:
     occurred_at: int
     content_hash: str
     block_number: int
+    tx_hash: str
 
     @property
     def by_customer(self) -> bool:
@@ -222,6 +225,7 @@ class Refund:
     """Return shipment reference hash, or the goodwill reason hash."""
     by: str = ""
     block_number: int = 0
+    tx_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,7 @@ class Settlement:
     payout: str
     amount: int
     block_number: int = 0
+    tx_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -251,6 +256,7 @@ class Event:
     name: str
     args: dict[str, object] = field(hash=False)
     block_number: int = 0
+    tx_hash: str = ""
 
 
 @dataclass(frozen=True)

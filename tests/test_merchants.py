@@ -76,3 +76,12 @@ def test_unknown_merchant_is_reported_by_id(ledger, owner) -> None:
 def test_merchant_desk_refuses_an_account_without_a_role(ledger, shop, stranger) -> None:
     with pytest.raises(errors.InvalidInput, match="neither owner nor agent"):
         ledger.merchant_desk(stranger, shop.merchant_id)
+
+
+def test_writes_return_the_transaction_with_decoded_events(ledger, chain, shop, bob) -> None:
+    result = shop.add_agent(bob.address)
+    receipt = chain.w3.eth.get_transaction_receipt(result.tx_hash)
+    assert receipt["status"] == 1 and result.gas_used == receipt["gasUsed"] > 21_000
+    (event,) = result.events
+    assert event.name == "AgentAdded" and event.args == {"merchantId": shop.merchant_id, "agent": bob.address}
+    assert result.named("AgentAdded") == [event] and event.tx_hash == result.tx_hash

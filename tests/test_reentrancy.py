@@ -39,3 +39,23 @@ def test_reentrant_customer_is_refunded_once(ledger, chain, week_terms, accounts
     assert escrow - chain.w3.eth.get_balance(ledger.address) == refund
     assert ledger.deferred_balance(attacker.address) == 0
     assert ledger.purchase(purchase.id).refunded == refund
+
+
+def test_reentry_inside_the_refund_push_meets_the_guard(ledger, chain, week_terms, accounts, test_artifacts) -> None:
+    attacker = deploy_contract(chain, accounts[7], test_artifacts["ReentrantCustomer"])
+    lines = [(b"TV".ljust(32, b"\0"), 1, ETHER)]
+    buy = ledger.contract.encode_abi("buy", args=[week_terms.id, NATIVE, lines, b"\2" * 32])
+    send(chain, accounts[7], attacker.functions.execute(ledger.address, buy), value=ETHER)
+    (purchase,) = ledger.purchases(customer=attacker.address)
+    refund = purchase.refund_for((0,))
+
+    # Armed and returned in one transaction, the re-entry is cheap enough to run inside the push.
+    send(chain, accounts[7], attacker.functions.attack(
+        ledger.address, _purchase_tuple(purchase), _lines_tuple(purchase), 1))
+    assert attacker.functions.reentryAttempts().call() == 2
+    assert attacker.functions.reentrySucceeded().call() is False
+    guard_error = function_signature_to_4byte_selector("ReentrancyGuardReentrantCall()")
+    assert attacker.functions.lastErrorSelector().call() == guard_error
+    assert chain.w3.eth.get_balance(attacker.address) == refund
+    assert ledger.deferred_balance(attacker.address) == 0
+    assert ledger.purchase(purchase.id).refunded == refund

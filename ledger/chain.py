@@ -12,7 +12,8 @@ import re
 import shutil
 import signal
 import subprocess
-import threading
+import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -196,57 +197,49 @@ def anvil_binary(root: Path | None = None) -> Path:
     raise NodeError("anvil is not installed: run `npm ci` in the repository (it installs @foundry-rs/anvil)")
 
 
+def launch_anvil(args: Sequence[str], log_file: Path, timeout: float = 30) -> tuple[subprocess.Popen[bytes], str]:
+    """Start anvil in its own session with ``args``, its output in ``log_file``; return it and its URL.
+
+    The node outlives the Python process unless it is stopped, so a background node can be left running.
+    """
+    command = [str(anvil_binary()), "--accounts", str(DEV_ACCOUNT_COUNT), *args]
+    with open(log_file, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match = re.search(r"Listening on (\S+:\d+)", log_file.read_text(errors="replace"))
+        if match:
+            return process, f"http://{match.group(1)}"
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    stop_process(process)
+    tail = log_file.read_text(errors="replace").strip().splitlines()[-5:]
+    raise NodeError(f"anvil did not start within {timeout} s: {' / '.join(tail) or 'no output'}")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Stop a node with SIGINT (anvil then writes its --state file), killing it if it hangs."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class AnvilChain(RpcChain):
     """A local anvil node this object starts on a free port and stops on ``close()``."""
 
     is_local = True
 
-    def __init__(self, state_file: Path | None = None, extra_args: Sequence[str] = (), timeout: float = 30) -> None:
-        command = [str(anvil_binary()), "--port", "0", "--accounts", str(DEV_ACCOUNT_COUNT)]
-        if state_file is not None:
-            command += ["--state", str(state_file)]
-        command += list(extra_args)
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-        )
-        url = self._wait_for_listening(timeout)
+    def __init__(self, extra_args: Sequence[str] = (), timeout: float = 30) -> None:
+        self._log = Path(tempfile.mkstemp(prefix="anvil-", suffix=".log")[1])
+        self.process, url = launch_anvil(["--port", "0", *extra_args], self._log, timeout)
         super().__init__(Web3(HTTPProvider(url, request_kwargs={"timeout": 30})), url)
         self.name = f"anvil at {url}"
 
-    def _wait_for_listening(self, timeout: float) -> str:
-        found: list[str] = []
-        seen: list[str] = []
-
-        def read() -> None:
-            assert self.process.stdout is not None
-            for line in self.process.stdout:
-                seen.append(line)
-                match = re.search(r"Listening on (\S+:\d+)", line)
-                if match:
-                    found.append(f"http://{match.group(1)}")
-                    break
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if not found:
-            self.process.kill()
-            raise NodeError(f"anvil did not start within {timeout} s: {''.join(seen[-5:]).strip()}")
-        # Keep draining its output so a chatty node never blocks on a full pipe.
-        threading.Thread(target=self._drain, daemon=True).start()
-        return found[0]
-
-    def _drain(self) -> None:
-        assert self.process.stdout is not None
-        for _ in self.process.stdout:
-            pass
-
     def close(self) -> None:
-        if self.process.poll() is None:
-            # SIGINT lets anvil write its --state file before it exits.
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
+        self._log.unlink(missing_ok=True)

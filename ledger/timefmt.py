@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 
 
 def utc(timestamp: int) -> str:
     """``2026-12-24 14:00 UTC`` for a Unix timestamp."""
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return local(timestamp, timezone.utc)
+
+
+def local(timestamp: int, zone: tzinfo | None = None) -> str:
+    """``2026-12-24 15:00 CET``: the time in ``zone`` (the machine's own zone when None)."""
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc).astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
 def duration(seconds: int) -> str:

@@ -23,9 +23,19 @@ def test_demo_tells_the_whole_story() -> None:
     assert "How the shops are doing" in out and "50%" in out and "100%" in out
 
 
+def _leaf_commands(group, path=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _leaf_commands(command, (*path, name))
+        else:
+            yield (*path, name)
+
+
 def test_every_command_has_help_with_an_example() -> None:
     runner = CliRunner()
-    for command in main.commands:
-        result = runner.invoke(main, [command, "--help"])
-        assert result.exit_code == 0
-        assert "Example:" in result.output, command
+    leaves = list(_leaf_commands(main))
+    assert len(leaves) > 20
+    for path in leaves:
+        result = runner.invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert "Example:" in result.output, path

@@ -1,0 +1,94 @@
+"""Signing keys kept in the project as encrypted keystore files (``.ledger/keys/NAME.json``).
+
+A private key is never printed or written in the clear: it comes from a keystore file or an
+environment variable, and is stored encrypted with a password.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+
+from .errors import InvalidInput
+
+
+def _folder(home: Path) -> Path:
+    return home / "keys"
+
+
+def _path(home: Path, name: str) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name) or name.startswith("."):
+        raise InvalidInput(f"key name {name!r} may use letters, digits, '.', '_' and '-' only")
+    return _folder(home) / f"{name}.json"
+
+
+def _save(home: Path, name: str, keystore: dict[str, object]) -> str:
+    path = _path(home, name)
+    if path.exists():
+        raise InvalidInput(f"a key named {name!r} exists already: choose another name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(keystore))
+    path.chmod(0o600)
+    return _address(keystore)
+
+
+def _address(keystore: dict[str, object]) -> str:
+    return to_checksum_address("0x" + str(keystore.get("address", "")).removeprefix("0x"))
+
+
+def import_keystore(home: Path, name: str, keystore_file: Path, password: str) -> str:
+    """Store a copy of a keystore file after checking the password opens it; return its address."""
+    try:
+        keystore = json.loads(Path(keystore_file).read_text())
+        account = Account.from_key(Account.decrypt(keystore, password))
+    except FileNotFoundError as error:
+        raise InvalidInput(f"no keystore file at {keystore_file}") from error
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidInput(f"{keystore_file} cannot be opened with that password, or is not a keystore file") from error
+    keystore["address"] = account.address[2:].lower()
+    _save(home, name, keystore)
+    return account.address
+
+
+def import_from_env(home: Path, name: str, variable: str, password: str) -> str:
+    """Encrypt the private key held in environment variable ``variable``; return its address."""
+    secret = os.environ.get(variable)
+    if not secret:
+        raise InvalidInput(f"environment variable {variable} is not set: export the private key in it first")
+    account = account_from_secret(secret, variable)
+    _save(home, name, Account.encrypt(account.key, password))
+    return account.address
+
+
+def account_from_secret(secret: str, where: str) -> LocalAccount:
+    """A signing account from a hex private key, without ever echoing the key."""
+    try:
+        return Account.from_key(secret.strip())
+    except (ValueError, TypeError) as error:
+        raise InvalidInput(f"{where} does not hold a private key (64 hex digits)") from error
+
+
+def load(home: Path, name: str, password: str) -> LocalAccount:
+    """Open a stored key."""
+    path = _path(home, name)
+    if not path.is_file():
+        known = ", ".join(n for n, _ in stored(home)) or "none yet"
+        raise InvalidInput(f"no key named {name!r} (known: {known}): import it with `ledger key import`")
+    try:
+        return Account.from_key(Account.decrypt(json.loads(path.read_text()), password))
+    except ValueError as error:
+        raise InvalidInput(f"wrong password for key {name!r}") from error
+
+
+def stored(home: Path) -> list[tuple[str, str]]:
+    """Names and addresses of the stored keys (no password needed)."""
+    folder = _folder(home)
+    if not folder.is_dir():
+        return []
+    return [(path.stem, _address(json.loads(path.read_text()))) for path in sorted(folder.glob("*.json"))]

@@ -28,10 +28,15 @@ def _path(home: Path, name: str) -> Path:
     return _folder(home) / f"{name}.json"
 
 
-def _save(home: Path, name: str, keystore: dict[str, object]) -> str:
+def _free_path(home: Path, name: str) -> Path:
     path = _path(home, name)
     if path.exists():
         raise InvalidInput(f"a key named {name!r} exists already: choose another name")
+    return path
+
+
+def _save(home: Path, name: str, keystore: dict[str, object]) -> str:
+    path = _free_path(home, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(keystore))
     path.chmod(0o600)
@@ -44,6 +49,7 @@ def _address(keystore: dict[str, object]) -> str:
 
 def import_keystore(home: Path, name: str, keystore_file: Path, password: str) -> str:
     """Store a copy of a keystore file after checking the password opens it; return its address."""
+    _free_path(home, name)
     try:
         keystore = json.loads(Path(keystore_file).read_text())
         account = Account.from_key(Account.decrypt(keystore, password))
@@ -58,6 +64,7 @@ def import_keystore(home: Path, name: str, keystore_file: Path, password: str) -
 
 def import_from_env(home: Path, name: str, variable: str, password: str) -> str:
     """Encrypt the private key held in environment variable ``variable``; return its address."""
+    _free_path(home, name)
     secret = os.environ.get(variable)
     if not secret:
         raise InvalidInput(f"environment variable {variable} is not set: export the private key in it first")

@@ -141,3 +141,58 @@ def send(chain: Chain, account: LocalAccount, function: Any, value: int = 0) -> 
          "chainId": chain.chain_id}
     )
     return w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+
+
+# ---------------------------------------------------------------- the command line
+
+
+@dataclass
+class CliProject:
+    """A project folder with a background node running and the ledger deployed, for CLI tests."""
+
+    home: Path
+    url: str
+    snapshot: object = None
+
+
+@pytest.fixture(scope="session")
+def cli_project(tmp_path_factory: pytest.TempPathFactory) -> CliProject:
+    from click.testing import CliRunner
+
+    from ledger import node
+    from ledger.cli import main
+
+    folder = tmp_path_factory.mktemp("project")
+    info = node.start(folder / ".ledger", port=0)
+    project = CliProject(folder, info.url)
+    try:
+        result = CliRunner().invoke(main, ["--rpc", info.url, "--deployment", str(folder / ".ledger/deployment.json"),
+                                           "deploy"])
+        assert result.exit_code == 0, result.output
+    except BaseException:
+        node.stop(folder / ".ledger")
+        raise
+    yield project
+    node.stop(folder / ".ledger")
+
+
+@pytest.fixture
+def cli(cli_project: CliProject, monkeypatch: pytest.MonkeyPatch):
+    """Runs ``ledger ARGS…`` in the project folder (chain reverted after the test); returns the result."""
+    from click.testing import CliRunner
+
+    from ledger.chain import connect
+    from ledger.cli import main
+
+    monkeypatch.chdir(cli_project.home)
+    monkeypatch.setenv("COLUMNS", "160")
+    for variable in ("LEDGER_RPC", "LEDGER_ACCOUNT", "LEDGER_DEPLOYMENT", "LEDGER_TZ", "LEDGER_KEY_PASSWORD"):
+        monkeypatch.delenv(variable, raising=False)
+    chain = connect(cli_project.url)
+    snapshot = chain.snapshot()
+
+    def run(*args: str, input: str | None = None):
+        return CliRunner().invoke(main, [str(a) for a in args], input=input)
+
+    yield run
+    chain.revert(snapshot)

@@ -4,6 +4,8 @@
 #   ./dev.sh test        the whole test suite (what CI runs)
 #   ./dev.sh bench       the gas and speed benchmark
 #   ./dev.sh build       recompile contracts/ into ledger/artifacts/
+#   ./dev.sh brownie ARGS  brownie (own virtualenv) with the shim and anvil set up, e.g.
+#                        ./dev.sh brownie run scripts/seed.py --network anvil-ledger
 #   ./dev.sh setup       only set up
 # Needs python3 (>= 3.10), Node.js (>= 18) with npm, and git.
 set -euo pipefail
@@ -51,6 +53,44 @@ setup_web3_old() {
   fi
 }
 
+# eth-brownie pins every dependency exactly, so it gets its own virtualenv, with our package added
+# without its dependencies (brownie's web3 7 is one we support). brownie compiles through the solc-js
+# shim linked where py-solc-x looks, and launches anvil (linked into its virtualenv) as network anvil-ledger.
+BROWNIE=1.22.2
+VENV_BROWNIE=.venv-brownie
+
+setup_brownie() {
+  if [ ! -x "$VENV_BROWNIE/bin/python" ]; then
+    "$PY" -m venv "$VENV_BROWNIE"
+  fi
+  local stamp="$VENV_BROWNIE/.installed" want
+  want=$( (cat pyproject.toml; echo "$BROWNIE") | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "==> installing eth-brownie $BROWNIE in $VENV_BROWNIE"
+    "$VENV_BROWNIE/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV_BROWNIE/bin/python" -m pip install --quiet "eth-brownie==$BROWNIE"
+    "$VENV_BROWNIE/bin/python" -m pip install --quiet --no-deps -e .
+    "$VENV_BROWNIE/bin/python" -m pip install --quiet click rich
+    echo "$want" > "$stamp"
+  fi
+  ln -sf "$PWD"/node_modules/@foundry-rs/anvil-*/bin/anvil "$VENV_BROWNIE/bin/anvil"
+  mkdir -p "$HOME/.solcx"
+  ln -sf "$PWD/tools/solc-shim.js" "$HOME/.solcx/solc-v$(node -p 'require("solc/package.json").version')"
+  if ! brownie networks list 2>/dev/null | grep -q anvil-ledger; then
+    brownie networks add Development anvil-ledger cmd="anvil --block-base-fee-per-gas 0" \
+      host=http://127.0.0.1 port=8546 accounts=10 >/dev/null
+  fi
+}
+
+brownie() { PATH="$PWD/$VENV_BROWNIE/bin:$PATH" "$VENV_BROWNIE/bin/brownie" "$@"; }
+
+brownie_check() {
+  echo "==> brownie: compile, deploy script on anvil, tests_brownie/"
+  brownie compile
+  LEDGER_DEPLOYMENT="$(mktemp -d)/deployment.json" brownie run scripts/deploy.py --network anvil-ledger
+  brownie test tests_brownie --network anvil-ledger
+}
+
 job=${1:-demo}
 shift || true
 setup
@@ -58,10 +98,16 @@ case "$job" in
   setup) ;;
   demo) exec "$VENV/bin/ledger" demo "$@" ;;
   test)
-    "$VENV/bin/python" -m pytest "$@"
+    setup_brownie
+    brownie_check
     setup_web3_old
-    echo "==> the same tests with web3 $WEB3_OLD (embedded chain)"
-    exec "$VENV_OLD/bin/python" -m pytest -q -k "not anvil" "$@" ;;
+    echo "==> the tests with web3 $WEB3_OLD (embedded chain)"
+    "$VENV_OLD/bin/python" -m pytest -q -k "not anvil" "$@"
+    echo "==> the whole suite with web3 $("$VENV/bin/python" -c 'import web3; print(web3.__version__)')"
+    exec "$VENV/bin/python" -m pytest "$@" ;;
+  brownie)
+    setup_brownie
+    brownie "$@" ;;
   bench) exec "$VENV/bin/python" scripts/benchmark.py "$@" ;;
   build) exec "$VENV/bin/ledger" build "$@" ;;
   *) echo "usage: ./dev.sh [demo|test|bench|build|setup]" >&2; exit 2 ;;

@@ -134,7 +134,7 @@ class RpcChain(Chain):
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
     def set_next_block_time(self, timestamp: int) -> None:
-        _check_forward(int(self.w3.eth.get_block("latest")["timestamp"]) + 1, timestamp)
+        _check_forward(int(self.w3.eth.get_block("latest")["timestamp"]), timestamp)
         self._rpc("evm_setNextBlockTimestamp", [int(timestamp)])
 
     def snapshot(self) -> object:

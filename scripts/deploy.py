@@ -1,0 +1,32 @@
+"""Deploy the ledger contract and record it in the deployment file.
+
+    python scripts/deploy.py                                  # on the node of `ledger node start`
+    brownie run scripts/deploy.py --network anvil-ledger      # on brownie's network
+
+Environment: LEDGER_RPC (node URL), LEDGER_KEY (deployer key; default: development account 0),
+LEDGER_DEPLOYMENT (file to write; default: .ledger/deployment.json).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+from ledger.client import Ledger  # noqa: E402
+from ledger.node import HOME  # noqa: E402
+from ledger.scripting import script_chain, script_signer  # noqa: E402
+
+
+def main() -> Ledger:
+    chain = script_chain()
+    ledger = Ledger.deploy(chain, script_signer(chain))
+    path = ledger.deployment().save(Path(os.environ.get("LEDGER_DEPLOYMENT", HOME / "deployment.json")))
+    print(f"ledger deployed at {ledger.address} on chain {chain.chain_id} (block {ledger.from_block}); recorded in {path}")
+    return ledger
+
+
+if __name__ == "__main__":
+    main()

@@ -27,7 +27,7 @@ from rich.progress import Progress  # noqa: E402
 
 from ledger.client import Ledger, MerchantDesk  # noqa: E402
 from ledger.deployment import Deployment  # noqa: E402
-from ledger.errors import DeploymentError  # noqa: E402
+from ledger.errors import DeploymentError, LedgerError  # noqa: E402
 from ledger.models import Channel, ContactKind, LineItem, ReturnTerms  # noqa: E402
 from ledger.node import HOME  # noqa: E402
 from ledger.scripting import script_chain, script_signer  # noqa: E402
@@ -50,7 +50,7 @@ SHOPS = [
     ("DreamRest Mattresses", (365 * DAY, 0, False, False),
      [("MATTRESS-QUEEN", 800 * FINNEY), ("MATTRESS-KING", 1000 * FINNEY), ("PILLOW", 50 * FINNEY)]),
     ("Northgate Cars", (7 * DAY, 100, True, True),
-     [("SEDAN-2024", 12_000 * FINNEY), ("FLOOR-MATS", 200 * FINNEY)]),
+     [("SEDAN-2024", 1_200 * FINNEY), ("FLOOR-MATS", 20 * FINNEY)]),
     ("Threadline Fashion", (30 * DAY, 0, False, True),
      [("JACKET", 120 * FINNEY), ("JEANS", 60 * FINNEY), ("SNEAKERS", 90 * FINNEY), ("SOCKS", 5 * FINNEY)]),
     ("Voltage Electronics", (14 * DAY, 1_500, False, True),
@@ -88,15 +88,20 @@ def main() -> Ledger:
         shops.append(Shop(name, desk, desk.publish_terms(window, fee, from_delivery, item_back), catalogue))
     staff = [ledger.merchant_desk(shop.desk.account, shop.desk.merchant_id) for shop in shops]
 
-    # Customers are fresh keys derived from a fixed seed, funded by the last development account.
+    # Customers are fresh keys derived from a fixed seed, topped up by the last development accounts.
     customers = [Account.from_key(keccak(f"ledger seed customer {i}".encode())) for i in range(customer_count)]
-    bank = dev[-1]
-    for customer in customers:
+    banks = dev[5:]
+
+    def fund(address: str, needed: int) -> None:
+        if chain.w3.eth.get_balance(address) >= needed + 10**18:  # 1 ETH spare for gas
+            return
+        bank = max(banks, key=lambda account: chain.w3.eth.get_balance(account.address))
         chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_raw_transaction(bank.sign_transaction({
-            "to": customer.address, "value": 100 * 10**18, "gas": 21_000, "chainId": chain.chain_id,
+            "to": address, "value": needed + 50 * 10**18, "gas": 21_000, "chainId": chain.chain_id,
             "maxFeePerGas": 2 * chain.w3.eth.get_block("latest").get("baseFeePerGas", 0) + 10**9,
             "maxPriorityFeePerGas": 10**9, "nonce": chain.w3.eth.get_transaction_count(bank.address),
         }).raw_transaction))
+
     desks = [ledger.customer_desk(c) for c in customers]
 
     start = chain.now()
@@ -110,6 +115,7 @@ def main() -> Ledger:
             shop, desk = shops[shop_index], rng.choice(desks)
             lines = [LineItem(sku, rng.randint(1, 3), price)
                      for sku, price in rng.sample(shop.catalogue, rng.randint(1, min(3, len(shop.catalogue))))]
+            fund(desk.address, sum(line.total for line in lines))
             bought = desk.buy(shop.terms.id, lines, f"{shop.name[:2].upper()}-{n:06d}")
             counts["purchases"] += 1
             if rng.random() < 0.5:
@@ -140,4 +146,7 @@ def main() -> Ledger:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except LedgerError as error:
+        sys.exit(f"error: {error}")

@@ -103,17 +103,25 @@ def compile_sources(root: Path, sources: dict[str, str]) -> dict[str, dict[str, 
     return artifacts
 
 
-def build(root: Path | None = None) -> list[Path]:
-    """Compile ``contracts/`` and write the shipped artifacts; return the files written."""
+def build(root: Path | None = None, check: bool = False) -> list[Path]:
+    """Compile ``contracts/`` and write the shipped artifacts; return the files written.
+
+    With ``check``, write nothing and return the artifacts that differ from a fresh compile.
+    """
     root = root or project_root()
     artifacts = compile_sources(root, read_sources(root, "contracts"))
     ARTIFACTS_DIR.mkdir(exist_ok=True)
-    written = []
+    touched = []
     for name in SHIPPED_CONTRACTS:
         path = ARTIFACTS_DIR / f"{name}.json"
-        path.write_text(json.dumps(artifacts[name], indent=1, sort_keys=True) + "\n")
-        written.append(path)
-    return written
+        text = json.dumps(artifacts[name], indent=1, sort_keys=True) + "\n"
+        if check:
+            if not path.is_file() or path.read_text() != text:
+                touched.append(path)
+        else:
+            path.write_text(text)
+            touched.append(path)
+    return touched
 
 
 def load_artifact(name: str) -> dict[str, Any]:

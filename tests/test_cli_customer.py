@@ -107,3 +107,8 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(shop, args, message) -> None:
     result = shop(*args)
     assert result.exit_code != 0
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_withdraw_with_nothing_waiting(shop) -> None:
+    result = shop("--account", "4", "withdraw")
+    assert result.exit_code == 1 and "nothing is waiting to be withdrawn" in result.output

@@ -128,3 +128,15 @@ def test_time_advance_moves_the_clock(cli) -> None:
     before = json.loads(cli("--json", "node", "status").output)["time"]
     moved = json.loads(cli("--json", "time", "advance", "1d12h").output)
     assert moved["advanced"] == 36 * 3600 and moved["time"] >= before + 36 * 3600
+
+
+def test_build_check_finds_the_shipped_artifacts_up_to_date() -> None:
+    result = run("build", "--check")
+    assert result.exit_code == 0, result.output
+    assert "the shipped artifacts match contracts/" in result.output
+
+
+def test_errors_go_to_stderr_only(cli) -> None:
+    result = cli("--account", "4", "return", "0x1234")
+    assert result.exit_code == 1
+    assert "is not a 32-byte id" in result.stderr and result.stdout == ""

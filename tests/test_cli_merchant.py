@@ -35,6 +35,12 @@ def test_register_and_show_a_merchant(cli) -> None:
     assert shown == {"id": 1, "owner": OWNER, "payout": AGENT}
 
 
+@pytest.mark.parametrize("address", ["0x123", "alice", "0x3c44cddDB6a900fa2b585dd299e03d12FA4293BC"])
+def test_malformed_address_is_one_line(shop, address) -> None:
+    result = shop("--account", "1", "merchant", "add-agent", "1", address)
+    assert result.exit_code == 1 and result.output.startswith("error:") and "address" in result.output
+
+
 def test_payout_and_agents_are_owner_only(shop) -> None:
     ok(shop("--account", "1", "merchant", "payout", "1", ALICE))
     assert json.loads(ok(shop("--json", "merchant", "show", "1")))["payout"] == ALICE

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from .. import keys, node
 from ..client import Ledger
-from ..errors import InvalidInput, NodeError
+from ..errors import BuildError, InvalidInput, NodeError
 from ..render import amount
 from ..timefmt import local
 from . import main, parse
@@ -173,17 +173,24 @@ def advance(env: Env, by: str) -> None:
 
 
 @main.command()
-def build() -> None:
+@click.option("--check", is_flag=True, help="Write nothing; fail if the shipped artifacts differ from the sources.")
+def build(check: bool) -> None:
     """Compile contracts/ into the artifacts the package ships (needs the repository and `npm ci`).
 
     \b
     Example:
       ledger build
+      ledger build --check
     """
     from ..build import build as compile_contracts
 
-    for path in compile_contracts():
+    paths = compile_contracts(check=check)
+    if check and paths:
+        raise BuildError(f"{', '.join(map(str, paths))} no longer match contracts/: run `ledger build`")
+    for path in paths:
         click.echo(f"wrote {path}")
+    if check:
+        click.echo("the shipped artifacts match contracts/")
 
 
 @main.command()

@@ -14,18 +14,21 @@ cd "$(dirname "$0")"
 VENV=.venv
 PY=python3
 
+# needs_install DIR WHAT: make sure virtualenv DIR exists; succeed when what it should hold (pyproject.toml
+# and WHAT) changed since its last install, which `installed DIR WHAT` records.
+needs_install() {
+  [ -x "$1/bin/python" ] || "$PY" -m venv "$1"
+  [ "$(cat "$1/.installed" 2>/dev/null)" != "$(stamp "$2")" ] || return 1
+  echo "==> installing into $1 $2"
+  "$1/bin/python" -m pip install --quiet --upgrade pip
+}
+installed() { stamp "$2" > "$1/.installed"; }
+stamp() { (cat pyproject.toml; echo "$1") | sha256sum | cut -d' ' -f1; }
+
 setup() {
-  if [ ! -x "$VENV/bin/python" ]; then
-    echo "==> creating the virtualenv $VENV"
-    "$PY" -m venv "$VENV"
-  fi
-  local stamp="$VENV/.installed" want
-  want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "==> installing ledger and its Python dependencies"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  if needs_install "$VENV" "ledger"; then
     "$VENV/bin/python" -m pip install --quiet -e '.[test]'
-    echo "$want" > "$stamp"
+    installed "$VENV" "ledger"
   fi
   if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.ledger-lock; then
     echo "==> installing the pinned Node.js tools (solc-js, anvil, cast, OpenZeppelin)"
@@ -40,16 +43,9 @@ WEB3_OLD=7.16.0
 VENV_OLD=.venv-web3v7
 
 setup_web3_old() {
-  if [ ! -x "$VENV_OLD/bin/python" ]; then
-    "$PY" -m venv "$VENV_OLD"
-  fi
-  local stamp="$VENV_OLD/.installed" want
-  want=$( (cat pyproject.toml; echo "$WEB3_OLD") | sha256sum | cut -d' ' -f1)
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "==> installing ledger with web3 $WEB3_OLD in $VENV_OLD"
-    "$VENV_OLD/bin/python" -m pip install --quiet --upgrade pip
+  if needs_install "$VENV_OLD" "web3 $WEB3_OLD"; then
     "$VENV_OLD/bin/python" -m pip install --quiet -e '.[test]' "web3==$WEB3_OLD"
-    echo "$want" > "$stamp"
+    installed "$VENV_OLD" "web3 $WEB3_OLD"
   fi
 }
 
@@ -60,18 +56,11 @@ BROWNIE=1.22.2
 VENV_BROWNIE=.venv-brownie
 
 setup_brownie() {
-  if [ ! -x "$VENV_BROWNIE/bin/python" ]; then
-    "$PY" -m venv "$VENV_BROWNIE"
-  fi
-  local stamp="$VENV_BROWNIE/.installed" want
-  want=$( (cat pyproject.toml; echo "$BROWNIE") | sha256sum | cut -d' ' -f1)
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "==> installing eth-brownie $BROWNIE in $VENV_BROWNIE"
-    "$VENV_BROWNIE/bin/python" -m pip install --quiet --upgrade pip
+  if needs_install "$VENV_BROWNIE" "eth-brownie $BROWNIE"; then
     "$VENV_BROWNIE/bin/python" -m pip install --quiet "eth-brownie==$BROWNIE"
     "$VENV_BROWNIE/bin/python" -m pip install --quiet --no-deps -e .
     "$VENV_BROWNIE/bin/python" -m pip install --quiet click rich
-    echo "$want" > "$stamp"
+    installed "$VENV_BROWNIE" "eth-brownie $BROWNIE"
   fi
   ln -sf "$PWD"/node_modules/@foundry-rs/anvil-*/bin/anvil "$VENV_BROWNIE/bin/anvil"
   mkdir -p "$HOME/.solcx"

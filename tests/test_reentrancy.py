@@ -10,12 +10,18 @@ from ledger.client import _lines_tuple, _purchase_tuple
 NATIVE = "0x" + "00" * 20
 
 
-def test_reentrant_customer_is_refunded_once(ledger, chain, week_terms, accounts, test_artifacts) -> None:
+def _attacker_with_a_purchase(ledger, chain, terms, accounts, test_artifacts):
+    """A ReentrantCustomer (run by account 7) that bought a 1 ETH TV."""
     attacker = deploy_contract(chain, accounts[7], test_artifacts["ReentrantCustomer"])
     lines = [(b"TV".ljust(32, b"\0"), 1, ETHER)]
-    buy = ledger.contract.encode_abi("buy", args=[week_terms.id, NATIVE, lines, b"\1" * 32])
+    buy = ledger.contract.encode_abi("buy", args=[terms.id, NATIVE, lines, b"\1" * 32])
     send(chain, accounts[7], attacker.functions.execute(ledger.address, buy), value=ETHER)
     (purchase,) = ledger.purchases(customer=attacker.address)
+    return attacker, purchase
+
+
+def test_reentrant_customer_is_refunded_once(ledger, chain, week_terms, accounts, test_artifacts) -> None:
+    attacker, purchase = _attacker_with_a_purchase(ledger, chain, week_terms, accounts, test_artifacts)
     refund = purchase.refund_for((0,))
     escrow = chain.w3.eth.get_balance(ledger.address)
     give_back = ledger.contract.encode_abi(
@@ -42,11 +48,7 @@ def test_reentrant_customer_is_refunded_once(ledger, chain, week_terms, accounts
 
 
 def test_reentry_inside_the_refund_push_meets_the_guard(ledger, chain, week_terms, accounts, test_artifacts) -> None:
-    attacker = deploy_contract(chain, accounts[7], test_artifacts["ReentrantCustomer"])
-    lines = [(b"TV".ljust(32, b"\0"), 1, ETHER)]
-    buy = ledger.contract.encode_abi("buy", args=[week_terms.id, NATIVE, lines, b"\2" * 32])
-    send(chain, accounts[7], attacker.functions.execute(ledger.address, buy), value=ETHER)
-    (purchase,) = ledger.purchases(customer=attacker.address)
+    attacker, purchase = _attacker_with_a_purchase(ledger, chain, week_terms, accounts, test_artifacts)
     refund = purchase.refund_for((0,))
 
     # Armed and returned in one transaction, the re-entry is cheap enough to run inside the push.

@@ -4,7 +4,10 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ILedger} from "./interfaces/ILedger.sol";
 
 /// @title Ledger
@@ -13,7 +16,7 @@ import {ILedger} from "./interfaces/ILedger.sol";
 /// contract itself, with nobody's approval; after it, anyone can settle what was kept to the merchant.
 /// @dev A purchase is stored as one slot of state keyed by the hash of its details; calls that act on a
 /// purchase pass the details back (as emitted in `PurchaseRecorded`) and the contract checks the hash.
-contract Ledger is ILedger, ReentrancyGuardTransient {
+contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
     using SafeERC20 for IERC20;
 
     /// @notice Largest number of lines in one purchase (one bit each in `PurchaseState.returnedLines`).
@@ -21,6 +24,11 @@ contract Ledger is ILedger, ReentrancyGuardTransient {
 
     /// @notice Basis points in 100 %.
     uint16 public constant BPS = 10_000;
+
+    /// @notice EIP-712 type of a signed return request; the customer signs it, anyone may submit it.
+    bytes32 public constant RETURN_REQUEST_TYPEHASH = keccak256(
+        "ReturnRequest(bytes32 purchaseId,uint32 lineMask,bytes32 shipmentRef,uint256 nonce,uint256 deadline)"
+    );
 
     /// @dev Gas given to a recipient of the native currency. Enough for wallets that log or forward,
     /// small enough that a recipient that burns gas cannot make a batch settlement run out.
@@ -42,6 +50,13 @@ contract Ledger is ILedger, ReentrancyGuardTransient {
     mapping(bytes32 purchaseId => PurchaseState) private _purchases;
     /// @dev Payments whose push failed, waiting for their recipient to withdraw them.
     mapping(address token => mapping(address account => uint256)) private _deferred;
+    /// @dev Reviews and net promoter scores, one slot a purchase (written only when feedback is given).
+    mapping(bytes32 purchaseId => Feedback) private _feedback;
+    /// @dev Contact moments a customer rated, keyed by hash(merchant, customer, content hash).
+    mapping(bytes32 contactKey => bool) private _contactRated;
+
+    /// @notice Sets the EIP-712 domain (name "Ledger", version "1", this chain and address).
+    constructor() EIP712("Ledger", "1") {}
 
     // ------------------------------------------------------------------ merchants
 
@@ -211,18 +226,30 @@ contract Ledger is ILedger, ReentrancyGuardTransient {
         uint32 lineMask,
         bytes32 shipmentRef
     ) external nonReentrant returns (uint256 refund) {
-        (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
-        if (msg.sender != purchase.customer) revert LedgerNotCustomer(purchaseId, msg.sender);
-        PurchaseState memory current = state;
-        refund = _quoteReturn(purchaseId, purchase, current, lines, lineMask);
-        uint256 deadline = _deadline(purchase, current);
-        if (block.timestamp >= deadline) revert LedgerReturnWindowClosed(purchaseId, deadline, block.timestamp);
-        if (purchase.itemMustBeReturned && shipmentRef == bytes32(0)) revert LedgerShipmentRequired(purchaseId);
+        if (msg.sender != purchase.customer) revert LedgerNotCustomer(keccak256(abi.encode(purchase)), msg.sender);
+        return _returnItems(purchase, lines, lineMask, shipmentRef);
+    }
 
-        state.returnedLines = current.returnedLines | lineMask;
-        state.refunded = current.refunded + uint128(refund);
-        emit ItemsReturned(purchaseId, msg.sender, lineMask, refund, shipmentRef);
-        if (refund != 0) _pay(purchase.token, msg.sender, refund);
+    /// @notice Returns lines on the customer's behalf with its EIP-712 signature, so a customer without
+    /// gas can be refunded: anyone (the merchant, a relayer) may submit; the refund goes to the customer.
+    /// @param purchase The purchase, as recorded.
+    /// @param lines Its line items, as recorded.
+    /// @param lineMask Bit i set returns line i.
+    /// @param shipmentRef Hash of the return shipment reference; required when the item must come back.
+    /// @param deadline Last second the request may be submitted.
+    /// @param signature The customer's signature of the `ReturnRequest` (ECDSA, or ERC-1271 for a contract).
+    /// @return refund Amount refunded.
+    function returnItemsBySig(
+        Purchase calldata purchase,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        bytes32 shipmentRef,
+        uint256 deadline,
+        bytes calldata signature
+    ) external nonReentrant returns (uint256 refund) {
+        if (block.timestamp > deadline) revert LedgerSignatureExpired(deadline, block.timestamp);
+        _checkReturnSignature(purchase, lineMask, shipmentRef, deadline, signature);
+        return _returnItems(purchase, lines, lineMask, shipmentRef);
     }
 
     /// @notice Refunds a customer out of what is still in escrow for a purchase, at any time before
@@ -261,6 +288,49 @@ contract Ledger is ILedger, ReentrancyGuardTransient {
             emit Settled(purchaseId, purchase.merchantId, payout, amount);
             if (amount != 0) _pay(purchase.token, payout, amount);
         }
+    }
+
+    // ------------------------------------------------------------------ feedback
+
+    /// @notice Reviews one of the caller's purchases; a later review replaces the earlier one.
+    /// @param purchase The purchase, as recorded.
+    /// @param rating 1 to 5.
+    /// @param textHash Hash of the review text, kept off chain.
+    function review(Purchase calldata purchase, uint8 rating, bytes32 textHash) external {
+        bytes32 purchaseId = _loadOwn(purchase);
+        _checkScore(rating, 1, 5);
+        Feedback storage feedback = _feedback[purchaseId];
+        bool replaced = feedback.rating != 0;
+        feedback.rating = rating;
+        emit ReviewPosted(purchaseId, purchase.merchantId, msg.sender, rating, textHash, replaced);
+    }
+
+    /// @notice Gives one of the caller's purchases its net promoter score, once.
+    /// @param purchase The purchase, as recorded.
+    /// @param score 0 (would not recommend) to 10 (would recommend).
+    function giveNps(Purchase calldata purchase, uint8 score) external {
+        bytes32 purchaseId = _loadOwn(purchase);
+        _checkScore(score, 0, 10);
+        Feedback storage feedback = _feedback[purchaseId];
+        if (feedback.npsGiven) revert LedgerAlreadyRated(purchaseId);
+        feedback.npsGiven = true;
+        feedback.nps = score;
+        emit NpsGiven(purchaseId, purchase.merchantId, msg.sender, score);
+    }
+
+    /// @notice Rates a contact moment the caller had with a merchant (customer satisfaction), once.
+    /// @dev Contact moments are events only (to stay cheap), so the contract cannot see that the contact
+    /// was logged: the rating is keyed to the caller, and readers count it only against a matching
+    /// `ContactLogged` event.
+    /// @param merchantId The merchant.
+    /// @param contentHash The contact's content hash, as logged.
+    /// @param score 1 to 5.
+    function rateContact(uint64 merchantId, bytes32 contentHash, uint8 score) external {
+        _checkScore(score, 1, 5);
+        bytes32 key = keccak256(abi.encode(merchantId, msg.sender, contentHash));
+        if (_contactRated[key]) revert LedgerAlreadyRated(key);
+        _contactRated[key] = true;
+        emit ContactRated(merchantId, msg.sender, contentHash, score);
     }
 
     // ------------------------------------------------------------------ contacts
@@ -397,6 +467,12 @@ contract Ledger is ILedger, ReentrancyGuardTransient {
         return _quoteReturn(purchaseId, purchase, state, lines, lineMask);
     }
 
+    /// @notice The review rating and net promoter score given for a purchase.
+    /// @param purchaseId The purchase.
+    function feedbackOf(bytes32 purchaseId) external view returns (Feedback memory) {
+        return _feedback[purchaseId];
+    }
+
     /// @notice Payments kept for an account because pushing them failed.
     /// @param token The token (address(0) for the native currency).
     /// @param account The account.
@@ -420,6 +496,54 @@ contract Ledger is ILedger, ReentrancyGuardTransient {
             if (_merchants[merchantId].owner == address(0)) revert LedgerUnknownMerchant(merchantId);
             revert LedgerNotMerchantAgent(merchantId, msg.sender);
         }
+    }
+
+    /// @dev The refund and its bookkeeping, once the caller's right to return has been checked.
+    function _returnItems(
+        Purchase calldata purchase,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        bytes32 shipmentRef
+    ) private returns (uint256 refund) {
+        (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
+        PurchaseState memory current = state;
+        refund = _quoteReturn(purchaseId, purchase, current, lines, lineMask);
+        uint256 deadline = _deadline(purchase, current);
+        if (block.timestamp >= deadline) revert LedgerReturnWindowClosed(purchaseId, deadline, block.timestamp);
+        if (purchase.itemMustBeReturned && shipmentRef == bytes32(0)) revert LedgerShipmentRequired(purchaseId);
+
+        state.returnedLines = current.returnedLines | lineMask;
+        state.refunded = current.refunded + uint128(refund);
+        emit ItemsReturned(purchaseId, purchase.customer, lineMask, refund, shipmentRef);
+        if (refund != 0) _pay(purchase.token, purchase.customer, refund);
+    }
+
+    /// @dev Reverts unless the customer signed this return request with its next nonce, which it uses up.
+    function _checkReturnSignature(
+        Purchase calldata purchase,
+        uint32 lineMask,
+        bytes32 shipmentRef,
+        uint256 deadline,
+        bytes calldata signature
+    ) private {
+        bytes32 purchaseId = keccak256(abi.encode(purchase));
+        bytes32 structHash = keccak256(
+            abi.encode(RETURN_REQUEST_TYPEHASH, purchaseId, lineMask, shipmentRef, _useNonce(purchase.customer), deadline)
+        );
+        if (!SignatureChecker.isValidSignatureNowCalldata(purchase.customer, _hashTypedDataV4(structHash), signature)) {
+            revert LedgerInvalidSignature(purchaseId, purchase.customer);
+        }
+    }
+
+    /// @dev Like `_load`, and the caller must be the purchase's customer.
+    function _loadOwn(Purchase calldata purchase) private view returns (bytes32 purchaseId) {
+        (purchaseId,) = _load(purchase);
+        if (msg.sender != purchase.customer) revert LedgerNotCustomer(purchaseId, msg.sender);
+    }
+
+    /// @dev Reverts unless `min <= score <= max`.
+    function _checkScore(uint8 score, uint8 min, uint8 max) private pure {
+        if (score < min || score > max) revert LedgerScoreOutOfRange(score, min, max);
     }
 
     /// @dev Hashes the purchase passed in and finds its state; reverts when no such purchase was recorded.

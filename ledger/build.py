@@ -79,7 +79,7 @@ def compile_sources(root: Path, sources: dict[str, str]) -> dict[str, dict[str, 
             standard_input, solc_binary=shim, base_path=str(root), allow_paths=[str(root / "node_modules")]
         )
     except SolcError as error:
-        raise BuildError(f"compilation failed:\n{error.stderr_data or error}") from error
+        raise BuildError(f"compilation failed:\n{_compiler_messages(error)}") from error
     warnings = [
         item["formattedMessage"]
         for item in output.get("errors", [])
@@ -101,6 +101,15 @@ def compile_sources(root: Path, sources: dict[str, str]) -> dict[str, dict[str, 
                 "sourcesHash": digest,
             }
     return artifacts
+
+
+def _compiler_messages(error: Any) -> str:
+    """The compiler's own messages out of a failed run, without the echo of its whole output."""
+    try:
+        reported = json.loads(error.stdout_data).get("errors", [])
+    except (TypeError, ValueError):
+        return str(error.stderr_data or error.message)
+    return "\n".join(item.get("formattedMessage", item.get("message", "")) for item in reported)
 
 
 def build(root: Path | None = None, check: bool = False) -> list[Path]:

@@ -40,10 +40,14 @@ from .models import (
     LineItem,
     Merchant,
     Purchase,
+    RatingSummary,
     Refund,
     ReturnTerms,
+    Review,
     Role,
+    Score,
     Settlement,
+    SignedReturn,
     Status,
     TxResult,
 )
@@ -66,6 +70,17 @@ LOG_CHUNK = 50_000
 
 GAS_MARGIN = 1.25
 """Gas limit sent, as a multiple of the simulated gas use."""
+
+RETURN_REQUEST_TYPES = {
+    "ReturnRequest": [
+        {"name": "purchaseId", "type": "bytes32"},
+        {"name": "lineMask", "type": "uint32"},
+        {"name": "shipmentRef", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+"""EIP-712 type of a signed return request (``Ledger.RETURN_REQUEST_TYPEHASH``)."""
 
 
 def _hex(value: bytes | str) -> str:
@@ -293,6 +308,11 @@ class Ledger:
         contacts = len(self.contacts(merchant_id=merchant_id))
         settled = {s.purchase_id: s.amount for s in self.settlements(merchant_id=merchant_id)}
         tokens = sorted({p.token for p in purchases}) or [NATIVE]
+        feedback = {
+            "average_rating": self.ratings(merchant_id).average,
+            "csat": _average([s.score for s in self.scores("csat", merchant_id)]),
+            "nps": _net_promoter([s.score for s in self.scores("nps", merchant_id)]),
+        }
         result = []
         for token in tokens:
             mine = [p for p in purchases if p.token == token]
@@ -306,11 +326,73 @@ class Ledger:
                     returned_purchases=sum(1 for p in mine if p.returned_lines),
                     contacts=contacts,
                     settled=sum(settled.get(p.id, 0) for p in mine),
+                    **feedback,
                 )
             )
         return result
 
+    def reviews(self, merchant_id: int | None = None, sku: str | None = None,
+                purchase_id: str | None = None) -> list[Review]:
+        """The latest review of each purchase, oldest first, linked to its purchase (SKUs, returned or not)."""
+        key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
+        latest: dict[str, Event] = {}
+        for event in self.events("ReviewPosted", key, merchant_id):
+            latest[event.args["purchaseId"]] = event
+        found = []
+        for event in latest.values():
+            purchase = self.purchase(event.args["purchaseId"])
+            skus = tuple(dict.fromkeys(line.sku for line in purchase.lines))
+            if sku is not None and sku not in skus:
+                continue
+            args = event.args
+            found.append(Review(
+                purchase_id=args["purchaseId"], merchant_id=args["merchantId"], customer=args["customer"],
+                rating=args["rating"], text_hash=args["textHash"], replaced=args["replaced"],
+                block_number=event.block_number, tx_hash=event.tx_hash, skus=skus, returned=bool(purchase.returned_lines),
+            ))
+        return sorted(found, key=lambda review: review.block_number)
+
+    def ratings(self, merchant_id: int) -> RatingSummary:
+        """Average review rating of a merchant, overall and per SKU."""
+        reviews = self.reviews(merchant_id)
+        by_sku: dict[str, list[int]] = {}
+        for review in reviews:
+            for sku in review.skus:
+                by_sku.setdefault(sku, []).append(review.rating)
+        return RatingSummary(
+            merchant_id, len(reviews), _average([r.rating for r in reviews]),
+            {sku: (sum(r) / len(r), len(r)) for sku, r in sorted(by_sku.items())},
+        )
+
+    def scores(self, kind: str, merchant_id: int | None = None) -> list[Score]:
+        """Net promoter scores (``nps``) or contact satisfaction scores (``csat``); a CSAT score counts only
+        for a contact that was logged (the contract cannot check that, see ``Ledger.rateContact``)."""
+        if kind == "nps":
+            return [Score("nps", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["purchaseId"],
+                          e.block_number, e.tx_hash) for e in self.events("NpsGiven", None, merchant_id)]
+        if kind != "csat":
+            raise InvalidInput(f"{kind!r} is not a kind of score: use nps or csat")
+        logged = {(c.merchant_id, c.customer, c.content_hash) for c in self.contacts(merchant_id)}
+        return [Score("csat", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["contentHash"],
+                      e.block_number, e.tx_hash)
+                for e in self.events("ContactRated", merchant_id)
+                if (e.args["merchantId"], e.args["customer"], e.args["contentHash"]) in logged]
+
     # ------------------------------------------------------------ actions anyone may take
+
+    def submit_return(self, relayer: LocalAccount, request: SignedReturn) -> Refund:
+        """Submit a customer's signed return request; the relayer pays the gas, the customer gets the refund."""
+        if (request.chain_id, request.contract) != (self.chain.chain_id, self.address):
+            raise InvalidInput(
+                f"the request was signed for contract {request.contract} on chain {request.chain_id}, "
+                f"not for this ledger ({self.address} on chain {self.chain.chain_id})"
+            )
+        purchase = self.purchase(request.purchase_id)
+        result = self.transact(relayer, self.contract.functions.returnItemsBySig(
+            _purchase_tuple(purchase), _lines_tuple(purchase), request.line_mask,
+            bytes.fromhex(request.shipment_ref[2:]), request.deadline, bytes.fromhex(request.signature[2:]),
+        ))
+        return self._refund_from_event(result.named("ItemsReturned")[0])
 
     def settle(self, account: LocalAccount, purchase_ids: Iterable[str]) -> list[Settlement]:
         """Pay out what was kept of closed purchases, in one transaction, signed by anyone."""
@@ -488,7 +570,7 @@ def _sign_and_send(chain: Chain, account: LocalAccount, function: Any, value: in
     try:
         gas = function.estimate_gas(params, block_identifier=chain.simulation_block)
     except Exception as error:  # nodes word "cannot pay for gas" differently; everything else passes through
-        if re.search(r"insufficient funds|cannot afford", str(error), re.IGNORECASE):
+        if re.search(r"insufficient funds|cannot afford|not have enough balance", str(error), re.IGNORECASE):
             raise InsufficientFunds(account.address, value, balance, "the price plus gas") from error
         raise
     tip = _priority_fee(chain)
@@ -703,15 +785,7 @@ class CustomerDesk:
     ) -> Refund:
         """Return some lines (by index; all open lines by default) and receive the refund at once."""
         purchase = self.purchase(purchase_id)
-        indexes = tuple(purchase.open_lines if lines is None else lines)
-        if not indexes:
-            raise InvalidInput(f"every line of purchase {purchase.id[:10]}… was already returned")
-        for index in indexes:
-            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(purchase.lines):
-                raise InvalidInput(
-                    f"line {index!r} does not exist: purchase {purchase.id[:10]}… has lines 0 to {len(purchase.lines) - 1}"
-                )
-        mask = sum(1 << index for index in set(indexes))
+        mask = _line_mask(purchase, lines)
         shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
         result = self.ledger.transact(
             self.account,
@@ -737,6 +811,51 @@ class CustomerDesk:
         )
         return self.ledger._contact_from_event(result.named("ContactLogged")[0])
 
+    def review(self, purchase_id: str, rating: int, text: str | bytes = b"") -> Review:
+        """Review one of my purchases (1-5); a new review replaces the earlier one. Only the text's hash is stored."""
+        purchase = self.purchase(purchase_id)
+        _check_scale(rating, 1, 5, "rating")
+        self.ledger.transact(self.account, self._functions.review(_purchase_tuple(purchase), rating,
+                                                                  validate.hash_of(text)))
+        return self.ledger.reviews(purchase_id=purchase.id)[-1]
+
+    def give_nps(self, purchase_id: str, score: int) -> Score:
+        """Say how likely I am to recommend the shop after this purchase (0-10), once."""
+        purchase = self.purchase(purchase_id)
+        _check_scale(score, 0, 10, "score")
+        result = self.ledger.transact(self.account, self._functions.giveNps(_purchase_tuple(purchase), score))
+        event = result.named("NpsGiven")[0]
+        return Score("nps", purchase.merchant_id, self.address, score, purchase.id, event.block_number, event.tx_hash)
+
+    def rate_contact(self, contact: ContactMoment, score: int) -> Score:
+        """Rate one of my contact moments (1-5), once."""
+        if contact.customer != self.address:
+            raise InvalidInput(f"that contact was with {contact.customer}, not with you ({self.address})")
+        _check_scale(score, 1, 5, "score")
+        result = self.ledger.transact(self.account, self._functions.rateContact(
+            contact.merchant_id, bytes.fromhex(contact.content_hash[2:]), score))
+        event = result.named("ContactRated")[0]
+        return Score("csat", contact.merchant_id, self.address, score, contact.content_hash, event.block_number,
+                     event.tx_hash)
+
+    def sign_return(self, purchase_id: str, lines: Sequence[int] | None = None,
+                    shipment_ref: str | bytes | None = None, valid_for: int = 86_400) -> SignedReturn:
+        """Sign a return request that anyone may submit for me (I need no ether); nothing is sent."""
+        purchase = self.purchase(purchase_id)
+        mask = _line_mask(purchase, lines)
+        validate.positive(valid_for, "validity (seconds)")
+        shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
+        ledger = self.ledger
+        nonce = ledger.call(self._functions.nonces(self.address))
+        deadline = ledger.chain.now() + valid_for
+        domain = {"name": "Ledger", "version": "1", "chainId": ledger.chain.chain_id,
+                  "verifyingContract": ledger.address}
+        message = {"purchaseId": bytes.fromhex(purchase.id[2:]), "lineMask": mask, "shipmentRef": shipment,
+                   "nonce": nonce, "deadline": deadline}
+        signed = self.account.sign_typed_data(domain, RETURN_REQUEST_TYPES, message)
+        return SignedReturn(purchase.id, mask, _hex(shipment), nonce, deadline, _hex(bytes(signed.signature)),
+                            ledger.chain.chain_id, ledger.address)
+
     def deferred_balance(self, token: str = NATIVE) -> int:
         """Refunds kept for me because my address rejected them."""
         return self.ledger.deferred_balance(self.address, token)
@@ -754,6 +873,36 @@ def _enum(kind: type[Channel] | type[ContactKind], value: Any) -> int:
     except KeyError as error:
         choices = ", ".join(member.name.lower() for member in kind)
         raise InvalidInput(f"{value!r} is not a {kind.__name__.lower()}: choose one of {choices}") from error
+
+
+def _line_mask(purchase: Purchase, lines: Sequence[int] | None) -> int:
+    """The bit mask of the lines to return (every open line by default), checked against the purchase."""
+    indexes = tuple(purchase.open_lines if lines is None else lines)
+    if not indexes:
+        raise InvalidInput(f"every line of purchase {purchase.id[:10]}… was already returned")
+    for index in indexes:
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(purchase.lines):
+            raise InvalidInput(
+                f"line {index!r} does not exist: purchase {purchase.id[:10]}… has lines 0 to {len(purchase.lines) - 1}"
+            )
+    return sum(1 << index for index in set(indexes))
+
+
+def _check_scale(value: object, low: int, high: int, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{what} must be a whole number from {low} to {high}, not {value!r}")
+
+
+def _average(values: list[int]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _net_promoter(scores: list[int]) -> float | None:
+    if not scores:
+        return None
+    promoters = sum(1 for score in scores if score >= 9)
+    detractors = sum(1 for score in scores if score <= 6)
+    return 100 * (promoters - detractors) / len(scores)
 
 
 def _status(value: Status | str) -> Status:

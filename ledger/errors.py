@@ -403,6 +403,48 @@ class NothingToWithdraw(ContractError, ValueError):
         return f"nothing is waiting to be withdrawn for {self.account}"
 
 
+class ScoreOutOfRange(ContractError, ValueError):
+    """Raised when a rating or score is outside its scale."""
+
+    solidity_name, fields = "LedgerScoreOutOfRange", ("score", "min", "max")
+
+    def describe(self) -> str:
+        return f"a score of {self.score} is outside the scale: give {self.min} to {self.max}"
+
+
+class AlreadyRated(ContractError, ValueError):
+    """Raised when a score that may be given once (NPS, a contact's CSAT) is given again."""
+
+    solidity_name, fields = "LedgerAlreadyRated", ("subject",)
+
+    def describe(self) -> str:
+        return "this was already rated, and a score can be given once only"
+
+
+class SignatureExpired(ContractError, ValueError):
+    """Raised when a signed request is submitted after its deadline."""
+
+    solidity_name, fields = "LedgerSignatureExpired", ("deadline", "timestamp")
+
+    def describe(self) -> str:
+        return (
+            f"the signed request expired on {timefmt.when(self.deadline, self.timestamp)}: "
+            "ask the customer to sign a new one"
+        )
+
+
+class InvalidSignature(ContractError, PermissionError):
+    """Raised when a signed return request is not the customer's for this contract, chain and nonce."""
+
+    solidity_name, fields = "LedgerInvalidSignature", ("purchase_id", "customer")
+
+    def describe(self) -> str:
+        return (
+            f"the return request for purchase {_short(self.purchase_id)} is not signed by its customer "
+            f"{self.customer} for this ledger and chain, or was already used: ask the customer to sign again"
+        )
+
+
 class ReentrantCall(ContractError, RuntimeError):
     """Raised when a call tries to re-enter the contract while it is paying out."""
 

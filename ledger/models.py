@@ -289,6 +289,12 @@ class Figures:
     contacts: int
     settled: int
     """Paid out to the merchant."""
+    average_rating: float | None = None
+    """Average review rating (1-5), None without reviews."""
+    csat: float | None = None
+    """Average satisfaction score of rated contacts (1-5), None without ratings."""
+    nps: float | None = None
+    """Net promoter score: % promoters (9-10) minus % detractors (0-6), None without scores."""
 
     @property
     def return_rate(self) -> float:
@@ -299,3 +305,62 @@ class Figures:
     def contacts_per_purchase(self) -> float:
         """Contact moments per purchase."""
         return self.contacts / self.purchases if self.purchases else 0.0
+
+
+@dataclass(frozen=True)
+class Review:
+    """A customer's review of a purchase (the latest one counts; ``replaced`` marks a rewrite)."""
+
+    purchase_id: str
+    merchant_id: int
+    customer: str
+    rating: int
+    """1 to 5."""
+    text_hash: str
+    replaced: bool
+    block_number: int = 0
+    tx_hash: str = ""
+    skus: tuple[str, ...] = ()
+    """The SKUs of the purchase reviewed."""
+    returned: bool = False
+    """Whether any line of the purchase was returned."""
+
+
+@dataclass(frozen=True)
+class Score:
+    """A net promoter score (0-10) for a purchase, or a satisfaction score (1-5) for a contact."""
+
+    kind: str
+    """``nps`` or ``csat``."""
+    merchant_id: int
+    customer: str
+    score: int
+    subject: str
+    """The purchase id (NPS) or the contact's content hash (CSAT)."""
+    block_number: int = 0
+    tx_hash: str = ""
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """Average review rating of a merchant, overall and per SKU."""
+
+    merchant_id: int
+    reviews: int
+    average: float | None
+    by_sku: dict[str, tuple[float, int]] = field(hash=False, default_factory=dict)
+    """SKU: (average rating, number of reviews) of purchases with that SKU."""
+
+
+@dataclass(frozen=True)
+class SignedReturn:
+    """A return request signed by the customer (EIP-712); anyone may submit it."""
+
+    purchase_id: str
+    line_mask: int
+    shipment_ref: str
+    nonce: int
+    deadline: int
+    signature: str
+    chain_id: int
+    contract: str

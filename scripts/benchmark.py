@@ -60,6 +60,13 @@ def gas_table(chain: Chain) -> dict[str, int]:
     measure("return, full (1 line)", lambda: alice_desk.return_items(one.id))
     measure("return, 1 of 3 lines", lambda: alice_desk.return_items(three.id, [1]))
     measure("goodwill refund", lambda: staff.goodwill_refund(three.id, ETHER // 10, "sorry"))
+    signed = alice_desk.sign_return(three.id, [2])
+    measure("return, signed, submitted by a relayer", lambda: ledger.submit_return(bob, signed))
+    measure("review", lambda: alice_desk.review(three.id, 4, "good"))
+    measure("review again (replaces)", lambda: alice_desk.review(three.id, 5, "better"))
+    measure("net promoter score", lambda: alice_desk.give_nps(three.id, 9))
+    contact = staff.log_contact(alice.address, "email", "question", "size?")
+    measure("contact satisfaction score", lambda: alice_desk.rate_contact(contact, 5))
     batch = [bob_desk.buy(terms.id, [LineItem("SKU-1", 1, ETHER)], f"b-{i}") for i in range(10)]
     chain.advance_time(31 * DAY)
     measure("settle 1 purchase", lambda: ledger.settle(bob, [three.id]))

@@ -133,3 +133,15 @@ def test_bad_terms_refused(shop, nonce_unchanged) -> None:
         shop.publish_terms(2**32)
     with pytest.raises(errors.FeeTooHigh):
         shop.publish_terms(DAY, restocking_fee_bps=20_000)
+
+
+def test_not_enough_for_gas_refused(ledger, chain, week_terms, accounts) -> None:
+    nearly = Account.create()
+    tx = {"to": nearly.address, "value": ETHER + 10**12, "gas": 21_000, "maxFeePerGas": 10**11,
+          "maxPriorityFeePerGas": 10**9, "nonce": chain.w3.eth.get_transaction_count(accounts[9].address),
+          "chainId": chain.chain_id}
+    chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_raw_transaction(
+        accounts[9].sign_transaction(tx).raw_transaction))
+    with pytest.raises(errors.InsufficientFunds, match="fund the account"):
+        ledger.customer_desk(nearly).buy(week_terms.id, [("MUG", 1, ETHER)], "ORDER-2")
+    assert chain.w3.eth.get_transaction_count(nearly.address) == 0

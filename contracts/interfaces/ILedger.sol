@@ -122,6 +122,17 @@ interface ILedger {
         bool settled;
     }
 
+    /// @notice Feedback a customer gave about a purchase.
+    /// @dev One storage slot: rating (1 byte) | npsGiven (1) | nps (1).
+    struct Feedback {
+        /// @dev Latest review rating, 1 to 5; 0 while not reviewed.
+        uint8 rating;
+        /// @dev Whether the net promoter score was given (it may be 0).
+        bool npsGiven;
+        /// @dev Net promoter score, 0 to 10.
+        uint8 nps;
+    }
+
     // ------------------------------------------------------------------ errors
 
     /// @notice Thrown when no merchant has this id.
@@ -260,6 +271,27 @@ interface ILedger {
     /// @param account The account that called.
     error LedgerNothingToWithdraw(address token, address account);
 
+    /// @notice Thrown when a rating or score is outside its scale.
+    /// @param score The score given.
+    /// @param min The lowest score allowed.
+    /// @param max The highest score allowed.
+    error LedgerScoreOutOfRange(uint8 score, uint8 min, uint8 max);
+
+    /// @notice Thrown when a score that may be given once is given again.
+    /// @param subject The purchase id (NPS) or contact key (CSAT) already rated.
+    error LedgerAlreadyRated(bytes32 subject);
+
+    /// @notice Thrown when a signed request is submitted after its deadline.
+    /// @param deadline Last second the request was valid.
+    /// @param timestamp Current block time.
+    error LedgerSignatureExpired(uint256 deadline, uint256 timestamp);
+
+    /// @notice Thrown when a signed return request was not signed by the purchase's customer for this
+    /// contract, chain and nonce (a forgery, a replay, or a request meant for another deployment).
+    /// @param purchaseId The purchase.
+    /// @param customer The account whose signature was expected.
+    error LedgerInvalidSignature(bytes32 purchaseId, address customer);
+
     // ------------------------------------------------------------------ events
 
     /// @notice Emitted when a merchant is registered.
@@ -360,6 +392,36 @@ interface ILedger {
         uint40 occurredAt,
         bytes32 contentHash
     );
+
+    /// @notice Emitted when a customer reviews a purchase (again: the new review replaces the old one).
+    /// @param purchaseId The purchase.
+    /// @param merchantId The merchant.
+    /// @param customer The customer.
+    /// @param rating 1 to 5.
+    /// @param textHash Hash of the review text, kept off chain.
+    /// @param replaced Whether it replaces an earlier review of the same purchase.
+    event ReviewPosted(
+        bytes32 indexed purchaseId,
+        uint64 indexed merchantId,
+        address indexed customer,
+        uint8 rating,
+        bytes32 textHash,
+        bool replaced
+    );
+
+    /// @notice Emitted when a customer gives a purchase its net promoter score.
+    /// @param purchaseId The purchase.
+    /// @param merchantId The merchant.
+    /// @param customer The customer.
+    /// @param score 0 to 10.
+    event NpsGiven(bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed customer, uint8 score);
+
+    /// @notice Emitted when a customer rates a contact moment (customer satisfaction).
+    /// @param merchantId The merchant.
+    /// @param customer The customer.
+    /// @param contentHash The contact's content hash, as logged in `ContactLogged`.
+    /// @param score 1 to 5.
+    event ContactRated(uint64 indexed merchantId, address indexed customer, bytes32 indexed contentHash, uint8 score);
 
     /// @notice Emitted when a payment could not be pushed and was kept for its recipient to withdraw.
     /// @param token The token (address(0) for the native currency).

@@ -69,6 +69,10 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
         f"(price {render.amount(ETHER // 5)} less the 1 % restocking fee), nobody had to approve it."
     )
     bob_desk.log_contact(cars.merchant_id, "email", "return_help", "Mats sent back, thanks!", purchase_id=bob_car.id)
+    chat = next(c for c in alice_desk.contacts() if c.channel.name == "CHAT")
+    alice_desk.rate_contact(chat, 5)
+    bob_desk.give_nps(bob_car.id, 8)
+    say("Alice rates the chat that helped her 5/5 (CSAT); Bob would recommend Northgate 8/10 (NPS).")
 
     chain.advance_time(10 * DAY)
     say("Ten days later Bob wants to return the car too:")
@@ -81,9 +85,17 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     say(f"Northgate settles: {render.amount(sum(s.amount for s in settled))} goes to its payout address.")
 
     chain.advance_time(200 * DAY)
-    refund = carol_desk.return_items(carol_bed.id)
-    say(f"Night 212: Carol returns her mattress without shipping it (the terms say keep it) and gets "
-        f"{render.amount(refund.amount)} back.")
+    request = carol_desk.sign_return(carol_bed.id)
+    refund = ledger.submit_return(dream_agent, request)
+    say(f"Night 212: Carol keeps the mattress (the terms allow it) and signs a return request; she needs no "
+        f"ether: DreamRest's agent submits it and the contract pays her {render.amount(refund.amount)}.")
+    carol_desk.review(carol_bed.id, 2, "Too soft for me")
+    alice_desk.review(alice_bed.id, 5, "Best sleep in years")
+    alice_desk.give_nps(alice_bed.id, 10)
+    say("Only buyers can review: Alice gives her mattress 5 stars; Carol's 2 stars show she returned hers.")
+    console.print(render.reviews_table(
+        ledger.reviews(dream.merchant_id), ledger.ratings(dream.merchant_id), title="DreamRest reviews", names=people
+    ))
 
     chain.advance_time(160 * DAY)
     settled = ledger.settle(keeper, [p.id for p in ledger.settleable()])

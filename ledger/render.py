@@ -8,7 +8,7 @@ from decimal import Decimal
 from rich.table import Table
 
 from . import timefmt
-from .models import NATIVE, ContactMoment, Figures, Purchase, ReturnTerms
+from .models import NATIVE, ContactMoment, Figures, Purchase, RatingSummary, ReturnTerms, Review
 
 
 def amount(value: int, token: str = NATIVE, decimals: int = 18, symbol: str | None = None) -> str:
@@ -107,11 +107,32 @@ def figures_table(
     figures: Iterable[Figures], title: str = "Figures", merchants: Mapping[int, str] | None = None
 ) -> Table:
     table = Table(title=title)
-    for column in ("merchant", "purchases", "sales", "refunds", "return rate", "contacts per purchase", "settled"):
+    for column in ("merchant", "purchases", "sales", "refunds", "return rate", "contacts per purchase", "rating",
+                   "CSAT", "NPS", "settled"):
         table.add_column(column)
     for f in figures:
         table.add_row(
             merchant(f.merchant_id, merchants), str(f.purchases), amount(f.sales, f.token), amount(f.refunds, f.token),
-            f"{f.return_rate:.0%}", f"{f.contacts_per_purchase:.2f}", amount(f.settled, f.token),
+            f"{f.return_rate:.0%}", f"{f.contacts_per_purchase:.2f}", _score(f.average_rating, "{:.1f}/5"),
+            _score(f.csat, "{:.1f}/5"), _score(f.nps, "{:+.0f}"), amount(f.settled, f.token),
         )
+    return table
+
+
+def _score(value: float | None, form: str) -> str:
+    return "-" if value is None else form.format(value)
+
+
+def reviews_table(reviews: Iterable[Review], summary: RatingSummary | None = None, title: str = "Reviews",
+                  names: Mapping[str, str] | None = None) -> Table:
+    caption = None
+    if summary is not None and summary.reviews:
+        per_sku = ", ".join(f"{sku} {avg:.1f} ({n})" for sku, (avg, n) in summary.by_sku.items())
+        caption = f"average {summary.average:.1f}/5 over {summary.reviews} review(s); by SKU: {per_sku}"
+    table = Table(title=title, caption=caption)
+    for column in ("purchase", "customer", "rating", "SKUs", "returned", "rewritten"):
+        table.add_column(column)
+    for r in reviews:
+        table.add_row(r.purchase_id[:8], who(r.customer, names), "★" * r.rating + "☆" * (5 - r.rating),
+                      ", ".join(r.skus), "yes" if r.returned else "", "yes" if r.replaced else "")
     return table

@@ -16,8 +16,10 @@ def test_demo_tells_the_whole_story() -> None:
     assert "refunds 0.198 ETH at once" in out
     # The late return of the car is refused with the deadline in words.
     assert "refused: the return window of purchase" in out and "ago" in out
-    # Carol's full mattress price comes back (no fee, no shipping).
-    assert "gets 1 ETH back" in out
+    # Carol's full mattress price comes back (no fee, no shipping), through a signed request she paid no gas for.
+    assert "signs a return request" in out and "pays her 1 ETH" in out
+    assert "DreamRest reviews" in out and "average 3.5/5 over 2 review(s)" in out
+    assert "+100" in out and "5.0/5" in out  # NPS and CSAT in the figures
     # Settlement and the closing figures.
     assert "Northgate settles: 12.002 ETH" in out
     assert "How the shops are doing" in out and "50%" in out and "100%" in out

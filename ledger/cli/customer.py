@@ -3,14 +3,18 @@ returns, contacts, withdrawing refunds an address rejected."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
 
 import click
 from rich.console import Group
 from rich.table import Table
 
 from .. import render
-from ..models import NATIVE, Channel, ContactKind, Purchase
+from ..errors import InvalidInput
+from ..models import NATIVE, Channel, ContactKind, Purchase, SignedReturn
 from ..timefmt import local, relative
 from . import main, parse
 from .context import Env, pass_env
@@ -133,16 +137,30 @@ def _detail(env: Env, p: Purchase, contacts: list, title: str = "Purchase") -> G
 @click.argument("purchase_id")
 @click.option("--line", "line_indexes", type=int, multiple=True, help="Line to return (repeat; default: all open).")
 @click.option("--shipment", help="Return shipment reference, when the terms say the item goes back.")
+@click.option("--sign-only", "sign_only", type=click.Path(path_type=Path, dir_okay=False),
+              help="Send nothing: write a signed request to this file for anyone to submit (`ledger relay`).")
+@click.option("--valid-for", default="1d", show_default=True, help="How long a signed request may be submitted.")
 @pass_env
-def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipment: str | None) -> None:
+def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipment: str | None,
+                 sign_only: Path | None, valid_for: str) -> None:
     """Return some or all lines inside the window; the contract refunds you at once.
+
+    With --sign-only you need no ether: the signed request is written to a file, and the shop or
+    any relayer submits it with `ledger relay FILE`; the refund still comes to you.
 
     \b
     Example:
       ledger --account 3 return 0x5d2f… --line 1 --shipment PARCEL-123
+      ledger --account 3 return 0x5d2f… --sign-only return-request.json
     """
     desk = env.ledger.customer_desk(env.account)
-    refund = desk.return_items(purchase_id, list(line_indexes) or None, shipment)
+    lines = list(line_indexes) or None
+    if sign_only is not None:
+        signed = desk.sign_return(purchase_id, lines, shipment, parse.duration(valid_for))
+        sign_only.write_text(json.dumps(asdict(signed), indent=2) + "\n")
+        env.emit(signed, lambda: f"signed return request written to {sign_only}; submit it with `ledger relay {sign_only}`")
+        return
+    refund = desk.return_items(purchase_id, lines, shipment)
     token = env.ledger.purchase(refund.purchase_id).token
     env.emit(refund, lambda: f"returned line(s) {', '.join(map(str, refund.lines))}: "
                              f"{env.amount(refund.amount, token)} refunded to {refund.customer}")
@@ -209,3 +227,94 @@ def list_contacts(env: Env, merchant_id: int | None, customer: str | None, purch
     """
     found = env.ledger.contacts(merchant_id, customer, purchase_id)
     env.emit(found, lambda: render.contacts_table(found, env.chain.now()))
+
+
+@main.command()
+@click.argument("purchase_id")
+@click.argument("rating", type=click.IntRange(1, 5))
+@click.option("--text", default="", help="The review; kept off chain, only its hash is recorded.")
+@pass_env
+def review(env: Env, purchase_id: str, rating: int, text: str) -> None:
+    """Review one of your purchases (1-5 stars); a new review replaces your earlier one.
+
+    \b
+    Example:
+      ledger --account 4 review 0x5d2f… 5 --text "slept like a baby"
+    """
+    posted = env.ledger.customer_desk(env.account).review(purchase_id, rating, text)
+    env.emit(posted, lambda: f"{'review replaced' if posted.replaced else 'review posted'}: {posted.rating}/5 "
+                             f"for purchase {posted.purchase_id[:10]}")
+
+
+@main.command()
+@click.argument("purchase_id")
+@click.argument("score", type=click.IntRange(0, 10))
+@pass_env
+def nps(env: Env, purchase_id: str, score: int) -> None:
+    """How likely are you to recommend the shop, after this purchase (0-10)? Once per purchase.
+
+    \b
+    Example:
+      ledger --account 4 nps 0x5d2f… 9
+    """
+    given = env.ledger.customer_desk(env.account).give_nps(purchase_id, score)
+    env.emit(given, lambda: f"net promoter score {given.score} recorded for purchase {given.subject[:10]}")
+
+
+@main.command()
+@click.option("--merchant", "merchant_id", type=int, help="Only this merchant's reviews (with its averages).")
+@click.option("--sku", help="Only reviews of purchases with this SKU.")
+@pass_env
+def reviews(env: Env, merchant_id: int | None, sku: str | None) -> None:
+    """Verified-purchase reviews (the latest per purchase), returned purchases marked.
+
+    \b
+    Example:
+      ledger reviews --merchant 1 --sku MATTRESS-QUEEN
+    """
+    found = env.ledger.reviews(merchant_id, sku)
+    summary = env.ledger.ratings(merchant_id) if merchant_id else None
+    env.emit({"reviews": found, "summary": summary}, lambda: render.reviews_table(found, summary))
+
+
+@contact_group.command(name="rate")
+@click.argument("merchant_id", type=int)
+@click.argument("content_hash")
+@click.argument("score", type=click.IntRange(1, 5))
+@pass_env
+def rate_contact(env: Env, merchant_id: int, content_hash: str, score: int) -> None:
+    """Rate one of your contact moments (1-5), once; CONTENT_HASH identifies it (see `my contacts --json`).
+
+    \b
+    Example:
+      ledger --account 4 contact rate 1 0x1c8a… 5
+    """
+    desk = env.ledger.customer_desk(env.account)
+    wanted = content_hash.lower()
+    contact = next((c for c in desk.contacts() if c.merchant_id == merchant_id and c.content_hash == wanted), None)
+    if contact is None:
+        raise InvalidInput(f"you have no contact {content_hash} with merchant #{merchant_id}: see `ledger my contacts --json`")
+    rated = desk.rate_contact(contact, score)
+    env.emit(rated, lambda: f"contact rated {rated.score}/5")
+
+
+@main.command()
+@click.argument("request_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_env
+def relay(env: Env, request_file: Path) -> None:
+    """Submit a customer's signed return request (from `ledger return --sign-only`), paying its gas.
+
+    \b
+    Example:
+      ledger --account 2 relay return-request.json
+    """
+    refund = env.ledger.submit_return(env.account, signed_return_from_file(request_file))
+    env.emit(refund, lambda: f"submitted: {env.amount(refund.amount)} refunded to {refund.customer}")
+
+
+def signed_return_from_file(path: Path) -> SignedReturn:
+    """A signed return request written by `ledger return --sign-only`."""
+    try:
+        return SignedReturn(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as error:
+        raise InvalidInput(f"{path} is not a signed return request ({error}): sign one with `ledger return --sign-only`") from error

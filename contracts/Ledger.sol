@@ -66,7 +66,7 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
     function registerMerchant(address payout) external returns (uint64 merchantId) {
         if (payout == address(0)) revert LedgerZeroAddress();
         merchantId = ++_merchantCount;
-        _merchants[merchantId] = Merchant({owner: msg.sender, payout: payout});
+        _merchants[merchantId] = Merchant({owner: msg.sender, payout: payout, referralBps: 0});
         _roles[merchantId][msg.sender] = Role.Owner;
         emit MerchantRegistered(merchantId, msg.sender, payout);
     }
@@ -79,6 +79,18 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         if (payout == address(0)) revert LedgerZeroAddress();
         _merchants[merchantId].payout = payout;
         emit PayoutChanged(merchantId, payout);
+    }
+
+    /// @notice Sets the commission referrers earn on new purchases, in basis points of what the
+    /// merchant keeps after returns. Purchases already made keep the commission they were made with.
+    /// Owner only.
+    /// @param merchantId The merchant.
+    /// @param referralBps The commission, at most 10,000 (100 %).
+    function setReferralCommission(uint64 merchantId, uint16 referralBps) external {
+        _checkOwner(merchantId);
+        if (referralBps > BPS) revert LedgerFeeTooHigh(referralBps, BPS);
+        _merchants[merchantId].referralBps = referralBps;
+        emit ReferralCommissionSet(merchantId, referralBps);
     }
 
     /// @notice Lets an account act as staff for a merchant. Owner only.
@@ -155,8 +167,9 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
     /// @param token ERC-20 token to pay with, or address(0) for the native currency.
     /// @param lines What is bought (1 to MAX_LINES lines).
     /// @param orderRef The merchant's order reference (a hash).
+    /// @param referrer Who referred the customer, or address(0).
     /// @return purchaseId Id of the new purchase.
-    function buy(uint64 termsId, address token, LineItem[] calldata lines, bytes32 orderRef)
+    function buy(uint64 termsId, address token, LineItem[] calldata lines, bytes32 orderRef, address referrer)
         external
         payable
         nonReentrant
@@ -165,6 +178,7 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         Terms memory applied = _terms[termsId];
         if (applied.merchantId == 0) revert LedgerUnknownTerms(termsId);
         if (applied.retired) revert LedgerTermsRetired(termsId);
+        if (referrer == msg.sender) revert LedgerSelfReferral(msg.sender);
         uint256 price = _priceOf(lines);
 
         uint256 paid;
@@ -193,7 +207,10 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
             windowFromDelivery: applied.windowFromDelivery,
             itemMustBeReturned: applied.itemMustBeReturned,
             linesHash: keccak256(abi.encode(lines)),
-            orderRef: orderRef
+            orderRef: orderRef,
+            referrer: referrer,
+            // The merchant's slot is read only when someone referred the customer.
+            referralBps: referrer == address(0) ? 0 : _merchants[applied.merchantId].referralBps
         });
         purchaseId = keccak256(abi.encode(purchase));
         PurchaseState storage state = _purchases[purchaseId];
@@ -282,11 +299,13 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
             uint256 deadline = _deadline(purchase, current);
             if (block.timestamp < deadline) revert LedgerReturnWindowOpen(purchaseId, deadline, block.timestamp);
 
-            uint256 amount = purchase.paid - current.refunded;
+            uint256 kept = purchase.paid - current.refunded;
+            uint256 commission = kept * purchase.referralBps / BPS;
             address payout = _merchants[purchase.merchantId].payout;
             state.settled = true;
-            emit Settled(purchaseId, purchase.merchantId, payout, amount);
-            if (amount != 0) _pay(purchase.token, payout, amount);
+            emit Settled(purchaseId, purchase.merchantId, payout, kept - commission, purchase.referrer, commission);
+            if (commission != 0) _pay(purchase.token, purchase.referrer, commission);
+            if (kept != commission) _pay(purchase.token, payout, kept - commission);
         }
     }
 

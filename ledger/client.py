@@ -133,6 +133,8 @@ def _purchase_tuple(purchase: Purchase) -> tuple[Any, ...]:
         purchase.item_must_be_returned,
         bytes.fromhex(purchase.lines_hash[2:]),
         bytes.fromhex(purchase.order_ref[2:]),
+        purchase.referrer,
+        purchase.referral_bps,
     )
 
 
@@ -211,8 +213,8 @@ class Ledger:
         """A registered merchant."""
         validate.positive(merchant_id, "merchant id")
         raw = self.call(self.contract.functions.merchant(merchant_id))
-        owner, payout = (raw["owner"], raw["payout"]) if isinstance(raw, dict) else raw
-        return Merchant(merchant_id, to_checksum_address(owner), to_checksum_address(payout))
+        owner, payout, referral_bps = (raw["owner"], raw["payout"], raw["referralBps"]) if isinstance(raw, dict) else raw
+        return Merchant(merchant_id, to_checksum_address(owner), to_checksum_address(payout), referral_bps)
 
     def merchants(self) -> list[Merchant]:
         """Every registered merchant."""
@@ -294,6 +296,11 @@ class Ledger:
         """Settlements made, oldest first."""
         key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
         return [self._settlement_from_event(event) for event in self.events("Settled", key, merchant_id)]
+
+    def referral_earnings(self, referrer: str) -> list[Settlement]:
+        """The settlements that paid ``referrer`` a commission, with the purchases they came from."""
+        referrer = validate.address(referrer, "referrer")
+        return [self._settlement_from_event(event) for event in self.events("Settled", None, None, referrer)]
 
     def deferred_balance(self, account: str, token: str = NATIVE) -> int:
         """Payments kept for ``account`` because pushing them failed."""
@@ -466,7 +473,8 @@ class Ledger:
         raw = event.args["purchase"]
         if isinstance(raw, list):  # older web3 returns structs as tuples
             keys = ("customer", "merchantId", "termsId", "token", "paid", "price", "purchasedAt", "returnWindow",
-                    "restockingFeeBps", "windowFromDelivery", "itemMustBeReturned", "linesHash", "orderRef")
+                    "restockingFeeBps", "windowFromDelivery", "itemMustBeReturned", "linesHash", "orderRef",
+                    "referrer", "referralBps")
             raw = dict(zip(keys, raw))
         return Purchase(
             id=event.args["purchaseId"],
@@ -483,6 +491,8 @@ class Ledger:
             item_must_be_returned=raw["itemMustBeReturned"],
             lines_hash=raw["linesHash"],
             order_ref=raw["orderRef"],
+            referrer=to_checksum_address(raw["referrer"]),
+            referral_bps=raw["referralBps"],
             lines=tuple(_line_from_chain(line) for line in event.args["lines"]),
             block_number=event.block_number,
             tx_hash=event.tx_hash,
@@ -544,7 +554,8 @@ class Ledger:
     def _settlement_from_event(self, event: Event) -> Settlement:
         args = event.args
         return Settlement(
-            args["purchaseId"], args["merchantId"], args["payout"], args["amount"], event.block_number, event.tx_hash
+            args["purchaseId"], args["merchantId"], args["payout"], args["amount"], args["referrer"],
+            args["commission"], event.block_number, event.tx_hash,
         )
 
 
@@ -621,6 +632,13 @@ class MerchantDesk:
     def set_payout(self, payout: str) -> TxResult:
         """Change where settled money goes. Owner only."""
         return self._send(self._functions.setPayout(self.merchant_id, validate.address(payout, "payout address")))
+
+    def set_referral_commission(self, basis_points: int) -> TxResult:
+        """Set the commission referrers earn on new purchases (basis points of what is kept). Owner only."""
+        validate.non_negative(basis_points, "referral commission (basis points)")
+        if basis_points >= 2**16:
+            raise InvalidInput(f"a referral commission of {basis_points} bps is above 10000 bps (100 %)")
+        return self._send(self._functions.setReferralCommission(self.merchant_id, basis_points))
 
     def add_agent(self, agent: str) -> TxResult:
         """Let ``agent`` act as staff. Owner only."""
@@ -736,8 +754,12 @@ class CustomerDesk:
         lines: Sequence[LineItem | tuple[str, int, int]],
         order_ref: str | bytes,
         token: str = NATIVE,
+        referrer: str | None = None,
     ) -> Purchase:
-        """Buy under ``terms_id``, paying the lines' total into escrow (approving an ERC-20 token first)."""
+        """Buy under ``terms_id``, paying the lines' total into escrow (approving an ERC-20 token first).
+
+        ``referrer`` earns the merchant's referral commission on what the merchant keeps, at settlement.
+        """
         validate.positive(terms_id, "terms id")
         chain_lines = [_line_to_chain(line) for line in lines]
         if not chain_lines:
@@ -745,11 +767,12 @@ class CustomerDesk:
         price = sum(quantity * unit_price for _, quantity, unit_price in chain_lines)
         validate.positive(price, "purchase total")
         token = validate.address(token, "token")
+        referrer = validate.address(referrer, "referrer") if referrer else NATIVE
         ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
         value = price if token == NATIVE else 0
         if token != NATIVE:
             self._approve(token, price)
-        result = self.ledger.transact(self.account, self._functions.buy(terms_id, token, chain_lines, ref), value)
+        result = self.ledger.transact(self.account, self._functions.buy(terms_id, token, chain_lines, ref, referrer), value)
         purchase = self.ledger._purchase_from_event(result.named("PurchaseRecorded")[0])
         return replace(purchase, as_of=purchase.purchased_at)  # a new purchase: nothing refunded or delivered
 

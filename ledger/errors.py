@@ -403,6 +403,15 @@ class NothingToWithdraw(ContractError, ValueError):
         return f"nothing is waiting to be withdrawn for {self.account}"
 
 
+class SelfReferral(ContractError, ValueError):
+    """Raised when a customer names itself as its own referrer."""
+
+    solidity_name, fields = "LedgerSelfReferral", ("customer",)
+
+    def describe(self) -> str:
+        return f"{self.customer} cannot refer itself: leave the referrer out or name who referred you"
+
+
 class ScoreOutOfRange(ContractError, ValueError):
     """Raised when a rating or score is outside its scale."""
 

@@ -66,6 +66,8 @@ class Merchant:
     id: int
     owner: str
     payout: str
+    referral_bps: int = 0
+    """Commission referrers earn on new purchases, in basis points of what the merchant keeps."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,10 @@ class Purchase:
     item_must_be_returned: bool
     lines_hash: str
     order_ref: str
+    referrer: str
+    """Who referred the customer (the zero address for nobody)."""
+    referral_bps: int
+    """The referral commission agreed at purchase time."""
     lines: tuple[LineItem, ...]
     block_number: int
     tx_hash: str
@@ -236,6 +242,10 @@ class Settlement:
     merchant_id: int
     payout: str
     amount: int
+    """Paid to the merchant."""
+    referrer: str = NATIVE
+    commission: int = 0
+    """Paid to the referrer."""
     block_number: int = 0
     tx_hash: str = ""
 

@@ -85,6 +85,7 @@ def main() -> Ledger:
     for index, (name, (window, fee, from_delivery, item_back), catalogue) in enumerate(SHOPS):
         owner = dev[1 + index]
         desk = ledger.register_merchant(owner)
+        desk.set_referral_commission(300 + 100 * index)
         shops.append(Shop(name, desk, desk.publish_terms(window, fee, from_delivery, item_back), catalogue))
     staff = [ledger.merchant_desk(shop.desk.account, shop.desk.merchant_id) for shop in shops]
 
@@ -116,7 +117,8 @@ def main() -> Ledger:
             lines = [LineItem(sku, rng.randint(1, 3), price)
                      for sku, price in rng.sample(shop.catalogue, rng.randint(1, min(3, len(shop.catalogue))))]
             fund(desk.address, sum(line.total for line in lines))
-            bought = desk.buy(shop.terms.id, lines, f"{shop.name[:2].upper()}-{n:06d}")
+            referrer = rng.choice([d.address for d in desks if d is not desk]) if rng.random() < 0.2 else None
+            bought = desk.buy(shop.terms.id, lines, f"{shop.name[:2].upper()}-{n:06d}", referrer=referrer)
             counts["purchases"] += 1
             if rng.random() < 0.5:
                 staff[shop_index].log_contact(

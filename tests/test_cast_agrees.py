@@ -16,7 +16,7 @@ from ledger.chain import AnvilChain
 from ledger.client import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
-PURCHASE_TUPLE = "(address,uint64,uint64,address,uint128,uint128,uint40,uint32,uint16,bool,bool,bytes32,bytes32)"
+PURCHASE_TUPLE = "(address,uint64,uint64,address,uint128,uint128,uint40,uint32,uint16,bool,bool,bytes32,bytes32,address,uint16)"
 
 
 def cast_binary() -> Path:
@@ -67,8 +67,10 @@ def test_terms_and_merchant_agree(story) -> None:
     assert [int(terms[0]), int(terms[1]), int(terms[2]), *terms[3:]] == [
         mine.merchant_id, mine.return_window, mine.restocking_fee_bps, mine.window_from_delivery,
         mine.item_must_be_returned, mine.retired]
-    (merchant,) = cast(chain, "call", "--json", ledger.address, "merchant(uint64)((address,address))", "1")
-    assert [a.lower() for a in merchant] == [ledger.merchant(1).owner.lower(), ledger.merchant(1).payout.lower()]
+    (merchant,) = cast(chain, "call", "--json", ledger.address, "merchant(uint64)((address,address,uint16))", "1")
+    mine = ledger.merchant(1)
+    assert [merchant[0].lower(), merchant[1].lower(), int(merchant[2])] == [
+        mine.owner.lower(), mine.payout.lower(), mine.referral_bps]
 
 
 def test_purchase_id_is_the_hash_of_the_abi_encoded_purchase(story) -> None:
@@ -76,7 +78,7 @@ def test_purchase_id_is_the_hash_of_the_abi_encoded_purchase(story) -> None:
     p = ledger.purchase(ids[0])
     fields = [p.customer, p.merchant_id, p.terms_id, p.token, p.paid, p.price, p.purchased_at, p.return_window,
               p.restocking_fee_bps, str(p.window_from_delivery).lower(), str(p.item_must_be_returned).lower(),
-              p.lines_hash, p.order_ref]
+              p.lines_hash, p.order_ref, p.referrer, p.referral_bps]
     encoded = subprocess.run([str(cast_binary()), "abi-encode", f"f({PURCHASE_TUPLE})", f"({','.join(map(str, fields))})"],
                              capture_output=True, text=True, check=True).stdout.strip()
     digest = subprocess.run([str(cast_binary()), "keccak", encoded], capture_output=True, text=True, check=True)

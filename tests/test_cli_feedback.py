@@ -60,3 +60,18 @@ def test_signed_return_is_relayed_by_someone_else(cli, bought, tmp_path) -> None
     broken.write_text('{"purchase_id": 1}')
     bad = cli("--account", "2", "relay", str(broken))
     assert bad.exit_code == 1 and "is not a signed return request" in bad.output
+
+
+def test_referral_commission_from_the_command_line(cli) -> None:
+    ok(cli("--account", "1", "merchant", "register"))
+    assert "referrers now earn 5 %" in ok(cli("--account", "1", "merchant", "referral", "1", "5%"))
+    ok(cli("--account", "1", "terms", "publish", "1", "--window", "1d"))
+    referrer = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # development account 5
+    ok(cli("--account", "4", "buy", "1", "BOOK:1:1", "--order", "B-1", "--referrer", referrer))
+    ok(cli("time", "advance", "2d"))
+    ok(cli("--account", "6", "settle"))
+    (earning,) = json.loads(ok(cli("--json", "referrals", referrer)))
+    assert earning["commission"] == 5 * 10**16
+    assert "total 0.05 ETH" in ok(cli("referrals", referrer))
+    selfish = cli("--account", "4", "buy", "1", "BOOK:1:1", "--order", "B-2", "--referrer", ALICE)
+    assert selfish.exit_code == 1 and "cannot refer itself" in selfish.output

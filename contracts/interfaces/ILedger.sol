@@ -40,11 +40,14 @@ interface ILedger {
     }
 
     /// @notice A registered merchant.
+    /// @dev Two slots: owner | payout (20 bytes) and referralBps (2).
     struct Merchant {
         /// @dev Account that registered the merchant; it manages agents, terms and the payout address.
         address owner;
         /// @dev Where settled money is paid.
         address payout;
+        /// @dev Commission a referrer earns on what the merchant keeps of a purchase, in basis points.
+        uint16 referralBps;
     }
 
     /// @notice Published return terms. Never changed once published; a change is new terms.
@@ -104,6 +107,10 @@ interface ILedger {
         bytes32 linesHash;
         /// @dev The merchant's order reference: a hash, never personal data.
         bytes32 orderRef;
+        /// @dev Who referred the customer (address(0) for nobody); paid a commission at settlement.
+        address referrer;
+        /// @dev Copy of the merchant's referral commission at purchase time, in basis points.
+        uint16 referralBps;
     }
 
     /// @notice What changes over a purchase's life.
@@ -271,6 +278,10 @@ interface ILedger {
     /// @param account The account that called.
     error LedgerNothingToWithdraw(address token, address account);
 
+    /// @notice Thrown when a customer names itself as its own referrer.
+    /// @param customer The customer.
+    error LedgerSelfReferral(address customer);
+
     /// @notice Thrown when a rating or score is outside its scale.
     /// @param score The score given.
     /// @param min The lowest score allowed.
@@ -366,12 +377,27 @@ interface ILedger {
         bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed agent, uint256 amount, bytes32 reason
     );
 
-    /// @notice Emitted when what was not refunded is paid out to the merchant.
+    /// @notice Emitted when what was not refunded is paid out: the referral commission to the referrer,
+    /// the rest to the merchant.
     /// @param purchaseId The purchase.
     /// @param merchantId The merchant.
-    /// @param payout Address paid.
-    /// @param amount Amount paid.
-    event Settled(bytes32 indexed purchaseId, uint64 indexed merchantId, address payout, uint256 amount);
+    /// @param payout Address the merchant is paid at.
+    /// @param amount Amount paid to the merchant.
+    /// @param referrer The referrer (address(0) for none).
+    /// @param commission Amount paid to the referrer.
+    event Settled(
+        bytes32 indexed purchaseId,
+        uint64 indexed merchantId,
+        address payout,
+        uint256 amount,
+        address indexed referrer,
+        uint256 commission
+    );
+
+    /// @notice Emitted when a merchant sets its referral commission for new purchases.
+    /// @param merchantId The merchant.
+    /// @param referralBps The commission, in basis points of what the merchant keeps.
+    event ReferralCommissionSet(uint64 indexed merchantId, uint16 referralBps);
 
     /// @notice Emitted when a contact moment is logged.
     /// @param merchantId The merchant.

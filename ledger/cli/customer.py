@@ -25,8 +25,9 @@ from .context import Env, pass_env
 @click.argument("lines", nargs=-1, required=True)
 @click.option("--order", "order_ref", required=True, help="The shop's order reference (only its hash goes on chain).")
 @click.option("--token", default=NATIVE, help="ERC-20 token to pay with (default: ETH).")
+@click.option("--referrer", help="Who referred you; earns the shop's commission on what you keep.")
 @pass_env
-def buy(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, token: str) -> None:
+def buy(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, token: str, referrer: str | None) -> None:
     """Buy under return terms TERMS_ID; each line is SKU:QUANTITY:UNIT_PRICE (price in whole tokens).
 
     \b
@@ -35,7 +36,7 @@ def buy(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, token: st
     """
     decimals = env.decimals(token)
     purchase = env.ledger.customer_desk(env.account).buy(
-        terms_id, [parse.line(text, decimals) for text in lines], order_ref, token
+        terms_id, [parse.line(text, decimals) for text in lines], order_ref, token, referrer
     )
     env.emit(purchase, lambda: _detail(env, purchase, [], title="Bought"))
 

@@ -71,6 +71,38 @@ def payout(env: Env, merchant_id: int, address: str) -> None:
     env.emit(env.ledger.merchant(merchant_id), lambda: f"merchant #{merchant_id} is now paid to {address}")
 
 
+@merchant_group.command()
+@click.argument("merchant_id", type=int)
+@click.argument("commission")
+@pass_env
+def referral(env: Env, merchant_id: int, commission: str) -> None:
+    """Set the commission referrers earn on new purchases: 5%, 2.5% or 250bps of what you keep (owner only).
+
+    \b
+    Example:
+      ledger --account 1 merchant referral 1 5%
+    """
+    env.ledger.merchant_desk(env.account, merchant_id).set_referral_commission(parse.basis_points(commission))
+    info = env.ledger.merchant(merchant_id)
+    env.emit(info, lambda: f"referrers now earn {info.referral_bps / 100:g} % on new purchases at merchant #{merchant_id}")
+
+
+@main.command()
+@click.argument("referrer")
+@pass_env
+def referrals(env: Env, referrer: str) -> None:
+    """What a referrer earned, and from which purchases.
+
+    \b
+    Example:
+      ledger referrals 0x90F79bf6EB2c4f870365E785982E1f101E93b906
+    """
+    earned = env.ledger.referral_earnings(referrer)
+    env.emit(earned, lambda: "\n".join(
+        f"{e.purchase_id[:10]} at merchant #{e.merchant_id}: {env.amount(e.commission)}" for e in earned
+    ) + f"\ntotal {env.amount(sum(e.commission for e in earned))}" if earned else "no commission earned yet")
+
+
 @merchant_group.command(name="add-agent")
 @click.argument("merchant_id", type=int)
 @click.argument("agent")

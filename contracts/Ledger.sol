@@ -50,6 +50,8 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
     mapping(bytes32 purchaseId => PurchaseState) private _purchases;
     /// @dev Payments whose push failed, waiting for their recipient to withdraw them.
     mapping(address token => mapping(address account => uint256)) private _deferred;
+    /// @dev What each agent may still refund without asking, per token.
+    mapping(uint64 merchantId => mapping(address agent => mapping(address token => uint256))) private _budgets;
     /// @dev Reviews and net promoter scores, one slot a purchase (written only when feedback is given).
     mapping(bytes32 purchaseId => Feedback) private _feedback;
     /// @dev Contact moments a customer rated, keyed by hash(merchant, customer, content hash).
@@ -270,20 +272,68 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
     }
 
     /// @notice Refunds a customer out of what is still in escrow for a purchase, at any time before
-    /// settlement. Owner or agent.
+    /// settlement. The owner may refund freely; an agent within its goodwill budget for the token.
     /// @param purchase The purchase, as recorded.
     /// @param amount Amount to refund.
-    /// @param reason Hash of the reason, kept off chain.
-    function goodwillRefund(Purchase calldata purchase, uint256 amount, bytes32 reason) external nonReentrant {
+    /// @param reason Why.
+    /// @param note Hash of a note, kept off chain.
+    function goodwillRefund(Purchase calldata purchase, uint256 amount, Reason reason, bytes32 note)
+        external
+        nonReentrant
+    {
         (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
-        _checkAgent(purchase.merchantId);
-        if (amount == 0) revert LedgerZeroAmount();
-        uint256 available = _inEscrow(purchase, state);
-        if (amount > available) revert LedgerRefundExceedsEscrow(purchaseId, amount, available);
+        _useMandate(purchase, amount);
+        _goodwill(purchaseId, purchase, state, amount, 0, reason, note);
+    }
 
-        state.refunded += uint128(amount);
-        emit GoodwillRefunded(purchaseId, purchase.merchantId, msg.sender, amount, reason);
-        _pay(purchase.token, purchase.customer, amount);
+    /// @notice Refunds lines while the customer keeps them ("keep it"): their share of what was paid, no
+    /// restocking fee, no return needed; the lines count as returned. Owner, or an agent within its budget.
+    /// @param purchase The purchase, as recorded.
+    /// @param lines Its line items, as recorded.
+    /// @param lineMask Bit i set refunds line i.
+    /// @param reason Why.
+    function refundWithoutReturn(
+        Purchase calldata purchase,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        Reason reason
+    ) external nonReentrant {
+        (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
+        PurchaseState memory current = state;
+        uint256 amount = _linesShare(purchaseId, purchase, current, lines, lineMask);
+        uint256 available = _inEscrow(purchase, current);
+        if (amount > available) amount = available;
+        _useMandate(purchase, amount);
+        state.returnedLines = current.returnedLines | lineMask;
+        _goodwill(purchaseId, purchase, state, amount, lineMask, reason, bytes32(0));
+    }
+
+    /// @notice Adds time to one purchase's return window. Owner, or an agent holding a goodwill budget
+    /// in the purchase's token.
+    /// @param purchase The purchase, as recorded.
+    /// @param extraSeconds Seconds to add.
+    /// @param reason Why.
+    function extendWindow(Purchase calldata purchase, uint32 extraSeconds, Reason reason) external {
+        (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
+        _useMandate(purchase, 0);
+        if (state.settled) revert LedgerAlreadySettled(purchaseId);
+        uint256 extension = uint256(state.windowExtension) + extraSeconds;
+        if (extension > type(uint32).max) revert LedgerExtensionTooLong(purchaseId, extension);
+        state.windowExtension = uint32(extension);
+        emit WindowExtended(purchaseId, purchase.merchantId, msg.sender, uint32(extension), reason);
+    }
+
+    /// @notice Sets what an agent may still refund in a token without asking (0 revokes the mandate).
+    /// Top it up, lower it or revoke it at any time. Owner only.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param token The token (address(0) for the native currency).
+    /// @param amount The budget.
+    function setBudget(uint64 merchantId, address agent, address token, uint256 amount) external {
+        _checkOwner(merchantId);
+        if (_roles[merchantId][agent] != Role.Agent) revert LedgerNotAnAgent(merchantId, agent);
+        _budgets[merchantId][agent][token] = amount;
+        emit BudgetSet(merchantId, agent, token, amount);
     }
 
     /// @notice Pays what was not refunded to each merchant, for purchases whose return window has closed.
@@ -486,6 +536,14 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         return _quoteReturn(purchaseId, purchase, state, lines, lineMask);
     }
 
+    /// @notice What an agent may still refund in a token without asking.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param token The token (address(0) for the native currency).
+    function budgetOf(uint64 merchantId, address agent, address token) external view returns (uint256) {
+        return _budgets[merchantId][agent][token];
+    }
+
     /// @notice The review rating and net promoter score given for a purchase.
     /// @param purchaseId The purchase.
     function feedbackOf(bytes32 purchaseId) external view returns (Feedback memory) {
@@ -593,6 +651,20 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         LineItem[] calldata lines,
         uint32 lineMask
     ) private pure returns (uint256) {
+        uint256 share = _linesShare(purchaseId, purchase, state, lines, lineMask);
+        uint256 refund = share - share * purchase.restockingFeeBps / BPS;
+        uint256 available = _inEscrow(purchase, state);
+        return refund < available ? refund : available;
+    }
+
+    /// @dev The share of what was paid that lines not yet returned stand for, after checking the lines.
+    function _linesShare(
+        bytes32 purchaseId,
+        Purchase calldata purchase,
+        PurchaseState memory state,
+        LineItem[] calldata lines,
+        uint32 lineMask
+    ) private pure returns (uint256) {
         if (keccak256(abi.encode(lines)) != purchase.linesHash) revert LedgerLinesMismatch(purchaseId);
         if (lineMask == 0 || (lines.length < 32 && lineMask >> lines.length != 0)) {
             revert LedgerInvalidLineSelection(purchaseId, lineMask, lines.length);
@@ -604,17 +676,46 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         for (uint256 i; i < lines.length; ++i) {
             if ((uint256(lineMask) >> i) & 1 == 1) linesPrice += uint256(lines[i].quantity) * lines[i].unitPrice;
         }
-        uint256 share = linesPrice * purchase.paid / purchase.price;
-        uint256 refund = share - share * purchase.restockingFeeBps / BPS;
-        uint256 available = _inEscrow(purchase, state);
-        return refund < available ? refund : available;
+        return linesPrice * purchase.paid / purchase.price;
     }
 
     /// @dev First second at which returns close and settlement opens.
     function _deadline(Purchase calldata purchase, PurchaseState memory state) private pure returns (uint256) {
-        if (!purchase.windowFromDelivery) return uint256(purchase.purchasedAt) + purchase.returnWindow;
+        uint256 window = uint256(purchase.returnWindow) + state.windowExtension;
+        if (!purchase.windowFromDelivery) return purchase.purchasedAt + window;
         if (state.deliveredAt == 0) return type(uint256).max;
-        return uint256(state.deliveredAt) + purchase.returnWindow;
+        return state.deliveredAt + window;
+    }
+
+    /// @dev Checks the caller may act for the purchase's merchant and, for an agent, takes `amount` from
+    /// its budget in the purchase's token (an agent needs a budget even to extend a window).
+    function _useMandate(Purchase calldata purchase, uint256 amount) private {
+        Role role = _roles[purchase.merchantId][msg.sender];
+        if (role == Role.Owner) return;
+        if (role == Role.None) _checkAgent(purchase.merchantId);
+        uint256 available = _budgets[purchase.merchantId][msg.sender][purchase.token];
+        if (available == 0 || amount > available) {
+            revert LedgerBudgetExceeded(purchase.merchantId, msg.sender, purchase.token, amount, available);
+        }
+        _budgets[purchase.merchantId][msg.sender][purchase.token] = available - amount;
+    }
+
+    /// @dev Pays a goodwill refund out of the purchase's escrow.
+    function _goodwill(
+        bytes32 purchaseId,
+        Purchase calldata purchase,
+        PurchaseState storage state,
+        uint256 amount,
+        uint32 lineMask,
+        Reason reason,
+        bytes32 note
+    ) private {
+        if (amount == 0) revert LedgerZeroAmount();
+        uint256 available = _inEscrow(purchase, state);
+        if (amount > available) revert LedgerRefundExceedsEscrow(purchaseId, amount, available);
+        state.refunded += uint128(amount);
+        emit GoodwillRefunded(purchaseId, purchase.merchantId, msg.sender, amount, lineMask, reason, note);
+        _pay(purchase.token, purchase.customer, amount);
     }
 
     /// @dev What a purchase still holds in escrow.

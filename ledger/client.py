@@ -41,6 +41,7 @@ from .models import (
     Merchant,
     Purchase,
     RatingSummary,
+    Reason,
     Refund,
     ReturnTerms,
     Review,
@@ -501,11 +502,12 @@ class Ledger:
     def _with_state(self, purchase: Purchase, now: int) -> Purchase:
         raw = self.call(self.contract.functions.purchaseState(bytes.fromhex(purchase.id[2:])))
         if isinstance(raw, dict):
-            raw = [raw[k] for k in ("refunded", "deliveredAt", "returnedLines", "recorded", "settled")]
-        refunded, delivered_at, returned_mask, _recorded, settled = raw
+            raw = [raw[k] for k in ("refunded", "deliveredAt", "returnedLines", "windowExtension", "recorded", "settled")]
+        refunded, delivered_at, returned_mask, extension, _recorded, settled = raw
         returned = frozenset(i for i in range(len(purchase.lines)) if returned_mask >> i & 1)
         return replace(
-            purchase, refunded=refunded, delivered_at=delivered_at, returned_lines=returned, settled=settled, as_of=now
+            purchase, refunded=refunded, delivered_at=delivered_at, window_extension=extension,
+            returned_lines=returned, settled=settled, as_of=now,
         )
 
     def _contact_from_event(self, event: Event) -> ContactMoment:
@@ -540,12 +542,15 @@ class Ledger:
                 tx_hash=event.tx_hash,
             )
         purchase = self.purchase(args["purchaseId"])
+        mask = args["lineMask"]
         return Refund(
             purchase_id=args["purchaseId"],
             customer=purchase.customer,
             amount=args["amount"],
-            kind="goodwill",
-            reference=args["reason"],
+            kind="kept" if mask else "goodwill",
+            lines=tuple(i for i in range(32) if mask >> i & 1),
+            reference=args["note"],
+            reason=Reason(args["reason"]),
             by=args["agent"],
             block_number=event.block_number,
             tx_hash=event.tx_hash,
@@ -702,14 +707,43 @@ class MerchantDesk:
         )
         return self.ledger._contact_from_event(result.named("ContactLogged")[0])
 
-    def goodwill_refund(self, purchase_id: str, amount: int, reason: str | bytes = b"") -> Refund:
-        """Refund a customer out of what the purchase still holds, at any time before settlement."""
+    def goodwill_refund(self, purchase_id: str, amount: int, reason: Reason | str = Reason.OTHER,
+                        note: str | bytes = b"") -> Refund:
+        """Refund a customer out of what the purchase still holds, at any time before settlement; an agent
+        within its goodwill budget. Only the hash of ``note`` goes on chain."""
         purchase = self._own_purchase(purchase_id)
         validate.positive(amount)
-        result = self._send(
-            self._functions.goodwillRefund(_purchase_tuple(purchase), amount, validate.hash_of(reason))
-        )
+        result = self._send(self._functions.goodwillRefund(
+            _purchase_tuple(purchase), amount, _enum(Reason, reason), validate.hash_of(note)))
         return self.ledger._refund_from_event(result.named("GoodwillRefunded")[0])
+
+    def refund_without_return(self, purchase_id: str, lines: Sequence[int] | None = None,
+                              reason: Reason | str = Reason.OTHER) -> Refund:
+        """Refund lines the customer keeps ("keep it"): their share of what was paid, no fee, no return."""
+        purchase = self._own_purchase(purchase_id)
+        result = self._send(self._functions.refundWithoutReturn(
+            _purchase_tuple(purchase), _lines_tuple(purchase), _line_mask(purchase, lines), _enum(Reason, reason)))
+        return self.ledger._refund_from_event(result.named("GoodwillRefunded")[0])
+
+    def extend_window(self, purchase_id: str, seconds: int, reason: Reason | str = Reason.OTHER) -> Purchase:
+        """Give one purchase more time to be returned."""
+        purchase = self._own_purchase(purchase_id)
+        validate.positive(seconds, "extension (seconds)")
+        if seconds >= 2**32:
+            raise InvalidInput(f"an extension of {seconds} s is too long: at most {2**32 - 1} s")
+        self._send(self._functions.extendWindow(_purchase_tuple(purchase), seconds, _enum(Reason, reason)))
+        return self.ledger.purchase(purchase.id)
+
+    def set_budget(self, agent: str, amount: int, token: str = NATIVE) -> TxResult:
+        """Set what ``agent`` may still refund in ``token`` without asking (0 revokes). Owner only."""
+        validate.non_negative(amount, "budget")
+        return self._send(self._functions.setBudget(
+            self.merchant_id, validate.address(agent, "agent"), validate.address(token, "token"), amount))
+
+    def budget(self, agent: str, token: str = NATIVE) -> int:
+        """What ``agent`` may still refund in ``token``."""
+        return self.ledger.call(self._functions.budgetOf(
+            self.merchant_id, validate.address(agent, "agent"), validate.address(token, "token")))
 
     def settle(self, purchase_ids: Iterable[str] | None = None) -> list[Settlement]:
         """Settle the given purchases, or every closed one of this merchant."""
@@ -888,7 +922,7 @@ class CustomerDesk:
         return self.ledger.withdraw(self.account, token, to)
 
 
-def _enum(kind: type[Channel] | type[ContactKind], value: Any) -> int:
+def _enum(kind: type[Channel] | type[ContactKind] | type[Reason], value: Any) -> int:
     if isinstance(value, kind):
         return int(value)
     try:

@@ -49,6 +49,7 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     say("Customers pay into escrow: the money waits in the contract until each return window closes.")
     console.print(render.purchases_table(ledger.purchases(), chain.now(), names=people, merchants=shops))
 
+    dream.set_budget(dream_agent.address, ETHER // 2)
     staff = ledger.merchant_desk(dream_agent, dream.merchant_id)
     staff.log_contact(alice.address, "chat", "question", "Which pillow is firmer?", purchase_id=alice_bed.id)
     bob_desk.log_contact(cars.merchant_id, "phone", "delivery", "When does the car arrive?", purchase_id=bob_car.id)

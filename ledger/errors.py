@@ -403,6 +403,28 @@ class NothingToWithdraw(ContractError, ValueError):
         return f"nothing is waiting to be withdrawn for {self.account}"
 
 
+class BudgetExceeded(ContractError, PermissionError):
+    """Raised when an agent's refund goes past its goodwill budget, or it acts without a mandate."""
+
+    solidity_name, fields = "LedgerBudgetExceeded", ("merchant_id", "agent", "token", "requested", "available")
+
+    def describe(self) -> str:
+        if int(self.available) == 0:
+            return (f"{self.agent} has no goodwill budget left at merchant #{self.merchant_id}: "
+                    "ask the owner to top it up")
+        return (f"{self.agent} may refund {self.available} more at merchant #{self.merchant_id}, "
+                f"less than the {self.requested} asked for: ask the owner to top up the budget")
+
+
+class ExtensionTooLong(ContractError, ValueError):
+    """Raised when a window extension would pass the longest window the contract tracks."""
+
+    solidity_name, fields = "LedgerExtensionTooLong", ("purchase_id", "extension")
+
+    def describe(self) -> str:
+        return f"an extension of {self.extension} s in all is longer than the ledger tracks (about 136 years)"
+
+
 class SelfReferral(ContractError, ValueError):
     """Raised when a customer names itself as its own referrer."""
 

@@ -42,6 +42,17 @@ class ContactKind(enum.IntEnum):
     OTHER = 6
 
 
+class Reason(enum.IntEnum):
+    """Why staff used their goodwill mandate (mirrors ``ILedger.Reason``)."""
+
+    OTHER = 0
+    LATE_DELIVERY = 1
+    DAMAGED = 2
+    WRONG_ITEM = 3
+    SERVICE_RECOVERY = 4
+    LOYALTY = 5
+
+
 class Status(str, enum.Enum):
     """Where a purchase stands; a purchase can be in several (partly returned and settled, say)."""
 
@@ -127,6 +138,8 @@ class Purchase:
     """Transaction that recorded the purchase."""
     refunded: int = 0
     delivered_at: int = 0
+    window_extension: int = 0
+    """Seconds staff added to the return window."""
     returned_lines: frozenset[int] = frozenset()
     settled: bool = False
     as_of: int = 0
@@ -135,17 +148,18 @@ class Purchase:
     @property
     def deadline(self) -> int | None:
         """First second at which returns close (None while waiting for delivery)."""
+        window = self.return_window + self.window_extension
         if not self.window_from_delivery:
-            return self.purchased_at + self.return_window
+            return self.purchased_at + window
         if self.delivered_at == 0:
             return None
-        return self.delivered_at + self.return_window
+        return self.delivered_at + window
 
     @property
     def window_open(self) -> bool:
         """Whether a return would be accepted now (per ``as_of``)."""
         deadline = self.deadline
-        return self.return_window > 0 and (deadline is None or self.as_of < deadline)
+        return (self.return_window + self.window_extension) > 0 and (deadline is None or self.as_of < deadline)
 
     @property
     def time_left(self) -> int | None:
@@ -225,10 +239,12 @@ class Refund:
     customer: str
     amount: int
     kind: str
-    """``return`` or ``goodwill``."""
+    """``return``, ``goodwill``, or ``kept`` (refunded while the customer keeps the lines)."""
     lines: tuple[int, ...] = ()
     reference: str = ""
-    """Return shipment reference hash, or the goodwill reason hash."""
+    """Return shipment reference hash, or the hash of staff's note."""
+    reason: Reason | None = None
+    """Why staff refunded (goodwill and kept refunds)."""
     by: str = ""
     block_number: int = 0
     tx_hash: str = ""

@@ -44,6 +44,7 @@ def gas_table(chain: Chain) -> dict[str, int]:
     shop = measure("register merchant", lambda: ledger.register_merchant(owner))
     measure("add agent", lambda: shop.add_agent(agent.address))
     terms = measure("publish terms", lambda: shop.publish_terms(30 * DAY, restocking_fee_bps=500))
+    measure("set an agent's goodwill budget", lambda: shop.set_budget(agent.address, 10 * ETHER))
     staff = ledger.merchant_desk(agent, shop.merchant_id)
     alice_desk, bob_desk = ledger.customer_desk(alice), ledger.customer_desk(bob)
     one = measure("buy, ETH, 1 line", lambda: alice_desk.buy(terms.id, [LineItem("SKU-1", 1, ETHER)], "o-1"))
@@ -59,7 +60,9 @@ def gas_table(chain: Chain) -> dict[str, int]:
     measure("confirm delivery", lambda: shop.confirm_delivery(three.id))
     measure("return, full (1 line)", lambda: alice_desk.return_items(one.id))
     measure("return, 1 of 3 lines", lambda: alice_desk.return_items(three.id, [1]))
-    measure("goodwill refund", lambda: staff.goodwill_refund(three.id, ETHER // 10, "sorry"))
+    measure("goodwill refund (agent, within budget)",
+            lambda: staff.goodwill_refund(three.id, ETHER // 10, "late delivery", "sorry"))
+    measure("extend a return window (agent)", lambda: staff.extend_window(three.id, 7 * DAY, "service recovery"))
     signed = alice_desk.sign_return(three.id, [2])
     measure("return, signed, submitted by a relayer", lambda: ledger.submit_return(bob, signed))
     measure("review", lambda: alice_desk.review(three.id, 4, "good"))
@@ -68,7 +71,7 @@ def gas_table(chain: Chain) -> dict[str, int]:
     contact = staff.log_contact(alice.address, "email", "question", "size?")
     measure("contact satisfaction score", lambda: alice_desk.rate_contact(contact, 5))
     batch = [bob_desk.buy(terms.id, [LineItem("SKU-1", 1, ETHER)], f"b-{i}") for i in range(10)]
-    chain.advance_time(31 * DAY)
+    chain.advance_time(40 * DAY)  # past the 30-day window and the 7-day extension
     measure("settle 1 purchase", lambda: ledger.settle(bob, [three.id]))
     measure("settle 10 purchases (one tx)", lambda: ledger.settle(bob, [p.id for p in batch]))
     return gas

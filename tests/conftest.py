@@ -106,7 +106,8 @@ def shop(ledger: Ledger, owner: LocalAccount, agent: LocalAccount) -> MerchantDe
 
 @pytest.fixture
 def staff(ledger: Ledger, shop: MerchantDesk, agent: LocalAccount) -> MerchantDesk:
-    """The shop, as its agent."""
+    """The shop, as its agent, with a goodwill budget of 100 ETH."""
+    shop.set_budget(agent.address, 100 * ETHER)
     return ledger.merchant_desk(agent, shop.merchant_id)
 
 

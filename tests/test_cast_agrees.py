@@ -36,7 +36,9 @@ def story():
         terms = shop.publish_terms(7 * 86_400, restocking_fee_bps=1_000)
         first = ledger.customer_desk(alice).buy(terms.id, [("MUG", 2, 10**17), ("TEA", 1, 5 * 10**17)], "O-1")
         second = ledger.customer_desk(bob).buy(terms.id, [("LAMP", 1, 3 * 10**17)], "O-2")
+        shop.set_budget(agent.address, 10**17)
         staff = ledger.merchant_desk(agent, shop.merchant_id)
+        staff.extend_window(second.id, 3 * 86_400, "late delivery")
         staff.log_contact(alice.address, "chat", "return help", "can I send the tea back?", purchase_id=first.id)
         ledger.customer_desk(alice).return_items(first.id, [1])
         staff.confirm_delivery(second.id)
@@ -53,10 +55,10 @@ def test_purchase_state_agrees(story) -> None:
     for purchase_id in ids:
         mine = ledger.purchase(purchase_id)
         (state,) = cast(chain, "call", "--json", ledger.address,
-                        "purchaseState(bytes32)((uint128,uint40,uint32,bool,bool))", purchase_id)
-        refunded, delivered_at, mask, recorded, settled = state
-        assert (int(refunded), int(delivered_at), recorded, settled) == (
-            mine.refunded, mine.delivered_at, True, mine.settled)
+                        "purchaseState(bytes32)((uint128,uint40,uint32,uint32,bool,bool))", purchase_id)
+        refunded, delivered_at, mask, extension, recorded, settled = state
+        assert (int(refunded), int(delivered_at), int(extension), recorded, settled) == (
+            mine.refunded, mine.delivered_at, mine.window_extension, True, mine.settled)
         assert {i for i in range(32) if int(mask) >> i & 1} == set(mine.returned_lines)
 
 

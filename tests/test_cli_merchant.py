@@ -78,13 +78,22 @@ def sale(shop):
 def test_deliver_refund_and_settle(shop, sale) -> None:
     out = ok(shop("--account", "2", "deliver", sale["id"]))
     assert "delivery confirmed; closes in 7 days" in out
-    out = ok(shop("--account", "2", "refund", sale["id"], "0.1", "--reason", "scratch"))
+    no_mandate = shop("--account", "2", "refund", sale["id"], "0.1", "--reason", "damaged")
+    assert no_mandate.exit_code == 1 and "has no goodwill budget left" in no_mandate.output
+    assert "may refund up to 0.15 ETH" in ok(shop("--account", "1", "merchant", "budget", "1", AGENT, "0.15"))
+    out = ok(shop("--account", "2", "refund", sale["id"], "0.1", "--reason", "damaged", "--note", "scratch"))
     assert f"refunded 0.1 ETH to {ALICE}" in out
+    over = shop("--account", "2", "refund", sale["id"], "0.1")
+    assert over.exit_code == 1 and "less than the" in over.output and "top up the budget" in over.output
+    assert "window now closes in 10 days" in ok(shop("--account", "2", "extend", sale["id"], "3d", "--reason",
+                                                     "late_delivery"))
+    out = ok(shop("--account", "1", "keep-it", sale["id"], "--line", "1"))
+    assert "refunded 0.5 ETH for line(s) 1; the customer keeps them" in out
     waiting = shop("--account", "5", "settle", sale["id"])
     assert waiting.exit_code == 1 and "can be returned until" in waiting.output
-    ok(shop("time", "advance", "8d"))
+    ok(shop("time", "advance", "11d"))
     settled = json.loads(ok(shop("--json", "--account", "5", "settle", "--merchant", "1")))
-    assert [(s["purchase_id"], s["amount"]) for s in settled] == [(sale["id"], 25 * 10**17 - 10**17)]
+    assert [(s["purchase_id"], s["amount"]) for s in settled] == [(sale["id"], 25 * 10**17 - 10**17 - 5 * 10**17)]
     assert "nothing to settle" in ok(shop("--account", "5", "settle", "--merchant", "1"))
 
 

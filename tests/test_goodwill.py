@@ -7,6 +7,7 @@ from conftest import DAY, ETHER
 
 from ledger import errors
 from ledger.client import MerchantDesk
+from ledger.models import Reason
 from ledger.validate import hash_of
 
 
@@ -17,9 +18,10 @@ def purchase(week_terms, customer):
 
 def test_goodwill_refund_pays_the_customer_out_of_escrow(ledger, chain, staff, purchase, alice, agent) -> None:
     escrow = chain.w3.eth.get_balance(ledger.address)
-    refund = staff.goodwill_refund(purchase.id, ETHER // 4, "late delivery")
+    refund = staff.goodwill_refund(purchase.id, ETHER // 4, "late delivery", "parcel lost for a week")
     assert (refund.kind, refund.amount, refund.customer, refund.by) == ("goodwill", ETHER // 4, alice.address, agent.address)
-    assert refund.reference == "0x" + hash_of("late delivery").hex()
+    assert refund.reason is Reason.LATE_DELIVERY
+    assert refund.reference == "0x" + hash_of("parcel lost for a week").hex()
     assert escrow - chain.w3.eth.get_balance(ledger.address) == ETHER // 4
     assert ledger.purchase(purchase.id).refunded == ETHER // 4
 

@@ -91,7 +91,7 @@ def test_figures_of_an_unknown_merchant_rejected(ledger) -> None:
 
 
 def test_refunds_lists_returns_and_goodwill(ledger, staff, customer, history, alice) -> None:
-    staff.goodwill_refund(history["late"].id, 5, "sorry")
+    staff.goodwill_refund(history["late"].id, 5, note="sorry")
     refunds = customer.refunds()
     assert [(r.kind, r.purchase_id) for r in refunds] == [("return", history["early"].id), ("goodwill", history["late"].id)]
     assert all(r.customer == alice.address for r in refunds)

@@ -39,6 +39,16 @@ interface ILedger {
         Other
     }
 
+    /// @notice Why staff used their goodwill mandate.
+    enum Reason {
+        Other,
+        LateDelivery,
+        Damaged,
+        WrongItem,
+        ServiceRecovery,
+        Loyalty
+    }
+
     /// @notice A registered merchant.
     /// @dev Two slots: owner | payout (20 bytes) and referralBps (2).
     struct Merchant {
@@ -114,15 +124,17 @@ interface ILedger {
     }
 
     /// @notice What changes over a purchase's life.
-    /// @dev One storage slot: refunded (16 bytes) | deliveredAt (5) | returnedLines (4) | recorded (1) |
-    /// settled (1); 5 bytes free.
+    /// @dev One storage slot: refunded (16 bytes) | deliveredAt (5) | returnedLines (4) | windowExtension (4) |
+    /// recorded (1) | settled (1); 1 byte free.
     struct PurchaseState {
         /// @dev Total refunded so far, returns and goodwill together.
         uint128 refunded;
         /// @dev When the merchant confirmed delivery, 0 before.
         uint40 deliveredAt;
-        /// @dev Bit i is set once line i has been returned.
+        /// @dev Bit i is set once line i has been returned (or refunded while the customer keeps it).
         uint32 returnedLines;
+        /// @dev Seconds staff added to the return window.
+        uint32 windowExtension;
         /// @dev Set when the purchase is recorded, so an id is known to exist.
         bool recorded;
         /// @dev Set once the escrow has been paid out to the merchant.
@@ -278,6 +290,19 @@ interface ILedger {
     /// @param account The account that called.
     error LedgerNothingToWithdraw(address token, address account);
 
+    /// @notice Thrown when an agent's refund goes past its goodwill budget, or it acts without a mandate.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param token The token of the budget.
+    /// @param requested Amount asked for.
+    /// @param available What is left of the budget.
+    error LedgerBudgetExceeded(uint64 merchantId, address agent, address token, uint256 requested, uint256 available);
+
+    /// @notice Thrown when a window extension would pass the longest window the contract tracks.
+    /// @param purchaseId The purchase.
+    /// @param extension The total extension asked for, in seconds.
+    error LedgerExtensionTooLong(bytes32 purchaseId, uint256 extension);
+
     /// @notice Thrown when a customer names itself as its own referrer.
     /// @param customer The customer.
     error LedgerSelfReferral(address customer);
@@ -367,15 +392,40 @@ interface ILedger {
         bytes32 indexed purchaseId, address indexed customer, uint32 lineMask, uint256 refund, bytes32 shipmentRef
     );
 
-    /// @notice Emitted when a merchant refunds a customer out of escrow as a goodwill gesture.
+    /// @notice Emitted when staff refund a customer out of escrow as a goodwill gesture.
     /// @param purchaseId The purchase.
     /// @param merchantId The merchant.
     /// @param agent Account that gave the refund.
     /// @param amount Amount refunded.
-    /// @param reason Hash of the reason, kept off chain.
+    /// @param lineMask Lines the customer keeps with this refund (no return needed), or 0 for a plain refund.
+    /// @param reason Why.
+    /// @param note Hash of a note, kept off chain.
     event GoodwillRefunded(
-        bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed agent, uint256 amount, bytes32 reason
+        bytes32 indexed purchaseId,
+        uint64 indexed merchantId,
+        address indexed agent,
+        uint256 amount,
+        uint32 lineMask,
+        Reason reason,
+        bytes32 note
     );
+
+    /// @notice Emitted when staff extend a purchase's return window.
+    /// @param purchaseId The purchase.
+    /// @param merchantId The merchant.
+    /// @param agent Account that extended it.
+    /// @param extension Total seconds added to the window so far.
+    /// @param reason Why.
+    event WindowExtended(
+        bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed agent, uint32 extension, Reason reason
+    );
+
+    /// @notice Emitted when a merchant sets an agent's goodwill budget in a token.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param token The token (address(0) for the native currency).
+    /// @param amount The budget now left to use.
+    event BudgetSet(uint64 indexed merchantId, address indexed agent, address indexed token, uint256 amount);
 
     /// @notice Emitted when what was not refunded is paid out: the referral commission to the referrer,
     /// the rest to the merchant.

@@ -13,7 +13,7 @@ import click
 from rich.progress import Progress
 
 from .. import render
-from ..models import Purchase, Status
+from ..models import NATIVE, Purchase, Reason, Status
 from ..timefmt import local
 from . import main, parse
 from .context import Env, pass_env, plain
@@ -202,24 +202,86 @@ def deliver(env: Env, purchase_id: str) -> None:
     env.emit(delivered, lambda: f"delivery confirmed; {render.window_state(delivered, delivered.delivered_at)}")
 
 
+REASONS = click.Choice([reason.name.lower() for reason in Reason])
+
+
 @main.command()
 @click.argument("purchase_id")
 @click.argument("amount")
-@click.option("--reason", default="", help="Why (kept off chain; its hash is recorded).")
+@click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
+@click.option("--note", default="", help="A note, kept off chain (its hash is recorded).")
 @pass_env
-def refund(env: Env, purchase_id: str, amount: str, reason: str) -> None:
+def refund(env: Env, purchase_id: str, amount: str, reason: str, note: str) -> None:
     """Refund a customer out of what a purchase still holds, at any time before settlement (goodwill).
+    The owner refunds freely; an agent within its goodwill budget.
 
     AMOUNT is in whole tokens (ether for ETH), or with a unit: 0.05, 0.05eth, 20gwei.
 
     \b
     Example:
-      ledger --account 2 refund 0x5d2f… 0.05 --reason "late delivery"
+      ledger --account 2 refund 0x5d2f… 0.05 --reason late_delivery --note "parcel lost a week"
     """
     purchase = env.ledger.purchase(purchase_id)
     desk = env.ledger.merchant_desk(env.account, purchase.merchant_id)
-    paid = desk.goodwill_refund(purchase.id, parse.amount(amount, env.decimals(purchase.token)), reason)
+    paid = desk.goodwill_refund(purchase.id, parse.amount(amount, env.decimals(purchase.token)), reason, note)
     env.emit(paid, lambda: f"refunded {env.amount(paid.amount, purchase.token)} to {paid.customer}")
+
+
+@main.command(name="keep-it")
+@click.argument("purchase_id")
+@click.option("--line", "line_indexes", type=int, multiple=True, help="Line to refund (repeat; default: all open).")
+@click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
+@pass_env
+def keep_it(env: Env, purchase_id: str, line_indexes: Sequence[int], reason: str) -> None:
+    """Refund lines the customer keeps: no return, no restocking fee (owner, or an agent within budget).
+
+    \b
+    Example:
+      ledger --account 2 keep-it 0x5d2f… --line 1 --reason damaged
+    """
+    purchase = env.ledger.purchase(purchase_id)
+    desk = env.ledger.merchant_desk(env.account, purchase.merchant_id)
+    paid = desk.refund_without_return(purchase.id, list(line_indexes) or None, reason)
+    env.emit(paid, lambda: f"refunded {env.amount(paid.amount, purchase.token)} for line(s) "
+                           f"{', '.join(map(str, paid.lines))}; the customer keeps them")
+
+
+@main.command()
+@click.argument("purchase_id")
+@click.argument("by")
+@click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
+@pass_env
+def extend(env: Env, purchase_id: str, by: str, reason: str) -> None:
+    """Give one purchase more time to be returned: 7d, 36h… (owner, or an agent holding a budget).
+
+    \b
+    Example:
+      ledger --account 2 extend 0x5d2f… 7d --reason service_recovery
+    """
+    purchase = env.ledger.purchase(purchase_id)
+    desk = env.ledger.merchant_desk(env.account, purchase.merchant_id)
+    extended = desk.extend_window(purchase.id, parse.duration(by), reason)
+    env.emit(extended, lambda: f"return window now {render.window_state(extended, env.chain.now())}")
+
+
+@merchant_group.command()
+@click.argument("merchant_id", type=int)
+@click.argument("agent")
+@click.argument("amount")
+@click.option("--token", default=NATIVE, help="Token of the budget (default: ETH).")
+@pass_env
+def budget(env: Env, merchant_id: int, agent: str, amount: str, token: str) -> None:
+    """Set what an agent may refund without asking (0 revokes): a goodwill mandate (owner only).
+
+    \b
+    Example:
+      ledger --account 1 merchant budget 1 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 0.5
+    """
+    desk = env.ledger.merchant_desk(env.account, merchant_id)
+    desk.set_budget(agent, parse.amount(amount, env.decimals(token)), token)
+    left = desk.budget(agent, token)
+    env.emit({"agent": agent, "token": token, "budget": left},
+             lambda: f"{agent} may refund up to {env.amount(left, token)} without asking")
 
 
 @main.command()

@@ -52,6 +52,8 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
     mapping(address token => mapping(address account => uint256)) private _deferred;
     /// @dev What each agent may still refund without asking, per token.
     mapping(uint64 merchantId => mapping(address agent => mapping(address token => uint256))) private _budgets;
+    /// @dev Store credit each customer holds at each merchant, per token (backed by escrow moved here).
+    mapping(uint64 merchantId => mapping(address customer => mapping(address token => uint256))) private _credit;
     /// @dev Reviews and net promoter scores, one slot a purchase (written only when feedback is given).
     mapping(bytes32 purchaseId => Feedback) private _feedback;
     /// @dev Contact moments a customer rated, keyed by hash(merchant, customer, content hash).
@@ -68,7 +70,7 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
     function registerMerchant(address payout) external returns (uint64 merchantId) {
         if (payout == address(0)) revert LedgerZeroAddress();
         merchantId = ++_merchantCount;
-        _merchants[merchantId] = Merchant({owner: msg.sender, payout: payout, referralBps: 0});
+        _merchants[merchantId] = Merchant({owner: msg.sender, payout: payout, referralBps: 0, creditBonusBps: 0});
         _roles[merchantId][msg.sender] = Role.Owner;
         emit MerchantRegistered(merchantId, msg.sender, payout);
     }
@@ -93,6 +95,17 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         if (referralBps > BPS) revert LedgerFeeTooHigh(referralBps, BPS);
         _merchants[merchantId].referralBps = referralBps;
         emit ReferralCommissionSet(merchantId, referralBps);
+    }
+
+    /// @notice Sets the bonus customers get on top when they take store credit instead of money, in basis
+    /// points; it comes out of what the merchant would keep of the returned purchase. Owner only.
+    /// @param merchantId The merchant.
+    /// @param creditBonusBps The bonus, at most 10,000 (100 %).
+    function setCreditBonus(uint64 merchantId, uint16 creditBonusBps) external {
+        _checkOwner(merchantId);
+        if (creditBonusBps > BPS) revert LedgerFeeTooHigh(creditBonusBps, BPS);
+        _merchants[merchantId].creditBonusBps = creditBonusBps;
+        emit CreditBonusSet(merchantId, creditBonusBps);
     }
 
     /// @notice Lets an account act as staff for a merchant. Owner only.
@@ -170,31 +183,22 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
     /// @param lines What is bought (1 to MAX_LINES lines).
     /// @param orderRef The merchant's order reference (a hash).
     /// @param referrer Who referred the customer, or address(0).
+    /// @param credit Store credit at this merchant to pay with (in `token`); the rest is paid as usual.
     /// @return purchaseId Id of the new purchase.
-    function buy(uint64 termsId, address token, LineItem[] calldata lines, bytes32 orderRef, address referrer)
-        external
-        payable
-        nonReentrant
-        returns (bytes32 purchaseId)
-    {
+    function buy(
+        uint64 termsId,
+        address token,
+        LineItem[] calldata lines,
+        bytes32 orderRef,
+        address referrer,
+        uint256 credit
+    ) external payable nonReentrant returns (bytes32 purchaseId) {
         Terms memory applied = _terms[termsId];
         if (applied.merchantId == 0) revert LedgerUnknownTerms(termsId);
         if (applied.retired) revert LedgerTermsRetired(termsId);
         if (referrer == msg.sender) revert LedgerSelfReferral(msg.sender);
         uint256 price = _priceOf(lines);
-
-        uint256 paid;
-        if (token == address(0)) {
-            if (msg.value != price) revert LedgerWrongPayment(price, msg.value);
-            paid = price;
-        } else {
-            if (msg.value != 0) revert LedgerWrongPayment(0, msg.value);
-            uint256 before = IERC20(token).balanceOf(address(this));
-            IERC20(token).safeTransferFrom(msg.sender, address(this), price);
-            paid = IERC20(token).balanceOf(address(this)) - before;
-            if (paid == 0) revert LedgerZeroAmount();
-            if (paid > type(uint128).max) revert LedgerAmountTooLarge(paid, type(uint128).max);
-        }
+        uint256 paid = _collect(token, price, applied.merchantId, credit);
 
         Purchase memory purchase = Purchase({
             customer: msg.sender,
@@ -219,6 +223,7 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         if (state.recorded) revert LedgerPurchaseExists(purchaseId);
         state.recorded = true;
         emit PurchaseRecorded(purchaseId, applied.merchantId, msg.sender, purchase, lines);
+        if (credit != 0) emit CreditSpent(purchaseId, applied.merchantId, msg.sender, credit);
     }
 
     /// @notice Records that the merchant delivered a purchase; starts windows that run from delivery.
@@ -269,6 +274,31 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         if (block.timestamp > deadline) revert LedgerSignatureExpired(deadline, block.timestamp);
         _checkReturnSignature(purchase, lineMask, shipmentRef, deadline, signature);
         return _returnItems(purchase, lines, lineMask, shipmentRef);
+    }
+
+    /// @notice Returns lines of the caller's purchase inside the window for store credit at the same
+    /// merchant instead of money, plus the merchant's bonus out of what it would keep of the purchase.
+    /// @param purchase The purchase, as recorded.
+    /// @param lines Its line items, as recorded.
+    /// @param lineMask Bit i set returns line i.
+    /// @param shipmentRef Hash of the return shipment reference; required when the item must come back.
+    /// @return credited Credit added, bonus included.
+    function returnItemsForCredit(
+        Purchase calldata purchase,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        bytes32 shipmentRef
+    ) external nonReentrant returns (uint256 credited) {
+        if (msg.sender != purchase.customer) revert LedgerNotCustomer(keccak256(abi.encode(purchase)), msg.sender);
+        (bytes32 purchaseId, PurchaseState storage state, uint256 amount) =
+            _takeBack(purchase, lines, lineMask, shipmentRef);
+        uint256 bonus = amount * _merchants[purchase.merchantId].creditBonusBps / BPS;
+        uint256 keptByMerchant = _inEscrow(purchase, state) - amount;
+        if (bonus > keptByMerchant) bonus = keptByMerchant;
+        credited = amount + bonus;
+        state.refunded += uint128(credited);
+        _credit[purchase.merchantId][msg.sender][purchase.token] += credited;
+        emit CreditIssued(purchaseId, purchase.merchantId, msg.sender, lineMask, amount, bonus);
     }
 
     /// @notice Refunds a customer out of what is still in escrow for a purchase, at any time before
@@ -536,6 +566,14 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         return _quoteReturn(purchaseId, purchase, state, lines, lineMask);
     }
 
+    /// @notice Store credit a customer holds at a merchant, in a token.
+    /// @param merchantId The merchant.
+    /// @param customer The customer.
+    /// @param token The token (address(0) for the native currency).
+    function creditOf(uint64 merchantId, address customer, address token) external view returns (uint256) {
+        return _credit[merchantId][customer][token];
+    }
+
     /// @notice What an agent may still refund in a token without asking.
     /// @param merchantId The merchant.
     /// @param agent The agent.
@@ -582,17 +620,51 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         uint32 lineMask,
         bytes32 shipmentRef
     ) private returns (uint256 refund) {
-        (bytes32 purchaseId, PurchaseState storage state) = _load(purchase);
+        (bytes32 purchaseId, PurchaseState storage state, uint256 due) = _takeBack(purchase, lines, lineMask, shipmentRef);
+        refund = due;
+        state.refunded += uint128(refund);
+        emit ItemsReturned(purchaseId, purchase.customer, lineMask, refund, shipmentRef);
+        if (refund != 0) _pay(purchase.token, purchase.customer, refund);
+    }
+
+    /// @dev Checks a return inside the window and marks the lines returned; returns what is due for them.
+    function _takeBack(
+        Purchase calldata purchase,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        bytes32 shipmentRef
+    ) private returns (bytes32 purchaseId, PurchaseState storage state, uint256 due) {
+        (purchaseId, state) = _load(purchase);
         PurchaseState memory current = state;
-        refund = _quoteReturn(purchaseId, purchase, current, lines, lineMask);
+        due = _quoteReturn(purchaseId, purchase, current, lines, lineMask);
         uint256 deadline = _deadline(purchase, current);
         if (block.timestamp >= deadline) revert LedgerReturnWindowClosed(purchaseId, deadline, block.timestamp);
         if (purchase.itemMustBeReturned && shipmentRef == bytes32(0)) revert LedgerShipmentRequired(purchaseId);
-
         state.returnedLines = current.returnedLines | lineMask;
-        state.refunded = current.refunded + uint128(refund);
-        emit ItemsReturned(purchaseId, purchase.customer, lineMask, refund, shipmentRef);
-        if (refund != 0) _pay(purchase.token, purchase.customer, refund);
+    }
+
+    /// @dev Takes payment for a purchase: `credit` from the customer's store credit at the merchant, the
+    /// rest in `token`; returns what arrived in all (for a fee-on-transfer token, less than the price).
+    function _collect(address token, uint256 price, uint64 merchantId, uint256 credit) private returns (uint256 paid) {
+        if (credit != 0) {
+            if (credit > price) revert LedgerWrongPayment(price, credit);
+            uint256 held = _credit[merchantId][msg.sender][token];
+            if (credit > held) revert LedgerInsufficientCredit(merchantId, token, credit, held);
+            _credit[merchantId][msg.sender][token] = held - credit;
+        }
+        uint256 due = price - credit;
+        if (token == address(0)) {
+            if (msg.value != due) revert LedgerWrongPayment(due, msg.value);
+            return price;
+        }
+        if (msg.value != 0) revert LedgerWrongPayment(0, msg.value);
+        if (due == 0) return price;
+        uint256 before = IERC20(token).balanceOf(address(this));
+        IERC20(token).safeTransferFrom(msg.sender, address(this), due);
+        uint256 received = IERC20(token).balanceOf(address(this)) - before;
+        if (received == 0) revert LedgerZeroAmount();
+        paid = received + credit;
+        if (paid > type(uint128).max) revert LedgerAmountTooLarge(paid, type(uint128).max);
     }
 
     /// @dev Reverts unless the customer signed this return request with its next nonce, which it uses up.

@@ -214,8 +214,11 @@ class Ledger:
         """A registered merchant."""
         validate.positive(merchant_id, "merchant id")
         raw = self.call(self.contract.functions.merchant(merchant_id))
-        owner, payout, referral_bps = (raw["owner"], raw["payout"], raw["referralBps"]) if isinstance(raw, dict) else raw
-        return Merchant(merchant_id, to_checksum_address(owner), to_checksum_address(payout), referral_bps)
+        if isinstance(raw, dict):
+            raw = [raw[k] for k in ("owner", "payout", "referralBps", "creditBonusBps")]
+        owner, payout, referral_bps, credit_bonus_bps = raw
+        return Merchant(merchant_id, to_checksum_address(owner), to_checksum_address(payout), referral_bps,
+                        credit_bonus_bps)
 
     def merchants(self) -> list[Merchant]:
         """Every registered merchant."""
@@ -288,6 +291,7 @@ class Ledger:
         customer = validate.address(customer, "customer") if customer else None
         key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
         found = [self._refund_from_event(e) for e in self.events("ItemsReturned", key, customer)]
+        found += [self._refund_from_event(e) for e in self.events("CreditIssued", key, None, customer)]
         goodwill = [self._refund_from_event(e) for e in self.events("GoodwillRefunded", key)]
         if customer:
             goodwill = [refund for refund in goodwill if refund.customer == customer]
@@ -528,6 +532,18 @@ class Ledger:
 
     def _refund_from_event(self, event: Event) -> Refund:
         args = event.args
+        if event.name == "CreditIssued":
+            mask = args["lineMask"]
+            return Refund(
+                purchase_id=args["purchaseId"],
+                customer=args["customer"],
+                amount=args["amount"] + args["bonus"],
+                kind="credit",
+                lines=tuple(i for i in range(32) if mask >> i & 1),
+                by=args["customer"],
+                block_number=event.block_number,
+                tx_hash=event.tx_hash,
+            )
         if event.name == "ItemsReturned":
             mask = args["lineMask"]
             return Refund(
@@ -637,6 +653,13 @@ class MerchantDesk:
     def set_payout(self, payout: str) -> TxResult:
         """Change where settled money goes. Owner only."""
         return self._send(self._functions.setPayout(self.merchant_id, validate.address(payout, "payout address")))
+
+    def set_credit_bonus(self, basis_points: int) -> TxResult:
+        """Set the bonus on refunds taken as store credit (basis points). Owner only."""
+        validate.non_negative(basis_points, "credit bonus (basis points)")
+        if basis_points >= 2**16:
+            raise InvalidInput(f"a credit bonus of {basis_points} bps is above 10000 bps (100 %)")
+        return self._send(self._functions.setCreditBonus(self.merchant_id, basis_points))
 
     def set_referral_commission(self, basis_points: int) -> TxResult:
         """Set the commission referrers earn on new purchases (basis points of what is kept). Owner only."""
@@ -789,10 +812,12 @@ class CustomerDesk:
         order_ref: str | bytes,
         token: str = NATIVE,
         referrer: str | None = None,
+        use_credit: int = 0,
     ) -> Purchase:
         """Buy under ``terms_id``, paying the lines' total into escrow (approving an ERC-20 token first).
 
         ``referrer`` earns the merchant's referral commission on what the merchant keeps, at settlement.
+        ``use_credit`` pays that much with store credit held at the merchant (in ``token``).
         """
         validate.positive(terms_id, "terms id")
         chain_lines = [_line_to_chain(line) for line in lines]
@@ -803,10 +828,16 @@ class CustomerDesk:
         token = validate.address(token, "token")
         referrer = validate.address(referrer, "referrer") if referrer else NATIVE
         ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
-        value = price if token == NATIVE else 0
-        if token != NATIVE:
-            self._approve(token, price)
-        result = self.ledger.transact(self.account, self._functions.buy(terms_id, token, chain_lines, ref, referrer), value)
+        validate.non_negative(use_credit, "credit to use")
+        if use_credit > price:
+            raise InvalidInput(f"credit of {use_credit} is more than the price ({price}): use at most the price")
+        due = price - use_credit
+        value = due if token == NATIVE else 0
+        if token != NATIVE and due:
+            self._approve(token, due)
+        result = self.ledger.transact(
+            self.account, self._functions.buy(terms_id, token, chain_lines, ref, referrer, use_credit), value
+        )
         purchase = self.ledger._purchase_from_event(result.named("PurchaseRecorded")[0])
         return replace(purchase, as_of=purchase.purchased_at)  # a new purchase: nothing refunded or delivered
 
@@ -849,6 +880,24 @@ class CustomerDesk:
             self._functions.returnItems(_purchase_tuple(purchase), _lines_tuple(purchase), mask, shipment),
         )
         return self.ledger._refund_from_event(result.named("ItemsReturned")[0])
+
+    def return_for_credit(
+        self, purchase_id: str, lines: Sequence[int] | None = None, shipment_ref: str | bytes | None = None
+    ) -> Refund:
+        """Return lines for store credit at the same merchant instead of money (plus its bonus, if any)."""
+        purchase = self.purchase(purchase_id)
+        mask = _line_mask(purchase, lines)
+        shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
+        result = self.ledger.transact(
+            self.account,
+            self._functions.returnItemsForCredit(_purchase_tuple(purchase), _lines_tuple(purchase), mask, shipment),
+        )
+        return self.ledger._refund_from_event(result.named("CreditIssued")[0])
+
+    def credit(self, merchant_id: int, token: str = NATIVE) -> int:
+        """Store credit I hold at a merchant."""
+        return self.ledger.call(self._functions.creditOf(
+            validate.positive(merchant_id, "merchant id"), self.address, validate.address(token, "token")))
 
     def log_contact(
         self,

@@ -29,6 +29,8 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     dream = ledger.register_merchant(dream_owner)
     dream.add_agent(dream_agent.address)
     dream_terms = dream.publish_terms(365 * DAY)
+    dream.set_referral_commission(500)
+    dream.set_credit_bonus(1_000)
     cars = ledger.register_merchant(car_owner)
     car_terms = cars.publish_terms(7 * DAY, restocking_fee_bps=100, window_from_delivery=True, item_must_be_returned=True)
     say("Two shops publish their return promise; the contract will keep it for them.")
@@ -40,7 +42,7 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     alice_desk, bob_desk, carol_desk = (ledger.customer_desk(a) for a in (alice, bob, carol))
     alice_bed = alice_desk.buy(
         dream_terms.id, [LineItem("MATTRESS-QUEEN", 1, 8 * ETHER // 10), LineItem("PILLOW", 2, 5 * ETHER // 100)],
-        "DR-1001",
+        "DR-1001", referrer=carol.address,
     )
     carol_bed = carol_desk.buy(dream_terms.id, [LineItem("MATTRESS-KING", 1, ETHER)], "DR-1002")
     bob_car = bob_desk.buy(
@@ -52,6 +54,7 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     dream.set_budget(dream_agent.address, ETHER // 2)
     staff = ledger.merchant_desk(dream_agent, dream.merchant_id)
     staff.log_contact(alice.address, "chat", "question", "Which pillow is firmer?", purchase_id=alice_bed.id)
+    staff.goodwill_refund(alice_bed.id, ETHER // 50, "late delivery", "pillows came a day late")
     bob_desk.log_contact(cars.merchant_id, "phone", "delivery", "When does the car arrive?", purchase_id=bob_car.id)
     cars.log_contact(bob.address, "chatbot", "order_status", "Your car is on its way", purchase_id=bob_car.id)
     chain.advance_time(2 * DAY)
@@ -73,7 +76,13 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     chat = next(c for c in alice_desk.contacts() if c.channel.name == "CHAT")
     alice_desk.rate_contact(chat, 5)
     bob_desk.give_nps(bob_car.id, 8)
-    say("Alice rates the chat that helped her 5/5 (CSAT); Bob would recommend Northgate 8/10 (NPS).")
+    say("Alice rates the chat that helped her 5/5 (CSAT); Bob would recommend Northgate 8/10 (NPS). "
+        "DreamRest's agent had already refunded Alice 0.02 ETH for late pillows, within the 0.5 ETH "
+        "goodwill budget the owner gave it, without asking anyone.")
+    credit = alice_desk.return_for_credit(alice_bed.id, [1])
+    duvet = alice_desk.buy(dream_terms.id, [LineItem("DUVET", 1, 3 * ETHER // 10)], "DR-1003", use_credit=credit.amount)
+    say(f"Alice swaps her pillows for store credit: {render.amount(credit.amount)} (10 % bonus included); "
+        f"it pays part of a duvet, and she pays only {render.amount(duvet.price - credit.amount)} more.")
 
     chain.advance_time(10 * DAY)
     say("Ten days later Bob wants to return the car too:")
@@ -100,7 +109,9 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
 
     chain.advance_time(160 * DAY)
     settled = ledger.settle(keeper, [p.id for p in ledger.settleable()])
-    say(f"A year on, anyone may trigger settlement: a keeper settles {len(settled)} purchase(s) in one transaction.")
+    commission = sum(s.commission for s in settled if s.referrer == carol.address)
+    say(f"A year on, anyone may trigger settlement: a keeper settles {len(settled)} purchase(s) in one transaction. "
+        f"Carol, who referred Alice, earns {render.amount(commission)}: 5 % of what DreamRest kept of that sale.")
     console.print(render.purchases_table(
         ledger.purchases(), chain.now(), title="All purchases, a year later", names=people, merchants=shops
     ))

@@ -425,6 +425,16 @@ class ExtensionTooLong(ContractError, ValueError):
         return f"an extension of {self.extension} s in all is longer than the ledger tracks (about 136 years)"
 
 
+class InsufficientCredit(ContractError, ValueError):
+    """Raised when a purchase would spend more store credit than the customer holds at the merchant."""
+
+    solidity_name, fields = "LedgerInsufficientCredit", ("merchant_id", "token", "requested", "available")
+
+    def describe(self) -> str:
+        return (f"you hold {self.available} in store credit at merchant #{self.merchant_id}, "
+                f"less than the {self.requested} asked for: use at most {self.available}")
+
+
 class SelfReferral(ContractError, ValueError):
     """Raised when a customer names itself as its own referrer."""
 

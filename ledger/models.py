@@ -79,6 +79,8 @@ class Merchant:
     payout: str
     referral_bps: int = 0
     """Commission referrers earn on new purchases, in basis points of what the merchant keeps."""
+    credit_bonus_bps: int = 0
+    """Bonus on refunds taken as store credit, in basis points."""
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,8 @@ class Refund:
     customer: str
     amount: int
     kind: str
-    """``return``, ``goodwill``, or ``kept`` (refunded while the customer keeps the lines)."""
+    """``return``, ``goodwill``, ``kept`` (refunded while the customer keeps the lines) or ``credit``
+    (store credit at the merchant instead of money, bonus included in ``amount``)."""
     lines: tuple[int, ...] = ()
     reference: str = ""
     """Return shipment reference hash, or the hash of staff's note."""

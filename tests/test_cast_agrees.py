@@ -69,10 +69,11 @@ def test_terms_and_merchant_agree(story) -> None:
     assert [int(terms[0]), int(terms[1]), int(terms[2]), *terms[3:]] == [
         mine.merchant_id, mine.return_window, mine.restocking_fee_bps, mine.window_from_delivery,
         mine.item_must_be_returned, mine.retired]
-    (merchant,) = cast(chain, "call", "--json", ledger.address, "merchant(uint64)((address,address,uint16))", "1")
+    (merchant,) = cast(chain, "call", "--json", ledger.address, "merchant(uint64)((address,address,uint16,uint16))",
+                       "1")
     mine = ledger.merchant(1)
-    assert [merchant[0].lower(), merchant[1].lower(), int(merchant[2])] == [
-        mine.owner.lower(), mine.payout.lower(), mine.referral_bps]
+    assert [merchant[0].lower(), merchant[1].lower(), int(merchant[2]), int(merchant[3])] == [
+        mine.owner.lower(), mine.payout.lower(), mine.referral_bps, mine.credit_bonus_bps]
 
 
 def test_purchase_id_is_the_hash_of_the_abi_encoded_purchase(story) -> None:

@@ -75,3 +75,16 @@ def test_referral_commission_from_the_command_line(cli) -> None:
     assert "total 0.05 ETH" in ok(cli("referrals", referrer))
     selfish = cli("--account", "4", "buy", "1", "BOOK:1:1", "--order", "B-2", "--referrer", ALICE)
     assert selfish.exit_code == 1 and "cannot refer itself" in selfish.output
+
+
+def test_store_credit_from_the_command_line(cli, bought) -> None:
+    assert "10 % bonus" in ok(cli("--account", "1", "merchant", "credit-bonus", "1", "10%"))
+    out = ok(cli("--account", "4", "return", bought["id"], "--line", "1", "--credit"))
+    assert "0.495 ETH store credit at merchant #1" in out  # 0.45 refund + 10 % bonus
+    assert "0.495 ETH store credit" in ok(cli("--account", "4", "my", "credit", "1"))
+    later = json.loads(ok(cli("--json", "--account", "4", "buy", "1", "PEN:1:1", "--order", "F-2", "--use-credit",
+                              "all")))
+    assert later["paid"] == 10**18
+    assert "0 ETH store credit" in ok(cli("--account", "4", "my", "credit", "1"))
+    broke = cli("--account", "4", "buy", "1", "PEN:1:1", "--order", "F-3", "--use-credit", "0.1")
+    assert broke.exit_code == 1 and "less than the" in broke.output

@@ -32,7 +32,7 @@ def test_register_and_show_a_merchant(cli) -> None:
     out = ok(cli("--account", "1", "merchant", "register", "--payout", AGENT))
     assert "merchant #1 registered" in out
     shown = json.loads(ok(cli("--json", "merchant", "show", "1")))
-    assert shown == {"id": 1, "owner": OWNER, "payout": AGENT, "referral_bps": 0}
+    assert shown == {"id": 1, "owner": OWNER, "payout": AGENT, "referral_bps": 0, "credit_bonus_bps": 0}
 
 
 @pytest.mark.parametrize("address", ["0x123", "alice", "0x3c44cddDB6a900fa2b585dd299e03d12FA4293BC"])

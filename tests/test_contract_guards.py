@@ -27,7 +27,7 @@ def line(sku=b"MUG", quantity=1, price=100):
 
 
 def test_buy_rejects_a_zero_quantity(ledger, week_terms, alice) -> None:
-    buy = ledger.contract.functions.buy(week_terms.id, NATIVE, [line(), line(quantity=0)], REF, NATIVE)
+    buy = ledger.contract.functions.buy(week_terms.id, NATIVE, [line(), line(quantity=0)], REF, NATIVE, 0)
     with pytest.raises(errors.InvalidLine) as info:
         simulate(ledger, buy, alice, 100)
     assert info.value.index == 1
@@ -35,27 +35,27 @@ def test_buy_rejects_a_zero_quantity(ledger, week_terms, alice) -> None:
 
 def test_buy_rejects_no_lines_and_a_zero_total(ledger, week_terms, alice) -> None:
     with pytest.raises(errors.LineCount):
-        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, [], REF, NATIVE), alice)
+        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, [], REF, NATIVE, 0), alice)
     with pytest.raises(errors.ZeroAmount):
-        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, [line(price=0)], REF, NATIVE), alice)
+        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, [line(price=0)], REF, NATIVE, 0), alice)
 
 
 def test_buy_rejects_a_total_above_128_bits(ledger, week_terms, alice) -> None:
     huge = [line(quantity=2**32 - 1, price=2**128 - 1)]
     with pytest.raises(errors.AmountTooLarge) as info:
-        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, huge, REF, NATIVE), alice)
+        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, huge, REF, NATIVE, 0), alice)
     assert info.value.max_amount == 2**128 - 1
 
 
 @pytest.mark.parametrize("value", [99, 101, 0])
 def test_buy_rejects_the_wrong_payment(ledger, week_terms, alice, value) -> None:
     with pytest.raises(errors.WrongPayment) as info:
-        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, [line()], REF, NATIVE), alice, value)
+        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, [line()], REF, NATIVE, 0), alice, value)
     assert (info.value.expected, info.value.sent) == (100, value)
 
 
 def test_buy_rejects_ether_sent_with_a_token_purchase(ledger, week_terms, alice, accounts) -> None:
-    buy = ledger.contract.functions.buy(week_terms.id, accounts[9].address, [line()], REF, NATIVE)
+    buy = ledger.contract.functions.buy(week_terms.id, accounts[9].address, [line()], REF, NATIVE, 0)
     with pytest.raises(errors.WrongPayment) as info:
         simulate(ledger, buy, alice, 1)
     assert (info.value.expected, info.value.sent) == (0, 1)

@@ -20,9 +20,12 @@ def test_demo_tells_the_whole_story() -> None:
     assert "signs a return request" in out and "pays her 1 ETH" in out
     assert "DreamRest reviews" in out and "average 3.5/5 over 2 review(s)" in out
     assert "+100" in out and "5.0/5" in out  # NPS and CSAT in the figures
+    # A goodwill refund within a mandate, store credit with a bonus, a referral commission.
+    assert "goodwill budget" in out and "0.11 ETH (10 % bonus included)" in out
+    assert "who referred Alice, earns" in out and "0.0385 ETH" in out
     # Settlement and the closing figures.
     assert "Northgate settles: 12.002 ETH" in out
-    assert "How the shops are doing" in out and "50%" in out and "100%" in out
+    assert "How the shops are doing" in out and "67%" in out and "100%" in out
 
 
 def _leaf_commands(group, path=()):

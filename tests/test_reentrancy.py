@@ -14,7 +14,7 @@ def _attacker_with_a_purchase(ledger, chain, terms, accounts, test_artifacts):
     """A ReentrantCustomer (run by account 7) that bought a 1 ETH TV."""
     attacker = deploy_contract(chain, accounts[7], test_artifacts["ReentrantCustomer"])
     lines = [(b"TV".ljust(32, b"\0"), 1, ETHER)]
-    buy = ledger.contract.encode_abi("buy", args=[terms.id, NATIVE, lines, b"\1" * 32, NATIVE])
+    buy = ledger.contract.encode_abi("buy", args=[terms.id, NATIVE, lines, b"\1" * 32, NATIVE, 0])
     send(chain, accounts[7], attacker.functions.execute(ledger.address, buy), value=ETHER)
     (purchase,) = ledger.purchases(customer=attacker.address)
     return attacker, purchase

@@ -27,7 +27,7 @@ def test_rejecting_customer_return_is_kept_for_withdrawal(ledger, chain, week_te
                                                           accounts) -> None:
     owner = accounts[7]
     lines = [(b"TV".ljust(32, b"\0"), 1, ETHER)]
-    act(ledger, chain, owner, rejecter, "buy", [week_terms.id, NATIVE, lines, b"\1" * 32, NATIVE], value=ETHER)
+    act(ledger, chain, owner, rejecter, "buy", [week_terms.id, NATIVE, lines, b"\1" * 32, NATIVE, 0], value=ETHER)
     (purchase,) = ledger.purchases(customer=rejecter.address)
     other = customer.buy(week_terms.id, [("TV", 1, ETHER)], "O-1")
 

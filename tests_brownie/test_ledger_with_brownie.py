@@ -10,7 +10,7 @@ ORDER = "0x" + "11" * 32
 
 def test_buy_and_return_refunds_price_less_fee(ledger, terms, accounts):
     customer = accounts[3]
-    tx = ledger.buy(terms, brownie.ZERO_ADDRESS, LINES, ORDER, brownie.ZERO_ADDRESS, {"from": customer, "value": 2 * 10**17})
+    tx = ledger.buy(terms, brownie.ZERO_ADDRESS, LINES, ORDER, brownie.ZERO_ADDRESS, 0, {"from": customer, "value": 2 * 10**17})
     event = tx.events["PurchaseRecorded"]
     purchase, lines = event["purchase"], event["lines"]
     assert ledger.balance() == 2 * 10**17
@@ -22,7 +22,7 @@ def test_buy_and_return_refunds_price_less_fee(ledger, terms, accounts):
 
 
 def test_late_return_reverts_with_the_custom_error(ledger, terms, accounts):
-    tx = ledger.buy(terms, brownie.ZERO_ADDRESS, LINES, ORDER, brownie.ZERO_ADDRESS, {"from": accounts[3], "value": 2 * 10**17})
+    tx = ledger.buy(terms, brownie.ZERO_ADDRESS, LINES, ORDER, brownie.ZERO_ADDRESS, 0, {"from": accounts[3], "value": 2 * 10**17})
     event = tx.events["PurchaseRecorded"]
     chain.sleep(8 * 86_400)
     chain.mine()
@@ -31,7 +31,7 @@ def test_late_return_reverts_with_the_custom_error(ledger, terms, accounts):
 
 
 def test_settlement_pays_the_merchant(ledger, terms, accounts):
-    tx = ledger.buy(terms, brownie.ZERO_ADDRESS, LINES, ORDER, brownie.ZERO_ADDRESS, {"from": accounts[3], "value": 2 * 10**17})
+    tx = ledger.buy(terms, brownie.ZERO_ADDRESS, LINES, ORDER, brownie.ZERO_ADDRESS, 0, {"from": accounts[3], "value": 2 * 10**17})
     chain.sleep(8 * 86_400)
     before = accounts[1].balance()
     ledger.settle([tx.events["PurchaseRecorded"]["purchase"]], {"from": accounts[5]})

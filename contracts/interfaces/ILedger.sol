@@ -50,7 +50,7 @@ interface ILedger {
     }
 
     /// @notice A registered merchant.
-    /// @dev Two slots: owner | payout (20 bytes) and referralBps (2).
+    /// @dev Two slots: owner | payout (20 bytes), referralBps (2) and creditBonusBps (2).
     struct Merchant {
         /// @dev Account that registered the merchant; it manages agents, terms and the payout address.
         address owner;
@@ -58,6 +58,8 @@ interface ILedger {
         address payout;
         /// @dev Commission a referrer earns on what the merchant keeps of a purchase, in basis points.
         uint16 referralBps;
+        /// @dev Bonus on refunds taken as store credit, in basis points.
+        uint16 creditBonusBps;
     }
 
     /// @notice Published return terms. Never changed once published; a change is new terms.
@@ -303,6 +305,13 @@ interface ILedger {
     /// @param extension The total extension asked for, in seconds.
     error LedgerExtensionTooLong(bytes32 purchaseId, uint256 extension);
 
+    /// @notice Thrown when a purchase would spend more store credit than the customer holds at the merchant.
+    /// @param merchantId The merchant.
+    /// @param token The token of the credit.
+    /// @param requested Credit asked for.
+    /// @param available Credit held.
+    error LedgerInsufficientCredit(uint64 merchantId, address token, uint256 requested, uint256 available);
+
     /// @notice Thrown when a customer names itself as its own referrer.
     /// @param customer The customer.
     error LedgerSelfReferral(address customer);
@@ -443,6 +452,34 @@ interface ILedger {
         address indexed referrer,
         uint256 commission
     );
+
+    /// @notice Emitted when a customer takes store credit instead of money for returned lines.
+    /// @param purchaseId The purchase.
+    /// @param merchantId The merchant the credit is good at.
+    /// @param customer The customer.
+    /// @param lineMask Bit mask of the lines returned.
+    /// @param amount Credit for the lines (what a money refund would have paid).
+    /// @param bonus The merchant's bonus on top, out of what it would have kept of the purchase.
+    event CreditIssued(
+        bytes32 indexed purchaseId,
+        uint64 indexed merchantId,
+        address indexed customer,
+        uint32 lineMask,
+        uint256 amount,
+        uint256 bonus
+    );
+
+    /// @notice Emitted when store credit pays (part of) a purchase.
+    /// @param purchaseId The new purchase.
+    /// @param merchantId The merchant.
+    /// @param customer The customer.
+    /// @param amount Credit spent.
+    event CreditSpent(bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed customer, uint256 amount);
+
+    /// @notice Emitted when a merchant sets its bonus on refunds taken as store credit.
+    /// @param merchantId The merchant.
+    /// @param creditBonusBps The bonus, in basis points of the credited amount.
+    event CreditBonusSet(uint64 indexed merchantId, uint16 creditBonusBps);
 
     /// @notice Emitted when a merchant sets its referral commission for new purchases.
     /// @param merchantId The merchant.

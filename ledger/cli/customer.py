@@ -26,8 +26,10 @@ from .context import Env, pass_env
 @click.option("--order", "order_ref", required=True, help="The shop's order reference (only its hash goes on chain).")
 @click.option("--token", default=NATIVE, help="ERC-20 token to pay with (default: ETH).")
 @click.option("--referrer", help="Who referred you; earns the shop's commission on what you keep.")
+@click.option("--use-credit", "use_credit", help="Pay this much with your store credit at the shop, or 'all'.")
 @pass_env
-def buy(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, token: str, referrer: str | None) -> None:
+def buy(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, token: str, referrer: str | None,
+        use_credit: str | None) -> None:
     """Buy under return terms TERMS_ID; each line is SKU:QUANTITY:UNIT_PRICE (price in whole tokens).
 
     \b
@@ -35,9 +37,15 @@ def buy(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, token: st
       ledger --account 3 buy 1 MATTRESS:1:0.8 PILLOW:2:0.05 --order DR-1001
     """
     decimals = env.decimals(token)
-    purchase = env.ledger.customer_desk(env.account).buy(
-        terms_id, [parse.line(text, decimals) for text in lines], order_ref, token, referrer
-    )
+    items = [parse.line(text, decimals) for text in lines]
+    desk = env.ledger.customer_desk(env.account)
+    credit = 0
+    if use_credit == "all":
+        held = desk.credit(env.ledger.terms(terms_id).merchant_id, token)
+        credit = min(held, sum(item.total for item in items))
+    elif use_credit:
+        credit = parse.amount(use_credit, decimals)
+    purchase = desk.buy(terms_id, items, order_ref, token, referrer, credit)
     env.emit(purchase, lambda: _detail(env, purchase, [], title="Bought"))
 
 
@@ -71,6 +79,22 @@ def my_contacts(env: Env) -> None:
     """
     mine = env.ledger.customer_desk(env.account).contacts()
     env.emit(mine, lambda: render.contacts_table(mine, env.chain.now(), title="My contacts"))
+
+
+@my_group.command(name="credit")
+@click.argument("merchant_id", type=int)
+@click.option("--token", default=NATIVE, help="Token of the credit (default: ETH).")
+@pass_env
+def my_credit(env: Env, merchant_id: int, token: str) -> None:
+    """My store credit at a merchant.
+
+    \b
+    Example:
+      ledger --account 3 my credit 1
+    """
+    held = env.ledger.customer_desk(env.account).credit(merchant_id, token)
+    env.emit({"merchant_id": merchant_id, "token": token, "credit": held},
+             lambda: f"{env.amount(held, token)} store credit at merchant #{merchant_id}")
 
 
 @my_group.command(name="refunds")
@@ -141,9 +165,10 @@ def _detail(env: Env, p: Purchase, contacts: list, title: str = "Purchase") -> G
 @click.option("--sign-only", "sign_only", type=click.Path(path_type=Path, dir_okay=False),
               help="Send nothing: write a signed request to this file for anyone to submit (`ledger relay`).")
 @click.option("--valid-for", default="1d", show_default=True, help="How long a signed request may be submitted.")
+@click.option("--credit", is_flag=True, help="Take store credit at the shop (plus its bonus) instead of money.")
 @pass_env
 def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipment: str | None,
-                 sign_only: Path | None, valid_for: str) -> None:
+                 sign_only: Path | None, valid_for: str, credit: bool) -> None:
     """Return some or all lines inside the window; the contract refunds you at once.
 
     With --sign-only you need no ether: the signed request is written to a file, and the shop or
@@ -153,6 +178,7 @@ def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipme
     Example:
       ledger --account 3 return 0x5d2f… --line 1 --shipment PARCEL-123
       ledger --account 3 return 0x5d2f… --sign-only return-request.json
+      ledger --account 3 return 0x5d2f… --credit
     """
     desk = env.ledger.customer_desk(env.account)
     lines = list(line_indexes) or None
@@ -160,6 +186,13 @@ def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipme
         signed = desk.sign_return(purchase_id, lines, shipment, parse.duration(valid_for))
         sign_only.write_text(json.dumps(asdict(signed), indent=2) + "\n")
         env.emit(signed, lambda: f"signed return request written to {sign_only}; submit it with `ledger relay {sign_only}`")
+        return
+    if credit:
+        credited = desk.return_for_credit(purchase_id, lines, shipment)
+        purchase = env.ledger.purchase(credited.purchase_id)
+        env.emit(credited, lambda: f"returned line(s) {', '.join(map(str, credited.lines))}: "
+                                   f"{env.amount(credited.amount, purchase.token)} store credit at merchant "
+                                   f"#{purchase.merchant_id}")
         return
     refund = desk.return_items(purchase_id, lines, shipment)
     token = env.ledger.purchase(refund.purchase_id).token

@@ -87,6 +87,22 @@ def referral(env: Env, merchant_id: int, commission: str) -> None:
     env.emit(info, lambda: f"referrers now earn {info.referral_bps / 100:g} % on new purchases at merchant #{merchant_id}")
 
 
+@merchant_group.command(name="credit-bonus")
+@click.argument("merchant_id", type=int)
+@click.argument("bonus")
+@pass_env
+def credit_bonus(env: Env, merchant_id: int, bonus: str) -> None:
+    """Set the bonus customers get when they take store credit instead of money: 10%, 250bps (owner only).
+
+    \b
+    Example:
+      ledger --account 1 merchant credit-bonus 1 10%
+    """
+    env.ledger.merchant_desk(env.account, merchant_id).set_credit_bonus(parse.basis_points(bonus))
+    info = env.ledger.merchant(merchant_id)
+    env.emit(info, lambda: f"store credit now earns a {info.credit_bonus_bps / 100:g} % bonus at merchant #{merchant_id}")
+
+
 @main.command()
 @click.argument("referrer")
 @pass_env

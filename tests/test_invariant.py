@@ -1,4 +1,5 @@
-"""Property: whatever customers, staff and time do, the contract holds exactly what it owes."""
+"""Property: whatever customers, staff and time do, the contract holds exactly what it owes: the escrow
+of unsettled purchases plus the store credit customers hold."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Escrow(RuleBasedStateMachine):
         CHAIN.revert(BASE)
         BASE = CHAIN.snapshot()
         self.shop = LEDGER.register_merchant(ACCOUNTS[1], payout=ACCOUNTS[2].address)
+        self.shop.set_credit_bonus(1_500)
         self.terms = [self.shop.publish_terms(3 * DAY, restocking_fee_bps=750), self.shop.publish_terms(DAY)]
         self.customers = [LEDGER.customer_desk(a) for a in ACCOUNTS[3:5]]
         self.purchase_ids: list[str] = []
@@ -50,6 +52,23 @@ class Escrow(RuleBasedStateMachine):
             return
         refund = desk.return_items(purchase.id, lines)
         assert refund.amount == purchase.refund_for(tuple(lines))
+
+    @precondition(lambda self: self.purchase_ids)
+    @rule(pick=st.integers(0, 10**6), mask=st.integers(1, 7))
+    def credit_back(self, pick: int, mask: int) -> None:
+        purchase = LEDGER.purchase(self.purchase_ids[pick % len(self.purchase_ids)])
+        desk = next(c for c in self.customers if c.address == purchase.customer)
+        lines = [i for i in purchase.open_lines if mask >> i & 1]
+        if lines and purchase.window_open:
+            desk.return_for_credit(purchase.id, lines)
+
+    @rule(who=st.integers(0, 1), share=st.integers(1, 100))
+    def spend_credit(self, who: int, share: int) -> None:
+        desk = self.customers[who]
+        held = desk.credit(self.shop.merchant_id)
+        self.orders += 1
+        desk.buy(self.terms[0].id, [LineItem("GIFT", 1, held + 1)], f"ORDER-{self.orders}",
+                 use_credit=held * share // 100)
 
     @precondition(lambda self: self.purchase_ids)
     @rule(pick=st.integers(0, 10**6), share=st.integers(1, 100))
@@ -77,6 +96,7 @@ class Escrow(RuleBasedStateMachine):
         if not hasattr(self, "shop"):
             return
         owed = sum(p.in_escrow for p in LEDGER.purchases())
+        owed += sum(c.credit(self.shop.merchant_id) for c in self.customers)
         assert CHAIN.w3.eth.get_balance(LEDGER.address) == owed
 
 

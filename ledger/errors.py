@@ -8,6 +8,7 @@ Each class also inherits the builtin that fits (``ValueError``, ``LookupError``,
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from . import timefmt
@@ -100,6 +101,13 @@ class ContractError(LedgerError):
 
 def _hex(value: bytes | str) -> str:
     return value if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
+def _units(amount: int, token: str) -> str:
+    """``0.2 ETH`` for the native currency; ``5000 units of token 0x…`` otherwise (decimals unknown here)."""
+    if int(token, 16) == 0:
+        return f"{(Decimal(amount) / Decimal(10**18)).normalize():f} ETH"
+    return f"{amount} units of token {token}"
 
 
 def _short(purchase_id: bytes | str) -> str:
@@ -412,8 +420,8 @@ class BudgetExceeded(ContractError, PermissionError):
         if int(self.available) == 0:
             return (f"{self.agent} has no goodwill budget left at merchant #{self.merchant_id}: "
                     "ask the owner to top it up")
-        return (f"{self.agent} may refund {self.available} more at merchant #{self.merchant_id}, "
-                f"less than the {self.requested} asked for: ask the owner to top up the budget")
+        return (f"{self.agent} may refund {_units(self.available, self.token)} more at merchant #{self.merchant_id}, "
+                f"less than the {_units(self.requested, self.token)} asked for: ask the owner to top up the budget")
 
 
 class ExtensionTooLong(ContractError, ValueError):

@@ -85,8 +85,10 @@ def test_deliver_refund_and_settle(shop, sale) -> None:
     assert f"refunded 0.1 ETH to {ALICE}" in out
     over = shop("--account", "2", "refund", sale["id"], "0.1")
     assert over.exit_code == 1 and "less than the" in over.output and "top up the budget" in over.output
-    assert "window now closes in 10 days" in ok(shop("--account", "2", "extend", sale["id"], "3d", "--reason",
-                                                     "late_delivery"))
+    extended = json.loads(ok(shop("--json", "--account", "2", "extend", sale["id"], "3d", "--reason",
+                                  "late_delivery")))
+    assert extended["window_extension"] == 3 * 86_400
+    assert extended["deadline"] == extended["delivered_at"] + 10 * 86_400
     out = ok(shop("--account", "1", "keep-it", sale["id"], "--line", "1"))
     assert "refunded 0.5 ETH for line(s) 1; the customer keeps them" in out
     waiting = shop("--account", "5", "settle", sale["id"])

@@ -250,7 +250,7 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         uint32 lineMask,
         bytes32 shipmentRef
     ) external nonReentrant returns (uint256 refund) {
-        if (msg.sender != purchase.customer) revert LedgerNotCustomer(keccak256(abi.encode(purchase)), msg.sender);
+        _checkCustomer(purchase);
         return _returnItems(purchase, lines, lineMask, shipmentRef);
     }
 
@@ -289,7 +289,7 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         uint32 lineMask,
         bytes32 shipmentRef
     ) external nonReentrant returns (uint256 credited) {
-        if (msg.sender != purchase.customer) revert LedgerNotCustomer(keccak256(abi.encode(purchase)), msg.sender);
+        _checkCustomer(purchase);
         (bytes32 purchaseId, PurchaseState storage state, uint256 amount) =
             _takeBack(purchase, lines, lineMask, shipmentRef);
         uint256 bonus = amount * _merchants[purchase.merchantId].creditBonusBps / BPS;
@@ -684,10 +684,15 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
         }
     }
 
+    /// @dev Reverts unless the caller is the purchase's customer.
+    function _checkCustomer(Purchase calldata purchase) private view {
+        if (msg.sender != purchase.customer) revert LedgerNotCustomer(keccak256(abi.encode(purchase)), msg.sender);
+    }
+
     /// @dev Like `_load`, and the caller must be the purchase's customer.
     function _loadOwn(Purchase calldata purchase) private view returns (bytes32 purchaseId) {
         (purchaseId,) = _load(purchase);
-        if (msg.sender != purchase.customer) revert LedgerNotCustomer(purchaseId, msg.sender);
+        _checkCustomer(purchase);
     }
 
     /// @dev Reverts unless `min <= score <= max`.

@@ -872,27 +872,21 @@ class CustomerDesk:
         self, purchase_id: str, lines: Sequence[int] | None = None, shipment_ref: str | bytes | None = None
     ) -> Refund:
         """Return some lines (by index; all open lines by default) and receive the refund at once."""
-        purchase = self.purchase(purchase_id)
-        mask = _line_mask(purchase, lines)
-        shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
-        result = self.ledger.transact(
-            self.account,
-            self._functions.returnItems(_purchase_tuple(purchase), _lines_tuple(purchase), mask, shipment),
-        )
-        return self.ledger._refund_from_event(result.named("ItemsReturned")[0])
+        return self._give_back("returnItems", "ItemsReturned", purchase_id, lines, shipment_ref)
 
     def return_for_credit(
         self, purchase_id: str, lines: Sequence[int] | None = None, shipment_ref: str | bytes | None = None
     ) -> Refund:
         """Return lines for store credit at the same merchant instead of money (plus its bonus, if any)."""
+        return self._give_back("returnItemsForCredit", "CreditIssued", purchase_id, lines, shipment_ref)
+
+    def _give_back(self, function: str, event: str, purchase_id: str, lines: Sequence[int] | None,
+                   shipment_ref: str | bytes | None) -> Refund:
         purchase = self.purchase(purchase_id)
         mask = _line_mask(purchase, lines)
         shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
-        result = self.ledger.transact(
-            self.account,
-            self._functions.returnItemsForCredit(_purchase_tuple(purchase), _lines_tuple(purchase), mask, shipment),
-        )
-        return self.ledger._refund_from_event(result.named("CreditIssued")[0])
+        call = getattr(self._functions, function)(_purchase_tuple(purchase), _lines_tuple(purchase), mask, shipment)
+        return self.ledger._refund_from_event(self.ledger.transact(self.account, call).named(event)[0])
 
     def credit(self, merchant_id: int, token: str = NATIVE) -> int:
         """Store credit I hold at a merchant."""

@@ -759,7 +759,8 @@ contract Ledger is ILedger, ReentrancyGuardTransient, EIP712, Nonces {
     /// @dev First second at which returns close and settlement opens.
     function _deadline(Purchase calldata purchase, PurchaseState memory state) private pure returns (uint256) {
         uint256 window = uint256(purchase.returnWindow) + state.windowExtension;
-        if (!purchase.windowFromDelivery) return purchase.purchasedAt + window;
+        // No window means no returns at all, delivered or not.
+        if (!purchase.windowFromDelivery || window == 0) return purchase.purchasedAt + window;
         if (state.deliveredAt == 0) return type(uint256).max;
         return state.deliveredAt + window;
     }

@@ -411,6 +411,8 @@ class Ledger:
         purchases = [self.purchase(purchase_id) for purchase_id in purchase_ids]
         if not purchases:
             raise InvalidInput("no purchases to settle: give at least one purchase id")
+        if len({p.id for p in purchases}) != len(purchases):
+            raise InvalidInput("a purchase id is given twice: name each purchase once")
         result = self.transact(account, self.contract.functions.settle([_purchase_tuple(p) for p in purchases]))
         return [self._settlement_from_event(event) for event in result.named("Settled")]
 
@@ -977,6 +979,8 @@ def _enum(kind: type[Channel] | type[ContactKind] | type[Reason], value: Any) ->
 
 def _line_mask(purchase: Purchase, lines: Sequence[int] | None) -> int:
     """The bit mask of the lines to return (every open line by default), checked against the purchase."""
+    if lines is not None and not lines:
+        raise InvalidInput("no line named: give the index of at least one line, or none for every open line")
     indexes = tuple(purchase.open_lines if lines is None else lines)
     if not indexes:
         raise InvalidInput(f"every line of purchase {purchase.id[:10]}… was already returned")

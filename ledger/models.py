@@ -151,7 +151,7 @@ class Purchase:
     def deadline(self) -> int | None:
         """First second at which returns close (None while waiting for delivery)."""
         window = self.return_window + self.window_extension
-        if not self.window_from_delivery:
+        if not self.window_from_delivery or window == 0:
             return self.purchased_at + window
         if self.delivered_at == 0:
             return None

@@ -19,12 +19,18 @@ def test_log_contact_by_staff(chain, staff, alice, agent) -> None:
     assert abs(contact.occurred_at - chain.w3.eth.get_block(contact.block_number)["timestamp"]) == 0
 
 
-def test_log_contact_keeps_the_text_off_chain(chain, staff, alice) -> None:
-    contact = staff.log_contact(alice.address, "email", "question", "my phone number is 555-0100")
-    block = chain.w3.eth.get_block(contact.block_number, full_transactions=True)
-    for tx in block["transactions"]:
-        data = tx.get("input", tx.get("data"))  # eth-tester names the field "data"
-        assert data and b"555-0100" not in bytes(data)
+def _input(chain, tx_hash):
+    tx = chain.w3.eth.get_transaction(tx_hash)
+    return bytes(tx.get("input", tx.get("data")))  # eth-tester names the field "data"
+
+
+def test_log_contact_keeps_the_text_off_chain(chain, staff, customer, alice) -> None:
+    by_staff = staff.log_contact(alice.address, "email", "question", "my phone number is 555-0100")
+    by_customer = customer.log_contact(staff.merchant_id, "phone", "complaint", "call me on 555-0199")
+    for contact, secret in ((by_staff, b"555-0100"), (by_customer, b"555-0199")):
+        data = _input(chain, contact.tx_hash)
+        assert bytes.fromhex(contact.content_hash[2:]) in data  # the hash is what was sent...
+        assert secret not in data  # ...and the text was not
 
 
 def test_log_contact_about_a_purchase_at_a_past_time(chain, staff, week_terms, customer, alice) -> None:
@@ -36,24 +42,36 @@ def test_log_contact_about_a_purchase_at_a_past_time(chain, staff, week_terms, c
 
 
 def test_log_contact_in_the_future_rejected(chain, staff, alice) -> None:
-    with pytest.raises(errors.TimeInFuture):
-        staff.log_contact(alice.address, "phone", "question", occurred_at=chain.now() + 3600)
+    now = chain.now() + 10
+    chain.set_next_block_time(now)
+    with pytest.raises(errors.TimeInFuture) as info:
+        staff.log_contact(alice.address, "phone", "question", occurred_at=now + 1)
+    assert (info.value.occurred_at, info.value.timestamp) == (now + 1, now)
+    assert staff.log_contact(alice.address, "phone", "question", occurred_at=now).occurred_at == now  # now is fine
 
 
 def test_log_contact_by_a_stranger_rejected(ledger, shop, stranger, alice) -> None:
-    with pytest.raises(errors.NotMerchantAgent):
+    with pytest.raises(errors.NotMerchantAgent) as info:
         MerchantDesk(ledger, stranger, shop.merchant_id).log_contact(alice.address, "chat", "question")
+    assert (info.value.merchant_id, info.value.caller) == (shop.merchant_id, stranger.address)
+    assert ledger.contacts() == []
 
 
-def test_customer_logs_its_own_contact(shop, customer, alice) -> None:
-    contact = customer.log_contact(shop.merchant_id, "chatbot", "order status", "where is my parcel?")
-    assert contact.by_customer and contact.customer == alice.address
+def test_customer_logs_its_own_contact(shop, week_terms, customer, alice) -> None:
+    purchase = customer.buy(week_terms.id, [("MUG", 1, 100)], "ORDER-1")
+    contact = customer.log_contact(shop.merchant_id, "chatbot", "order status", "where is my parcel?",
+                                   purchase_id=purchase.id)
+    assert contact.by_customer and contact.customer == contact.logged_by == alice.address
+    assert (contact.merchant_id, contact.purchase_id) == (shop.merchant_id, purchase.id)
+    assert (contact.channel, contact.kind) == (Channel.CHATBOT, ContactKind.ORDER_STATUS)
+    assert contact.content_hash == "0x" + hash_of("where is my parcel?").hex()
     assert customer.contacts() == [contact]
 
 
 def test_customer_contact_with_an_unknown_merchant_rejected(customer) -> None:
-    with pytest.raises(errors.UnknownMerchant):
+    with pytest.raises(errors.UnknownMerchant) as info:
         customer.log_contact(99, "email", "question")
+    assert info.value.merchant_id == 99
 
 
 def test_contact_about_someone_elses_purchase_rejected(ledger, staff, week_terms, customer, bob) -> None:

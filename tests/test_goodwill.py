@@ -26,15 +26,21 @@ def test_goodwill_refund_pays_the_customer_out_of_escrow(ledger, chain, staff, p
     assert ledger.purchase(purchase.id).refunded == ETHER // 4
 
 
-def test_goodwill_refund_works_after_the_window_closed(chain, staff, purchase) -> None:
+def test_goodwill_refund_of_everything_left_works_after_the_window_closed(ledger, chain, staff, purchase,
+                                                                          stranger) -> None:
     chain.advance_time(8 * DAY)
     assert staff.goodwill_refund(purchase.id, 1).amount == 1
+    assert staff.goodwill_refund(purchase.id, purchase.paid - 1).amount == purchase.paid - 1
+    assert ledger.purchase(purchase.id).in_escrow == 0
+    assert ledger.settle(stranger, [purchase.id])[0].amount == 0  # nothing left for the merchant
 
 
 def test_goodwill_refund_above_escrow_rejected(staff, purchase) -> None:
+    staff.goodwill_refund(purchase.id, ETHER)
     with pytest.raises(errors.RefundExceedsEscrow) as info:
-        staff.goodwill_refund(purchase.id, purchase.paid + 1)
-    assert (info.value.requested, info.value.available) == (purchase.paid + 1, purchase.paid)
+        staff.goodwill_refund(purchase.id, purchase.paid - ETHER + 1)
+    assert info.value.purchase_id == purchase.id
+    assert (info.value.requested, info.value.available) == (purchase.paid - ETHER + 1, purchase.paid - ETHER)
 
 
 def test_goodwill_then_return_is_capped_at_what_is_left(staff, customer, purchase) -> None:
@@ -45,8 +51,10 @@ def test_goodwill_then_return_is_capped_at_what_is_left(staff, customer, purchas
 
 
 def test_goodwill_refund_by_a_stranger_rejected(ledger, shop, purchase, stranger) -> None:
-    with pytest.raises(errors.NotMerchantAgent):
+    with pytest.raises(errors.NotMerchantAgent) as info:
         MerchantDesk(ledger, stranger, shop.merchant_id).goodwill_refund(purchase.id, 1)
+    assert (info.value.merchant_id, info.value.caller) == (shop.merchant_id, stranger.address)
+    assert ledger.purchase(purchase.id).refunded == 0
 
 
 def test_goodwill_refund_after_settlement_has_nothing_left(ledger, chain, staff, purchase, stranger) -> None:
@@ -54,10 +62,12 @@ def test_goodwill_refund_after_settlement_has_nothing_left(ledger, chain, staff,
     ledger.settle(stranger, [purchase.id])
     with pytest.raises(errors.RefundExceedsEscrow) as info:
         staff.goodwill_refund(purchase.id, 1)
-    assert info.value.available == 0
+    assert (info.value.requested, info.value.available) == (1, 0)
 
 
 @pytest.mark.parametrize("amount", [0, -1])
-def test_goodwill_refund_needs_a_positive_amount(staff, purchase, amount) -> None:
+def test_goodwill_refund_needs_a_positive_amount(chain, staff, purchase, agent, amount) -> None:
+    nonce = chain.w3.eth.get_transaction_count(agent.address)
     with pytest.raises(errors.InvalidInput, match="positive"):
         staff.goodwill_refund(purchase.id, amount)
+    assert chain.w3.eth.get_transaction_count(agent.address) == nonce

@@ -8,6 +8,8 @@ from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import Role
 
+ZERO = "0x" + "00" * 20
+
 
 def test_register_merchant_numbers_from_one_and_makes_the_caller_owner(ledger, owner, bob) -> None:
     first = ledger.register_merchant(owner)
@@ -21,12 +23,22 @@ def test_register_merchant_numbers_from_one_and_makes_the_caller_owner(ledger, o
 
 def test_register_merchant_rejects_zero_payout(ledger, owner) -> None:
     with pytest.raises(errors.ZeroAddress):
-        ledger.register_merchant(owner, payout="0x" + "00" * 20)
+        ledger.register_merchant(owner, payout=ZERO)
+    assert ledger.merchants() == []
+
+
+def test_set_payout_and_add_agent_reject_the_zero_address(ledger, shop, accounts) -> None:
+    with pytest.raises(errors.ZeroAddress):
+        shop.set_payout(ZERO)
+    with pytest.raises(errors.ZeroAddress):
+        shop.add_agent(ZERO)
+    assert ledger.merchant(shop.merchant_id).payout == accounts[6].address
 
 
 def test_set_payout_changes_where_settlement_goes(ledger, shop, bob) -> None:
-    shop.set_payout(bob.address)
+    result = shop.set_payout(bob.address)
     assert ledger.merchant(shop.merchant_id).payout == bob.address
+    assert result.named("PayoutChanged")[0].args == {"merchantId": shop.merchant_id, "payout": bob.address}
 
 
 def test_set_payout_rejected_for_an_agent(staff, bob) -> None:
@@ -42,35 +54,56 @@ def test_add_agent_gives_staff_rights(ledger, shop, agent) -> None:
 def test_add_agent_twice_rejected(shop, agent, owner) -> None:
     with pytest.raises(errors.AlreadyHasRole) as info:
         shop.add_agent(agent.address)
-    assert info.value.role == Role.AGENT
+    assert (info.value.merchant_id, info.value.account, info.value.role) == (shop.merchant_id, agent.address, Role.AGENT)
     with pytest.raises(errors.AlreadyHasRole, match="already the owner"):
         shop.add_agent(owner.address)
 
 
-def test_add_agent_rejected_for_a_stranger(ledger, shop, stranger, bob) -> None:
+def test_owner_actions_rejected_for_a_stranger(ledger, shop, agent, stranger, bob) -> None:
+    outsider = MerchantDesk(ledger, stranger, shop.merchant_id)
+    for action in (lambda: outsider.add_agent(bob.address), lambda: outsider.remove_agent(agent.address),
+                   lambda: outsider.set_payout(bob.address)):
+        with pytest.raises(errors.NotMerchantOwner) as info:
+            action()
+        assert (info.value.merchant_id, info.value.caller) == (shop.merchant_id, stranger.address)
+    assert ledger.role(shop.merchant_id, bob.address) is Role.NONE
+    assert ledger.role(shop.merchant_id, agent.address) is Role.AGENT
+
+
+def test_agent_cannot_manage_agents(ledger, staff, agent, bob) -> None:
+    with pytest.raises(errors.NotMerchantOwner) as info:
+        staff.add_agent(bob.address)
+    assert info.value.caller == agent.address
     with pytest.raises(errors.NotMerchantOwner):
-        MerchantDesk(ledger, stranger, shop.merchant_id).add_agent(bob.address)
+        staff.remove_agent(agent.address)
+    assert ledger.role(staff.merchant_id, agent.address) is Role.AGENT
 
 
 def test_remove_agent_takes_rights_away(ledger, shop, staff, agent, alice) -> None:
     shop.remove_agent(agent.address)
     assert ledger.role(shop.merchant_id, agent.address) is Role.NONE
-    with pytest.raises(errors.NotMerchantAgent):
+    with pytest.raises(errors.NotMerchantAgent) as info:
         staff.log_contact(alice.address, "phone", "question")
+    assert (info.value.merchant_id, info.value.caller) == (shop.merchant_id, agent.address)
+    with pytest.raises(errors.InvalidInput, match="neither owner nor agent"):
+        ledger.merchant_desk(agent, shop.merchant_id)
 
 
 def test_remove_agent_rejects_a_non_agent(shop, owner, stranger) -> None:
-    with pytest.raises(errors.NotAnAgent):
+    with pytest.raises(errors.NotAnAgent) as info:
         shop.remove_agent(stranger.address)
+    assert (info.value.merchant_id, info.value.account) == (shop.merchant_id, stranger.address)
     with pytest.raises(errors.NotAnAgent):
         shop.remove_agent(owner.address)
 
 
 def test_unknown_merchant_is_reported_by_id(ledger, owner) -> None:
-    with pytest.raises(errors.UnknownMerchant, match="no merchant #7"):
+    with pytest.raises(errors.UnknownMerchant, match="no merchant #7") as info:
         ledger.merchant(7)
-    with pytest.raises(errors.UnknownMerchant):
+    assert info.value.merchant_id == 7
+    with pytest.raises(errors.UnknownMerchant) as info:
         MerchantDesk(ledger, owner, 7).add_agent(owner.address)
+    assert info.value.merchant_id == 7
 
 
 def test_merchant_desk_refuses_an_account_without_a_role(ledger, shop, stranger) -> None:

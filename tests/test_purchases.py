@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from conftest import DAY, ETHER
 
@@ -21,8 +23,10 @@ def test_buy_pays_the_price_into_escrow(ledger, chain, week_terms, customer, ali
     assert purchase.price == purchase.paid == 2 * ETHER + 4 * ETHER // 10
     assert purchase.lines == (LineItem("SOFA", 1, 2 * ETHER), LineItem("CUSHION", 4, ETHER // 10))
     assert purchase.order_ref == "0x" + hash_of("ORDER-7").hex()
-    assert purchase.status is Status.OPEN
+    assert purchase.status is Status.OPEN and purchase.time_left == 7 * DAY
     assert purchase.deadline == purchase.purchased_at + 7 * DAY
+    assert (purchase.refunded, purchase.returned_lines, purchase.settled) == (0, frozenset(), False)
+    assert purchase.purchased_at == chain.w3.eth.get_block(purchase.block_number)["timestamp"]
 
 
 def test_buy_copies_the_terms_into_the_purchase(ledger, shop, customer) -> None:
@@ -37,7 +41,7 @@ def test_purchase_lookup_returns_state_and_time_left(ledger, chain, week_terms, 
     purchase = customer.buy(week_terms.id, [("LAMP", 1, 5000)], "ORDER-9")
     chain.advance_time(2 * DAY)
     found = ledger.purchase(purchase.id)
-    assert found.id == purchase.id and found.lines == purchase.lines
+    assert found == replace(purchase, as_of=found.as_of)  # everything recorded comes back as bought
     assert found.time_left == purchase.deadline - found.as_of
     assert 5 * DAY - 2 <= found.time_left <= 5 * DAY
 
@@ -53,9 +57,11 @@ def test_buy_accepts_the_most_lines_allowed(week_terms, customer) -> None:
     assert len(purchase.lines) == 32
 
 
-def test_buy_rejects_a_zero_total(week_terms, customer) -> None:
+def test_buy_rejects_a_zero_total_before_sending(chain, week_terms, customer, alice) -> None:
+    nonce = chain.w3.eth.get_transaction_count(alice.address)
     with pytest.raises(errors.InvalidInput, match="purchase total"):
-        customer.buy(week_terms.id, [("FREEBIE", 1, 0)], "ORDER-0")
+        customer.buy(week_terms.id, [("FREEBIE", 1, 0), ("SAMPLE", 3, 0)], "ORDER-0")
+    assert chain.w3.eth.get_transaction_count(alice.address) == nonce
 
 
 def test_buy_rejects_a_zero_quantity_before_sending(chain, week_terms, customer, alice) -> None:
@@ -70,9 +76,13 @@ def test_free_lines_may_ride_along(week_terms, customer) -> None:
     assert purchase.price == 100
 
 
-def test_unknown_purchase_is_reported(ledger) -> None:
-    with pytest.raises(errors.UnknownPurchase, match="no purchase 0x" + "ab" * 32):
+def test_unknown_purchase_is_reported(ledger, week_terms, customer) -> None:
+    customer.buy(week_terms.id, [("MUG", 1, 100)], "ORDER-1")
+    with pytest.raises(errors.UnknownPurchase, match="no purchase 0x" + "ab" * 32) as info:
         ledger.purchase("0x" + "ab" * 32)
+    assert info.value.purchase_id == "0x" + "ab" * 32
+    with pytest.raises(errors.UnknownPurchase):
+        customer.return_items("0x" + "ab" * 32)
 
 
 def test_same_order_a_second_later_is_a_second_purchase(chain, week_terms, customer) -> None:

@@ -70,19 +70,30 @@ def test_purchases_awaiting_delivery(shop, customer) -> None:
     assert ids(shop.purchases(status="awaiting_delivery")) == [waiting.id]
 
 
-def test_figures_count_sales_refunds_returns_and_contacts(chain, shop, history) -> None:
+def test_figures_count_sales_refunds_returns_and_contacts(ledger, chain, shop, staff, history) -> None:
     (figures,) = shop.figures()
-    assert figures.token == NATIVE
+    assert figures.token == NATIVE and figures.merchant_id == shop.merchant_id
     assert figures.purchases == 3
     assert figures.sales == 7 * ETHER  # 3 + 3 + 1; the other shop's book is not counted here
     assert figures.refunds == ETHER * 9 // 10 + 3 * ETHER * 9 // 10
     assert figures.returned_purchases == 2 and figures.return_rate == pytest.approx(2 / 3)
     assert figures.contacts == 3 and figures.contacts_per_purchase == pytest.approx(1.0)
     assert figures.settled == 0
+    staff.goodwill_refund(history["late"].id, ETHER // 10)  # money back, but not a return
     chain.advance_time(8 * DAY)
     shop.settle()
     (after,) = shop.figures()
-    assert after.settled == after.sales - after.refunds
+    assert after.refunds == figures.refunds + ETHER // 10 and after.returned_purchases == 2
+    # kept: 3 - 0.9 (early) + 3 - 2.7 (middle) + 1 - 0.1 (late)
+    assert after.settled == after.sales - after.refunds == 3_300_000_000_000_000_000
+    (other,) = ledger.figures(history["other_shop"].merchant_id)
+    assert (other.purchases, other.sales, other.refunds, other.contacts, other.return_rate) == (1, ETHER, 0, 0, 0.0)
+
+
+def test_figures_of_a_merchant_without_purchases_are_zero(ledger, shop) -> None:
+    (figures,) = shop.figures()
+    assert (figures.purchases, figures.sales, figures.refunds, figures.settled) == (0, 0, 0, 0)
+    assert figures.return_rate == figures.contacts_per_purchase == 0.0
 
 
 def test_figures_of_an_unknown_merchant_rejected(ledger) -> None:

@@ -20,6 +20,7 @@ def test_return_refunds_price_less_fee_from_escrow(ledger, chain, customer, purc
     refund = customer.return_items(purchase.id)
     price = ETHER + 3 * ETHER // 100
     assert refund.amount == price - price // 10
+    assert refund.reference == "0x" + "00" * 32  # no shipment: the items stay with the customer
     assert refund.kind == "return" and refund.lines == (0, 1) and refund.customer == alice.address
     assert escrow - chain.w3.eth.get_balance(ledger.address) == refund.amount
     after = customer.purchase(purchase.id)
@@ -48,10 +49,12 @@ def test_return_some_lines_then_the_rest(customer, purchase) -> None:
 
 
 def test_return_a_line_twice_rejected(customer, purchase) -> None:
-    customer.return_items(purchase.id, [0])
+    first = customer.return_items(purchase.id, [0])
     with pytest.raises(errors.AlreadyReturned) as info:
         customer.return_items(purchase.id, [0, 1])
-    assert info.value.line_mask == 0b01
+    assert (info.value.purchase_id, info.value.line_mask) == (purchase.id, 0b01)
+    after = customer.purchase(purchase.id)
+    assert after.refunded == first.amount and after.returned_lines == {0}  # line 1 was not returned either
 
 
 def test_return_everything_twice_refused_by_the_library(customer, purchase) -> None:
@@ -108,24 +111,49 @@ def test_return_window_runs_from_delivery(chain, shop, customer, offset) -> None
     else:
         with pytest.raises(errors.ReturnWindowClosed) as info:
             customer.return_items(purchase.id)
-        assert info.value.deadline == deadline
+        assert (info.value.purchase_id, info.value.deadline, info.value.timestamp) == (purchase.id, deadline, deadline)
 
 
 def test_return_needs_a_shipment_when_the_item_must_come_back(shop, customer) -> None:
     terms = shop.publish_terms(7 * DAY, item_must_be_returned=True)
     purchase = customer.buy(terms.id, [("TV", 1, ETHER)], "ORDER-TV")
-    with pytest.raises(errors.ShipmentRequired):
+    with pytest.raises(errors.ShipmentRequired) as info:
         customer.return_items(purchase.id)
+    assert info.value.purchase_id == purchase.id
+    assert customer.purchase(purchase.id).refunded == 0
     refund = customer.return_items(purchase.id, shipment_ref="PARCEL-123")
     assert refund.reference == "0x" + hash_of("PARCEL-123").hex()
+    assert refund.amount == ETHER
 
 
-def test_no_returns_terms_refuse_every_return(shop, customer) -> None:
+def test_no_returns_terms_refuse_every_return(chain, shop, customer) -> None:
     terms = shop.publish_terms(0)
     purchase = customer.buy(terms.id, [("FOOD", 1, 1000)], "ORDER-F")
-    assert purchase.status is Status.CLOSED
-    with pytest.raises(errors.ReturnWindowClosed):
+    assert purchase.status is Status.CLOSED and purchase.time_left == 0
+    chain.set_next_block_time(purchase.purchased_at + 1)
+    with pytest.raises(errors.ReturnWindowClosed) as info:
         customer.return_items(purchase.id)
+    assert (info.value.deadline, info.value.timestamp) == (purchase.purchased_at, purchase.purchased_at + 1)
+
+
+def test_no_returns_terms_refuse_a_return_before_delivery(ledger, chain, shop, customer) -> None:
+    """A 0-second window means no returns, also while a from-delivery window waits for delivery."""
+    terms = shop.publish_terms(0, window_from_delivery=True)
+    purchase = customer.buy(terms.id, [("FOOD", 1, 1000)], "ORDER-F")
+    assert not purchase.window_open
+    escrow = chain.w3.eth.get_balance(ledger.address)
+    with pytest.raises(errors.ReturnWindowClosed) as info:
+        customer.return_items(purchase.id)
+    assert info.value.purchase_id == purchase.id
+    assert chain.w3.eth.get_balance(ledger.address) == escrow
+
+
+def test_return_of_no_lines_refused_with_a_true_message(chain, customer, purchase, alice) -> None:
+    nonce = chain.w3.eth.get_transaction_count(alice.address)
+    with pytest.raises(errors.InvalidInput) as info:
+        customer.return_items(purchase.id, [])
+    assert "already returned" not in str(info.value)  # nothing was returned yet
+    assert chain.w3.eth.get_transaction_count(alice.address) == nonce
 
 
 def test_quote_matches_the_refund(ledger, customer, purchase) -> None:

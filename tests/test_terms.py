@@ -21,27 +21,53 @@ def test_publish_terms_rejects_a_fee_above_100_percent(shop) -> None:
     with pytest.raises(errors.FeeTooHigh) as info:
         shop.publish_terms(DAY, restocking_fee_bps=10_001)
     assert (info.value.fee_bps, info.value.max_bps) == (10_001, 10_000)
+    assert shop.terms() == []
 
 
-def test_publish_terms_is_owner_only(staff) -> None:
-    with pytest.raises(errors.NotMerchantOwner):
+def test_publish_terms_accepts_a_fee_of_exactly_100_percent(shop, customer) -> None:
+    terms = shop.publish_terms(DAY, restocking_fee_bps=10_000)
+    assert terms.restocking_fee_bps == 10_000
+    purchase = customer.buy(terms.id, [("MUG", 1, 1000)], "order-1")
+    assert customer.return_items(purchase.id).amount == 0  # the whole price is kept
+
+
+def test_publish_terms_numbers_ids_across_merchants(ledger, shop, bob) -> None:
+    first = shop.publish_terms(DAY)
+    other = ledger.register_merchant(bob).publish_terms(2 * DAY)
+    second = shop.publish_terms(3 * DAY)
+    assert (first.id, other.id, second.id) == (1, 2, 3)
+    assert [t.id for t in shop.terms()] == [1, 3]
+
+
+def test_publish_terms_is_owner_only(staff, agent) -> None:
+    with pytest.raises(errors.NotMerchantOwner) as info:
         staff.publish_terms(DAY)
+    assert (info.value.merchant_id, info.value.caller) == (staff.merchant_id, agent.address)
 
 
 def test_retire_terms_blocks_new_purchases_only(ledger, shop, week_terms, customer) -> None:
     before = customer.buy(week_terms.id, [("MUG", 1, 1000)], "order-1")
     shop.retire_terms(week_terms.id)
     assert ledger.terms(week_terms.id).retired
-    with pytest.raises(errors.TermsRetired):
+    with pytest.raises(errors.TermsRetired) as info:
         customer.buy(week_terms.id, [("MUG", 1, 1000)], "order-2")
+    assert info.value.terms_id == week_terms.id
+    assert ledger.purchases(merchant_id=shop.merchant_id) == [customer.purchase(before.id)]
     refund = customer.return_items(before.id)
     assert refund.amount == 900  # the 10 % fee of the retired terms still applies
 
 
 def test_retire_terms_twice_rejected(shop, week_terms) -> None:
     shop.retire_terms(week_terms.id)
-    with pytest.raises(errors.TermsRetired):
+    with pytest.raises(errors.TermsRetired) as info:
         shop.retire_terms(week_terms.id)
+    assert info.value.terms_id == week_terms.id
+
+
+def test_retire_terms_is_owner_only(ledger, staff, week_terms) -> None:
+    with pytest.raises(errors.NotMerchantOwner):
+        staff.retire_terms(week_terms.id)
+    assert not ledger.terms(week_terms.id).retired
 
 
 def test_retire_terms_of_another_merchant_rejected(ledger, week_terms, bob) -> None:
@@ -51,20 +77,22 @@ def test_retire_terms_of_another_merchant_rejected(ledger, week_terms, bob) -> N
 
 
 def test_unknown_terms_rejected(ledger, shop, customer) -> None:
-    with pytest.raises(errors.UnknownTerms):
-        ledger.terms(42)
-    with pytest.raises(errors.UnknownTerms):
-        shop.retire_terms(42)
-    with pytest.raises(errors.UnknownTerms):
-        customer.buy(42, [("MUG", 1, 1000)], "order-1")
+    for action in (lambda: ledger.terms(42), lambda: shop.retire_terms(42),
+                   lambda: customer.buy(42, [("MUG", 1, 1000)], "order-1")):
+        with pytest.raises(errors.UnknownTerms) as info:
+            action()
+        assert info.value.terms_id == 42
 
 
-def test_new_terms_do_not_change_a_purchase_already_made(shop, week_terms, customer) -> None:
+def test_new_terms_do_not_change_a_purchase_already_made(ledger, chain, shop, week_terms, customer) -> None:
     purchase = customer.buy(week_terms.id, [("MUG", 1, 1000)], "order-1")
     shop.retire_terms(week_terms.id)
     shop.publish_terms(DAY, restocking_fee_bps=5_000)
     again = customer.purchase(purchase.id)
     assert (again.return_window, again.restocking_fee_bps) == (7 * DAY, 1_000)
+    assert ledger.terms(week_terms.id) == ReturnTerms(week_terms.id, shop.merchant_id, 7 * DAY, 1_000, False, False, True)
+    chain.advance_time(2 * DAY)  # past the new terms' window, inside the old one
+    assert customer.return_items(purchase.id).amount == 900
 
 
 def test_terms_of_lists_only_that_merchant(ledger, shop, week_terms, bob) -> None:

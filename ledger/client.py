@@ -350,9 +350,12 @@ class Ledger:
         latest: dict[str, Event] = {}
         for event in self.events("ReviewPosted", key, merchant_id):
             latest[event.args["purchaseId"]] = event
+        # One scan of the purchases for all reviews, not one log scan per review.
+        reviewed = [self.purchase(purchase_id)] if purchase_id else self.purchases(merchant_id=merchant_id)
+        purchases = {p.id: p for p in reviewed}
         found = []
         for event in latest.values():
-            purchase = self.purchase(event.args["purchaseId"])
+            purchase = purchases[event.args["purchaseId"]]
             skus = tuple(dict.fromkeys(line.sku for line in purchase.lines))
             if sku is not None and sku not in skus:
                 continue

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 from eth_account.signers.local import LocalAccount
 
 from . import keys, node
 from .chain import Chain, connect
-from .errors import NodeError
+from .errors import LedgerError, NodeError
 
 
 def script_chain() -> Chain:
@@ -29,6 +30,14 @@ def script_chain() -> Chain:
             raise NodeError("no node to run on: start one with `ledger node start`, or set LEDGER_RPC")
         url = running.url
     return connect(url)
+
+
+def run(main: Callable[[], object]) -> None:
+    """Run a script's ``main`` from the command line: a ledger error ends it with one line, not a traceback."""
+    try:
+        main()
+    except LedgerError as error:
+        sys.exit(f"error: {error}")
 
 
 def script_signer(chain: Chain, dev_index: int = 0) -> LocalAccount:

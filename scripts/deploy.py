@@ -16,9 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from ledger.client import Ledger  # noqa: E402
-from ledger.errors import LedgerError  # noqa: E402
 from ledger.node import HOME  # noqa: E402
-from ledger.scripting import script_chain, script_signer  # noqa: E402
+from ledger.scripting import run, script_chain, script_signer  # noqa: E402
 
 
 def main() -> Ledger:
@@ -30,7 +29,4 @@ def main() -> Ledger:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except LedgerError as error:
-        sys.exit(f"error: {error}")
+    run(main)

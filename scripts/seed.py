@@ -27,10 +27,10 @@ from rich.progress import Progress  # noqa: E402
 
 from ledger.client import Ledger, MerchantDesk  # noqa: E402
 from ledger.deployment import Deployment  # noqa: E402
-from ledger.errors import DeploymentError, LedgerError  # noqa: E402
+from ledger.errors import DeploymentError  # noqa: E402
 from ledger.models import Channel, ContactKind, LineItem, ReturnTerms  # noqa: E402
 from ledger.node import HOME  # noqa: E402
-from ledger.scripting import script_chain, script_signer  # noqa: E402
+from ledger.scripting import run, script_chain, script_signer  # noqa: E402
 
 DAY = 86_400
 FINNEY = 10**15
@@ -148,7 +148,4 @@ def main() -> Ledger:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except LedgerError as error:
-        sys.exit(f"error: {error}")
+    run(main)

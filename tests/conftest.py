@@ -122,6 +122,12 @@ def customer(ledger: Ledger, alice: LocalAccount) -> CustomerDesk:
     return ledger.customer_desk(alice)
 
 
+def ok(result) -> str:
+    """The output of a CLI run that must succeed (its output shown if it did not)."""
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def deploy_contract(chain: Chain, account: LocalAccount, artifact: dict[str, Any], *args: Any) -> Any:
     """Deploy a test contract, signed locally, and return it as a web3 contract."""
     w3 = chain.w3

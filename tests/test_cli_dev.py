@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import ok
 from click.testing import CliRunner
 from eth_account import Account
 
@@ -15,11 +16,6 @@ ALICE_KEY_ADDRESS = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
 
 def run(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(main, [str(a) for a in args], env=env)
-
-
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def test_node_keeps_purchases_and_time_across_a_restart(tmp_path, monkeypatch) -> None:

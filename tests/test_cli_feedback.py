@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import ok
 
 ALICE = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # development account 4
-
-
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.fixture

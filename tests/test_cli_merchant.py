@@ -8,17 +8,13 @@ import io
 import json
 
 import pytest
+from conftest import ok
 
 OWNER, AGENT, ALICE = (
     "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",  # development account 1
     "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",  # development account 2
     "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",  # development account 4
 )
-
-
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.fixture

@@ -62,7 +62,11 @@ setup_brownie() {
     "$VENV_BROWNIE/bin/python" -m pip install --quiet click rich
     installed "$VENV_BROWNIE" "eth-brownie $BROWNIE"
   fi
-  ln -sf "$PWD"/node_modules/@foundry-rs/anvil-*/bin/anvil "$VENV_BROWNIE/bin/anvil"
+  # The physical path: a virtualenv borrowed through a link by another checkout (tests/test_any_folder.py)
+  # must not end up pointing into that checkout's folder.
+  local anvil
+  anvil="$(cd node_modules/@foundry-rs/anvil-*/bin && pwd -P)/anvil"
+  [ "$(readlink "$VENV_BROWNIE/bin/anvil")" = "$anvil" ] || ln -sf "$anvil" "$VENV_BROWNIE/bin/anvil"
   mkdir -p "$HOME/.solcx"
   ln -sf "$PWD/tools/solc-shim.js" "$HOME/.solcx/solc-v$(node -p 'require("solc/package.json").version')"
   if ! brownie networks list 2>/dev/null | grep -q anvil-ledger; then
@@ -71,7 +75,10 @@ setup_brownie() {
   fi
 }
 
-brownie() { PATH="$PWD/$VENV_BROWNIE/bin:$PATH" "$VENV_BROWNIE/bin/brownie" "$@"; }
+# brownie 1.22 imports the script of `brownie run` under the dotted form of its absolute path, which
+# fails in a folder whose path holds a dot: tools/brownie_anywhere.py starts brownie with an import finder
+# that maps those names back to this folder (brownie itself is not patched).
+brownie() { PATH="$PWD/$VENV_BROWNIE/bin:$PATH" "$VENV_BROWNIE/bin/python" tools/brownie_anywhere.py "$@"; }
 
 brownie_check() {
   echo "==> brownie: compile, deploy script on anvil, tests_brownie/"

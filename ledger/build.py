@@ -24,7 +24,8 @@ SETTINGS: dict[str, Any] = {
 """Compiler settings, recorded in every artifact."""
 
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
-SHIPPED_CONTRACTS = ("Ledger",)
+SHIPPED_CONTRACTS = ("Ledger", "LedgerShops", "LedgerService", "LedgerFeedback")
+"""The contracts a deployment is made of (see ``client.Ledger.deploy``)."""
 
 
 def project_root(start: Path | None = None) -> Path:

@@ -1,4 +1,5 @@
-"""The demo story, on the embedded chain: two shops, three customers, a year of returns and settlement."""
+"""The demo story, on the embedded chain: two shops sign orders, three customers buy them, and a year of
+returns, mandates, store credit, referrals and settlement follows."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from . import render
 from .chain import Chain, EmbeddedChain
 from .client import Ledger
 from .errors import LedgerError
-from .models import LineItem
+from .models import DAY, LineItem
 
-DAY = 86_400
 ETHER = 10**18
 
 
@@ -18,10 +18,13 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     """Play the story and print it; return the ledger so callers (and tests) can inspect the end state."""
     console = console or Console()
     chain = chain or EmbeddedChain()
-    deployer, dream_owner, dream_agent, car_owner, alice, bob, carol, keeper = chain.accounts()[:8]
+    deployer, dream_owner, dream_agent, car_owner, alice, bob, carol, keeper, car_agent = chain.accounts()[:9]
 
     def say(text: str) -> None:
         console.print(f"\n[bold]{text}[/bold]")
+
+    def refused(error: LedgerError) -> None:
+        console.print(f"[red]refused:[/red] {error}")
 
     ledger = Ledger.deploy(chain, deployer)
     say(f"The ledger contract is deployed on the {chain.name} at {ledger.address}.")
@@ -29,32 +32,48 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     dream = ledger.register_merchant(dream_owner)
     dream.add_agent(dream_agent.address)
     dream_terms = dream.publish_terms(365 * DAY)
-    dream.set_referral_commission(500)
     dream.set_credit_bonus(1_000)
+    dream.set_credit_cash_out_delay(90 * DAY)
     cars = ledger.register_merchant(car_owner)
-    car_terms = cars.publish_terms(7 * DAY, restocking_fee_bps=100, window_from_delivery=True, item_must_be_returned=True)
-    say("Two shops publish their return promise; the contract will keep it for them.")
+    cars.add_agent(car_agent.address)
+    car_terms = cars.publish_terms(7 * DAY, restocking_fee_bps=100, delivery_wait=14 * DAY, item_must_be_returned=True)
+    say("Two shops publish their return promise; the contract will keep it for them. Northgate's 7 days run "
+        "from the delivery it confirms, or from day 14 if it never does.")
     shops = {dream.merchant_id: "DreamRest", cars.merchant_id: "Northgate Cars"}
-    people = {alice.address: "Alice", bob.address: "Bob", carol.address: "Carol",
-              dream_agent.address: "DreamRest agent", car_owner.address: "Northgate owner"}
+    people = {alice.address: "Alice", bob.address: "Bob", carol.address: "Carol", keeper.address: "a keeper",
+              dream_agent.address: "DreamRest agent", car_agent.address: "Northgate agent",
+              car_owner.address: "Northgate owner"}
     console.print(render.terms_table([dream_terms, car_terms], merchants=shops))
 
+    checkout = ledger.merchant_desk(dream_agent, dream.merchant_id)  # DreamRest's web shop signs with its agent key
     alice_desk, bob_desk, carol_desk = (ledger.customer_desk(a) for a in (alice, bob, carol))
-    alice_bed = alice_desk.buy(
+    alice_order = checkout.quote(
         dream_terms.id, [LineItem("MATTRESS-QUEEN", 1, 8 * ETHER // 10), LineItem("PILLOW", 2, 5 * ETHER // 100)],
-        "DR-1001", referrer=carol.address,
+        "DR-1001", customer=alice.address, referrer=carol.address, referral_bps=500,
     )
-    carol_bed = carol_desk.buy(dream_terms.id, [LineItem("MATTRESS-KING", 1, ETHER)], "DR-1002")
-    bob_car = bob_desk.buy(
-        car_terms.id, [LineItem("SEDAN-2024", 1, 12 * ETHER), LineItem("FLOOR-MATS", 1, ETHER // 5)], "NG-77"
-    )
-    say("Customers pay into escrow: the money waits in the contract until each return window closes.")
+    say("DreamRest's checkout signs Alice's order: what she buys, for how much, under which terms, until when, "
+        "and that Carol, who sent her, earns 5 % of what the shop keeps. Nothing is on chain yet.")
+    console.print(render.order_view(alice_order.order, alice_order.purchase_id, chain.now(), names=people,
+                                    merchants=shops, title="Order DR-1001"))
+    say("The order is made out to Alice: Bob cannot buy it.")
+    try:
+        bob_desk.buy(alice_order)
+    except LedgerError as error:
+        refused(error)
+    alice_bed = alice_desk.buy(alice_order)
+    carol_bed = carol_desk.buy(checkout.quote(dream_terms.id, [LineItem("MATTRESS-KING", 1, ETHER)], "DR-1002",
+                                              customer=carol.address))
+    bob_car = bob_desk.buy(cars.quote(
+        car_terms.id, [LineItem("SEDAN-2024", 1, 12 * ETHER), LineItem("FLOOR-MATS", 1, ETHER // 5)], "NG-77",
+        customer=bob.address,
+    ))
+    say("Alice buys it as signed, once (its signed digest is the purchase id); Carol and Bob buy theirs. "
+        "The money waits in escrow, in the contract, until each return window closes.")
     console.print(render.purchases_table(ledger.purchases(), chain.now(), names=people, merchants=shops))
 
     dream.set_budget(dream_agent.address, ETHER // 2)
-    staff = ledger.merchant_desk(dream_agent, dream.merchant_id)
-    staff.log_contact(alice.address, "chat", "question", "Which pillow is firmer?", purchase_id=alice_bed.id)
-    staff.goodwill_refund(alice_bed.id, ETHER // 50, "late delivery", "pillows came a day late")
+    chat = checkout.log_contact(alice.address, "chat", "question", "Which pillow is firmer?", purchase_id=alice_bed.id)
+    checkout.goodwill_refund(alice_bed.id, ETHER // 50, "late delivery", "pillows came a day late")
     bob_desk.log_contact(cars.merchant_id, "phone", "delivery", "When does the car arrive?", purchase_id=bob_car.id)
     cars.log_contact(bob.address, "chatbot", "order_status", "Your car is on its way", purchase_id=bob_car.id)
     chain.advance_time(2 * DAY)
@@ -73,31 +92,45 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
         f"(price {render.amount(ETHER // 5)} less the 1 % restocking fee), nobody had to approve it."
     )
     bob_desk.log_contact(cars.merchant_id, "email", "return_help", "Mats sent back, thanks!", purchase_id=bob_car.id)
-    chat = next(c for c in alice_desk.contacts() if c.channel.name == "CHAT")
     alice_desk.rate_contact(chat, 5)
     bob_desk.give_nps(bob_car.id, 8)
     say("Alice rates the chat that helped her 5/5 (CSAT); Bob would recommend Northgate 8/10 (NPS). "
         "DreamRest's agent had already refunded Alice 0.02 ETH for late pillows, within the 0.5 ETH "
         "goodwill budget the owner gave it, without asking anyone.")
-    credit = alice_desk.return_for_credit(alice_bed.id, [1])
-    duvet = alice_desk.buy(dream_terms.id, [LineItem("DUVET", 1, 3 * ETHER // 10)], "DR-1003", use_credit=credit.amount)
-    say(f"Alice swaps her pillows for store credit: {render.amount(credit.amount)} (10 % bonus included); "
-        f"it pays part of a duvet, and she pays only {render.amount(duvet.price - credit.amount)} more.")
 
-    chain.advance_time(10 * DAY)
-    say("Ten days later Bob wants to return the car too:")
+    cars.set_mandate(car_agent.address, 3)
+    car_staff = ledger.merchant_desk(car_agent, cars.merchant_id)
+    car_staff.extend_window(bob_car.id, 3, "service recovery")
+    say("Bob asks for more time to decide about the car. Northgate's agent may add up to 3 days to a "
+        "purchase's window (its mandate); it adds 3, and 2 more are refused:")
+    try:
+        car_staff.extend_window(bob_car.id, 2, "service recovery")
+    except LedgerError as error:
+        refused(error)
+
+    credit = alice_desk.return_for_credit(alice_bed.id, [1])
+    duvet = alice_desk.buy(checkout.quote(dream_terms.id, [LineItem("DUVET", 1, 3 * ETHER // 10)], "DR-1003",
+                                          customer=alice.address), use_credit=credit.amount)
+    say(f"Alice swaps her pillows for store credit: {render.amount(credit.amount)} (10 % bonus included); "
+        f"it pays part of a duvet, and she pays only {render.amount(duvet.price - credit.amount)} more. "
+        "Credit never becomes more money than she paid: DreamRest lets its money part be cashed out "
+        "90 days after it was issued.")
+
+    chain.advance_time(12 * DAY)
+    say("Twelve days later Bob wants to return the car too:")
     try:
         bob_desk.return_items(bob_car.id, [0], shipment_ref="TOW-NG-77")
     except LedgerError as error:
-        console.print(f"[red]refused:[/red] {error}")
+        refused(error)
 
-    settled = cars.settle()
-    say(f"Northgate settles: {render.amount(sum(s.amount for s in settled))} goes to its payout address.")
+    batch = cars.settle()
+    paid = sum(s.amount for s in batch.settled) if batch else 0
+    say(f"Northgate settles: {render.amount(paid)} goes to its payout address.")
 
     chain.advance_time(200 * DAY)
     request = carol_desk.sign_return(carol_bed.id)
     refund = ledger.submit_return(dream_agent, request)
-    say(f"Night 212: Carol keeps the mattress (the terms allow it) and signs a return request; she needs no "
+    say(f"Night 214: Carol keeps the mattress (the terms allow it) and signs a return request; she needs no "
         f"ether: DreamRest's agent submits it and the contract pays her {render.amount(refund.amount)}.")
     carol_desk.review(carol_bed.id, 2, "Too soft for me")
     alice_desk.review(alice_bed.id, 5, "Best sleep in years")
@@ -108,10 +141,11 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     ))
 
     chain.advance_time(160 * DAY)
-    settled = ledger.settle(keeper, [p.id for p in ledger.settleable()])
-    commission = sum(s.commission for s in settled if s.referrer == carol.address)
-    say(f"A year on, anyone may trigger settlement: a keeper settles {len(settled)} purchase(s) in one transaction. "
-        f"Carol, who referred Alice, earns {render.amount(commission)}: 5 % of what DreamRest kept of that sale.")
+    batch = ledger.settle(keeper, [p.id for p in ledger.purchases()])
+    commission = sum(s.commission for s in batch.settled if s.referrer == carol.address)
+    say(f"A year on, anyone may trigger settlement: a keeper settles {len(batch.settled)} purchase(s) in one "
+        f"transaction and passes over the {len(batch.skipped)} settled before. Carol, who referred Alice, "
+        f"earns {render.amount(commission)}: 5 % of what DreamRest kept of that sale.")
     console.print(render.purchases_table(
         ledger.purchases(), chain.now(), title="All purchases, a year later", names=people, merchants=shops
     ))

@@ -1,4 +1,4 @@
-"""The deployment file: where the ledger contract lives, on which chain."""
+"""The deployment file: where the ledger and its feedback module live, on which chain."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ class Deployment:
     """A deployed ledger contract."""
 
     address: str
+    """The ledger (its entry point; the shops and service modules sit behind it)."""
     chain_id: int
     block_number: int
     """Block of the deployment; queries read events from there on."""
+    feedback: str
+    """The feedback module (reviews, NPS, CSAT)."""
     sources_hash: str = ""
-    """Hash of the sources of the artifact that was deployed."""
+    """Hash of the sources of the artifacts that were deployed."""
 
     def save(self, path: Path = DEFAULT_PATH) -> Path:
         """Write the file (creating its folder) and return its path."""
@@ -42,6 +45,7 @@ class Deployment:
                 address=address(data["address"], "deployment address"),
                 chain_id=_whole(data["chain_id"], "chain_id"),
                 block_number=_whole(data["block_number"], "block_number"),
+                feedback=address(data["feedback"], "feedback module address"),
                 sources_hash=str(data.get("sources_hash", "")),
             )
         except (ValueError, KeyError, TypeError) as error:

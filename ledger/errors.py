@@ -145,13 +145,14 @@ class NotMerchantAgent(ContractError, PermissionError):
         )
 
 
-class ZeroAddress(ContractError, ValueError):
-    """Raised when the zero address is given where a real one is needed."""
+class InvalidAddress(ContractError, ValueError):
+    """Raised when the zero address or the ledger itself is given where money could be sent or staff named."""
 
-    solidity_name = "LedgerZeroAddress"
+    solidity_name, fields = "LedgerInvalidAddress", ("account",)
 
     def describe(self) -> str:
-        return "the zero address cannot be used here: give a real account address"
+        return (f"{self.account} cannot be used here (the zero address or the ledger contract itself): "
+                "give a real account address")
 
 
 class AlreadyHasRole(ContractError, ValueError):
@@ -192,12 +193,12 @@ class TermsRetired(ContractError, ValueError):
 
 
 class FeeTooHigh(ContractError, ValueError):
-    """Raised when a restocking fee is above 100 %."""
+    """Raised when a fee, commission or bonus in basis points is above 100 %."""
 
     solidity_name, fields = "LedgerFeeTooHigh", ("fee_bps", "max_bps")
 
     def describe(self) -> str:
-        return f"a restocking fee of {self.fee_bps} bps is above the maximum of {self.max_bps} bps (100 %)"
+        return f"{self.fee_bps / 100:g} % is more than 100 % ({self.max_bps} bps): give at most 100 %"
 
 
 class LineCount(ContractError, ValueError):
@@ -246,12 +247,13 @@ class WrongPayment(ContractError, ValueError):
 
 
 class PurchaseExists(ContractError, ValueError):
-    """Raised when the same purchase is recorded twice in one block."""
+    """Raised when buying an order that was already bought (a double click, a replay, a second buyer)."""
 
     solidity_name, fields = "LedgerPurchaseExists", ("purchase_id",)
 
     def describe(self) -> str:
-        return f"purchase {_short(self.purchase_id)} is already recorded: use a new order reference"
+        return (f"order {_short(self.purchase_id)} was already bought (an order is bought once): "
+                "look it up with `ledger purchase`, or ask the shop for a new order")
 
 
 class UnknownPurchase(ContractError, LookupError):
@@ -321,42 +323,6 @@ class ReturnWindowClosed(ContractError, ValueError):
         )
 
 
-class ReturnWindowOpen(ContractError, ValueError):
-    """Raised when settling a purchase whose return window is still open."""
-
-    solidity_name, fields = "LedgerReturnWindowOpen", ("purchase_id", "deadline", "timestamp")
-
-    def describe(self) -> str:
-        return (
-            f"purchase {_short(self.purchase_id)} can be returned until "
-            f"{timefmt.when(self.deadline, self.timestamp)}: settle it after that"
-        )
-
-
-class AwaitingDelivery(ContractError, ValueError):
-    """Raised when settling a purchase whose window starts at delivery before delivery is confirmed."""
-
-    solidity_name, fields = "LedgerAwaitingDelivery", ("purchase_id",)
-
-    def describe(self) -> str:
-        return (
-            f"the return window of purchase {_short(self.purchase_id)} starts at delivery, "
-            "which is not confirmed yet: confirm delivery first"
-        )
-
-
-class AlreadyDelivered(ContractError, ValueError):
-    """Raised when confirming a delivery twice."""
-
-    solidity_name, fields = "LedgerAlreadyDelivered", ("purchase_id", "delivered_at")
-
-    def describe(self) -> str:
-        return (
-            f"delivery of purchase {_short(self.purchase_id)} was already confirmed on "
-            f"{timefmt.utc(self.delivered_at)}"
-        )
-
-
 class ShipmentRequired(ContractError, ValueError):
     """Raised when the terms require the item back and the return names no shipment."""
 
@@ -370,7 +336,7 @@ class ShipmentRequired(ContractError, ValueError):
 
 
 class AlreadySettled(ContractError, ValueError):
-    """Raised when settling a purchase twice."""
+    """Raised when acting on a purchase that was settled (nothing is left in escrow)."""
 
     solidity_name, fields = "LedgerAlreadySettled", ("purchase_id",)
 
@@ -403,12 +369,13 @@ class TimeInFuture(ContractError, ValueError):
 
 
 class NothingToWithdraw(ContractError, ValueError):
-    """Raised when withdrawing with no deferred payment waiting."""
+    """Raised when withdrawing deferred payments, or cashing out store credit, with nothing there."""
 
     solidity_name, fields = "LedgerNothingToWithdraw", ("token", "account")
 
     def describe(self) -> str:
-        return f"nothing is waiting to be withdrawn for {self.account}"
+        currency = "ETH" if int(self.token, 16) == 0 else f"token {self.token}"
+        return f"nothing is waiting for {self.account} in {currency}: no deferred payment or store credit is held"
 
 
 class BudgetExceeded(ContractError, PermissionError):
@@ -424,13 +391,14 @@ class BudgetExceeded(ContractError, PermissionError):
                 f"less than the {_units(self.requested, self.token)} asked for: ask the owner to top up the budget")
 
 
-class ExtensionTooLong(ContractError, ValueError):
-    """Raised when a window extension would pass the longest window the contract tracks."""
+class ExtensionTooLong(ContractError, PermissionError):
+    """Raised when a window extension goes past the caller's mandate or the ledger's longest extension."""
 
-    solidity_name, fields = "LedgerExtensionTooLong", ("purchase_id", "extension")
+    solidity_name, fields = "LedgerExtensionTooLong", ("purchase_id", "extension_days", "max_days")
 
     def describe(self) -> str:
-        return f"an extension of {self.extension} s in all is longer than the ledger tracks (about 136 years)"
+        return (f"an extension of {self.extension_days} days in all is more than the {self.max_days} days allowed "
+                "here: ask the shop's owner for a longer mandate, or extend less")
 
 
 class InsufficientCredit(ContractError, ValueError):
@@ -443,13 +411,108 @@ class InsufficientCredit(ContractError, ValueError):
                 f"less than the {self.requested} asked for: use at most {self.available}")
 
 
-class SelfReferral(ContractError, ValueError):
-    """Raised when a customer names itself as its own referrer."""
+class TermsMismatch(ContractError, ValueError):
+    """Raised when an order's copy of its terms is not what the published terms say."""
 
-    solidity_name, fields = "LedgerSelfReferral", ("customer",)
+    solidity_name, fields = "LedgerTermsMismatch", ("terms_id",)
 
     def describe(self) -> str:
-        return f"{self.customer} cannot refer itself: leave the referrer out or name who referred you"
+        return (f"the order's return terms differ from the published terms #{self.terms_id}: "
+                "ask the shop for an order made with its published terms")
+
+
+class TokenNotAccepted(ContractError, ValueError):
+    """Raised when an order is paid with a token the merchant does not accept."""
+
+    solidity_name, fields = "LedgerTokenNotAccepted", ("merchant_id", "token")
+
+    def describe(self) -> str:
+        return (f"merchant #{self.merchant_id} does not accept token {self.token}: pay with a token the shop "
+                "lists (its owner adds one with `merchant accept-token`)")
+
+
+class InvalidOrderSignature(ContractError, PermissionError):
+    """Raised when an order is not signed by the merchant's owner or one of its agents."""
+
+    solidity_name, fields = "LedgerInvalidOrderSignature", ("purchase_id", "signer")
+
+    def describe(self) -> str:
+        who = "nobody (the signature is malformed)" if int(self.signer, 16) == 0 else self.signer
+        return (f"order {_short(self.purchase_id)} is signed by {who}, who is not staff of its shop, or it was "
+                "changed after signing: ask the shop for a new order")
+
+
+class OrderExpired(ContractError, ValueError):
+    """Raised when an order is bought after its expiry."""
+
+    solidity_name, fields = "LedgerOrderExpired", ("expiry", "timestamp")
+
+    def describe(self) -> str:
+        return f"the order expired on {timefmt.when(self.expiry, self.timestamp)}: ask the shop for a new one"
+
+
+class NotOrderCustomer(ContractError, PermissionError):
+    """Raised when an order made out to one customer is bought by another account."""
+
+    solidity_name, fields = "LedgerNotOrderCustomer", ("purchase_id", "customer", "caller")
+
+    def describe(self) -> str:
+        return (f"order {_short(self.purchase_id)} is made out to {self.customer}, not to {self.caller}: "
+                "buy it with that account, or ask the shop for an order of your own")
+
+
+class InvalidReferrer(ContractError, ValueError):
+    """Raised when an order names its buyer or the ledger as referrer, or a commission without a referrer."""
+
+    solidity_name, fields = "LedgerInvalidReferrer", ("referrer",)
+
+    def describe(self) -> str:
+        return (f"{self.referrer} cannot be this order's referrer (it is the buyer, the ledger, or no one with "
+                "a commission set): ask the shop for an order with a valid referrer")
+
+
+class NoReturns(ContractError, ValueError):
+    """Raised when extending the window of a purchase whose terms allow no returns."""
+
+    solidity_name, fields = "LedgerNoReturns", ("purchase_id",)
+
+    def describe(self) -> str:
+        return (f"purchase {_short(self.purchase_id)} was a final sale (no returns): its window cannot be "
+                "extended; refund it as goodwill instead")
+
+
+class InvalidDelivery(ContractError, ValueError):
+    """Raised when delivery is confirmed twice, for terms not from delivery, out of time, or too late."""
+
+    solidity_name, fields = "LedgerInvalidDelivery", ("purchase_id", "delivered_at")
+
+    def describe(self) -> str:
+        return (f"delivery of purchase {_short(self.purchase_id)} at {timefmt.utc(self.delivered_at)} cannot be "
+                "recorded: it was already confirmed, its window does not start at delivery, the time is before "
+                "the purchase or in the future, or the longest wait for delivery has passed")
+
+
+class CreditLocked(ContractError, PermissionError):
+    """Raised when store credit is cashed out while the shop still trades and its delay has not passed."""
+
+    solidity_name, fields = "LedgerCreditLocked", ("merchant_id", "available_at")
+
+    def describe(self) -> str:
+        if self.available_at >= 2**255:
+            return (f"merchant #{self.merchant_id} still trades and sets no delay: credit can be cashed out "
+                    "once it retires all its terms; spend it there meanwhile")
+        return (f"credit at merchant #{self.merchant_id} can be cashed out from "
+                f"{timefmt.utc(self.available_at)}; spend it there meanwhile")
+
+
+class NonceUsed(ContractError, ValueError):
+    """Raised when a signed request's nonce was already used or cancelled."""
+
+    solidity_name, fields = "LedgerNonceUsed", ("account", "nonce")
+
+    def describe(self) -> str:
+        return (f"the signed request of {self.account} was already used or cancelled: "
+                "ask the customer to sign a new one")
 
 
 class ScoreOutOfRange(ContractError, ValueError):
@@ -490,7 +553,7 @@ class InvalidSignature(ContractError, PermissionError):
     def describe(self) -> str:
         return (
             f"the return request for purchase {_short(self.purchase_id)} is not signed by its customer "
-            f"{self.customer} for this ledger and chain, or was already used: ask the customer to sign again"
+            f"{self.customer} for this ledger and chain: ask the customer to sign again"
         )
 
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .orders import Order
 
 NATIVE = "0x0000000000000000000000000000000000000000"
 """The token address that stands for the chain's native currency (ETH)."""
+
+DAY = 86_400
 
 
 class Role(enum.IntEnum):
@@ -77,10 +83,33 @@ class Merchant:
     id: int
     owner: str
     payout: str
-    referral_bps: int = 0
-    """Commission referrers earn on new purchases, in basis points of what the merchant keeps."""
+    active_terms: int = 0
+    """Terms published and not retired; at 0 customers may cash out their store credit."""
+    credit_cash_out_delay: int = 0
+    """Seconds after credit was last issued from which it may be cashed out anyway (0: never while trading)."""
     credit_bonus_bps: int = 0
-    """Bonus on refunds taken as store credit, in basis points."""
+    """Bonus on refunds taken as store credit, in basis points of the money part."""
+
+
+@dataclass(frozen=True)
+class Staff:
+    """An account's role at a merchant and, for an agent, its mandate's extension limit."""
+
+    role: Role
+    max_extension_days: int = 0
+    """Most days the agent may add, in all, to one purchase's return window."""
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Store credit a customer holds at a merchant in one token."""
+
+    amount: int
+    """Credit held, bonus included."""
+    cash: int
+    """The part of ``amount`` that is money the customer paid; the rest is bonus."""
+    issued_at: int = 0
+    """When credit was last issued."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +121,15 @@ class ReturnTerms:
     return_window: int
     """Seconds during which a purchase may be returned; 0 means no returns."""
     restocking_fee_bps: int
-    window_from_delivery: bool
+    delivery_wait: int
+    """0: the window starts at purchase; otherwise at confirmed delivery, or after this many seconds."""
     item_must_be_returned: bool
     retired: bool = False
+
+    @property
+    def window_from_delivery(self) -> bool:
+        """Whether the window starts at delivery."""
+        return self.delivery_wait > 0
 
 
 @dataclass(frozen=True)
@@ -113,61 +148,74 @@ class LineItem:
 
 @dataclass(frozen=True)
 class Purchase:
-    """A purchase as recorded on chain, with its changing state read at ``as_of``."""
+    """A purchase as recorded on chain (the shop-signed order it was made of), with its changing state
+    read at ``as_of``."""
 
     id: str
+    """The order's EIP-712 digest."""
     customer: str
-    merchant_id: int
-    terms_id: int
-    token: str
+    """Who bought it."""
+    order: Order
     paid: int
-    """What arrived in escrow (less than ``price`` for a fee-on-transfer token)."""
-    price: int
+    """What arrived in escrow, store credit included (less than ``price`` for a fee-on-transfer token)."""
     purchased_at: int
-    return_window: int
-    restocking_fee_bps: int
-    window_from_delivery: bool
-    item_must_be_returned: bool
-    lines_hash: str
-    order_ref: str
-    referrer: str
-    """Who referred the customer (the zero address for nobody)."""
-    referral_bps: int
-    """The referral commission agreed at purchase time."""
-    lines: tuple[LineItem, ...]
     block_number: int
     tx_hash: str
     """Transaction that recorded the purchase."""
     refunded: int = 0
     delivered_at: int = 0
-    window_extension: int = 0
-    """Seconds staff added to the return window."""
+    extension_days: int = 0
+    """Days staff added to the return window."""
     returned_lines: frozenset[int] = frozenset()
     settled: bool = False
+    credit_used: int = 0
+    """Store credit it was paid with; refunds of that part come back as credit."""
     as_of: int = 0
     """Chain time at which the state fields were read."""
 
+    merchant_id = property(lambda self: self.order.merchant_id, doc="The merchant sold to.")
+    terms_id = property(lambda self: self.order.terms_id, doc="The terms the order was made under.")
+    token = property(lambda self: self.order.token, doc="The token paid with (the zero address: ETH).")
+    price = property(lambda self: self.order.total, doc="Quantity times unit price over the lines.")
+    lines = property(lambda self: self.order.lines, doc="The lines bought.")
+    order_ref = property(lambda self: self.order.order_ref, doc="The shop's order reference hash.")
+    referrer = property(lambda self: self.order.referrer, doc="Who earns a commission (zero address: nobody).")
+    referral_bps = property(lambda self: self.order.referral_bps, doc="The referrer's commission.")
+    return_window = property(lambda self: self.order.return_window, doc="Seconds to return; 0: no returns.")
+    restocking_fee_bps = property(lambda self: self.order.restocking_fee_bps, doc="Fee kept on returns.")
+    delivery_wait = property(lambda self: self.order.delivery_wait, doc="Longest wait for delivery, or 0.")
+    item_must_be_returned = property(lambda self: self.order.item_must_be_returned, doc="Whether items go back.")
+
     @property
-    def deadline(self) -> int | None:
-        """First second at which returns close (None while waiting for delivery)."""
-        window = self.return_window + self.window_extension
-        if not self.window_from_delivery or window == 0:
-            return self.purchased_at + window
-        if self.delivered_at == 0:
-            return None
-        return self.delivered_at + window
+    def window_from_delivery(self) -> bool:
+        """Whether the window starts at delivery (or after the longest wait for it)."""
+        return self.delivery_wait > 0
+
+    @property
+    def awaiting_delivery(self) -> bool:
+        """Whether the window waits for a delivery the shop has not confirmed (and the longest wait runs)."""
+        return (self.window_from_delivery and not self.delivered_at and not self.settled
+                and self.as_of < self.purchased_at + self.delivery_wait)
+
+    @property
+    def deadline(self) -> int:
+        """First second at which returns close and settlement may happen (same rule as the contract)."""
+        if self.return_window == 0:
+            return self.purchased_at
+        start = self.purchased_at
+        if self.window_from_delivery:
+            start = self.delivered_at or self.purchased_at + self.delivery_wait
+        return start + self.return_window + self.extension_days * DAY
 
     @property
     def window_open(self) -> bool:
         """Whether a return would be accepted now (per ``as_of``)."""
-        deadline = self.deadline
-        return (self.return_window + self.window_extension) > 0 and (deadline is None or self.as_of < deadline)
+        return self.return_window > 0 and self.as_of < self.deadline
 
     @property
-    def time_left(self) -> int | None:
-        """Seconds until the window closes (0 once closed; None while waiting for delivery)."""
-        deadline = self.deadline
-        return None if deadline is None else max(0, deadline - self.as_of)
+    def time_left(self) -> int:
+        """Seconds until the window closes (0 once closed)."""
+        return max(0, self.deadline - self.as_of)
 
     @property
     def in_escrow(self) -> int:
@@ -185,7 +233,7 @@ class Purchase:
         found: set[Status] = set()
         if self.settled:
             found.add(Status.SETTLED)
-        elif self.window_from_delivery and self.delivered_at == 0:
+        elif self.awaiting_delivery:
             found.add(Status.AWAITING_DELIVERY)
         elif self.window_open:
             found.add(Status.OPEN)
@@ -259,13 +307,22 @@ class Settlement:
 
     purchase_id: str
     merchant_id: int
-    payout: str
     amount: int
-    """Paid to the merchant."""
+    """Paid to the merchant (summed with the batch's other purchases before it is sent)."""
     referrer: str = NATIVE
     commission: int = 0
     """Paid to the referrer."""
     block_number: int = 0
+    tx_hash: str = ""
+
+
+@dataclass(frozen=True)
+class SettlementBatch:
+    """What one settlement transaction did: the purchases it settled and those it passed over."""
+
+    settled: tuple[Settlement, ...]
+    skipped: tuple[tuple[str, str], ...]
+    """(purchase id, why): ``unknown``, ``already_settled``, ``window_open`` or ``awaiting_delivery``."""
     tx_hash: str = ""
 
 
@@ -383,7 +440,8 @@ class RatingSummary:
 
 @dataclass(frozen=True)
 class SignedReturn:
-    """A return request signed by the customer (EIP-712); anyone may submit it."""
+    """A return request signed by the customer (EIP-712); anyone may submit it, once. The nonce is random,
+    so an unused request blocks no other; the customer may cancel it (``CustomerDesk.cancel_return``)."""
 
     purchase_id: str
     line_mask: int

@@ -1,14 +1,18 @@
-"""Formatting at the edge (demo and command line): amounts, times and rich tables."""
+"""Formatting at the edge (demo and command line): amounts, times, terms in words and rich tables."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import tzinfo
 from decimal import Decimal
+from typing import Protocol
 
+from rich.console import Group
 from rich.table import Table
 
 from . import timefmt
-from .models import NATIVE, ContactMoment, Figures, Purchase, RatingSummary, ReturnTerms, Review
+from .models import DAY, NATIVE, ContactMoment, Figures, Purchase, RatingSummary, ReturnTerms, Review
+from .orders import Order
 
 
 def amount(value: int, token: str = NATIVE, decimals: int = 18, symbol: str | None = None) -> str:
@@ -35,6 +39,90 @@ def window(seconds: int) -> str:
     return "no returns" if seconds == 0 else timefmt.duration(seconds)
 
 
+class HasTerms(Protocol):
+    """Anything that carries return terms: published terms, an order, a purchase."""
+
+    @property
+    def return_window(self) -> int: ...
+    @property
+    def restocking_fee_bps(self) -> int: ...
+    @property
+    def delivery_wait(self) -> int: ...
+    @property
+    def item_must_be_returned(self) -> bool: ...
+
+
+def _latest_start(delivery_wait: int) -> str:
+    """``day 14`` (after purchase), or ``36 hours after purchase`` for a wait of no whole days."""
+    if delivery_wait % DAY == 0:
+        return f"day {delivery_wait // DAY}"
+    return f"{timefmt.duration(delivery_wait)} after purchase"
+
+
+def window_start(terms: HasTerms) -> str:
+    """``purchase``, or ``delivery (or from day 14 if delivery is never confirmed)``."""
+    if not terms.delivery_wait:
+        return "purchase"
+    return f"delivery (or from {_latest_start(terms.delivery_wait)} if delivery is never confirmed)"
+
+
+def terms_words(terms: HasTerms) -> str:
+    """``30 days from delivery (or from day 14 if delivery is never confirmed), restocking fee 5 %, item goes
+    back``; ``no returns (final sale)`` when there is no window."""
+    if terms.return_window == 0:
+        return "no returns (final sale)"
+    return (f"{window(terms.return_window)} from {window_start(terms)}, "
+            f"restocking fee {terms.restocking_fee_bps / 100:g} %, "
+            f"{'item goes back' if terms.item_must_be_returned else 'keep the item'}")
+
+
+def deadline_words(p: Purchase, zone: tzinfo | None = None) -> str:
+    """When the return window closes (or closed), in the reader's zone and relative to ``p.as_of``."""
+    if p.return_window == 0:
+        return "no returns (final sale)"
+    verb = "closes" if p.deadline > p.as_of else "closed"
+    text = f"{verb} {timefmt.local(p.deadline, zone)} ({timefmt.relative(p.deadline, p.as_of)})"
+    if p.awaiting_delivery:
+        text = f"starts at delivery, not confirmed yet; {text} at the latest"
+    if p.extension_days:
+        text += f", {p.extension_days} day{'s' if p.extension_days != 1 else ''} added by the shop"
+    return text
+
+
+def order_view(
+    order: Order,
+    purchase_id: str,
+    now: int,
+    zone: tzinfo | None = None,
+    price: Callable[[int, str], str] = amount,
+    names: Mapping[str, str] | None = None,
+    merchants: Mapping[int, str] | None = None,
+    title: str = "Order",
+) -> Group:
+    """What a shop-signed order says: lines, total, terms in words, referral, expiry and purchase id."""
+    def name(address: str) -> str:
+        return (names or {}).get(address, address)
+
+    lines = Table(title=title)
+    for column in ("line", "sku", "quantity", "unit price", "total"):
+        lines.add_column(column)
+    for i, line in enumerate(order.lines):
+        lines.add_row(str(i), line.sku, str(line.quantity), price(line.unit_price, order.token),
+                      price(line.total, order.token))
+    buyer = "anyone (once)" if order.customer == NATIVE else name(order.customer)
+    facts = [
+        f"merchant {merchant(order.merchant_id, merchants)} sells to {buyer} for {price(order.total, order.token)}",
+        f"terms #{order.terms_id}: {terms_words(order)}",
+    ]
+    if order.referrer != NATIVE:
+        facts.append(f"referrer {name(order.referrer)} earns {order.referral_bps / 100:g} % of what the shop keeps")
+    facts += [
+        f"valid until {timefmt.local(order.expiry, zone)} ({timefmt.relative(order.expiry, now)})",
+        f"purchase id {purchase_id}",
+    ]
+    return Group(lines, *facts)
+
+
 def terms_table(
     terms: Iterable[ReturnTerms], title: str = "Return terms", merchants: Mapping[int, str] | None = None
 ) -> Table:
@@ -44,7 +132,8 @@ def terms_table(
     for t in terms:
         table.add_row(
             f"#{t.id}", merchant(t.merchant_id, merchants), window(t.return_window),
-            "delivery" if t.window_from_delivery else "purchase", f"{t.restocking_fee_bps / 100:g} %",
+            f"delivery, or {_latest_start(t.delivery_wait)}" if t.delivery_wait else "purchase",
+            f"{t.restocking_fee_bps / 100:g} %",
             "yes" if t.item_must_be_returned else "no (keep it)", "retired" if t.retired else "current",
         )
     return table
@@ -73,15 +162,15 @@ def purchases_table(
 
 
 def window_state(p: Purchase, now: int) -> str:
-    """``closes in 3 days``, ``closed 2 days ago``, ``starts at delivery`` or ``no returns``."""
+    """``closes in 3 days``, ``closed 2 days ago``, ``closes in 21 days at the latest`` (awaiting delivery) or
+    ``no returns``."""
     if p.return_window == 0:
         return "no returns"
-    deadline = p.deadline
-    if deadline is None:
-        return f"{window(p.return_window)} from delivery"
-    if deadline > now:
-        return f"closes {timefmt.relative(deadline, now)}"
-    return f"closed {timefmt.relative(deadline, now)}"
+    if p.deadline <= now:
+        return f"closed {timefmt.relative(p.deadline, now)}"
+    if p.awaiting_delivery:
+        return f"closes {timefmt.relative(p.deadline, now)} at the latest"
+    return f"closes {timefmt.relative(p.deadline, now)}"
 
 
 def contacts_table(

@@ -1,4 +1,5 @@
-"""Deploy the ledger contract and record it in the deployment file.
+"""Deploy the ledger (its entry point, the two modules behind it and the feedback contract) and record it
+in the deployment file.
 
     python scripts/deploy.py                                  # on the node of `ledger node start`
     brownie run scripts/deploy.py --network anvil-ledger      # on brownie's network
@@ -24,7 +25,8 @@ def main() -> Ledger:
     chain = script_chain()
     ledger = Ledger.deploy(chain, script_signer(chain))
     path = ledger.deployment().save(Path(os.environ.get("LEDGER_DEPLOYMENT", HOME / "deployment.json")))
-    print(f"ledger deployed at {ledger.address} on chain {chain.chain_id} (block {ledger.from_block}); recorded in {path}")
+    print(f"ledger deployed at {ledger.address} (feedback at {ledger.feedback.address}) on chain {chain.chain_id} "
+          f"(block {ledger.from_block}); recorded in {path}")
     return ledger
 
 

@@ -16,7 +16,8 @@ from eth_account.signers.local import LocalAccount
 from ledger.build import compile_sources, project_root, read_sources
 from ledger.chain import AnvilChain, Chain, EmbeddedChain
 from ledger.client import CustomerDesk, Ledger, MerchantDesk
-from ledger.models import ReturnTerms
+from ledger.models import NATIVE, Purchase, ReturnTerms
+from ledger.revert import mapped_errors
 
 DAY = 86_400
 ETHER = 10**18
@@ -30,9 +31,12 @@ def _start(kind: str) -> Chain:
 
 @pytest.fixture(scope="session")
 def test_artifacts() -> dict[str, dict[str, Any]]:
-    """The test-only contracts (tokens, hostile customers) compiled with the project's compiler."""
+    """The test-only contracts (tokens, hostile customers, wallets) compiled with the project's compiler,
+    with the ledger's interfaces and libraries they may import; the ledger itself ships as artifacts (and
+    compiling it again here would only cost time)."""
     root = project_root(Path(__file__).parent)
-    sources = {**read_sources(root, "contracts"), **read_sources(root, "tests/contracts")}
+    sources = {**read_sources(root, "contracts/interfaces"), **read_sources(root, "contracts/libraries"),
+               **read_sources(root, "tests/contracts")}
     return compile_sources(root, sources)
 
 
@@ -41,14 +45,17 @@ class Deployed:
     chain: Chain
     ledger: Ledger
     snapshot: object
+    accounts: list[LocalAccount]
+    """The development accounts, derived once (deriving them from the mnemonic is slow)."""
 
 
 @pytest.fixture(scope="session", params=CHAIN_KINDS)
 def deployed(request: pytest.FixtureRequest) -> Deployed:
     chain = _start(request.param)
     request.addfinalizer(chain.close)
-    ledger = Ledger.deploy(chain, chain.accounts()[0])
-    return Deployed(chain, ledger, chain.snapshot())
+    accounts = chain.accounts()
+    ledger = Ledger.deploy(chain, accounts[0])
+    return Deployed(chain, ledger, chain.snapshot(), accounts)
 
 
 @pytest.fixture
@@ -65,8 +72,8 @@ def chain(ledger: Ledger) -> Chain:
 
 
 @pytest.fixture
-def accounts(chain: Chain) -> list[LocalAccount]:
-    return chain.accounts()
+def accounts(deployed: Deployed, ledger: Ledger) -> list[LocalAccount]:
+    return list(deployed.accounts)
 
 
 @pytest.fixture
@@ -97,9 +104,9 @@ def stranger(accounts: list[LocalAccount]) -> LocalAccount:
 
 
 @pytest.fixture
-def shop(ledger: Ledger, owner: LocalAccount, agent: LocalAccount) -> MerchantDesk:
+def shop(ledger: Ledger, accounts: list[LocalAccount], owner: LocalAccount, agent: LocalAccount) -> MerchantDesk:
     """A registered merchant with one agent, paid out to account 6."""
-    desk = ledger.register_merchant(owner, payout=ledger.chain.accounts()[6].address)
+    desk = ledger.register_merchant(owner, payout=accounts[6].address)
     desk.add_agent(agent.address)
     return desk
 
@@ -120,6 +127,22 @@ def week_terms(shop: MerchantDesk) -> ReturnTerms:
 @pytest.fixture
 def customer(ledger: Ledger, alice: LocalAccount) -> CustomerDesk:
     return ledger.customer_desk(alice)
+
+
+def buy(shop: MerchantDesk, buyer: CustomerDesk, terms_id: int, lines, order_ref: str = "ORDER-1", *,
+        token: str = NATIVE, referrer: str | None = None, referral_bps: int = 0, use_credit: int = 0,
+        valid_for: int = 3_600) -> Purchase:
+    """The usual way to a purchase in tests: the shop quotes an order for ``buyer`` and ``buyer`` buys it."""
+    order = shop.quote(terms_id, lines, order_ref, customer=buyer.address, token=token, referrer=referrer,
+                       referral_bps=referral_bps, valid_for=valid_for)
+    return buyer.buy(order, use_credit=use_credit)
+
+
+def simulate(ledger: Ledger, function: Any, sender: LocalAccount, value: int = 0) -> Any:
+    """Run a ledger call as ``sender`` without sending it (skipping the library's own checks); reverts come
+    back as our exceptions."""
+    with mapped_errors(ledger.errors):
+        return function.call({"from": sender.address, "value": value})
 
 
 def ok(result) -> str:

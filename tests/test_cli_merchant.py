@@ -1,20 +1,27 @@
-"""The command line, as a merchant uses it: register, agents, terms, delivery, refunds, settlement,
-history, figures and exports."""
+"""The command line, as a merchant uses it: register, agents and mandates, tokens, terms, signed orders,
+delivery, refunds, window extensions, settlement, history, figures and exports."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 
 import pytest
-from conftest import ok
+from conftest import ETHER, deploy_contract, ok, send
+
+from ledger.chain import connect
+from ledger.client import Ledger
+from ledger.deployment import Deployment
+from ledger.models import LineItem
 
 OWNER, AGENT, ALICE = (
     "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",  # development account 1
     "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",  # development account 2
     "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",  # development account 4
 )
+DAY = 86_400
 
 
 @pytest.fixture
@@ -24,11 +31,26 @@ def shop(cli):
     return cli
 
 
+@pytest.fixture
+def library(cli, cli_project) -> Ledger:
+    """The ledger the command line uses, through the library (for set-ups the test is not about)."""
+    return Ledger.attach(connect(cli_project.url), Deployment.load(cli_project.home / ".ledger" / "deployment.json"))
+
+
+def buy(cli, folder, *lines: str, order: str, buyer: str = "4", customer: str = ALICE, terms: str = "1") -> dict:
+    """The agent quotes an order for ``customer``; ``buyer`` buys it."""
+    path = folder / f"{order}.json"
+    ok(cli("--account", "2", "quote", terms, *lines, "--order", order, "--for", customer, "-o", path))
+    return json.loads(ok(cli("--json", "--account", buyer, "buy", path)))
+
+
 def test_register_and_show_a_merchant(cli) -> None:
     out = ok(cli("--account", "1", "merchant", "register", "--payout", AGENT))
     assert "merchant #1 registered" in out
     shown = json.loads(ok(cli("--json", "merchant", "show", "1")))
-    assert shown == {"id": 1, "owner": OWNER, "payout": AGENT, "referral_bps": 0, "credit_bonus_bps": 0}
+    assert shown == {"id": 1, "owner": OWNER, "payout": AGENT, "active_terms": 0, "credit_cash_out_delay": 0,
+                     "credit_bonus_bps": 0}
+    assert "0 terms in force" in ok(cli("merchant", "show", "1"))
 
 
 @pytest.mark.parametrize("address", ["0x123", "alice", "0x3c44cddDB6a900fa2b585dd299e03d12FA4293BC"])
@@ -49,59 +71,138 @@ def test_payout_and_agents_are_owner_only(shop) -> None:
 
 def test_publish_list_and_retire_terms(shop) -> None:
     out = ok(shop("--account", "1", "terms", "publish", "1", "--window", "7d", "--fee", "1%", "--from-delivery",
-                  "--item-back"))
-    assert "Terms #1 published" in out and "delivery" in out
+                  "--max-wait", "14d", "--item-back"))
+    assert "Terms #1 published" in out and "delivery, or day 14" in out
+    ok(shop("--account", "1", "terms", "publish", "1", "--window", "30d", "--from-delivery"))
+    ok(shop("--account", "1", "terms", "publish", "1", "--window", "0s"))
     listed = json.loads(ok(shop("--json", "terms", "list", "1")))
-    assert listed[0]["return_window"] == 7 * 86_400 and listed[0]["restocking_fee_bps"] == 100
+    assert [(t["return_window"], t["restocking_fee_bps"], t["delivery_wait"], t["item_must_be_returned"])
+            for t in listed] == [(7 * DAY, 100, 14 * DAY, True), (30 * DAY, 0, 30 * DAY, False), (0, 0, 0, False)]
+    assert "no returns" in ok(shop("terms", "list", "1"))
     ok(shop("--account", "1", "terms", "retire", "1"))
     assert json.loads(ok(shop("--json", "terms", "list", "1")))[0]["retired"] is True
 
 
-@pytest.mark.parametrize("window, fee, message", [("7x", "1%", "not a duration"), ("7d", "1.234%", "finer than"),
-                                                  ("7d", "150%", "above the maximum")])
-def test_publish_terms_bad_input(shop, window, fee, message) -> None:
-    result = shop("--account", "1", "terms", "publish", "1", "--window", window, "--fee", fee)
-    assert result.exit_code == 1 and message in result.output
+@pytest.mark.parametrize("options, message", [
+    (("--window", "7x"), "not a duration"),
+    (("--window", "7d", "--fee", "1.234%"), "finer than"),
+    (("--window", "7d", "--fee", "150%"), "150 % is more than 100 %"),
+    (("--window", "7d", "--max-wait", "14d"), "give it with --from-delivery"),
+    (("--window", "7d", "--from-delivery", "--max-wait", "0s"), "--max-wait must be longer than 0s"),
+])
+def test_publish_terms_bad_input(shop, options, message) -> None:
+    result = shop("--account", "1", "terms", "publish", "1", *options)
+    assert result.exit_code == 1 and message in result.output, result.output
 
 
 @pytest.fixture
-def sale(shop):
-    ok(shop("--account", "1", "terms", "publish", "1", "--window", "7d", "--from-delivery"))
-    result = shop("--json", "--account", "4", "buy", "1", "SOFA:1:2", "LAMP:2:0.25", "--order", "S-1")
-    return json.loads(ok(result))
+def sale(shop, tmp_path):
+    """Terms #1: 7 days from delivery (or from day 14), and a purchase of 2.5 ETH by Alice under them."""
+    ok(shop("--account", "1", "terms", "publish", "1", "--window", "7d", "--from-delivery", "--max-wait", "14d"))
+    return buy(shop, tmp_path, "SOFA:1:2", "LAMP:2:0.25", order="S-1")
 
 
-def test_deliver_refund_and_settle(shop, sale) -> None:
+def test_deliver_refund_extend_and_settle(shop, sale) -> None:
+    assert "awaiting delivery" in ok(shop("--account", "5", "settle", sale["id"]))
     out = ok(shop("--account", "2", "deliver", sale["id"]))
-    assert "delivery confirmed; closes in 7 days" in out
-    no_mandate = shop("--account", "2", "refund", sale["id"], "0.1", "--reason", "damaged")
-    assert no_mandate.exit_code == 1 and "has no goodwill budget left" in no_mandate.output
+    assert "delivery confirmed for" in out and re.search(r"return window closes in (6|7) days", out)
+    twice = shop("--account", "2", "deliver", sale["id"])
+    assert twice.exit_code == 1 and "cannot be recorded: it was already confirmed" in twice.output
+
+    no_budget = shop("--account", "2", "refund", sale["id"], "0.1", "--reason", "damaged")
+    assert no_budget.exit_code == 1 and "has no goodwill budget left" in no_budget.output
     assert "may refund up to 0.15 ETH" in ok(shop("--account", "1", "merchant", "budget", "1", AGENT, "0.15"))
     out = ok(shop("--account", "2", "refund", sale["id"], "0.1", "--reason", "damaged", "--note", "scratch"))
     assert f"refunded 0.1 ETH to {ALICE}" in out
     over = shop("--account", "2", "refund", sale["id"], "0.1")
     assert over.exit_code == 1 and "less than the" in over.output and "top up the budget" in over.output
+
+    no_mandate = shop("--account", "2", "extend", sale["id"], "3d")
+    assert no_mandate.exit_code == 1 and "more than the 0 days allowed" in no_mandate.output
+    assert "may add up to 3 day(s)" in ok(shop("--account", "1", "merchant", "mandate", "1", AGENT, "3d"))
     extended = json.loads(ok(shop("--json", "--account", "2", "extend", sale["id"], "3d", "--reason",
                                   "late_delivery")))
-    assert extended["window_extension"] == 3 * 86_400
-    assert extended["deadline"] == extended["delivered_at"] + 10 * 86_400
+    assert extended["extension_days"] == 3
+    assert extended["deadline"] == extended["delivered_at"] + 10 * DAY
+    beyond = shop("--account", "2", "extend", sale["id"], "1")
+    assert beyond.exit_code == 1 and "an extension of 4 days in all is more than the 3 days allowed" in beyond.output
+    assert "not a whole number of days" in shop("--account", "2", "extend", sale["id"], "36h").output
+    undo = shop("--account", "2", "set-extension", sale["id"], "0d")
+    assert undo.exit_code == 1 and "is not the owner of merchant #1" in undo.output
+    assert "no days added; it closes in" in ok(shop("--account", "1", "set-extension", sale["id"], "0d"))
+
     out = ok(shop("--account", "1", "keep-it", sale["id"], "--line", "1"))
     assert "refunded 0.5 ETH for line(s) 1; the customer keeps them" in out
-    waiting = shop("--account", "5", "settle", sale["id"])
-    assert waiting.exit_code == 1 and "can be returned until" in waiting.output
-    ok(shop("time", "advance", "11d"))
+    waiting = json.loads(ok(shop("--json", "--account", "5", "settle", sale["id"])))
+    assert waiting == {"settled": [], "skipped": [{"purchase_id": sale["id"], "reason": "window_open"}]}
+    assert "return window still open, closes" in ok(shop("--account", "5", "settle", sale["id"]))
+    ok(shop("time", "advance", "8d"))
     settled = json.loads(ok(shop("--json", "--account", "5", "settle", "--merchant", "1")))
-    assert [(s["purchase_id"], s["amount"]) for s in settled] == [(sale["id"], 25 * 10**17 - 10**17 - 5 * 10**17)]
+    assert [(s["purchase_id"], s["amount"]) for s in settled["settled"]] == [
+        (sale["id"], 25 * 10**17 - 10**17 - 5 * 10**17)]
     assert "nothing to settle" in ok(shop("--account", "5", "settle", "--merchant", "1"))
+    again = ok(shop("--account", "5", "settle", sale["id"]))
+    assert "settled 0 purchase(s)" in again and f"skipped {sale['id'][:10]}: already settled" in again
 
 
-def test_settle_many_in_batches(shop) -> None:
-    ok(shop("--account", "1", "terms", "publish", "1", "--window", "1s"))
+def test_owner_reopens_a_closed_window(shop, sale) -> None:
+    ok(shop("time", "advance", "22d"))  # never delivered: the window ran from day 14 and closed on day 21
+    closed = shop("--account", "1", "extend", sale["id"], "3d")
+    assert closed.exit_code == 1 and "the return window of purchase" in closed.output
+    reopened = json.loads(ok(shop("--json", "--account", "1", "set-extension", sale["id"], "3d")))
+    assert reopened["extension_days"] == 3 and reopened["deadline"] == sale["purchased_at"] + (14 + 7 + 3) * DAY
+    assert "3 day(s) added; it closes in" in ok(shop("--account", "1", "set-extension", sale["id"], "3d"))
+    assert "refunded" in ok(shop("--account", "4", "return", sale["id"], "--line", "1"))
+
+
+def test_deliver_at_a_given_time(shop, sale) -> None:
+    ok(shop("time", "advance", "1h"))
+    at = sale["purchased_at"] + 60
+    delivered = json.loads(ok(shop("--json", "--account", "2", "deliver", sale["id"], "--at", str(at))))
+    assert delivered["delivered_at"] == at and delivered["deadline"] == at + 7 * DAY
+
+
+def test_delivery_out_of_bounds_is_refused(shop, sale, tmp_path) -> None:
+    early = shop("--account", "2", "deliver", sale["id"], "--at", str(sale["purchased_at"] - 1))
+    assert early.exit_code == 1 and "cannot be recorded" in early.output
+    ok(shop("--account", "1", "terms", "publish", "1", "--window", "7d"))
+    plain = buy(shop, tmp_path, "SOFA:1:2", order="S-2", terms="2")
+    assert "cannot be recorded" in shop("--account", "2", "deliver", plain["id"]).output
+
+
+def test_settle_many_in_batches(shop, library) -> None:
+    desk = library.merchant_desk(library.chain.accounts()[1], 1)
+    terms = desk.publish_terms(1)
+    buyer = library.customer_desk(library.chain.accounts()[4])
     for i in range(45):
-        ok(shop("--account", "4", "buy", "1", "PEN:1:0.001", "--order", f"P-{i}"))
+        buyer.buy(desk.quote(terms.id, [LineItem("PEN", 1, 10**15)], f"P-{i}", customer=buyer.address))
     ok(shop("time", "advance", "1m"))
-    settled = json.loads(ok(shop("--json", "--account", "5", "settle")))
+    settled = json.loads(ok(shop("--json", "--account", "5", "settle")))["settled"]
     assert len(settled) == 45 and len({s["block_number"] for s in settled}) == 2  # 40 + 5
+
+
+def test_accept_a_token_then_sell_in_it(shop, library, test_artifacts, tmp_path) -> None:
+    deployer, alice = library.chain.accounts()[0], library.chain.accounts()[4]
+    token = deploy_contract(library.chain, deployer, test_artifacts["TestToken"], "Test Dollar", "TUSD")
+    send(library.chain, deployer, token.functions.mint(alice.address, 100 * ETHER))
+    ok(shop("--account", "1", "terms", "publish", "1", "--window", "7d"))
+    quote = ("--account", "2", "quote", "1", "HAT:2:1.5", "--order", "T-1", "--token", token.address)
+    refused = shop(*quote)
+    assert refused.exit_code == 1 and f"does not accept token {token.address}" in refused.output
+    assert "now accepts token" in ok(shop("--account", "1", "merchant", "accept-token", "1", token.address))
+    assert "3 TUSD" in ok(shop(*quote, "-o", tmp_path / "hat.json"))
+    purchase = json.loads(ok(shop("--json", "--account", "4", "buy", tmp_path / "hat.json")))
+    assert purchase["token"] == token.address and purchase["paid"] == 3 * ETHER
+    assert token.functions.balanceOf(library.address).call() == 3 * ETHER
+    assert "no longer accepts" in ok(shop("--account", "1", "merchant", "accept-token", "1", token.address, "--stop"))
+    assert "does not accept" in shop(*quote).output
+    stranger = shop("--account", "2", "merchant", "accept-token", "1", token.address)
+    assert stranger.exit_code == 1 and "is not the owner" in stranger.output
+
+
+def test_merchant_withdraw_with_nothing_deferred(shop) -> None:
+    result = shop("--account", "5", "merchant", "withdraw", "1")
+    assert result.exit_code == 1 and "nothing is waiting for" in result.output
 
 
 def test_staff_logs_a_contact(shop, sale) -> None:
@@ -115,9 +216,10 @@ def test_staff_logs_a_contact(shop, sale) -> None:
     assert stranger.exit_code == 1 and "neither owner nor agent" in stranger.output
 
 
-def test_purchases_with_filters(shop, sale) -> None:
+def test_purchases_with_filters(shop, sale, tmp_path) -> None:
     ok(shop("time", "advance", "1m"))
-    bob = json.loads(ok(shop("--json", "--account", "5", "buy", "1", "CHAIR:1:1", "--order", "S-2")))
+    bob = buy(shop, tmp_path, "CHAIR:1:1", order="S-2", buyer="5",
+              customer="0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc")
     ids = lambda *args: [p["id"] for p in json.loads(ok(shop("--json", "purchases", *args)))]  # noqa: E731
     assert ids("--merchant", "1") == [sale["id"], bob["id"]]
     assert ids("--customer", ALICE) == [sale["id"]]
@@ -140,6 +242,9 @@ def test_export_csv_and_json(shop, sale, tmp_path) -> None:
     rows = list(csv.DictReader(io.StringIO(ok(shop("export", "1")))))
     assert rows[0]["purchase_id"] == sale["id"] and rows[0]["lines"] == (
         "SOFA x1 @ 2000000000000000000; LAMP x2 @ 250000000000000000")
+    assert rows[0]["return_deadline"]  # awaiting delivery: the latest it closes
     target = tmp_path / "history.json"
-    shop("export", "1", "--format", "json", "--output", str(target))
+    ok(shop("export", "1", "--format", "json", "--output", str(target)))
     assert json.loads(target.read_text())[0]["id"] == sale["id"]
+    missing = shop("export", "1", "--output", str(tmp_path / "no" / "such.csv"))
+    assert missing.exit_code == 1 and "cannot write" in missing.output

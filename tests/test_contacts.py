@@ -1,12 +1,15 @@
-"""Contact moments: logged by staff or by the customer, with only a hash of what was said."""
+"""Contact moments: logged by staff with a customer or by the customer itself, with only a hash of what
+was said."""
 
 from __future__ import annotations
 
 import pytest
+from conftest import buy
 
 from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import Channel, ContactKind
+from ledger.revert import mapped_errors
 from ledger.validate import hash_of
 
 
@@ -16,7 +19,7 @@ def test_log_contact_by_staff(chain, staff, alice, agent) -> None:
     assert contact.customer == alice.address and contact.logged_by == agent.address and not contact.by_customer
     assert contact.content_hash == "0x" + hash_of("the sofa arrived scratched").hex()
     assert contact.purchase_id is None
-    assert abs(contact.occurred_at - chain.w3.eth.get_block(contact.block_number)["timestamp"]) == 0
+    assert contact.occurred_at == chain.w3.eth.get_block(contact.block_number)["timestamp"]
 
 
 def _input(chain, tx_hash):
@@ -33,8 +36,8 @@ def test_log_contact_keeps_the_text_off_chain(chain, staff, customer, alice) -> 
         assert secret not in data  # ...and the text was not
 
 
-def test_log_contact_about_a_purchase_at_a_past_time(chain, staff, week_terms, customer, alice) -> None:
-    purchase = customer.buy(week_terms.id, [("MUG", 1, 100)], "ORDER-1")
+def test_log_contact_about_a_purchase_at_a_past_time(chain, shop, staff, week_terms, customer, alice) -> None:
+    purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)])
     earlier = chain.now() - 3600
     contact = staff.log_contact(alice.address, "in store", "return help", purchase_id=purchase.id, occurred_at=earlier)
     assert contact.purchase_id == purchase.id and contact.occurred_at == earlier
@@ -58,7 +61,7 @@ def test_log_contact_by_a_stranger_rejected(ledger, shop, stranger, alice) -> No
 
 
 def test_customer_logs_its_own_contact(shop, week_terms, customer, alice) -> None:
-    purchase = customer.buy(week_terms.id, [("MUG", 1, 100)], "ORDER-1")
+    purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)])
     contact = customer.log_contact(shop.merchant_id, "chatbot", "order status", "where is my parcel?",
                                    purchase_id=purchase.id)
     assert contact.by_customer and contact.customer == contact.logged_by == alice.address
@@ -68,14 +71,27 @@ def test_customer_logs_its_own_contact(shop, week_terms, customer, alice) -> Non
     assert customer.contacts() == [contact]
 
 
+def test_agent_logging_itself_as_the_customer_refused(ledger, staff, agent) -> None:
+    with pytest.raises(errors.InvalidInput, match="not your own"):
+        staff.log_contact(agent.address, "phone", "question")
+    assert ledger.contacts() == []
+
+
+def test_customer_cannot_log_a_contact_for_another_customer(ledger, shop, alice, bob) -> None:
+    call = ledger.contact_call(shop.merchant_id, bob.address, None, "phone", "complaint", None, "made up")
+    with pytest.raises(errors.NotMerchantAgent) as info, mapped_errors(ledger.errors):
+        call.call({"from": alice.address})  # only staff log for someone else
+    assert info.value.caller == alice.address
+
+
 def test_customer_contact_with_an_unknown_merchant_rejected(customer) -> None:
     with pytest.raises(errors.UnknownMerchant) as info:
         customer.log_contact(99, "email", "question")
     assert info.value.merchant_id == 99
 
 
-def test_contact_about_someone_elses_purchase_rejected(ledger, staff, week_terms, customer, bob) -> None:
-    purchase = customer.buy(week_terms.id, [("MUG", 1, 100)], "ORDER-1")
+def test_contact_about_someone_elses_purchase_rejected(ledger, shop, staff, week_terms, customer, bob) -> None:
+    purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)])
     with pytest.raises(errors.InvalidInput, match="not this contact's customer"):
         staff.log_contact(bob.address, "phone", "question", purchase_id=purchase.id)
     with pytest.raises(errors.InvalidInput, match="not this contact's customer"):
@@ -89,7 +105,7 @@ def test_unknown_channel_rejected(staff, alice) -> None:
 
 def test_contacts_are_queried_by_merchant_customer_and_purchase(ledger, shop, staff, week_terms, customer, alice,
                                                                 bob) -> None:
-    purchase = customer.buy(week_terms.id, [("MUG", 1, 100)], "ORDER-1")
+    purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)])
     about = staff.log_contact(alice.address, "chat", "question", purchase_id=purchase.id)
     other = staff.log_contact(bob.address, "phone", "feedback")
     mine = customer.log_contact(shop.merchant_id, "social", "complaint")

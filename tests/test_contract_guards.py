@@ -5,110 +5,174 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import ETHER
+from conftest import DAY, ETHER, buy, simulate
 
 from ledger import errors
-from ledger.chain import AnvilChain
-from ledger.client import Ledger, _lines_tuple, _purchase_tuple
+from ledger.models import NATIVE
 from ledger.revert import mapped_errors
-
-NATIVE = "0x" + "00" * 20
-REF = b"\7" * 32
-
-
-def simulate(ledger, function, sender, value=0):
-    """Run a contract call as ``sender`` without sending it; reverts become our exceptions."""
-    with mapped_errors(ledger.errors):
-        return function.call({"from": sender.address, "value": value})
 
 
 def line(sku=b"MUG", quantity=1, price=100):
     return (sku.ljust(32, b"\0"), quantity, price)
 
 
-def test_buy_rejects_a_zero_quantity(ledger, week_terms, alice) -> None:
-    buy = ledger.contract.functions.buy(week_terms.id, NATIVE, [line(), line(quantity=0)], REF, NATIVE, 0)
+@pytest.fixture
+def order(shop, week_terms, customer):
+    """A one-line order of 100 wei for alice, signed by the shop."""
+    return shop.quote(week_terms.id, [("MUG", 1, 100)], "ORDER-1", customer=customer.address)
+
+
+def raw_buy(ledger, signed, lines=None, packed=None, credit=0):
+    """The contract's ``buy`` for ``signed`` with its lines and words replaced as given."""
+    packed = packed or signed.order.packed()
+    lines = signed.order.line_tuples() if lines is None else lines
+    return ledger.contract.functions.buy(packed, lines, credit, bytes.fromhex(signed.signature[2:]))
+
+
+def with_count(packed, count):
+    """The packed order with its line count set to ``count``."""
+    head = packed[0] & ~(0xFF << 24) | count << 24
+    return (head, *packed[1:])
+
+
+def test_buy_rejects_a_zero_quantity(ledger, order, alice) -> None:
+    call = raw_buy(ledger, order, [line(), line(quantity=0)], with_count(order.order.packed(), 2))
     with pytest.raises(errors.InvalidLine) as info:
-        simulate(ledger, buy, alice, 100)
+        simulate(ledger, call, alice, 100)
     assert info.value.index == 1
 
 
-def test_buy_rejects_no_lines_and_a_zero_total(ledger, week_terms, alice) -> None:
-    with pytest.raises(errors.LineCount):
-        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, [], REF, NATIVE, 0), alice)
+def test_buy_rejects_no_lines_a_count_other_than_signed_and_too_many(ledger, order, alice) -> None:
+    for lines in ([], [line(), line()], [line(price=0)] * 33):
+        with pytest.raises(errors.LineCount) as info:
+            simulate(ledger, raw_buy(ledger, order, lines), alice, 100)
+        assert (info.value.count, info.value.max_lines) == (len(lines), 32)
+
+
+def test_buy_rejects_a_zero_total_and_a_total_above_128_bits(ledger, order, alice) -> None:
     with pytest.raises(errors.ZeroAmount):
-        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, [line(price=0)], REF, NATIVE, 0), alice)
-
-
-def test_buy_rejects_a_total_above_128_bits(ledger, week_terms, alice) -> None:
-    huge = [line(quantity=2**32 - 1, price=2**128 - 1)]
+        simulate(ledger, raw_buy(ledger, order, [line(price=0)]), alice)
     with pytest.raises(errors.AmountTooLarge) as info:
-        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, huge, REF, NATIVE, 0), alice)
+        simulate(ledger, raw_buy(ledger, order, [line(quantity=2**32 - 1, price=2**128 - 1)]), alice)
     assert info.value.max_amount == 2**128 - 1
 
 
-@pytest.mark.parametrize("value", [99, 101, 0])
-def test_buy_rejects_the_wrong_payment(ledger, week_terms, alice, value) -> None:
-    with pytest.raises(errors.WrongPayment) as info:
-        simulate(ledger, ledger.contract.functions.buy(week_terms.id, NATIVE, [line()], REF, NATIVE, 0), alice, value)
-    assert (info.value.expected, info.value.sent) == (100, value)
+def test_buy_rejects_a_total_or_lines_other_than_signed(ledger, order, alice) -> None:
+    head, payment, referral, total, lines_hash, ref = order.order.packed()
+    for packed, lines in (((head, payment, referral, total - 1, lines_hash, ref), None),  # a lower total
+                          (None, [line(price=99), line(price=1)])):  # other lines for the same total
+        call = raw_buy(ledger, order, lines, packed if packed else with_count(order.order.packed(), 2))
+        with pytest.raises(errors.LinesMismatch):
+            simulate(ledger, call, alice, total)
 
 
-def test_buy_rejects_ether_sent_with_a_token_purchase(ledger, week_terms, alice, accounts) -> None:
-    buy = ledger.contract.functions.buy(week_terms.id, accounts[9].address, [line()], REF, NATIVE, 0)
+def test_buy_rejects_an_expired_order_and_another_buyer(ledger, chain, order, alice, bob) -> None:
+    with pytest.raises(errors.NotOrderCustomer) as info:
+        simulate(ledger, raw_buy(ledger, order), bob, 100)
+    assert (info.value.customer, info.value.caller) == (alice.address, bob.address)
+    chain.advance_time(2 * 3_600)
+    with pytest.raises(errors.OrderExpired) as info:
+        simulate(ledger, raw_buy(ledger, order), alice, 100)
+    assert info.value.expiry == order.order.expiry
+
+
+def test_buy_rejects_terms_of_another_shop_and_retired_terms(ledger, shop, week_terms, order, alice, bob) -> None:
+    theirs = ledger.register_merchant(bob).publish_terms(7 * DAY, restocking_fee_bps=1_000)
+    borrowed = replace(order.order, terms_id=theirs.id)
+    with pytest.raises(errors.UnknownTerms) as info:
+        simulate(ledger, raw_buy(ledger, order, packed=borrowed.packed()), alice, 100)
+    assert info.value.terms_id == theirs.id
+    shop.retire_terms(week_terms.id)
+    with pytest.raises(errors.TermsRetired):
+        simulate(ledger, raw_buy(ledger, order), alice, 100)
+
+
+def test_buy_rejects_a_token_the_shop_does_not_accept(ledger, shop, order, alice, accounts) -> None:
+    token = accounts[9].address
+    unlisted = replace(order.order, token=token)
+    with pytest.raises(errors.TokenNotAccepted) as info:
+        simulate(ledger, raw_buy(ledger, order, packed=unlisted.packed()), alice)
+    assert (info.value.merchant_id, info.value.token) == (shop.merchant_id, token)
+
+
+def test_buy_rejects_the_buyer_or_the_ledger_as_referrer(ledger, order, alice, bob) -> None:
+    # The buyer, the ledger, a commission for nobody, a commission above 100 %.
+    for referrer, bps in ((alice.address, 500), (ledger.address, 500), (NATIVE, 500), (bob.address, 10_001)):
+        referred = replace(order.order, referrer=referrer, referral_bps=bps)
+        with pytest.raises(errors.InvalidReferrer) as info:
+            simulate(ledger, raw_buy(ledger, order, packed=referred.packed()), alice, 100)
+        assert info.value.referrer == referrer
+
+
+def test_buy_rejects_the_wrong_payment(ledger, order, alice) -> None:
+    for value in (99, 101, 0):
+        with pytest.raises(errors.WrongPayment) as info:
+            simulate(ledger, raw_buy(ledger, order), alice, value)
+        assert (info.value.expected, info.value.sent) == (100, value)
+
+
+def test_buy_rejects_ether_sent_with_a_token_purchase(ledger, shop, week_terms, customer, alice, accounts) -> None:
+    shop.accept_token(accounts[9].address)
+    signed = shop.quote(week_terms.id, [("MUG", 1, 100)], "ORDER-1", customer=customer.address,
+                        token=accounts[9].address)
     with pytest.raises(errors.WrongPayment) as info:
-        simulate(ledger, buy, alice, 1)
+        simulate(ledger, raw_buy(ledger, signed), alice, 1)
     assert (info.value.expected, info.value.sent) == (0, 1)
 
 
 @pytest.fixture
-def purchase(week_terms, customer):
-    return customer.buy(week_terms.id, [("MUG", 1, ETHER), ("CUP", 1, ETHER)], "ORDER-1")
+def purchase(shop, week_terms, customer):
+    return buy(shop, customer, week_terms.id, [("MUG", 1, ETHER), ("CUP", 1, ETHER)], "ORDER-1")
 
 
-def test_forged_purchase_details_are_unknown(ledger, purchase, alice) -> None:
-    forged = replace(purchase, paid=purchase.paid * 2)  # claim a larger escrow
-    call = ledger.contract.functions.returnItems(_purchase_tuple(forged), _lines_tuple(forged), 1, bytes(32))
-    with pytest.raises(errors.UnknownPurchase):
-        simulate(ledger, call, alice)
+def test_forged_order_details_are_unknown(ledger, purchase, alice) -> None:
+    order = purchase.order
+    for forged in (replace(order, lines=(order.lines[0], replace(order.lines[1], unit_price=2 * ETHER))),
+                   replace(order, restocking_fee_bps=0), replace(order, return_window=365 * DAY)):
+        call = ledger.contract.functions.returnItems(forged.packed(), forged.line_tuples(), 1, bytes(32))
+        with pytest.raises(errors.UnknownPurchase) as info:
+            simulate(ledger, call, alice)
+        assert info.value.purchase_id != purchase.id
 
 
 def test_forged_lines_are_rejected(ledger, purchase, alice) -> None:
-    lines = _lines_tuple(purchase)
+    lines = purchase.order.line_tuples()
     lines[0] = (lines[0][0], lines[0][1], lines[0][2] * 10)  # claim a dearer line
-    call = ledger.contract.functions.returnItems(_purchase_tuple(purchase), lines, 1, bytes(32))
+    call = ledger.contract.functions.returnItems(purchase.order.packed(), lines, 1, bytes(32))
     with pytest.raises(errors.LinesMismatch):
         simulate(ledger, call, alice)
 
 
-@pytest.mark.parametrize("mask", [0, 0b100, 0b1000_0000])
-def test_return_of_lines_the_purchase_lacks_rejected(ledger, purchase, alice, mask) -> None:
-    call = ledger.contract.functions.returnItems(_purchase_tuple(purchase), _lines_tuple(purchase), mask, bytes(32))
-    with pytest.raises(errors.InvalidLineSelection) as info:
+def test_return_without_lines_only_of_the_whole_untouched_purchase(ledger, purchase, alice) -> None:
+    call = ledger.contract.functions.returnItems(purchase.order.packed(), [], 0b01, bytes(32))
+    with pytest.raises(errors.LinesMismatch):
         simulate(ledger, call, alice)
-    assert (info.value.line_mask, info.value.line_count) == (mask, 2)
+    whole = ledger.contract.functions.returnItems(purchase.order.packed(), [], 0b11, bytes(32))
+    assert simulate(ledger, whole, alice) == purchase.refund_for((0, 1))
+
+
+def test_return_of_lines_the_purchase_lacks_rejected(ledger, purchase, alice) -> None:
+    for mask in (0, 0b100, 0b1000_0000):
+        call = ledger.contract.functions.returnItems(purchase.order.packed(), purchase.order.line_tuples(), mask,
+                                                     bytes(32))
+        with pytest.raises(errors.InvalidLineSelection) as info:
+            simulate(ledger, call, alice)
+        assert (info.value.line_mask, info.value.line_count) == (mask, 2)
 
 
 def test_return_by_another_account_rejected(ledger, purchase, stranger) -> None:
-    call = ledger.contract.functions.returnItems(_purchase_tuple(purchase), _lines_tuple(purchase), 1, bytes(32))
+    call = ledger.contract.functions.returnItems(purchase.order.packed(), purchase.order.line_tuples(), 1, bytes(32))
     with pytest.raises(errors.NotCustomer):
         simulate(ledger, call, stranger)
 
 
 def test_logging_a_contact_for_the_zero_address_rejected(ledger, shop, agent) -> None:
     call = ledger.contract.functions.logContact(shop.merchant_id, NATIVE, bytes(32), 0, 0, 0, bytes(32))
-    with pytest.raises(errors.ZeroAddress):
+    with pytest.raises(errors.InvalidAddress):
         simulate(ledger, call, agent)
 
 
-def test_the_same_purchase_twice_in_one_second_is_refused() -> None:
-    """A double click: same customer, lines and order reference at the same block time (anvil can do that)."""
-    with AnvilChain() as chain:
-        deployer, owner, alice = chain.accounts()[0], chain.accounts()[1], chain.accounts()[3]
-        ledger = Ledger.deploy(chain, deployer)
-        terms = ledger.register_merchant(owner).publish_terms(86_400)
-        first = ledger.customer_desk(alice).buy(terms.id, [("MUG", 1, 100)], "ORDER-1")
-        chain._rpc("evm_setNextBlockTimestamp", [first.purchased_at])
-        with pytest.raises(errors.PurchaseExists) as info:
-            ledger.customer_desk(alice).buy(terms.id, [("MUG", 1, 100)], "ORDER-1")
-        assert info.value.purchase_id == first.id
+def test_plain_ether_sent_to_the_ledger_is_refused(ledger, chain, alice) -> None:
+    with pytest.raises(errors.WrongPayment) as info, mapped_errors(ledger.errors):
+        chain.w3.eth.call({"from": alice.address, "to": ledger.address, "value": 1})
+    assert (info.value.expected, info.value.sent) == (0, 1)

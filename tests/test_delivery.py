@@ -1,23 +1,28 @@
-"""Confirming delivery, which starts windows that run from delivery."""
+"""Confirming delivery, which starts windows that run from delivery: once, inside the longest wait the
+terms state, never before the purchase or in the future; unconfirmed, the window runs from the end of that
+wait, so nothing waits for delivery forever."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER
+from conftest import DAY, ETHER, buy
 
 from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import Status
 
+WAIT = 14 * DAY
+"""The longest wait for delivery in the terms of ``car``."""
+
 
 @pytest.fixture
 def car(shop, customer):
-    terms = shop.publish_terms(7 * DAY, window_from_delivery=True)
-    return customer.buy(terms.id, [("CAR", 1, ETHER)], "ORDER-CAR")
+    terms = shop.publish_terms(7 * DAY, delivery_wait=WAIT)
+    return buy(shop, customer, terms.id, [("CAR", 1, ETHER)], "ORDER-CAR")
 
 
 def test_confirm_delivery_by_an_agent_starts_the_window(ledger, chain, staff, car) -> None:
-    assert car.status is Status.AWAITING_DELIVERY and car.time_left is None
+    assert car.status is Status.AWAITING_DELIVERY and car.deadline == car.purchased_at + WAIT + 7 * DAY
     when = car.purchased_at + 3 * DAY
     chain.set_next_block_time(when)
     delivered = staff.confirm_delivery(car.id)
@@ -26,11 +31,57 @@ def test_confirm_delivery_by_an_agent_starts_the_window(ledger, chain, staff, ca
     assert ledger.purchase(car.id).delivered_at == when
 
 
-def test_confirm_delivery_twice_rejected(shop, car) -> None:
+def test_confirm_delivery_at_an_earlier_time(chain, shop, car) -> None:
+    chain.advance_time(5 * DAY)
+    delivered = shop.confirm_delivery(car.id, delivered_at=car.purchased_at + DAY)
+    assert delivered.delivered_at == car.purchased_at + DAY and delivered.deadline == car.purchased_at + 8 * DAY
+
+
+def test_confirm_delivery_twice_rejected(ledger, shop, car) -> None:
     first = shop.confirm_delivery(car.id)
-    with pytest.raises(errors.AlreadyDelivered) as info:
+    with pytest.raises(errors.InvalidDelivery) as info:
         shop.confirm_delivery(car.id)
-    assert (info.value.purchase_id, info.value.delivered_at) == (car.id, first.delivered_at)
+    assert info.value.purchase_id == car.id
+    assert ledger.purchase(car.id).delivered_at == first.delivered_at
+
+
+def test_confirm_delivery_before_the_purchase_or_in_the_future_rejected(ledger, chain, shop, car) -> None:
+    chain.advance_time(DAY)
+    for when in (car.purchased_at - 1, chain.now() + 3_600):
+        with pytest.raises(errors.InvalidDelivery, match="cannot be recorded") as info:
+            shop.confirm_delivery(car.id, delivered_at=when)
+        assert (info.value.purchase_id, info.value.delivered_at) == (car.id, when)
+    assert ledger.purchase(car.id).delivered_at == 0
+    assert shop.confirm_delivery(car.id, delivered_at=car.purchased_at).delivered_at == car.purchased_at
+
+
+@pytest.mark.parametrize("late", [0, 1])
+def test_confirm_delivery_until_the_longest_wait_is_over(ledger, chain, shop, car, late) -> None:
+    chain.set_next_block_time(car.purchased_at + WAIT - 1 + late)  # at purchase + wait the window has begun
+    if not late:
+        assert shop.confirm_delivery(car.id).delivered_at == car.purchased_at + WAIT - 1
+        return
+    with pytest.raises(errors.InvalidDelivery):
+        shop.confirm_delivery(car.id)
+    assert ledger.purchase(car.id).delivered_at == 0
+
+
+def test_confirm_delivery_only_for_windows_from_delivery(ledger, shop, week_terms, customer) -> None:
+    purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)], "ORDER-MUG")
+    with pytest.raises(errors.InvalidDelivery):
+        shop.confirm_delivery(purchase.id)
+    assert ledger.purchase(purchase.id).deadline == purchase.purchased_at + 7 * DAY
+
+
+def test_confirm_delivery_of_a_returned_or_settled_purchase_rejected(chain, shop, customer, car) -> None:
+    customer.return_items(car.id)
+    with pytest.raises(errors.AlreadyReturned):
+        shop.confirm_delivery(car.id)
+    settled = buy(shop, customer, car.terms_id, [("VAN", 1, ETHER)], "ORDER-VAN")
+    chain.advance_time(WAIT + 8 * DAY)
+    shop.settle([settled.id])
+    with pytest.raises(errors.AlreadySettled):
+        shop.confirm_delivery(settled.id)
 
 
 def test_confirm_delivery_by_a_stranger_rejected(ledger, shop, car, stranger) -> None:
@@ -47,8 +98,23 @@ def test_confirm_delivery_of_another_shops_purchase_rejected(ledger, car, bob) -
     assert ledger.purchase(car.id).delivered_at == 0
 
 
-def test_settle_waits_for_delivery(ledger, chain, car, stranger) -> None:
-    chain.advance_time(30 * DAY)
-    with pytest.raises(errors.AwaitingDelivery) as info:
-        ledger.settle(stranger, [car.id])
-    assert info.value.purchase_id == car.id
+def test_window_runs_from_the_longest_wait_when_delivery_is_never_confirmed(ledger, chain, customer, car,
+                                                                            stranger) -> None:
+    deadline = car.purchased_at + WAIT + 7 * DAY
+    chain.set_next_block_time(car.purchased_at + WAIT - 1)
+    waiting = ledger.settle(stranger, [car.id])
+    assert waiting.skipped == ((car.id, "awaiting_delivery"),)
+    chain.set_next_block_time(car.purchased_at + WAIT)
+    opened = ledger.settle(stranger, [car.id])
+    assert opened.skipped == ((car.id, "window_open"),)
+    found = ledger.purchase(car.id)
+    assert found.status is Status.OPEN and found.deadline == deadline and not found.awaiting_delivery
+    chain.set_next_block_time(deadline)
+    (settled,) = ledger.settle(stranger, [car.id]).settled
+    assert settled.amount == ETHER
+    assert ledger.purchase(car.id).settled
+
+
+def test_return_after_the_longest_wait_until_the_window_closes(chain, customer, car) -> None:
+    chain.set_next_block_time(car.purchased_at + WAIT + 7 * DAY - 1)
+    assert customer.return_items(car.id).amount == ETHER

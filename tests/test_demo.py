@@ -11,20 +11,27 @@ def test_demo_tells_the_whole_story() -> None:
     result = CliRunner().invoke(main, ["demo"])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Return terms" in out and "365 days" in out and "7 days" in out
+    assert "Return terms" in out and "365 days" in out and "7 days" in out and "delivery, or day 14" in out
+    # The shop signs an order (with a referral it grants), the customer it names buys it, nobody else can.
+    assert "DreamRest's checkout signs Alice's order" in out and "Order DR-1001" in out
+    assert "referrer Carol earns 5 % of what the shop keeps" in out
+    assert "refused: order 0x" in out and "is made out to" in out
     # Bob's floor mats: 0.2 ETH less the 1 % restocking fee, refunded automatically.
     assert "refunds 0.198 ETH at once" in out
+    # An extension within the agent's mandate of days; beyond it, refused.
+    assert "refused: an extension of 5 days in all is more than the 3 days allowed" in out
     # The late return of the car is refused with the deadline in words.
     assert "refused: the return window of purchase" in out and "ago" in out
     # Carol's full mattress price comes back (no fee, no shipping), through a signed request she paid no gas for.
     assert "signs a return request" in out and "pays her 1 ETH" in out
     assert "DreamRest reviews" in out and "average 3.5/5 over 2 review(s)" in out
     assert "+100" in out and "5.0/5" in out  # NPS and CSAT in the figures
-    # A goodwill refund within a mandate, store credit with a bonus, a referral commission.
+    # A goodwill refund within a budget, store credit with a bonus, a referral commission.
     assert "goodwill budget" in out and "0.11 ETH (10 % bonus included)" in out
     assert "who referred Alice, earns" in out and "0.0385 ETH" in out
-    # Settlement and the closing figures.
+    # Settlement (skipping what was settled before) and the closing figures.
     assert "Northgate settles: 12.002 ETH" in out
+    assert "settles 3 purchase(s) in one transaction and passes over the 1 settled before" in out
     assert "How the shops are doing" in out and "67%" in out and "100%" in out
 
 
@@ -44,3 +51,12 @@ def test_every_command_has_help_with_an_example() -> None:
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0, path
         assert "Example:" in result.output, path
+
+
+def test_the_commands_of_contract_v2_are_there_and_v1_ones_gone() -> None:
+    leaves = set(_leaf_commands(main))
+    for path in [("quote",), ("buy",), ("cancel-request",), ("set-extension",), ("credit", "cash-out"),
+                 ("merchant", "accept-token"), ("merchant", "mandate"), ("merchant", "credit-delay"),
+                 ("merchant", "withdraw")]:
+        assert path in leaves, path
+    assert ("merchant", "referral") not in leaves

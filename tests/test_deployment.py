@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -16,19 +17,29 @@ def test_deployment_round_trip(ledger, chain, tmp_path, shop) -> None:
     loaded = Deployment.load(path)
     assert loaded == ledger.deployment()
     assert loaded.chain_id == chain.chain_id and loaded.address == ledger.address
+    assert loaded.feedback == ledger.feedback.address and loaded.sources_hash == ledger.sources_hash
     attached = Ledger.attach(chain, loaded)
     assert attached.merchant(shop.merchant_id) == ledger.merchant(shop.merchant_id)
 
 
+def test_deploy_puts_the_modules_behind_one_address(ledger) -> None:
+    assert ledger.feedback.functions.LEDGER().call() == ledger.address
+    assert len({ledger.address, ledger.feedback.address}) == 2
+    # Calls the entry point does not implement reach the shops and service modules on the ledger's storage.
+    assert ledger.call(ledger.contract.functions.merchantCount()) == 0
+    assert ledger.call(ledger.contract.functions.creditOf(1, ledger.address, ledger.address)) == (0, 0, 0)
+
+
 def test_attach_on_another_chain_refused(ledger, chain) -> None:
-    other = Deployment(ledger.address, chain.chain_id + 1, 0)
+    other = replace(ledger.deployment(), chain_id=chain.chain_id + 1)
     with pytest.raises(errors.WrongChain, match=f"chain id {chain.chain_id + 1} but the node is chain id"):
         Ledger.attach(chain, other)
 
 
-def test_attach_without_code_refused(chain, accounts) -> None:
-    with pytest.raises(errors.DeploymentError, match="no contract at"):
-        Ledger.attach(chain, Deployment(accounts[9].address, chain.chain_id, 0))
+def test_attach_without_code_refused(ledger, chain, accounts) -> None:
+    for missing in ({"address": accounts[9].address}, {"feedback": accounts[9].address}):
+        with pytest.raises(errors.DeploymentError, match=f"no contract at {accounts[9].address}"):
+            Ledger.attach(chain, replace(ledger.deployment(), **missing))
 
 
 def test_missing_deployment_file(tmp_path) -> None:
@@ -41,6 +52,10 @@ def test_missing_deployment_file(tmp_path) -> None:
     [
         "not json",
         json.dumps({"address": "0x5FbDB2315678afecb367f032d93F642f64180aa3"}),
+        # A version 1 file: no feedback module.
+        json.dumps({"address": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "chain_id": 1, "block_number": 0}),
+        json.dumps({"address": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "chain_id": 1, "block_number": 0,
+                    "feedback": "0x12"}),
         json.dumps({"address": "0x12", "chain_id": 1, "block_number": 0}),
         json.dumps({"address": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "chain_id": "1", "block_number": 0}),
         json.dumps([1, 2, 3]),

@@ -8,24 +8,66 @@ from eth_utils import function_signature_to_4byte_selector
 
 from ledger import errors
 from ledger.build import load_artifact
+from ledger.client import ledger_abi
 from ledger.revert import RevertDecoder, revert_data
 
-ABI = load_artifact("Ledger")["abi"]
-
+ABI = ledger_abi() + load_artifact("LedgerFeedback")["abi"]
+"""Every error a deployment can revert with: the ledger's address (entry point and modules) and feedback's."""
 
 RUNTIME_LIBRARY_ERRORS = {"ReentrancyGuardReentrantCall", "SafeERC20FailedOperation", "FailedCall", "InsufficientBalance"}
 """OpenZeppelin errors a call can meet (others in the ABI come from the constructor or unused helpers)."""
 
+ERRORS = [e for e in ABI if e["type"] == "error"]
 
-def test_every_contract_error_has_an_exception_class() -> None:
-    names = {e["name"] for e in ABI if e["type"] == "error"}
+
+@pytest.mark.parametrize("entry", [e for e in ERRORS if e["name"].startswith("Ledger")
+                                   or e["name"] in RUNTIME_LIBRARY_ERRORS], ids=lambda e: e["name"])
+def test_every_contract_error_has_an_exception_class(entry) -> None:
+    cls = errors.CONTRACT_ERRORS.get(entry["name"])
+    assert cls is not None, f"no Python class for {entry['name']}"
+    assert len(cls.fields) == len(entry["inputs"]), entry["name"]
+    assert cls.__name__ == entry["name"].removeprefix("Ledger") or not entry["name"].startswith("Ledger")
+
+
+def test_every_exception_class_stands_for_an_error_of_the_contracts() -> None:
+    names = {e["name"] for e in ERRORS}
     assert RUNTIME_LIBRARY_ERRORS <= names
-    for entry in (e for e in ABI if e["type"] == "error" and (e["name"].startswith("Ledger")
-                                                               or e["name"] in RUNTIME_LIBRARY_ERRORS)):
-        cls = errors.CONTRACT_ERRORS.get(entry["name"])
-        assert cls is not None, f"no Python class for {entry['name']}"
-        assert len(cls.fields) == len(entry["inputs"]), entry["name"]
-        assert cls.__name__ == entry["name"].removeprefix("Ledger") or not entry["name"].startswith("Ledger")
+    assert {"LedgerScoreOutOfRange", "LedgerAlreadyRated", "LedgerTokenNotAccepted"} <= names  # all modules
+    stale = sorted(set(errors.CONTRACT_ERRORS) - names)
+    assert stale == [], f"exception classes for errors no contract has any more: {stale}"
+
+
+def test_each_error_has_its_own_selector_across_the_modules() -> None:
+    """The modules share one address; an error declared twice must mean the same thing wherever it comes from."""
+    signatures: dict[bytes, str] = {}
+    for entry in ERRORS:
+        signature = f"{entry['name']}({','.join(i['type'] for i in entry['inputs'])})"
+        selector = function_signature_to_4byte_selector(signature)
+        assert signatures.setdefault(selector, signature) == signature
+
+
+def test_decode_an_error_of_the_feedback_module() -> None:
+    data = function_signature_to_4byte_selector("LedgerScoreOutOfRange(uint8,uint8,uint8)") + encode(
+        ["uint8", "uint8", "uint8"], [11, 0, 10])
+    error = RevertDecoder(ABI).decode(data)
+    assert isinstance(error, errors.ScoreOutOfRange) and (error.score, error.min, error.max) == (11, 0, 10)
+    assert "give 0 to 10" in str(error)
+
+
+def test_decode_the_new_errors_with_their_arguments() -> None:
+    purchase_id = b"\2" * 32
+    extension = function_signature_to_4byte_selector("LedgerExtensionTooLong(bytes32,uint256,uint256)") + encode(
+        ["bytes32", "uint256", "uint256"], [purchase_id, 40, 30])
+    error = RevertDecoder(ABI).decode(extension)
+    assert isinstance(error, errors.ExtensionTooLong)
+    assert (error.purchase_id, error.extension_days, error.max_days) == ("0x" + purchase_id.hex(), 40, 30)
+    assert "40 days in all is more than the 30 days allowed" in str(error)
+    signature = function_signature_to_4byte_selector("LedgerInvalidOrderSignature(bytes32,address)") + encode(
+        ["bytes32", "address"], [purchase_id, "0x" + "00" * 20])
+    assert "malformed" in str(RevertDecoder(ABI).decode(signature))
+    locked = function_signature_to_4byte_selector("LedgerCreditLocked(uint64,uint256)") + encode(
+        ["uint64", "uint256"], [3, 2**256 - 1])
+    assert "once it retires all its terms" in str(RevertDecoder(ABI).decode(locked))
 
 
 def test_decode_carries_the_arguments_and_a_readable_message() -> None:
@@ -53,11 +95,9 @@ def test_decode_addresses_come_back_checksummed() -> None:
 
 
 def test_decode_an_error_without_a_class_names_it() -> None:
-    data = function_signature_to_4byte_selector("InvalidAccountNonce(address,uint256)") + encode(
-        ["address", "uint256"], ["0x70997970c51812dc3a010c7d01b50e0d17dc79c8", 3]
-    )
+    data = function_signature_to_4byte_selector("StringTooLong(string)") + encode(["string"], ["Ledger"])
     error = RevertDecoder(ABI).decode(data)
-    assert isinstance(error, errors.ContractReverted) and "InvalidAccountNonce" in str(error)
+    assert isinstance(error, errors.ContractReverted) and "StringTooLong('Ledger',)" in str(error)
 
 
 def test_decode_unknown_selector_and_string_reverts() -> None:

@@ -1,22 +1,24 @@
-"""Verified-purchase reviews, net promoter scores and contact satisfaction, and their abuse."""
+"""Verified-purchase reviews, net promoter scores and contact satisfaction, and their abuse: reviews and
+scores only for purchases (orders the shop signed), contact ratings only for contacts its staff logged."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
-from conftest import ETHER
+from conftest import ETHER, buy
 
 from ledger import errors
-from ledger.client import _purchase_tuple
 from ledger.revert import mapped_errors
 from ledger.validate import hash_of
 
 
 @pytest.fixture
-def purchase(week_terms, customer):
-    return customer.buy(week_terms.id, [("MUG", 1, ETHER), ("TEA", 1, ETHER)], "ORDER-1")
+def purchase(shop, week_terms, customer):
+    return buy(shop, customer, week_terms.id, [("MUG", 1, ETHER), ("TEA", 1, ETHER)])
 
 
-def test_review_is_linked_to_its_purchase(ledger, customer, purchase, alice) -> None:
+def test_review_is_linked_to_its_purchase(customer, purchase, alice) -> None:
     review = customer.review(purchase.id, 4, "solid mug")
     assert (review.purchase_id, review.customer, review.rating) == (purchase.id, alice.address, 4)
     assert review.text_hash == "0x" + hash_of("solid mug").hex() and not review.replaced
@@ -29,22 +31,30 @@ def test_second_review_replaces_the_first_visibly(ledger, customer, purchase) ->
     assert again.replaced
     (latest,) = ledger.reviews(merchant_id=purchase.merchant_id)
     assert latest.rating == 5
-    assert ledger.call(ledger.contract.functions.feedbackOf(bytes.fromhex(purchase.id[2:])))[0] == 5
+    assert ledger.call(ledger.feedback.functions.feedbackOf(bytes.fromhex(purchase.id[2:])))[0] == 5
 
 
 def test_stranger_cannot_review(ledger, purchase, stranger) -> None:
     with pytest.raises(errors.NotCustomer):
         ledger.customer_desk(stranger).review(purchase.id, 1, "fake")
-    call = ledger.contract.functions.review(_purchase_tuple(purchase), 1, bytes(32))
+    call = ledger.feedback.functions.review(purchase.order.packed(), 1, bytes(32))
     with pytest.raises(errors.NotCustomer), mapped_errors(ledger.errors):  # the contract refuses it too
         call.call({"from": stranger.address})
+
+
+def test_feedback_only_for_purchases(ledger, purchase, alice) -> None:
+    never_bought = replace(purchase.order, order_ref="0x" + hash_of("NOT-AN-ORDER").hex())
+    for call in (ledger.feedback.functions.review(never_bought.packed(), 1, bytes(32)),
+                 ledger.feedback.functions.giveNps(never_bought.packed(), 0)):
+        with pytest.raises(errors.UnknownPurchase), mapped_errors(ledger.errors):
+            call.call({"from": alice.address})
 
 
 @pytest.mark.parametrize("rating", [0, 6])
 def test_review_rating_out_of_range(ledger, customer, purchase, alice, rating) -> None:
     with pytest.raises(errors.InvalidInput, match="from 1 to 5"):
         customer.review(purchase.id, rating)
-    call = ledger.contract.functions.review(_purchase_tuple(purchase), rating, bytes(32))
+    call = ledger.feedback.functions.review(purchase.order.packed(), rating, bytes(32))
     with pytest.raises(errors.ScoreOutOfRange) as info, mapped_errors(ledger.errors):
         call.call({"from": alice.address})
     assert (info.value.min, info.value.max) == (1, 5)
@@ -52,10 +62,11 @@ def test_review_rating_out_of_range(ledger, customer, purchase, alice, rating) -
 
 def test_returned_purchases_are_marked_and_ratings_average_per_sku(ledger, shop, week_terms, customer, bob,
                                                                    purchase) -> None:
-    other = ledger.customer_desk(bob).buy(week_terms.id, [("MUG", 2, ETHER)], "ORDER-2")
+    bob_desk = ledger.customer_desk(bob)
+    other = buy(shop, bob_desk, week_terms.id, [("MUG", 2, ETHER)], "ORDER-2")
     customer.return_items(purchase.id, [1])
     customer.review(purchase.id, 2)
-    ledger.customer_desk(bob).review(other.id, 5)
+    bob_desk.review(other.id, 5)
     reviews = ledger.reviews(merchant_id=shop.merchant_id)
     assert [(r.rating, r.returned) for r in reviews] == [(2, True), (5, False)]
     summary = ledger.ratings(shop.merchant_id)
@@ -74,7 +85,8 @@ def test_nps_once_per_purchase(ledger, customer, purchase, stranger) -> None:
         ledger.customer_desk(stranger).give_nps(purchase.id, 10)
 
 
-def test_csat_once_per_contact_and_only_for_logged_contacts(ledger, shop, staff, customer, alice, bob) -> None:
+def test_csat_once_per_contact_and_only_for_contacts_staff_logged(ledger, shop, staff, customer, alice,
+                                                                  bob) -> None:
     contact = staff.log_contact(alice.address, "phone", "complaint", "late parcel")
     assert customer.rate_contact(contact, 4).score == 4
     with pytest.raises(errors.AlreadyRated):
@@ -82,14 +94,25 @@ def test_csat_once_per_contact_and_only_for_logged_contacts(ledger, shop, staff,
     with pytest.raises(errors.InvalidInput, match="not with you"):
         ledger.customer_desk(bob).rate_contact(contact, 1)
     # A rating of a contact that was never logged is accepted on chain but not counted.
-    ledger.transact(bob, ledger.contract.functions.rateContact(shop.merchant_id, b"\7" * 32, 1))
+    ledger.transact(bob, ledger.feedback.functions.rateContact(shop.merchant_id, b"\7" * 32, 1))
     assert [s.score for s in ledger.scores("csat", shop.merchant_id)] == [4]
+
+
+def test_rating_a_self_logged_contact_does_not_count(ledger, shop, customer, alice) -> None:
+    own = customer.log_contact(shop.merchant_id, "chat", "complaint", "nobody answers")
+    with pytest.raises(errors.InvalidInput, match="logged yourself"):
+        customer.rate_contact(own, 1)
+    content = bytes.fromhex(own.content_hash[2:])
+    ledger.transact(alice, ledger.feedback.functions.rateContact(shop.merchant_id, content, 1))  # past the library
+    assert ledger.scores("csat", shop.merchant_id) == []
+    (figures,) = shop.figures()
+    assert figures.csat is None and figures.contacts == 1
 
 
 def test_figures_show_csat_and_nps_next_to_return_rate(ledger, shop, staff, week_terms, customer, alice, bob,
                                                       purchase) -> None:
     bob_desk = ledger.customer_desk(bob)
-    second = bob_desk.buy(week_terms.id, [("MUG", 1, ETHER)], "ORDER-3")
+    second = buy(shop, bob_desk, week_terms.id, [("MUG", 1, ETHER)], "ORDER-3")
     customer.give_nps(purchase.id, 10)   # promoter
     bob_desk.give_nps(second.id, 3)      # detractor
     customer.review(purchase.id, 4)

@@ -1,21 +1,24 @@
-"""Gasless returns: the customer signs (EIP-712), anyone submits, the customer gets the refund."""
+"""Gasless returns: the customer signs (EIP-712), anyone submits, the customer gets the refund. Nonces are
+random, so requests are independent; the customer can cancel one it did not use."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ETHER
+from conftest import DAY, ETHER, buy
 from eth_account import Account
 
 from ledger import errors
-from ledger.client import RETURN_REQUEST_TYPES, _lines_tuple, _purchase_tuple
+from ledger.models import SignedReturn
+from ledger.orders import RETURN_REQUEST_TYPES, domain
 from ledger.revert import mapped_errors
 
 
 @pytest.fixture
-def purchase(week_terms, customer):
-    return customer.buy(week_terms.id, [("MUG", 1, ETHER), ("TEA", 1, ETHER)], "ORDER-1")
+def purchase(shop, week_terms, customer):
+    return buy(shop, customer, week_terms.id, [("MUG", 1, ETHER), ("TEA", 1, ETHER)])
 
 
 def test_relayer_submits_and_the_customer_is_refunded(ledger, chain, customer, purchase, alice, stranger) -> None:
@@ -37,17 +40,45 @@ def test_a_customer_without_ether_is_refunded(ledger, chain, shop, week_terms, a
     chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_raw_transaction(
         accounts[9].sign_transaction(send).raw_transaction))
     desk = ledger.customer_desk(broke)
-    purchase = desk.buy(week_terms.id, [("MUG", 1, ETHER)], "ORDER-2")
+    purchase = buy(shop, desk, week_terms.id, [("MUG", 1, ETHER)], "ORDER-2")
     left = chain.w3.eth.get_balance(broke.address)
     ledger.submit_return(stranger, desk.sign_return(purchase.id))
     assert chain.w3.eth.get_balance(broke.address) == left + ETHER * 9 // 10
 
 
-def test_replayed_request_refused(ledger, customer, purchase, stranger) -> None:
+def test_replayed_request_refused(ledger, customer, purchase, alice, stranger) -> None:
     signed = customer.sign_return(purchase.id, [0])
     ledger.submit_return(stranger, signed)
-    with pytest.raises(errors.InvalidSignature):
+    with pytest.raises(errors.NonceUsed) as info:
         ledger.submit_return(stranger, signed)
+    assert (info.value.account, info.value.nonce) == (alice.address, signed.nonce)
+
+
+def test_an_unused_request_does_not_block_a_later_one(ledger, customer, purchase, stranger) -> None:
+    first = customer.sign_return(purchase.id, [0])
+    second = customer.sign_return(purchase.id, [1])
+    assert ledger.submit_return(stranger, second).lines == (1,)  # signed later, used first
+    assert ledger.submit_return(stranger, first).lines == (0,)
+
+
+def test_cancelled_request_cannot_be_submitted(ledger, customer, purchase, alice, stranger) -> None:
+    signed = customer.sign_return(purchase.id)
+    customer.cancel_return(signed)
+    (cancelled,) = ledger.events("NonceCancelled", alice.address)
+    assert cancelled.args["nonce"] == signed.nonce
+    with pytest.raises(errors.NonceUsed):
+        ledger.submit_return(stranger, signed)
+    with pytest.raises(errors.NonceUsed):
+        customer.cancel_return(signed)
+    assert ledger.submit_return(stranger, customer.sign_return(purchase.id)).lines == (0, 1)  # a new one works
+
+
+def test_someone_else_cancelling_the_nonce_does_not_void_the_request(ledger, customer, purchase, stranger) -> None:
+    signed = customer.sign_return(purchase.id)
+    with pytest.raises(errors.NotCustomer):
+        ledger.customer_desk(stranger).cancel_return(signed)
+    ledger.transact(stranger, ledger.contract.functions.cancelNonce(signed.nonce))  # the stranger's own nonce
+    assert ledger.submit_return(stranger, signed).lines == (0, 1)
 
 
 def test_expired_request_refused(ledger, chain, customer, purchase, stranger) -> None:
@@ -59,11 +90,10 @@ def test_expired_request_refused(ledger, chain, customer, purchase, stranger) ->
 
 
 def test_request_signed_by_someone_else_refused(ledger, chain, purchase, stranger, bob) -> None:
-    forged = _sign(ledger, bob, purchase.id, 1, ledger.call(ledger.contract.functions.nonces(purchase.customer)),
-                   chain.now() + DAY, chain.chain_id, ledger.address)
+    forged = _sign(bob, purchase.id, 1, chain.now() + DAY, chain.chain_id, ledger.address)
     with pytest.raises(errors.InvalidSignature) as info:
         ledger.submit_return(stranger, forged)
-    assert info.value.customer == purchase.customer
+    assert (info.value.purchase_id, info.value.customer) == (purchase.id, purchase.customer)
 
 
 def test_altered_request_refused(ledger, customer, purchase, stranger) -> None:
@@ -79,11 +109,11 @@ def test_request_for_another_chain_or_contract_refused(ledger, chain, purchase, 
         chain_id += 1
     else:
         contract = "0x" + "42" * 20
-    signed = _sign(ledger, alice, purchase.id, 1, 0, chain.now() + DAY, chain_id, contract)
+    signed = _sign(alice, purchase.id, 1, chain.now() + DAY, chain_id, contract)
     with pytest.raises(errors.InvalidInput, match="was signed for contract"):
         ledger.submit_return(stranger, signed)
     call = ledger.contract.functions.returnItemsBySig(
-        _purchase_tuple(purchase), _lines_tuple(purchase), 1, bytes(32), signed.deadline,
+        purchase.order.packed(), purchase.order.line_tuples(), (1, bytes(32), signed.nonce, signed.deadline),
         bytes.fromhex(signed.signature[2:]))
     with pytest.raises(errors.InvalidSignature), mapped_errors(ledger.errors):  # and the contract checks it
         call.call({"from": stranger.address})
@@ -96,12 +126,10 @@ def test_signed_return_outside_the_window_refused(ledger, chain, customer, purch
         ledger.submit_return(stranger, signed)
 
 
-def _sign(ledger, signer, purchase_id, mask, nonce, deadline, chain_id, contract):
-    from ledger.models import SignedReturn
-
-    domain = {"name": "Ledger", "version": "1", "chainId": chain_id, "verifyingContract": contract}
+def _sign(signer, purchase_id, mask, deadline, chain_id, contract) -> SignedReturn:
+    nonce = secrets.randbits(256)
     message = {"purchaseId": bytes.fromhex(purchase_id[2:]), "lineMask": mask, "shipmentRef": bytes(32),
                "nonce": nonce, "deadline": deadline}
-    signature = signer.sign_typed_data(domain, RETURN_REQUEST_TYPES, message).signature
+    signature = signer.sign_typed_data(domain(chain_id, contract), RETURN_REQUEST_TYPES, message).signature
     return SignedReturn(purchase_id, mask, "0x" + "00" * 32, nonce, deadline, "0x" + bytes(signature).hex(),
                         chain_id, contract)

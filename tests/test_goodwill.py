@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER
+from conftest import DAY, ETHER, buy
 
 from ledger import errors
 from ledger.client import MerchantDesk
@@ -12,8 +12,8 @@ from ledger.validate import hash_of
 
 
 @pytest.fixture
-def purchase(week_terms, customer):
-    return customer.buy(week_terms.id, [("DESK", 1, ETHER), ("CHAIR", 1, ETHER // 2)], "ORDER-1")
+def purchase(shop, week_terms, customer):
+    return buy(shop, customer, week_terms.id, [("DESK", 1, ETHER), ("CHAIR", 1, ETHER // 2)])
 
 
 def test_goodwill_refund_pays_the_customer_out_of_escrow(ledger, chain, staff, purchase, alice, agent) -> None:
@@ -32,7 +32,8 @@ def test_goodwill_refund_of_everything_left_works_after_the_window_closed(ledger
     assert staff.goodwill_refund(purchase.id, 1).amount == 1
     assert staff.goodwill_refund(purchase.id, purchase.paid - 1).amount == purchase.paid - 1
     assert ledger.purchase(purchase.id).in_escrow == 0
-    assert ledger.settle(stranger, [purchase.id])[0].amount == 0  # nothing left for the merchant
+    (settled,) = ledger.settle(stranger, [purchase.id]).settled
+    assert settled.amount == 0  # nothing left for the merchant
 
 
 def test_goodwill_refund_above_escrow_rejected(staff, purchase) -> None:
@@ -63,6 +64,16 @@ def test_goodwill_refund_after_settlement_has_nothing_left(ledger, chain, staff,
     with pytest.raises(errors.RefundExceedsEscrow) as info:
         staff.goodwill_refund(purchase.id, 1)
     assert (info.value.requested, info.value.available) == (1, 0)
+
+
+def test_goodwill_on_a_purchase_paid_with_credit_gives_that_part_back_as_credit(chain, shop, week_terms, customer,
+                                                                                purchase) -> None:
+    held = customer.return_for_credit(purchase.id, [1]).amount  # 0.45 ETH of credit, no bonus
+    paid_half_with_credit = buy(shop, customer, week_terms.id, [("LAMP", 1, 2 * held)], "ORDER-2", use_credit=held)
+    balance = chain.w3.eth.get_balance(customer.address)
+    shop.goodwill_refund(paid_half_with_credit.id, 2 * held)
+    assert chain.w3.eth.get_balance(customer.address) - balance == held  # the money part as money...
+    assert customer.credit(shop.merchant_id) == held  # ...and the credit part as credit
 
 
 @pytest.mark.parametrize("amount", [0, -1])

@@ -6,7 +6,7 @@ import pytest
 
 from ledger import errors
 from ledger.client import MerchantDesk
-from ledger.models import Role
+from ledger.models import Merchant, Role, Staff
 
 ZERO = "0x" + "00" * 20
 
@@ -21,18 +21,22 @@ def test_register_merchant_numbers_from_one_and_makes_the_caller_owner(ledger, o
     assert [m.id for m in ledger.merchants()] == [1, 2]
 
 
-def test_register_merchant_rejects_zero_payout(ledger, owner) -> None:
-    with pytest.raises(errors.ZeroAddress):
-        ledger.register_merchant(owner, payout=ZERO)
+def test_register_merchant_rejects_a_payout_of_zero_or_the_ledger(ledger, owner) -> None:
+    for payout in (ZERO, ledger.address):  # money sent there could never come out
+        with pytest.raises(errors.InvalidAddress, match="give a real account address") as info:
+            ledger.register_merchant(owner, payout=payout)
+        assert info.value.account == payout
     assert ledger.merchants() == []
 
 
-def test_set_payout_and_add_agent_reject_the_zero_address(ledger, shop, accounts) -> None:
-    with pytest.raises(errors.ZeroAddress):
-        shop.set_payout(ZERO)
-    with pytest.raises(errors.ZeroAddress):
-        shop.add_agent(ZERO)
+def test_set_payout_and_add_agent_reject_zero_and_the_ledger(ledger, shop, accounts) -> None:
+    for address in (ZERO, ledger.address):
+        with pytest.raises(errors.InvalidAddress):
+            shop.set_payout(address)
+        with pytest.raises(errors.InvalidAddress):
+            shop.add_agent(address)
     assert ledger.merchant(shop.merchant_id).payout == accounts[6].address
+    assert ledger.role(shop.merchant_id, ledger.address) is Role.NONE
 
 
 def test_set_payout_changes_where_settlement_goes(ledger, shop, bob) -> None:
@@ -47,8 +51,26 @@ def test_set_payout_rejected_for_an_agent(staff, bob) -> None:
     assert info.value.merchant_id == staff.merchant_id and info.value.caller == staff.account.address
 
 
-def test_add_agent_gives_staff_rights(ledger, shop, agent) -> None:
+def test_add_agent_gives_staff_rights_without_budget_or_mandate(ledger, shop, agent) -> None:
     assert ledger.role(shop.merchant_id, agent.address) is Role.AGENT
+    assert ledger.staff(shop.merchant_id, agent.address) == Staff(Role.AGENT, max_extension_days=0)
+    assert shop.budget(agent.address) == 0 == ledger.budget(shop.merchant_id, agent.address)
+
+
+def test_staff_reads_role_and_mandate(ledger, shop, owner, agent, stranger) -> None:
+    assert ledger.staff(shop.merchant_id, owner.address) == Staff(Role.OWNER, 0)
+    assert ledger.staff(shop.merchant_id, stranger.address) == Staff(Role.NONE, 0)
+    shop.set_mandate(agent.address, 5)
+    assert ledger.staff(shop.merchant_id, agent.address) == Staff(Role.AGENT, 5)
+    assert ledger.staff(shop.merchant_id + 1, agent.address) == Staff(Role.NONE, 0)  # no such merchant: no role
+    shop.remove_agent(agent.address)
+    assert ledger.staff(shop.merchant_id, agent.address) == Staff(Role.NONE, 0)
+
+
+def test_register_merchant_starts_with_default_settings(ledger, owner) -> None:
+    desk = ledger.register_merchant(owner)
+    assert desk.info() == Merchant(desk.merchant_id, owner.address, owner.address, active_terms=0,
+                                   credit_cash_out_delay=0, credit_bonus_bps=0)
 
 
 def test_add_agent_twice_rejected(shop, agent, owner) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER
+from conftest import DAY, ETHER, buy
 
 from ledger import errors
 from ledger.models import NATIVE, Status
@@ -13,13 +13,13 @@ from ledger.models import NATIVE, Status
 def history(ledger, chain, shop, staff, week_terms, customer, alice, bob):
     """Alice buys twice and Bob once at the shop; Alice also buys at a second shop."""
     bob_desk = ledger.customer_desk(bob)
-    early = customer.buy(week_terms.id, [("MUG", 2, ETHER), ("TEA", 1, ETHER)], "A-1")
+    early = buy(shop, customer, week_terms.id, [("MUG", 2, ETHER), ("TEA", 1, ETHER)], "A-1")
     chain.advance_time(DAY)
-    middle = bob_desk.buy(week_terms.id, [("TEA", 3, ETHER)], "B-1")
+    middle = buy(shop, bob_desk, week_terms.id, [("TEA", 3, ETHER)], "B-1")
     chain.advance_time(DAY)
-    late = customer.buy(week_terms.id, [("PLATE", 1, ETHER)], "A-2")
+    late = buy(shop, customer, week_terms.id, [("PLATE", 1, ETHER)], "A-2")
     other_shop = ledger.register_merchant(bob)
-    elsewhere = customer.buy(other_shop.publish_terms(DAY).id, [("BOOK", 1, ETHER)], "X-1")
+    elsewhere = buy(other_shop, customer, other_shop.publish_terms(DAY).id, [("BOOK", 1, ETHER)], "X-1")
     customer.return_items(early.id, [1])  # TEA back: 0.9 ETH refunded
     bob_desk.return_items(middle.id)  # everything back: 2.7 ETH refunded
     staff.log_contact(alice.address, "chat", "question", purchase_id=early.id)
@@ -32,23 +32,17 @@ def ids(purchases):
     return [p.id for p in purchases]
 
 
-def test_purchases_by_merchant_and_customer(ledger, shop, customer, alice, history) -> None:
+def test_purchases_by_merchant_customer_sku_and_time(shop, customer, alice, history) -> None:
     h = history
     assert ids(shop.purchases()) == ids([h["early"], h["middle"], h["late"]])
     assert ids(shop.purchases(customer=alice.address)) == ids([h["early"], h["late"]])
     assert ids(customer.purchases()) == ids([h["early"], h["late"], h["elsewhere"]])  # across merchants
     assert ids(customer.purchases(merchant_id=h["other_shop"].merchant_id)) == ids([h["elsewhere"]])
-
-
-def test_purchases_by_sku(shop, history) -> None:
-    assert ids(shop.purchases(sku="TEA")) == ids([history["early"], history["middle"]])
+    assert ids(shop.purchases(sku="TEA")) == ids([h["early"], h["middle"]])
     assert shop.purchases(sku="SPOON") == []
-
-
-def test_purchases_by_time_range(shop, history) -> None:
-    middle = history["middle"]
-    assert ids(shop.purchases(since=middle.purchased_at)) == ids([middle, history["late"]])
-    assert ids(shop.purchases(until=middle.purchased_at)) == ids([history["early"], middle])
+    middle = h["middle"]
+    assert ids(shop.purchases(since=middle.purchased_at)) == ids([middle, h["late"]])
+    assert ids(shop.purchases(until=middle.purchased_at)) == ids([h["early"], middle])
     assert ids(shop.purchases(since=middle.purchased_at, until=middle.purchased_at)) == ids([middle])
 
 
@@ -64,10 +58,13 @@ def test_purchases_by_status(ledger, chain, shop, history, stranger) -> None:
     assert ids(shop.purchases(status="open")) == ids([h["late"]])
 
 
-def test_purchases_awaiting_delivery(shop, customer) -> None:
-    terms = shop.publish_terms(7 * DAY, window_from_delivery=True)
-    waiting = customer.buy(terms.id, [("CAR", 1, ETHER)], "C-1")
+def test_purchases_awaiting_delivery_until_the_longest_wait(chain, shop, customer) -> None:
+    terms = shop.publish_terms(7 * DAY, delivery_wait=10 * DAY)
+    waiting = buy(shop, customer, terms.id, [("CAR", 1, ETHER)], "C-1")
     assert ids(shop.purchases(status="awaiting_delivery")) == [waiting.id]
+    chain.advance_time(10 * DAY)  # never confirmed: the window runs from the end of the longest wait
+    assert shop.purchases(status="awaiting_delivery") == []
+    assert ids(shop.purchases(status="open")) == [waiting.id]
 
 
 def test_figures_count_sales_refunds_returns_and_contacts(ledger, chain, shop, staff, history) -> None:

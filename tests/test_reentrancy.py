@@ -5,27 +5,26 @@ from __future__ import annotations
 from conftest import ETHER, deploy_contract, send
 from eth_utils import function_signature_to_4byte_selector
 
-from ledger.client import _lines_tuple, _purchase_tuple
-
-NATIVE = "0x" + "00" * 20
+from ledger.models import NATIVE
 
 
-def _attacker_with_a_purchase(ledger, chain, terms, accounts, test_artifacts):
-    """A ReentrantCustomer (run by account 7) that bought a 1 ETH TV."""
+def _attacker_with_a_purchase(ledger, chain, shop, terms, accounts, test_artifacts, lines=1):
+    """A ReentrantCustomer (run by account 7) that bought ``lines`` 1 ETH TVs the shop offered it."""
     attacker = deploy_contract(chain, accounts[7], test_artifacts["ReentrantCustomer"])
-    lines = [(b"TV".ljust(32, b"\0"), 1, ETHER)]
-    buy = ledger.contract.encode_abi("buy", args=[terms.id, NATIVE, lines, b"\1" * 32, NATIVE, 0])
-    send(chain, accounts[7], attacker.functions.execute(ledger.address, buy), value=ETHER)
-    (purchase,) = ledger.purchases(customer=attacker.address)
-    return attacker, purchase
+    order = shop.quote(terms.id, [(f"TV-{i}", 1, ETHER) for i in range(lines)], "ORDER-TV", customer=attacker.address)
+    buy = ledger.contract.encode_abi("buy", args=[
+        order.order.packed(), order.order.line_tuples(), 0, bytes.fromhex(order.signature[2:])])
+    send(chain, accounts[7], attacker.functions.execute(ledger.address, buy), value=lines * ETHER)
+    return attacker, ledger.purchase(order.purchase_id)
 
 
-def test_reentrant_customer_is_refunded_once(ledger, chain, week_terms, accounts, test_artifacts) -> None:
-    attacker, purchase = _attacker_with_a_purchase(ledger, chain, week_terms, accounts, test_artifacts)
+def test_reentrant_customer_is_refunded_once(ledger, chain, shop, week_terms, accounts, test_artifacts) -> None:
+    # Four lines make the armed return long enough that reading it back cold costs more than the push's gas.
+    attacker, purchase = _attacker_with_a_purchase(ledger, chain, shop, week_terms, accounts, test_artifacts, lines=4)
     refund = purchase.refund_for((0,))
     escrow = chain.w3.eth.get_balance(ledger.address)
     give_back = ledger.contract.encode_abi(
-        "returnItems", args=[_purchase_tuple(purchase), _lines_tuple(purchase), 1, b"\0" * 32]
+        "returnItems", args=[purchase.order.packed(), purchase.order.line_tuples(), 1, b"\0" * 32]
     )
     send(chain, accounts[7], attacker.functions.arm(ledger.address, give_back))
 
@@ -47,13 +46,14 @@ def test_reentrant_customer_is_refunded_once(ledger, chain, week_terms, accounts
     assert ledger.purchase(purchase.id).refunded == refund
 
 
-def test_reentry_inside_the_refund_push_meets_the_guard(ledger, chain, week_terms, accounts, test_artifacts) -> None:
-    attacker, purchase = _attacker_with_a_purchase(ledger, chain, week_terms, accounts, test_artifacts)
+def test_reentry_inside_the_refund_push_meets_the_guard(ledger, chain, shop, week_terms, accounts,
+                                                        test_artifacts) -> None:
+    attacker, purchase = _attacker_with_a_purchase(ledger, chain, shop, week_terms, accounts, test_artifacts)
     refund = purchase.refund_for((0,))
 
     # Armed and returned in one transaction, the re-entry is cheap enough to run inside the push.
     send(chain, accounts[7], attacker.functions.attack(
-        ledger.address, _purchase_tuple(purchase), _lines_tuple(purchase), 1))
+        ledger.address, purchase.order.packed(), purchase.order.line_tuples(), 1))
     assert attacker.functions.reentryAttempts().call() == 2
     assert attacker.functions.reentrySucceeded().call() is False
     guard_error = function_signature_to_4byte_selector("ReentrancyGuardReentrantCall()")

@@ -1,77 +1,97 @@
-"""Referral commissions: paid at settlement, out of what the merchant keeps, so returns earn nothing."""
+"""Referral commissions: the shop names the referrer and its commission in the order it signs; paid at
+settlement, out of what the merchant keeps, so returns earn nothing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
-from conftest import DAY, ETHER
+from conftest import DAY, ETHER, buy
 
 from ledger import errors
 
 
 @pytest.fixture
 def referred(shop, week_terms, customer, bob):
-    """A 2-line purchase by Alice referred by Bob, at a shop paying 5 % commission."""
-    shop.set_referral_commission(500)
-    return customer.buy(week_terms.id, [("BOOT", 1, ETHER), ("LACE", 1, ETHER)], "R-1", referrer=bob.address)
+    """A 2-line purchase by Alice, referred by Bob at 5 % commission."""
+    return buy(shop, customer, week_terms.id, [("BOOT", 1, ETHER), ("LACE", 1, ETHER)], "R-1",
+               referrer=bob.address, referral_bps=500)
 
 
-def test_commission_is_paid_at_settlement_on_what_was_kept(ledger, chain, shop, referred, bob, stranger) -> None:
+def test_commission_is_paid_at_settlement_on_what_was_kept(ledger, chain, referred, bob, stranger) -> None:
     assert (referred.referrer, referred.referral_bps) == (bob.address, 500)
     before = chain.w3.eth.get_balance(bob.address)
     chain.advance_time(8 * DAY)
-    (settled,) = ledger.settle(stranger, [referred.id])
+    (settled,) = ledger.settle(stranger, [referred.id]).settled
     assert settled.commission == 2 * ETHER * 5 // 100 and settled.referrer == bob.address
     assert settled.amount == 2 * ETHER - settled.commission
     assert chain.w3.eth.get_balance(bob.address) - before == settled.commission
 
 
-def test_a_returned_purchase_earns_no_commission(ledger, chain, shop, week_terms, customer, bob, stranger) -> None:
+def test_a_returned_purchase_earns_no_commission(ledger, chain, shop, customer, bob, stranger) -> None:
     no_fee = shop.publish_terms(7 * DAY)
-    shop.set_referral_commission(500)
-    purchase = customer.buy(no_fee.id, [("BOOT", 1, ETHER)], "R-2", referrer=bob.address)
+    purchase = buy(shop, customer, no_fee.id, [("BOOT", 1, ETHER)], "R-2", referrer=bob.address, referral_bps=500)
     customer.return_items(purchase.id)
     chain.advance_time(8 * DAY)
-    (settled,) = ledger.settle(stranger, [purchase.id])
+    (settled,) = ledger.settle(stranger, [purchase.id]).settled
     assert (settled.commission, settled.amount) == (0, 0)
 
 
 def test_a_partly_returned_purchase_earns_on_what_was_kept(ledger, chain, customer, referred, stranger) -> None:
     refund = customer.return_items(referred.id, [1])  # 10 % restocking fee stays with the merchant
     chain.advance_time(8 * DAY)
-    (settled,) = ledger.settle(stranger, [referred.id])
+    (settled,) = ledger.settle(stranger, [referred.id]).settled
     kept = 2 * ETHER - refund.amount
     assert settled.commission == kept * 5 // 100 and settled.amount == kept - settled.commission
 
 
-def test_referrer_sees_its_earnings_and_their_purchases(ledger, chain, referred, bob, stranger) -> None:
+def test_referrer_earns_on_each_purchase_of_a_batch(ledger, chain, shop, week_terms, referred, bob,
+                                                               stranger) -> None:
+    second = buy(shop, ledger.customer_desk(stranger), week_terms.id, [("SOCK", 1, ETHER)], "R-3",
+                 referrer=bob.address, referral_bps=1_000)
+    before = chain.w3.eth.get_balance(bob.address)
     chain.advance_time(8 * DAY)
-    ledger.settle(stranger, [referred.id])
-    (earning,) = ledger.referral_earnings(bob.address)
-    assert earning.purchase_id == referred.id and earning.commission == ETHER // 10
-
-
-def test_commission_changes_do_not_touch_purchases_made(ledger, chain, shop, referred, stranger) -> None:
-    shop.set_referral_commission(9_000)
-    chain.advance_time(8 * DAY)
-    (settled,) = ledger.settle(stranger, [referred.id])
-    assert settled.commission == ETHER // 10  # still 5 %
+    ledger.settle(stranger, [referred.id, second.id])
+    assert chain.w3.eth.get_balance(bob.address) - before == ETHER // 10 + ETHER // 10
+    earnings = ledger.referral_earnings(bob.address)
+    assert [(e.purchase_id, e.commission) for e in earnings] == [(referred.id, ETHER // 10), (second.id, ETHER // 10)]
 
 
 def test_no_referrer_no_commission(ledger, chain, shop, week_terms, customer, stranger) -> None:
-    shop.set_referral_commission(500)
-    purchase = customer.buy(week_terms.id, [("BOOT", 1, ETHER)], "R-3")
-    assert purchase.referral_bps == 0
+    purchase = buy(shop, customer, week_terms.id, [("BOOT", 1, ETHER)], "R-4")
+    assert (purchase.referrer, purchase.referral_bps) == ("0x" + "00" * 20, 0)
     chain.advance_time(8 * DAY)
-    assert ledger.settle(stranger, [purchase.id])[0].commission == 0
+    assert ledger.settle(stranger, [purchase.id]).settled[0].commission == 0
 
 
-def test_self_referral_refused(week_terms, customer, alice) -> None:
-    with pytest.raises(errors.SelfReferral):
-        customer.buy(week_terms.id, [("BOOT", 1, ETHER)], "R-4", referrer=alice.address)
+def test_the_buyer_as_its_own_referrer_refused(shop, week_terms, customer, alice) -> None:
+    with pytest.raises(errors.InvalidReferrer) as info:
+        buy(shop, customer, week_terms.id, [("BOOT", 1, ETHER)], "R-5", referrer=alice.address, referral_bps=500)
+    assert info.value.referrer == alice.address
 
 
-def test_commission_setting_is_owner_only_and_at_most_100_percent(shop, staff) -> None:
-    with pytest.raises(errors.NotMerchantOwner):
-        staff.set_referral_commission(100)
-    with pytest.raises(errors.FeeTooHigh):
-        shop.set_referral_commission(10_001)
+def test_an_order_for_anyone_cannot_be_bought_by_its_referrer(ledger, shop, week_terms, bob) -> None:
+    order = shop.quote(week_terms.id, [("BOOT", 1, ETHER)], "R-6", referrer=bob.address, referral_bps=500)
+    with pytest.raises(errors.InvalidReferrer):
+        ledger.customer_desk(bob).buy(order)
+
+
+def test_the_ledger_as_referrer_refused(ledger, shop, week_terms, customer) -> None:
+    with pytest.raises(errors.InvalidReferrer) as info:
+        buy(shop, customer, week_terms.id, [("BOOT", 1, ETHER)], "R-7", referrer=ledger.address, referral_bps=500)
+    assert info.value.referrer == ledger.address
+
+
+def test_customer_cannot_change_the_referral_the_shop_signed(shop, week_terms, customer, bob, stranger) -> None:
+    order = shop.quote(week_terms.id, [("BOOT", 1, ETHER)], "R-8", customer=customer.address,
+                       referrer=bob.address, referral_bps=500)
+    for changed in (replace(order.order, referrer=stranger.address), replace(order.order, referral_bps=5_000)):
+        with pytest.raises(errors.InvalidOrderSignature):
+            customer.buy(replace(order, order=changed))
+
+
+def test_commission_is_checked_when_quoted(shop, week_terms, bob) -> None:
+    with pytest.raises(errors.FeeTooHigh, match="more than 100 %"):
+        shop.quote(week_terms.id, [("BOOT", 1, ETHER)], "R-9", referrer=bob.address, referral_bps=10_001)
+    with pytest.raises(errors.InvalidInput, match="needs a referrer"):
+        shop.quote(week_terms.id, [("BOOT", 1, ETHER)], "R-9", referral_bps=500)

@@ -1,15 +1,15 @@
-"""An address that rejects ETH never blocks anyone else: its payment is kept for it to withdraw."""
+"""An address that rejects ETH never blocks anyone else: its payment is kept for it (or, for a payout, for its
+merchant) to withdraw."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, deploy_contract, send
+from conftest import DAY, ETHER, buy, deploy_contract, send
 from eth_utils import function_signature_to_4byte_selector
 
 from ledger import errors
-from ledger.client import _lines_tuple, _purchase_tuple
-
-NATIVE = "0x" + "00" * 20
+from ledger.client import MerchantDesk
+from ledger.models import NATIVE
 
 
 @pytest.fixture
@@ -23,15 +23,17 @@ def act(ledger, chain, account, wallet, name, args, value=0):
     return send(chain, account, wallet.functions.execute(ledger.address, data), value=value)
 
 
-def test_rejecting_customer_return_is_kept_for_withdrawal(ledger, chain, week_terms, customer, rejecter,
+def test_rejecting_customer_return_is_kept_for_withdrawal(ledger, chain, shop, week_terms, customer, rejecter,
                                                           accounts) -> None:
     owner = accounts[7]
-    lines = [(b"TV".ljust(32, b"\0"), 1, ETHER)]
-    act(ledger, chain, owner, rejecter, "buy", [week_terms.id, NATIVE, lines, b"\1" * 32, NATIVE, 0], value=ETHER)
-    (purchase,) = ledger.purchases(customer=rejecter.address)
-    other = customer.buy(week_terms.id, [("TV", 1, ETHER)], "O-1")
+    order = shop.quote(week_terms.id, [("TV", 1, ETHER)], "R-1", customer=rejecter.address)
+    act(ledger, chain, owner, rejecter, "buy",
+        [order.order.packed(), order.order.line_tuples(), 0, bytes.fromhex(order.signature[2:])], value=ETHER)
+    purchase = ledger.purchase(order.purchase_id)
+    assert purchase.customer == rejecter.address
+    other = buy(shop, customer, week_terms.id, [("TV", 1, ETHER)], "O-1")
 
-    act(ledger, chain, owner, rejecter, "returnItems", [_purchase_tuple(purchase), _lines_tuple(purchase), 1, b"\0" * 32])
+    act(ledger, chain, owner, rejecter, "returnItems", [purchase.order.packed(), [], 1, b"\0" * 32])
     refund = purchase.refund_for((0,))
     assert ledger.deferred_balance(rejecter.address) == refund
     assert ledger.purchase(purchase.id).returned_lines == {0}
@@ -54,24 +56,35 @@ def test_rejecting_customer_return_is_kept_for_withdrawal(ledger, chain, week_te
 def test_rejecting_payout_does_not_block_a_batch_settlement(ledger, chain, shop, week_terms, customer, rejecter,
                                                             accounts, stranger) -> None:
     owner = accounts[7]
-    act(ledger, chain, owner, rejecter, "registerMerchant", [rejecter.address])
+    act(ledger, chain, owner, rejecter, "registerMerchant", [rejecter.address])  # a shop run by a contract
     (rejecting_shop,) = [m for m in ledger.merchants() if m.owner == rejecter.address]
-    act(ledger, chain, owner, rejecter, "publishTerms", [rejecting_shop.id, 7 * DAY, 0, False, False])
+    act(ledger, chain, owner, rejecter, "publishTerms", [rejecting_shop.id, 7 * DAY, 0, 0, False])
+    act(ledger, chain, owner, rejecter, "addAgent", [rejecting_shop.id, owner.address])  # signs its orders
     (terms,) = ledger.terms_of(rejecting_shop.id)
-    theirs = customer.buy(terms.id, [("LAMP", 1, ETHER)], "R-1")
-    ours = customer.buy(week_terms.id, [("LAMP", 1, 2 * ETHER)], "S-1")
+    theirs = buy(MerchantDesk(ledger, owner, rejecting_shop.id), customer, terms.id, [("LAMP", 1, ETHER)], "R-1")
+    ours = buy(shop, customer, week_terms.id, [("LAMP", 1, 2 * ETHER)], "S-1")
     payout = ledger.merchant(shop.merchant_id).payout
     before = chain.w3.eth.get_balance(payout)
     chain.advance_time(8 * DAY)
-    settled = ledger.settle(stranger, [theirs.id, ours.id])
-    assert [s.amount for s in settled] == [ETHER, 2 * ETHER]
+    batch = ledger.settle(stranger, [theirs.id, ours.id])
+    assert [s.amount for s in batch.settled] == [ETHER, 2 * ETHER]
     assert chain.w3.eth.get_balance(payout) - before == 2 * ETHER
-    assert ledger.deferred_balance(rejecter.address) == ETHER
+    assert ledger.merchant_deferred_balance(rejecting_shop.id) == ETHER  # kept for the merchant
+    assert ledger.deferred_balance(rejecter.address) == 0
     send(chain, owner, rejecter.functions.setAccepting(True))
-    act(ledger, chain, owner, rejecter, "withdraw", [NATIVE, rejecter.address])
+    assert ledger.withdraw_merchant(stranger, rejecting_shop.id).amount == ETHER
     assert chain.w3.eth.get_balance(rejecter.address) == ETHER
 
 
-def test_withdraw_with_nothing_waiting_rejected(ledger, alice) -> None:
+def test_withdraw_with_nothing_waiting_rejected(ledger, shop, alice) -> None:
     with pytest.raises(errors.NothingToWithdraw, match="nothing is waiting"):
         ledger.withdraw(alice)
+    with pytest.raises(errors.NothingToWithdraw):
+        ledger.withdraw_merchant(alice, shop.merchant_id)
+
+
+def test_withdraw_to_zero_or_the_ledger_refused(ledger, alice) -> None:
+    for to in (NATIVE, ledger.address):
+        with pytest.raises(errors.InvalidAddress) as info:
+            ledger.withdraw(alice, to=to)
+        assert info.value.account == to

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER
+from conftest import DAY, ETHER, buy
 
 from ledger import errors
 from ledger.models import Status
@@ -11,8 +11,8 @@ from ledger.validate import hash_of
 
 
 @pytest.fixture
-def purchase(week_terms, customer):
-    return customer.buy(week_terms.id, [("SHOES", 1, ETHER), ("SOCKS", 3, ETHER // 100)], "ORDER-1")
+def purchase(shop, week_terms, customer):
+    return buy(shop, customer, week_terms.id, [("SHOES", 1, ETHER), ("SOCKS", 3, ETHER // 100)], "ORDER-1")
 
 
 def test_return_refunds_price_less_fee_from_escrow(ledger, chain, customer, purchase, alice) -> None:
@@ -92,15 +92,15 @@ def test_return_window_boundaries(chain, customer, purchase, alice, offset) -> N
 
 
 def test_return_allowed_before_delivery_when_window_runs_from_delivery(shop, customer) -> None:
-    terms = shop.publish_terms(7 * DAY, window_from_delivery=True)
-    purchase = customer.buy(terms.id, [("CAR", 1, ETHER)], "ORDER-CAR")
+    terms = shop.publish_terms(7 * DAY, delivery_wait=30 * DAY)
+    purchase = buy(shop, customer, terms.id, [("CAR", 1, ETHER)], "ORDER-CAR")
     assert customer.return_items(purchase.id).amount == ETHER
 
 
 @pytest.mark.parametrize("offset", [-1, 0])
 def test_return_window_runs_from_delivery(chain, shop, customer, offset) -> None:
-    terms = shop.publish_terms(7 * DAY, window_from_delivery=True)
-    purchase = customer.buy(terms.id, [("CAR", 1, ETHER)], "ORDER-CAR")
+    terms = shop.publish_terms(7 * DAY, delivery_wait=60 * DAY)
+    purchase = buy(shop, customer, terms.id, [("CAR", 1, ETHER)], "ORDER-CAR")
     chain.advance_time(30 * DAY)  # a long delivery does not eat into the window
     delivered = shop.confirm_delivery(purchase.id)
     deadline = delivered.delivered_at + 7 * DAY
@@ -116,7 +116,7 @@ def test_return_window_runs_from_delivery(chain, shop, customer, offset) -> None
 
 def test_return_needs_a_shipment_when_the_item_must_come_back(shop, customer) -> None:
     terms = shop.publish_terms(7 * DAY, item_must_be_returned=True)
-    purchase = customer.buy(terms.id, [("TV", 1, ETHER)], "ORDER-TV")
+    purchase = buy(shop, customer, terms.id, [("TV", 1, ETHER)], "ORDER-TV")
     with pytest.raises(errors.ShipmentRequired) as info:
         customer.return_items(purchase.id)
     assert info.value.purchase_id == purchase.id
@@ -128,7 +128,7 @@ def test_return_needs_a_shipment_when_the_item_must_come_back(shop, customer) ->
 
 def test_no_returns_terms_refuse_every_return(chain, shop, customer) -> None:
     terms = shop.publish_terms(0)
-    purchase = customer.buy(terms.id, [("FOOD", 1, 1000)], "ORDER-F")
+    purchase = buy(shop, customer, terms.id, [("FOOD", 1, 1000)], "ORDER-F")
     assert purchase.status is Status.CLOSED and purchase.time_left == 0
     chain.set_next_block_time(purchase.purchased_at + 1)
     with pytest.raises(errors.ReturnWindowClosed) as info:
@@ -138,8 +138,8 @@ def test_no_returns_terms_refuse_every_return(chain, shop, customer) -> None:
 
 def test_no_returns_terms_refuse_a_return_before_delivery(ledger, chain, shop, customer) -> None:
     """A 0-second window means no returns, also while a from-delivery window waits for delivery."""
-    terms = shop.publish_terms(0, window_from_delivery=True)
-    purchase = customer.buy(terms.id, [("FOOD", 1, 1000)], "ORDER-F")
+    terms = shop.publish_terms(0, delivery_wait=DAY)
+    purchase = buy(shop, customer, terms.id, [("FOOD", 1, 1000)], "ORDER-F")
     assert not purchase.window_open
     escrow = chain.w3.eth.get_balance(ledger.address)
     with pytest.raises(errors.ReturnWindowClosed) as info:
@@ -157,8 +157,7 @@ def test_return_of_no_lines_refused_with_a_true_message(chain, customer, purchas
 
 
 def test_quote_matches_the_refund(ledger, customer, purchase) -> None:
-    from ledger.client import _lines_tuple, _purchase_tuple
-
-    quoted = ledger.call(ledger.contract.functions.quoteReturn(_purchase_tuple(purchase), _lines_tuple(purchase), 0b10))
+    order = purchase.order
+    quoted = ledger.call(ledger.contract.functions.quoteReturn(order.packed(), order.line_tuples(), 0b10))
     assert quoted == purchase.refund_for((1,))
     assert customer.return_items(purchase.id, [1]).amount == quoted

@@ -30,13 +30,16 @@ def test_deploy_then_seed_builds_a_settled_history(tmp_path) -> None:
         recorded = Deployment.load(deployment)
         assert f"ledger deployed at {recorded.address}" in out and recorded.chain_id == chain.chain_id
         out = run_script("seed.py", chain, deployment, SEED_PURCHASES="24", SEED_CUSTOMERS="6", SEED_DAYS="60")
-        assert "seeded 24 purchases at 4 shops by 6 customers" in out
+        assert "seeded 24 purchases at 4 shops by 6 customers" in out and "24 settled" in out
         ledger = Ledger.attach(chain, recorded)
         purchases = ledger.purchases()
         assert len(purchases) == 24 and len({p.customer for p in purchases}) <= 6
         assert all(Status.SETTLED in p.statuses for p in purchases)
         assert purchases[-1].purchased_at - purchases[0].purchased_at >= 50 * 86_400  # spread over the period
-        assert len(ledger.merchants()) == 4 and ledger.contacts()
+        assert len(ledger.merchants()) == 4 and ledger.contacts() and ledger.reviews()
+        assert any(p.returned_lines for p in purchases) and any(p.referral_bps for p in purchases)
+        # Every order was made out to the customer who bought it.
+        assert all(p.order.customer == p.customer for p in purchases)
         assert chain.w3.eth.get_balance(ledger.address) == 0  # everything paid out or refunded
 
 

@@ -1,66 +1,100 @@
-"""Store credit: a return taken as credit at the same merchant (with its bonus), spent on a later purchase."""
+"""Store credit: a return taken as credit at the same merchant (with its bonus on the money part), spent
+on a later purchase, and cashed out (money part only) once the shop stops trading or its delay passed."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER
+from conftest import DAY, ETHER, buy
 
 from ledger import errors
-from ledger.client import MerchantDesk
+from ledger.models import Credit
+from ledger.revert import mapped_errors
+
+HELD, HELD_CASH = ETHER * 99 // 100, ETHER * 9 // 10
+"""Credit for returning the 1 ETH hat: 0.9 ETH (10 % restocking fee) plus the 10 % bonus on it."""
 
 
 @pytest.fixture
 def purchase(shop, week_terms, customer):
     """Alice's 2-line purchase (10 % restocking fee) at a shop adding a 10 % bonus to store credit."""
     shop.set_credit_bonus(1_000)
-    return customer.buy(week_terms.id, [("COAT", 1, ETHER), ("HAT", 1, ETHER)], "C-1")
+    return buy(shop, customer, week_terms.id, [("COAT", 1, ETHER), ("HAT", 1, ETHER)], "C-1")
+
+
+@pytest.fixture
+def held(customer, purchase) -> int:
+    """The hat returned for credit."""
+    return customer.return_for_credit(purchase.id, [1]).amount
 
 
 def test_return_for_credit_adds_the_bonus_and_pays_no_money(ledger, chain, customer, purchase, shop) -> None:
     escrow = chain.w3.eth.get_balance(ledger.address)
     credit = customer.return_for_credit(purchase.id, [1])
-    refund = ETHER * 9 // 10
-    assert (credit.kind, credit.lines, credit.amount) == ("credit", (1,), refund + refund // 10)
-    assert customer.credit(shop.merchant_id) == credit.amount
+    assert (credit.kind, credit.lines, credit.amount) == ("credit", (1,), HELD)
+    issued_at = chain.w3.eth.get_block(credit.block_number)["timestamp"]
+    assert customer.credit_held(shop.merchant_id) == Credit(HELD, HELD_CASH, issued_at)
     assert chain.w3.eth.get_balance(ledger.address) == escrow  # the money stays, now backing the credit
     after = ledger.purchase(purchase.id)
     assert after.returned_lines == {1} and after.refunded == credit.amount
     assert [r.kind for r in customer.refunds()] == ["credit"]
 
 
-def test_bonus_comes_out_of_what_the_merchant_keeps(shop, customer) -> None:
-    no_fee = shop.publish_terms(7 * DAY)
-    shop.set_credit_bonus(1_000)
-    purchase = customer.buy(no_fee.id, [("COAT", 1, ETHER)], "C-2")
+@pytest.mark.parametrize(("fee_bps", "bonus_bps"), [(0, 1_000), (1_000, 10_000)])
+def test_bonus_is_capped_at_what_the_merchant_keeps(shop, customer, fee_bps, bonus_bps) -> None:
+    shop.set_credit_bonus(bonus_bps)
+    terms = shop.publish_terms(7 * DAY, restocking_fee_bps=fee_bps)
+    purchase = buy(shop, customer, terms.id, [("COAT", 1, ETHER)], "C-2")
     credit = customer.return_for_credit(purchase.id)
-    assert credit.amount == ETHER  # everything returned at no fee: nothing left to fund a bonus
+    assert credit.amount == ETHER  # the refund and a bonus of at most the fee: all the merchant kept
 
 
-def test_credit_pays_a_later_purchase_at_the_same_shop(ledger, chain, shop, week_terms, customer, purchase,
-                                                       alice) -> None:
-    held = customer.return_for_credit(purchase.id, [1]).amount
+def test_credit_pays_a_later_purchase_at_the_same_shop(ledger, chain, shop, week_terms, customer, held) -> None:
     escrow = chain.w3.eth.get_balance(ledger.address)
-    later = customer.buy(week_terms.id, [("SCARF", 1, ETHER)], "C-3", use_credit=held)
-    assert later.paid == later.price == ETHER
+    later = buy(shop, customer, week_terms.id, [("SCARF", 1, ETHER)], "C-3", use_credit=held)
+    assert later.paid == later.price == ETHER and later.credit_used == held
     assert chain.w3.eth.get_balance(ledger.address) - escrow == ETHER - held  # only the rest was paid in ETH
     assert customer.credit(shop.merchant_id) == 0
-    refund = customer.return_items(later.id)  # a purchase paid with credit returns money like any other
+
+
+def test_spending_credit_uses_the_bonus_part_first(shop, week_terms, customer, held) -> None:
+    buy(shop, customer, week_terms.id, [("PIN", 1, ETHER // 20)], "C-4", use_credit=ETHER // 20)
+    left = customer.credit_held(shop.merchant_id)
+    assert (left.amount, left.cash) == (held - ETHER // 20, HELD_CASH)  # 0.05 of the 0.09 bonus went first
+
+
+def test_value_paid_with_credit_comes_back_as_credit(ledger, chain, shop, week_terms, customer, held) -> None:
+    later = buy(shop, customer, week_terms.id, [("SCARF", 1, ETHER)], "C-5", use_credit=held)
+    escrow = chain.w3.eth.get_balance(ledger.address)
+    refund = customer.return_items(later.id)
     assert refund.amount == ETHER * 9 // 10
+    money = refund.amount * (ETHER - held) // ETHER  # only the 0.01 ETH paid in money comes back as money
+    assert escrow - chain.w3.eth.get_balance(ledger.address) == money
+    back = customer.credit_held(shop.merchant_id)
+    assert back.amount == refund.amount - money
+    assert back.cash == back.amount * HELD_CASH // HELD  # of which money in the share it was spent
 
 
-def test_credit_cannot_be_spent_twice(ledger, week_terms, customer, purchase, shop) -> None:
-    held = customer.return_for_credit(purchase.id, [1]).amount
-    customer.buy(week_terms.id, [("SCARF", 1, ETHER)], "C-4", use_credit=held)
+def test_bonus_is_on_the_money_part_only(ledger, shop, week_terms, customer, held) -> None:
+    later = buy(shop, customer, week_terms.id, [("BAG", 1, 2 * ETHER)], "C-6", use_credit=held)
+    customer.return_for_credit(later.id)
+    (issued,) = ledger.events("CreditIssued", later.id)
+    amount = 2 * ETHER * 9 // 10
+    cash = amount * (2 * ETHER - held) // (2 * ETHER)
+    assert (issued.args["amount"], issued.args["bonus"]) == (amount, cash // 10)
+
+
+def test_credit_cannot_be_spent_twice(shop, week_terms, customer, held) -> None:
+    buy(shop, customer, week_terms.id, [("SCARF", 1, ETHER)], "C-7", use_credit=held)
     with pytest.raises(errors.InsufficientCredit) as info:
-        customer.buy(week_terms.id, [("SCARF", 1, ETHER)], "C-5", use_credit=held)
+        buy(shop, customer, week_terms.id, [("SCARF", 1, ETHER)], "C-8", use_credit=held)
     assert (info.value.requested, info.value.available) == (held, 0)
 
 
-def test_credit_is_only_good_at_the_shop_that_gave_it(ledger, customer, purchase, bob) -> None:
-    held = customer.return_for_credit(purchase.id, [1]).amount
-    elsewhere = ledger.register_merchant(bob).publish_terms(7 * DAY)
+def test_credit_is_only_good_at_the_shop_that_gave_it(ledger, customer, held, bob) -> None:
+    elsewhere = ledger.register_merchant(bob)
+    terms = elsewhere.publish_terms(7 * DAY)
     with pytest.raises(errors.InsufficientCredit) as info:
-        customer.buy(elsewhere.id, [("SCARF", 1, ETHER)], "C-6", use_credit=held)
+        buy(elsewhere, customer, terms.id, [("SCARF", 1, ETHER)], "C-9", use_credit=held)
     assert info.value.available == 0
 
 
@@ -75,20 +109,55 @@ def test_credit_return_follows_the_return_rules(ledger, chain, customer, purchas
         customer.return_for_credit(purchase.id, [1])
 
 
-def test_settlement_after_a_credit_return_pays_the_rest(ledger, chain, shop, customer, purchase, stranger) -> None:
-    credit = customer.return_for_credit(purchase.id, [1])
+def test_settlement_after_a_credit_return_pays_the_rest(ledger, chain, purchase, held, stranger) -> None:
     chain.advance_time(8 * DAY)
-    (settled,) = ledger.settle(stranger, [purchase.id])
-    assert settled.amount == 2 * ETHER - credit.amount
+    (settled,) = ledger.settle(stranger, [purchase.id]).settled
+    assert settled.amount == 2 * ETHER - held
 
 
-def test_credit_bonus_is_owner_only(ledger, shop, staff) -> None:
+def test_cash_out_is_locked_while_the_shop_trades(shop, customer, held) -> None:
+    with pytest.raises(errors.CreditLocked) as info:
+        customer.cash_out_credit(shop.merchant_id)
+    assert info.value.merchant_id == shop.merchant_id and info.value.available_at == 2**256 - 1
+    assert "retires all its terms" in str(info.value)
+
+
+def test_cash_out_once_the_shop_has_no_active_terms(ledger, chain, shop, week_terms, customer, held,
+                                                   accounts) -> None:
+    shop.retire_terms(week_terms.id)
+    assert shop.info().active_terms == 0
+    escrow, payout = chain.w3.eth.get_balance(ledger.address), chain.w3.eth.get_balance(accounts[6].address)
+    assert customer.cash_out_credit(shop.merchant_id) == HELD_CASH  # the money part to the customer...
+    assert chain.w3.eth.get_balance(accounts[6].address) - payout == HELD - HELD_CASH  # ...the bonus to the shop
+    assert escrow - chain.w3.eth.get_balance(ledger.address) == HELD
+    assert customer.credit_held(shop.merchant_id) == Credit(0, 0, 0)
+    with pytest.raises(errors.NothingToWithdraw):
+        customer.cash_out_credit(shop.merchant_id)
+
+
+def test_cash_out_after_the_shops_delay(chain, shop, customer, purchase) -> None:
+    shop.set_credit_cash_out_delay(10 * DAY)
+    customer.return_for_credit(purchase.id, [1])
+    issued = customer.credit_held(shop.merchant_id).issued_at
+    with pytest.raises(errors.CreditLocked) as info:
+        customer.cash_out_credit(shop.merchant_id)
+    assert info.value.available_at == issued + 10 * DAY
+    chain.set_next_block_time(issued + 10 * DAY)
+    assert customer.cash_out_credit(shop.merchant_id) == HELD_CASH
+
+
+def test_credit_settings_are_owner_only_and_checked(ledger, shop, staff, owner) -> None:
     with pytest.raises(errors.NotMerchantOwner):
         staff.set_credit_bonus(500)
-    with pytest.raises(errors.FeeTooHigh):
-        MerchantDesk(ledger, shop.account, shop.merchant_id).set_credit_bonus(10_001)
+    with pytest.raises(errors.NotMerchantOwner):
+        staff.set_credit_cash_out_delay(DAY)
+    with pytest.raises(errors.FeeTooHigh, match="more than 100 %"):
+        shop.set_credit_bonus(10_001)
+    call = ledger.contract.functions.setCreditBonus(shop.merchant_id, 10_001)
+    with pytest.raises(errors.FeeTooHigh), mapped_errors(ledger.errors):
+        call.call({"from": owner.address})
 
 
-def test_more_credit_than_the_price_refused(week_terms, customer) -> None:
-    with pytest.raises(errors.InvalidInput, match="more than the price"):
-        customer.buy(week_terms.id, [("SCARF", 1, ETHER)], "C-7", use_credit=2 * ETHER)
+def test_more_credit_than_the_total_refused(shop, week_terms, customer) -> None:
+    with pytest.raises(errors.InvalidInput, match="more than the total"):
+        buy(shop, customer, week_terms.id, [("SCARF", 1, ETHER)], "C-10", use_credit=2 * ETHER)

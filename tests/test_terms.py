@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY
+from conftest import DAY, buy, simulate
 
 from ledger import errors
 from ledger.client import MerchantDesk
@@ -11,15 +11,29 @@ from ledger.models import ReturnTerms
 
 
 def test_publish_terms_stores_them_exactly(ledger, shop) -> None:
-    terms = shop.publish_terms(30 * DAY, restocking_fee_bps=250, window_from_delivery=True, item_must_be_returned=True)
-    assert terms == ReturnTerms(terms.id, shop.merchant_id, 30 * DAY, 250, True, True, False)
+    terms = shop.publish_terms(30 * DAY, restocking_fee_bps=250, delivery_wait=10 * DAY, item_must_be_returned=True)
+    assert terms == ReturnTerms(terms.id, shop.merchant_id, 30 * DAY, 250, 10 * DAY, True, False)
+    assert terms.window_from_delivery
     assert ledger.terms(terms.id) == terms
     assert shop.terms() == [terms]
+    assert not shop.publish_terms(DAY).window_from_delivery
 
 
-def test_publish_terms_rejects_a_fee_above_100_percent(shop) -> None:
-    with pytest.raises(errors.FeeTooHigh) as info:
+def test_publish_and_retire_terms_count_the_active_terms(ledger, shop) -> None:
+    assert ledger.merchant(shop.merchant_id).active_terms == 0
+    first, second = shop.publish_terms(DAY), shop.publish_terms(2 * DAY)
+    assert shop.info().active_terms == 2
+    shop.retire_terms(first.id)
+    assert shop.info().active_terms == 1
+    shop.retire_terms(second.id)
+    assert shop.info().active_terms == 0
+
+
+def test_publish_terms_rejects_a_fee_above_100_percent(ledger, shop, owner) -> None:
+    with pytest.raises(errors.FeeTooHigh, match="more than 100 %"):
         shop.publish_terms(DAY, restocking_fee_bps=10_001)
+    with pytest.raises(errors.FeeTooHigh) as info:  # the contract refuses it too
+        simulate(ledger, ledger.contract.functions.publishTerms(shop.merchant_id, DAY, 10_001, 0, False), owner)
     assert (info.value.fee_bps, info.value.max_bps) == (10_001, 10_000)
     assert shop.terms() == []
 
@@ -27,7 +41,7 @@ def test_publish_terms_rejects_a_fee_above_100_percent(shop) -> None:
 def test_publish_terms_accepts_a_fee_of_exactly_100_percent(shop, customer) -> None:
     terms = shop.publish_terms(DAY, restocking_fee_bps=10_000)
     assert terms.restocking_fee_bps == 10_000
-    purchase = customer.buy(terms.id, [("MUG", 1, 1000)], "order-1")
+    purchase = buy(shop, customer, terms.id, [("MUG", 1, 1000)], "order-1")
     assert customer.return_items(purchase.id).amount == 0  # the whole price is kept
 
 
@@ -46,12 +60,15 @@ def test_publish_terms_is_owner_only(staff, agent) -> None:
 
 
 def test_retire_terms_blocks_new_purchases_only(ledger, shop, week_terms, customer) -> None:
-    before = customer.buy(week_terms.id, [("MUG", 1, 1000)], "order-1")
+    before = buy(shop, customer, week_terms.id, [("MUG", 1, 1000)], "order-1")
+    quoted = shop.quote(week_terms.id, [("MUG", 1, 1000)], "order-2", customer=customer.address)
     shop.retire_terms(week_terms.id)
     assert ledger.terms(week_terms.id).retired
-    with pytest.raises(errors.TermsRetired) as info:
-        customer.buy(week_terms.id, [("MUG", 1, 1000)], "order-2")
+    with pytest.raises(errors.TermsRetired) as info:  # an order signed before still cannot be bought
+        customer.buy(quoted)
     assert info.value.terms_id == week_terms.id
+    with pytest.raises(errors.TermsRetired):
+        shop.quote(week_terms.id, [("MUG", 1, 1000)], "order-3", customer=customer.address)
     assert ledger.purchases(merchant_id=shop.merchant_id) == [customer.purchase(before.id)]
     refund = customer.return_items(before.id)
     assert refund.amount == 900  # the 10 % fee of the retired terms still applies
@@ -78,19 +95,19 @@ def test_retire_terms_of_another_merchant_rejected(ledger, week_terms, bob) -> N
 
 def test_unknown_terms_rejected(ledger, shop, customer) -> None:
     for action in (lambda: ledger.terms(42), lambda: shop.retire_terms(42),
-                   lambda: customer.buy(42, [("MUG", 1, 1000)], "order-1")):
+                   lambda: shop.quote(42, [("MUG", 1, 1000)], "order-1", customer=customer.address)):
         with pytest.raises(errors.UnknownTerms) as info:
             action()
         assert info.value.terms_id == 42
 
 
 def test_new_terms_do_not_change_a_purchase_already_made(ledger, chain, shop, week_terms, customer) -> None:
-    purchase = customer.buy(week_terms.id, [("MUG", 1, 1000)], "order-1")
+    purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 1000)], "order-1")
     shop.retire_terms(week_terms.id)
     shop.publish_terms(DAY, restocking_fee_bps=5_000)
     again = customer.purchase(purchase.id)
     assert (again.return_window, again.restocking_fee_bps) == (7 * DAY, 1_000)
-    assert ledger.terms(week_terms.id) == ReturnTerms(week_terms.id, shop.merchant_id, 7 * DAY, 1_000, False, False, True)
+    assert ledger.terms(week_terms.id) == ReturnTerms(week_terms.id, shop.merchant_id, 7 * DAY, 1_000, 0, False, True)
     chain.advance_time(2 * DAY)  # past the new terms' window, inside the old one
     assert customer.return_items(purchase.id).amount == 900
 

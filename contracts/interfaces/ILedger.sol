@@ -2,8 +2,9 @@
 pragma solidity ^0.8.24;
 
 /// @title ILedger
-/// @notice Types, errors and events of the purchase-history ledger: merchants, return terms, escrowed
-/// purchases, contact moments, automatic refunds and settlement.
+/// @notice Types, errors and events of the purchase-history ledger: merchants and their staff mandates,
+/// return terms, shop-signed orders paid into escrow, automatic refunds, store credit, contact moments
+/// and settlement.
 /// @dev Identities are addresses; everything said between a shop and a customer is kept off chain and
 /// only its hash is recorded here.
 interface ILedger {
@@ -12,8 +13,8 @@ interface ILedger {
     /// @notice What a merchant account may do.
     enum Role {
         None, // no rights
-        Agent, // staff: log contacts, confirm deliveries, goodwill refunds
-        Owner // everything an agent may do, plus agents, terms and payout
+        Agent, // staff: sign orders, log contacts, confirm deliveries, goodwill within its mandate
+        Owner // everything an agent may do, plus agents, mandates, terms, tokens and payout
     }
 
     /// @notice How a customer and a merchant were in touch.
@@ -49,22 +50,44 @@ interface ILedger {
         Loyalty
     }
 
+    /// @notice Why a settlement batch passed over a purchase.
+    enum SkipReason {
+        Unknown, // no purchase has this order
+        AlreadySettled,
+        WindowOpen,
+        AwaitingDelivery
+    }
+
     /// @notice A registered merchant.
-    /// @dev Two slots: owner | payout (20 bytes), referralBps (2) and creditBonusBps (2).
+    /// @dev Two slots: owner (20 bytes) | activeTerms (4) | creditCashOutDelay (4); payout (20) | creditBonusBps (2).
     struct Merchant {
-        /// @dev Account that registered the merchant; it manages agents, terms and the payout address.
+        /// @dev Account that registered the merchant; it manages staff, terms, tokens and the payout address.
         address owner;
+        /// @dev Terms published and not retired; while 0, customers may cash out the money part of their credit.
+        uint32 activeTerms;
+        /// @dev Seconds after credit was last issued from which the customer may cash it out even while the
+        /// shop trades; 0 means only once the shop has no active terms.
+        uint32 creditCashOutDelay;
         /// @dev Where settled money is paid.
         address payout;
-        /// @dev Commission a referrer earns on what the merchant keeps of a purchase, in basis points.
-        uint16 referralBps;
-        /// @dev Bonus on refunds taken as store credit, in basis points.
+        /// @dev Bonus on refunds taken as store credit, in basis points of the money part.
         uint16 creditBonusBps;
     }
 
+    /// @notice An account's standing at a merchant, with its mandate.
+    /// @dev One slot: role (1 byte) | generation (4) | maxExtensionDays (2).
+    struct Staff {
+        /// @dev What the account may do.
+        Role role;
+        /// @dev Bumped when an agent is removed, so the budgets it held are void if it is added again.
+        uint32 generation;
+        /// @dev For an agent: most days it may add, in all, to one purchase's return window.
+        uint16 maxExtensionDays;
+    }
+
     /// @notice Published return terms. Never changed once published; a change is new terms.
-    /// @dev One storage slot: merchantId (8 bytes) | returnWindow (4) | restockingFeeBps (2) |
-    /// windowFromDelivery (1) | itemMustBeReturned (1) | retired (1).
+    /// @dev One slot: merchantId (8 bytes) | returnWindow (4) | restockingFeeBps (2) | deliveryWait (4) |
+    /// itemMustBeReturned (1) | retired (1).
     struct Terms {
         /// @dev Merchant that published the terms.
         uint64 merchantId;
@@ -72,15 +95,16 @@ interface ILedger {
         uint32 returnWindow;
         /// @dev Part of a returned line's price the merchant keeps, in basis points.
         uint16 restockingFeeBps;
-        /// @dev Whether the window starts when the merchant confirms delivery instead of at purchase.
-        bool windowFromDelivery;
+        /// @dev 0: the window starts at purchase. Otherwise it starts at the delivery the merchant confirms,
+        /// or, if it never does, this many seconds after the purchase (the longest wait for delivery).
+        uint32 deliveryWait;
         /// @dev Whether a return must name a shipment reference (the item goes back) or is refunded as is.
         bool itemMustBeReturned;
-        /// @dev Retired terms cannot be used for new purchases; purchases already made keep them.
+        /// @dev Retired terms cannot be used for new orders; purchases already made keep them.
         bool retired;
     }
 
-    /// @notice One line of a purchase.
+    /// @notice One line of an order.
     struct LineItem {
         /// @dev Stock-keeping unit, a short product code (no personal data).
         bytes32 sku;
@@ -90,68 +114,75 @@ interface ILedger {
         uint128 unitPrice;
     }
 
-    /// @notice Everything agreed at purchase time. Only its hash (the purchase id) is stored; calls
-    /// that act on a purchase pass it back and the contract checks it against the hash.
-    struct Purchase {
-        /// @dev The buyer; the only account that may return the purchase.
-        address customer;
-        /// @dev Merchant sold to.
-        uint64 merchantId;
-        /// @dev Terms that applied at purchase time.
-        uint64 termsId;
-        /// @dev ERC-20 token paid with, or address(0) for the native currency.
-        address token;
-        /// @dev Amount that actually arrived in escrow (less than `price` for fee-on-transfer tokens).
-        uint128 paid;
+    /// @notice An order the shop signed (EIP-712 `Order`, see `ORDER_TYPEHASH`), packed into six words so
+    /// that every call acting on the purchase passes it back cheaply. The purchase id is the order's
+    /// EIP-712 digest, so an order is bought once.
+    struct Order {
+        /// @dev customer (bits 96-255; zero: anyone may buy) | merchantId (32-95) | lineCount (24-31) |
+        /// itemMustBeReturned (16-23) | restockingFeeBps (0-15).
+        uint256 head;
+        /// @dev token (bits 96-255; zero: the native currency) | termsId (32-95) | returnWindow (0-31).
+        uint256 payment;
+        /// @dev referrer (bits 96-255; zero: none) | referralBps (80-95) | deliveryWait (48-79) | expiry (8-47).
+        uint256 referral;
         /// @dev Sum of quantity times unit price over the lines.
-        uint128 price;
-        /// @dev Block timestamp of the purchase.
-        uint40 purchasedAt;
-        /// @dev Copy of the terms' return window, in seconds.
-        uint32 returnWindow;
-        /// @dev Copy of the terms' restocking fee, in basis points.
-        uint16 restockingFeeBps;
-        /// @dev Copy of the terms' window start rule.
-        bool windowFromDelivery;
-        /// @dev Copy of the terms' return shipment rule.
-        bool itemMustBeReturned;
+        uint256 total;
         /// @dev keccak256 of the ABI-encoded line items.
         bytes32 linesHash;
-        /// @dev The merchant's order reference: a hash, never personal data.
+        /// @dev The shop's order reference: a hash, never personal data.
         bytes32 orderRef;
-        /// @dev Who referred the customer (address(0) for nobody); paid a commission at settlement.
-        address referrer;
-        /// @dev Copy of the merchant's referral commission at purchase time, in basis points.
-        uint16 referralBps;
+    }
+
+    /// @notice A return the customer signed for anyone to submit (EIP-712 `ReturnRequest`, which also
+    /// names the purchase id).
+    struct ReturnRequest {
+        /// @dev Bit i set returns line i.
+        uint32 lineMask;
+        /// @dev Hash of the return shipment reference; required when the item must come back.
+        bytes32 shipmentRef;
+        /// @dev Any number the customer has not used or cancelled (see `cancelNonce`).
+        uint256 nonce;
+        /// @dev Last second the request may be submitted.
+        uint256 deadline;
     }
 
     /// @notice What changes over a purchase's life.
-    /// @dev One storage slot: refunded (16 bytes) | deliveredAt (5) | returnedLines (4) | windowExtension (4) |
-    /// recorded (1) | settled (1); 1 byte free.
+    /// @dev One slot: refunded (16 bytes) | purchasedAt (5) | deliveredAfter (4) | returnedLines (4) |
+    /// extensionDays (2) | flags (1).
     struct PurchaseState {
-        /// @dev Total refunded so far, returns and goodwill together.
+        /// @dev Total refunded so far (returns, goodwill and credit together).
         uint128 refunded;
-        /// @dev When the merchant confirmed delivery, 0 before.
-        uint40 deliveredAt;
+        /// @dev Block time of the purchase; 0 while the order has not been bought.
+        uint40 purchasedAt;
+        /// @dev Seconds from purchase to confirmed delivery, plus one; 0 while not confirmed.
+        uint32 deliveredAfter;
         /// @dev Bit i is set once line i has been returned (or refunded while the customer keeps it).
         uint32 returnedLines;
-        /// @dev Seconds staff added to the return window.
-        uint32 windowExtension;
-        /// @dev Set when the purchase is recorded, so an id is known to exist.
-        bool recorded;
-        /// @dev Set once the escrow has been paid out to the merchant.
-        bool settled;
+        /// @dev Days staff added to the return window.
+        uint16 extensionDays;
+        /// @dev SETTLED (1), BUYER_STORED (2: an open order, buyer in `buyerOf`), PAID_STORED (4: less arrived
+        /// than the total, see `paidOf`), CREDIT_USED (8: see `creditUsedOf`).
+        uint8 flags;
     }
 
-    /// @notice Feedback a customer gave about a purchase.
-    /// @dev One storage slot: rating (1 byte) | npsGiven (1) | nps (1).
-    struct Feedback {
-        /// @dev Latest review rating, 1 to 5; 0 while not reviewed.
-        uint8 rating;
-        /// @dev Whether the net promoter score was given (it may be 0).
-        bool npsGiven;
-        /// @dev Net promoter score, 0 to 10.
-        uint8 nps;
+    /// @notice Store credit a customer holds at a merchant in one token.
+    /// @dev Two slots: amount (16 bytes) | cash (16); issuedAt (5).
+    struct Credit {
+        /// @dev Credit held, bonus included.
+        uint128 amount;
+        /// @dev The part of `amount` that is money the customer paid (the rest is bonus); at most `amount`.
+        uint128 cash;
+        /// @dev When credit was last issued.
+        uint40 issuedAt;
+    }
+
+    /// @notice Store credit a purchase was paid with.
+    /// @dev One slot: amount (16 bytes) | cash (16).
+    struct CreditUsed {
+        /// @dev Credit spent on the purchase.
+        uint128 amount;
+        /// @dev The money part of it.
+        uint128 cash;
     }
 
     // ------------------------------------------------------------------ errors
@@ -170,8 +201,9 @@ interface ILedger {
     /// @param caller The account that called.
     error LedgerNotMerchantAgent(uint64 merchantId, address caller);
 
-    /// @notice Thrown when an address that must be set is the zero address.
-    error LedgerZeroAddress();
+    /// @notice Thrown when an address that must be set is the zero address or this contract.
+    /// @param account The address given.
+    error LedgerInvalidAddress(address account);
 
     /// @notice Thrown when adding an account that already has a role at the merchant.
     /// @param merchantId The merchant.
@@ -179,7 +211,7 @@ interface ILedger {
     /// @param role The role it already has.
     error LedgerAlreadyHasRole(uint64 merchantId, address account, Role role);
 
-    /// @notice Thrown when removing an account that is not an agent of the merchant.
+    /// @notice Thrown when an agent-only setting names an account that is not an agent of the merchant.
     /// @param merchantId The merchant.
     /// @param account The account.
     error LedgerNotAnAgent(uint64 merchantId, address account);
@@ -192,12 +224,16 @@ interface ILedger {
     /// @param termsId The retired terms.
     error LedgerTermsRetired(uint64 termsId);
 
-    /// @notice Thrown when a restocking fee is above 100 %.
-    /// @param feeBps The fee given.
-    /// @param maxBps The highest fee allowed.
+    /// @notice Thrown when an order's copy of its terms is not what the terms say.
+    /// @param termsId The terms named.
+    error LedgerTermsMismatch(uint64 termsId);
+
+    /// @notice Thrown when a fee or commission is above 100 %.
+    /// @param feeBps The value given.
+    /// @param maxBps The highest value allowed.
     error LedgerFeeTooHigh(uint16 feeBps, uint16 maxBps);
 
-    /// @notice Thrown when a purchase has no lines or more than the contract tracks.
+    /// @notice Thrown when an order has no lines, more than the contract tracks, or a count other than stated.
     /// @param count Number of lines given.
     /// @param maxLines Largest number allowed.
     error LedgerLineCount(uint256 count, uint256 maxLines);
@@ -214,24 +250,50 @@ interface ILedger {
     /// @param maxAmount The largest amount allowed.
     error LedgerAmountTooLarge(uint256 amount, uint256 maxAmount);
 
-    /// @notice Thrown when the native currency sent does not match the price (or is sent with a token).
+    /// @notice Thrown when the native currency sent does not match what is due (or is sent with a token).
     /// @param expected Value that had to be sent.
     /// @param sent Value that was sent.
     error LedgerWrongPayment(uint256 expected, uint256 sent);
 
-    /// @notice Thrown when recording a purchase whose id already exists (same details in the same block).
-    /// @param purchaseId The id.
-    error LedgerPurchaseExists(bytes32 purchaseId);
+    /// @notice Thrown when an order is paid with a token the merchant does not accept.
+    /// @param merchantId The merchant.
+    /// @param token The token.
+    error LedgerTokenNotAccepted(uint64 merchantId, address token);
 
-    /// @notice Thrown when the purchase passed in matches no recorded purchase.
-    /// @param purchaseId Hash of the details passed in.
-    error LedgerUnknownPurchase(bytes32 purchaseId);
+    /// @notice Thrown when an order's signature is not from the merchant's owner or one of its agents.
+    /// @param purchaseId The order's digest.
+    /// @param signer Who signed it (zero when the signature is malformed).
+    error LedgerInvalidOrderSignature(bytes32 purchaseId, address signer);
 
-    /// @notice Thrown when the line items passed in are not the ones recorded for the purchase.
-    /// @param purchaseId The purchase.
+    /// @notice Thrown when an order is bought after its expiry.
+    /// @param expiry Last second the order could be bought.
+    /// @param timestamp Block time.
+    error LedgerOrderExpired(uint256 expiry, uint256 timestamp);
+
+    /// @notice Thrown when an order made out to one customer is bought by another account.
+    /// @param purchaseId The order's digest.
+    /// @param customer The customer named in the order.
+    /// @param caller The account that called.
+    error LedgerNotOrderCustomer(bytes32 purchaseId, address customer, address caller);
+
+    /// @notice Thrown when an order's lines do not add up to its total or do not hash to its lines hash.
+    /// @param purchaseId The order's digest.
     error LedgerLinesMismatch(bytes32 purchaseId);
 
-    /// @notice Thrown when someone other than the customer tries to return a purchase.
+    /// @notice Thrown when an order names its buyer, itself or this contract as referrer, or a commission
+    /// without a referrer.
+    /// @param referrer The referrer named.
+    error LedgerInvalidReferrer(address referrer);
+
+    /// @notice Thrown when an order was already bought.
+    /// @param purchaseId The order's digest.
+    error LedgerPurchaseExists(bytes32 purchaseId);
+
+    /// @notice Thrown when the order passed in matches no purchase.
+    /// @param purchaseId The order's digest.
+    error LedgerUnknownPurchase(bytes32 purchaseId);
+
+    /// @notice Thrown when someone other than the customer tries to act as the customer of a purchase.
     /// @param purchaseId The purchase.
     /// @param caller The account that called.
     error LedgerNotCustomer(bytes32 purchaseId, address caller);
@@ -249,156 +311,202 @@ interface ILedger {
 
     /// @notice Thrown when a return comes at or after the end of the return window.
     /// @param purchaseId The purchase.
-    /// @param deadline First second at which returns are no longer accepted.
-    /// @param timestamp Current block time.
+    /// @param deadline First second at which returns were no longer accepted.
+    /// @param timestamp Block time of the attempt.
     error LedgerReturnWindowClosed(bytes32 purchaseId, uint256 deadline, uint256 timestamp);
 
-    /// @notice Thrown when settling a purchase whose return window is still open.
+    /// @notice Thrown when the terms of a purchase allow no returns (its window cannot be extended either).
     /// @param purchaseId The purchase.
-    /// @param deadline First second at which the purchase can be settled.
-    /// @param timestamp Current block time.
-    error LedgerReturnWindowOpen(bytes32 purchaseId, uint256 deadline, uint256 timestamp);
+    error LedgerNoReturns(bytes32 purchaseId);
 
-    /// @notice Thrown when settling a purchase whose window starts at delivery before delivery was confirmed.
+    /// @notice Thrown when delivery is confirmed twice, for terms whose window does not start at delivery,
+    /// at a time before the purchase or in the future, or once the longest wait is over.
     /// @param purchaseId The purchase.
-    error LedgerAwaitingDelivery(bytes32 purchaseId);
+    /// @param deliveredAt The delivery time asked for.
+    error LedgerInvalidDelivery(bytes32 purchaseId, uint256 deliveredAt);
 
-    /// @notice Thrown when confirming a delivery twice.
-    /// @param purchaseId The purchase.
-    /// @param deliveredAt When delivery was confirmed.
-    error LedgerAlreadyDelivered(bytes32 purchaseId, uint256 deliveredAt);
-
-    /// @notice Thrown when the terms require the item to come back and the return names no shipment.
+    /// @notice Thrown when a return of an item that must come back names no shipment.
     /// @param purchaseId The purchase.
     error LedgerShipmentRequired(bytes32 purchaseId);
 
-    /// @notice Thrown when settling a purchase that was already settled.
+    /// @notice Thrown when acting on a purchase that was already settled, or has nothing left to act on.
     /// @param purchaseId The purchase.
     error LedgerAlreadySettled(bytes32 purchaseId);
 
-    /// @notice Thrown when a refund asks for more than the purchase still holds in escrow.
+    /// @notice Thrown when a goodwill refund asks for more than the purchase still holds.
     /// @param purchaseId The purchase.
     /// @param requested Amount asked for.
     /// @param available Amount still in escrow.
     error LedgerRefundExceedsEscrow(bytes32 purchaseId, uint256 requested, uint256 available);
 
     /// @notice Thrown when a contact moment is dated in the future.
-    /// @param occurredAt Time given.
-    /// @param timestamp Current block time.
+    /// @param occurredAt The time given.
+    /// @param timestamp Block time.
     error LedgerTimeInFuture(uint256 occurredAt, uint256 timestamp);
 
-    /// @notice Thrown when withdrawing with no deferred payment waiting.
-    /// @param token The token (address(0) for the native currency).
-    /// @param account The account that called.
+    /// @notice Thrown when nothing is owed to withdraw.
+    /// @param token The token.
+    /// @param account The account.
     error LedgerNothingToWithdraw(address token, address account);
 
-    /// @notice Thrown when an agent's refund goes past its goodwill budget, or it acts without a mandate.
+    /// @notice Thrown when an agent asks for more than its goodwill budget in the token allows.
     /// @param merchantId The merchant.
     /// @param agent The agent.
-    /// @param token The token of the budget.
+    /// @param token The token.
     /// @param requested Amount asked for.
-    /// @param available What is left of the budget.
+    /// @param available Budget left.
     error LedgerBudgetExceeded(uint64 merchantId, address agent, address token, uint256 requested, uint256 available);
 
-    /// @notice Thrown when a window extension would pass the longest window the contract tracks.
+    /// @notice Thrown when a window extension goes past what the caller's mandate or the contract allows.
     /// @param purchaseId The purchase.
-    /// @param extension The total extension asked for, in seconds.
-    error LedgerExtensionTooLong(bytes32 purchaseId, uint256 extension);
+    /// @param extensionDays The total extension asked for, in days.
+    /// @param maxDays The most allowed.
+    error LedgerExtensionTooLong(bytes32 purchaseId, uint256 extensionDays, uint256 maxDays);
 
-    /// @notice Thrown when a purchase would spend more store credit than the customer holds at the merchant.
+    /// @notice Thrown when a customer spends more store credit than it holds at the merchant.
     /// @param merchantId The merchant.
-    /// @param token The token of the credit.
+    /// @param token The token.
     /// @param requested Credit asked for.
     /// @param available Credit held.
     error LedgerInsufficientCredit(uint64 merchantId, address token, uint256 requested, uint256 available);
 
-    /// @notice Thrown when a customer names itself as its own referrer.
-    /// @param customer The customer.
-    error LedgerSelfReferral(address customer);
-
-    /// @notice Thrown when a rating or score is outside its scale.
-    /// @param score The score given.
-    /// @param min The lowest score allowed.
-    /// @param max The highest score allowed.
-    error LedgerScoreOutOfRange(uint8 score, uint8 min, uint8 max);
-
-    /// @notice Thrown when a score that may be given once is given again.
-    /// @param subject The purchase id (NPS) or contact key (CSAT) already rated.
-    error LedgerAlreadyRated(bytes32 subject);
+    /// @notice Thrown when credit is cashed out while the shop still trades and the shop's delay has not passed.
+    /// @param merchantId The merchant.
+    /// @param availableAt First second at which it may be cashed out (max while the shop states no delay).
+    error LedgerCreditLocked(uint64 merchantId, uint256 availableAt);
 
     /// @notice Thrown when a signed request is submitted after its deadline.
-    /// @param deadline Last second the request was valid.
-    /// @param timestamp Current block time.
+    /// @param deadline The request's deadline.
+    /// @param timestamp Block time.
     error LedgerSignatureExpired(uint256 deadline, uint256 timestamp);
 
-    /// @notice Thrown when a signed return request was not signed by the purchase's customer for this
-    /// contract, chain and nonce (a forgery, a replay, or a request meant for another deployment).
+    /// @notice Thrown when a return request was not signed by the purchase's customer.
     /// @param purchaseId The purchase.
-    /// @param customer The account whose signature was expected.
+    /// @param customer The customer whose signature was expected.
     error LedgerInvalidSignature(bytes32 purchaseId, address customer);
+
+    /// @notice Thrown when a signed request's nonce was used or cancelled.
+    /// @param account The signer.
+    /// @param nonce The nonce.
+    error LedgerNonceUsed(address account, uint256 nonce);
 
     // ------------------------------------------------------------------ events
 
-    /// @notice Emitted when a merchant is registered.
-    /// @param merchantId New merchant id.
-    /// @param owner Account that registered it.
-    /// @param payout Where settled money goes.
+    /// @notice Emitted when a merchant registers.
+    /// @param merchantId The new merchant.
+    /// @param owner Its owner.
+    /// @param payout Where its settled money is paid.
     event MerchantRegistered(uint64 indexed merchantId, address indexed owner, address payout);
 
-    /// @notice Emitted when a merchant's payout address changes.
+    /// @notice Emitted when a merchant changes its payout address.
     /// @param merchantId The merchant.
-    /// @param payout New payout address.
+    /// @param payout The new payout address.
     event PayoutChanged(uint64 indexed merchantId, address payout);
 
-    /// @notice Emitted when an agent is added to a merchant.
+    /// @notice Emitted when a merchant starts or stops accepting a token.
     /// @param merchantId The merchant.
-    /// @param agent The new agent.
+    /// @param token The token.
+    /// @param accepted Whether new orders may be paid with it.
+    event TokenAccepted(uint64 indexed merchantId, address indexed token, bool accepted);
+
+    /// @notice Emitted when an agent is added.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
     event AgentAdded(uint64 indexed merchantId, address indexed agent);
 
-    /// @notice Emitted when an agent is removed from a merchant.
+    /// @notice Emitted when an agent is removed; its budgets and mandate go with it.
     /// @param merchantId The merchant.
-    /// @param agent The removed agent.
+    /// @param agent The agent.
     event AgentRemoved(uint64 indexed merchantId, address indexed agent);
 
-    /// @notice Emitted when a merchant publishes return terms.
-    /// @param termsId New terms id.
+    /// @notice Emitted when the owner sets how many days an agent may add to one purchase's window.
     /// @param merchantId The merchant.
-    /// @param terms The terms as stored.
+    /// @param agent The agent.
+    /// @param maxExtensionDays The limit.
+    event MandateSet(uint64 indexed merchantId, address indexed agent, uint16 maxExtensionDays);
+
+    /// @notice Emitted when a merchant sets an agent's goodwill budget in a token.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param token The token (address(0) for the native currency).
+    /// @param amount The budget now left to use.
+    event BudgetSet(uint64 indexed merchantId, address indexed agent, address indexed token, uint256 amount);
+
+    /// @notice Emitted when return terms are published.
+    /// @param termsId The new terms.
+    /// @param merchantId The merchant.
+    /// @param terms What they say.
     event TermsPublished(uint64 indexed termsId, uint64 indexed merchantId, Terms terms);
 
-    /// @notice Emitted when terms are retired for new purchases.
+    /// @notice Emitted when terms are retired for new orders.
     /// @param termsId The terms.
     /// @param merchantId The merchant.
     event TermsRetired(uint64 indexed termsId, uint64 indexed merchantId);
 
-    /// @notice Emitted when a purchase is paid into escrow.
-    /// @param purchaseId keccak256 of the ABI-encoded purchase.
+    /// @notice Emitted when a shop-signed order is bought and paid into escrow. With the lines, the three
+    /// packed words and the order reference are the whole order (its total and lines hash follow from the
+    /// lines), so any client can pass it back.
+    /// @param purchaseId The order's EIP-712 digest.
     /// @param merchantId The merchant.
     /// @param customer The buyer.
-    /// @param purchase Everything agreed, as hashed into the id.
-    /// @param lines The line items, as hashed into `purchase.linesHash`.
+    /// @param head The order's `head` word (its customer is zero for an order anyone could buy).
+    /// @param payment The order's `payment` word.
+    /// @param referral The order's `referral` word.
+    /// @param orderRef The order reference.
+    /// @param lines The line items.
     event PurchaseRecorded(
         bytes32 indexed purchaseId,
         uint64 indexed merchantId,
         address indexed customer,
-        Purchase purchase,
+        uint256 head,
+        uint256 payment,
+        uint256 referral,
+        bytes32 orderRef,
         LineItem[] lines
+    );
+
+    /// @notice Emitted at purchase when less than the total arrived (a fee-on-transfer token).
+    /// @param purchaseId The purchase.
+    /// @param paid What arrived in escrow, credit included.
+    event PaidShort(bytes32 indexed purchaseId, uint256 paid);
+
+    /// @notice Emitted at purchase when store credit pays part of it.
+    /// @param purchaseId The purchase.
+    /// @param merchantId The merchant.
+    /// @param customer The customer.
+    /// @param amount Credit spent.
+    /// @param cash The money part of the credit spent (the rest was bonus).
+    event CreditSpent(
+        bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed customer, uint256 amount, uint256 cash
     );
 
     /// @notice Emitted when the merchant confirms delivery.
     /// @param purchaseId The purchase.
     /// @param merchantId The merchant.
-    /// @param deliveredAt Block time of the confirmation.
+    /// @param deliveredAt When it was delivered.
     event DeliveryConfirmed(bytes32 indexed purchaseId, uint64 indexed merchantId, uint40 deliveredAt);
 
     /// @notice Emitted when a customer returns lines and is refunded automatically.
     /// @param purchaseId The purchase.
+    /// @param lineMask Bit mask of the lines returned.
+    /// @param refund Amount refunded: paid in money, or as store credit for the part paid with credit.
+    /// @param shipmentRef Hash of the return shipment reference, zero when the item stays with the customer.
+    event ItemsReturned(bytes32 indexed purchaseId, uint32 lineMask, uint256 refund, bytes32 shipmentRef);
+
+    /// @notice Emitted when a customer takes store credit instead of money for returned lines.
+    /// @param purchaseId The purchase.
+    /// @param merchantId The merchant the credit is good at.
     /// @param customer The customer.
     /// @param lineMask Bit mask of the lines returned.
-    /// @param refund Amount refunded (line prices less the restocking fee).
-    /// @param shipmentRef Hash of the return shipment reference, zero when the item stays with the customer.
-    event ItemsReturned(
-        bytes32 indexed purchaseId, address indexed customer, uint32 lineMask, uint256 refund, bytes32 shipmentRef
+    /// @param amount Credit for the lines (what a money refund would have paid).
+    /// @param bonus The merchant's bonus on top, out of what it would have kept of the purchase.
+    event CreditIssued(
+        bytes32 indexed purchaseId,
+        uint64 indexed merchantId,
+        address indexed customer,
+        uint32 lineMask,
+        uint256 amount,
+        uint256 bonus
     );
 
     /// @notice Emitted when staff refund a customer out of escrow as a goodwill gesture.
@@ -419,86 +527,65 @@ interface ILedger {
         bytes32 note
     );
 
-    /// @notice Emitted when staff extend a purchase's return window.
+    /// @notice Emitted when staff change how long a purchase's return window is extended.
     /// @param purchaseId The purchase.
     /// @param merchantId The merchant.
-    /// @param agent Account that extended it.
-    /// @param extension Total seconds added to the window so far.
+    /// @param agent Account that changed it.
+    /// @param extensionDays Total days now added to the window.
     /// @param reason Why.
     event WindowExtended(
-        bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed agent, uint32 extension, Reason reason
+        bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed agent, uint16 extensionDays, Reason reason
     );
 
-    /// @notice Emitted when a merchant sets an agent's goodwill budget in a token.
-    /// @param merchantId The merchant.
-    /// @param agent The agent.
-    /// @param token The token (address(0) for the native currency).
-    /// @param amount The budget now left to use.
-    event BudgetSet(uint64 indexed merchantId, address indexed agent, address indexed token, uint256 amount);
-
-    /// @notice Emitted when what was not refunded is paid out: the referral commission to the referrer,
-    /// the rest to the merchant.
+    /// @notice Emitted for each purchase a settlement pays out: the referral commission to the referrer,
+    /// the rest to the merchant (both summed per batch before they are sent).
     /// @param purchaseId The purchase.
     /// @param merchantId The merchant.
-    /// @param payout Address the merchant is paid at.
-    /// @param amount Amount paid to the merchant.
+    /// @param amount Amount for the merchant.
     /// @param referrer The referrer (address(0) for none).
-    /// @param commission Amount paid to the referrer.
+    /// @param commission Amount for the referrer.
     event Settled(
-        bytes32 indexed purchaseId,
-        uint64 indexed merchantId,
-        address payout,
-        uint256 amount,
-        address indexed referrer,
-        uint256 commission
+        bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed referrer, uint256 amount, uint256 commission
     );
 
-    /// @notice Emitted when a customer takes store credit instead of money for returned lines.
-    /// @param purchaseId The purchase.
-    /// @param merchantId The merchant the credit is good at.
-    /// @param customer The customer.
-    /// @param lineMask Bit mask of the lines returned.
-    /// @param amount Credit for the lines (what a money refund would have paid).
-    /// @param bonus The merchant's bonus on top, out of what it would have kept of the purchase.
-    event CreditIssued(
-        bytes32 indexed purchaseId,
-        uint64 indexed merchantId,
-        address indexed customer,
-        uint32 lineMask,
-        uint256 amount,
-        uint256 bonus
-    );
-
-    /// @notice Emitted when store credit pays (part of) a purchase.
-    /// @param purchaseId The new purchase.
-    /// @param merchantId The merchant.
-    /// @param customer The customer.
-    /// @param amount Credit spent.
-    event CreditSpent(bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed customer, uint256 amount);
+    /// @notice Emitted when a settlement batch passes over a purchase it cannot settle.
+    /// @param purchaseId The purchase (the order's digest).
+    /// @param reason Why.
+    event SettlementSkipped(bytes32 indexed purchaseId, SkipReason reason);
 
     /// @notice Emitted when a merchant sets its bonus on refunds taken as store credit.
     /// @param merchantId The merchant.
-    /// @param creditBonusBps The bonus, in basis points of the credited amount.
+    /// @param creditBonusBps The bonus, in basis points of the credited money.
     event CreditBonusSet(uint64 indexed merchantId, uint16 creditBonusBps);
 
-    /// @notice Emitted when a merchant sets its referral commission for new purchases.
+    /// @notice Emitted when a merchant sets after how long its customers may cash out store credit.
     /// @param merchantId The merchant.
-    /// @param referralBps The commission, in basis points of what the merchant keeps.
-    event ReferralCommissionSet(uint64 indexed merchantId, uint16 referralBps);
+    /// @param delay Seconds after credit was last issued; 0 means only once the shop has no active terms.
+    event CreditCashOutDelaySet(uint64 indexed merchantId, uint32 delay);
+
+    /// @notice Emitted when a customer takes the money part of its store credit out.
+    /// @param merchantId The merchant.
+    /// @param customer The customer.
+    /// @param token The token.
+    /// @param cash Paid to the customer.
+    /// @param bonus The bonus part, given back to the merchant.
+    event CreditCashedOut(
+        uint64 indexed merchantId, address indexed customer, address indexed token, uint256 cash, uint256 bonus
+    );
 
     /// @notice Emitted when a contact moment is logged.
     /// @param merchantId The merchant.
     /// @param customer The customer.
     /// @param purchaseId The purchase it was about, or zero.
-    /// @param loggedBy Agent (or the customer itself) that logged it.
+    /// @param loggedBy The merchant's owner or agent, or the customer itself.
     /// @param channel How they were in touch.
     /// @param kind What it was about.
     /// @param occurredAt When it happened.
-    /// @param contentHash Hash of the conversation, kept off chain.
+    /// @param contentHash Hash of the conversation (salted when guessable), kept off chain.
     event ContactLogged(
         uint64 indexed merchantId,
         address indexed customer,
-        bytes32 indexed purchaseId,
+        bytes32 purchaseId,
         address loggedBy,
         Channel channel,
         ContactKind kind,
@@ -506,45 +593,27 @@ interface ILedger {
         bytes32 contentHash
     );
 
-    /// @notice Emitted when a customer reviews a purchase (again: the new review replaces the old one).
-    /// @param purchaseId The purchase.
-    /// @param merchantId The merchant.
-    /// @param customer The customer.
-    /// @param rating 1 to 5.
-    /// @param textHash Hash of the review text, kept off chain.
-    /// @param replaced Whether it replaces an earlier review of the same purchase.
-    event ReviewPosted(
-        bytes32 indexed purchaseId,
-        uint64 indexed merchantId,
-        address indexed customer,
-        uint8 rating,
-        bytes32 textHash,
-        bool replaced
-    );
+    /// @notice Emitted when a customer cancels an unused signed request.
+    /// @param account The signer.
+    /// @param nonce The nonce cancelled.
+    event NonceCancelled(address indexed account, uint256 nonce);
 
-    /// @notice Emitted when a customer gives a purchase its net promoter score.
-    /// @param purchaseId The purchase.
-    /// @param merchantId The merchant.
-    /// @param customer The customer.
-    /// @param score 0 to 10.
-    event NpsGiven(bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed customer, uint8 score);
-
-    /// @notice Emitted when a customer rates a contact moment (customer satisfaction).
-    /// @param merchantId The merchant.
-    /// @param customer The customer.
-    /// @param contentHash The contact's content hash, as logged in `ContactLogged`.
-    /// @param score 1 to 5.
-    event ContactRated(uint64 indexed merchantId, address indexed customer, bytes32 indexed contentHash, uint8 score);
-
-    /// @notice Emitted when a payment could not be pushed and was kept for its recipient to withdraw.
+    /// @notice Emitted when a payment to an account could not be pushed and was kept for it to withdraw.
     /// @param token The token (address(0) for the native currency).
     /// @param recipient Who is owed.
     /// @param amount Amount kept.
     event PaymentDeferred(address indexed token, address indexed recipient, uint256 amount);
 
+    /// @notice Emitted when a payment to a merchant's payout could not be pushed and was kept for the
+    /// merchant, to be sent to whatever payout address it has then.
+    /// @param merchantId The merchant.
+    /// @param token The token.
+    /// @param amount Amount kept.
+    event MerchantPaymentDeferred(uint64 indexed merchantId, address indexed token, uint256 amount);
+
     /// @notice Emitted when a deferred payment is withdrawn.
     /// @param token The token (address(0) for the native currency).
-    /// @param account Who was owed.
+    /// @param account Who was owed (the merchant's payout for a merchant's payments).
     /// @param to Where it was sent.
     /// @param amount Amount sent.
     event Withdrawn(address indexed token, address indexed account, address to, uint256 amount);

@@ -40,8 +40,9 @@ def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, acco
     \b
     Example:
       ledger node start && ledger deploy
-      ledger --account 1 merchant register
-      ledger --account 3 buy 1 MUG:2:0.01 --order ORDER-1
+      ledger --account 1 merchant register && ledger --account 1 terms publish 1 --window 30d
+      ledger --account 1 quote 1 MUG:2:0.01 --for 0x90F7… --order ORDER-1 -o order.json
+      ledger --account 3 buy order.json
     """
     ctx.obj = Env(rpc=rpc, deployment_file=deployment_file, account_spec=account_spec, as_json=as_json,
                   zone_name=zone_name)

@@ -143,13 +143,13 @@ class Env:
 
 
 def plain(value: Any) -> Any:
-    """Dataclasses, enums, sets and bytes as JSON-ready values; properties a reader wants are added."""
+    """Dataclasses, enums, sets and bytes as JSON-ready values; a dataclass's properties (a purchase's
+    status, deadline, merchant id…) are added to its fields."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         data = {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for extra in ("status", "statuses", "deadline", "time_left", "in_escrow", "return_rate", "contacts_per_purchase",
-                      "total", "by_customer"):
-            if hasattr(type(value), extra):
-                data[extra] = plain(getattr(value, extra))
+        for name, attribute in vars(type(value)).items():
+            if isinstance(attribute, property) and not name.startswith("_"):
+                data.setdefault(name, plain(getattr(value, name)))
         return data
     if isinstance(value, enum.Enum):
         return value.value if isinstance(value.value, str) else value.name.lower()
@@ -162,6 +162,24 @@ def plain(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value).hex()
     return value
+
+
+def read_file(path: Path, what: str) -> str:
+    """The text of a file the user named (``-`` for stdin); a missing or unreadable one is ``InvalidInput``."""
+    try:
+        with click.open_file(str(path), encoding="utf-8") as stream:
+            return stream.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"cannot read {what} {path}: {getattr(error, 'strerror', None) or error}") from error
+
+
+def write_file(path: Path, text: str) -> Path:
+    """Write a file the user named; a missing folder or a read-only place is ``InvalidInput``."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from error
+    return path
 
 
 pass_env = click.make_pass_decorator(Env)

@@ -1,5 +1,6 @@
-"""Customer commands (and contact logging for both sides): buy, history, one purchase in detail,
-returns, contacts, withdrawing refunds an address rejected."""
+"""Customer commands (and contact logging for both sides): buying a shop's signed order, history, one
+purchase in detail, returns (signed ones too), store credit, contacts, feedback, withdrawing refunds an
+address rejected."""
 
 from __future__ import annotations
 
@@ -14,38 +15,37 @@ from rich.table import Table
 
 from .. import render
 from ..errors import InvalidInput
-from ..models import NATIVE, Channel, ContactKind, Purchase, SignedReturn
-from ..timefmt import local, relative
+from ..models import NATIVE, Channel, ContactKind, Credit, Purchase, SignedReturn
+from ..orders import SignedOrder
+from ..timefmt import local
 from . import main, parse
-from .context import Env, pass_env
+from .context import Env, pass_env, read_file, write_file
 
 
 @main.command()
-@click.argument("terms_id", type=int)
-@click.argument("lines", nargs=-1, required=True)
-@click.option("--order", "order_ref", required=True, help="The shop's order reference (only its hash goes on chain).")
-@click.option("--token", default=NATIVE, help="ERC-20 token to pay with (default: ETH).")
-@click.option("--referrer", help="Who referred you; earns the shop's commission on what you keep.")
+@click.argument("order_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--use-credit", "use_credit", help="Pay this much with your store credit at the shop, or 'all'.")
 @pass_env
-def buy(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, token: str, referrer: str | None,
-        use_credit: str | None) -> None:
-    """Buy under return terms TERMS_ID; each line is SKU:QUANTITY:UNIT_PRICE (price in whole tokens).
+def buy(env: Env, order_file: Path, use_credit: str | None) -> None:
+    """Buy an order the shop signed (`ledger quote … -o FILE`), paying its total into escrow.
+
+    ORDER_FILE is the order as JSON, or - to read it from stdin. The order names the lines, the price,
+    the return terms and who may buy it; nothing of it can be changed here.
 
     \b
     Example:
-      ledger --account 3 buy 1 MATTRESS:1:0.8 PILLOW:2:0.05 --order DR-1001
+      ledger --account 4 buy order.json
+      ledger --account 4 buy order.json --use-credit all
     """
-    decimals = env.decimals(token)
-    items = [parse.line(text, decimals) for text in lines]
+    signed = SignedOrder.from_json(read_file(order_file, "order file"))
+    order = signed.order
     desk = env.ledger.customer_desk(env.account)
     credit = 0
     if use_credit == "all":
-        held = desk.credit(env.ledger.terms(terms_id).merchant_id, token)
-        credit = min(held, sum(item.total for item in items))
+        credit = min(desk.credit(order.merchant_id, order.token), order.total)
     elif use_credit:
-        credit = parse.amount(use_credit, decimals)
-    purchase = desk.buy(terms_id, items, order_ref, token, referrer, credit)
+        credit = parse.amount(use_credit, env.decimals(order.token))
+    purchase = desk.buy(signed, credit)
     env.emit(purchase, lambda: _detail(env, purchase, [], title="Bought"))
 
 
@@ -92,9 +92,51 @@ def my_credit(env: Env, merchant_id: int, token: str) -> None:
     Example:
       ledger --account 3 my credit 1
     """
-    held = env.ledger.customer_desk(env.account).credit(merchant_id, token)
+    held = env.ledger.customer_desk(env.account).credit_held(merchant_id, token)
     env.emit({"merchant_id": merchant_id, "token": token, "credit": held},
-             lambda: f"{env.amount(held, token)} store credit at merchant #{merchant_id}")
+             lambda: _credit_words(env, merchant_id, token, held))
+
+
+def _credit_words(env: Env, merchant_id: int, token: str, held: Credit) -> str:
+    if held.amount == 0:
+        return f"no store credit at merchant #{merchant_id}"
+    shop = env.ledger.merchant(merchant_id)
+    if shop.active_terms == 0:
+        when = "now (`ledger credit cash-out`)"
+    elif shop.credit_cash_out_delay:
+        when = f"from {local(held.issued_at + shop.credit_cash_out_delay, env.zone)}"
+    else:
+        when = "once the shop retires all its terms"
+    return (f"{env.amount(held.amount, token)} store credit at merchant #{merchant_id}, "
+            f"{env.amount(held.cash, token)} of it money you paid, which can be cashed out {when}")
+
+
+@main.group(name="credit")
+def credit_group() -> None:
+    """Store credit: see it with `ledger my credit`, take its money part out with `credit cash-out`."""
+
+
+@credit_group.command(name="cash-out")
+@click.argument("merchant_id", type=int)
+@click.option("--token", default=NATIVE, help="Token of the credit (default: ETH).")
+@pass_env
+def cash_out(env: Env, merchant_id: int, token: str) -> None:
+    """Take the money part of your store credit at a merchant out; the bonus part goes back to the shop.
+
+    Allowed once the shop has no active terms, or when the delay it states has passed since your credit
+    was last issued (`ledger my credit` says when).
+
+    \b
+    Example:
+      ledger --account 4 credit cash-out 1
+    """
+    desk = env.ledger.customer_desk(env.account)
+    held = desk.credit_held(merchant_id, token)
+    paid = desk.cash_out_credit(merchant_id, token)
+    bonus = held.amount - held.cash
+    env.emit({"merchant_id": merchant_id, "token": token, "cash": paid, "bonus_returned": bonus},
+             lambda: f"cashed out {env.amount(paid, token)} of store credit at merchant #{merchant_id}"
+                     + (f"; the {env.amount(bonus, token)} bonus went back to the shop" if bonus else ""))
 
 
 @my_group.command(name="refunds")
@@ -138,23 +180,22 @@ def _detail(env: Env, p: Purchase, contacts: list, title: str = "Purchase") -> G
     for i, line in enumerate(p.lines):
         lines.add_row(str(i), line.sku, str(line.quantity), env.amount(line.unit_price, p.token),
                       env.amount(line.total, p.token), "yes" if i in p.returned_lines else "")
-    now = p.as_of
-    deadline = p.deadline
     facts = [
         f"purchase {p.id}",
         f"customer {p.customer} at merchant #{p.merchant_id}, bought {local(p.purchased_at, env.zone)}",
-        f"paid {env.amount(p.paid, p.token)}, refunded {env.amount(p.refunded, p.token)}, "
-        f"in escrow {env.amount(p.in_escrow, p.token)}; status: {', '.join(sorted(s.value for s in p.statuses))}",
-        f"terms #{p.terms_id}: {render.window(p.return_window)} from "
-        f"{'delivery' if p.window_from_delivery else 'purchase'}, restocking fee {p.restocking_fee_bps / 100:g} %, "
-        f"{'item goes back' if p.item_must_be_returned else 'keep the item'}",
-        "return window: " + (f"closes {local(deadline, env.zone)} ({relative(deadline, now)})" if deadline
-                             else "starts when delivery is confirmed"),
+        f"paid {env.amount(p.paid, p.token)}"
+        + (f" ({env.amount(p.credit_used, p.token)} of it in store credit)" if p.credit_used else "")
+        + f", refunded {env.amount(p.refunded, p.token)}, in escrow {env.amount(p.in_escrow, p.token)}; "
+          f"status: {', '.join(sorted(s.value for s in p.statuses))}",
+        f"terms #{p.terms_id}: {render.terms_words(p)}",
+        f"return window: {render.deadline_words(p, env.zone)}",
         f"refund if everything still open is returned now: {env.amount(_refund_now(p), p.token)}",
     ]
+    if p.referrer != NATIVE:
+        facts.append(f"referrer {p.referrer} earns {p.referral_bps / 100:g} % of what the shop keeps")
     parts: list = [lines, *facts]
     if contacts:
-        parts.append(render.contacts_table(contacts, now, title="Contacts about this purchase"))
+        parts.append(render.contacts_table(contacts, p.as_of, title="Contacts about this purchase"))
     return Group(*parts)
 
 
@@ -172,7 +213,8 @@ def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipme
     """Return some or all lines inside the window; the contract refunds you at once.
 
     With --sign-only you need no ether: the signed request is written to a file, and the shop or
-    any relayer submits it with `ledger relay FILE`; the refund still comes to you.
+    any relayer submits it with `ledger relay FILE`; the refund still comes to you. Each request has
+    a random nonce, so an unused one blocks no other; `ledger cancel-request FILE` voids it.
 
     \b
     Example:
@@ -184,8 +226,9 @@ def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipme
     lines = list(line_indexes) or None
     if sign_only is not None:
         signed = desk.sign_return(purchase_id, lines, shipment, parse.duration(valid_for))
-        sign_only.write_text(json.dumps(asdict(signed), indent=2) + "\n")
-        env.emit(signed, lambda: f"signed return request written to {sign_only}; submit it with `ledger relay {sign_only}`")
+        write_file(sign_only, json.dumps(asdict(signed), indent=2) + "\n")
+        env.emit(signed, lambda: f"signed return request written to {sign_only}; anyone may submit it with "
+                                 f"`ledger relay {sign_only}`, or you void it with `ledger cancel-request {sign_only}`")
         return
     if credit:
         credited = desk.return_for_credit(purchase_id, lines, shipment)
@@ -333,7 +376,7 @@ def rate_contact(env: Env, merchant_id: int, content_hash: str, score: int) -> N
 
 
 @main.command()
-@click.argument("request_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("request_file", type=click.Path(path_type=Path, dir_okay=False))
 @pass_env
 def relay(env: Env, request_file: Path) -> None:
     """Submit a customer's signed return request (from `ledger return --sign-only`), paying its gas.
@@ -343,12 +386,30 @@ def relay(env: Env, request_file: Path) -> None:
       ledger --account 2 relay return-request.json
     """
     refund = env.ledger.submit_return(env.account, signed_return_from_file(request_file))
-    env.emit(refund, lambda: f"submitted: {env.amount(refund.amount)} refunded to {refund.customer}")
+    token = env.ledger.purchase(refund.purchase_id).token
+    env.emit(refund, lambda: f"submitted: {env.amount(refund.amount, token)} refunded to {refund.customer}")
+
+
+@main.command(name="cancel-request")
+@click.argument("request_file", type=click.Path(path_type=Path, dir_okay=False))
+@pass_env
+def cancel_request(env: Env, request_file: Path) -> None:
+    """Void a return request you signed and did not use, so nobody can submit it.
+
+    \b
+    Example:
+      ledger --account 4 cancel-request return-request.json
+    """
+    request = signed_return_from_file(request_file)
+    env.ledger.customer_desk(env.account).cancel_return(request)
+    env.emit(request, lambda: f"return request for purchase {request.purchase_id[:10]}… cancelled: "
+                              "nobody can submit it any more")
 
 
 def signed_return_from_file(path: Path) -> SignedReturn:
     """A signed return request written by `ledger return --sign-only`."""
+    text = read_file(path, "return request")
     try:
-        return SignedReturn(**json.loads(path.read_text()))
+        return SignedReturn(**json.loads(text))
     except (ValueError, TypeError) as error:
         raise InvalidInput(f"{path} is not a signed return request ({error}): sign one with `ledger return --sign-only`") from error

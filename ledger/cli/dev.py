@@ -71,7 +71,8 @@ def status(env: Env) -> None:
 @main.command()
 @pass_env
 def deploy(env: Env) -> None:
-    """Deploy the ledger contract and record it in the deployment file.
+    """Deploy the ledger (its entry point, two modules and the feedback contract) and record it in the
+    deployment file.
 
     \b
     Example:
@@ -81,7 +82,8 @@ def deploy(env: Env) -> None:
         env.account_spec = "0"  # on a development chain the first development account deploys
     ledger = Ledger.deploy(env.chain, env.account)
     path = ledger.deployment().save(env.deployment_path)
-    env.emit(ledger.deployment(), lambda: f"ledger deployed at {ledger.address} (chain {env.chain.chain_id}); recorded in {path}")
+    env.emit(ledger.deployment(), lambda: f"ledger deployed at {ledger.address} (feedback at {ledger.feedback.address}, "
+                                          f"chain {env.chain.chain_id}); recorded in {path}")
 
 
 @main.command()
@@ -196,7 +198,8 @@ def build(check: bool) -> None:
 @main.command()
 @pass_env
 def demo(env: Env) -> None:
-    """Play the demo story on the embedded chain: two shops, three customers, a year of returns.
+    """Play the demo story on the embedded chain: two shops sign orders, three customers buy them, a year
+    of returns, mandates, store credit, referrals and settlement.
 
     \b
     Example:

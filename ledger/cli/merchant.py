@@ -1,5 +1,5 @@
-"""Merchant commands: registering, agents, return terms, deliveries, contacts, refunds, settlement,
-history, figures and exports."""
+"""Merchant commands: registering, agents and their mandates, accepted tokens, return terms, signed
+orders (quotes), deliveries, refunds, window extensions, settlement, history, figures and exports."""
 
 from __future__ import annotations
 
@@ -10,21 +10,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
+from rich.console import Group
 from rich.progress import Progress
 
 from .. import render
-from ..models import NATIVE, Purchase, Reason, Status
-from ..timefmt import local
+from ..errors import InvalidInput
+from ..models import NATIVE, Purchase, Reason, SettlementBatch, Status
+from ..timefmt import local, relative
 from . import main, parse
-from .context import Env, pass_env, plain
+from .context import Env, pass_env, plain, write_file
 
 SETTLE_BATCH = 40
-"""Purchases settled per transaction (about 21,000 gas each, well inside a block)."""
+"""Purchases settled per transaction (well inside a block)."""
 
 
 @main.group(name="merchant")
 def merchant_group() -> None:
-    """Register a merchant and manage its agents and payout address."""
+    """Register a merchant; manage its agents and their mandates, accepted tokens, payout and store credit."""
 
 
 @merchant_group.command()
@@ -46,14 +48,18 @@ def register(env: Env, payout: str | None) -> None:
 @click.argument("merchant_id", type=int)
 @pass_env
 def show(env: Env, merchant_id: int) -> None:
-    """Show a merchant's owner and payout address.
+    """Show a merchant's owner, payout address, terms in force and store credit settings.
 
     \b
     Example:
       ledger merchant show 1
     """
     info = env.ledger.merchant(merchant_id)
-    env.emit(info, lambda: f"merchant #{info.id}: owner {info.owner}, payout {info.payout}")
+    cash_out = (f"{render.window(info.credit_cash_out_delay)} after it was issued" if info.credit_cash_out_delay
+                else "once the shop retires all its terms")
+    env.emit(info, lambda: f"merchant #{info.id}: owner {info.owner}, payout {info.payout}, "
+                           f"{info.active_terms} terms in force; store credit earns a "
+                           f"{info.credit_bonus_bps / 100:g} % bonus and is cashed out {cash_out}")
 
 
 @merchant_group.command()
@@ -71,20 +77,82 @@ def payout(env: Env, merchant_id: int, address: str) -> None:
     env.emit(env.ledger.merchant(merchant_id), lambda: f"merchant #{merchant_id} is now paid to {address}")
 
 
-@merchant_group.command()
+@merchant_group.command(name="accept-token")
 @click.argument("merchant_id", type=int)
-@click.argument("commission")
+@click.argument("token")
+@click.option("--stop", is_flag=True, help="Stop accepting the token for new orders.")
 @pass_env
-def referral(env: Env, merchant_id: int, commission: str) -> None:
-    """Set the commission referrers earn on new purchases: 5%, 2.5% or 250bps of what you keep (owner only).
+def accept_token(env: Env, merchant_id: int, token: str, stop: bool) -> None:
+    """Accept an ERC-20 token for new orders, or stop (owner only); ETH is always accepted.
+
+    Only list tokens that pay out what they say: rebasing tokens and tokens that charge a fee on the
+    sender's side break the books, and the list is what keeps them out.
 
     \b
     Example:
-      ledger --account 1 merchant referral 1 5%
+      ledger --account 1 merchant accept-token 1 0x5FbDB2315678afecb367f032d93F642f64180aa3
+      ledger --account 1 merchant accept-token 1 0x5FbDB2315678afecb367f032d93F642f64180aa3 --stop
     """
-    env.ledger.merchant_desk(env.account, merchant_id).set_referral_commission(parse.basis_points(commission))
+    env.ledger.merchant_desk(env.account, merchant_id).accept_token(token, not stop)
+    accepted = env.ledger.accepts(merchant_id, token)
+    env.emit({"merchant_id": merchant_id, "token": token, "accepted": accepted},
+             lambda: f"merchant #{merchant_id} {'now accepts' if accepted else 'no longer accepts'} token {token} "
+                     "for new orders")
+
+
+@merchant_group.command()
+@click.argument("merchant_id", type=int)
+@click.argument("agent")
+@click.argument("days")
+@pass_env
+def mandate(env: Env, merchant_id: int, agent: str, days: str) -> None:
+    """Set how many days, in all, an agent may add to one purchase's return window (owner only; 0d: none).
+
+    An agent starts with no extension mandate; its goodwill budget is set with `merchant budget`.
+
+    \b
+    Example:
+      ledger --account 1 merchant mandate 1 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 7d
+    """
+    env.ledger.merchant_desk(env.account, merchant_id).set_mandate(agent, parse.days(days))
+    staff = env.ledger.staff(merchant_id, agent)
+    env.emit({"merchant_id": merchant_id, "agent": agent, "max_extension_days": staff.max_extension_days},
+             lambda: f"{agent} may add up to {staff.max_extension_days} day(s) to a purchase's return window")
+
+
+@merchant_group.command(name="credit-delay")
+@click.argument("merchant_id", type=int)
+@click.argument("delay")
+@pass_env
+def credit_delay(env: Env, merchant_id: int, delay: str) -> None:
+    """Let customers cash out store credit this long after it was last issued, even while the shop trades
+    (owner only). 0s: only once the shop has retired all its terms.
+
+    \b
+    Example:
+      ledger --account 1 merchant credit-delay 1 30d
+    """
+    env.ledger.merchant_desk(env.account, merchant_id).set_credit_cash_out_delay(parse.duration(delay))
     info = env.ledger.merchant(merchant_id)
-    env.emit(info, lambda: f"referrers now earn {info.referral_bps / 100:g} % on new purchases at merchant #{merchant_id}")
+    env.emit(info, lambda: f"store credit at merchant #{merchant_id} can be cashed out "
+                           + (f"{render.window(info.credit_cash_out_delay)} after it was last issued"
+                              if info.credit_cash_out_delay else "once the shop retires all its terms"))
+
+
+@merchant_group.command(name="withdraw")
+@click.argument("merchant_id", type=int)
+@click.option("--token", default=NATIVE, help="Token of the payments (default: ETH).")
+@pass_env
+def withdraw_merchant(env: Env, merchant_id: int, token: str) -> None:
+    """Send settlement money the payout address rejected to the merchant's current payout. Anyone may.
+
+    \b
+    Example:
+      ledger --account 1 merchant withdraw 1
+    """
+    paid = env.ledger.withdraw_merchant(env.account, merchant_id, token)
+    env.emit(paid, lambda: f"sent {env.amount(paid.amount, token)} to {paid.recipient}, the payout of merchant "
+                           f"#{merchant_id}")
 
 
 @merchant_group.command(name="credit-bonus")
@@ -124,7 +192,8 @@ def referrals(env: Env, referrer: str) -> None:
 @click.argument("agent")
 @pass_env
 def add_agent(env: Env, merchant_id: int, agent: str) -> None:
-    """Let an account act as staff: log contacts, confirm deliveries, goodwill refunds (owner only).
+    """Let an account act as staff: sign orders, log contacts, confirm deliveries (owner only). It starts
+    with no goodwill budget and no extension mandate (`merchant budget`, `merchant mandate`).
 
     \b
     Example:
@@ -158,18 +227,31 @@ def terms_group() -> None:
 @click.argument("merchant_id", type=int)
 @click.option("--window", required=True, help="Return window: 30d, 365d, 7d…; 0s for no returns.")
 @click.option("--fee", default="0%", show_default=True, help="Restocking fee: 5%, 2.5% or 250bps.")
-@click.option("--from-delivery", is_flag=True, help="The window starts when delivery is confirmed.")
+@click.option("--from-delivery", is_flag=True,
+              help="The window starts when you confirm delivery (or after --max-wait if you never do).")
+@click.option("--max-wait", "max_wait", help="With --from-delivery: the longest wait for delivery, after which "
+                                             "the window starts anyway.  [default: 30d]")
 @click.option("--item-back", is_flag=True, help="Returns must name a shipment (the item goes back).")
 @pass_env
-def publish(env: Env, merchant_id: int, window: str, fee: str, from_delivery: bool, item_back: bool) -> None:
-    """Publish return terms for new purchases (owner only). Published terms never change.
+def publish(env: Env, merchant_id: int, window: str, fee: str, from_delivery: bool, max_wait: str | None,
+            item_back: bool) -> None:
+    """Publish return terms for new orders (owner only). Published terms never change.
+
+    A window from delivery starts when staff confirm the delivery (`ledger deliver`); if they never do,
+    it starts --max-wait after the purchase, so no window waits forever.
 
     \b
     Example:
-      ledger --account 1 terms publish 1 --window 7d --fee 1% --from-delivery --item-back
+      ledger --account 1 terms publish 1 --window 30d --fee 5%
+      ledger --account 1 terms publish 1 --window 7d --fee 1% --from-delivery --max-wait 14d --item-back
     """
+    if max_wait is not None and not from_delivery:
+        raise InvalidInput("--max-wait is the longest wait for delivery: give it with --from-delivery")
+    wait = parse.duration(max_wait or "30d") if from_delivery else 0
+    if from_delivery and wait == 0:
+        raise InvalidInput("--max-wait must be longer than 0s: it is how long the window may wait for delivery")
     desk = env.ledger.merchant_desk(env.account, merchant_id)
-    terms = desk.publish_terms(parse.duration(window), parse.basis_points(fee), from_delivery, item_back)
+    terms = desk.publish_terms(parse.duration(window), parse.basis_points(fee), wait, item_back)
     env.emit(terms, lambda: render.terms_table([terms], title=f"Terms #{terms.id} published"))
 
 
@@ -191,7 +273,7 @@ def list_terms(env: Env, merchant_id: int) -> None:
 @click.argument("terms_id", type=int)
 @pass_env
 def retire(env: Env, terms_id: int) -> None:
-    """Stop terms from being used for new purchases (owner only); purchases made keep them.
+    """Stop terms from being used for new orders (owner only); purchases made keep them.
 
     \b
     Example:
@@ -204,18 +286,72 @@ def retire(env: Env, terms_id: int) -> None:
 
 
 @main.command()
-@click.argument("purchase_id")
+@click.argument("terms_id", type=int)
+@click.argument("lines", nargs=-1, required=True)
+@click.option("--order", "order_ref", required=True, help="Your order reference (only its hash goes on chain).")
+@click.option("--for", "customer", help="The customer's address; without it anyone may buy the order, once.")
+@click.option("--valid", default="1h", show_default=True, help="How long the order may be bought: 1h, 2d…")
+@click.option("--token", default=NATIVE, help="ERC-20 token to be paid in (default: ETH); the shop must accept it.")
+@click.option("--referrer", help="Who referred the customer: earns --commission of what you keep, at settlement.")
+@click.option("--commission", default="0%", show_default=True, help="The referrer's commission: 5%, 250bps.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the signed order to this file, for the customer to buy with `ledger buy FILE`.")
 @pass_env
-def deliver(env: Env, purchase_id: str) -> None:
-    """Confirm a purchase was delivered (starts windows that run from delivery). Owner or agent.
+def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, customer: str | None, valid: str,
+          token: str, referrer: str | None, commission: str, output: Path | None) -> None:
+    """Sign an order under return terms TERMS_ID (as the shop's owner or an agent); nothing is sent.
+
+    Each line is SKU:QUANTITY:UNIT_PRICE (price in whole tokens). The merchant is the one whose terms
+    these are. The customer buys the order with `ledger buy FILE`; it can be bought once, and only
+    until it expires. --json prints the order as the file holds it.
+
+    \b
+    Example:
+      ledger --account 1 quote 1 MUG:2:0.01 TEA:1:0.5 --for 0x15d3… --valid 1h --order ORDER-1001 -o order.json
+      ledger --account 2 quote 1 BOOK:1:0.02 --order WEB-77 --referrer 0x9965… --commission 5% -o book.json
+    """
+    terms = env.ledger.terms(terms_id)
+    decimals = env.decimals(token)
+    items = [parse.line(text, decimals) for text in lines]
+    desk = env.ledger.merchant_desk(env.account, terms.merchant_id)
+    signed = desk.quote(terms.id, items, order_ref, customer, parse.duration(valid), token, referrer,
+                        parse.basis_points(commission))
+    if output is not None:
+        existed = output.exists()
+        write_file(output, signed.to_json() + "\n")
+    if env.as_json:
+        click.echo(signed.to_json())
+        return
+
+    def show():
+        view = render.order_view(signed.order, signed.purchase_id, env.chain.now(), env.zone, env.amount,
+                                 title=f"Order {order_ref}")
+        if output is None:
+            return view
+        where = f"{output} (in place of the file that was there)" if existed else output
+        return Group(view, f"signed order written to {where}; the customer buys it with `ledger buy {output}`")
+
+    env.emit(signed, show)
+
+
+@main.command()
+@click.argument("purchase_id")
+@click.option("--at", "delivered_at", help="When it was delivered: 2026-12-24T14:00 or a Unix time (default: now).")
+@pass_env
+def deliver(env: Env, purchase_id: str, delivered_at: str | None) -> None:
+    """Confirm a purchase was delivered; its return window runs from then. Owner or agent, once, for terms
+    whose window starts at delivery, not before the purchase and not after the longest wait for delivery.
 
     \b
     Example:
       ledger --account 2 deliver 0x5d2f…
+      ledger --account 2 deliver 0x5d2f… --at 2026-12-24T14:00
     """
     purchase = env.ledger.purchase(purchase_id)
-    delivered = env.ledger.merchant_desk(env.account, purchase.merchant_id).confirm_delivery(purchase.id)
-    env.emit(delivered, lambda: f"delivery confirmed; {render.window_state(delivered, delivered.delivered_at)}")
+    at = parse.moment(delivered_at, env.zone) if delivered_at else None
+    delivered = env.ledger.merchant_desk(env.account, purchase.merchant_id).confirm_delivery(purchase.id, at)
+    env.emit(delivered, lambda: f"delivery confirmed for {local(delivered.delivered_at, env.zone)}; return window "
+                                f"{render.window_state(delivered, delivered.as_of)}")
 
 
 REASONS = click.Choice([reason.name.lower() for reason in Reason])
@@ -264,11 +400,12 @@ def keep_it(env: Env, purchase_id: str, line_indexes: Sequence[int], reason: str
 
 @main.command()
 @click.argument("purchase_id")
-@click.argument("by")
+@click.argument("days")
 @click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
 @pass_env
-def extend(env: Env, purchase_id: str, by: str, reason: str) -> None:
-    """Give one purchase more time to be returned: 7d, 36h… (owner, or an agent holding a budget).
+def extend(env: Env, purchase_id: str, days: str, reason: str) -> None:
+    """Give one purchase's open return window more whole days: 7d, 2w or 7. The owner up to 365 days in
+    all; an agent up to its mandate (`merchant mandate`). Not once the window has closed.
 
     \b
     Example:
@@ -276,8 +413,28 @@ def extend(env: Env, purchase_id: str, by: str, reason: str) -> None:
     """
     purchase = env.ledger.purchase(purchase_id)
     desk = env.ledger.merchant_desk(env.account, purchase.merchant_id)
-    extended = desk.extend_window(purchase.id, parse.duration(by), reason)
-    env.emit(extended, lambda: f"return window now {render.window_state(extended, env.chain.now())}")
+    extended = desk.extend_window(purchase.id, parse.days(days), reason)
+    env.emit(extended, lambda: _extension_words(extended))
+
+
+@main.command(name="set-extension")
+@click.argument("purchase_id")
+@click.argument("days")
+@click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
+@pass_env
+def set_extension(env: Env, purchase_id: str, days: str, reason: str) -> None:
+    """Set the total days added to a purchase's return window (owner only): 0d undoes an extension, and
+    a longer one reopens a window that has closed.
+
+    \b
+    Example:
+      ledger --account 1 set-extension 0x5d2f… 0d
+      ledger --account 1 set-extension 0x5d2f… 10d --reason service_recovery
+    """
+    purchase = env.ledger.purchase(purchase_id)
+    desk = env.ledger.merchant_desk(env.account, purchase.merchant_id)
+    changed = desk.set_window_extension(purchase.id, parse.days(days), reason)
+    env.emit(changed, lambda: _extension_words(changed))
 
 
 @merchant_group.command()
@@ -287,7 +444,9 @@ def extend(env: Env, purchase_id: str, by: str, reason: str) -> None:
 @click.option("--token", default=NATIVE, help="Token of the budget (default: ETH).")
 @pass_env
 def budget(env: Env, merchant_id: int, agent: str, amount: str, token: str) -> None:
-    """Set what an agent may refund without asking (0 revokes): a goodwill mandate (owner only).
+    """Set what an agent may refund without asking (0 revokes): its goodwill budget (owner only).
+
+    Removing an agent voids its budgets and mandate; adding it again starts from none.
 
     \b
     Example:
@@ -305,26 +464,51 @@ def budget(env: Env, merchant_id: int, agent: str, amount: str, token: str) -> N
 @click.option("--merchant", "merchant_id", type=int, help="Settle every closed purchase of this merchant.")
 @pass_env
 def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> None:
-    """Pay what was kept of closed purchases to their merchants. Anyone may do it.
+    """Pay what was kept of closed purchases to their merchants (and referrers). Anyone may do it.
 
-    With no ids, settles every purchase whose window has closed (of --merchant, if given),
-    in transactions of up to 40 purchases.
+    With no ids, settles every purchase whose window has closed (of --merchant, if given), in
+    transactions of up to 40 purchases. A purchase that cannot be settled (window still open, awaiting
+    delivery, already settled) is skipped and said why; the others are settled all the same.
 
     \b
     Example:
       ledger --account 5 settle --merchant 1
+      ledger --account 5 settle 0x5d2f… 0x9e1c…
     """
     ids = list(purchase_ids) or [p.id for p in env.ledger.settleable(merchant_id)]
-    settled = []
+    batches: list[SettlementBatch] = []
     with Progress(console=env.console, transient=True, disable=env.as_json or len(ids) <= SETTLE_BATCH) as progress:
         task = progress.add_task("settling", total=len(ids))
         for start in range(0, len(ids), SETTLE_BATCH):
             batch = ids[start:start + SETTLE_BATCH]
-            settled += env.ledger.settle(env.account, batch)
+            batches.append(env.ledger.settle(env.account, batch))
             progress.advance(task, len(batch))
-    env.emit(settled, lambda: f"settled {len(settled)} purchase(s): "
-                              + ", ".join(f"{s.purchase_id[:10]} {env.amount(s.amount)}" for s in settled)
-             if settled else "nothing to settle: no closed purchase is waiting")
+    settled = [s for batch in batches for s in batch.settled]
+    skipped = [{"purchase_id": purchase_id, "reason": reason}
+               for batch in batches for purchase_id, reason in batch.skipped]
+    env.emit({"settled": settled, "skipped": skipped}, lambda: _settle_report(env, settled, skipped))
+
+
+def _extension_words(p: Purchase) -> str:
+    added = f"{p.extension_days} day(s) added" if p.extension_days else "no days added"
+    return f"return window of purchase {p.id[:10]}…: {added}; it {render.window_state(p, p.as_of)}"
+
+
+def _settle_report(env: Env, settled: list, skipped: list[dict[str, str]]) -> str:
+    if not settled and not skipped:
+        return "nothing to settle: no closed purchase is waiting"
+    report = [f"settled {len(settled)} purchase(s)" + (": " if settled else "")
+              + ", ".join(f"{s.purchase_id[:10]} {env.amount(s.amount)}" for s in settled)]
+    report += [f"skipped {s['purchase_id'][:10]}: {_skip_reason(env, s['purchase_id'], s['reason'])}" for s in skipped]
+    return "\n".join(report)
+
+
+def _skip_reason(env: Env, purchase_id: str, reason: str) -> str:
+    if reason in ("window_open", "awaiting_delivery"):
+        purchase = env.ledger.purchase(purchase_id)
+        wait = "awaiting delivery" if reason == "awaiting_delivery" else "return window still open"
+        return f"{wait}, closes {local(purchase.deadline, env.zone)} ({relative(purchase.deadline, purchase.as_of)})"
+    return {"already_settled": "already settled", "unknown": "no such purchase"}[reason]
 
 
 def _purchase_filters(env: Env, customer: str | None, sku: str | None, since: str | None, until: str | None,
@@ -402,7 +586,7 @@ def export(env: Env, merchant_id: int, fmt: str, output: Path | None, customer: 
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text)
+        write_file(output, text)
         click.echo(f"wrote {len(found)} purchase(s) to {output}", err=True)
 
 
@@ -414,7 +598,7 @@ def _csv(found: list[Purchase], env: Env) -> str:
     for p in found:
         writer.writerow([
             p.id, p.customer, p.merchant_id, p.terms_id, p.token, p.price, p.paid, p.refunded,
-            local(p.purchased_at, env.zone), local(p.deadline, env.zone) if p.deadline else "",
+            local(p.purchased_at, env.zone), local(p.deadline, env.zone),
             " ".join(sorted(s.value for s in p.statuses)),
             "; ".join(f"{line.sku} x{line.quantity} @ {line.unit_price}" for line in p.lines),
             " ".join(str(i) for i in sorted(p.returned_lines)),

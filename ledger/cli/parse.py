@@ -21,6 +21,16 @@ def duration(text: str) -> int:
     return sum(int(number) * _UNITS[unit] for number, unit in parts)
 
 
+def days(text: str) -> int:
+    """Whole days in ``7d``, ``2w`` or ``7``: window extensions and mandates are counted in days."""
+    if text.strip().isdigit():
+        return int(text)
+    seconds = duration(text)
+    if seconds % 86_400:
+        raise InvalidInput(f"{text!r} is not a whole number of days: write it like 7d, 2w or 7")
+    return seconds // 86_400
+
+
 def amount(text: str, decimals: int = 18) -> int:
     """Smallest units in ``1.5`` (whole tokens, or ether), ``1.5eth``, ``20gwei`` or ``1000wei``."""
     match = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([a-z]*)\s*", text.lower())

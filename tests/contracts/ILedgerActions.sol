@@ -7,7 +7,7 @@ import {ILedger} from "../../contracts/interfaces/ILedger.sol";
 interface ILedgerActions {
     /// @notice See `Ledger.returnItems`.
     function returnItems(
-        ILedger.Purchase calldata purchase,
+        ILedger.Order calldata order,
         ILedger.LineItem[] calldata lines,
         uint32 lineMask,
         bytes32 shipmentRef

@@ -10,8 +10,8 @@ import {ILedgerActions} from "./ILedgerActions.sol";
 /// @dev The armed call is kept as raw calldata and replayed with one low-level call. Its cost depends on
 /// whether that storage is warm: armed by `attack` (same transaction as the return) the re-entry fits in
 /// the ledger's 50 000 gas stipend and meets the reentrancy guard inside the refund push; armed by `arm`
-/// in an earlier transaction the cold reads run out of gas, the refund is deferred, and the re-entry
-/// happens later, with all the gas, during `withdraw`.
+/// in an earlier transaction with a long enough call (a return passing a few lines), the cold reads run out
+/// of gas, the refund is deferred, and the re-entry happens later, with all the gas, during `withdraw`.
 contract ReentrantCustomer is ContractAccount {
     /// @notice How many re-entrant calls were tried (0 before the first payment, then 2).
     uint8 public reentryAttempts;
@@ -35,17 +35,17 @@ contract ReentrantCustomer is ContractAccount {
 
     /// @notice Arms a return of `mask` (no shipment reference) and makes it, so the refund push re-enters.
     /// @param ledger The ledger.
-    /// @param p The purchase, as recorded.
-    /// @param lines Its line items, as recorded.
+    /// @param order The purchase's order, as bought.
+    /// @param lines Its line items, as bought.
     /// @param mask Bit i set returns line i.
     /// @return refund Amount the ledger refunded (pushed, or deferred if the push failed).
-    function attack(address ledger, ILedger.Purchase calldata p, ILedger.LineItem[] calldata lines, uint32 mask)
+    function attack(address ledger, ILedger.Order calldata order, ILedger.LineItem[] calldata lines, uint32 mask)
         external
         returns (uint256 refund)
     {
         _target = ledger;
-        _armed = abi.encodeCall(ILedgerActions.returnItems, (p, lines, mask, bytes32(0)));
-        return ILedgerActions(ledger).returnItems(p, lines, mask, bytes32(0));
+        _armed = abi.encodeCall(ILedgerActions.returnItems, (order, lines, mask, bytes32(0)));
+        return ILedgerActions(ledger).returnItems(order, lines, mask, bytes32(0));
     }
 
     /// @notice Accepts ETH; on the first payment tries the armed call and a withdrawal once each.

@@ -1,0 +1,248 @@
+"""``CustomerDesk``: what a customer does."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from eth_account.signers.local import LocalAccount
+
+from . import validate
+from .convert import check_scale, line_mask, lines_for
+from .errors import (
+    InsufficientFunds,
+    InvalidInput,
+    InvalidOrderSignature,
+    NotCustomer,
+    NotOrderCustomer,
+    PurchaseExists,
+    TokenNotAccepted,
+)
+from .models import (
+    NATIVE,
+    Channel,
+    ContactKind,
+    ContactMoment,
+    Credit,
+    DeferredPayment,
+    Purchase,
+    Refund,
+    Review,
+    Role,
+    Score,
+    SignedReturn,
+)
+from .orders import RETURN_REQUEST_TYPES, SignedOrder, domain, recover_order_signer
+
+if TYPE_CHECKING:
+    from .client import Ledger
+
+ERC20_ABI: list[dict[str, Any]] = [
+    {"type": "function", "name": name, "stateMutability": mutability, "inputs": inputs, "outputs": outputs}
+    for name, mutability, inputs, outputs in (
+        ("balanceOf", "view", [{"name": "a", "type": "address"}], [{"name": "", "type": "uint256"}]),
+        ("allowance", "view", [{"name": "o", "type": "address"}, {"name": "s", "type": "address"}],
+         [{"name": "", "type": "uint256"}]),
+        ("approve", "nonpayable", [{"name": "s", "type": "address"}, {"name": "v", "type": "uint256"}], []),
+    )
+]
+"""The part of ERC-20 the library uses. ``approve`` is declared without a return value so tokens that
+return nothing (old USDT style) work too."""
+
+
+class CustomerDesk:
+    """What a customer does: buy a shop's order, look up its history, return, give feedback."""
+
+    def __init__(self, ledger: Ledger, account: LocalAccount) -> None:
+        self.ledger, self.account = ledger, account
+        self.address = account.address
+        self._functions = ledger.contract.functions
+
+    def buy(self, signed: SignedOrder, use_credit: int = 0) -> Purchase:
+        """Buy an order the shop signed, paying its total into escrow (approving an ERC-20 token first).
+
+        ``use_credit`` pays that much with store credit held at the shop (in the order's token).
+        """
+        order, ledger = signed.order, self.ledger
+        if (signed.chain_id, signed.ledger) != (ledger.chain.chain_id, ledger.address):
+            raise InvalidInput(
+                f"the order was signed for ledger {signed.ledger} on chain {signed.chain_id}, not for this one "
+                f"({ledger.address} on chain {ledger.chain.chain_id}): ask the shop for an order here"
+            )
+        if order.customer not in (NATIVE, self.address):
+            raise NotOrderCustomer(order.purchase_id(ledger.chain.chain_id, ledger.address), order.customer,
+                                   self.address)
+        validate.non_negative(use_credit, "credit to use")
+        if use_credit > order.total:
+            raise InvalidInput(f"credit of {use_credit} is more than the total ({order.total}): use at most the total")
+        due = order.total - use_credit
+        if order.token != NATIVE and due:
+            self._check_before_approving(signed)
+            self._approve(order.token, due)
+        signature = bytes.fromhex(signed.signature.removeprefix("0x"))
+        result = ledger.transact(
+            self.account,
+            self._functions.buy(order.packed(), order.line_tuples(), use_credit, signature),
+            due if order.token == NATIVE else 0,
+        )
+        purchase = ledger.with_state(ledger.purchase_from_event(result.named("PurchaseRecorded")[0]), 0)
+        return replace(purchase, as_of=purchase.purchased_at)  # as of its own block: nothing happened to it yet
+
+    def _check_before_approving(self, signed: SignedOrder) -> None:
+        """Refuse, before an approval is sent, what the purchase itself would be refused for: a token the
+        shop does not take, an order already bought, a signature not from the shop's staff. (Without an
+        approval the purchase cannot be simulated, so these are checked here.)"""
+        order, ledger = signed.order, self.ledger
+        purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
+        if not ledger.accepts(order.merchant_id, order.token):
+            raise TokenNotAccepted(order.merchant_id, order.token)
+        state = ledger.call(ledger.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
+        if (state["purchasedAt"] if isinstance(state, dict) else state[1]) != 0:
+            raise PurchaseExists(purchase_id)
+        signature = bytes.fromhex(signed.signature.removeprefix("0x"))
+        if len(signature) in (64, 65):
+            signer = recover_order_signer(order, signature, ledger.chain.chain_id, ledger.address)
+            if ledger.role(order.merchant_id, signer) is Role.NONE:
+                raise InvalidOrderSignature(purchase_id, signer)
+
+    def _approve(self, token: str, amount: int) -> None:
+        erc20 = self.ledger.w3.eth.contract(address=token, abi=ERC20_ABI)
+        balance = erc20.functions.balanceOf(self.address).call()
+        if balance < amount:
+            raise InsufficientFunds(self.address, amount, balance, f"token {token}")
+        if erc20.functions.allowance(self.address, self.ledger.address).call() < amount:
+            self.ledger.transact(self.account, erc20.functions.approve(self.ledger.address, amount))
+
+    def purchases(self, **filters: Any) -> list[Purchase]:
+        """My purchases at every merchant; filters as in ``Ledger.purchases``."""
+        return self.ledger.purchases(customer=self.address, **filters)
+
+    def purchase(self, purchase_id: str) -> Purchase:
+        """One of my purchases, with its status and time left to return."""
+        purchase = self.ledger.purchase(purchase_id)
+        if purchase.customer != self.address:
+            raise NotCustomer(purchase.id, self.address)
+        return purchase
+
+    def contacts(self) -> list[ContactMoment]:
+        """My contact moments with every merchant."""
+        return self.ledger.contacts(customer=self.address)
+
+    def refunds(self) -> list[Refund]:
+        """Refunds I received."""
+        return self.ledger.refunds(customer=self.address)
+
+    def return_items(
+        self, purchase_id: str, lines: Sequence[int] | None = None, shipment_ref: str | bytes | None = None
+    ) -> Refund:
+        """Return some lines (by index; all open lines by default) and receive the refund at once."""
+        return self._give_back("returnItems", "ItemsReturned", purchase_id, lines, shipment_ref)
+
+    def return_for_credit(
+        self, purchase_id: str, lines: Sequence[int] | None = None, shipment_ref: str | bytes | None = None
+    ) -> Refund:
+        """Return lines for store credit at the same merchant instead of money (plus its bonus, if any)."""
+        return self._give_back("returnItemsForCredit", "CreditIssued", purchase_id, lines, shipment_ref)
+
+    def _give_back(self, function: str, event: str, purchase_id: str, lines: Sequence[int] | None,
+                   shipment_ref: str | bytes | None) -> Refund:
+        purchase = self.purchase(purchase_id)
+        mask = line_mask(purchase, lines)
+        shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
+        call = getattr(self._functions, function)(purchase.order.packed(), lines_for(purchase, mask), mask, shipment)
+        result = self.ledger.transact(self.account, call)
+        return self.ledger._refund_from_event(result.named(event)[0], self.address)
+
+    def credit(self, merchant_id: int, token: str = NATIVE) -> int:
+        """Store credit I hold at a merchant."""
+        return self.ledger.credit(merchant_id, self.address, token).amount
+
+    def credit_held(self, merchant_id: int, token: str = NATIVE) -> Credit:
+        """Store credit I hold at a merchant, with its money part and when it was last issued."""
+        return self.ledger.credit(merchant_id, self.address, token)
+
+    def cash_out_credit(self, merchant_id: int, token: str = NATIVE) -> int:
+        """Take the money part of my credit at a merchant out (once it has no active terms, or its stated
+        delay has passed); the bonus part goes back to the shop. Returns what I was paid."""
+        result = self.ledger.transact(self.account, self._functions.cashOutCredit(
+            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")))
+        return int(result.named("CreditCashedOut")[0].args["cash"])
+
+    def log_contact(
+        self,
+        merchant_id: int,
+        channel: Channel | str,
+        kind: ContactKind | str,
+        content: str | bytes = b"",
+        purchase_id: str | None = None,
+        occurred_at: int | None = None,
+    ) -> ContactMoment:
+        """Log my own contact with a merchant; only the hash of ``content`` goes on chain."""
+        validate.positive(merchant_id, "merchant id")
+        call = self.ledger.contact_call(merchant_id, self.address, purchase_id, channel, kind, occurred_at, content)
+        return self.ledger._contact_from_event(self.ledger.transact(self.account, call).named("ContactLogged")[0])
+
+    def review(self, purchase_id: str, rating: int, text: str | bytes = b"") -> Review:
+        """Review one of my purchases (1-5); a new review replaces the earlier one. Only the text's hash is stored."""
+        purchase = self.purchase(purchase_id)
+        check_scale(rating, 1, 5, "rating")
+        self.ledger.transact(self.account, self.ledger.feedback.functions.review(
+            purchase.order.packed(), rating, validate.hash_of(text)))
+        return self.ledger.reviews(purchase_id=purchase.id)[-1]
+
+    def give_nps(self, purchase_id: str, score: int) -> Score:
+        """Say how likely I am to recommend the shop after this purchase (0-10), once."""
+        purchase = self.purchase(purchase_id)
+        check_scale(score, 0, 10, "score")
+        result = self.ledger.transact(self.account, self.ledger.feedback.functions.giveNps(
+            purchase.order.packed(), score))
+        event = result.named("NpsGiven")[0]
+        return Score("nps", purchase.merchant_id, self.address, score, purchase.id, event.block_number, event.tx_hash)
+
+    def rate_contact(self, contact: ContactMoment, score: int) -> Score:
+        """Rate one of my contact moments that the shop's staff logged (1-5), once."""
+        if contact.customer != self.address:
+            raise InvalidInput(f"that contact was with {contact.customer}, not with you ({self.address})")
+        if contact.by_customer:
+            raise InvalidInput("that contact is one you logged yourself: rate the contacts the shop's staff logged")
+        check_scale(score, 1, 5, "score")
+        result = self.ledger.transact(self.account, self.ledger.feedback.functions.rateContact(
+            contact.merchant_id, bytes.fromhex(contact.content_hash[2:]), score))
+        event = result.named("ContactRated")[0]
+        return Score("csat", contact.merchant_id, self.address, score, contact.content_hash, event.block_number,
+                     event.tx_hash)
+
+    def sign_return(self, purchase_id: str, lines: Sequence[int] | None = None,
+                    shipment_ref: str | bytes | None = None, valid_for: int = 86_400) -> SignedReturn:
+        """Sign a return request that anyone may submit for me (I need no ether); nothing is sent. Its nonce
+        is random, so it blocks no other request; ``cancel_return`` voids it."""
+        purchase = self.purchase(purchase_id)
+        mask = line_mask(purchase, lines)
+        validate.positive(valid_for, "validity (seconds)")
+        shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
+        ledger = self.ledger
+        nonce = secrets.randbits(256)
+        deadline = ledger.chain.now() + valid_for
+        message = {"purchaseId": bytes.fromhex(purchase.id[2:]), "lineMask": mask, "shipmentRef": shipment,
+                   "nonce": nonce, "deadline": deadline}
+        signed = self.account.sign_typed_data(domain(ledger.chain.chain_id, ledger.address), RETURN_REQUEST_TYPES,
+                                              message)
+        return SignedReturn(purchase.id, mask, "0x" + shipment.hex(), nonce, deadline,
+                            "0x" + bytes(signed.signature).hex(), ledger.chain.chain_id, ledger.address)
+
+    def cancel_return(self, request: SignedReturn) -> None:
+        """Void a return request I signed and did not use, so nobody can submit it."""
+        if request.contract != self.ledger.address:
+            raise InvalidInput(f"the request was signed for ledger {request.contract}, not {self.ledger.address}")
+        self.purchase(request.purchase_id)  # another account's cancel would void its own nonce, not this request
+        self.ledger.transact(self.account, self._functions.cancelNonce(request.nonce))
+
+    def deferred_balance(self, token: str = NATIVE) -> int:
+        """Refunds kept for me because my address rejected them."""
+        return self.ledger.deferred_balance(self.address, token)
+
+    def withdraw(self, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
+        """Collect refunds kept for me."""
+        return self.ledger.withdraw(self.account, token, to)

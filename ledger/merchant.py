@@ -1,0 +1,281 @@
+"""``MerchantDesk``: what a merchant's owner and agents do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from eth_account.signers.local import LocalAccount
+
+from . import validate
+from .convert import as_line, enum_value, line_mask
+from .errors import FeeTooHigh, InvalidInput, TermsRetired
+from .models import (
+    NATIVE,
+    Channel,
+    ContactKind,
+    ContactMoment,
+    Figures,
+    LineItem,
+    Merchant,
+    Purchase,
+    Reason,
+    Refund,
+    ReturnTerms,
+    SettlementBatch,
+    TxResult,
+)
+from .orders import MAX_LINES, ORDER_TYPES, Order, SignedOrder, domain, line_tuple
+
+if TYPE_CHECKING:
+    from .client import Ledger
+
+
+def compact_signature(signature: bytes) -> bytes:
+    """A 65-byte (r, s, v) signature as its 64-byte EIP-2098 form (r, vs), which costs less calldata."""
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    return r + (s | (v - 27) << 255).to_bytes(32, "big")
+
+
+class MerchantDesk:
+    """What a merchant's owner or agents do: orders, terms, staff, deliveries, contacts, refunds, settlement."""
+
+    def __init__(self, ledger: Ledger, account: LocalAccount, merchant_id: int) -> None:
+        self.ledger, self.account, self.merchant_id = ledger, account, merchant_id
+        self._functions = ledger.contract.functions
+
+    def _send(self, function: Any) -> TxResult:
+        return self.ledger.transact(self.account, function)
+
+    def info(self) -> Merchant:
+        """This merchant's owner, payout address and settings."""
+        return self.ledger.merchant(self.merchant_id)
+
+    # ------------------------------------------------------------ orders
+
+    def quote(
+        self,
+        terms_id: int,
+        lines: Sequence[LineItem | tuple[str, int, int]],
+        order_ref: str | bytes,
+        customer: str | None = None,
+        valid_for: int = 3_600,
+        token: str = NATIVE,
+        referrer: str | None = None,
+        referral_bps: int = 0,
+    ) -> SignedOrder:
+        """Sign an order under ``terms_id`` for ``customer`` (anyone, once, when None), valid for ``valid_for``
+        seconds; the customer's side buys it with ``CustomerDesk.buy``. Nothing is sent."""
+        terms = self.ledger.terms(validate.positive(terms_id, "terms id"))
+        if terms.merchant_id != self.merchant_id:
+            raise InvalidInput(f"terms #{terms_id} belong to merchant #{terms.merchant_id}, not #{self.merchant_id}")
+        if terms.retired:
+            raise TermsRetired(terms.id)
+        items = tuple(as_line(line) for line in lines)
+        if not 1 <= len(items) <= MAX_LINES:
+            raise InvalidInput(f"an order has 1 to {MAX_LINES} lines, not {len(items)}")
+        for line in items:
+            line_tuple(line)
+        total = sum(line.total for line in items)
+        validate.positive(total, "order total")
+        if total >= 2**128:
+            raise InvalidInput("the order total must be below 2^128 of the token's smallest unit")
+        validate.positive(valid_for, "validity (seconds)")
+        token = validate.address(token, "token")
+        if not self.ledger.accepts(self.merchant_id, token):
+            raise InvalidInput(f"merchant #{self.merchant_id} does not accept token {token}: accept it first")
+        validate.non_negative(referral_bps, "referral commission (basis points)")
+        if referral_bps > 10_000:
+            raise FeeTooHigh(referral_bps, 10_000)
+        referrer = validate.address(referrer, "referrer") if referrer else NATIVE
+        if referral_bps and referrer == NATIVE:
+            raise InvalidInput("a referral commission needs a referrer")
+        ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
+        order = Order(
+            merchant_id=self.merchant_id, terms_id=terms.id, lines=items, order_ref="0x" + ref.hex(),
+            expiry=self.ledger.chain.now() + valid_for, return_window=terms.return_window,
+            restocking_fee_bps=terms.restocking_fee_bps, delivery_wait=terms.delivery_wait,
+            item_must_be_returned=terms.item_must_be_returned,
+            customer=validate.address(customer, "customer") if customer else NATIVE,
+            token=token, referrer=referrer, referral_bps=referral_bps,
+        )
+        chain_id, ledger = self.ledger.chain.chain_id, self.ledger.address
+        signed = self.account.sign_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message())
+        return SignedOrder(order, "0x" + compact_signature(bytes(signed.signature)).hex(), self.account.address,
+                           chain_id, ledger, order.purchase_id(chain_id, ledger))
+
+    # ------------------------------------------------------------ shop settings (owner)
+
+    def set_payout(self, payout: str) -> TxResult:
+        """Change where settled money goes. Owner only."""
+        return self._send(self._functions.setPayout(self.merchant_id, validate.address(payout, "payout address")))
+
+    def accept_token(self, token: str, accepted: bool = True) -> TxResult:
+        """Start (or stop) accepting an ERC-20 token for new orders; ETH is always accepted. Owner only."""
+        return self._send(self._functions.setTokenAccepted(self.merchant_id, validate.address(token, "token"),
+                                                           accepted))
+
+    def set_credit_bonus(self, basis_points: int) -> TxResult:
+        """Set the bonus on refunds taken as store credit (basis points). Owner only."""
+        validate.non_negative(basis_points, "credit bonus (basis points)")
+        if basis_points > 10_000:
+            raise FeeTooHigh(basis_points, 10_000)
+        return self._send(self._functions.setCreditBonus(self.merchant_id, basis_points))
+
+    def set_credit_cash_out_delay(self, seconds: int) -> TxResult:
+        """Let customers cash out store credit this long after it was last issued, even while the shop
+        trades (0: only once it has no active terms). Owner only."""
+        validate.non_negative(seconds, "delay (seconds)")
+        if seconds >= 2**32:
+            raise InvalidInput(f"a delay of {seconds} s is too long: at most {2**32 - 1} s")
+        return self._send(self._functions.setCreditCashOutDelay(self.merchant_id, seconds))
+
+    def add_agent(self, agent: str) -> TxResult:
+        """Let ``agent`` act as staff (with no budget and no extension mandate). Owner only."""
+        return self._send(self._functions.addAgent(self.merchant_id, validate.address(agent, "agent")))
+
+    def remove_agent(self, agent: str) -> TxResult:
+        """Take an agent's rights away, with its budgets and mandate. Owner only."""
+        return self._send(self._functions.removeAgent(self.merchant_id, validate.address(agent, "agent")))
+
+    def set_mandate(self, agent: str, max_extension_days: int) -> TxResult:
+        """Set how many days, in all, ``agent`` may add to one purchase's window. Owner only."""
+        validate.non_negative(max_extension_days, "extension mandate (days)")
+        if max_extension_days > 365:
+            raise InvalidInput(f"an extension mandate of {max_extension_days} days is above 365 days")
+        return self._send(self._functions.setMandate(self.merchant_id, validate.address(agent, "agent"),
+                                                     max_extension_days))
+
+    def set_budget(self, agent: str, amount: int, token: str = NATIVE) -> TxResult:
+        """Set what ``agent`` may still refund in ``token`` without asking (0 revokes). Owner only."""
+        validate.non_negative(amount, "budget")
+        if amount >= 2**128:
+            raise InvalidInput("a budget must be below 2^128 of the token's smallest unit")
+        return self._send(self._functions.setBudget(
+            self.merchant_id, validate.address(agent, "agent"), validate.address(token, "token"), amount))
+
+    def budget(self, agent: str, token: str = NATIVE) -> int:
+        """What ``agent`` may still refund in ``token``."""
+        return self.ledger.budget(self.merchant_id, agent, token)
+
+    def publish_terms(
+        self,
+        return_window: int,
+        restocking_fee_bps: int = 0,
+        delivery_wait: int = 0,
+        item_must_be_returned: bool = False,
+    ) -> ReturnTerms:
+        """Publish return terms; ``return_window`` in seconds (0 for no returns); ``delivery_wait`` 0 for a window
+        from purchase, else the longest wait (seconds) for the delivery the window starts at. Owner only."""
+        validate.non_negative(return_window, "return window (seconds)")
+        validate.non_negative(restocking_fee_bps, "restocking fee (basis points)")
+        validate.non_negative(delivery_wait, "longest wait for delivery (seconds)")
+        if return_window >= 2**32 or delivery_wait >= 2**32:
+            raise InvalidInput(f"windows and waits are at most {2**32 - 1} s")
+        if restocking_fee_bps > 10_000:
+            raise FeeTooHigh(restocking_fee_bps, 10_000)
+        result = self._send(self._functions.publishTerms(
+            self.merchant_id, return_window, restocking_fee_bps, delivery_wait, item_must_be_returned))
+        return self.ledger.terms(int(result.named("TermsPublished")[0].args["termsId"]))
+
+    def retire_terms(self, terms_id: int) -> TxResult:
+        """Stop terms from being used for new orders. Owner only."""
+        return self._send(self._functions.retireTerms(validate.positive(terms_id, "terms id")))
+
+    def terms(self) -> list[ReturnTerms]:
+        """Every set of terms this merchant published."""
+        return self.ledger.terms_of(self.merchant_id)
+
+    # ------------------------------------------------------------ purchases (staff)
+
+    def confirm_delivery(self, purchase_id: str, delivered_at: int | None = None) -> Purchase:
+        """Record when a purchase was delivered (now by default); its window runs from then."""
+        purchase = self._own_purchase(purchase_id)
+        when = validate.non_negative(delivered_at or 0, "delivery time")
+        self._send(self._functions.confirmDelivery(purchase.order.packed(), when))
+        return self.ledger.purchase(purchase.id)
+
+    def log_contact(
+        self,
+        customer: str,
+        channel: Channel | str,
+        kind: ContactKind | str,
+        content: str | bytes = b"",
+        purchase_id: str | None = None,
+        occurred_at: int | None = None,
+    ) -> ContactMoment:
+        """Log a contact moment with a customer; only the hash of ``content`` goes on chain."""
+        customer = validate.address(customer, "customer")
+        if customer == self.account.address:
+            raise InvalidInput("staff log contacts with a customer: give the customer's address, not your own")
+        call = self.ledger.contact_call(self.merchant_id, customer, purchase_id, channel, kind, occurred_at, content)
+        return self.ledger._contact_from_event(self._send(call).named("ContactLogged")[0])
+
+    def goodwill_refund(self, purchase_id: str, amount: int, reason: Reason | str = Reason.OTHER,
+                        note: str | bytes = b"") -> Refund:
+        """Refund a customer out of what the purchase still holds, at any time before settlement; an agent
+        within its goodwill budget. Only the hash of ``note`` goes on chain."""
+        purchase = self._own_purchase(purchase_id)
+        validate.positive(amount)
+        result = self._send(self._functions.goodwillRefund(
+            purchase.order.packed(), amount, enum_value(Reason, reason), validate.hash_of(note)))
+        return self.ledger._refund_from_event(result.named("GoodwillRefunded")[0], purchase.customer)
+
+    def refund_without_return(self, purchase_id: str, lines: Sequence[int] | None = None,
+                              reason: Reason | str = Reason.OTHER) -> Refund:
+        """Refund lines the customer keeps ("keep it"): their share of what was paid, no fee, no return."""
+        purchase = self._own_purchase(purchase_id)
+        result = self._send(self._functions.refundWithoutReturn(
+            purchase.order.packed(), purchase.order.line_tuples(), line_mask(purchase, lines),
+            enum_value(Reason, reason)))
+        return self.ledger._refund_from_event(result.named("GoodwillRefunded")[0], purchase.customer)
+
+    def extend_window(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
+        """Give one purchase's open window more days (an agent within its mandate)."""
+        purchase = self._own_purchase(purchase_id)
+        validate.positive(days, "extension (days)")
+        if days > 365:
+            raise InvalidInput(f"an extension of {days} days is above the 365 days a window can be extended by")
+        self._send(self._functions.extendWindow(purchase.order.packed(), days, enum_value(Reason, reason)))
+        return self.ledger.purchase(purchase.id)
+
+    def set_window_extension(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
+        """Set the days added to a purchase's window: undo an extension, or reopen a closed window. Owner only."""
+        purchase = self._own_purchase(purchase_id)
+        validate.non_negative(days, "extension (days)")
+        if days > 365:
+            raise InvalidInput(f"an extension of {days} days is above the 365 days a window can be extended by")
+        self._send(self._functions.setWindowExtension(purchase.order.packed(), days, enum_value(Reason, reason)))
+        return self.ledger.purchase(purchase.id)
+
+    def settle(self, purchase_ids: Iterable[str] | None = None) -> SettlementBatch | None:
+        """Settle the given purchases, or every closed one of this merchant (None when there is none)."""
+        ids = list(purchase_ids) if purchase_ids is not None else [p.id for p in self.ledger.settleable(self.merchant_id)]
+        if not ids:
+            return None
+        return self.ledger.settle(self.account, ids)
+
+    def withdraw_deferred(self, token: str = NATIVE) -> Any:
+        """Send payments that could not be pushed to the payout to the current payout address."""
+        return self.ledger.withdraw_merchant(self.account, self.merchant_id, token)
+
+    def purchases(self, **filters: Any) -> list[Purchase]:
+        """This merchant's purchases; filters as in ``Ledger.purchases`` (customer, sku, since, until, status)."""
+        return self.ledger.purchases(merchant_id=self.merchant_id, **filters)
+
+    def contacts(self, customer: str | None = None, purchase_id: str | None = None) -> list[ContactMoment]:
+        """This merchant's contact moments."""
+        return self.ledger.contacts(self.merchant_id, customer, purchase_id)
+
+    def figures(self) -> list[Figures]:
+        """Sales, refunds, return rate and contacts per purchase, one entry per token."""
+        return self.ledger.figures(self.merchant_id)
+
+    def _own_purchase(self, purchase_id: str) -> Purchase:
+        purchase = self.ledger.purchase(purchase_id)
+        if purchase.merchant_id != self.merchant_id:
+            raise InvalidInput(
+                f"purchase {purchase.id[:10]}… was made at merchant #{purchase.merchant_id}, "
+                f"not at merchant #{self.merchant_id}"
+            )
+        return purchase

@@ -1,0 +1,243 @@
+"""Shop-signed orders: what a purchase is made of.
+
+The shop's owner or an agent signs an order (EIP-712 ``Order`` in the ledger's domain); the customer's
+side carries it (as JSON) to ``CustomerDesk.buy``. On chain an order travels packed into six words
+(``ILedger.Order``); its EIP-712 digest is the purchase id, so an order is bought once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi import encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak, to_checksum_address
+
+from . import validate
+from .errors import InvalidInput
+from .models import NATIVE, LineItem
+
+ORDER_TYPES: dict[str, list[dict[str, str]]] = {
+    "Order": [
+        {"name": "merchantId", "type": "uint64"},
+        {"name": "termsId", "type": "uint64"},
+        {"name": "customer", "type": "address"},
+        {"name": "token", "type": "address"},
+        {"name": "total", "type": "uint256"},
+        {"name": "linesHash", "type": "bytes32"},
+        {"name": "lineCount", "type": "uint8"},
+        {"name": "orderRef", "type": "bytes32"},
+        {"name": "expiry", "type": "uint40"},
+        {"name": "referrer", "type": "address"},
+        {"name": "referralBps", "type": "uint16"},
+        {"name": "returnWindow", "type": "uint32"},
+        {"name": "restockingFeeBps", "type": "uint16"},
+        {"name": "deliveryWait", "type": "uint32"},
+        {"name": "itemMustBeReturned", "type": "bool"},
+    ]
+}
+"""EIP-712 type of an order (``Orders.ORDER_TYPEHASH``)."""
+
+RETURN_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {
+    "ReturnRequest": [
+        {"name": "purchaseId", "type": "bytes32"},
+        {"name": "lineMask", "type": "uint32"},
+        {"name": "shipmentRef", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+"""EIP-712 type of a signed return request (``Ledger.RETURN_REQUEST_TYPEHASH``)."""
+
+DOMAIN_NAME, DOMAIN_VERSION = "Ledger", "2"
+"""The ledger's EIP-712 domain name and version."""
+
+MAX_LINES = 32
+
+
+def domain(chain_id: int, ledger: str) -> dict[str, Any]:
+    """The EIP-712 domain of a ledger contract."""
+    return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": ledger}
+
+
+def line_tuple(line: LineItem) -> tuple[bytes, int, int]:
+    """A line as the contract takes it: (sku bytes32, quantity, unit price), checked."""
+    validate.positive(line.quantity, "quantity")
+    validate.non_negative(line.unit_price, "unit price")
+    if line.quantity >= 2**32 or line.unit_price >= 2**128:
+        raise InvalidInput(f"line {line.sku!r}: quantity must be below 2^32 and unit price below 2^128")
+    return validate.sku(line.sku), line.quantity, line.unit_price
+
+
+def lines_hash(lines: tuple[LineItem, ...]) -> bytes:
+    """keccak256 of the ABI-encoded lines, as the contract computes it."""
+    return keccak(encode(["(bytes32,uint32,uint128)[]"], [[line_tuple(line) for line in lines]]))
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order a shop offers: what is sold, for how much, under which terms, to whom and until when."""
+
+    merchant_id: int
+    terms_id: int
+    lines: tuple[LineItem, ...]
+    order_ref: str
+    """The shop's order reference as 0x and 64 hex digits (a hash: never personal data)."""
+    expiry: int
+    """Last second at which the order may be bought."""
+    return_window: int
+    restocking_fee_bps: int
+    delivery_wait: int
+    """0: the window starts at purchase; otherwise at confirmed delivery, or after this many seconds."""
+    item_must_be_returned: bool
+    customer: str = NATIVE
+    """The customer the order is made out to; the zero address lets anyone buy it (once)."""
+    token: str = NATIVE
+    referrer: str = NATIVE
+    referral_bps: int = 0
+
+    @property
+    def total(self) -> int:
+        """What the order costs: quantity times unit price over the lines."""
+        return sum(line.total for line in self.lines)
+
+    @property
+    def lines_hash(self) -> str:
+        """keccak256 of the ABI-encoded lines."""
+        return "0x" + lines_hash(self.lines).hex()
+
+    def packed(self) -> tuple[int, int, int, int, bytes, bytes]:
+        """The six words of ``ILedger.Order``."""
+        head = (
+            int(self.customer, 16) << 96 | self.merchant_id << 32 | len(self.lines) << 24
+            | int(self.item_must_be_returned) << 16 | self.restocking_fee_bps
+        )
+        payment = int(self.token, 16) << 96 | self.terms_id << 32 | self.return_window
+        referral = int(self.referrer, 16) << 96 | self.referral_bps << 80 | self.delivery_wait << 48 | self.expiry << 8
+        return head, payment, referral, self.total, lines_hash(self.lines), bytes.fromhex(self.order_ref[2:])
+
+    def line_tuples(self) -> list[tuple[bytes, int, int]]:
+        """The lines as the contract takes them."""
+        return [line_tuple(line) for line in self.lines]
+
+    def message(self) -> dict[str, Any]:
+        """The EIP-712 message the shop signs."""
+        return {
+            "merchantId": self.merchant_id, "termsId": self.terms_id, "customer": self.customer,
+            "token": self.token, "total": self.total, "linesHash": lines_hash(self.lines),
+            "lineCount": len(self.lines), "orderRef": bytes.fromhex(self.order_ref[2:]), "expiry": self.expiry,
+            "referrer": self.referrer, "referralBps": self.referral_bps, "returnWindow": self.return_window,
+            "restockingFeeBps": self.restocking_fee_bps, "deliveryWait": self.delivery_wait,
+            "itemMustBeReturned": self.item_must_be_returned,
+        }
+
+    def purchase_id(self, chain_id: int, ledger: str) -> str:
+        """The order's EIP-712 digest in a ledger's domain: the id its purchase has."""
+        signable = encode_typed_data(domain(chain_id, ledger), ORDER_TYPES, self.message())
+        return "0x" + keccak(b"\x19" + signable.version + signable.header + signable.body).hex()
+
+    @classmethod
+    def unpack(cls, words: Any, lines: tuple[LineItem, ...]) -> Order:
+        """An order from the six words of ``ILedger.Order`` (as decoded from an event) and its lines."""
+        head, payment, referral, total, _, order_ref = (words[k] for k in (
+            "head", "payment", "referral", "total", "linesHash", "orderRef")) if isinstance(words, dict) else words
+        def address(word: int) -> str:
+            return to_checksum_address((word >> 96).to_bytes(20, "big"))
+
+        return cls(
+            merchant_id=head >> 32 & (2**64 - 1), terms_id=payment >> 32 & (2**64 - 1), lines=lines,
+            order_ref="0x" + bytes(order_ref).hex() if not isinstance(order_ref, str) else order_ref,
+            expiry=referral >> 8 & (2**40 - 1), return_window=payment & (2**32 - 1),
+            restocking_fee_bps=head & 0xFFFF, delivery_wait=referral >> 48 & (2**32 - 1),
+            item_must_be_returned=bool(head >> 16 & 1), customer=address(head),
+            token=address(payment), referrer=address(referral),
+            referral_bps=referral >> 80 & 0xFFFF,
+        )
+
+
+def recover_order_signer(order: Order, signature: bytes, chain_id: int, ledger: str) -> str:
+    """Who signed an order with an account's signature (64-byte EIP-2098 or 65-byte), as the contract sees it."""
+    if len(signature) == 64:
+        r, vs = signature[:32], int.from_bytes(signature[32:], "big")
+        signature = r + (vs & (2**255 - 1)).to_bytes(32, "big") + bytes([27 + (vs >> 255)])
+    return Account.recover_message(encode_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message()),
+                                   signature=signature)
+
+
+@dataclass(frozen=True)
+class SignedOrder:
+    """An order with the shop's signature, for one ledger on one chain: what the customer's side carries."""
+
+    order: Order
+    signature: str
+    signer: str
+    chain_id: int
+    ledger: str
+    purchase_id: str = field(default="")
+
+    def to_json(self) -> str:
+        """The signed order as JSON (amounts as strings, so no JSON reader rounds them)."""
+        order = self.order
+        return json.dumps({
+            "kind": "ledger-order", "version": 2, "chainId": self.chain_id, "ledger": self.ledger,
+            "purchaseId": self.purchase_id, "signer": self.signer, "signature": self.signature,
+            "order": {
+                "merchantId": order.merchant_id, "termsId": order.terms_id, "customer": order.customer,
+                "token": order.token, "orderRef": order.order_ref, "expiry": order.expiry,
+                "referrer": order.referrer, "referralBps": order.referral_bps,
+                "returnWindow": order.return_window, "restockingFeeBps": order.restocking_fee_bps,
+                "deliveryWait": order.delivery_wait, "itemMustBeReturned": order.item_must_be_returned,
+                "lines": [{"sku": line.sku, "quantity": line.quantity, "unitPrice": str(line.unit_price)}
+                          for line in order.lines],
+            },
+        }, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> SignedOrder:
+        """Read a signed order written by ``to_json``; a malformed one raises ``InvalidInput``."""
+        try:
+            raw = json.loads(text)
+            if raw.get("kind") != "ledger-order" or raw.get("version") != 2:
+                raise InvalidInput("this file is not a ledger order (version 2): ask the shop for a new one")
+            body = raw["order"]
+            lines = tuple(LineItem(str(line["sku"]), _whole(line["quantity"]), _whole(line["unitPrice"]))
+                          for line in body["lines"])
+            order = Order(
+                merchant_id=_whole(body["merchantId"]), terms_id=_whole(body["termsId"]), lines=lines,
+                order_ref="0x" + validate.bytes32(body["orderRef"], "order reference").hex(),
+                expiry=_whole(body["expiry"]), return_window=_whole(body["returnWindow"]),
+                restocking_fee_bps=_whole(body["restockingFeeBps"]), delivery_wait=_whole(body["deliveryWait"]),
+                item_must_be_returned=_flag(body["itemMustBeReturned"]),
+                customer=validate.address(body["customer"], "customer"),
+                token=validate.address(body["token"], "token"),
+                referrer=validate.address(body["referrer"], "referrer"), referral_bps=_whole(body["referralBps"]),
+            )
+            return cls(order, str(raw["signature"]), validate.address(raw["signer"], "signer"),
+                       _whole(raw["chainId"]), validate.address(raw["ledger"], "ledger"), str(raw.get("purchaseId", "")))
+        except InvalidInput:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise InvalidInput(f"the order file is malformed ({_what(error)}): ask the shop for a new one") from error
+
+
+def _whole(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError("a number is needed")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if isinstance(value, int) and value >= 0:
+        return value
+    raise ValueError(f"{value!r} is not a whole number")
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not true or false")
+    return value
+
+
+def _what(error: Exception) -> str:
+    return f"missing field {error}" if isinstance(error, KeyError) else str(error)

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+/// @notice A contract wallet (ERC-1271) that accepts what its one signer signed: a shop's checkout wallet,
+/// or a customer's own wallet trying to pass for one.
+contract ShopWallet is IERC1271 {
+    /// @notice The account whose signatures the wallet accepts.
+    address public immutable SIGNER;
+
+    /// @notice Creates the wallet for one signer.
+    /// @param signer The account whose signatures the wallet accepts.
+    constructor(address signer) {
+        SIGNER = signer;
+    }
+
+    /// @notice ERC-1271: the magic value when `SIGNER` signed `hash` (65-byte r, s, v), else 0xffffffff.
+    /// @param hash The signed digest.
+    /// @param signature The signature.
+    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(hash, signature);
+        bool valid = error == ECDSA.RecoverError.NoError && signer == SIGNER;
+        return valid ? IERC1271.isValidSignature.selector : bytes4(0xffffffff);
+    }
+}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import event_abi_to_log_topic, to_checksum_address
@@ -55,6 +55,9 @@ from .orders import Order
 from .revert import RevertDecoder, mapped_errors
 from .sending import sign_and_send
 
+if TYPE_CHECKING:
+    from .history import History
+
 __all__ = ["CustomerDesk", "Ledger", "MerchantDesk", "ledger_abi"]
 
 LOG_CHUNK = 50_000
@@ -87,8 +90,14 @@ def ledger_abi() -> list[dict[str, Any]]:
 class Ledger:
     """A deployed ledger on a chain: reads, deployment, and the actions anyone may take."""
 
-    def __init__(self, chain: Chain, address: str, feedback: str, from_block: int = 0) -> None:
+    def __init__(self, chain: Chain, address: str, feedback: str, from_block: int = 0,
+                 index: bool | str = True) -> None:
+        """``index``: read through an index of the events (``ledger.history``), caught up before each query:
+        True keeps it in memory, a database URL (``sqlite:///…``, ``postgresql://…``) keeps it there;
+        False reads straight from the chain's logs."""
         self.chain = chain
+        self.index = index
+        self._history: History | None = None
         self.w3 = chain.w3
         self.address = validate.address(address, "ledger address")
         self.from_block = from_block
@@ -107,7 +116,7 @@ class Ledger:
     # ------------------------------------------------------------ deployment
 
     @classmethod
-    def deploy(cls, chain: Chain, deployer: LocalAccount) -> Ledger:
+    def deploy(cls, chain: Chain, deployer: LocalAccount, index: bool | str = True) -> Ledger:
         """Deploy a new ledger (its two modules first, then the entry point, then the feedback module)."""
         decoder = RevertDecoder(load_artifact("Ledger")["abi"])
 
@@ -121,11 +130,12 @@ class Ledger:
         shops = deploy("LedgerShops", service)["contractAddress"]
         entry = deploy("Ledger", shops)
         feedback = deploy("LedgerFeedback", entry["contractAddress"])["contractAddress"]
-        return cls(chain, entry["contractAddress"], feedback, entry["blockNumber"])
+        return cls(chain, entry["contractAddress"], feedback, entry["blockNumber"], index)
 
     @classmethod
-    def attach(cls, chain: Chain, deployment: Deployment) -> Ledger:
-        """Use the contracts a deployment file names, after checking chain and code."""
+    def attach(cls, chain: Chain, deployment: Deployment, index: bool | str = True) -> Ledger:
+        """Use the contracts a deployment file names, after checking chain and code (``index`` as for
+        ``Ledger``; ``ledger.history.database_url`` gives the usual database next to the file)."""
         actual = chain.chain_id
         if actual != deployment.chain_id:
             raise WrongChain(deployment.chain_id, actual)
@@ -134,7 +144,7 @@ class Ledger:
                 raise DeploymentError(
                     f"no contract at {address} on chain {actual}: the node may have been reset; deploy again"
                 )
-        return cls(chain, deployment.address, deployment.feedback, deployment.block_number)
+        return cls(chain, deployment.address, deployment.feedback, deployment.block_number, index)
 
     def deployment(self) -> Deployment:
         """What to write in a deployment file for this ledger."""
@@ -201,11 +211,36 @@ class Ledger:
         logs = self.events("TermsPublished", None, merchant_id)
         return [self.terms(int(event.args["termsId"])) for event in logs]
 
+    # ------------------------------------------------------------ reads: the index
+
+    @property
+    def history(self) -> History:
+        """The index of this ledger's events (created on first use; ``sync()`` catches it up)."""
+        if self._history is None:
+            from .history import MEMORY, History  # SQLAlchemy only where the index is used (not under brownie)
+
+            self._history = History(self, MEMORY if self.index is True else str(self.index))
+        return self._history
+
+    def _indexed(self) -> Any:
+        """The index's queries, caught up with the chain; None when reading straight from the chain."""
+        if self.index is False:
+            return None
+        with mapped_errors(self.errors):
+            self.history.sync()
+        return self.history.queries
+
     # ------------------------------------------------------------ reads: purchases
 
     def purchase(self, purchase_id: str | bytes) -> Purchase:
         """One purchase with its current state; ``UnknownPurchase`` if there is none."""
         key = validate.bytes32(purchase_id, "purchase id")
+        index = self._indexed()
+        if index is not None:
+            found = index.purchase(hex_of(key), self.chain.now())
+            if found is None:
+                raise UnknownPurchase(hex_of(key))
+            return found
         logs = self.events("PurchaseRecorded", key)
         if not logs:
             raise UnknownPurchase(hex_of(key))
@@ -219,10 +254,20 @@ class Ledger:
         since: int | None = None,
         until: int | None = None,
         status: Status | str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
     ) -> list[Purchase]:
-        """Purchases, oldest first, filtered by merchant, customer, SKU, time range (inclusive) and status."""
+        """Purchases, oldest first, filtered by merchant, customer, SKU, time range (inclusive) and status;
+        at most ``limit`` of them, those after the purchase ``after`` (the last id of the previous page)."""
         wanted_status = parse_status(status) if status is not None else None
         customer = validate.address(customer, "customer") if customer else None
+        after = hex_of(validate.bytes32(after, "purchase id")) if after else None
+        if limit is not None:
+            validate.positive(limit, "limit")
+        index = self._indexed()
+        if index is not None:
+            return index.purchases(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status,
+                                   limit, after)
         logs = self.events("PurchaseRecorded", None, merchant_id, customer)
         now = self.chain.now()
         found = []
@@ -238,7 +283,9 @@ class Ledger:
             if wanted_status is not None and wanted_status not in purchase.statuses:
                 continue
             found.append(purchase)
-        return found
+        if after is not None:
+            found = found[next((i + 1 for i, p in enumerate(found) if p.id == after), len(found)):]
+        return found[:limit]
 
     def contacts(
         self, merchant_id: int | None = None, customer: str | None = None, purchase_id: str | None = None
@@ -246,6 +293,9 @@ class Ledger:
         """Contact moments, oldest first."""
         customer = validate.address(customer, "customer") if customer else None
         key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id else None
+        index = self._indexed()
+        if index is not None:
+            return index.contacts(merchant_id, customer, key)
         found = [self._contact_from_event(event) for event in self.events("ContactLogged", merchant_id, customer)]
         return [contact for contact in found if key is None or contact.purchase_id == key]
 
@@ -253,6 +303,9 @@ class Ledger:
         """Refunds paid (returns, credit and goodwill), oldest first."""
         customer = validate.address(customer, "customer") if customer else None
         key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
+        index = self._indexed()
+        if index is not None:
+            return index.refunds(hex_of(key) if key else None, customer)
         buyers = {e.args["purchaseId"]: e.args["customer"] for e in self.events("PurchaseRecorded", key)}
         events = self.events("ItemsReturned", key) + self.events("CreditIssued", key, None, customer)
         events += self.events("GoodwillRefunded", key)
@@ -263,11 +316,17 @@ class Ledger:
     def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None) -> list[Settlement]:
         """Settlements made, oldest first."""
         key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
+        index = self._indexed()
+        if index is not None:
+            return index.settlements(merchant_id, hex_of(key) if key else None)
         return [self._settlement_from_event(event) for event in self.events("Settled", key, merchant_id)]
 
     def referral_earnings(self, referrer: str) -> list[Settlement]:
         """The settlements that paid ``referrer`` a commission, with the purchases they came from."""
         referrer = validate.address(referrer, "referrer")
+        index = self._indexed()
+        if index is not None:
+            return index.settlements(referrer=referrer)
         return [self._settlement_from_event(event) for event in self.events("Settled", None, None, referrer)]
 
     def deferred_balance(self, account: str, token: str = NATIVE) -> int:
@@ -329,6 +388,11 @@ class Ledger:
                 purchase_id: str | None = None) -> list[Review]:
         """The latest review of each purchase, oldest first, linked to its purchase (SKUs, returned or not)."""
         key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
+        index = self._indexed()
+        if index is not None:
+            if key is not None:
+                self.purchase(key)  # UnknownPurchase, as on the chain path
+            return index.reviews(merchant_id, sku, hex_of(key) if key else None)
         latest: dict[str, Event] = {}
         for event in self.events("ReviewPosted", key, merchant_id):
             latest[event.args["purchaseId"]] = event
@@ -365,11 +429,14 @@ class Ledger:
         """Net promoter scores (``nps``) or contact satisfaction scores (``csat``). A CSAT score counts only
         for a contact the merchant's staff logged with that customer: the contract keeps contacts as events
         and cannot check it, so this is where the rule is applied (a customer's own log does not count)."""
+        if kind not in ("nps", "csat"):
+            raise InvalidInput(f"{kind!r} is not a kind of score: use nps or csat")
+        index = self._indexed()
+        if index is not None:
+            return index.scores(kind, merchant_id)
         if kind == "nps":
             return [Score("nps", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["purchaseId"],
                           e.block_number, e.tx_hash) for e in self.events("NpsGiven", None, merchant_id)]
-        if kind != "csat":
-            raise InvalidInput(f"{kind!r} is not a kind of score: use nps or csat")
         logged = {(c.merchant_id, c.customer, c.content_hash)
                   for c in self.contacts(merchant_id) if not c.by_customer}
         return [Score("csat", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["contentHash"],

@@ -3,7 +3,9 @@ customers, purchases spread over months, contact moments, deliveries, returns, r
 referrals and settlement.
 
 Each shop's checkout (an agent key) signs an order for the customer, with a referral commission when
-someone referred them, and the customer buys it: the way every purchase is made.
+someone referred them, and the customer buys it: the way every purchase is made. The work goes in weekly
+rounds through the bulk write path (``ledger.bulk``): the round's orders signed together, bought in one
+bulk send, then the staff's contacts and deliveries, then the customers' returns, reviews and scores.
 
     python scripts/seed.py                                     # on the node of `ledger node start`
     SEED_PURCHASES=2000 python scripts/seed.py
@@ -30,11 +32,15 @@ from eth_utils import keccak  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 
+from ledger import validate  # noqa: E402
+from ledger.bulk import Call, send_many, sign_orders  # noqa: E402
 from ledger.client import Ledger, MerchantDesk  # noqa: E402
+from ledger.convert import contact_fields, line_mask, lines_for  # noqa: E402
 from ledger.deployment import Deployment  # noqa: E402
 from ledger.errors import DeploymentError  # noqa: E402
-from ledger.models import Channel, ContactKind, LineItem, ReturnTerms  # noqa: E402
+from ledger.models import NATIVE, Channel, ContactKind, LineItem, ReturnTerms  # noqa: E402
 from ledger.node import HOME  # noqa: E402
+from ledger.orders import Order  # noqa: E402
 from ledger.scripting import run, script_chain, script_signer  # noqa: E402
 
 DAY = 86_400
@@ -105,62 +111,26 @@ def main() -> Ledger:
         shops.append(Shop(name, owner, ledger.merchant_desk(checkout, owner.merchant_id), terms, catalogue,
                           300 + 100 * index))
 
-    # Customers are fresh keys too, topped up by the last development accounts.
+    # Customers are fresh keys too, topped up once by the last development accounts for all they will buy.
     customers = [_key(f"customer {i}") for i in range(customer_count)]
-    banks = dev[5:]
+    plans = [_plan(n, rng, shops, customers) for n in range(purchases)]
+    for customer in customers:
+        _fund(chain, dev[5:], customer.address, sum(p.total for p in plans if p.customer is customer))
 
-    def fund(address: str, needed: int) -> None:
-        if chain.w3.eth.get_balance(address) >= needed + 10**18:  # 1 ETH spare for gas
-            return
-        bank = max(banks, key=lambda account: chain.w3.eth.get_balance(account.address))
-        chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_raw_transaction(bank.sign_transaction({
-            "to": address, "value": needed + 50 * 10**18, "gas": 21_000, "chainId": chain.chain_id,
-            "maxFeePerGas": 2 * chain.w3.eth.get_block("latest").get("baseFeePerGas", 0) + 10**9,
-            "maxPriorityFeePerGas": 10**9, "nonce": chain.w3.eth.get_transaction_count(bank.address),
-        }).raw_transaction))
-
-    desks = [ledger.customer_desk(c) for c in customers]
-
-    start = chain.now()
-    step = days * DAY // max(purchases, 1)
+    # The purchases go in weekly rounds on the chain's clock, each round in a few bulk sends: the shops'
+    # orders signed together, then bought, then the staff's work, then the customers' returns and feedback.
+    rounds = max(1, min(purchases, days // 7))
     counts = dict.fromkeys(("purchases", "contacts", "deliveries", "returns", "reviews"), 0)
+    start = chain.now()
     with Progress(console=console) as progress:
         task = progress.add_task(f"seeding {purchases} purchases over {days} days", total=purchases)
-        for n in range(purchases):
-            shop, desk = rng.choice(shops), rng.choice(desks)
-            lines = [LineItem(sku, rng.randint(1, 3), price)
-                     for sku, price in rng.sample(shop.catalogue, rng.randint(1, min(3, len(shop.catalogue))))]
-            referrer = rng.choice([d.address for d in desks if d is not desk]) if rng.random() < 0.2 else None
-            # The order is signed now and bought up to one step later on the chain's clock.
-            order = shop.checkout.quote(shop.terms.id, lines, f"{shop.name[:2].upper()}-{n:06d}", customer=desk.address,
-                                        valid_for=step + 3_600, referrer=referrer,
-                                        referral_bps=shop.referral_bps if referrer else 0)
-            fund(desk.address, order.order.total)
-            chain.set_next_block_time(max(start + n * step, chain.now()))
-            bought = desk.buy(order)
-            counts["purchases"] += 1
-            contact = None
-            if rng.random() < 0.5:
-                contact = shop.owner.log_contact(desk.address, rng.choice(list(Channel)), rng.choice(list(ContactKind)),
-                                                 f"conversation {n}", purchase_id=bought.id)
-                counts["contacts"] += 1
-            if shop.terms.window_from_delivery and rng.random() < 0.9:  # the rest start at the longest wait
-                shop.owner.confirm_delivery(bought.id)
-                counts["deliveries"] += 1
-            returned = rng.random() < 0.15
-            if returned:
-                sent_back = [i for i in range(len(lines)) if rng.random() < 0.6] or [0]
-                desk.return_items(bought.id, sent_back, f"PARCEL-{n}" if shop.terms.item_must_be_returned else None)
-                counts["returns"] += 1
-            if rng.random() < 0.3:
-                weights = (3, 3, 2, 1, 1) if returned else (1, 1, 2, 4, 6)
-                desk.review(bought.id, rng.choices(range(1, 6), weights)[0], f"review {n}")
-                counts["reviews"] += 1
-            if rng.random() < 0.2:
-                desk.give_nps(bought.id, rng.randint(3, 10) if returned else rng.randint(6, 10))
-            if contact is not None and rng.random() < 0.3:
-                desk.rate_contact(contact, rng.randint(2, 5))
-            progress.advance(task)
+        for number in range(rounds):
+            batch = plans[number * purchases // rounds:(number + 1) * purchases // rounds]
+            if not batch:
+                continue
+            chain.set_next_block_time(max(start + number * days * DAY // rounds, chain.now()))
+            _round(ledger, chain, rng, batch, counts)
+            progress.advance(task, len(batch))
 
     chain.advance_time(366 * DAY)  # every window has closed: pay the shops and the referrers
     closed = [p.id for p in ledger.settleable()]
@@ -171,6 +141,114 @@ def main() -> Ledger:
         f"{counts['reviews']} reviews; {settled} settled"
     )
     return ledger
+
+
+@dataclass
+class Plan:
+    """One purchase to make: who buys what at which shop, referred by whom."""
+
+    n: int
+    shop: Shop
+    customer: LocalAccount
+    lines: tuple[LineItem, ...]
+    referrer: str | None
+
+    @property
+    def total(self) -> int:
+        return sum(line.total for line in self.lines)
+
+
+def _plan(n: int, rng: random.Random, shops: list[Shop], customers: list[LocalAccount]) -> Plan:
+    shop, customer = rng.choice(shops), rng.choice(customers)
+    lines = tuple(LineItem(sku, rng.randint(1, 3), price)
+                  for sku, price in rng.sample(shop.catalogue, rng.randint(1, min(3, len(shop.catalogue)))))
+    referrer = rng.choice([c.address for c in customers if c is not customer]) if rng.random() < 0.2 else None
+    return Plan(n, shop, customer, lines, referrer)
+
+
+def _fund(chain, banks: list[LocalAccount], address: str, needed: int) -> None:
+    if chain.w3.eth.get_balance(address) >= needed + 10**18:  # 1 ETH spare for gas
+        return
+    bank = max(banks, key=lambda account: chain.w3.eth.get_balance(account.address))
+    chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_raw_transaction(bank.sign_transaction({
+        "to": address, "value": needed + 50 * 10**18, "gas": 21_000, "chainId": chain.chain_id,
+        "maxFeePerGas": 2 * chain.w3.eth.get_block("latest").get("baseFeePerGas", 0) + 10**9,
+        "maxPriorityFeePerGas": 10**9, "nonce": chain.w3.eth.get_transaction_count(bank.address),
+    }).raw_transaction))
+
+
+def _round(ledger: Ledger, chain, rng: random.Random, batch: list[Plan], counts: dict[str, int]) -> None:
+    """One round of purchases and what follows them, each step one bulk send."""
+    expiry = chain.now() + DAY
+    orders = {}
+    for shop in {id(plan.shop): plan.shop for plan in batch}.values():
+        mine = [plan for plan in batch if plan.shop is shop]
+        signed = sign_orders(shop.checkout.account, [_order(shop, plan, expiry) for plan in mine], chain.chain_id,
+                             ledger.address)
+        orders.update({plan.n: order for plan, order in zip(mine, signed)})
+    functions = ledger.contract.functions
+    bought = send_many(ledger, [Call(plan.customer, functions.buy(
+        orders[plan.n].order.packed(), orders[plan.n].order.line_tuples(), 0,
+        bytes.fromhex(orders[plan.n].signature[2:])), plan.total) for plan in batch]).results()
+    purchases = [ledger.purchase_from_event(result.named("PurchaseRecorded")[0]) for result in bought]
+    counts["purchases"] += len(purchases)
+
+    # The shop's staff (its owner here): contact moments about the purchases, deliveries confirmed.
+    staff_work, contacted = [], []
+    for plan, purchase in zip(batch, purchases):
+        owner = plan.shop.owner
+        if rng.random() < 0.5:
+            contacted.append((len(staff_work), plan.customer))
+            staff_work.append(Call(owner.account, functions.logContact(
+                owner.merchant_id, purchase.customer, bytes.fromhex(purchase.id[2:]),
+                *contact_fields(rng.choice(list(Channel)), rng.choice(list(ContactKind)), None,
+                                f"conversation {plan.n}"))))
+        if plan.shop.terms.window_from_delivery and rng.random() < 0.9:  # the rest start at the longest wait
+            staff_work.append(Call(owner.account, functions.confirmDelivery(purchase.order.packed(), 0)))
+    done = send_many(ledger, staff_work).results()
+    contacts = [(customer, done[i].named("ContactLogged")[0]) for i, customer in contacted]
+    counts["contacts"] += len(contacted)
+    counts["deliveries"] += len(staff_work) - len(contacted)
+
+    # The customers: returns, reviews, scores, ratings of the contacts the shop logged with them.
+    feedback, customer_work = ledger.feedback.functions, []
+    for plan, purchase in zip(batch, purchases):
+        packed = purchase.order.packed()
+        returned = rng.random() < 0.15
+        if returned:
+            sent_back = [i for i in range(len(plan.lines)) if rng.random() < 0.6] or [0]
+            mask = line_mask(purchase, sent_back)
+            shipment = validate.hash_of(f"PARCEL-{plan.n}") if plan.shop.terms.item_must_be_returned else bytes(32)
+            customer_work.append(Call(plan.customer, functions.returnItems(
+                packed, lines_for(purchase, mask), mask, shipment)))
+            counts["returns"] += 1
+        if rng.random() < 0.3:
+            weights = (3, 3, 2, 1, 1) if returned else (1, 1, 2, 4, 6)
+            rating = rng.choices(range(1, 6), weights)[0]
+            customer_work.append(Call(plan.customer, feedback.review(packed, rating,
+                                                                     validate.hash_of(f"review {plan.n}"))))
+            counts["reviews"] += 1
+        if rng.random() < 0.2:
+            score = rng.randint(3, 10) if returned else rng.randint(6, 10)
+            customer_work.append(Call(plan.customer, feedback.giveNps(packed, score)))
+    for customer, event in contacts:
+        if rng.random() < 0.3:
+            customer_work.append(Call(customer, feedback.rateContact(
+                event.args["merchantId"], bytes.fromhex(event.args["contentHash"][2:]), rng.randint(2, 5))))
+    send_many(ledger, customer_work).results()
+
+
+def _order(shop: Shop, plan: Plan, expiry: int) -> Order:
+    """The order the shop's checkout signs for a planned purchase, under the shop's terms."""
+    terms = shop.terms
+    return Order(
+        merchant_id=shop.owner.merchant_id, terms_id=terms.id, lines=plan.lines,
+        order_ref="0x" + validate.hash_of(f"{shop.name[:2].upper()}-{plan.n:06d}").hex(), expiry=expiry,
+        return_window=terms.return_window, restocking_fee_bps=terms.restocking_fee_bps,
+        delivery_wait=terms.delivery_wait, item_must_be_returned=terms.item_must_be_returned,
+        customer=plan.customer.address, referrer=plan.referrer or NATIVE,
+        referral_bps=shop.referral_bps if plan.referrer else 0,
+    )
 
 
 if __name__ == "__main__":

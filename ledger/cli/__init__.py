@@ -32,9 +32,11 @@ class LedgerGroup(click.Group):
               help="Who signs: a development account number (3), a stored key's name, or env:VARIABLE.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
 @click.option("--tz", "zone_name", envvar="LEDGER_TZ", help="Time zone for times shown (default: this machine's).")
+@click.option("--no-index", "no_index", is_flag=True,
+              help="Read straight from the chain's logs instead of the history index (`ledger index`).")
 @click.pass_context
 def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, account_spec: str | None,
-         as_json: bool, zone_name: str | None) -> None:
+         as_json: bool, zone_name: str | None, no_index: bool) -> None:
     """Purchase history, return terms, contact moments and automatic refunds on an EVM chain.
 
     \b
@@ -45,10 +47,10 @@ def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, acco
       ledger --account 3 buy order.json
     """
     ctx.obj = Env(rpc=rpc, deployment_file=deployment_file, account_spec=account_spec, as_json=as_json,
-                  zone_name=zone_name)
+                  zone_name=zone_name, use_index=not no_index)
     ctx.obj.zone  # a wrong --tz fails here, before any command runs
 
 
-from . import customer, dev, merchant  # noqa: E402  (the commands register themselves on `main`)
+from . import customer, dev, history, merchant  # noqa: E402  (the commands register themselves on `main`)
 
-__all__ = ["main", "customer", "dev", "merchant"]
+__all__ = ["main", "customer", "dev", "history", "merchant"]

@@ -44,6 +44,7 @@ class Env:
     account_spec: str | None = None
     as_json: bool = False
     zone_name: str | None = None
+    use_index: bool = True
     home: Path = node.HOME
     console: Console = field(default_factory=lambda: Console(emoji=False))
     _tokens: dict[str, tuple[int, str | None]] = field(default_factory=dict)
@@ -74,8 +75,12 @@ class Env:
 
     @cached_property
     def ledger(self) -> Ledger:
-        """The deployed contract named by the deployment file, checked against the node."""
-        return Ledger.attach(self.chain, Deployment.load(self.deployment_path))
+        """The deployed contract named by the deployment file, checked against the node; read through the
+        history index next to that file (or at LEDGER_DATABASE_URL) unless --no-index."""
+        from ..history import database_url  # SQLAlchemy only where the CLI runs
+
+        index = database_url(self.deployment_path) if self.use_index else False
+        return Ledger.attach(self.chain, Deployment.load(self.deployment_path), index)
 
     @cached_property
     def account(self) -> LocalAccount:

@@ -4,16 +4,21 @@ address rejected."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Group
 from rich.table import Table
 
-from .. import render
+from .. import render, validate
+from ..bulk import Call, send_many
+from ..convert import contact_fields
 from ..errors import InvalidInput
 from ..models import NATIVE, Channel, ContactKind, Credit, Purchase, SignedReturn
 from ..orders import SignedOrder
@@ -288,6 +293,75 @@ def log_contact(env: Env, merchant_id: int, channel: str, kind: str, customer: s
         moment = env.ledger.customer_desk(env.account).log_contact(merchant_id, channel, kind, note, purchase_id, at)
     env.emit(moment, lambda: f"{moment.channel.name.lower()} {moment.kind.name.lower().replace('_', ' ')} logged "
                              f"for {moment.customer} at merchant #{moment.merchant_id}")
+
+
+CONTACT_COLUMNS = ("channel", "kind", "customer", "purchase", "time", "text")
+"""The columns of a contacts file for ``contact import``; ``purchase`` and ``time`` may be left empty."""
+
+
+@contact_group.command(name="import")
+@click.argument("merchant_id", type=int)
+@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
+@pass_env
+def import_contacts(env: Env, merchant_id: int, csv_file: Path) -> None:
+    """Log many contact moments from a CSV file (from a CRM), as the merchant's staff, in bulk.
+
+    The file has a header row and the columns channel, kind, customer, purchase (may be empty), time (may
+    be empty for now; 2026-12-24T14:00 or a Unix time) and text. Only the hash of the text goes on chain.
+    Every row is checked first: if one is malformed, each bad row is named and nothing is sent.
+
+    \b
+    Example:
+      ledger --account 2 contact import 1 contacts.csv
+    """
+    desk = env.ledger.merchant_desk(env.account, merchant_id)
+    rows = _contact_rows(env, desk.merchant_id, read_file(csv_file, "contacts file"), csv_file)
+    report = send_many(env.ledger, [Call(env.account, function) for _, function in rows])
+    failed = [{"row": rows[o.index][0], "error": str(o.error)} for o in report.failed]
+    env.emit({"sent": len(report.sent), "failed": failed, "tx_hashes": [r.tx_hash for r in report.sent]},
+             lambda: "\n".join([f"sent {len(report.sent)} contact moments, failed {len(failed)}"]
+                               + [f"row {f['row']}: {f['error']}" for f in failed]))
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+def _contact_rows(env: Env, merchant_id: int, text: str, path: Path) -> list[tuple[int, Any]]:
+    """(row number, contract call) for every row of a contacts file, all checked first; ``InvalidInput``
+    naming each bad row when any is. The merchant's purchases are read once, not once per row."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [column for column in CONTACT_COLUMNS if column not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput(f"{path} has no column {', '.join(missing)}: the header row must name "
+                           f"{', '.join(CONTACT_COLUMNS)}; nothing was sent")
+    buyers = {event.args["purchaseId"]: event.args["customer"]
+              for event in env.ledger.events("PurchaseRecorded", None, merchant_id)}
+    rows, problems = [], []
+    for row in reader:
+        number = reader.line_num
+        try:
+            if None in row or None in row.values():
+                raise InvalidInput(f"it does not have the header's {len(reader.fieldnames)} columns")
+            customer = validate.address(row["customer"].strip(), "customer")
+            if customer == env.account.address:
+                raise InvalidInput("the customer is the signing account itself: give the customer's address")
+            key = bytes(32)
+            if row["purchase"].strip():
+                key = validate.bytes32(row["purchase"].strip(), "purchase id")
+                buyer = buyers.get("0x" + key.hex())
+                if buyer is None:
+                    raise InvalidInput(f"purchase 0x{key.hex()[:8]}… was not made at merchant #{merchant_id}")
+                if buyer != customer:
+                    raise InvalidInput(f"purchase 0x{key.hex()[:8]}… was made by {buyer}, not by {customer}")
+            at = parse.moment(row["time"].strip(), env.zone) if row["time"].strip() else None
+            fields = contact_fields(row["channel"].strip(), row["kind"].strip(), at, row["text"])
+            rows.append((number, env.ledger.contract.functions.logContact(merchant_id, customer, key, *fields)))
+        except InvalidInput as error:
+            problems.append(f"row {number}: {error}")
+    if problems:
+        raise InvalidInput(f"{path} has {len(problems)} bad row(s), nothing was sent:\n" + "\n".join(problems))
+    if not rows:
+        raise InvalidInput(f"{path} has no contact rows under its header: nothing to send")
+    return rows
 
 
 @contact_group.command(name="list")

@@ -1,0 +1,537 @@
+"""Sending many contract calls at once: the bulk write path for seeding, imports and settlement runs.
+
+``send_many`` takes a list of ``Call``s (who signs, which contract call, what value) and returns one
+``Outcome`` per call: the decoded events of its transaction (a ``TxResult``, as ``Ledger.transact``
+gives) or the one error it failed with (our exception, decoded by the ledger's ``RevertDecoder``).
+
+How it goes, in JSON-RPC batches over the node's HTTP endpoint (one request at a time through web3 on
+the embedded chain, which has no HTTP; same interface, same results):
+
+1. Every call is simulated (``eth_estimateGas`` against the block it will land in). A call the contract
+   would refuse is reported with its decoded error and left out *before* it takes a nonce, so it never
+   holds up the calls after it. Gas is estimated per item rather than once per kind of call because the
+   gas of one call depends on its arguments (the number of lines, whether a slot is written for the
+   first time); the simulation is needed anyway to leave refused calls out, and a batch of estimates
+   costs one round trip per ``batch_size`` items.
+2. Each sender's nonce is read once per wave of ``WAVE_SIZE`` calls (``pending``) and counted up locally;
+   what a sender cannot pay for (value plus the most its gas could cost) is left out the same way.
+3. Transactions are serialised and signed locally, spread over the cores in a process pool (with
+   coincurve installed, eth-keys signs with libsecp256k1: about 2,500 transactions/s a core).
+4. They are sent in batches of ``eth_sendRawTransaction``. A raw transaction is sent once: if a batch
+   gets no answer, the hashes the node already knows are not sent again.
+5. Receipts are polled in batches. A transaction that failed when mined (the state changed since its
+   simulation) is run again with ``eth_call`` on the state it met, to learn and report why. Then the
+   next wave starts (its simulations see what the earlier waves did).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import requests
+import rlp
+from eth_abi import decode, encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey
+from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, keccak, to_checksum_address
+from eth_utils.abi import get_abi_input_types
+from hexbytes import HexBytes
+from web3.exceptions import TransactionNotFound
+
+from .chain import Chain, RpcChain
+from .convert import hex_of, plain
+from .errors import ContractReverted, InsufficientFunds, LedgerError, NodeError
+from .merchant import compact_signature
+from .models import Event, TxResult
+from .orders import ORDER_TYPES, Order, SignedOrder, domain
+from .revert import as_ledger_error
+from .sending import GAS_MARGIN, priority_fee
+
+if TYPE_CHECKING:
+    from .client import Ledger
+
+BATCH_SIZE = 200
+"""Requests per JSON-RPC batch: what anvil takes in one go without slowing down."""
+
+POOL_THRESHOLD = 256
+"""Below this many signatures, starting worker processes costs more than it saves."""
+
+WAVE_SIZE = 1_000
+"""Calls priced, numbered and signed together. A wave fills only a few blocks, so the base fee it pushes
+up stays under the fee cap (twice the base fee, as for one transaction) until the wave is mined; the next
+wave reads the base fee and the nonces again. Priced once, 100,000 calls would fall behind the base fee
+they raise and stay pending for good."""
+
+RECEIPT_TIMEOUT = 120.0
+"""Seconds to wait for the last receipt of a bulk send."""
+
+
+class SendFailed(LedgerError, RuntimeError):
+    """Raised when the node refuses or loses a transaction for a reason that is not a contract error."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One item of a bulk send: a contract call (a bound web3 contract function), who signs it, the value."""
+
+    account: LocalAccount
+    function: Any
+    value: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one call: its mined transaction, or the error that stopped it."""
+
+    index: int
+    """Its position in the list given to ``send_many``."""
+    result: TxResult | None = None
+    error: LedgerError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class BulkReport:
+    """One outcome per call, in the order the calls were given."""
+
+    outcomes: tuple[Outcome, ...]
+    seconds: float
+
+    @property
+    def sent(self) -> list[TxResult]:
+        """The transactions mined successfully, in call order."""
+        return [outcome.result for outcome in self.outcomes if outcome.result is not None]
+
+    @property
+    def failed(self) -> list[Outcome]:
+        """The calls that did not go through, each with its error."""
+        return [outcome for outcome in self.outcomes if not outcome.ok]
+
+    def results(self) -> list[TxResult]:
+        """Every call's result; the first failure is raised instead when there is one."""
+        for outcome in self.outcomes:
+            if outcome.error is not None:
+                raise outcome.error
+        return self.sent
+
+    def summary(self) -> str:
+        """``sent 98, failed 2 in 0.4 s`` and one line per failure."""
+        lines = [f"sent {len(self.sent)}, failed {len(self.failed)} in {self.seconds:.1f} s"]
+        lines += [f"  item {outcome.index + 1}: {outcome.error}" for outcome in self.failed]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the node, in batches or one by one
+
+
+class _RpcError(Exception):
+    """An error object in a JSON-RPC answer, with its revert data where there is any."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error.get("message", "error"))
+        self.data = error.get("data")
+
+
+class _HttpNode:
+    """A node's HTTP endpoint, asked in JSON-RPC batches."""
+
+    def __init__(self, url: str, batch_size: int) -> None:
+        self.url, self.batch_size = url, batch_size
+        self.session = requests.Session()
+
+    def _many(self, method: str, params: Sequence[list[Any]]) -> list[Any]:
+        """One answer per parameter list: the result, or an ``_RpcError``."""
+        answers: list[Any] = []
+        for start in range(0, len(params), self.batch_size):
+            chunk = params[start:start + self.batch_size]
+            body = [{"jsonrpc": "2.0", "id": i, "method": method, "params": p} for i, p in enumerate(chunk)]
+            try:
+                response = self.session.post(self.url, json=body, timeout=60)
+                response.raise_for_status()
+            except requests.exceptions.RequestException as error:
+                raise NodeError(f"the node at {self.url} did not answer a batch of {method}: {error}") from error
+            by_id = {item.get("id"): item for item in response.json()}
+            for i in range(len(chunk)):
+                item = by_id.get(i, {"error": {"message": "no answer in the batch"}})
+                answers.append(_RpcError(item["error"]) if "error" in item else item.get("result"))
+        return answers
+
+    def estimates(self, txs: Sequence[dict[str, Any]], block: str) -> list[int | BaseException]:
+        params = [[{**tx, "value": hex(tx["value"])}, block] for tx in txs]
+        return [a if isinstance(a, _RpcError) else int(a, 16) for a in self._many("eth_estimateGas", params)]
+
+    def nonces(self, addresses: Sequence[str]) -> list[int]:
+        return [int(_ok(a), 16) for a in self._many("eth_getTransactionCount", [[a, "pending"] for a in addresses])]
+
+    def send(self, raws: Sequence[bytes]) -> list[BaseException | None]:
+        answers = self._many("eth_sendRawTransaction", [["0x" + raw.hex()] for raw in raws])
+        return [a if isinstance(a, _RpcError) else None for a in answers]
+
+    def known(self, hashes: Sequence[bytes]) -> list[bool]:
+        answers = self._many("eth_getTransactionByHash", [["0x" + h.hex()] for h in hashes])
+        return [isinstance(a, dict) for a in answers]
+
+    def receipts(self, hashes: Sequence[bytes]) -> list[dict[str, Any] | None]:
+        answers = self._many("eth_getTransactionReceipt", [["0x" + h.hex()] for h in hashes])
+        return [_receipt(a) if isinstance(a, dict) else None for a in answers]
+
+
+class _Web3Node:
+    """The same requests one at a time through web3, for the embedded chain (it has no HTTP)."""
+
+    def __init__(self, chain: Chain, batch_size: int) -> None:
+        self.w3, self.batch_size = chain.w3, batch_size
+
+    def estimates(self, txs: Sequence[dict[str, Any]], block: str) -> list[int | BaseException]:
+        return [_attempt(lambda tx=tx: int(self.w3.eth.estimate_gas(tx, block))) for tx in txs]
+
+    def nonces(self, addresses: Sequence[str]) -> list[int]:
+        return [int(self.w3.eth.get_transaction_count(address, "pending")) for address in addresses]
+
+    def send(self, raws: Sequence[bytes]) -> list[BaseException | None]:
+        refusals = [_attempt(lambda raw=raw: self.w3.eth.send_raw_transaction(raw)) for raw in raws]
+        return [refusal if isinstance(refusal, BaseException) else None for refusal in refusals]
+
+    def known(self, hashes: Sequence[bytes]) -> list[bool]:
+        return [not isinstance(_attempt(lambda h=h: self.w3.eth.get_transaction(h)), BaseException) for h in hashes]
+
+    def receipts(self, hashes: Sequence[bytes]) -> list[dict[str, Any] | None]:
+        found = []
+        for tx_hash in hashes:
+            try:
+                found.append(dict(self.w3.eth.get_transaction_receipt(tx_hash)))
+            except TransactionNotFound:
+                found.append(None)
+        return found
+
+
+def _attempt(action: Callable[[], Any]) -> Any:
+    """The action's result, or the exception it raised (node and contract errors only pass through here)."""
+    try:
+        return action()
+    except Exception as error:  # reported per item by the caller
+        return error
+
+
+def _ok(answer: Any) -> Any:
+    if isinstance(answer, _RpcError):
+        raise NodeError(f"the node refused a request: {answer}")
+    return answer
+
+
+def _receipt(raw: dict[str, Any]) -> dict[str, Any]:
+    """A JSON receipt in the shape web3.py gives (numbers as ints, hashes as bytes), logs included."""
+    def log(entry: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "address": to_checksum_address(entry["address"]), "topics": [HexBytes(t) for t in entry["topics"]],
+            "data": HexBytes(entry["data"]), "blockNumber": int(entry["blockNumber"], 16),
+            "blockHash": HexBytes(entry["blockHash"]), "transactionHash": HexBytes(entry["transactionHash"]),
+            "transactionIndex": int(entry["transactionIndex"], 16), "logIndex": int(entry["logIndex"], 16),
+        }
+
+    return {
+        "transactionHash": HexBytes(raw["transactionHash"]), "blockNumber": int(raw["blockNumber"], 16),
+        "gasUsed": int(raw["gasUsed"], 16), "status": int(raw["status"], 16), "logs": [log(e) for e in raw["logs"]],
+    }
+
+
+def _node(chain: Chain, batch_size: int) -> _HttpNode | _Web3Node:
+    """JSON-RPC batches where the node has an HTTP endpoint, else web3 one request at a time."""
+    if isinstance(chain, RpcChain) and chain.url.startswith("http"):
+        return _HttpNode(chain.url, batch_size)
+    return _Web3Node(chain, batch_size)
+
+
+# ---------------------------------------------------------------- encoding calls, decoding events
+
+
+class _Codec:
+    """Calls encoded and the ledger's events decoded with eth-abi alone. web3.py's normalisers cost about
+    2 ms a call or a log, most of a bulk send's time; the results are the same as web3's (a test compares
+    ``decode`` with ``Ledger._decode`` on every event a bulk send produced)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._events: dict[bytes, tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[str]]] = {}
+        for entry in ledger.contract.abi + ledger.feedback.abi:
+            if entry["type"] == "event":
+                indexed = [item for item in entry["inputs"] if item["indexed"]]
+                rest = [item for item in entry["inputs"] if not item["indexed"]]
+                types = get_abi_input_types({"type": "event", "inputs": rest})
+                self._events[event_abi_to_log_topic(entry)] = (entry, indexed, rest, types)
+        self._functions: dict[str, tuple[bytes, list[str]]] = {}
+
+    def encode(self, function: Any) -> str:
+        """The call data of a bound contract function."""
+        key = f"{function.address}.{function.abi_element_identifier}" if hasattr(
+            function, "abi_element_identifier") else f"{function.address}.{function.fn_name}"
+        if key not in self._functions:
+            self._functions[key] = (function_abi_to_4byte_selector(function.abi), get_abi_input_types(function.abi))
+        selector, types = self._functions[key]
+        try:
+            if function.kwargs:
+                raise TypeError("keyword arguments need web3's mapping")
+            return "0x" + (selector + encode(types, function.args)).hex()
+        except (TypeError, ValueError, OverflowError):  # arguments in forms only web3 normalises (hex text…)
+            return function._encode_transaction_data()
+
+    def decode(self, ledger: Ledger, log: dict[str, Any]) -> Event:
+        """A log of the ledger's as the library's ``Event``; an unknown one is left to the ledger (it fails loudly)."""
+        known = self._events.get(bytes(log["topics"][0])) if log["topics"] else None
+        if known is None:
+            return ledger._decode(log)
+        entry, indexed, rest, types = known
+        values = dict(zip((item["name"] for item in rest), decode(types, bytes(log["data"]))))
+        for item, topic in zip(indexed, log["topics"][1:]):
+            values[item["name"]] = bytes(topic) if _hashed(item["type"]) else decode([item["type"]], topic)[0]
+        args = {item["name"]: _named(item, values[item["name"]]) for item in entry["inputs"]}
+        return Event(entry["name"], plain(args), log["blockNumber"], hex_of(log["transactionHash"]))
+
+
+def _hashed(abi_type: str) -> bool:
+    """Whether an indexed argument of this type is kept as its hash in the topic."""
+    return abi_type in ("string", "bytes") or abi_type.endswith("]") or abi_type.startswith("tuple")
+
+
+def _named(item: dict[str, Any], value: Any) -> Any:
+    """A decoded value as web3 gives it: structs as dicts by component name, addresses checksummed."""
+    abi_type = item["type"]
+    if abi_type.endswith("]") and not isinstance(value, bytes):
+        element = {**item, "type": abi_type[:abi_type.rindex("[")]}
+        return [_named(element, v) for v in value]
+    if abi_type == "tuple":
+        return {c["name"]: _named(c, v) for c, v in zip(item["components"], value)}
+    if abi_type == "address":
+        return to_checksum_address(value)
+    return value
+
+
+# ---------------------------------------------------------------- signing over the cores
+
+
+def _sign_transactions(jobs: Sequence[tuple[bytes, dict[str, Any]]]) -> list[tuple[bytes, bytes]]:
+    """(raw transaction, hash) for each (private key, EIP-1559 transaction); runs in a worker process.
+
+    The transaction is serialised here (EIP-2718 type 2: ``0x02 || rlp(fields)``) rather than by
+    ``Account.sign_transaction``, whose checks and conversions cost three times the signature itself; the
+    bytes are the same (a test compares them)."""
+    keys: dict[bytes, PrivateKey] = {}
+    signed = []
+    for key, tx in jobs:
+        private = keys.get(key) or keys.setdefault(key, PrivateKey(key))
+        fields = [tx["chainId"], tx["nonce"], tx["maxPriorityFeePerGas"], tx["maxFeePerGas"], tx["gas"],
+                  bytes.fromhex(tx["to"][2:]), tx["value"], bytes.fromhex(tx.get("data", "0x")[2:]), []]
+        signature = private.sign_msg_hash(keccak(b"\x02" + rlp.encode(fields)))
+        raw = b"\x02" + rlp.encode([*fields, signature.v, signature.r, signature.s])
+        signed.append((raw, keccak(raw)))
+    return signed
+
+
+def _sign_orders(jobs: Sequence[tuple[bytes, Order, int, str]]) -> list[tuple[bytes, str]]:
+    """(65-byte signature, purchase id) for each (private key, order, chain id, ledger); runs in a worker."""
+    done = []
+    for key, order, chain_id, ledger in jobs:
+        signable = encode_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message())
+        signature = bytes(Account.sign_message(signable, key).signature)
+        done.append((signature, "0x" + keccak(b"\x19" + signable.version + signable.header + signable.body).hex()))
+    return done
+
+
+def _spread(work: Callable[[Sequence[Any]], list[Any]], jobs: Sequence[Any], workers: int | None) -> list[Any]:
+    """``work`` over ``jobs`` in chunks across a process pool, in order; inline when there are few jobs."""
+    workers = workers or os.cpu_count() or 1
+    if len(jobs) < POOL_THRESHOLD or workers < 2:
+        return work(jobs)
+    size = -(-len(jobs) // (workers * 4))
+    chunks = [jobs[start:start + size] for start in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return [item for chunk in pool.map(work, chunks) for item in chunk]
+
+
+def sign_orders(account: LocalAccount, orders: Sequence[Order], chain_id: int, ledger: str,
+                workers: int | None = None) -> list[SignedOrder]:
+    """Sign many orders as ``account`` (the shop's owner or agent) without a chain call each: the bulk twin
+    of ``MerchantDesk.quote``, for orders built by the caller (``Order`` with the terms copied in)."""
+    signed = _spread(_sign_orders, [(bytes(account.key), order, chain_id, ledger) for order in orders], workers)
+    return [SignedOrder(order, "0x" + compact_signature(signature).hex(), account.address, chain_id, ledger, purchase)
+            for order, (signature, purchase) in zip(orders, signed)]
+
+
+# ---------------------------------------------------------------- the bulk send
+
+
+@dataclass
+class _Item:
+    index: int
+    call: Call
+    tx: dict[str, Any]
+    gas: int = 0
+    tx_nonce: int = 0
+    raw: bytes = b""
+    hash: bytes = b""
+
+
+def send_many(ledger: Ledger, calls: Sequence[Call], batch_size: int = BATCH_SIZE,
+              workers: int | None = None, timeout: float = RECEIPT_TIMEOUT) -> BulkReport:
+    """Simulate, sign, send and confirm many contract calls; one ``Outcome`` per call, in order. Nothing
+    is raised for a failed call: its outcome carries the error (``BulkReport.results()`` raises it)."""
+    started = time.monotonic()
+    chain = ledger.chain
+    node = _node(chain, batch_size)
+    codec = _Codec(ledger)
+    errors: dict[int, LedgerError] = {}
+    items = [_Item(i, call, {"from": call.account.address, "to": call.function.address,
+                             "data": codec.encode(call.function), "value": call.value})
+             for i, call in enumerate(calls)]
+    results: dict[int, TxResult] = {}
+    for start in range(0, len(items), WAVE_SIZE):
+        wave = _simulated(ledger, node, items[start:start + WAVE_SIZE], errors)
+        wave = _funded(chain, wave, errors)
+        _sign(chain, node, wave, workers)
+        _send_once(node, wave, errors)
+        _fill_gaps(chain, node, wave, errors)
+        results.update(_confirmed(ledger, codec, node, wave, errors, timeout))
+
+    outcomes = tuple(Outcome(i, results.get(i), errors.get(i)) for i in range(len(calls)))
+    return BulkReport(outcomes, time.monotonic() - started)
+
+
+def _simulated(ledger: Ledger, node: Any, items: list[_Item], errors: dict[int, LedgerError]) -> list[_Item]:
+    """The items whose simulation passed, with their gas; the others get their decoded error."""
+    passing = []
+    for item, gas in zip(items, node.estimates([item.tx for item in items], ledger.chain.simulation_block)):
+        if isinstance(gas, BaseException):
+            errors[item.index] = _as_error(ledger, gas, item.call)
+        else:
+            item.gas = int(gas * GAS_MARGIN)
+            passing.append(item)
+    return passing
+
+
+def _as_error(ledger: Ledger, error: BaseException, call: Call) -> LedgerError:
+    mapped = as_ledger_error(error, ledger.errors)
+    if isinstance(mapped, LedgerError):
+        return mapped
+    text = str(error)
+    if re.search(r"insufficient funds|cannot afford|not have enough balance", text, re.IGNORECASE):
+        return InsufficientFunds(call.account.address, call.value, 0, "the value plus gas")
+    return SendFailed(f"the node refused the transaction: {text}")
+
+
+def _funded(chain: Chain, items: list[_Item], errors: dict[int, LedgerError]) -> list[_Item]:
+    """The items each sender can pay for (value plus the most gas could cost), in order, with fees set."""
+    tip = priority_fee(chain)
+    max_fee = 2 * int(chain.w3.eth.get_block("latest").get("baseFeePerGas", 0)) + tip
+    balances: dict[str, int] = {}
+    kept = []
+    for item in items:
+        sender = item.call.account.address
+        if sender not in balances:
+            balances[sender] = int(chain.w3.eth.get_balance(sender))
+        needed = item.call.value + item.gas * max_fee
+        if needed > balances[sender]:
+            errors[item.index] = InsufficientFunds(sender, needed, balances[sender],
+                                                   "the value plus the most gas could cost, after its earlier items")
+            continue
+        balances[sender] -= needed
+        item.tx.update(maxFeePerGas=max_fee, maxPriorityFeePerGas=tip)
+        kept.append(item)
+    return kept
+
+
+def _sign(chain: Chain, node: Any, items: list[_Item], workers: int | None) -> None:
+    """Give each item the next nonce of its sender (read once) and sign it."""
+    senders = list(dict.fromkeys(item.call.account.address for item in items))
+    next_nonce = dict(zip(senders, node.nonces(senders)))
+    jobs = []
+    for item in items:
+        sender = item.call.account.address
+        tx = {**item.tx, "gas": item.gas, "nonce": next_nonce[sender], "chainId": chain.chain_id}
+        item.tx_nonce = next_nonce[sender]
+        next_nonce[sender] += 1
+        jobs.append((bytes(item.call.account.key), tx))
+    for item, (raw, tx_hash) in zip(items, _spread(_sign_transactions, jobs, workers)):
+        item.raw, item.hash = raw, tx_hash
+
+
+def _send_once(node: Any, items: list[_Item], errors: dict[int, LedgerError]) -> None:
+    """Send every signed item; a refusal is that item's error. When a batch gets no answer, what the node
+    already knows is not sent again, the rest once more."""
+    waiting = list(items)
+    for attempt in range(3):
+        try:
+            refusals = node.send([item.raw for item in waiting])
+        except NodeError:
+            if attempt == 2:
+                raise
+            waiting = [item for item, known in zip(waiting, node.known([i.hash for i in waiting])) if not known]
+            continue
+        for item, refusal in zip(waiting, refusals):
+            if refusal is not None and not re.search(r"already known|already imported", str(refusal), re.I):
+                errors[item.index] = SendFailed(f"the node refused transaction 0x{item.hash.hex()}: {refusal}")
+        return
+
+
+def _fill_gaps(chain: Chain, node: Any, items: list[_Item], errors: dict[int, LedgerError]) -> None:
+    """Spend the nonce of each refused item with an empty transfer to its sender, so that sender's later
+    items, already sent, are not left waiting behind a gap."""
+    refused = [item for item in items if item.index in errors]
+    fillers = [(bytes(item.call.account.key), {
+        "to": item.call.account.address, "value": 0, "gas": 21_000, "nonce": item.tx_nonce, "chainId": chain.chain_id,
+        "maxFeePerGas": item.tx["maxFeePerGas"], "maxPriorityFeePerGas": item.tx["maxPriorityFeePerGas"],
+    }) for item in refused]
+    if fillers:
+        node.send([raw for raw, _ in _sign_transactions(fillers)])
+
+
+def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],
+               timeout: float) -> dict[int, TxResult]:
+    """Poll receipts until every sent item is mined, oldest first, a batch at a time (asking for all of
+    them again and again would keep a busy node busier); decode events, or learn why an item failed."""
+    waiting = {item.hash: item for item in items if item.index not in errors}
+    results: dict[int, TxResult] = {}
+    ours = (ledger.address, ledger.feedback.address)
+    deadline = time.monotonic() + timeout
+    while waiting:
+        hashes = list(waiting)[:node.batch_size]
+        receipts = node.receipts(hashes)
+        for tx_hash, receipt in zip(hashes, receipts):
+            if receipt is None:
+                continue
+            item = waiting.pop(tx_hash)
+            if receipt["status"] == 1:
+                events = tuple(codec.decode(ledger, log) for log in receipt["logs"] if log["address"] in ours)
+                results[item.index] = TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"],
+                                               receipt["gasUsed"], events)
+            else:
+                errors[item.index] = _why_failed(ledger, item, receipt["blockNumber"])
+        if all(receipt is None for receipt in receipts):
+            if time.monotonic() > deadline:
+                for item in waiting.values():
+                    errors[item.index] = SendFailed(
+                        f"transaction 0x{item.hash.hex()} was not mined within {timeout:.0f} s")
+                break
+            time.sleep(0.05)
+    return results
+
+
+def _why_failed(ledger: Ledger, item: _Item, block: int) -> LedgerError:
+    """Run a call that failed when mined again to decode its revert: on the state after its block (which
+    holds what the transactions before it in the block did, and nothing of its own), then before it."""
+    call = item.call
+    for state in (block, block - 1):
+        try:
+            call.function.call({"from": call.account.address, "value": call.value}, block_identifier=state)
+        except Exception as error:  # the revert we are looking for, decoded here
+            return _as_error(ledger, error, call)
+    return ContractReverted(b"", f"transaction 0x{item.hash.hex()} failed when mined but passes when replayed")

@@ -1,0 +1,65 @@
+"""``ledger index``: catch the history index up with the chain (once, or following new blocks)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn
+
+from . import main
+from .context import Env, pass_env
+
+BAR_FROM = 10_000
+"""Blocks behind from which a catch-up shows a progress bar."""
+
+
+@main.command(name="index")
+@click.option("--follow", is_flag=True, help="Keep following new blocks until interrupted (Ctrl-C).")
+@click.option("--confirmations", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Leave this many of the newest blocks out (for real networks, where they may be replaced).")
+@click.option("--poll", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+              help="Seconds between looks for new blocks with --follow.")
+@pass_env
+def index(env: Env, follow: bool, confirmations: int, poll: float) -> None:
+    """Catch the purchase-history index up with the chain: .ledger/history.sqlite next to the deployment
+    file, or the database LEDGER_DATABASE_URL names (postgresql://…). Queries catch it up by themselves;
+    this does it ahead of time, and --follow keeps it current.
+
+    \b
+    Example:
+      ledger index
+      LEDGER_DATABASE_URL=postgresql://shop@db/ledger ledger index --follow --confirmations 12
+    """
+    history = env.ledger.history
+    history.indexer.confirmations = confirmations
+    try:
+        while True:
+            report = _sync_with_bar(env, history)
+            if not follow or report.windows:
+                _tell(env, report, history.store.url)
+            if not follow:
+                return
+            time.sleep(poll)
+    except KeyboardInterrupt:  # how --follow ends; every window written is kept
+        return
+
+
+def _sync_with_bar(env: Env, history):
+    last = history.store.start(env.chain.chain_id, env.ledger.address, env.ledger.feedback.address,
+                               env.ledger.from_block)
+    behind = env.chain.w3.eth.block_number - last
+    if env.as_json or behind < BAR_FROM:
+        return history.sync()
+    with Progress(TextColumn("indexing blocks"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+                  console=env.console, transient=True) as bar:
+        task = bar.add_task("index", total=behind)
+        return history.sync(lambda report: bar.update(task, completed=report.end - last))
+
+
+def _tell(env: Env, report, url: str) -> None:
+    where = url.split("@")[-1] if url.startswith("postgresql") else url
+    rewound = f", rewound to block {report.rewound_to} after a reorg" if report.rewound_to is not None else ""
+    env.emit(report, lambda: (
+        f"indexed blocks {report.start:,} to {report.end:,} ({report.records:,} events in {report.windows} "
+        f"windows{rewound}) into {where}" if report.windows else f"index up to date at block {report.end:,} ({where})"))

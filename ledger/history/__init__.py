@@ -1,0 +1,43 @@
+"""Purchase history from an index that follows the chain: events are read in windows (``logs.py``),
+decoded into records (``decoding.py``), folded into purchase state (``state.py``) and kept in a database
+(``store.py``, ``schema.py``) by the indexer (``indexer.py``); ``queries.py`` answers from it.
+
+SQLite by default; PostgreSQL given ``LEDGER_DATABASE_URL=postgresql://…`` (psycopg 3).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .indexer import Indexer, Progress, SyncReport
+from .queries import Queries
+from .store import MEMORY, Store
+
+DATABASE_VARIABLE = "LEDGER_DATABASE_URL"
+
+
+def database_url(deployment_path: Path) -> str:
+    """``LEDGER_DATABASE_URL``, else ``history.sqlite`` next to the deployment file."""
+    return os.environ.get(DATABASE_VARIABLE) or f"sqlite:///{Path(deployment_path).resolve().parent / 'history.sqlite'}"
+
+
+class History:
+    """A ledger's index: ``sync()`` catches it up, the rest are the queries (``queries.Queries``)."""
+
+    def __init__(self, ledger: Any, url: str = MEMORY, confirmations: int = 0) -> None:
+        self.store = Store(url)
+        self.indexer = Indexer(ledger, self.store, confirmations)
+        self.queries = Queries(self.store)
+
+    def sync(self, progress: Progress | None = None) -> SyncReport:
+        """Index what the chain has that the database has not."""
+        return self.indexer.sync(progress)
+
+    def close(self) -> None:
+        """Release the database."""
+        self.store.close()
+
+
+__all__ = ["DATABASE_VARIABLE", "MEMORY", "History", "SyncReport", "database_url"]

@@ -1,0 +1,119 @@
+"""Following the chain into the store: from the deployment block to the head (less an optional number of
+confirmations), window by window, each window written in one transaction with the progress, so a run
+killed at any moment resumes where the database says and ends with the same rows.
+
+Reorgs: the hashes of the last ``depth`` blocks indexed are kept. Before reading on, the indexer finds
+the newest kept block the chain still has unchanged; anything after it is rewound and read again. A
+window whose logs or first block do not match the chain's headers is dropped and the check runs again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..convert import hex_of
+from ..errors import LedgerError
+from .decoding import Decoder, Record
+from .logs import LogReader
+from .store import IndexMoved, Store
+
+REORG_DEPTH = 128
+"""Blocks whose hashes are kept; a reorg deeper than that rebuilds the index from the deployment block."""
+
+
+class BlockReplaced(LedgerError, RuntimeError):
+    """Raised inside a sync when a block read in this window was replaced meanwhile (the window is retried)."""
+
+
+@dataclass
+class SyncReport:
+    """What one catch-up did."""
+
+    start: int
+    """First block read."""
+    end: int
+    """Last block indexed now."""
+    head: int
+    """The block the index caught up to (the chain's head less the confirmations)."""
+    windows: int = 0
+    records: int = 0
+    rewound_to: int | None = None
+    """The block the index went back to after a reorg, if it had to."""
+    refusals: int = 0
+    """Windows the node refused (each one halved)."""
+
+
+Progress = Callable[[SyncReport], None]
+"""Called after each window written, with the report so far."""
+
+
+class Indexer:
+    """Catches a store up with a ledger's events."""
+
+    def __init__(self, ledger: Any, store: Store, confirmations: int = 0, depth: int = REORG_DEPTH) -> None:
+        self.ledger = ledger
+        self.w3 = ledger.w3
+        self.store = store
+        self.confirmations = confirmations
+        self.depth = depth
+        self.decoder = Decoder([ledger.contract.abi, ledger.feedback.abi])
+        self.reader = LogReader(self.w3, [ledger.address, ledger.feedback.address])
+
+    def sync(self, progress: Progress | None = None) -> SyncReport:
+        """Index every block up to the head (less the confirmations); report what was done."""
+        ledger = self.ledger
+        last = self.store.start(ledger.chain.chain_id, ledger.address, ledger.feedback.address, ledger.from_block)
+        report = SyncReport(last + 1, last, last)
+        refused_before = self.reader.refusals
+        while True:
+            try:
+                fork = self._fork_point(last)
+                if fork != last:
+                    self.store.rewind(fork)
+                    report.rewound_to = fork if report.rewound_to is None else min(report.rewound_to, fork)
+                    report.start, last = min(report.start, fork + 1), fork
+                report.head = max(ledger.from_block - 1, self.w3.eth.block_number - self.confirmations)
+                last = self._catch_up(last, report, progress)
+                report.end, report.refusals = last, self.reader.refusals - refused_before
+                return report
+            except (BlockReplaced, IndexMoved):
+                last = self.store.start(ledger.chain.chain_id, ledger.address, ledger.feedback.address,
+                                        ledger.from_block)
+
+    def _catch_up(self, last: int, report: SyncReport, progress: Progress | None) -> int:
+        kept = self.store.recent_blocks()
+        for window in self.reader.windows(last + 1, report.head):
+            keep_from = window.end - self.depth + 1
+            headers = {n: self.w3.eth.get_block(n) for n in range(max(window.start, keep_from), window.end + 1)}
+            first = headers.get(window.start)
+            if first is not None and window.start - 1 in kept and hex_of(first["parentHash"]) != kept[window.start - 1]:
+                raise BlockReplaced(f"block {window.start - 1} was replaced")
+            hashes = {n: hex_of(h["hash"]) for n, h in headers.items()}
+            records = [self._with_time(self.decoder.decode(log), headers) for log in window.logs]
+            if any(r.block_number in hashes and r.block_hash != hashes[r.block_number] for r in records):
+                raise BlockReplaced(f"a block of {window.start}-{window.end} was replaced while it was read")
+            self.store.write(last, window.end, records, hashes, keep_from)
+            kept = {n: h for n, h in {**kept, **hashes}.items() if n >= keep_from}
+            last = window.end
+            report.end, report.windows, report.records = last, report.windows + 1, report.records + len(records)
+            if progress is not None:
+                progress(report)
+        return last
+
+    def _with_time(self, record: Record, headers: dict[int, Any]) -> Record:
+        if record.timestamp is not None or record.event != "PurchaseRecorded":
+            return record
+        header = headers.get(record.block_number)
+        if header is None:
+            header = headers[record.block_number] = self.w3.eth.get_block(record.block_number)
+        return replace(record, timestamp=int(header["timestamp"]))
+
+    def _fork_point(self, last: int) -> int:
+        """The newest block indexed that the chain still has unchanged (``last`` when nothing was replaced)."""
+        head = self.w3.eth.block_number
+        for number, known in sorted(self.store.recent_blocks().items(), reverse=True):
+            if number <= head and hex_of(self.w3.eth.get_block(number)["hash"]) == known:
+                return min(number, last)
+        return self.ledger.from_block - 1 if last >= self.ledger.from_block else last

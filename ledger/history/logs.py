@@ -1,0 +1,66 @@
+"""Reading logs in windows the reader sizes itself, so it works against a real provider: it starts small,
+doubles the window while answers stay small, and halves it when the node refuses a range or says the
+answer has too many results (public providers cap about 2,000 blocks or 10,000 results a call)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from web3 import Web3
+from web3.exceptions import Web3Exception
+
+from ..errors import NodeError
+
+FIRST_WINDOW = 1_000
+"""Blocks asked for first: inside what public providers accept."""
+
+LARGEST_WINDOW = 100_000
+
+SMALL_ANSWER = 2_000
+"""Logs in an answer below which the next window may be twice as wide."""
+
+
+@dataclass
+class LogWindow:
+    """The logs of blocks ``start`` to ``end`` (inclusive), oldest first."""
+
+    start: int
+    end: int
+    logs: list[Any]
+
+
+class LogReader:
+    """``eth_getLogs`` over a block range for some addresses, window by window."""
+
+    def __init__(self, w3: Web3, addresses: list[str], first: int = FIRST_WINDOW, largest: int = LARGEST_WINDOW) -> None:
+        self.w3 = w3
+        self.addresses = addresses
+        self.size = first
+        self.largest = largest
+        self.refusals = 0
+        """How often the node refused a window (each time it was halved)."""
+
+    def windows(self, start: int, end: int) -> Iterator[LogWindow]:
+        """Windows covering ``start`` to ``end`` in order; each one read completely before it is given."""
+        while start <= end:
+            window = self._read(start, min(end, start + self.size - 1))
+            yield window
+            if len(window.logs) < SMALL_ANSWER and window.end - window.start + 1 == self.size:
+                self.size = min(self.size * 2, self.largest)
+            start = window.end + 1
+
+    def _read(self, start: int, end: int) -> LogWindow:
+        while True:
+            try:
+                logs = self.w3.eth.get_logs({"address": self.addresses, "fromBlock": start, "toBlock": end})
+                return LogWindow(start, end, list(logs))
+            except (Web3Exception, ValueError) as error:
+                # A node that refuses a range answers with a JSON-RPC error whose wording differs by provider.
+                if end == start:
+                    raise NodeError(f"the node refuses the logs of block {start} alone: {error}") from error
+                self.refusals += 1
+                # Never grow back to what was refused: a provider's limits do not change.
+                self.size = self.largest = max(1, (end - start + 1) // 2)
+                end = start + self.size - 1

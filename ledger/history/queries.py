@@ -1,0 +1,190 @@
+"""Answers from the index, as the library's own dataclasses (the same the chain path returns)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, false, or_, select, true
+
+from ..models import (
+    Channel, ContactKind, ContactMoment, LineItem, Purchase, Reason, Refund, Review, Score, Settlement, Status,
+)
+from ..orders import Order
+from . import schema
+from .store import Store, chunks
+
+_P, _L = schema.purchases, schema.purchase_lines
+
+
+def _in_order(table: Any) -> tuple[Any, Any]:
+    return table.c.block_number, table.c.log_index
+
+
+class Queries:
+    """Reads of the index."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def purchase(self, purchase_id: str, now: int) -> Purchase | None:
+        """One purchase, or None."""
+        with self.store.reading() as db:
+            rows = db.execute(select(_P).where(_P.c.id == purchase_id)).mappings().all()
+            found = self._purchases(db, rows, now)
+        return found[0] if found else None
+
+    def purchases(self, now: int, merchant_id: int | None = None, customer: str | None = None,
+                  sku: str | None = None, since: int | None = None, until: int | None = None,
+                  status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:
+        """Purchases, oldest first, filtered; ``limit`` of them after the purchase ``after`` (a cursor)."""
+        query = select(_P).order_by(*_in_order(_P))
+        if merchant_id is not None:
+            query = query.where(_P.c.merchant_id == merchant_id)
+        if customer is not None:
+            query = query.where(_P.c.customer == customer)
+        if sku is not None:
+            query = query.where(_P.c.id.in_(select(_L.c.purchase_id).where(_L.c.sku == sku)))
+        if since is not None:
+            query = query.where(_P.c.purchased_at >= since)
+        if until is not None:
+            query = query.where(_P.c.purchased_at <= until)
+        if status is not None:
+            query = query.where(_status(status, now))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.store.reading() as db:
+            if after is not None:
+                place = db.execute(select(*_in_order(_P)).where(_P.c.id == after)).first()
+                if place is None:
+                    return []
+                block, index = place
+                query = query.where(or_(_P.c.block_number > block,
+                                        and_(_P.c.block_number == block, _P.c.log_index > index)))
+            return self._purchases(db, db.execute(query).mappings().all(), now)
+
+    def _purchases(self, db: Connection, rows: list[Any], now: int) -> list[Purchase]:
+        lines = _lines(db, [row["id"] for row in rows])
+        return [_purchase(row, lines[row["id"]], now) for row in rows]
+
+    def contacts(self, merchant_id: int | None = None, customer: str | None = None,
+                 purchase_id: str | None = None) -> list[ContactMoment]:
+        """Contact moments, oldest first."""
+        table = schema.contacts
+        query = select(table).order_by(*_in_order(table))
+        for column, value in ((table.c.merchant_id, merchant_id), (table.c.customer, customer),
+                              (table.c.purchase_id, purchase_id)):
+            if value is not None:
+                query = query.where(column == value)
+        with self.store.reading() as db:
+            return [ContactMoment(
+                merchant_id=r["merchant_id"], customer=r["customer"], purchase_id=r["purchase_id"],
+                logged_by=r["logged_by"], channel=Channel(r["channel"]), kind=ContactKind(r["kind"]),
+                occurred_at=r["occurred_at"], content_hash=r["content_hash"], block_number=r["block_number"],
+                tx_hash=r["tx_hash"]) for r in db.execute(query).mappings()]
+
+    def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
+        """Refunds paid (returns, credit, goodwill), oldest first."""
+        table = schema.refunds
+        query = select(table).order_by(*_in_order(table))
+        if purchase_id is not None:
+            query = query.where(table.c.purchase_id == purchase_id)
+        if customer is not None:
+            query = query.where(table.c.customer == customer)
+        with self.store.reading() as db:
+            return [Refund(
+                purchase_id=r["purchase_id"], customer=r["customer"], amount=r["amount"], kind=r["kind"],
+                lines=_bits(r["line_mask"]), reference=r["reference"],
+                reason=None if r["reason"] is None else Reason(r["reason"]), by=r["by"],
+                block_number=r["block_number"], tx_hash=r["tx_hash"]) for r in db.execute(query).mappings()]
+
+    def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None,
+                    referrer: str | None = None) -> list[Settlement]:
+        """Settlements made, oldest first."""
+        table = schema.settlements
+        query = select(table).order_by(*_in_order(table))
+        for column, value in ((table.c.merchant_id, merchant_id), (table.c.purchase_id, purchase_id),
+                              (table.c.referrer, referrer)):
+            if value is not None:
+                query = query.where(column == value)
+        with self.store.reading() as db:
+            return [Settlement(r["purchase_id"], r["merchant_id"], r["amount"], r["referrer"], r["commission"],
+                               r["block_number"], r["tx_hash"]) for r in db.execute(query).mappings()]
+
+    def reviews(self, merchant_id: int | None = None, sku: str | None = None,
+                purchase_id: str | None = None) -> list[Review]:
+        """The latest review of each purchase, oldest first, with the purchase's SKUs and whether it was returned."""
+        table = schema.reviews
+        query = select(table).order_by(*_in_order(table))
+        if merchant_id is not None:
+            query = query.where(table.c.merchant_id == merchant_id)
+        if purchase_id is not None:
+            query = query.where(table.c.purchase_id == purchase_id)
+        with self.store.reading() as db:
+            latest = {r["purchase_id"]: r for r in db.execute(query).mappings()}
+            lines = _lines(db, list(latest))
+            returned = set()
+            for chunk in chunks(list(latest)):
+                returned.update(db.scalars(select(_P.c.id).where(_P.c.id.in_(chunk), _P.c.returned > 0)))
+        found = []
+        for key, r in latest.items():
+            skus = tuple(dict.fromkeys(line.sku for line in lines[key]))
+            if sku is not None and sku not in skus:
+                continue
+            found.append(Review(
+                purchase_id=key, merchant_id=r["merchant_id"], customer=r["customer"], rating=r["rating"],
+                text_hash=r["text_hash"], replaced=r["replaced"], block_number=r["block_number"],
+                tx_hash=r["tx_hash"], skus=skus, returned=key in returned))
+        return sorted(found, key=lambda review: review.block_number)
+
+    def scores(self, kind: str, merchant_id: int | None = None) -> list[Score]:
+        """NPS or CSAT scores, oldest first; a CSAT score only for a contact staff logged with that customer."""
+        table, contacts = schema.scores, schema.contacts
+        query = select(table).where(table.c.kind == kind).order_by(*_in_order(table))
+        if merchant_id is not None:
+            query = query.where(table.c.merchant_id == merchant_id)
+        if kind == "csat":
+            query = query.where(exists().where(
+                contacts.c.merchant_id == table.c.merchant_id, contacts.c.customer == table.c.customer,
+                contacts.c.content_hash == table.c.subject, contacts.c.logged_by != contacts.c.customer))
+        with self.store.reading() as db:
+            return [Score(kind, r["merchant_id"], r["customer"], r["score"], r["subject"], r["block_number"],
+                          r["tx_hash"]) for r in db.execute(query).mappings()]
+
+
+def _status(status: Status, now: int) -> Any:
+    """The SQL condition for a status at time ``now`` (the rules of ``Purchase.statuses``)."""
+    waiting = _P.c.awaiting_until > now
+    window_open = and_(_P.c.return_window > 0, _P.c.deadline > now)
+    conditions = {
+        Status.SETTLED: _P.c.settled == true(),
+        Status.AWAITING_DELIVERY: and_(_P.c.settled == false(), waiting),
+        Status.OPEN: and_(_P.c.settled == false(), ~waiting, window_open),
+        Status.CLOSED: and_(_P.c.settled == false(), ~waiting, ~window_open),
+        Status.PARTLY_RETURNED: _P.c.returned == 1,
+        Status.RETURNED: _P.c.returned == 2,
+    }
+    return conditions[status]
+
+
+def _lines(db: Connection, ids: list[str]) -> dict[str, list[LineItem]]:
+    found: dict[str, list[LineItem]] = {key: [] for key in ids}
+    for chunk in chunks(ids):
+        query = select(_L).where(_L.c.purchase_id.in_(chunk)).order_by(_L.c.purchase_id, _L.c.line)
+        for r in db.execute(query).mappings():
+            found[r["purchase_id"]].append(LineItem(r["sku"], r["quantity"], r["unit_price"]))
+    return found
+
+
+def _purchase(row: Any, lines: Iterable[LineItem], now: int) -> Purchase:
+    order = Order.unpack((row["head"], row["payment"], row["referral"], 0, b"", row["order_ref"]), tuple(lines))
+    return Purchase(
+        id=row["id"], customer=row["customer"], order=order, paid=row["paid"], purchased_at=row["purchased_at"],
+        block_number=row["block_number"], tx_hash=row["tx_hash"], refunded=row["refunded"],
+        delivered_at=row["delivered_at"], extension_days=row["extension_days"],
+        returned_lines=frozenset(_bits(row["returned_lines"])), settled=bool(row["settled"]),
+        credit_used=row["credit_used"], as_of=now)
+
+
+def _bits(mask: int) -> tuple[int, ...]:
+    return tuple(i for i in range(32) if mask >> i & 1)

@@ -1,0 +1,185 @@
+"""The index's tables (SQLAlchemy Core, one definition for SQLite and PostgreSQL).
+
+Every row that comes from an event carries the block it came from, so a reorg deletes by block number.
+Amounts are uint256 on chain and wider than any SQL integer, so they are kept as decimal text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Index, Integer, MetaData, SmallInteger, String, Table, TypeDecorator,
+)
+
+
+class Amount(TypeDecorator):
+    """A uint256 as decimal text (exact on every backend), an ``int`` in Python."""
+
+    impl = String(78)
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: object) -> str | None:
+        return None if value is None else str(int(value))
+
+    def process_result_value(self, value: str | None, dialect: object) -> int | None:
+        return None if value is None else int(value)
+
+
+HASH = String(66)
+ADDRESS = String(42)
+
+metadata = MetaData()
+
+
+def _where(*extra: Column) -> list[Column]:
+    """Position on chain and transaction of an event row; (block, log index) is the key."""
+    return [Column("block_number", BigInteger, primary_key=True), Column("log_index", Integer, primary_key=True),
+            Column("tx_hash", HASH, nullable=False), *extra]
+
+
+progress = Table(
+    "progress", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("ledger", ADDRESS, nullable=False),
+    Column("feedback", ADDRESS, nullable=False),
+    Column("from_block", BigInteger, nullable=False),
+    Column("last_block", BigInteger, nullable=False),
+)
+"""One row: which deployment is indexed, and the last block done."""
+
+blocks = Table(
+    "blocks", metadata,
+    Column("number", BigInteger, primary_key=True),
+    Column("hash", HASH, nullable=False),
+)
+"""Hashes of the recent blocks indexed, to notice a block that was replaced."""
+
+purchases = Table(
+    "purchases", metadata,
+    Column("id", HASH, primary_key=True),
+    Column("block_number", BigInteger, nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Column("merchant_id", BigInteger, nullable=False),
+    Column("customer", ADDRESS, nullable=False),
+    Column("head", Amount, nullable=False),
+    Column("payment", Amount, nullable=False),
+    Column("referral", Amount, nullable=False),
+    Column("order_ref", HASH, nullable=False),
+    Column("token", ADDRESS, nullable=False),
+    Column("total", Amount, nullable=False),
+    Column("line_count", SmallInteger, nullable=False),
+    Column("return_window", BigInteger, nullable=False),
+    Column("delivery_wait", BigInteger, nullable=False),
+    Column("purchased_at", BigInteger, nullable=False),
+    # State, folded from the purchase's later events (state.py).
+    Column("paid", Amount, nullable=False),
+    Column("refunded", Amount, nullable=False),
+    Column("credit_used", Amount, nullable=False),
+    Column("delivered_at", BigInteger, nullable=False),
+    Column("extension_days", Integer, nullable=False),
+    Column("returned_lines", BigInteger, nullable=False),
+    Column("returned", SmallInteger, nullable=False),
+    Column("settled", Boolean, nullable=False),
+    Column("deadline", BigInteger, nullable=False),
+    Column("awaiting_until", BigInteger, nullable=False),
+    Index("purchases_by_place", "block_number", "log_index", unique=True),
+    Index("purchases_by_customer", "customer", "block_number", "log_index"),
+    Index("purchases_by_merchant", "merchant_id", "block_number", "log_index"),
+    Index("purchases_by_status", "merchant_id", "settled", "deadline"),
+    Index("purchases_by_time", "merchant_id", "purchased_at"),
+)
+
+purchase_lines = Table(
+    "purchase_lines", metadata,
+    Column("purchase_id", HASH, primary_key=True),
+    Column("line", SmallInteger, primary_key=True),
+    Column("block_number", BigInteger, nullable=False),
+    Column("sku", String(32), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price", Amount, nullable=False),
+    Index("lines_by_sku", "sku", "purchase_id"),
+    Index("lines_by_block", "block_number"),
+)
+
+changes = Table(
+    "changes", metadata,
+    *_where(
+        Column("purchase_id", HASH, nullable=False, index=True),
+        Column("event", String(32), nullable=False),
+        Column("amount", Amount, nullable=False),
+        Column("mask", BigInteger, nullable=False),
+        Column("value", BigInteger, nullable=False),
+    ),
+)
+"""Every event that changes a purchase's state, in the form state.py folds; kept so a reorg can rebuild
+the state of a purchase from what remains."""
+
+contacts = Table(
+    "contacts", metadata,
+    *_where(
+        Column("merchant_id", BigInteger, nullable=False),
+        Column("customer", ADDRESS, nullable=False),
+        Column("purchase_id", HASH),
+        Column("logged_by", ADDRESS, nullable=False),
+        Column("channel", SmallInteger, nullable=False),
+        Column("kind", SmallInteger, nullable=False),
+        Column("occurred_at", BigInteger, nullable=False),
+        Column("content_hash", HASH, nullable=False),
+    ),
+    Index("contacts_by_merchant", "merchant_id", "block_number"),
+    Index("contacts_by_customer", "customer", "block_number"),
+    Index("contacts_by_purchase", "purchase_id"),
+)
+
+refunds = Table(
+    "refunds", metadata,
+    *_where(
+        Column("purchase_id", HASH, nullable=False, index=True),
+        Column("customer", ADDRESS, nullable=False, index=True),
+        Column("kind", String(8), nullable=False),
+        Column("amount", Amount, nullable=False),
+        Column("line_mask", BigInteger, nullable=False),
+        Column("reference", String(66), nullable=False),
+        Column("reason", SmallInteger),
+        Column("by", ADDRESS, nullable=False),
+    ),
+)
+
+settlements = Table(
+    "settlements", metadata,
+    *_where(
+        Column("purchase_id", HASH, nullable=False, index=True),
+        Column("merchant_id", BigInteger, nullable=False, index=True),
+        Column("amount", Amount, nullable=False),
+        Column("referrer", ADDRESS, nullable=False, index=True),
+        Column("commission", Amount, nullable=False),
+    ),
+)
+
+reviews = Table(
+    "reviews", metadata,
+    *_where(
+        Column("purchase_id", HASH, nullable=False, index=True),
+        Column("merchant_id", BigInteger, nullable=False, index=True),
+        Column("customer", ADDRESS, nullable=False),
+        Column("rating", SmallInteger, nullable=False),
+        Column("text_hash", HASH, nullable=False),
+        Column("replaced", Boolean, nullable=False),
+    ),
+)
+
+scores = Table(
+    "scores", metadata,
+    *_where(
+        Column("kind", String(4), nullable=False),
+        Column("merchant_id", BigInteger, nullable=False),
+        Column("customer", ADDRESS, nullable=False),
+        Column("score", SmallInteger, nullable=False),
+        Column("subject", HASH, nullable=False),
+    ),
+    Index("scores_by_merchant", "kind", "merchant_id", "block_number"),
+)
+
+EVENT_TABLES = (purchase_lines, purchases, changes, contacts, refunds, settlements, reviews, scores)
+"""Tables filled from events (a rewind deletes from each what came after the fork)."""

@@ -1,0 +1,274 @@
+"""The database side of the index: one SQLAlchemy Core engine (SQLite or PostgreSQL, same code), the
+rows each event becomes, and the two things that change them, both in one transaction each: a window of
+records written together with the progress, and a rewind to a block before a reorg."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from ..convert import line_from_chain
+from ..errors import LedgerError
+from ..orders import Order
+from . import schema
+from .decoding import Record
+from .state import STATE_EVENTS, change_row, fold, initial
+
+MEMORY = "sqlite://"
+"""An index that lives as long as the process (a ledger without a deployment file)."""
+
+STATE_COLUMNS = ("paid", "refunded", "credit_used", "delivered_at", "extension_days", "returned_lines",
+                 "returned", "settled", "deadline", "awaiting_until")
+"""``purchases`` columns that change after the purchase."""
+
+IN_CHUNK = 500
+"""Ids per ``IN (…)`` list."""
+
+
+class IndexMoved(LedgerError, RuntimeError):
+    """Raised when another indexer wrote the same window first (the window is then skipped)."""
+
+
+def engine_for(url: str) -> Engine:
+    """An engine for a database URL (``postgresql://`` goes through psycopg 3), with the tables created."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url == MEMORY:
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        if url.startswith("sqlite:///"):
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+    schema.metadata.create_all(engine)
+    return engine
+
+
+class Store:
+    """The index's database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = engine_for(url)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for queries."""
+        with self.engine.connect() as connection:
+            yield connection
+
+    # ------------------------------------------------------------ progress
+
+    def start(self, chain_id: int, ledger: str, feedback: str, from_block: int) -> int:
+        """The last block indexed for this deployment; a database that held another one is emptied first."""
+        wanted = {"chain_id": chain_id, "ledger": ledger, "feedback": feedback, "from_block": from_block}
+        with self.engine.begin() as db:
+            row = db.execute(select(schema.progress)).mappings().first()
+            if row is not None and all(row[key] == value for key, value in wanted.items()):
+                return int(row["last_block"])
+            for table in (*schema.EVENT_TABLES, schema.blocks, schema.progress):
+                db.execute(delete(table))
+            db.execute(insert(schema.progress).values(id=1, last_block=from_block - 1, **wanted))
+            return from_block - 1
+
+    def recent_blocks(self) -> dict[int, str]:
+        """Number: hash of the recent blocks indexed."""
+        with self.reading() as db:
+            return {int(n): h for n, h in db.execute(select(schema.blocks.c.number, schema.blocks.c.hash))}
+
+    # ------------------------------------------------------------ writing
+
+    def write(self, after: int, end: int, records: list[Record], hashes: dict[int, str], keep_from: int) -> None:
+        """Index ``records`` (blocks ``after`` + 1 to ``end``) and move the progress to ``end``, in one
+        transaction; keep the hashes of blocks from ``keep_from`` on."""
+        try:
+            with self.engine.begin() as db:
+                self._claim(db, after)
+                _Window(db).write(records)
+                if hashes:
+                    db.execute(insert(schema.blocks), [{"number": n, "hash": h} for n, h in sorted(hashes.items())])
+                db.execute(delete(schema.blocks).where(schema.blocks.c.number < keep_from))
+                db.execute(update(schema.progress).values(last_block=end))
+        except IntegrityError as error:  # SQLite does not lock the progress row: the rows tell instead
+            raise IndexMoved(f"another indexer wrote blocks {after + 1} to {end} first") from error
+
+    def rewind(self, fork: int) -> None:
+        """Forget everything after block ``fork`` and rebuild the state of the purchases it touched."""
+        with self.engine.begin() as db:
+            self._claim(db, None)
+            changes, purchases = schema.changes, schema.purchases
+            touched = list(db.scalars(
+                select(changes.c.purchase_id).distinct().where(changes.c.block_number > fork)))
+            for table in schema.EVENT_TABLES:
+                db.execute(delete(table).where(table.c.block_number > fork))
+            db.execute(delete(schema.blocks).where(schema.blocks.c.number > fork))
+            for chunk in chunks(touched):
+                rows = {r["id"]: initial(dict(r)) for r in
+                        db.execute(select(purchases).where(purchases.c.id.in_(chunk))).mappings()}
+                remaining = db.execute(select(changes).where(changes.c.purchase_id.in_(list(rows)))
+                                       .order_by(changes.c.block_number, changes.c.log_index)).mappings()
+                for change in remaining:
+                    rows[change["purchase_id"]] = fold(rows[change["purchase_id"]], change)
+                _save_states(db, rows.values())
+            db.execute(update(schema.progress).values(last_block=fork))
+
+    @staticmethod
+    def _claim(db: Connection, after: int | None) -> None:
+        """Lock the progress row; ``IndexMoved`` if another indexer got past ``after`` meanwhile."""
+        last = db.scalar(select(schema.progress.c.last_block).with_for_update())
+        if after is not None and last != after:
+            raise IndexMoved(f"the index moved to block {last} while this indexer wrote from block {after + 1}")
+
+
+class _Window:
+    """The rows one window of records becomes."""
+
+    def __init__(self, db: Connection) -> None:
+        self.db = db
+        self.rows: dict[Any, list[dict[str, Any]]] = {}
+        self.states: dict[str, dict[str, Any]] = {}
+        self.new: set[str] = set()
+
+    def write(self, records: list[Record]) -> None:
+        self._load([r.args["purchaseId"] for r in records if r.event in STATE_EVENTS])
+        # A purchase paid partly with credit emits CreditSpent before PurchaseRecorded, in the same transaction.
+        for record in records:
+            if record.event == "PurchaseRecorded":
+                self._PurchaseRecorded(record)
+        for record in records:
+            handler = getattr(self, "_" + record.event, None)
+            if handler is not None and record.event != "PurchaseRecorded":
+                handler(record)
+            if record.event in STATE_EVENTS:
+                change = change_row(record.event, record.args)
+                self._add(schema.changes, record, change)
+                key = change["purchase_id"]
+                self.states[key] = fold(self._state(key), change)
+        self._add_purchases()
+        for table in schema.EVENT_TABLES:
+            if self.rows.get(table):
+                self.db.execute(insert(table), self.rows[table])
+        _save_states(self.db, [s for key, s in self.states.items() if key not in self.new])
+
+    def _load(self, ids: list[str]) -> None:
+        for chunk in chunks(sorted(set(ids))):
+            for row in self.db.execute(select(schema.purchases).where(schema.purchases.c.id.in_(chunk))).mappings():
+                self.states[row["id"]] = dict(row)
+
+    def _state(self, purchase_id: str) -> dict[str, Any]:
+        state = self.states.get(purchase_id)
+        if state is None:
+            raise LedgerError(f"the index has no purchase {purchase_id} for an event about it: rebuild the index")
+        return state
+
+    def _add(self, table: Any, record: Record, values: dict[str, Any]) -> None:
+        self.rows.setdefault(table, []).append(
+            {"block_number": record.block_number, "log_index": record.log_index, "tx_hash": record.tx_hash, **values})
+
+    def _add_purchases(self) -> None:
+        for key in self.new:
+            row = {k: v for k, v in self.states[key].items() if k != "lines"}
+            self.rows.setdefault(schema.purchases, []).append(row)
+
+    # ------------------------------------------------------------ one handler per event kept
+
+    def _PurchaseRecorded(self, record: Record) -> None:
+        args = record.args
+        if record.timestamp is None:
+            raise LedgerError(f"block {record.block_number}'s time is needed to index purchase {args['purchaseId']}")
+        lines = tuple(line_from_chain(line) for line in args["lines"])
+        order = Order.unpack((args["head"], args["payment"], args["referral"], 0, b"", args["orderRef"]), lines)
+        key = args["purchaseId"]
+        self.states[key] = initial({
+            "id": key, "block_number": record.block_number, "log_index": record.log_index,
+            "tx_hash": record.tx_hash, "merchant_id": args["merchantId"], "customer": args["customer"],
+            "head": args["head"], "payment": args["payment"], "referral": args["referral"],
+            "order_ref": args["orderRef"], "token": order.token, "total": order.total, "line_count": len(lines),
+            "return_window": order.return_window, "delivery_wait": order.delivery_wait,
+            "purchased_at": record.timestamp,
+        })
+        self.new.add(key)
+        for index, line in enumerate(lines):
+            self.rows.setdefault(schema.purchase_lines, []).append({
+                "purchase_id": key, "line": index, "block_number": record.block_number, "sku": line.sku,
+                "quantity": line.quantity, "unit_price": line.unit_price})
+
+    def _ItemsReturned(self, record: Record) -> None:
+        args = record.args
+        customer = self._state(args["purchaseId"])["customer"]
+        self._refund(record, customer, "return", args["refund"], args["lineMask"], args["shipmentRef"], None, customer)
+
+    def _CreditIssued(self, record: Record) -> None:
+        args = record.args
+        customer = self._state(args["purchaseId"])["customer"]
+        self._refund(record, customer, "credit", args["amount"] + args["bonus"], args["lineMask"], "", None, customer)
+
+    def _GoodwillRefunded(self, record: Record) -> None:
+        args = record.args
+        customer = self._state(args["purchaseId"])["customer"]
+        kind = "kept" if args["lineMask"] else "goodwill"
+        self._refund(record, customer, kind, args["amount"], args["lineMask"], args["note"], args["reason"],
+                     args["agent"])
+
+    def _refund(self, record: Record, customer: str, kind: str, amount: int, mask: int, reference: str,
+                reason: int | None, by: str) -> None:
+        self._add(schema.refunds, record, {
+            "purchase_id": record.args["purchaseId"], "customer": customer, "kind": kind, "amount": amount,
+            "line_mask": mask, "reference": reference, "reason": reason, "by": by})
+
+    def _Settled(self, record: Record) -> None:
+        args = record.args
+        self._add(schema.settlements, record, {
+            "purchase_id": args["purchaseId"], "merchant_id": args["merchantId"], "amount": args["amount"],
+            "referrer": args["referrer"], "commission": args["commission"]})
+
+    def _ContactLogged(self, record: Record) -> None:
+        args = record.args
+        self._add(schema.contacts, record, {
+            "merchant_id": args["merchantId"], "customer": args["customer"],
+            "purchase_id": None if int(args["purchaseId"], 16) == 0 else args["purchaseId"],
+            "logged_by": args["loggedBy"], "channel": args["channel"], "kind": args["kind"],
+            "occurred_at": args["occurredAt"], "content_hash": args["contentHash"]})
+
+    def _ReviewPosted(self, record: Record) -> None:
+        args = record.args
+        self._add(schema.reviews, record, {
+            "purchase_id": args["purchaseId"], "merchant_id": args["merchantId"], "customer": args["customer"],
+            "rating": args["rating"], "text_hash": args["textHash"], "replaced": args["replaced"]})
+
+    def _NpsGiven(self, record: Record) -> None:
+        args = record.args
+        self._add(schema.scores, record, {"kind": "nps", "merchant_id": args["merchantId"],
+                                          "customer": args["customer"], "score": args["score"],
+                                          "subject": args["purchaseId"]})
+
+    def _ContactRated(self, record: Record) -> None:
+        args = record.args
+        self._add(schema.scores, record, {"kind": "csat", "merchant_id": args["merchantId"],
+                                          "customer": args["customer"], "score": args["score"],
+                                          "subject": args["contentHash"]})
+
+
+def _save_states(db: Connection, states: Iterable[dict[str, Any]]) -> None:
+    # Bound names must differ from the column names in an executemany UPDATE.
+    rows = [{"key": s["id"], **{"new_" + c: s[c] for c in STATE_COLUMNS}} for s in states]
+    if rows:
+        purchases = schema.purchases
+        db.execute(update(purchases).where(purchases.c.id == bindparam("key"))
+                   .values({c: bindparam("new_" + c) for c in STATE_COLUMNS}), rows)
+
+
+def chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start:start + IN_CHUNK]
+
+

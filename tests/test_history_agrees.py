@@ -1,0 +1,185 @@
+"""The index answers what the chain answers, purchase by purchase, on both chains and on every backend:
+in memory (the library's default), a SQLite file, and a real PostgreSQL server these tests start."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import DAY, ETHER, buy
+
+from ledger.client import Ledger
+from ledger.models import Status
+
+POSTGRES_HINT = ("PostgreSQL server binaries (initdb, pg_ctl) are missing: install them "
+                 "(Debian/Ubuntu: apt-get install -y postgresql, which ./dev.sh setup does)")
+
+
+def _postgres_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    if found:
+        return found[0].parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        pytest.fail(POSTGRES_HINT, pytrace=False)
+    return Path(initdb).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> str:
+    """A PostgreSQL server of our own in a temporary folder (as the postgres user when run as root);
+    its URL without a database name."""
+    binaries = _postgres_bin()
+    folder = Path(tempfile.mkdtemp(prefix="ledger-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = folder / "data", _free_port()
+    subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "ledger"],
+                   check=True, capture_output=True)
+    pg_ctl = [*as_user, str(binaries / "pg_ctl"), "-D", str(data)]
+    subprocess.run([*pg_ctl, "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "-l",
+                    str(folder / "log"), "-w", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://ledger@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*pg_ctl, "-m", "fast", "-w", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def postgres_url(postgres: str) -> str:
+    """A new, empty database on the test server."""
+    import psycopg
+
+    name = f"ledger_{next(_databases)}"
+    with psycopg.connect(f"{postgres}/postgres", autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    return f"{postgres}/{name}"
+
+
+def twin(ledger: Ledger, index: bool | str) -> Ledger:
+    """The same deployment read another way."""
+    return Ledger(ledger.chain, ledger.address, ledger.feedback.address, ledger.from_block, index)
+
+
+def _same_time(purchases, now):
+    return [replace(p, as_of=now) for p in purchases]
+
+
+def answers(reader: Ledger, now: int, merchant_ids, customers, skus) -> dict[str, object]:
+    """Every query the library answers, keyed by what was asked (times pinned to ``now``)."""
+    everything = reader.purchases()
+    found: dict[str, object] = {}
+    filters = [{}, *({"merchant_id": m} for m in merchant_ids), *({"customer": c} for c in customers),
+               *({"sku": s} for s in skus), *({"status": s} for s in Status),
+               {"since": everything[1].purchased_at, "until": everything[-2].purchased_at}]
+    for query in filters:
+        found[f"purchases {query}"] = [replace(p, as_of=now) for p in reader.purchases(**query)]
+    for purchase in everything:
+        found[f"purchase {purchase.id}"] = replace(reader.purchase(purchase.id), as_of=now)
+    found["contacts"], found["refunds"] = reader.contacts(), reader.refunds()
+    found["contacts of the first"] = reader.contacts(purchase_id=everything[0].id)
+    found["refunds of the first"] = reader.refunds(purchase_id=everything[0].id)
+    found["settlements"], found["reviews"] = reader.settlements(), reader.reviews()
+    for customer in customers:
+        found[f"contacts of {customer}"] = reader.contacts(customer=customer)
+        found[f"refunds of {customer}"] = reader.refunds(customer=customer)
+    for merchant_id in merchant_ids:
+        found[f"figures {merchant_id}"] = reader.figures(merchant_id)
+        found[f"settlements {merchant_id}"] = reader.settlements(merchant_id=merchant_id)
+        found[f"reviews {merchant_id}"] = reader.reviews(merchant_id)
+        found[f"ratings {merchant_id}"] = reader.ratings(merchant_id)
+        for kind in ("nps", "csat"):
+            found[f"{kind} {merchant_id}"] = reader.scores(kind, merchant_id)
+    for sku in skus:
+        found[f"reviews of {sku}"] = reader.reviews(sku=sku)
+    return found
+
+
+@pytest.fixture
+def scenario(ledger, chain, shop, staff, week_terms, customer, alice, bob):
+    """Purchases, returns (whole, partial, for credit), credit spent, goodwill, keep-it, an extension, a
+    delivery, contacts, reviews and scores; yields a check to run after each step that follows."""
+    bob_desk = ledger.customer_desk(bob)
+    shop.set_credit_bonus(1_000)
+    shop.set_mandate(staff.account.address, 5)
+    from_delivery = shop.publish_terms(7 * DAY, restocking_fee_bps=500, delivery_wait=14 * DAY)
+    first = buy(shop, customer, week_terms.id, [("MUG", 2, ETHER), ("TEA", 1, ETHER)], "A-1")
+    whole = buy(shop, bob_desk, week_terms.id, [("TEA", 3, ETHER)], "B-1")
+    sofa = buy(shop, customer, from_delivery.id, [("SOFA", 1, 2 * ETHER)], "A-2")
+    plates = buy(shop, bob_desk, week_terms.id, [("MUG", 1, ETHER), ("PLATE", 2, ETHER)], "B-2")
+    chain.advance_time(DAY)
+    customer.return_items(first.id, [1])
+    bob_desk.return_items(whole.id)
+    bob_desk.return_for_credit(plates.id, [1])
+    bowl = buy(shop, bob_desk, week_terms.id, [("BOWL", 1, ETHER)], "B-3", use_credit=ETHER // 2)
+    staff.goodwill_refund(bowl.id, ETHER // 10, "late delivery")
+    staff.refund_without_return(plates.id, [0], "damaged")
+    staff.extend_window(first.id, 3, "service recovery")
+    other = ledger.register_merchant(bob)
+    elsewhere = buy(other, customer, other.publish_terms(DAY).id, [("BOOK", 1, ETHER)], "X-1")
+    chain.advance_time(DAY)
+    shop.confirm_delivery(sofa.id)
+    asked = staff.log_contact(alice.address, "chat", "question", purchase_id=first.id)
+    customer.log_contact(shop.merchant_id, "email", "feedback")
+    customer.review(first.id, 4)
+    customer.review(first.id, 5, "better than I thought")
+    bob_desk.review(whole.id, 2)
+    customer.give_nps(first.id, 9)
+    bob_desk.give_nps(whole.id, 3)
+    customer.rate_contact(asked, 4)
+    del elsewhere
+
+    def check(*indexes: Ledger) -> None:
+        asked = ([shop.merchant_id, other.merchant_id], [alice.address, bob.address],
+                 ["MUG", "TEA", "SOFA", "BOOK", "NONE"])
+        now = chain.now()
+        expected = answers(twin(ledger, False), now, *asked)
+        assert len(expected) > 40 and expected["purchases {}"]
+        for indexed in indexes:
+            got = answers(indexed, now, *asked)
+            for question, answer in expected.items():
+                assert got[question] == answer, f"{indexed.index}: {question}"
+
+    return check
+
+
+def test_index_agrees_with_chain_in_memory_sqlite_and_postgresql(ledger, chain, shop, scenario, tmp_path,
+                                                                 postgres_url) -> None:
+    """After each step of the story, the index in memory (the default), in a SQLite file and in PostgreSQL
+    answers every query as the chain does."""
+    indexes = (ledger, twin(ledger, f"sqlite:///{tmp_path / 'history.sqlite'}"), twin(ledger, postgres_url))
+    chain.advance_time(8 * DAY)  # most windows close; the extended one and the delivered sofa stay open
+    scenario(*indexes)
+    shop.settle()
+    chain.advance_time(30 * DAY)
+    shop.settle()
+    scenario(*indexes)
+
+
+def test_purchases_page_by_page(ledger, shop, week_terms, customer) -> None:
+    bought = [buy(shop, customer, week_terms.id, [("PIN", 1, ETHER // 100)], f"P-{i}").id for i in range(5)]
+    for reader in (ledger, twin(ledger, False)):
+        first = reader.purchases(merchant_id=shop.merchant_id, limit=2)
+        second = reader.purchases(merchant_id=shop.merchant_id, limit=2, after=first[-1].id)
+        rest = reader.purchases(merchant_id=shop.merchant_id, after=second[-1].id)
+        assert [p.id for p in first + second + rest] == bought
+        assert reader.purchases(merchant_id=shop.merchant_id, after=bought[-1]) == []

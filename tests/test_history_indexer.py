@@ -1,0 +1,223 @@
+"""The indexer: resumable and idempotent, reorg-safe, and complete behind a provider that refuses wide log
+ranges; windows sized by the answers; unknown events fail loudly."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import DAY, ETHER, buy
+from sqlalchemy import select
+
+from ledger.chain import AnvilChain, connect
+from ledger.client import Ledger
+from ledger.errors import UnknownEvent
+from ledger.history import History, schema
+from ledger.history.decoding import Decoder
+from ledger.history.logs import LogReader
+
+
+def dump(history: History) -> dict[str, list[tuple]]:
+    """Every row of every table, in key order: two indexes are the same when their dumps are."""
+    with history.store.reading() as db:
+        return {table.name: [tuple(row) for row in db.execute(select(table).order_by(*table.primary_key.columns))]
+                for table in schema.metadata.sorted_tables}
+
+
+def narrow(history: History, blocks: int) -> History:
+    """Make the indexer read ``blocks`` blocks per window, so a catch-up takes many windows."""
+    history.indexer.reader.size = history.indexer.reader.largest = blocks
+    return history
+
+
+class Killed(BaseException):
+    """Stands for the process dying (not an error the library would handle)."""
+
+
+@pytest.fixture
+def busy(ledger, chain, shop, staff, week_terms, customer, bob):
+    """A dozen purchases with returns, goodwill, contacts and a settlement, over a few dozen blocks."""
+    bob_desk = ledger.customer_desk(bob)
+    bought = [buy(shop, customer if i % 2 else bob_desk, week_terms.id, [("MUG", 1 + i % 3, ETHER)], f"K-{i}")
+              for i in range(10)]
+    customer.return_items(bought[1].id)
+    staff.goodwill_refund(bought[2].id, ETHER // 10, "loyalty")
+    staff.log_contact(customer.address, "chat", "question", purchase_id=bought[3].id)
+    chain.advance_time(8 * DAY)
+    shop.settle(p.id for p in bought[:4])
+    return bought
+
+
+def test_killed_catch_up_resumes_to_the_same_database(ledger, busy, tmp_path) -> None:
+    whole = History(ledger, f"sqlite:///{tmp_path / 'whole.sqlite'}")
+    whole.sync()
+    url = f"sqlite:///{tmp_path / 'killed.sqlite'}"
+    first = narrow(History(ledger, url), 3)
+
+    def die_after_four(report) -> None:
+        if report.windows == 4:
+            raise Killed
+
+    with pytest.raises(Killed):
+        first.sync(die_after_four)
+    first.close()
+    # Killed again inside a window's transaction: nothing of that window may stay.
+    second = narrow(History(ledger, url), 5)
+    real_write = second.store.write
+
+    def die_while_writing(after, end, records, hashes, keep_from):
+        real_write(after, end, records, hashes, keep_from)
+        raise Killed
+
+    second.store.write = die_while_writing
+    with pytest.raises(Killed):
+        second.sync()
+    second.close()
+    resumed = narrow(History(ledger, url), 7)
+    report = resumed.sync()
+    assert report.start == ledger.from_block + 4 * 3 + 5 and report.end == report.head  # where the kills left it
+    assert dump(resumed) == dump(whole)
+    assert resumed.sync().windows == 0  # nothing left to do: running it again changes nothing
+    assert dump(resumed) == dump(whole)
+
+
+def test_confirmations_leave_the_newest_blocks_out(ledger, chain, shop, week_terms, customer) -> None:
+    for number in range(4):
+        buy(shop, customer, week_terms.id, [("MUG", 1, ETHER)], f"C-{number}")
+    history = History(ledger, confirmations=3)
+    report = history.sync()
+    assert report.end == chain.w3.eth.block_number - 3
+
+
+def test_unknown_event_fails_loudly(ledger) -> None:
+    decoder = Decoder([ledger.feedback.abi])  # knows the feedback module's events only
+    log = {"topics": [b"\x01" * 32], "data": b"", "blockNumber": 7, "blockHash": b"\x02" * 32, "logIndex": 0,
+           "transactionHash": b"\x03" * 32}
+    with pytest.raises(UnknownEvent, match="does not know"):
+        decoder.decode(log)
+
+
+class _RefusingNode:
+    """A node that refuses log ranges wider than 10 blocks (its logs: one per block)."""
+
+    class eth:
+        calls: list[tuple[int, int]] = []
+
+        @classmethod
+        def get_logs(cls, query):
+            start, end = query["fromBlock"], query["toBlock"]
+            cls.calls.append((start, end))
+            if end - start + 1 > 10:
+                raise ValueError("block range too wide")
+            return list(range(start, end + 1))
+
+
+def test_windows_halve_when_refused_and_cover_every_block() -> None:
+    reader = LogReader(_RefusingNode(), ["0x0"], first=64, largest=64)
+    got = [log for window in reader.windows(5, 200) for log in window.logs]
+    assert got == list(range(5, 201))
+    assert reader.refusals == 3 and reader.size <= 10
+
+
+# ---------------------------------------------------------------- anvil only: a refusing provider, a reorg
+
+
+@pytest.fixture(scope="module")
+def anvil():
+    chain = AnvilChain()
+    yield chain
+    chain.close()
+
+
+@pytest.fixture
+def anvil_shop(anvil):
+    accounts = anvil.accounts()
+    ledger = Ledger.deploy(anvil, accounts[0], index=False)
+    shop = ledger.register_merchant(accounts[1])
+    terms = shop.publish_terms(7 * DAY)
+    return ledger, shop, terms, ledger.customer_desk(accounts[3])
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """Forwards JSON-RPC to a node, refusing ``eth_getLogs`` over more than ``blocks`` blocks or with more
+    than ``results`` results, as public providers do."""
+
+    upstream, blocks, results, refused = "", 4, 5, 0
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        answer = self._forward(request)
+        if request.get("method") == "eth_getLogs":
+            query = request["params"][0]
+            span = int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
+            if span > self.blocks:
+                answer = self._refuse(request, f"block range exceeds {self.blocks}")
+            elif len(answer.get("result", [])) > self.results:
+                answer = self._refuse(request, f"query returned more than {self.results} results")
+        body = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _forward(self, request: dict) -> dict:
+        upstream = urllib.request.Request(self.upstream, json.dumps(request).encode(),
+                                          {"Content-Type": "application/json"})
+        with urllib.request.urlopen(upstream) as response:
+            return json.loads(response.read())
+
+    def _refuse(self, request: dict, message: str) -> dict:
+        type(self).refused += 1
+        return {"jsonrpc": "2.0", "id": request["id"], "error": {"code": -32005, "message": message}}
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_refusing_provider_is_still_indexed_completely(anvil, anvil_shop, tmp_path) -> None:
+    ledger, shop, terms, customer = anvil_shop
+    bought = [buy(shop, customer, terms.id, [("PIN", 1, ETHER // 100)] * (1 + i % 3), f"R-{i}") for i in range(24)]
+    customer.return_items(bought[0].id, [0])
+    _Proxy.upstream, _Proxy.refused = anvil.url, 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        behind = connect(f"http://127.0.0.1:{server.server_address[1]}")
+        indexed = Ledger(behind, ledger.address, ledger.feedback.address, ledger.from_block,
+                         f"sqlite:///{tmp_path / 'history.sqlite'}")
+        now = anvil.now()
+        assert [p.id for p in indexed.purchases()] == [p.id for p in bought]
+        assert [replace(p, as_of=now) for p in indexed.purchases()] == [
+            replace(p, as_of=now) for p in ledger.purchases()]
+        assert indexed.refunds() == ledger.refunds()
+        assert _Proxy.refused > 0 and indexed.history.indexer.reader.refusals > 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_reorg_rewinds_and_replays(anvil, anvil_shop, tmp_path) -> None:
+    ledger, shop, terms, customer = anvil_shop
+    kept = buy(shop, customer, terms.id, [("KEPT", 1, ETHER)], "G-1")
+    indexed = Ledger(anvil, ledger.address, ledger.feedback.address, ledger.from_block,
+                     f"sqlite:///{tmp_path / 'history.sqlite'}")
+    fork = anvil.snapshot()
+    lost = buy(shop, customer, terms.id, [("LOST", 1, ETHER)], "G-2")
+    customer.return_items(kept.id)
+    assert [p.id for p in indexed.purchases()] == [kept.id, lost.id] and indexed.refunds()
+    anvil.revert(fork)  # the two blocks are replaced by others
+    instead = buy(shop, customer, terms.id, [("INSTEAD", 2, ETHER)], "G-3")
+    anvil.advance_time(60)
+    anvil.advance_time(60)
+    report = indexed.history.sync()
+    assert report.rewound_to is not None and report.rewound_to < lost.block_number
+    assert [p.id for p in indexed.purchases()] == [kept.id, instead.id]
+    assert indexed.refunds() == [] and not indexed.purchase(kept.id).returned_lines
+    assert [(p.id, p.status, p.paid) for p in indexed.purchases()] == [
+        (p.id, p.status, p.paid) for p in ledger.purchases()]

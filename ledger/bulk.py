@@ -36,18 +36,18 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 import rlp
-from eth_abi import decode, encode
+from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import PrivateKey
-from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import function_abi_to_4byte_selector, keccak, to_checksum_address
 from eth_utils.abi import get_abi_input_types
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
 
 from .chain import Chain, RpcChain
-from .convert import hex_of, plain
+from .convert import hex_of
 from .errors import ContractReverted, InsufficientFunds, LedgerError, NodeError
 from .merchant import compact_signature
 from .models import Event, TxResult
@@ -257,18 +257,15 @@ def _node(chain: Chain, batch_size: int) -> _HttpNode | _Web3Node:
 
 
 class _Codec:
-    """Calls encoded and the ledger's events decoded with eth-abi alone. web3.py's normalisers cost about
-    2 ms a call or a log, most of a bulk send's time; the results are the same as web3's (a test compares
-    ``decode`` with ``Ledger._decode`` on every event a bulk send produced)."""
+    """Calls encoded with eth-abi alone, and the ledger's events decoded by the index's decoder
+    (``history.decoding``): web3.py's normalisers cost about 2 ms a call or a log, most of a bulk send's
+    time; the results are the same as web3's (a test compares them with ``Ledger._decode`` on every event a
+    bulk send produced). An event no ABI knows fails loudly there too."""
 
     def __init__(self, ledger: Ledger) -> None:
-        self._events: dict[bytes, tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[str]]] = {}
-        for entry in ledger.contract.abi + ledger.feedback.abi:
-            if entry["type"] == "event":
-                indexed = [item for item in entry["inputs"] if item["indexed"]]
-                rest = [item for item in entry["inputs"] if not item["indexed"]]
-                types = get_abi_input_types({"type": "event", "inputs": rest})
-                self._events[event_abi_to_log_topic(entry)] = (entry, indexed, rest, types)
+        from .history.decoding import Decoder  # imported where used, as the index itself (Ledger.history)
+
+        self._decoder = Decoder([ledger.contract.abi, ledger.feedback.abi])
         self._functions: dict[str, tuple[bytes, list[str]]] = {}
 
     def encode(self, function: Any) -> str:
@@ -285,35 +282,10 @@ class _Codec:
         except (TypeError, ValueError, OverflowError):  # arguments in forms only web3 normalises (hex text…)
             return function._encode_transaction_data()
 
-    def decode(self, ledger: Ledger, log: dict[str, Any]) -> Event:
-        """A log of the ledger's as the library's ``Event``; an unknown one is left to the ledger (it fails loudly)."""
-        known = self._events.get(bytes(log["topics"][0])) if log["topics"] else None
-        if known is None:
-            return ledger._decode(log)
-        entry, indexed, rest, types = known
-        values = dict(zip((item["name"] for item in rest), decode(types, bytes(log["data"]))))
-        for item, topic in zip(indexed, log["topics"][1:]):
-            values[item["name"]] = bytes(topic) if _hashed(item["type"]) else decode([item["type"]], topic)[0]
-        args = {item["name"]: _named(item, values[item["name"]]) for item in entry["inputs"]}
-        return Event(entry["name"], plain(args), log["blockNumber"], hex_of(log["transactionHash"]))
-
-
-def _hashed(abi_type: str) -> bool:
-    """Whether an indexed argument of this type is kept as its hash in the topic."""
-    return abi_type in ("string", "bytes") or abi_type.endswith("]") or abi_type.startswith("tuple")
-
-
-def _named(item: dict[str, Any], value: Any) -> Any:
-    """A decoded value as web3 gives it: structs as dicts by component name, addresses checksummed."""
-    abi_type = item["type"]
-    if abi_type.endswith("]") and not isinstance(value, bytes):
-        element = {**item, "type": abi_type[:abi_type.rindex("[")]}
-        return [_named(element, v) for v in value]
-    if abi_type == "tuple":
-        return {c["name"]: _named(c, v) for c, v in zip(item["components"], value)}
-    if abi_type == "address":
-        return to_checksum_address(value)
-    return value
+    def decode(self, log: dict[str, Any]) -> Event:
+        """A log of the ledger's as the library's ``Event``."""
+        record = self._decoder.decode(log)
+        return Event(record.event, record.args, record.block_number, record.tx_hash)
 
 
 # ---------------------------------------------------------------- signing over the cores
@@ -510,7 +482,7 @@ def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], err
                 continue
             item = waiting.pop(tx_hash)
             if receipt["status"] == 1:
-                events = tuple(codec.decode(ledger, log) for log in receipt["logs"] if log["address"] in ours)
+                events = tuple(codec.decode(log) for log in receipt["logs"] if log["address"] in ours)
                 results[item.index] = TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"],
                                                receipt["gasUsed"], events)
             else:

@@ -99,7 +99,7 @@ class CustomerDesk:
         if not ledger.accepts(order.merchant_id, order.token):
             raise TokenNotAccepted(order.merchant_id, order.token)
         state = ledger.call(ledger.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
-        if (state["purchasedAt"] if isinstance(state, dict) else state[1]) != 0:
+        if ledger._fields(state, ("refunded", "purchasedAt"))[1] != 0:
             raise PurchaseExists(purchase_id)
         signature = bytes.fromhex(signed.signature.removeprefix("0x"))
         if len(signature) in (64, 65):

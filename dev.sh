@@ -52,6 +52,7 @@ setup() {
   fi
 }
 
+# The suites run on every core (pytest-xdist: -n auto).
 # web3.py 7.x must keep working too: the test job runs the suite a second time in a virtualenv that
 # pins the oldest web3 we support: the library's tests on the embedded chain (the anvil half, and the CLI,
 # script and cast tests that run against a node, add nothing web3-specific).
@@ -115,10 +116,10 @@ case "$job" in
     brownie_check
     setup_web3_old
     echo "==> the tests with web3 $WEB3_OLD (embedded chain)"
-    "$VENV_OLD/bin/python" -m pytest -q -k "not anvil" --ignore-glob='tests/test_cli_*' \
+    "$VENV_OLD/bin/python" -m pytest -q -n auto -k "not anvil" --ignore-glob='tests/test_cli_*' \
       --ignore=tests/test_scripts.py --ignore=tests/test_cast_agrees.py "$@"
     echo "==> the whole suite with web3 $("$VENV/bin/python" -c 'import web3; print(web3.__version__)')"
-    exec "$VENV/bin/python" -m pytest "$@" ;;
+    exec "$VENV/bin/python" -m pytest -n auto "$@" ;;
   brownie)
     setup_brownie
     brownie "$@" ;;

@@ -22,10 +22,9 @@ from . import validate
 from .build import load_artifact
 from .chain import Chain
 from .convert import contact_fields, hex_of, line_from_chain, lines_for, plain, status as parse_status, topic
-from .customer import CustomerDesk
 from .deployment import Deployment
 from .errors import DeploymentError, InvalidInput, UnknownEvent, UnknownPurchase, WrongChain
-from .merchant import MerchantDesk
+from .desks import CustomerDesk, MerchantDesk
 from .models import (
     NATIVE,
     Channel,

@@ -241,3 +241,9 @@ def _flag(value: object) -> bool:
 
 def _what(error: Exception) -> str:
     return f"missing field {error}" if isinstance(error, KeyError) else str(error)
+
+
+def compact_signature(signature: bytes) -> bytes:
+    """A 65-byte (r, s, v) signature as its 64-byte EIP-2098 form (r, vs), which costs less calldata."""
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    return r + (s | (v - 27) << 255).to_bytes(32, "big")

@@ -4,7 +4,7 @@ referrals and settlement.
 
 Each shop's checkout (an agent key) signs an order for the customer, with a referral commission when
 someone referred them, and the customer buys it: the way every purchase is made. The work goes in weekly
-rounds through the bulk write path (``ledger.bulk``): the round's orders signed together, bought in one
+rounds through the bulk write path (``ledger.sending``): the round's orders signed together, bought in one
 bulk send, then the staff's contacts and deliveries, then the customers' returns, reviews and scores.
 
     python scripts/seed.py                                     # on the node of `ledger node start`
@@ -33,7 +33,7 @@ from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 
 from ledger import validate  # noqa: E402
-from ledger.bulk import Call, send_many, sign_orders  # noqa: E402
+from ledger.sending import Call, send_many, sign_orders  # noqa: E402
 from ledger.client import Ledger, MerchantDesk  # noqa: E402
 from ledger.convert import contact_fields, line_mask, lines_for  # noqa: E402
 from ledger.deployment import Deployment  # noqa: E402

@@ -13,8 +13,9 @@ import pytest
 from conftest import DAY
 from eth_account import Account
 
-from ledger import bulk, errors
-from ledger.bulk import Call, send_many, sign_orders
+from ledger import errors
+from ledger.sending import bulk
+from ledger.sending import Call, send_many, sign_orders
 from ledger.client import Ledger
 from ledger.models import LineItem
 from ledger.orders import Order, recover_order_signer

@@ -17,7 +17,7 @@ from rich.console import Group
 from rich.table import Table
 
 from .. import render, validate
-from ..bulk import Call, send_many
+from ..sending import Call, send_many
 from ..convert import contact_fields
 from ..errors import InvalidInput
 from ..models import NATIVE, Channel, ContactKind, Credit, Purchase, SignedReturn

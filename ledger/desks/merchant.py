@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 
-from . import validate
-from .convert import as_line, enum_value, line_mask
-from .errors import FeeTooHigh, InvalidInput, TermsRetired
-from .models import (
+from .. import validate
+from ..convert import as_line, enum_value, line_mask
+from ..errors import FeeTooHigh, InvalidInput, TermsRetired
+from ..models import (
     NATIVE,
     Channel,
     ContactKind,
@@ -25,16 +25,10 @@ from .models import (
     SettlementBatch,
     TxResult,
 )
-from .orders import MAX_LINES, ORDER_TYPES, Order, SignedOrder, domain, line_tuple
+from ..orders import MAX_LINES, ORDER_TYPES, Order, SignedOrder, compact_signature, domain, line_tuple
 
 if TYPE_CHECKING:
-    from .client import Ledger
-
-
-def compact_signature(signature: bytes) -> bytes:
-    """A 65-byte (r, s, v) signature as its 64-byte EIP-2098 form (r, vs), which costs less calldata."""
-    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
-    return r + (s | (v - 27) << 255).to_bytes(32, "big")
+    from ..client import Ledger
 
 
 class MerchantDesk:

@@ -46,17 +46,16 @@ from eth_utils.abi import get_abi_input_types
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
 
-from .chain import Chain, RpcChain
-from .convert import hex_of
-from .errors import ContractReverted, InsufficientFunds, LedgerError, NodeError
-from .merchant import compact_signature
-from .models import Event, TxResult
-from .orders import ORDER_TYPES, Order, SignedOrder, domain
-from .revert import as_ledger_error
-from .sending import GAS_MARGIN, priority_fee
+from ..chain import Chain, RpcChain
+from ..convert import hex_of
+from ..errors import ContractReverted, InsufficientFunds, LedgerError, NodeError
+from ..models import Event, TxResult
+from ..orders import ORDER_TYPES, Order, SignedOrder, compact_signature, domain
+from ..revert import as_ledger_error
+from .single import GAS_MARGIN, priority_fee
 
 if TYPE_CHECKING:
-    from .client import Ledger
+    from ..client import Ledger
 
 BATCH_SIZE = 200
 """Requests per JSON-RPC batch: what anvil takes in one go without slowing down."""
@@ -263,7 +262,7 @@ class _Codec:
     bulk send produced). An event no ABI knows fails loudly there too."""
 
     def __init__(self, ledger: Ledger) -> None:
-        from .history.decoding import Decoder  # imported where used, as the index itself (Ledger.history)
+        from ..history.decoding import Decoder  # imported where used, as the index itself (Ledger.history)
 
         self._decoder = Decoder([ledger.contract.abi, ledger.feedback.abi])
         self._functions: dict[str, tuple[bytes, list[str]]] = {}

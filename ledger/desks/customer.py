@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 
-from . import validate
-from .convert import check_scale, line_mask, lines_for
-from .errors import (
+from .. import validate
+from ..convert import check_scale, line_mask, lines_for
+from ..errors import (
     InsufficientFunds,
     InvalidInput,
     InvalidOrderSignature,
@@ -20,7 +20,7 @@ from .errors import (
     PurchaseExists,
     TokenNotAccepted,
 )
-from .models import (
+from ..models import (
     NATIVE,
     Channel,
     ContactKind,
@@ -34,10 +34,10 @@ from .models import (
     Score,
     SignedReturn,
 )
-from .orders import RETURN_REQUEST_TYPES, SignedOrder, domain, recover_order_signer
+from ..orders import RETURN_REQUEST_TYPES, SignedOrder, domain, recover_order_signer
 
 if TYPE_CHECKING:
-    from .client import Ledger
+    from ..client import Ledger
 
 ERC20_ABI: list[dict[str, Any]] = [
     {"type": "function", "name": name, "stateMutability": mutability, "inputs": inputs, "outputs": outputs}

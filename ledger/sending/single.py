@@ -11,8 +11,8 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from .chain import Chain
-from .errors import ContractReverted, InsufficientFunds
+from ..chain import Chain
+from ..errors import ContractReverted, InsufficientFunds
 
 GAS_MARGIN = 1.25
 """Gas limit sent, as a multiple of the simulated gas use."""

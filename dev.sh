@@ -3,7 +3,10 @@
 #   ./dev.sh demo        the demo story on the embedded chain
 #   ./dev.sh test        the whole test suite (what CI runs)
 #   ./dev.sh bench       the gas and speed benchmark
+#   ./dev.sh bench-history  history at scale: 1,000,000 purchases written in bulk, indexed and queried
+#   ./dev.sh fuzz --steps N  long random use on anvil: the invariant state machine for N steps (default 10000)
 #   ./dev.sh build       recompile contracts/ into ledger/artifacts/
+#   ./dev.sh slither     the static-analysis gate: Slither (own virtualenv) on contracts/, see SECURITY.md
 #   ./dev.sh brownie ARGS  brownie (own virtualenv) with the shim and anvil set up, e.g.
 #                        ./dev.sh brownie run scripts/seed.py --network anvil-ledger
 #   ./dev.sh setup       only set up
@@ -29,18 +32,28 @@ stamp() { (cat pyproject.toml; echo "$1") | sha256sum | cut -d' ' -f1; }
 has_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null; }
 
 setup_postgres() {
-  has_postgres && return 0
+  has_postgres || apt_install postgresql "PostgreSQL" "the history tests start a server of their own (initdb, pg_ctl)"
+}
+
+# The web page's browser tests drive Debian's Chromium (Playwright's own browser download fails here).
+setup_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium "Chromium" "the web page's browser tests drive it"
+}
+
+# apt_install PACKAGE NAME WHY: install a Debian package as root, or say in one line what to install.
+apt_install() {
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "==> installing PostgreSQL (the history tests start a server of their own)"
+    echo "==> installing $2 ($3)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
   else
-    echo "PostgreSQL server binaries (initdb, pg_ctl) are missing: install PostgreSQL (Debian/Ubuntu: sudo apt-get install -y postgresql)" >&2
+    echo "$2 is missing ($3): install it (Debian/Ubuntu: sudo apt-get install -y $1)" >&2
   fi
 }
 
 setup() {
   setup_postgres
+  setup_chromium
   if needs_install "$VENV" "ledger"; then
     "$VENV/bin/python" -m pip install --quiet -e '.[test]'
     installed "$VENV" "ledger"
@@ -93,6 +106,18 @@ setup_brownie() {
   fi
 }
 
+# Slither, for the static-analysis gate (tools/slither_gate.py), pins its own dependencies: its own virtualenv.
+# It is made for the test job (and `./dev.sh slither`), not by setup: the demo does not need it.
+SLITHER=0.11.6
+VENV_SLITHER=.venv-slither
+
+setup_slither() {
+  if needs_install "$VENV_SLITHER" "slither-analyzer $SLITHER"; then
+    "$VENV_SLITHER/bin/python" -m pip install --quiet "slither-analyzer==$SLITHER"
+    installed "$VENV_SLITHER" "slither-analyzer $SLITHER"
+  fi
+}
+
 # brownie 1.22 imports the script of `brownie run` under the dotted form of its absolute path, which
 # fails in a folder whose path holds a dot: tools/brownie_anywhere.py starts brownie with an import finder
 # that maps those names back to this folder (brownie itself is not patched).
@@ -112,18 +137,25 @@ case "$job" in
   setup) ;;
   demo) exec "$VENV/bin/ledger" demo "$@" ;;
   test)
+    setup_slither  # tests/test_slither_gate.py runs the gate (tools/slither_gate.py) on contracts/
     setup_brownie
     brownie_check
     setup_web3_old
     echo "==> the tests with web3 $WEB3_OLD (embedded chain)"
-    "$VENV_OLD/bin/python" -m pytest -q -n auto -k "not anvil" --ignore-glob='tests/test_cli_*' \
-      --ignore=tests/test_scripts.py --ignore=tests/test_cast_agrees.py "$@"
+    "$VENV_OLD/bin/python" -m pytest -q -n auto --dist loadgroup -k "not anvil" --ignore-glob='tests/test_cli_*' \
+      --ignore=tests/test_scripts.py --ignore=tests/test_cast_agrees.py --ignore=tests/test_slither_gate.py \
+      --ignore=tests/test_web_browser.py "$@"
     echo "==> the whole suite with web3 $("$VENV/bin/python" -c 'import web3; print(web3.__version__)')"
-    exec "$VENV/bin/python" -m pytest -n auto "$@" ;;
+    exec "$VENV/bin/python" -m pytest -n auto --dist loadgroup "$@" ;;
   brownie)
     setup_brownie
     brownie "$@" ;;
+  slither)
+    setup_slither
+    exec "$VENV/bin/python" tools/slither_gate.py "$@" ;;
   bench) exec "$VENV/bin/python" scripts/benchmark.py "$@" ;;
+  bench-history) exec "$VENV/bin/python" scripts/bench_history.py "$@" ;;
+  fuzz) exec "$VENV/bin/python" scripts/fuzz.py "$@" ;;
   build) exec "$VENV/bin/ledger" build "$@" ;;
-  *) echo "usage: ./dev.sh [demo|test|bench|build|setup]" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh [demo|test|bench|bench-history|fuzz|build|slither|brownie|setup]" >&2; exit 2 ;;
 esac

@@ -64,6 +64,7 @@ contract Ledger is LedgerBase, Proxy {
         PurchaseState storage state = _purchases[purchaseId];
         if (state.purchasedAt != 0) revert LedgerPurchaseExists(purchaseId);
 
+        // slither-disable-next-line uninitialized-local (no flags until set just below)
         uint8 flags;
         if (order.customer() == address(0)) {
             flags = _BUYER_STORED;
@@ -161,6 +162,7 @@ contract Ledger is LedgerBase, Proxy {
     /// @return settled How many purchases were settled.
     function settle(Order[] calldata orders) external nonReentrant returns (uint256 settled) {
         Due[] memory dues = new Due[](orders.length * 2);
+        // slither-disable-next-line uninitialized-local (no sums yet: starts at zero on purpose)
         uint256 dueCount;
         for (uint256 i; i < orders.length; ++i) {
             Order calldata order = orders[i];
@@ -318,6 +320,7 @@ contract Ledger is LedgerBase, Proxy {
         }
         uint256 count = lines.length;
         if (count == 0 || count > MAX_LINES || count != order.lineCount()) revert LedgerLineCount(count, MAX_LINES);
+        // slither-disable-next-line uninitialized-local (a sum: starts at zero on purpose)
         uint256 total;
         for (uint256 i; i < count; ++i) {
             if (lines[i].quantity == 0) revert LedgerInvalidLine(i);
@@ -360,12 +363,16 @@ contract Ledger is LedgerBase, Proxy {
     /// @dev Reverts unless the merchant's owner or an agent signed the order: an account's signature
     /// (64-byte EIP-2098 or 65-byte), or a contract wallet's address followed by what its ERC-1271 check accepts.
     function _checkOrderSigner(bytes32 purchaseId, uint64 merchantId, bytes calldata signature) private view {
+        // slither-disable-next-line uninitialized-local (stays zero for a malformed signature: refused below)
         address signer;
+        // slither-disable-next-line uninitialized-local (stays false for a malformed signature: refused below)
         bool valid;
         if (signature.length == 64) {
+            // slither-disable-next-line unused-return (every error comes with signer zero, checked below)
             (signer,,) = ECDSA.tryRecover(purchaseId, bytes32(signature[:32]), bytes32(signature[32:]));
             valid = signer != address(0);
         } else if (signature.length == 65) {
+            // slither-disable-next-line unused-return (every error comes with signer zero, checked below)
             (signer,,) = ECDSA.tryRecoverCalldata(purchaseId, signature);
             valid = signer != address(0);
         } else if (signature.length > 20) {
@@ -433,6 +440,7 @@ contract Ledger is LedgerBase, Proxy {
 
     /// @dev Takes `due` from the caller in `token`; returns what arrived (less than `due` for a
     /// fee-on-transfer token).
+    // slither-disable-next-line msg-value-in-nonpayable (only buy calls it, and buy is payable; see SECURITY.md)
     function _collect(address token, uint256 due) private returns (uint256) {
         if (token == address(0)) {
             if (msg.value != due) revert LedgerWrongPayment(due, msg.value);

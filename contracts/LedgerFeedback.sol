@@ -73,6 +73,7 @@ contract LedgerFeedback is ILedgerFeedback {
     /// @dev The purchase's id and merchant, after checking with the ledger that the caller bought it.
     function _ownPurchase(ILedger.Order calldata order) private view returns (bytes32 purchaseId, uint64 merchantId) {
         address customer;
+        // slither-disable-next-line unused-return (what was paid plays no part in feedback)
         (purchaseId, customer, merchantId,) = LEDGER.purchaseOf(order);
         if (customer != msg.sender) revert LedgerNotCustomer(purchaseId, msg.sender);
     }

@@ -16,7 +16,10 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
@@ -31,10 +34,73 @@ DEV_ACCOUNT_COUNT = 10
 
 Account.enable_unaudited_hdwallet_features()
 
+PATIENCE = 10.0
+"""Seconds a read is asked again while the node does not answer (a dropped connection, a timeout, a busy
+node), before the command stops with one line saying so."""
+
+REQUEST_TIMEOUT = 30.0
+"""Seconds one JSON-RPC request may take."""
+
+_RETRY_STATUS = {429, 502, 503, 504}
+"""HTTP answers that mean "busy or in between, ask again"; any other HTTP error is final."""
+
 
 def dev_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
     """The development accounts of the local chains, as local signing keys."""
     return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"{DEV_HD_PATH}/{i}") for i in range(count)]
+
+
+def _where(url: str) -> str:
+    """A node's URL as it may be shown: scheme, host and port (a provider's key in the path stays out)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}" if parts.hostname else url
+
+
+def _repeatable(method: str) -> bool:
+    """Reads change nothing, so they can be asked again; a transaction is resent by the sending code, which
+    knows what it signed, and local-chain controls (``evm_increaseTime``…) must not run twice."""
+    return method.startswith(("eth_", "net_", "web3_")) and method not in ("eth_sendRawTransaction",
+                                                                        "eth_sendTransaction")
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong in transit, in a few words."""
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return f"HTTP {error.response.status_code} {error.response.reason}"
+    if isinstance(error, requests.Timeout):
+        return "no answer in time"
+    if "refused" in str(error).lower():
+        return "connection refused"
+    return "connection lost"
+
+
+class Provider(HTTPProvider):
+    """JSON-RPC over HTTP that rides out a flaky network: a read that gets no answer is asked again, for up
+    to ``patience`` seconds; then, and at once for a call that cannot be repeated or a node that refuses
+    the connection (nothing listens), ``NodeError`` says in one line that the node stopped answering."""
+
+    def __init__(self, url: str, patience: float = PATIENCE, timeout: float = REQUEST_TIMEOUT) -> None:
+        super().__init__(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
+        self.patience = patience
+        # web3 asks the chain id before every call it builds; it is asked once. Nothing else is cached: a block
+        # number names another block after a revert or a reorg.
+        self.cacheable_requests = {"eth_chainId"}
+        self.cache_allowed_requests = True
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        deadline = time.monotonic() + self.patience
+        pause = 0.02
+        while True:
+            try:
+                return super().make_request(method, params)
+            except (requests.ConnectionError, requests.Timeout, requests.HTTPError) as error:
+                reason = _reason(error)
+                transient = reason != "connection refused" and (
+                    not isinstance(error, requests.HTTPError) or error.response.status_code in _RETRY_STATUS)
+                if not (transient and _repeatable(str(method)) and time.monotonic() + pause < deadline):
+                    raise NodeError(f"the node at {_where(str(self.endpoint_uri))} stopped answering ({reason})") from error
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
 
 class Chain:
@@ -48,6 +114,13 @@ class Chain:
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
         self._chain_id: int | None = None
+        self.confirmations = 1
+        """Blocks a sent transaction waits for, its own included: 1 (mined) by default; more on a real network,
+        where the newest blocks can still be replaced."""
+        self.replace_after = 60.0
+        """Seconds a sent transaction may stay unmined before it is sent again with a higher fee (same nonce)."""
+        self.send_timeout = 600.0
+        """Seconds to wait for a sent transaction (and its confirmations) before giving up on waiting."""
 
     @property
     def chain_id(self) -> int:
@@ -90,13 +163,15 @@ class Chain:
         self.close()
 
 
-def connect(url: str) -> Chain:
-    """Connect to a JSON-RPC node at ``url``; fail with ``NodeError`` if it does not answer."""
-    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
+def connect(url: str, patience: float = PATIENCE) -> Chain:
+    """Connect to a JSON-RPC node at ``url``; fail with ``NodeError`` if it does not answer. Reads that get
+    no answer are asked again for up to ``patience`` seconds (``Provider``)."""
+    w3 = Web3(Provider(url, patience))
     try:
         w3.eth.chain_id
     except Exception as error:  # any transport failure means the same thing to the user
-        raise NodeError(f"no Ethereum node answers at {url}: start one (e.g. `ledger node start`) or fix the URL") from error
+        raise NodeError(f"no Ethereum node answers at {_where(url)}: start one (e.g. `ledger node start`) or fix "
+                        "the URL") from error
     return RpcChain(w3, url)
 
 
@@ -213,9 +288,12 @@ def launch_anvil(args: Sequence[str], log_file: Path, timeout: float = 30) -> tu
         if process.poll() is not None:
             break
         time.sleep(0.05)
+    exited = process.poll() is not None
     stop_process(process)
-    tail = log_file.read_text(errors="replace").strip().splitlines()[-5:]
-    raise NodeError(f"anvil did not start within {timeout} s: {' / '.join(tail) or 'no output'}")
+    tail = " / ".join(log_file.read_text(errors="replace").strip().splitlines()[-5:]) or "no output"
+    if exited:  # it refused its arguments (a port in use or out of range…): say what it said, not "too slow"
+        raise NodeError(f"anvil stopped at once: {tail}")
+    raise NodeError(f"anvil did not start within {timeout} s: {tail}")
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -237,7 +315,7 @@ class AnvilChain(RpcChain):
     def __init__(self, extra_args: Sequence[str] = (), timeout: float = 30) -> None:
         self._log = Path(tempfile.mkstemp(prefix="anvil-", suffix=".log")[1])
         self.process, url = launch_anvil(["--port", "0", *extra_args], self._log, timeout)
-        super().__init__(Web3(HTTPProvider(url, request_kwargs={"timeout": 30})), url)
+        super().__init__(Web3(Provider(url)), url)
         self.name = f"anvil at {url}"
 
     def close(self) -> None:

@@ -23,8 +23,9 @@ from .build import load_artifact
 from .chain import Chain
 from .convert import contact_fields, hex_of, line_from_chain, lines_for, plain, status as parse_status, topic
 from .deployment import Deployment
-from .errors import DeploymentError, InvalidInput, UnknownEvent, UnknownPurchase, WrongChain
+from .errors import InvalidInput, PurchaseExists, UnknownEvent, UnknownPurchase
 from .desks import CustomerDesk, MerchantDesk
+from .desks.customer import MAX_REQUEST_VALIDITY
 from .models import (
     NATIVE,
     Channel,
@@ -48,11 +49,13 @@ from .models import (
     SignedReturn,
     Staff,
     Status,
+    Totals,
     TxResult,
 )
 from .orders import Order
 from .revert import RevertDecoder, mapped_errors
 from .sending import sign_and_send
+from .sending.single import Landed
 
 if TYPE_CHECKING:
     from .history import History
@@ -133,27 +136,23 @@ class Ledger:
 
     @classmethod
     def attach(cls, chain: Chain, deployment: Deployment, index: bool | str = True) -> Ledger:
-        """Use the contracts a deployment file names, after checking chain and code (``index`` as for
+        """Use the contracts a deployment file names, after checking that the chain still has them
+        (``Deployment.check``: chain id, the deployment's block, code; ``index`` as for
         ``Ledger``; ``ledger.history.database_url`` gives the usual database next to the file)."""
-        actual = chain.chain_id
-        if actual != deployment.chain_id:
-            raise WrongChain(deployment.chain_id, actual)
-        for address in (deployment.address, deployment.feedback):
-            if not chain.w3.eth.get_code(address):
-                raise DeploymentError(
-                    f"no contract at {address} on chain {actual}: the node may have been reset; deploy again"
-                )
+        deployment.check(chain)
         return cls(chain, deployment.address, deployment.feedback, deployment.block_number, index)
 
     def deployment(self) -> Deployment:
         """What to write in a deployment file for this ledger."""
-        return Deployment(self.address, self.chain.chain_id, self.from_block, self.feedback.address, self.sources_hash)
+        block_hash = hex_of(self.w3.eth.get_block(self.from_block)["hash"])
+        return Deployment(self.address, self.chain.chain_id, self.from_block, self.feedback.address, self.sources_hash,
+                          block_hash)
 
     # ------------------------------------------------------------ sides
 
     def register_merchant(self, owner: LocalAccount, payout: str | None = None) -> MerchantDesk:
         """Register a merchant owned by ``owner`` (paid to ``payout``, by default the owner)."""
-        payout = validate.address(payout or owner.address, "payout address")
+        payout = validate.address(owner.address if payout is None else payout, "payout address")
         result = self.transact(owner, self.contract.functions.registerMerchant(payout))
         merchant_id = int(result.named("MerchantRegistered")[0].args["merchantId"])
         return MerchantDesk(self, owner, merchant_id)
@@ -173,7 +172,7 @@ class Ledger:
 
     def merchant(self, merchant_id: int) -> Merchant:
         """A registered merchant."""
-        validate.positive(merchant_id, "merchant id")
+        validate.identifier(merchant_id, "merchant id")
         raw = self._fields(self.call(self.contract.functions.merchant(merchant_id)),
                            ("owner", "activeTerms", "creditCashOutDelay", "payout", "creditBonusBps"))
         owner, active_terms, delay, payout, bonus = raw
@@ -200,13 +199,14 @@ class Ledger:
 
     def terms(self, terms_id: int) -> ReturnTerms:
         """Published return terms (retired ones included)."""
-        validate.positive(terms_id, "terms id")
+        validate.identifier(terms_id, "terms id")
         values = self._fields(self.call(self.contract.functions.terms(terms_id)), (
             "merchantId", "returnWindow", "restockingFeeBps", "deliveryWait", "itemMustBeReturned", "retired"))
         return ReturnTerms(terms_id, *values)
 
     def terms_of(self, merchant_id: int) -> list[ReturnTerms]:
         """Every set of terms a merchant published, oldest first."""
+        validate.identifier(merchant_id, "merchant id")
         logs = self.events("TermsPublished", None, merchant_id)
         return [self.terms(int(event.args["termsId"])) for event in logs]
 
@@ -259,7 +259,9 @@ class Ledger:
         """Purchases, oldest first, filtered by merchant, customer, SKU, time range (inclusive) and status;
         at most ``limit`` of them, those after the purchase ``after`` (the last id of the previous page)."""
         wanted_status = parse_status(status) if status is not None else None
-        customer = validate.address(customer, "customer") if customer else None
+        if merchant_id is not None:
+            validate.identifier(merchant_id, "merchant id")
+        customer = validate.address(customer, "customer") if customer is not None else None
         after = hex_of(validate.bytes32(after, "purchase id")) if after else None
         if limit is not None:
             validate.positive(limit, "limit")
@@ -290,8 +292,10 @@ class Ledger:
         self, merchant_id: int | None = None, customer: str | None = None, purchase_id: str | None = None
     ) -> list[ContactMoment]:
         """Contact moments, oldest first."""
-        customer = validate.address(customer, "customer") if customer else None
-        key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id else None
+        if merchant_id is not None:
+            validate.identifier(merchant_id, "merchant id")
+        customer = validate.address(customer, "customer") if customer is not None else None
+        key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id is not None else None
         index = self._indexed()
         if index is not None:
             return index.contacts(merchant_id, customer, key)
@@ -314,6 +318,8 @@ class Ledger:
 
     def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None) -> list[Settlement]:
         """Settlements made, oldest first."""
+        if merchant_id is not None:
+            validate.identifier(merchant_id, "merchant id")
         key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
         index = self._indexed()
         if index is not None:
@@ -356,36 +362,35 @@ class Ledger:
     def figures(self, merchant_id: int) -> list[Figures]:
         """Sales, refunds, return rate and contacts per purchase of a merchant, one entry per token."""
         self.merchant(merchant_id)
-        purchases = self.purchases(merchant_id=merchant_id)
-        contacts = len(self.contacts(merchant_id=merchant_id))
-        settled = {s.purchase_id: s.amount + s.commission for s in self.settlements(merchant_id=merchant_id)}
-        tokens = sorted({p.token for p in purchases}) or [NATIVE]
+        index = self._indexed()
+        if index is not None:
+            totals, contacts = index.totals(merchant_id)
+        else:
+            totals, contacts = self._totals(merchant_id), len(self.contacts(merchant_id=merchant_id))
         feedback = {
             "average_rating": self.ratings(merchant_id).average,
             "csat": _average([s.score for s in self.scores("csat", merchant_id)]),
             "nps": _net_promoter([s.score for s in self.scores("nps", merchant_id)]),
         }
-        result = []
-        for token in tokens:
-            mine = [p for p in purchases if p.token == token]
-            result.append(
-                Figures(
-                    merchant_id=merchant_id,
-                    token=token,
-                    purchases=len(mine),
-                    sales=sum(p.paid for p in mine),
-                    refunds=sum(p.refunded for p in mine),
-                    returned_purchases=sum(1 for p in mine if p.returned_lines),
-                    contacts=contacts,
-                    settled=sum(settled.get(p.id, 0) for p in mine),
-                    **feedback,
-                )
-            )
-        return result
+        return [Figures(merchant_id=merchant_id, token=token, purchases=t.purchases, sales=t.sales, refunds=t.refunds,
+                        returned_purchases=t.returned_purchases, contacts=contacts, settled=t.settled, **feedback)
+                for token, t in sorted(totals.items())] or [
+            Figures(merchant_id=merchant_id, token=NATIVE, purchases=0, sales=0, refunds=0, returned_purchases=0,
+                    contacts=contacts, settled=0, **feedback)]
+
+    def _totals(self, merchant_id: int) -> dict[str, Totals]:
+        """``figures``' sums from the chain itself."""
+        settled = {s.purchase_id: s.amount + s.commission for s in self.settlements(merchant_id=merchant_id)}
+        totals: dict[str, Totals] = {}
+        for p in self.purchases(merchant_id=merchant_id):
+            totals.setdefault(p.token, Totals()).add(p.paid, p.refunded, bool(p.returned_lines), settled.get(p.id, 0))
+        return totals
 
     def reviews(self, merchant_id: int | None = None, sku: str | None = None,
                 purchase_id: str | None = None) -> list[Review]:
         """The latest review of each purchase, oldest first, linked to its purchase (SKUs, returned or not)."""
+        if merchant_id is not None:
+            validate.identifier(merchant_id, "merchant id")
         key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
         index = self._indexed()
         if index is not None:
@@ -452,6 +457,9 @@ class Ledger:
                 f"the request was signed for contract {request.contract} on chain {request.chain_id}, "
                 f"not for this ledger ({self.address} on chain {self.chain.chain_id})"
             )
+        if request.deadline > self.chain.now() + MAX_REQUEST_VALIDITY:
+            raise InvalidInput(f"the request stays valid for more than the {MAX_REQUEST_VALIDITY // 86_400} days a signed "
+                               "return may run: nothing was sent; ask the customer to sign a new one")
         purchase = self.purchase(request.purchase_id)
         result = self.transact(relayer, self.contract.functions.returnItemsBySig(
             purchase.order.packed(), lines_for(purchase, request.line_mask),
@@ -481,7 +489,7 @@ class Ledger:
 
     def withdraw(self, account: LocalAccount, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
         """Send ``account``'s deferred payments in ``token`` to ``to`` (by default the account itself)."""
-        to = validate.address(to or account.address, "recipient")
+        to = validate.address(account.address if to is None else to, "recipient")
         result = self.transact(account, self.contract.functions.withdraw(validate.address(token, "token"), to))
         args = result.named("Withdrawn")[0].args
         return DeferredPayment(args["token"], args["to"], int(args["amount"]))
@@ -500,10 +508,11 @@ class Ledger:
         with mapped_errors(self.errors):
             return function.call({"chainId": self.chain.chain_id})
 
-    def transact(self, account: LocalAccount, function: Any, value: int = 0) -> TxResult:
-        """Simulate, sign and send a contract call; return the receipt with the decoded events."""
+    def transact(self, account: LocalAccount, function: Any, value: int = 0, landed: Landed | None = None) -> TxResult:
+        """Simulate, sign and send a contract call; return the receipt with the decoded events. ``landed``
+        finds the call's work on chain should its own transactions not be found (``sending.single``)."""
         with mapped_errors(self.errors):
-            receipt = sign_and_send(self.chain, account, function, value)
+            receipt = sign_and_send(self.chain, account, function, value, landed)
         ours = (self.address, self.feedback.address)
         events = tuple(self._decode(log) for log in receipt["logs"] if log["address"] in ours)
         return TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"], receipt["gasUsed"], events)
@@ -551,6 +560,18 @@ class Ledger:
     def _fields(raw: Any, names: tuple[str, ...]) -> list[Any]:
         """A struct a call returned, as a list in ``names`` order (web3 gives dicts or tuples)."""
         return [raw[name] for name in names] if isinstance(raw, dict) else list(raw)
+
+    def recorded_by(self, purchase_id: str, customer: str) -> str | None:
+        """The transaction that recorded purchase ``purchase_id`` for ``customer``; None while it is not
+        recorded; ``PurchaseExists`` when it was recorded for someone else. A purchase id is recorded once, so
+        this tells whether a buy whose answer was lost went through."""
+        state = self.call(self.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
+        if self._fields(state, ("refunded", "purchasedAt"))[1] == 0:
+            return None
+        (event,) = self.events("PurchaseRecorded", purchase_id)
+        if event.args["customer"] != customer:
+            raise PurchaseExists(purchase_id)
+        return event.tx_hash
 
     def purchase_from_event(self, event: Event) -> Purchase:
         """A purchase as its ``PurchaseRecorded`` event tells it (state not read yet)."""

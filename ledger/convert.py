@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
+
+from eth_utils import to_checksum_address
 
 from . import validate
 from .errors import InvalidInput
@@ -114,3 +117,10 @@ def contact_fields(
         validate.non_negative(occurred_at or 0, "contact time"),
         validate.hash_of(content),
     )
+
+
+@lru_cache(maxsize=1 << 16)
+def checksum(raw: bytes) -> str:
+    """The checksum form of a 20-byte address. Cached: the same few thousand addresses (customers, shops,
+    tokens, the zero address) recur in every event and row, and each checksum costs a keccak."""
+    return to_checksum_address(raw)

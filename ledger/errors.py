@@ -8,6 +8,8 @@ Each class also inherits the builtin that fits (``ValueError``, ``LookupError``,
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -15,7 +17,33 @@ from . import timefmt
 
 
 class LedgerError(Exception):
-    """Raised for anything that goes wrong in the ledger library; the root of all its errors."""
+    """Raised for anything that goes wrong in the ledger library; the root of all its errors.
+
+    An error that quotes amounts says them in the token they are in: ``token`` is set by whoever knows it
+    (``amounts_in``), and ``format_amount`` by the edge that knows the token's decimals (the command line),
+    so a person who typed ``0.5`` reads ``0.5 ETH`` back, never wei.
+    """
+
+    token: str | None = None
+    format_amount: Callable[[int, str], str] | None = None
+
+    def amount(self, value: int, token: str | None = None) -> str:
+        """``value`` in its token's units: ``0.2 ETH``, ``12.5 USDC``, or smallest units when unknown."""
+        token = token if token is not None else self.token
+        if token is None:
+            return f"{value} (in the token's smallest unit)"
+        return self.format_amount(int(value), token) if self.format_amount else _units(int(value), token)
+
+
+@contextmanager
+def amounts_in(token: str) -> Iterator[None]:
+    """Errors raised inside quote their amounts in ``token`` (when they do not name a token themselves)."""
+    try:
+        yield
+    except LedgerError as error:
+        if error.token is None:
+            error.token = token
+        raise
 
 
 # ---------------------------------------------------------------- library-side errors
@@ -27,6 +55,14 @@ class BuildError(LedgerError, RuntimeError):
 
 class InvalidInput(LedgerError, ValueError):
     """Raised when an argument is malformed (address, amount, SKU, file); nothing was sent."""
+
+
+class InvalidRows(InvalidInput):
+    """Raised when several parts of one input (the rows of a file) are malformed; each is named on a line."""
+
+    def __init__(self, headline: str, problems: list[str]) -> None:
+        self.headline, self.problems = headline, list(problems)
+        super().__init__("\n".join([headline + ":", *self.problems]))
 
 
 class DeploymentError(LedgerError, LookupError):
@@ -59,11 +95,13 @@ class NotALocalChain(LedgerError, RuntimeError):
 class InsufficientFunds(LedgerError, ValueError):
     """Raised when an account cannot pay for a purchase (or its gas); nothing was sent."""
 
-    def __init__(self, account: str, needed: int, available: int, what: str) -> None:
-        self.account, self.needed, self.available = account, needed, available
-        super().__init__(
-            f"{account} has {available} but needs {needed} ({what}): fund the account and try again"
-        )
+    def __init__(self, account: str, needed: int, available: int, what: str, token: str = "0x" + "0" * 40) -> None:
+        self.account, self.needed, self.available, self.what, self.token = account, needed, available, what, token
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return (f"{self.account} has {self.amount(self.available)} but needs {self.amount(self.needed)} "
+                f"({self.what}): fund the account and try again")
 
 
 class ContractReverted(LedgerError, RuntimeError):
@@ -91,6 +129,9 @@ class ContractError(LedgerError):
             setattr(self, name, value)
         super().__init__(self.describe())
 
+    def __str__(self) -> str:
+        return self.describe()  # described when shown, so a token or format set later is used
+
     def describe(self) -> str:
         """A sentence a person can act on."""
         return type(self).__name__
@@ -107,7 +148,7 @@ def _units(amount: int, token: str) -> str:
     """``0.2 ETH`` for the native currency; ``5000 units of token 0x…`` otherwise (decimals unknown here)."""
     if int(token, 16) == 0:
         return f"{(Decimal(amount) / Decimal(10**18)).normalize():f} ETH"
-    return f"{amount} units of token {token}"
+    return f"{amount} smallest units of token {token}"
 
 
 def _short(purchase_id: bytes | str) -> str:
@@ -171,7 +212,8 @@ class NotAnAgent(ContractError, ValueError):
     solidity_name, fields = "LedgerNotAnAgent", ("merchant_id", "account")
 
     def describe(self) -> str:
-        return f"{self.account} is not an agent of merchant #{self.merchant_id}: nothing to remove"
+        return (f"{self.account} is not an agent of merchant #{self.merchant_id}: only agents have budgets and "
+                "mandates or can be removed (add it with `ledger merchant add-agent`)")
 
 
 class UnknownTerms(ContractError, LookupError):
@@ -231,10 +273,11 @@ class ZeroAmount(ContractError, ValueError):
 class AmountTooLarge(ContractError, ValueError):
     """Raised when an amount does not fit in 128 bits."""
 
-    solidity_name, fields = "LedgerAmountTooLarge", ("amount", "max_amount")
+    solidity_name, fields = "LedgerAmountTooLarge", ("amount_given", "max_amount")
 
     def describe(self) -> str:
-        return f"the amount {self.amount} is above the largest the ledger holds ({self.max_amount})"
+        return (f"the amount {self.amount(self.amount_given)} is above the largest the ledger holds "
+                f"({self.amount(self.max_amount)})")
 
 
 class WrongPayment(ContractError, ValueError):
@@ -243,7 +286,9 @@ class WrongPayment(ContractError, ValueError):
     solidity_name, fields = "LedgerWrongPayment", ("expected", "sent")
 
     def describe(self) -> str:
-        return f"{self.sent} wei was sent but the price is {self.expected} wei: send exactly the price"
+        native = "0x" + "0" * 40
+        return (f"{self.amount(self.sent, native)} was sent but the price is {self.amount(self.expected, native)}: "
+                "send exactly the price")
 
 
 class PurchaseExists(ContractError, ValueError):
@@ -252,8 +297,8 @@ class PurchaseExists(ContractError, ValueError):
     solidity_name, fields = "LedgerPurchaseExists", ("purchase_id",)
 
     def describe(self) -> str:
-        return (f"order {_short(self.purchase_id)} was already bought (an order is bought once): "
-                "look it up with `ledger purchase`, or ask the shop for a new order")
+        return (f"order {_short(self.purchase_id)} was already bought, and an order is bought once: nothing was "
+                f"paid now; see the purchase with `ledger purchase {_hex(self.purchase_id)}`")
 
 
 class UnknownPurchase(ContractError, LookupError):
@@ -351,8 +396,8 @@ class RefundExceedsEscrow(ContractError, ValueError):
 
     def describe(self) -> str:
         return (
-            f"purchase {_short(self.purchase_id)} holds {self.available} in escrow, "
-            f"less than the {self.requested} asked for: refund at most {self.available}"
+            f"purchase {_short(self.purchase_id)} holds {self.amount(self.available)} in escrow, "
+            f"less than the {self.amount(self.requested)} asked for: refund at most {self.amount(self.available)}"
         )
 
 
@@ -378,6 +423,15 @@ class NothingToWithdraw(ContractError, ValueError):
         return f"nothing is waiting for {self.account} in {currency}: no deferred payment or store credit is held"
 
 
+class GasTooLowForPayment(ContractError, RuntimeError):
+    """Raised when a transaction's gas limit left too little to push a payment (which is then not deferred)."""
+
+    solidity_name, fields = "LedgerGasTooLowForPayment", ("to",)
+
+    def describe(self) -> str:
+        return f"the gas limit left too little to pay {self.to}: send the transaction again with more gas"
+
+
 class BudgetExceeded(ContractError, PermissionError):
     """Raised when an agent's refund goes past its goodwill budget, or it acts without a mandate."""
 
@@ -387,8 +441,8 @@ class BudgetExceeded(ContractError, PermissionError):
         if int(self.available) == 0:
             return (f"{self.agent} has no goodwill budget left at merchant #{self.merchant_id}: "
                     "ask the owner to top it up")
-        return (f"{self.agent} may refund {_units(self.available, self.token)} more at merchant #{self.merchant_id}, "
-                f"less than the {_units(self.requested, self.token)} asked for: ask the owner to top up the budget")
+        return (f"{self.agent} may refund {self.amount(self.available)} more at merchant #{self.merchant_id}, "
+                f"less than the {self.amount(self.requested)} asked for: ask the owner to top up the budget")
 
 
 class ExtensionTooLong(ContractError, PermissionError):
@@ -407,8 +461,8 @@ class InsufficientCredit(ContractError, ValueError):
     solidity_name, fields = "LedgerInsufficientCredit", ("merchant_id", "token", "requested", "available")
 
     def describe(self) -> str:
-        return (f"you hold {self.available} in store credit at merchant #{self.merchant_id}, "
-                f"less than the {self.requested} asked for: use at most {self.available}")
+        return (f"you hold {self.amount(self.available)} in store credit at merchant #{self.merchant_id}, "
+                f"less than the {self.amount(self.requested)} asked for: use at most {self.amount(self.available)}")
 
 
 class TermsMismatch(ContractError, ValueError):
@@ -590,7 +644,7 @@ class InsufficientContractBalance(ContractError, RuntimeError):
     solidity_name, fields = "InsufficientBalance", ("balance", "needed")
 
     def describe(self) -> str:
-        return f"the contract holds {self.balance} but needs {self.needed}"
+        return f"the contract holds {self.amount(self.balance)} but needs {self.amount(self.needed)}"
 
 
 CONTRACT_ERRORS: dict[str, type[ContractError]] = {

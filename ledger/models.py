@@ -193,8 +193,9 @@ class Purchase:
 
     @property
     def awaiting_delivery(self) -> bool:
-        """Whether the window waits for a delivery the shop has not confirmed (and the longest wait runs)."""
-        return (self.window_from_delivery and not self.delivered_at and not self.settled
+        """Whether the window waits for a delivery the shop has not confirmed (and the longest wait runs); never
+        for terms without returns, whose purchase the contract settles at once (same rule as ``_settleable``)."""
+        return (self.window_from_delivery and self.return_window > 0 and not self.delivered_at and not self.settled
                 and self.as_of < self.purchased_at + self.delivery_wait)
 
     @property
@@ -451,3 +452,17 @@ class SignedReturn:
     signature: str
     chain_id: int
     contract: str
+
+
+class Totals:
+    """What a merchant's purchases in one token add up to (``Ledger.figures``)."""
+
+    def __init__(self) -> None:
+        self.purchases = self.sales = self.refunds = self.returned_purchases = self.settled = 0
+
+    def add(self, paid: int, refunded: int, returned: bool, settled: int) -> None:
+        self.purchases += 1
+        self.sales += paid
+        self.refunds += refunded
+        self.returned_purchases += returned
+        self.settled += settled

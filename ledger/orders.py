@@ -8,15 +8,18 @@ side carries it (as JSON) to ``CustomerDesk.buy``. On chain an order travels pac
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from . import validate
+from .convert import checksum
 from .errors import InvalidInput
 from .models import NATIVE, LineItem
 
@@ -55,12 +58,22 @@ RETURN_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {
 DOMAIN_NAME, DOMAIN_VERSION = "Ledger", "2"
 """The ledger's EIP-712 domain name and version."""
 
+DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+ORDER_TYPEHASH = keccak(text="Order(" + ",".join(f"{f['type']} {f['name']}" for f in ORDER_TYPES["Order"]) + ")")
+"""The type hashes, as ``ORDER_TYPES`` spells the order (``Orders.ORDER_TYPEHASH`` on chain)."""
+
 MAX_LINES = 32
 
 
 def domain(chain_id: int, ledger: str) -> dict[str, Any]:
     """The EIP-712 domain of a ledger contract."""
     return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": ledger}
+
+
+def domain_separator(chain_id: int, ledger: str) -> bytes:
+    """The EIP-712 domain separator of a ledger contract (what ``EIP712._domainSeparatorV4`` returns)."""
+    return keccak(encode(["bytes32", "bytes32", "bytes32", "uint256", "address"], [
+        DOMAIN_TYPEHASH, keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION), chain_id, ledger]))
 
 
 def line_tuple(line: LineItem) -> tuple[bytes, int, int]:
@@ -104,10 +117,15 @@ class Order:
         """What the order costs: quantity times unit price over the lines."""
         return sum(line.total for line in self.lines)
 
+    @cached_property
+    def _lines_hash(self) -> bytes:
+        """keccak256 of the ABI-encoded lines, worked out once (an order is signed, packed and hashed)."""
+        return lines_hash(self.lines)
+
     @property
     def lines_hash(self) -> str:
         """keccak256 of the ABI-encoded lines."""
-        return "0x" + lines_hash(self.lines).hex()
+        return "0x" + self._lines_hash.hex()
 
     def packed(self) -> tuple[int, int, int, int, bytes, bytes]:
         """The six words of ``ILedger.Order``."""
@@ -117,7 +135,7 @@ class Order:
         )
         payment = int(self.token, 16) << 96 | self.terms_id << 32 | self.return_window
         referral = int(self.referrer, 16) << 96 | self.referral_bps << 80 | self.delivery_wait << 48 | self.expiry << 8
-        return head, payment, referral, self.total, lines_hash(self.lines), bytes.fromhex(self.order_ref[2:])
+        return head, payment, referral, self.total, self._lines_hash, bytes.fromhex(self.order_ref[2:])
 
     def line_tuples(self) -> list[tuple[bytes, int, int]]:
         """The lines as the contract takes them."""
@@ -127,7 +145,7 @@ class Order:
         """The EIP-712 message the shop signs."""
         return {
             "merchantId": self.merchant_id, "termsId": self.terms_id, "customer": self.customer,
-            "token": self.token, "total": self.total, "linesHash": lines_hash(self.lines),
+            "token": self.token, "total": self.total, "linesHash": self._lines_hash,
             "lineCount": len(self.lines), "orderRef": bytes.fromhex(self.order_ref[2:]), "expiry": self.expiry,
             "referrer": self.referrer, "referralBps": self.referral_bps, "returnWindow": self.return_window,
             "restockingFeeBps": self.restocking_fee_bps, "deliveryWait": self.delivery_wait,
@@ -136,8 +154,21 @@ class Order:
 
     def purchase_id(self, chain_id: int, ledger: str) -> str:
         """The order's EIP-712 digest in a ledger's domain: the id its purchase has."""
-        signable = encode_typed_data(domain(chain_id, ledger), ORDER_TYPES, self.message())
-        return "0x" + keccak(b"\x19" + signable.version + signable.header + signable.body).hex()
+        return "0x" + self.digest(domain_separator(chain_id, ledger)).hex()
+
+    def digest(self, separator: bytes) -> bytes:
+        """The EIP-712 digest under a domain separator (``domain_separator``): the ``hashStruct`` of an
+        ``Order`` is its type hash and fifteen static words, packed here directly, which is what lets the
+        bulk path sign thousands of orders a second (``eth_account``'s general encoder takes half a
+        millisecond an order; a test holds the two to the same digest)."""
+        fields = (
+            self.merchant_id, self.terms_id, int(self.customer, 16), int(self.token, 16), self.total,
+            int.from_bytes(self._lines_hash, "big"), len(self.lines), int(self.order_ref, 16), self.expiry,
+            int(self.referrer, 16), self.referral_bps, self.return_window, self.restocking_fee_bps,
+            self.delivery_wait, int(self.item_must_be_returned),
+        )
+        struct = keccak(ORDER_TYPEHASH + b"".join(word.to_bytes(32, "big") for word in fields))
+        return keccak(b"\x19\x01" + separator + struct)
 
     @classmethod
     def unpack(cls, words: Any, lines: tuple[LineItem, ...]) -> Order:
@@ -145,7 +176,7 @@ class Order:
         head, payment, referral, total, _, order_ref = (words[k] for k in (
             "head", "payment", "referral", "total", "linesHash", "orderRef")) if isinstance(words, dict) else words
         def address(word: int) -> str:
-            return to_checksum_address((word >> 96).to_bytes(20, "big"))
+            return checksum((word >> 96).to_bytes(20, "big"))
 
         return cls(
             merchant_id=head >> 32 & (2**64 - 1), terms_id=payment >> 32 & (2**64 - 1), lines=lines,
@@ -206,31 +237,41 @@ class SignedOrder:
             lines = tuple(LineItem(str(line["sku"]), _whole(line["quantity"]), _whole(line["unitPrice"]))
                           for line in body["lines"])
             order = Order(
-                merchant_id=_whole(body["merchantId"]), terms_id=_whole(body["termsId"]), lines=lines,
+                merchant_id=_whole(body["merchantId"], 64), terms_id=_whole(body["termsId"], 64), lines=lines,
                 order_ref="0x" + validate.bytes32(body["orderRef"], "order reference").hex(),
-                expiry=_whole(body["expiry"]), return_window=_whole(body["returnWindow"]),
-                restocking_fee_bps=_whole(body["restockingFeeBps"]), delivery_wait=_whole(body["deliveryWait"]),
+                expiry=_whole(body["expiry"], 40), return_window=_whole(body["returnWindow"], 32),
+                restocking_fee_bps=_whole(body["restockingFeeBps"], 16),
+                delivery_wait=_whole(body["deliveryWait"], 32),
                 item_must_be_returned=_flag(body["itemMustBeReturned"]),
                 customer=validate.address(body["customer"], "customer"),
                 token=validate.address(body["token"], "token"),
-                referrer=validate.address(body["referrer"], "referrer"), referral_bps=_whole(body["referralBps"]),
+                referrer=validate.address(body["referrer"], "referrer"),
+                referral_bps=_whole(body["referralBps"], 16),
             )
             return cls(order, str(raw["signature"]), validate.address(raw["signer"], "signer"),
-                       _whole(raw["chainId"]), validate.address(raw["ledger"], "ledger"), str(raw.get("purchaseId", "")))
+                       _whole(raw["chainId"], 64), validate.address(raw["ledger"], "ledger"),
+                       str(raw.get("purchaseId", "")))
         except InvalidInput:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+        except json.JSONDecodeError as error:
+            raise InvalidInput(f"the order file is malformed (it is not JSON: it breaks at line {error.lineno}, "
+                               f"column {error.colno}): ask the shop for a new one") from error
+        except (ValueError, KeyError) as error:
             raise InvalidInput(f"the order file is malformed ({_what(error)}): ask the shop for a new one") from error
+        except (TypeError, AttributeError) as error:
+            raise InvalidInput("the order file is malformed (a part of it is not the kind of value an order holds): "
+                               "ask the shop for a new one") from error
 
 
-def _whole(value: object) -> int:
+def _whole(value: object, bits: int = 256) -> int:
+    """A whole number that fits the ``bits`` the order packs it in (a wider one would spill into the next field)."""
     if isinstance(value, bool):
         raise ValueError("a number is needed")
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    if isinstance(value, int) and value >= 0:
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
+        value = int(value)
+    if isinstance(value, int) and 0 <= value < 2**bits:
         return value
-    raise ValueError(f"{value!r} is not a whole number")
+    raise ValueError(f"{value!r} is not a whole number below 2^{bits}")
 
 
 def _flag(value: object) -> bool:

@@ -16,10 +16,21 @@ def address(value: object, what: str = "address") -> str:
     raise InvalidInput(f"{what} {value!r} is not an address: give 0x followed by 40 hex digits")
 
 
-def positive(value: object, what: str = "amount") -> int:
+MAX_ID = 2**64 - 1
+"""The largest merchant or terms id the contract can hold (ids are 64-bit)."""
+
+
+def positive(value: object, what: str = "amount (in the token's smallest unit)") -> int:
     """A positive integer, or ``InvalidInput``."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInput(f"{what} must be a positive whole number (in the token's smallest unit), not {value!r}")
+        raise InvalidInput(f"{what} must be a positive whole number, not {value!r}")
+    return value
+
+
+def identifier(value: object, what: str) -> int:
+    """A merchant or terms id: a whole number from 1 to ``MAX_ID``, or ``InvalidInput``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise InvalidInput(f"{value!r} is not a {what}: {what}s are whole numbers from 1 to {MAX_ID}")
     return value
 
 

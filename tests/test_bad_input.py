@@ -6,7 +6,7 @@ import pytest
 from conftest import DAY, ETHER, buy
 from eth_account import Account
 
-from ledger import errors
+from ledger import errors, validate
 from ledger.client import MerchantDesk
 from ledger.orders import SignedOrder
 
@@ -196,3 +196,22 @@ def test_not_enough_for_gas_refused(ledger, chain, shop, week_terms, accounts) -
     with pytest.raises(errors.InsufficientFunds, match="fund the account"):
         ledger.customer_desk(nearly).buy(order)
     assert chain.w3.eth.get_transaction_count(nearly.address) == 0
+
+
+def test_hostile_values_refused_by_the_library_too(shop, customer, refused, alice, week_terms) -> None:
+    """What the command line refuses is refused below it as well, for scripts that use the library."""
+    with pytest.raises(errors.InvalidInput, match="valid for at most 30 days"):
+        customer.sign_return(refused.id, valid_for=31 * DAY)
+    with pytest.raises(errors.InvalidInput, match="the order reference is empty"):
+        shop.quote(week_terms.id, [("MUG", 1, 1)], " ")
+    with pytest.raises(errors.InvalidInput, match="valid for at most 365 days"):
+        shop.quote(week_terms.id, [("MUG", 1, 1)], "ORDER-9", valid_for=366 * DAY)
+    with pytest.raises(errors.NotAnAgent, match="only agents have budgets and mandates"):
+        shop.set_budget(alice.address, 1)
+    with pytest.raises(errors.NotAnAgent, match="only agents have budgets and mandates"):
+        shop.set_mandate(alice.address, 1)
+    with pytest.raises(errors.InvalidInput, match="budgets and mandates are for agents"):
+        shop.set_budget(shop.account.address, 1)  # the owner needs none
+    for merchant_id in (0, -1, 2**64, True):
+        with pytest.raises(errors.InvalidInput, match="is not a merchant id"):
+            validate.identifier(merchant_id, "merchant id")

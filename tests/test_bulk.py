@@ -10,15 +10,16 @@ import sys
 import time
 
 import pytest
-from conftest import DAY
+from conftest import DAY, deploy_contract
 from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
 
 from ledger import errors
-from ledger.sending import bulk
-from ledger.sending import Call, send_many, sign_orders
+from ledger.sending import Call, bulk, send_many, sign_orders
 from ledger.client import Ledger
 from ledger.models import LineItem
-from ledger.orders import Order, recover_order_signer
+from ledger.orders import ORDER_TYPES, Order, compact_signature, domain, recover_order_signer
 
 
 def _contact(ledger: Ledger, merchant_id: int, customer: str, text: str, occurred_at: int | None = None):
@@ -182,3 +183,32 @@ def measure(purchases: int = 2_000, one_by_one: int = 100) -> None:
 
 if __name__ == "__main__":
     measure(*(int(arg) for arg in sys.argv[1:]))
+
+
+def test_orders_signed_in_bulk_equal_eth_accounts(ledger, chain, agent) -> None:
+    class Terms:
+        id, merchant_id, return_window, restocking_fee_bps, delivery_wait, item_must_be_returned = 1, 1, 0, 0, 0, False
+
+    orders = _orders(ledger, Terms, [agent], 3)
+    for order, signed in zip(orders, sign_orders(agent, orders, chain.chain_id, ledger.address)):
+        signable = encode_typed_data(domain(chain.chain_id, ledger.address), ORDER_TYPES, order.message())
+        by_eth_account = Account.sign_message(signable, agent.key)
+        assert signed.signature == "0x" + compact_signature(bytes(by_eth_account.signature)).hex()
+        assert signed.purchase_id == "0x" + keccak(b"\x19" + signable.version + signable.header + signable.body).hex()
+
+
+def test_encoded_calls_equal_web3s(ledger, agent, alice) -> None:
+    args = (1, alice.address, bytes(32), 2, 3, 1_700_000_000, b"\x11" * 32)
+    assert bulk.encoder(ledger.contract, "logContact")(*args).data == \
+        ledger.contract.functions.logContact(*args)._encode_transaction_data()
+
+
+def test_a_call_that_needs_more_gas_than_its_shape_is_sent_again_with_its_own(
+        ledger, chain, agent, test_artifacts) -> None:
+    probe = deploy_contract(chain, agent, test_artifacts["GasProbe"])
+    fill = bulk.encoder(probe, "fill")
+    before = _nonce(chain, agent)
+    report = send_many(ledger, [Call(agent, fill(count)) for count in (1, 1, 1, 1, 40)])  # the first three priced
+    assert [outcome.ok for outcome in report.outcomes] == [True] * 5
+    assert probe.functions.slots(43).call() == 39  # every fill ran once: 4 one-slot fills, then 40 slots
+    assert _nonce(chain, agent) == before + 6  # the 40-slot fill ran short once, then went through

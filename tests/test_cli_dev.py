@@ -104,7 +104,7 @@ def test_key_import_from_a_keystore_file(cli, tmp_path, monkeypatch) -> None:
         (("key", "import", "x"), "exactly one of --keystore FILE or --from-env VARIABLE"),
         (("key", "import", "x", "--from-env", "NOT_SET_ANYWHERE"), "is not set"),
         (("key", "import", "../evil", "--from-env", "HOME"), "may use letters"),
-        (("--account", "ghost", "my", "purchases"), "no key named 'ghost'"),
+        (("--account", "ghost", "my", "purchases"), "key named 'ghost'"),
         (("time", "advance", "soon"), "is not a duration"),
     ],
 )

@@ -9,6 +9,7 @@ import pytest
 
 from ledger import errors
 from ledger.client import Ledger
+from ledger.convert import hex_of
 from ledger.deployment import Deployment
 
 
@@ -40,6 +41,28 @@ def test_attach_without_code_refused(ledger, chain, accounts) -> None:
     for missing in ({"address": accounts[9].address}, {"feedback": accounts[9].address}):
         with pytest.raises(errors.DeploymentError, match=f"no contract at {accounts[9].address}"):
             Ledger.attach(chain, replace(ledger.deployment(), **missing))
+
+
+def test_a_chain_that_went_back_is_found_out(ledger, chain) -> None:
+    """The deployment's block is checked by number and hash: a chain shorter than it, or whose block there is
+    another one (it went back and grew again, maybe with a new deployment at the same address), is refused."""
+    head = chain.w3.eth.block_number
+    recorded = replace(ledger.deployment(), block_hash=hex_of(chain.w3.eth.get_block(ledger.from_block)["hash"]))
+    recorded.check(chain)
+    with pytest.raises(errors.DeploymentError, match=f"the chain is at block {head}, before block {head + 5}.*went back"):
+        replace(recorded, block_number=head + 5).check(chain)
+    with pytest.raises(errors.DeploymentError, match="is no longer the block the ledger was deployed in"):
+        replace(recorded, block_hash="0x" + "11" * 32).check(chain)
+    replace(recorded, block_hash="").check(chain)  # a file from before hashes were recorded: number and code only
+
+
+def test_block_hash_round_trip_and_malformed(ledger, chain, tmp_path) -> None:
+    recorded = replace(ledger.deployment(), block_hash="0x" + "ab" * 32)
+    assert Deployment.load(recorded.save(tmp_path / "d.json")) == recorded
+    data = json.loads((tmp_path / "d.json").read_text())
+    (tmp_path / "d.json").write_text(json.dumps({**data, "block_hash": "0x12"}))
+    with pytest.raises(errors.DeploymentError, match="block_hash must be a 32-byte hex hash"):
+        Deployment.load(tmp_path / "d.json")
 
 
 def test_missing_deployment_file(tmp_path) -> None:

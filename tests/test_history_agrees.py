@@ -4,61 +4,24 @@ in memory (the library's default), a SQLite file, and a real PostgreSQL server t
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from conftest import DAY, ETHER, buy
 
 from ledger.client import Ledger
 from ledger.models import Status
-
-POSTGRES_HINT = ("PostgreSQL server binaries (initdb, pg_ctl) are missing: install them "
-                 "(Debian/Ubuntu: apt-get install -y postgresql, which ./dev.sh setup does)")
-
-
-def _postgres_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
-    if found:
-        return found[0].parent
-    initdb = shutil.which("initdb")
-    if initdb is None:
-        pytest.fail(POSTGRES_HINT, pytrace=False)
-    return Path(initdb).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
+from tools import postgres_server
 
 @pytest.fixture(scope="session")
 def postgres() -> str:
-    """A PostgreSQL server of our own in a temporary folder (as the postgres user when run as root);
-    its URL without a database name."""
-    binaries = _postgres_bin()
-    folder = Path(tempfile.mkdtemp(prefix="ledger-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = folder / "data", _free_port()
-    subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "ledger"],
-                   check=True, capture_output=True)
-    pg_ctl = [*as_user, str(binaries / "pg_ctl"), "-D", str(data)]
-    subprocess.run([*pg_ctl, "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "-l",
-                    str(folder / "log"), "-w", "start"], check=True, capture_output=True)
+    """A PostgreSQL server of our own in a temporary folder; its URL without a database name."""
     try:
-        yield f"postgresql://ledger@127.0.0.1:{port}"
-    finally:
-        subprocess.run([*pg_ctl, "-m", "fast", "-w", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        postgres_server.binaries()
+    except RuntimeError as missing:
+        pytest.fail(str(missing), pytrace=False)
+    with postgres_server.temporary_server() as url:
+        yield url
 
 
 _databases = itertools.count()
@@ -67,12 +30,7 @@ _databases = itertools.count()
 @pytest.fixture
 def postgres_url(postgres: str) -> str:
     """A new, empty database on the test server."""
-    import psycopg
-
-    name = f"ledger_{next(_databases)}"
-    with psycopg.connect(f"{postgres}/postgres", autocommit=True) as db:
-        db.execute(f"CREATE DATABASE {name}")
-    return f"{postgres}/{name}"
+    return postgres_server.create_database(postgres, f"ledger_{next(_databases)}")
 
 
 def twin(ledger: Ledger, index: bool | str) -> Ledger:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 
 from conftest import ok
 
@@ -40,3 +46,37 @@ def test_index_then_queries_agree_with_no_index(cli, cli_project, monkeypatch, t
         straight = json.loads(ok(cli("--json", "--no-index", *query)), object_hook=_timeless)
         assert indexed == straight, query
     assert len(json.loads(ok(cli("--json", "purchases", "--merchant", "1")))) == 3
+
+
+def test_index_follow_keeps_up_until_interrupted(cli, cli_project, tmp_path) -> None:
+    database = tmp_path / "followed.sqlite"
+    env = {**os.environ, "LEDGER_DATABASE_URL": f"sqlite:///{database}", "LEDGER_RPC": cli_project.url,
+           "LEDGER_DEPLOYMENT": str(cli_project.home / ".ledger" / "deployment.json")}
+    follower = subprocess.Popen([sys.executable, "-c", "from ledger.cli import main; main()", "index", "--follow",
+                                 "--poll", "0.2"], env=env, cwd=cli_project.home, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        ok(cli("--account", OWNER_ACCOUNT, "merchant", "register"))
+        ok(cli("--account", OWNER_ACCOUNT, "terms", "publish", "1", "--window", "7d"))
+        order = cli_project.home / "order-follow.json"
+        ok(cli("--account", OWNER_ACCOUNT, "quote", "1", "MUG:1:0.01", "--order", "F-1", "--for", ALICE, "-o", order))
+        bought = json.loads(ok(cli("--json", "--account", BUYER_ACCOUNT, "buy", order)))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _indexed(database, bought["id"]):
+            time.sleep(0.1)
+        assert _indexed(database, bought["id"]), "the follower did not pick the purchase up"
+    finally:
+        follower.send_signal(signal.SIGINT)
+        out, err = follower.communicate(timeout=30)
+    assert follower.returncode == 0 and "Traceback" not in err, err
+    assert "indexed blocks" in out  # it said what it did as it went
+
+
+def _indexed(database, purchase_id: str) -> bool:
+    if not database.exists():
+        return False
+    with sqlite3.connect(database) as db:
+        try:
+            return db.execute("SELECT 1 FROM purchases WHERE id = ?", (purchase_id,)).fetchone() is not None
+        except sqlite3.OperationalError:  # tables not made yet
+            return False

@@ -102,7 +102,9 @@ def test_unknown_event_fails_loudly(ledger) -> None:
 
 
 class _RefusingNode:
-    """A node that refuses log ranges wider than 10 blocks (its logs: one per block)."""
+    """A node that refuses log ranges wider than 10 blocks (its logs: one per block), asked through web3."""
+
+    provider = None  # not HTTP: the reader asks ``eth.get_logs``
 
     class eth:
         calls: list[tuple[int, int]] = []

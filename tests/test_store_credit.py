@@ -159,5 +159,5 @@ def test_credit_settings_are_owner_only_and_checked(ledger, shop, staff, owner) 
 
 
 def test_more_credit_than_the_total_refused(shop, week_terms, customer) -> None:
-    with pytest.raises(errors.InvalidInput, match="more than the total"):
+    with pytest.raises(errors.InvalidInput, match="more than the order's total"):
         buy(shop, customer, week_terms.id, [("SCARF", 1, ETHER)], "C-10", use_credit=2 * ETHER)

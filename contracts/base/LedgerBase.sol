@@ -44,30 +44,44 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
     uint256 internal constant _PUSH_GAS = 50_000;
     uint256 internal constant _TOKEN_PUSH_GAS = 100_000;
 
+    // Slither checks each module on its own, so a variable a module reads but only another module (or a write
+    // through a storage pointer) sets is reported as never initialized: each such one is marked with its writer.
+
     /// @dev Number of merchants registered; ids run from 1.
+    // slither-disable-next-line uninitialized-state (written by LedgerShops.registerMerchant)
     uint64 internal _merchantCount;
     /// @dev Number of terms published; ids run from 1.
     uint64 internal _termsCount;
 
     /// @dev Registered merchants.
+    // slither-disable-next-line uninitialized-state (written by LedgerShops)
     mapping(uint64 merchantId => Merchant) internal _merchants;
     /// @dev Who may act for each merchant, with its mandate (the owner is stored here too).
+    // slither-disable-next-line uninitialized-state (written by LedgerShops)
     mapping(uint64 merchantId => mapping(address account => Staff)) internal _staff;
     /// @dev ERC-20 tokens each merchant accepts (the native currency is always accepted).
+    // slither-disable-next-line uninitialized-state (written by LedgerShops.setTokenAccepted)
     mapping(uint64 merchantId => mapping(address token => bool)) internal _accepts;
     /// @dev What each agent may still refund without asking, per token, valid for one generation of the agent.
+    // slither-disable-next-line uninitialized-state (written by LedgerShops.setBudget; spent in LedgerService)
     mapping(uint64 merchantId => mapping(address agent => mapping(address token => Budget))) internal _budgets;
     /// @dev Published terms, one slot each.
+    // slither-disable-next-line uninitialized-state (written by LedgerShops.publishTerms)
     mapping(uint64 termsId => Terms) internal _terms;
     /// @dev The changing state of each purchase, one slot each; the details are the order.
+    // slither-disable-next-line uninitialized-state (written by Ledger.buy, then through storage pointers)
     mapping(bytes32 purchaseId => PurchaseState) internal _purchases;
     /// @dev The buyer of an order that named no customer.
+    // slither-disable-next-line uninitialized-state (written by Ledger.buy)
     mapping(bytes32 purchaseId => address) internal _buyers;
     /// @dev What arrived for a purchase when it was less than the order's total.
+    // slither-disable-next-line uninitialized-state (written by Ledger.buy)
     mapping(bytes32 purchaseId => uint256) internal _paidShort;
     /// @dev Store credit a purchase was paid with.
+    // slither-disable-next-line uninitialized-state (written by Ledger._spendCredit)
     mapping(bytes32 purchaseId => CreditUsed) internal _creditUsed;
     /// @dev Store credit each customer holds at each merchant, per token (backed by escrow moved here).
+    // slither-disable-next-line uninitialized-state (written by storage pointers in _addCredit and Ledger._spendCredit)
     mapping(uint64 merchantId => mapping(address customer => mapping(address token => Credit))) internal _credit;
     /// @dev Payments to accounts whose push failed, waiting for their recipient to withdraw them.
     mapping(address token => mapping(address account => uint256)) internal _deferred;
@@ -216,6 +230,7 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
             return paid;
         }
         if (Orders.hashLines(lines) != order.linesHash) revert LedgerLinesMismatch(purchaseId);
+        // slither-disable-next-line uninitialized-local (a sum: starts at zero on purpose)
         uint256 linesPrice;
         for (uint256 i; i < count; ++i) {
             if ((uint256(lineMask) >> i) & 1 == 1) linesPrice += uint256(lines[i].quantity) * lines[i].unitPrice;
@@ -294,8 +309,19 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
         }
     }
 
-    /// @dev Sends with bounded gas and reads at most one word of what the recipient or token returns.
+    /// @dev Sends with bounded gas; false when the recipient or token refused. A call is given at most 63/64
+    /// of the gas left, so a caller could pick a gas limit that starves the push and have the payment deferred:
+    /// when so little is left after a failed push that the recipient may not have had its full stipend, the
+    /// transaction reverts instead.
     function _push(address token, address to, uint256 amount) internal returns (bool sent) {
+        sent = _tryPush(token, to, amount);
+        if (!sent && gasleft() < (token == address(0) ? _PUSH_GAS : _TOKEN_PUSH_GAS) / 63) {
+            revert LedgerGasTooLowForPayment(to);
+        }
+    }
+
+    /// @dev Sends with bounded gas and reads at most one word of what the recipient or token returns.
+    function _tryPush(address token, address to, uint256 amount) private returns (bool sent) {
         if (token == address(0)) {
             assembly ("memory-safe") {
                 sent := call(_PUSH_GAS, to, amount, 0, 0, 0, 0)

@@ -390,6 +390,11 @@ interface ILedger {
     /// @param nonce The nonce.
     error LedgerNonceUsed(address account, uint256 nonce);
 
+    /// @notice Thrown when a payment could not be pushed because the transaction's gas limit left too little
+    /// for it: the payment is not deferred then, so no caller can choose to hold a recipient's money back.
+    /// @param to The recipient.
+    error LedgerGasTooLowForPayment(address to);
+
     // ------------------------------------------------------------------ events
 
     /// @notice Emitted when a merchant registers.

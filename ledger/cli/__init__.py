@@ -3,25 +3,96 @@ red line and a non-zero exit code in one place (``LedgerGroup.invoke``)."""
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
-from ..errors import LedgerError
+from ..errors import InvalidRows, LedgerError
 from .context import Env
 
 
 class LedgerGroup(click.Group):
-    """Runs commands with library errors shown as one clear line on stderr instead of a traceback."""
+    """Runs commands with every refusal shown as one clear line on stderr instead of a traceback or a
+    usage screen: library errors (exit code 1) and malformed command lines (exit code 2)."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            _usage_refused(error)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            _usage_refused(error)
         except LedgerError as error:
-            Console(stderr=True, emoji=False).print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
-            sys.exit(1)
+            env = ctx.find_object(Env)
+            if env is not None and env.connected:
+                error.format_amount = env.amount  # amounts in the token's own units and symbol
+            if isinstance(error, InvalidRows):
+                _refused(error.headline + ":", 1, error.problems)
+            _refused(str(error), 1)
+
+
+def _usage_refused(error: click.UsageError) -> NoReturn:
+    message = error.format_message()
+    option = re.match(r"No such option:? '?(-[0-9][0-9_.]*)'?", message)
+    if option:
+        message = (f"{option.group(1)} is not an option, and ids, amounts and durations are never negative: "
+                   "give a value from 0 up")
+    where = f" (see `{error.ctx.command_path} --help`)" if error.ctx is not None else ""
+    _refused(message + where, error.exit_code)
+
+
+def _refused(message: str, code: int, details: Sequence[str] = ()) -> NoReturn:
+    """The message in red on one line of stderr (then one line per detail, such as a file's bad rows): control
+    characters are shown escaped, so a value someone typed cannot break or forge a line, and brackets are
+    never read as markup."""
+    console = Console(stderr=True, emoji=False)
+    console.print(f"[red]error:[/red] {escape(_one_line(message))}", highlight=False, soft_wrap=True)
+    for detail in details:
+        console.print(_one_line(detail), highlight=False, soft_wrap=True, markup=False)
+    sys.exit(code)
+
+
+def _one_line(text: str) -> str:
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text.strip())
+
+
+class Given(click.ParamType):
+    """A text or path parameter given as an empty string is refused: empty is never "use the default" (an
+    empty --payout would pay the signer, an empty --rpc would pick the background node)."""
+
+    def __init__(self, inner: click.ParamType) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.envvar_list_splitter = inner.envvar_list_splitter
+
+    def get_metavar(self, *args: Any, **kwargs: Any) -> str | None:
+        return self.inner.get_metavar(*args, **kwargs)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("it is empty: give a value, or leave the option out to use its default", param, ctx)
+        return self.inner.convert(value, param, ctx)
+
+
+def _refuse_empty(command: click.Command) -> None:
+    """Give every text and path parameter of ``command`` and its subcommands the ``Given`` check; free text
+    whose default is empty (a note, a review) may stay empty."""
+    for param in command.params:
+        if (param.type is click.STRING or isinstance(param.type, click.Path)) and param.default != "":
+            param.type = Given(param.type)
+    for sub in getattr(command, "commands", {}).values():
+        _refuse_empty(sub)
 
 
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,9 +105,12 @@ class LedgerGroup(click.Group):
 @click.option("--tz", "zone_name", envvar="LEDGER_TZ", help="Time zone for times shown (default: this machine's).")
 @click.option("--no-index", "no_index", is_flag=True,
               help="Read straight from the chain's logs instead of the history index (`ledger index`).")
+@click.option("--confirmations", type=click.IntRange(min=1), default=1, show_default=True, envvar="LEDGER_CONFIRMATIONS",
+              help="Blocks a transaction waits for, its own included, before the command reports it done "
+                   "(more than 1 on real networks, where the newest blocks can still be replaced).")
 @click.pass_context
 def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, account_spec: str | None,
-         as_json: bool, zone_name: str | None, no_index: bool) -> None:
+         as_json: bool, zone_name: str | None, no_index: bool, confirmations: int) -> None:
     """Purchase history, return terms, contact moments and automatic refunds on an EVM chain.
 
     \b
@@ -47,10 +121,12 @@ def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, acco
       ledger --account 3 buy order.json
     """
     ctx.obj = Env(rpc=rpc, deployment_file=deployment_file, account_spec=account_spec, as_json=as_json,
-                  zone_name=zone_name, use_index=not no_index)
+                  zone_name=zone_name, use_index=not no_index, confirmations=confirmations)
     ctx.obj.zone  # a wrong --tz fails here, before any command runs
 
 
-from . import customer, dev, history, merchant  # noqa: E402  (the commands register themselves on `main`)
+from . import customer, dev, history, merchant, web  # noqa: E402  (the commands register themselves on `main`)
 
-__all__ = ["main", "customer", "dev", "history", "merchant"]
+_refuse_empty(main)
+
+__all__ = ["main", "customer", "dev", "history", "merchant", "web"]

@@ -7,6 +7,8 @@ import dataclasses
 import enum
 import json
 import os
+import re
+import sys
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import cached_property
@@ -18,14 +20,18 @@ import click
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
-from .. import keys, node, render
+from .. import keys, node, render, validate
 from ..chain import Chain, connect
 from ..client import Ledger
 from ..deployment import Deployment
 from ..errors import InvalidInput, NodeError
 from ..models import NATIVE
+from .parse import LAST_MOMENT
 
 PASSWORD_VARIABLE = "LEDGER_KEY_PASSWORD"
+
+MAX_ADVANCE = 3_650 * 86_400
+"""The most ``ledger time advance`` moves a local chain's clock in one step: ten years."""
 
 TOKEN_INFO_ABI = [
     {"type": "function", "name": "decimals", "stateMutability": "view", "inputs": [],
@@ -45,8 +51,10 @@ class Env:
     as_json: bool = False
     zone_name: str | None = None
     use_index: bool = True
+    confirmations: int = 1
     home: Path = node.HOME
-    console: Console = field(default_factory=lambda: Console(emoji=False))
+    console: Console = field(default_factory=lambda: Console(emoji=False, markup=False))
+    """Never reads markup: SKUs, references and token names come from other people and are shown as written."""
     _tokens: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
     @cached_property
@@ -61,17 +69,34 @@ class Env:
 
     @cached_property
     def chain(self) -> Chain:
-        """The node: --rpc, else the background node of this project."""
+        """The node: --rpc, else the background node of this project; transactions wait for --confirmations."""
         if self.rpc:
-            return connect(self.rpc)
-        running = node.running(self.home)
-        if running is None:
-            raise NodeError("no node is running: start one with `ledger node start`, or give --rpc URL")
-        return connect(running.url)
+            chain = connect(self.rpc)
+        else:
+            running = node.running(self.home)
+            if running is None:
+                raise NodeError("no node is running: start one with `ledger node start`, or give --rpc URL")
+            chain = connect(running.url)
+        chain.confirmations = self.confirmations
+        return chain
+
+    @property
+    def connected(self) -> bool:
+        """Whether this command reached the node (so token details can be read)."""
+        return "chain" in self.__dict__
 
     @property
     def deployment_path(self) -> Path:
         return self.deployment_file or self.home / "deployment.json"
+
+    def new_deployment_path(self) -> Path:
+        """Where ``deploy`` may record a new deployment: a --deployment file in a folder that exists (a
+        mistyped folder must not get a fresh contract nobody asked for), or the project's own folder."""
+        path = self.deployment_path
+        if self.deployment_file is not None and not path.parent.is_dir():
+            raise InvalidInput(f"the folder {path.parent} of --deployment {path} does not exist: nothing was deployed; "
+                               "create the folder first, or correct the path")
+        return path
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -91,24 +116,39 @@ class Env:
                 "say which account signs: --account 3 (development account 3), --account NAME "
                 "(a key imported with `ledger key import`) or --account env:VARIABLE (a private key in the environment)"
             )
-        if spec.isdigit():
+        if re.fullmatch(r"[0-9]+", spec):
             accounts = self.chain.accounts()
             if int(spec) >= len(accounts):
                 raise InvalidInput(f"there are development accounts 0 to {len(accounts) - 1}, not {spec}")
             return accounts[int(spec)]
         if spec.startswith("env:"):
             variable = spec[4:]
+            if not variable:
+                raise InvalidInput("--account env: needs the name of a variable, e.g. --account env:SHOP_KEY")
             secret = os.environ.get(variable)
             if not secret:
-                raise InvalidInput(f"environment variable {variable} is not set")
+                raise InvalidInput(f"environment variable {variable!r} is not set")
             return keys.account_from_secret(secret, f"environment variable {variable}")
+        if spec not in {name for name, _ in keys.stored(self.home)}:
+            raise InvalidInput(f"no key named {spec!r} is stored: give a development account's number, a name from "
+                               "`ledger key list`, or env:VARIABLE")
         return keys.load(self.home, spec, self.password(f"password for key {spec!r}"))
+
+    def advance_time(self, seconds: int) -> int:
+        """Move a local chain's clock forward, at most ``MAX_ADVANCE`` at a time and never past the year 9999:
+        a clock moved millions of years ahead leaves the chain unusable for every later command."""
+        if seconds > MAX_ADVANCE:
+            raise InvalidInput(f"the clock moves at most {MAX_ADVANCE // 86_400} days (10 years) at a time, not "
+                               f"{seconds // 86_400} days: a clock moved further leaves the local chain unusable")
+        if self.chain.now() + seconds > LAST_MOMENT:
+            raise InvalidInput("the clock cannot pass the year 9999: nothing was moved")
+        return self.chain.advance_time(seconds)
 
     def password(self, prompt: str, confirm: bool = False) -> str:
         """From LEDGER_KEY_PASSWORD, else asked at the terminal (never echoed)."""
         if PASSWORD_VARIABLE in os.environ:
             return os.environ[PASSWORD_VARIABLE]
-        if not click.get_text_stream("stdin").isatty():
+        if not sys.stdin.isatty():
             raise InvalidInput(f"a password is needed: set {PASSWORD_VARIABLE} or run in a terminal")
         return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
 
@@ -118,6 +158,12 @@ class Env:
             return 18
         return self._token_info(token)[0]
 
+    def symbol(self, token: str) -> str:
+        """What a token's amounts are called: ETH, its symbol, or ``units of token 0x…``."""
+        if token == NATIVE:
+            return "ETH"
+        return self._token_info(token)[1] or f"units of token {token}"
+
     def amount(self, value: int, token: str = NATIVE) -> str:
         """``1.5 ETH`` or ``12.3 USDC``."""
         if token == NATIVE:
@@ -126,6 +172,7 @@ class Env:
         return render.amount(value, token, decimals, symbol)
 
     def _token_info(self, token: str) -> tuple[int, str | None]:
+        token = validate.address(token, "token")
         if token not in self._tokens:
             contract = self.chain.w3.eth.contract(address=token, abi=TOKEN_INFO_ABI)
             try:
@@ -136,6 +183,8 @@ class Env:
                 symbol = str(contract.functions.symbol().call())
             except Exception:  # so is symbol()
                 symbol = None
+            if symbol is not None and not re.fullmatch(r"[A-Za-z0-9.$_-]{1,12}", symbol):
+                symbol = None  # a token names itself; markup, spaces or control characters are not a name
             self._tokens[token] = (decimals, symbol)
         return self._tokens[token]
 
@@ -179,7 +228,13 @@ def read_file(path: Path, what: str) -> str:
 
 
 def write_file(path: Path, text: str) -> Path:
-    """Write a file the user named; a missing folder or a read-only place is ``InvalidInput``."""
+    """Write a file the user named; a missing folder or a read-only place is ``InvalidInput``. Folders are
+    never created: a mistyped folder should be corrected, not made."""
+    if not path.parent.is_dir():
+        raise InvalidInput(f"cannot write {path}: the folder {path.parent} does not exist; create it first "
+                           "or give another path")
+    if path.is_dir():
+        raise InvalidInput(f"cannot write {path}: it is a folder; give a file name")
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:

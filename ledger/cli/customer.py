@@ -5,8 +5,10 @@ address rejected."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -19,7 +21,8 @@ from rich.table import Table
 from .. import render, validate
 from ..sending import Call, send_many
 from ..convert import contact_fields
-from ..errors import InvalidInput
+from ..errors import InvalidInput, InvalidRows
+from ..desks.customer import MAX_REQUEST_VALIDITY
 from ..models import NATIVE, Channel, ContactKind, Credit, Purchase, SignedReturn
 from ..orders import SignedOrder
 from ..timefmt import local
@@ -48,8 +51,8 @@ def buy(env: Env, order_file: Path, use_credit: str | None) -> None:
     credit = 0
     if use_credit == "all":
         credit = min(desk.credit(order.merchant_id, order.token), order.total)
-    elif use_credit:
-        credit = parse.amount(use_credit, env.decimals(order.token))
+    elif use_credit is not None:
+        credit = parse.amount(use_credit, env.decimals(order.token), env.symbol(order.token))
     purchase = desk.buy(signed, credit)
     env.emit(purchase, lambda: _detail(env, purchase, [], title="Bought"))
 
@@ -87,7 +90,7 @@ def my_contacts(env: Env) -> None:
 
 
 @my_group.command(name="credit")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.option("--token", default=NATIVE, help="Token of the credit (default: ETH).")
 @pass_env
 def my_credit(env: Env, merchant_id: int, token: str) -> None:
@@ -97,6 +100,7 @@ def my_credit(env: Env, merchant_id: int, token: str) -> None:
     Example:
       ledger --account 3 my credit 1
     """
+    env.ledger.merchant(merchant_id)  # an unknown merchant is named, not shown as one where you hold nothing
     held = env.ledger.customer_desk(env.account).credit_held(merchant_id, token)
     env.emit({"merchant_id": merchant_id, "token": token, "credit": held},
              lambda: _credit_words(env, merchant_id, token, held))
@@ -122,7 +126,7 @@ def credit_group() -> None:
 
 
 @credit_group.command(name="cash-out")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.option("--token", default=NATIVE, help="Token of the credit (default: ETH).")
 @pass_env
 def cash_out(env: Env, merchant_id: int, token: str) -> None:
@@ -269,7 +273,7 @@ def contact_group() -> None:
 
 
 @contact_group.command(name="log")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.option("--channel", required=True, type=click.Choice([c.name.lower() for c in Channel]))
 @click.option("--kind", required=True, type=click.Choice([k.name.lower() for k in ContactKind]))
 @click.option("--customer", help="Log as the merchant's staff about this customer (default: log as the customer).")
@@ -285,8 +289,8 @@ def log_contact(env: Env, merchant_id: int, channel: str, kind: str, customer: s
     Example:
       ledger --account 2 contact log 1 --customer 0x90F7… --channel chat --kind question --note "which size?"
     """
-    at = parse.moment(occurred_at, env.zone) if occurred_at else None
-    if customer:
+    at = parse.moment(occurred_at, env.zone) if occurred_at is not None else None
+    if customer is not None:
         desk = env.ledger.merchant_desk(env.account, merchant_id)
         moment = desk.log_contact(customer, channel, kind, note, purchase_id, at)
     else:
@@ -300,7 +304,7 @@ CONTACT_COLUMNS = ("channel", "kind", "customer", "purchase", "time", "text")
 
 
 @contact_group.command(name="import")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
 @pass_env
 def import_contacts(env: Env, merchant_id: int, csv_file: Path) -> None:
@@ -358,14 +362,14 @@ def _contact_rows(env: Env, merchant_id: int, text: str, path: Path) -> list[tup
         except InvalidInput as error:
             problems.append(f"row {number}: {error}")
     if problems:
-        raise InvalidInput(f"{path} has {len(problems)} bad row(s), nothing was sent:\n" + "\n".join(problems))
+        raise InvalidRows(f"{path} has {len(problems)} bad row(s), nothing was sent", problems)
     if not rows:
         raise InvalidInput(f"{path} has no contact rows under its header: nothing to send")
     return rows
 
 
 @contact_group.command(name="list")
-@click.option("--merchant", "merchant_id", type=int, help="Only this merchant's contacts.")
+@click.option("--merchant", "merchant_id", type=parse.MERCHANT_ID, help="Only this merchant's contacts.")
 @click.option("--customer", help="Only this customer's contacts.")
 @click.option("--purchase", "purchase_id", help="Only contacts about this purchase.")
 @pass_env
@@ -376,6 +380,8 @@ def list_contacts(env: Env, merchant_id: int | None, customer: str | None, purch
     Example:
       ledger contact list --merchant 1
     """
+    if merchant_id is not None:
+        env.ledger.merchant(merchant_id)  # an unknown merchant is named, not shown as an empty list
     found = env.ledger.contacts(merchant_id, customer, purchase_id)
     env.emit(found, lambda: render.contacts_table(found, env.chain.now()))
 
@@ -413,7 +419,7 @@ def nps(env: Env, purchase_id: str, score: int) -> None:
 
 
 @main.command()
-@click.option("--merchant", "merchant_id", type=int, help="Only this merchant's reviews (with its averages).")
+@click.option("--merchant", "merchant_id", type=parse.MERCHANT_ID, help="Only this merchant's reviews (with its averages).")
 @click.option("--sku", help="Only reviews of purchases with this SKU.")
 @pass_env
 def reviews(env: Env, merchant_id: int | None, sku: str | None) -> None:
@@ -423,13 +429,15 @@ def reviews(env: Env, merchant_id: int | None, sku: str | None) -> None:
     Example:
       ledger reviews --merchant 1 --sku MATTRESS-QUEEN
     """
+    if merchant_id is not None:
+        env.ledger.merchant(merchant_id)
     found = env.ledger.reviews(merchant_id, sku)
     summary = env.ledger.ratings(merchant_id) if merchant_id else None
     env.emit({"reviews": found, "summary": summary}, lambda: render.reviews_table(found, summary))
 
 
 @contact_group.command(name="rate")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("content_hash")
 @click.argument("score", type=click.IntRange(1, 5))
 @pass_env
@@ -459,7 +467,13 @@ def relay(env: Env, request_file: Path) -> None:
     Example:
       ledger --account 2 relay return-request.json
     """
-    refund = env.ledger.submit_return(env.account, signed_return_from_file(request_file))
+    request = signed_return_from_file(request_file)
+    longest = env.chain.now() + MAX_REQUEST_VALIDITY
+    if request.deadline > longest:
+        raise InvalidInput(f"{request_file} stays valid until {_deadline_words(request.deadline)}, longer than the "
+                           f"{MAX_REQUEST_VALIDITY // 86_400} days a signed return may run: nothing was sent; ask the "
+                           "customer to sign a new one")
+    refund = env.ledger.submit_return(env.account, request)
     token = env.ledger.purchase(refund.purchase_id).token
     env.emit(refund, lambda: f"submitted: {env.amount(refund.amount, token)} refunded to {refund.customer}")
 
@@ -481,9 +495,51 @@ def cancel_request(env: Env, request_file: Path) -> None:
 
 
 def signed_return_from_file(path: Path) -> SignedReturn:
-    """A signed return request written by `ledger return --sign-only`."""
+    """A signed return request written by `ledger return --sign-only`, every field checked, so a file that
+    was damaged or made by hand is refused in words before anything is sent."""
     text = read_file(path, "return request")
     try:
-        return SignedReturn(**json.loads(text))
-    except (ValueError, TypeError) as error:
-        raise InvalidInput(f"{path} is not a signed return request ({error}): sign one with `ledger return --sign-only`") from error
+        raw = json.loads(text)
+    except ValueError as error:
+        raise InvalidInput(f"{path} is not a signed return request (it is not JSON): sign one with "
+                           "`ledger return --sign-only`") from error
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{path} is not a signed return request: sign one with `ledger return --sign-only`")
+    missing = [name for name in SIGNED_RETURN_FIELDS if name not in raw]
+    unknown = sorted(set(raw) - set(SIGNED_RETURN_FIELDS))
+    if missing or unknown:
+        problem = (f"it has no field {', '.join(missing)}" if missing
+                   else f"it has unknown field(s) {', '.join(unknown)}")
+        raise InvalidInput(f"{path} is not a signed return request ({problem}): sign one with "
+                           "`ledger return --sign-only`")
+    try:
+        return SignedReturn(
+            purchase_id="0x" + validate.bytes32(raw["purchase_id"], "purchase id").hex(),
+            line_mask=_field_number(raw, "line_mask", 2**32), shipment_ref="0x" + validate.bytes32(
+                raw["shipment_ref"], "shipment reference").hex(),
+            nonce=_field_number(raw, "nonce", 2**256), deadline=_field_number(raw, "deadline", 2**256),
+            signature=_field_hex(raw, "signature"), chain_id=_field_number(raw, "chain_id", 2**64),
+            contract=validate.address(raw["contract"], "contract"),
+        )
+    except InvalidInput as error:
+        raise InvalidInput(f"{path} is damaged: {error}; ask the customer to sign a new request") from error
+
+
+SIGNED_RETURN_FIELDS = tuple(field.name for field in dataclasses.fields(SignedReturn))
+
+def _field_number(raw: dict[str, Any], name: str, below: int) -> int:
+    value = raw[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < below:
+        raise InvalidInput(f"its {name.replace('_', ' ')} {value!r} is not a whole number from 0 to {below - 1}")
+    return value
+
+
+def _field_hex(raw: dict[str, Any], name: str) -> str:
+    value = raw[name]
+    if not isinstance(value, str) or not re.fullmatch(r"0x(?:[0-9a-fA-F]{2}){1,200}", value):
+        raise InvalidInput(f"its {name} {value!r} is not 0x followed by hex digits")
+    return value
+
+
+def _deadline_words(deadline: int) -> str:
+    return local(deadline) if deadline <= parse.LAST_MOMENT else "after the year 9999"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.table import Table
 
 from .. import keys, node
@@ -22,16 +23,21 @@ def node_group() -> None:
 
 
 @node_group.command()
-@click.option("--port", default=8545, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--port", type=click.IntRange(0, 65_535), default=8545, show_default=True,
+              help="Port to listen on, 1 to 65535 (0 picks a free one).")
 @pass_env
 def start(env: Env, port: int) -> None:
-    """Start the node, loading the chain saved by the last run.
+    """Start the node, loading the chain saved by the last run. After a node that was killed (or a power
+    cut), it says what may have been lost: at most the last few seconds before it stopped.
 
     \b
     Example:
       ledger node start --port 8545
     """
     info = node.start(env.home, port)
+    if info.restored is not None:
+        Console(stderr=True, emoji=False).print(f"[yellow]note:[/yellow] {info.restored.describe()}",
+                                                highlight=False, soft_wrap=True)
     env.emit(info, lambda: f"node running at {info.url} (pid {info.pid}); chain saved in {info.state_file}")
 
 
@@ -78,10 +84,11 @@ def deploy(env: Env) -> None:
     Example:
       ledger --account 0 deploy
     """
+    target = env.new_deployment_path()  # before anything is sent: a mistyped folder deploys nothing
     if env.account_spec is None and env.chain.chain_id == 31337:
         env.account_spec = "0"  # on a development chain the first development account deploys
     ledger = Ledger.deploy(env.chain, env.account)
-    path = ledger.deployment().save(env.deployment_path)
+    path = ledger.deployment().save(target)
     env.emit(ledger.deployment(), lambda: f"ledger deployed at {ledger.address} (feedback at {ledger.feedback.address}, "
                                           f"chain {env.chain.chain_id}); recorded in {path}")
 
@@ -163,14 +170,15 @@ def time_group() -> None:
 @click.argument("by")
 @pass_env
 def advance(env: Env, by: str) -> None:
-    """Move the clock forward by a duration such as 8d, 36h or 1d12h, and mine a block.
+    """Move the clock forward by a duration such as 8d, 36h or 1d12h, and mine a block. At most 10 years
+    (3650d) at a time, and never past the year 9999: a clock moved further leaves the chain unusable.
 
     \b
     Example:
       ledger time advance 8d
     """
     seconds = parse.duration(by)
-    now = env.chain.advance_time(seconds)
+    now = env.advance_time(seconds)
     env.emit({"advanced": seconds, "time": now}, lambda: f"chain time is now {local(now, env.zone)}")
 
 
@@ -210,4 +218,4 @@ def demo(env: Env) -> None:
     from ..demo import run
 
     # Piped output has no width to follow; give the tables room instead of rich's default of 80.
-    run(env.console if env.console.is_terminal else Console(width=130, emoji=False))
+    run(Console(emoji=False) if env.console.is_terminal else Console(width=130, emoji=False))

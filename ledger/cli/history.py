@@ -9,6 +9,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from . import main
 from .context import Env, pass_env
+from .parse import a_number
 
 BAR_FROM = 10_000
 """Blocks behind from which a catch-up shows a progress bar."""
@@ -16,9 +17,9 @@ BAR_FROM = 10_000
 
 @main.command(name="index")
 @click.option("--follow", is_flag=True, help="Keep following new blocks until interrupted (Ctrl-C).")
-@click.option("--confirmations", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--confirmations", type=click.IntRange(0, 10_000), default=0, show_default=True,
               help="Leave this many of the newest blocks out (for real networks, where they may be replaced).")
-@click.option("--poll", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+@click.option("--poll", type=click.FloatRange(0.1, 3_600), default=2.0, show_default=True, callback=a_number,
               help="Seconds between looks for new blocks with --follow.")
 @pass_env
 def index(env: Env, follow: bool, confirmations: int, poll: float) -> None:
@@ -36,7 +37,7 @@ def index(env: Env, follow: bool, confirmations: int, poll: float) -> None:
     try:
         while True:
             report = _sync_with_bar(env, history)
-            if not follow or report.windows:
+            if not follow or report.windows or report.went_back:
                 _tell(env, report, history.store.url)
             if not follow:
                 return
@@ -59,7 +60,7 @@ def _sync_with_bar(env: Env, history):
 
 def _tell(env: Env, report, url: str) -> None:
     where = url.split("@")[-1] if url.startswith("postgresql") else url
-    rewound = f", rewound to block {report.rewound_to} after a reorg" if report.rewound_to is not None else ""
-    env.emit(report, lambda: (
+    went_back = f"note: {report.went_back}\n" if report.went_back else ""
+    env.emit(report, lambda: went_back + (
         f"indexed blocks {report.start:,} to {report.end:,} ({report.records:,} events in {report.windows} "
-        f"windows{rewound}) into {where}" if report.windows else f"index up to date at block {report.end:,} ({where})"))
+        f"windows) into {where}" if report.windows else f"index up to date at block {report.end:,} ({where})"))

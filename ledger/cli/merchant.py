@@ -45,7 +45,7 @@ def register(env: Env, payout: str | None) -> None:
 
 
 @merchant_group.command()
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @pass_env
 def show(env: Env, merchant_id: int) -> None:
     """Show a merchant's owner, payout address, terms in force and store credit settings.
@@ -63,7 +63,7 @@ def show(env: Env, merchant_id: int) -> None:
 
 
 @merchant_group.command()
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("address")
 @pass_env
 def payout(env: Env, merchant_id: int, address: str) -> None:
@@ -78,7 +78,7 @@ def payout(env: Env, merchant_id: int, address: str) -> None:
 
 
 @merchant_group.command(name="accept-token")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("token")
 @click.option("--stop", is_flag=True, help="Stop accepting the token for new orders.")
 @pass_env
@@ -101,7 +101,7 @@ def accept_token(env: Env, merchant_id: int, token: str, stop: bool) -> None:
 
 
 @merchant_group.command()
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("agent")
 @click.argument("days")
 @pass_env
@@ -121,7 +121,7 @@ def mandate(env: Env, merchant_id: int, agent: str, days: str) -> None:
 
 
 @merchant_group.command(name="credit-delay")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("delay")
 @pass_env
 def credit_delay(env: Env, merchant_id: int, delay: str) -> None:
@@ -140,7 +140,7 @@ def credit_delay(env: Env, merchant_id: int, delay: str) -> None:
 
 
 @merchant_group.command(name="withdraw")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.option("--token", default=NATIVE, help="Token of the payments (default: ETH).")
 @pass_env
 def withdraw_merchant(env: Env, merchant_id: int, token: str) -> None:
@@ -156,7 +156,7 @@ def withdraw_merchant(env: Env, merchant_id: int, token: str) -> None:
 
 
 @merchant_group.command(name="credit-bonus")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("bonus")
 @pass_env
 def credit_bonus(env: Env, merchant_id: int, bonus: str) -> None:
@@ -166,7 +166,7 @@ def credit_bonus(env: Env, merchant_id: int, bonus: str) -> None:
     Example:
       ledger --account 1 merchant credit-bonus 1 10%
     """
-    env.ledger.merchant_desk(env.account, merchant_id).set_credit_bonus(parse.basis_points(bonus))
+    env.ledger.merchant_desk(env.account, merchant_id).set_credit_bonus(parse.basis_points(bonus, "credit bonus"))
     info = env.ledger.merchant(merchant_id)
     env.emit(info, lambda: f"store credit now earns a {info.credit_bonus_bps / 100:g} % bonus at merchant #{merchant_id}")
 
@@ -188,7 +188,7 @@ def referrals(env: Env, referrer: str) -> None:
 
 
 @merchant_group.command(name="add-agent")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("agent")
 @pass_env
 def add_agent(env: Env, merchant_id: int, agent: str) -> None:
@@ -204,7 +204,7 @@ def add_agent(env: Env, merchant_id: int, agent: str) -> None:
 
 
 @merchant_group.command(name="remove-agent")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("agent")
 @pass_env
 def remove_agent(env: Env, merchant_id: int, agent: str) -> None:
@@ -224,7 +224,7 @@ def terms_group() -> None:
 
 
 @terms_group.command()
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.option("--window", required=True, help="Return window: 30d, 365d, 7d…; 0s for no returns.")
 @click.option("--fee", default="0%", show_default=True, help="Restocking fee: 5%, 2.5% or 250bps.")
 @click.option("--from-delivery", is_flag=True,
@@ -251,12 +251,12 @@ def publish(env: Env, merchant_id: int, window: str, fee: str, from_delivery: bo
     if from_delivery and wait == 0:
         raise InvalidInput("--max-wait must be longer than 0s: it is how long the window may wait for delivery")
     desk = env.ledger.merchant_desk(env.account, merchant_id)
-    terms = desk.publish_terms(parse.duration(window), parse.basis_points(fee), wait, item_back)
+    terms = desk.publish_terms(parse.duration(window), parse.basis_points(fee, "restocking fee"), wait, item_back)
     env.emit(terms, lambda: render.terms_table([terms], title=f"Terms #{terms.id} published"))
 
 
 @terms_group.command(name="list")
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @pass_env
 def list_terms(env: Env, merchant_id: int) -> None:
     """List a merchant's terms, current and retired.
@@ -265,12 +265,13 @@ def list_terms(env: Env, merchant_id: int) -> None:
     Example:
       ledger terms list 1
     """
+    env.ledger.merchant(merchant_id)
     terms = env.ledger.terms_of(merchant_id)
     env.emit(terms, lambda: render.terms_table(terms, title=f"Return terms of merchant #{merchant_id}"))
 
 
 @terms_group.command()
-@click.argument("terms_id", type=int)
+@click.argument("terms_id", type=parse.TERMS_ID)
 @pass_env
 def retire(env: Env, terms_id: int) -> None:
     """Stop terms from being used for new orders (owner only); purchases made keep them.
@@ -286,7 +287,7 @@ def retire(env: Env, terms_id: int) -> None:
 
 
 @main.command()
-@click.argument("terms_id", type=int)
+@click.argument("terms_id", type=parse.TERMS_ID)
 @click.argument("lines", nargs=-1, required=True)
 @click.option("--order", "order_ref", required=True, help="Your order reference (only its hash goes on chain).")
 @click.option("--for", "customer", help="The customer's address; without it anyone may buy the order, once.")
@@ -311,11 +312,10 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
       ledger --account 2 quote 1 BOOK:1:0.02 --order WEB-77 --referrer 0x9965… --commission 5% -o book.json
     """
     terms = env.ledger.terms(terms_id)
-    decimals = env.decimals(token)
-    items = [parse.line(text, decimals) for text in lines]
+    items = [parse.line(text, env.decimals(token), env.symbol(token)) for text in lines]
     desk = env.ledger.merchant_desk(env.account, terms.merchant_id)
     signed = desk.quote(terms.id, items, order_ref, customer, parse.duration(valid), token, referrer,
-                        parse.basis_points(commission))
+                        parse.basis_points(commission, "referral commission"))
     if output is not None:
         existed = output.exists()
         write_file(output, signed.to_json() + "\n")
@@ -348,7 +348,7 @@ def deliver(env: Env, purchase_id: str, delivered_at: str | None) -> None:
       ledger --account 2 deliver 0x5d2f… --at 2026-12-24T14:00
     """
     purchase = env.ledger.purchase(purchase_id)
-    at = parse.moment(delivered_at, env.zone) if delivered_at else None
+    at = parse.moment(delivered_at, env.zone) if delivered_at is not None else None
     delivered = env.ledger.merchant_desk(env.account, purchase.merchant_id).confirm_delivery(purchase.id, at)
     env.emit(delivered, lambda: f"delivery confirmed for {local(delivered.delivered_at, env.zone)}; return window "
                                 f"{render.window_state(delivered, delivered.as_of)}")
@@ -375,7 +375,8 @@ def refund(env: Env, purchase_id: str, amount: str, reason: str, note: str) -> N
     """
     purchase = env.ledger.purchase(purchase_id)
     desk = env.ledger.merchant_desk(env.account, purchase.merchant_id)
-    paid = desk.goodwill_refund(purchase.id, parse.amount(amount, env.decimals(purchase.token)), reason, note)
+    refund_amount = parse.amount(amount, env.decimals(purchase.token), env.symbol(purchase.token))
+    paid = desk.goodwill_refund(purchase.id, refund_amount, reason, note)
     env.emit(paid, lambda: f"refunded {env.amount(paid.amount, purchase.token)} to {paid.customer}")
 
 
@@ -438,7 +439,7 @@ def set_extension(env: Env, purchase_id: str, days: str, reason: str) -> None:
 
 
 @merchant_group.command()
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("agent")
 @click.argument("amount")
 @click.option("--token", default=NATIVE, help="Token of the budget (default: ETH).")
@@ -453,7 +454,7 @@ def budget(env: Env, merchant_id: int, agent: str, amount: str, token: str) -> N
       ledger --account 1 merchant budget 1 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 0.5
     """
     desk = env.ledger.merchant_desk(env.account, merchant_id)
-    desk.set_budget(agent, parse.amount(amount, env.decimals(token)), token)
+    desk.set_budget(agent, parse.amount(amount, env.decimals(token), env.symbol(token)), token)
     left = desk.budget(agent, token)
     env.emit({"agent": agent, "token": token, "budget": left},
              lambda: f"{agent} may refund up to {env.amount(left, token)} without asking")
@@ -461,7 +462,7 @@ def budget(env: Env, merchant_id: int, agent: str, amount: str, token: str) -> N
 
 @main.command()
 @click.argument("purchase_ids", nargs=-1)
-@click.option("--merchant", "merchant_id", type=int, help="Settle every closed purchase of this merchant.")
+@click.option("--merchant", "merchant_id", type=parse.MERCHANT_ID, help="Settle every closed purchase of this merchant.")
 @pass_env
 def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> None:
     """Pay what was kept of closed purchases to their merchants (and referrers). Anyone may do it.
@@ -475,6 +476,8 @@ def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> No
       ledger --account 5 settle --merchant 1
       ledger --account 5 settle 0x5d2f… 0x9e1c…
     """
+    if merchant_id is not None:
+        env.ledger.merchant(merchant_id)  # an unknown merchant is named, not taken as one with nothing to settle
     ids = list(purchase_ids) or [p.id for p in env.ledger.settleable(merchant_id)]
     batches: list[SettlementBatch] = []
     with Progress(console=env.console, transient=True, disable=env.as_json or len(ids) <= SETTLE_BATCH) as progress:
@@ -516,8 +519,8 @@ def _purchase_filters(env: Env, customer: str | None, sku: str | None, since: st
     return {
         "customer": customer,
         "sku": sku,
-        "since": parse.moment(since, env.zone) if since else None,
-        "until": parse.moment(until, env.zone) if until else None,
+        "since": parse.moment(since, env.zone) if since is not None else None,
+        "until": parse.moment(until, env.zone) if until is not None else None,
         "status": status,
     }
 
@@ -538,7 +541,7 @@ def with_filters(command):
 
 
 @main.command()
-@click.option("--merchant", "merchant_id", type=int, help="Only this merchant's purchases.")
+@click.option("--merchant", "merchant_id", type=parse.MERCHANT_ID, help="Only this merchant's purchases.")
 @with_filters
 @pass_env
 def purchases(env: Env, merchant_id: int | None, customer: str | None, sku: str | None, since: str | None,
@@ -549,12 +552,15 @@ def purchases(env: Env, merchant_id: int | None, customer: str | None, sku: str 
     Example:
       ledger purchases --merchant 1 --status open --since 2026-12-01
     """
-    found = env.ledger.purchases(merchant_id=merchant_id, **_purchase_filters(env, customer, sku, since, until, status))
+    filters = _purchase_filters(env, customer, sku, since, until, status)
+    if merchant_id is not None:
+        env.ledger.merchant(merchant_id)
+    found = env.ledger.purchases(merchant_id=merchant_id, **filters)
     env.emit(found, lambda: render.purchases_table(found, env.chain.now(), title=f"{len(found)} purchase(s)"))
 
 
 @main.command()
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @pass_env
 def figures(env: Env, merchant_id: int) -> None:
     """Sales, refunds, return rate and contacts per purchase of a merchant.
@@ -568,7 +574,7 @@ def figures(env: Env, merchant_id: int) -> None:
 
 
 @main.command()
-@click.argument("merchant_id", type=int)
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="File to write (default: stdout).")
 @with_filters
@@ -581,7 +587,9 @@ def export(env: Env, merchant_id: int, fmt: str, output: Path | None, customer: 
     Example:
       ledger export 1 --format csv --output purchases.csv
     """
-    found = env.ledger.purchases(merchant_id=merchant_id, **_purchase_filters(env, customer, sku, since, until, status))
+    filters = _purchase_filters(env, customer, sku, since, until, status)
+    env.ledger.merchant(merchant_id)
+    found = env.ledger.purchases(merchant_id=merchant_id, **filters)
     text = json.dumps(plain(found), indent=2) + "\n" if fmt == "json" else _csv(found, env)
     if output is None:
         click.echo(text, nl=False)

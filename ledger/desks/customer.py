@@ -19,6 +19,7 @@ from ..errors import (
     NotOrderCustomer,
     PurchaseExists,
     TokenNotAccepted,
+    amounts_in,
 )
 from ..models import (
     NATIVE,
@@ -52,6 +53,11 @@ ERC20_ABI: list[dict[str, Any]] = [
 return nothing (old USDT style) work too."""
 
 
+MAX_REQUEST_VALIDITY = 30 * 86_400
+"""The longest a signed return request may be submitted for: it is a standing permission to return for the
+customer, and one that outlives anyone's memory of it is a risk, not a convenience."""
+
+
 class CustomerDesk:
     """What a customer does: buy a shop's order, look up its history, return, give feedback."""
 
@@ -76,17 +82,20 @@ class CustomerDesk:
                                    self.address)
         validate.non_negative(use_credit, "credit to use")
         if use_credit > order.total:
-            raise InvalidInput(f"credit of {use_credit} is more than the total ({order.total}): use at most the total")
+            raise InvalidInput("the credit to use is more than the order's total: use at most the total")
         due = order.total - use_credit
-        if order.token != NATIVE and due:
-            self._check_before_approving(signed)
-            self._approve(order.token, due)
-        signature = bytes.fromhex(signed.signature.removeprefix("0x"))
-        result = ledger.transact(
-            self.account,
-            self._functions.buy(order.packed(), order.line_tuples(), use_credit, signature),
-            due if order.token == NATIVE else 0,
-        )
+        signature = _signature(signed)
+        with amounts_in(order.token):
+            if order.token != NATIVE and due:
+                self._check_before_approving(signed)
+                self._approve(order.token, due)
+            purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
+            result = ledger.transact(
+                self.account,
+                self._functions.buy(order.packed(), order.line_tuples(), use_credit, signature),
+                due if order.token == NATIVE else 0,
+                landed=lambda: ledger.recorded_by(purchase_id, self.address),  # a purchase id is recorded once
+            )
         purchase = ledger.with_state(ledger.purchase_from_event(result.named("PurchaseRecorded")[0]), 0)
         return replace(purchase, as_of=purchase.purchased_at)  # as of its own block: nothing happened to it yet
 
@@ -101,7 +110,7 @@ class CustomerDesk:
         state = ledger.call(ledger.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
         if ledger._fields(state, ("refunded", "purchasedAt"))[1] != 0:
             raise PurchaseExists(purchase_id)
-        signature = bytes.fromhex(signed.signature.removeprefix("0x"))
+        signature = _signature(signed)
         if len(signature) in (64, 65):
             signer = recover_order_signer(order, signature, ledger.chain.chain_id, ledger.address)
             if ledger.role(order.merchant_id, signer) is Role.NONE:
@@ -111,7 +120,7 @@ class CustomerDesk:
         erc20 = self.ledger.w3.eth.contract(address=token, abi=ERC20_ABI)
         balance = erc20.functions.balanceOf(self.address).call()
         if balance < amount:
-            raise InsufficientFunds(self.address, amount, balance, f"token {token}")
+            raise InsufficientFunds(self.address, amount, balance, f"token {token}", token)
         if erc20.functions.allowance(self.address, self.ledger.address).call() < amount:
             self.ledger.transact(self.account, erc20.functions.approve(self.ledger.address, amount))
 
@@ -221,6 +230,9 @@ class CustomerDesk:
         purchase = self.purchase(purchase_id)
         mask = line_mask(purchase, lines)
         validate.positive(valid_for, "validity (seconds)")
+        if valid_for > MAX_REQUEST_VALIDITY:
+            raise InvalidInput(f"a signed return request may be valid for at most {MAX_REQUEST_VALIDITY // 86_400} "
+                               "days: sign a shorter one (a new one can be signed any time)")
         shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
         ledger = self.ledger
         nonce = secrets.randbits(256)
@@ -246,3 +258,12 @@ class CustomerDesk:
     def withdraw(self, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
         """Collect refunds kept for me."""
         return self.ledger.withdraw(self.account, token, to)
+
+
+def _signature(signed: SignedOrder) -> bytes:
+    """The order's signature as bytes; a file whose signature is not hex is refused, not sent."""
+    try:
+        return bytes.fromhex(signed.signature.removeprefix("0x"))
+    except ValueError as error:
+        raise InvalidInput("the order's signature is not hex digits: the file was damaged; ask the shop for a new "
+                           "order") from error

@@ -9,7 +9,9 @@ from eth_account.signers.local import LocalAccount
 
 from .. import validate
 from ..convert import as_line, enum_value, line_mask
-from ..errors import FeeTooHigh, InvalidInput, TermsRetired
+from ..errors import (
+    AlreadyReturned, AlreadySettled, FeeTooHigh, InvalidInput, NotAnAgent, TermsRetired, amounts_in,
+)
 from ..models import (
     NATIVE,
     Channel,
@@ -22,6 +24,7 @@ from ..models import (
     Reason,
     Refund,
     ReturnTerms,
+    Role,
     SettlementBatch,
     TxResult,
 )
@@ -29,6 +32,13 @@ from ..orders import MAX_LINES, ORDER_TYPES, Order, SignedOrder, compact_signatu
 
 if TYPE_CHECKING:
     from ..client import Ledger
+
+
+MAX_AMOUNT = 2**128 - 1
+"""The largest amount the ledger holds (amounts are 128-bit on chain)."""
+
+MAX_ORDER_VALIDITY = 365 * 86_400
+"""The longest a signed order may be bought for: an offer at a price, not a standing promise."""
 
 
 class MerchantDesk:
@@ -75,13 +85,18 @@ class MerchantDesk:
         if total >= 2**128:
             raise InvalidInput("the order total must be below 2^128 of the token's smallest unit")
         validate.positive(valid_for, "validity (seconds)")
+        if valid_for > MAX_ORDER_VALIDITY:
+            raise InvalidInput(f"an order may be valid for at most {MAX_ORDER_VALIDITY // 86_400} days: sign a new one "
+                               "when it expires")
+        if isinstance(order_ref, str) and not order_ref.strip():
+            raise InvalidInput("the order reference is empty: give your own order number (only its hash goes on chain)")
         token = validate.address(token, "token")
         if not self.ledger.accepts(self.merchant_id, token):
             raise InvalidInput(f"merchant #{self.merchant_id} does not accept token {token}: accept it first")
         validate.non_negative(referral_bps, "referral commission (basis points)")
         if referral_bps > 10_000:
             raise FeeTooHigh(referral_bps, 10_000)
-        referrer = validate.address(referrer, "referrer") if referrer else NATIVE
+        referrer = validate.address(referrer, "referrer") if referrer is not None else NATIVE
         if referral_bps and referrer == NATIVE:
             raise InvalidInput("a referral commission needs a referrer")
         ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
@@ -90,7 +105,7 @@ class MerchantDesk:
             expiry=self.ledger.chain.now() + valid_for, return_window=terms.return_window,
             restocking_fee_bps=terms.restocking_fee_bps, delivery_wait=terms.delivery_wait,
             item_must_be_returned=terms.item_must_be_returned,
-            customer=validate.address(customer, "customer") if customer else NATIVE,
+            customer=validate.address(customer, "customer") if customer is not None else NATIVE,
             token=token, referrer=referrer, referral_bps=referral_bps,
         )
         chain_id, ledger = self.ledger.chain.chain_id, self.ledger.address
@@ -137,16 +152,27 @@ class MerchantDesk:
         validate.non_negative(max_extension_days, "extension mandate (days)")
         if max_extension_days > 365:
             raise InvalidInput(f"an extension mandate of {max_extension_days} days is above 365 days")
-        return self._send(self._functions.setMandate(self.merchant_id, validate.address(agent, "agent"),
-                                                     max_extension_days))
+        return self._send(self._functions.setMandate(self.merchant_id, self._agent(agent), max_extension_days))
 
     def set_budget(self, agent: str, amount: int, token: str = NATIVE) -> TxResult:
         """Set what ``agent`` may still refund in ``token`` without asking (0 revokes). Owner only."""
         validate.non_negative(amount, "budget")
         if amount >= 2**128:
             raise InvalidInput("a budget must be below 2^128 of the token's smallest unit")
-        return self._send(self._functions.setBudget(
-            self.merchant_id, validate.address(agent, "agent"), validate.address(token, "token"), amount))
+        token = validate.address(token, "token")
+        return self._send(self._functions.setBudget(self.merchant_id, self._agent(agent), token, amount))
+
+    def _agent(self, agent: str) -> str:
+        """``agent``'s address, refused in words when it is not an agent here (budgets and mandates are an
+        agent's; the owner needs none)."""
+        agent = validate.address(agent, "agent")
+        role = self.ledger.role(self.merchant_id, agent)
+        if role is Role.OWNER:
+            raise InvalidInput(f"{agent} is the owner of merchant #{self.merchant_id}, who may refund and extend "
+                               "freely: budgets and mandates are for agents")
+        if role is not Role.AGENT:
+            raise NotAnAgent(self.merchant_id, agent)  # what the contract would say, before anything is sent
+        return agent
 
     def budget(self, agent: str, token: str = NATIVE) -> int:
         """What ``agent`` may still refund in ``token``."""
@@ -184,7 +210,7 @@ class MerchantDesk:
 
     def confirm_delivery(self, purchase_id: str, delivered_at: int | None = None) -> Purchase:
         """Record when a purchase was delivered (now by default); its window runs from then."""
-        purchase = self._own_purchase(purchase_id)
+        purchase = self._open_purchase(purchase_id)
         when = validate.non_negative(delivered_at or 0, "delivery time")
         self._send(self._functions.confirmDelivery(purchase.order.packed(), when))
         return self.ledger.purchase(purchase.id)
@@ -211,8 +237,11 @@ class MerchantDesk:
         within its goodwill budget. Only the hash of ``note`` goes on chain."""
         purchase = self._own_purchase(purchase_id)
         validate.positive(amount)
-        result = self._send(self._functions.goodwillRefund(
-            purchase.order.packed(), amount, enum_value(Reason, reason), validate.hash_of(note)))
+        if amount > MAX_AMOUNT:
+            raise InvalidInput("a refund must be below 2^128 of the token's smallest unit")
+        with amounts_in(purchase.token):
+            result = self._send(self._functions.goodwillRefund(
+                purchase.order.packed(), amount, enum_value(Reason, reason), validate.hash_of(note)))
         return self.ledger._refund_from_event(result.named("GoodwillRefunded")[0], purchase.customer)
 
     def refund_without_return(self, purchase_id: str, lines: Sequence[int] | None = None,
@@ -226,7 +255,7 @@ class MerchantDesk:
 
     def extend_window(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
         """Give one purchase's open window more days (an agent within its mandate)."""
-        purchase = self._own_purchase(purchase_id)
+        purchase = self._open_purchase(purchase_id)
         validate.positive(days, "extension (days)")
         if days > 365:
             raise InvalidInput(f"an extension of {days} days is above the 365 days a window can be extended by")
@@ -235,7 +264,7 @@ class MerchantDesk:
 
     def set_window_extension(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
         """Set the days added to a purchase's window: undo an extension, or reopen a closed window. Owner only."""
-        purchase = self._own_purchase(purchase_id)
+        purchase = self._open_purchase(purchase_id)
         validate.non_negative(days, "extension (days)")
         if days > 365:
             raise InvalidInput(f"an extension of {days} days is above the 365 days a window can be extended by")
@@ -264,6 +293,16 @@ class MerchantDesk:
     def figures(self) -> list[Figures]:
         """Sales, refunds, return rate and contacts per purchase, one entry per token."""
         return self.ledger.figures(self.merchant_id)
+
+    def _open_purchase(self, purchase_id: str) -> Purchase:
+        """One of this merchant's purchases that still has something to act on: not settled, and not every
+        line returned (a delivery or an extension of such a purchase would change nothing)."""
+        purchase = self._own_purchase(purchase_id)
+        if purchase.settled:  # the contract's own refusals, before anything is sent
+            raise AlreadySettled(purchase.id)
+        if not purchase.open_lines:
+            raise AlreadyReturned(purchase.id, (1 << len(purchase.lines)) - 1)
+        return purchase
 
     def _own_purchase(self, purchase_id: str) -> Purchase:
         purchase = self.ledger.purchase(purchase_id)

@@ -41,6 +41,8 @@ class SyncReport:
     records: int = 0
     rewound_to: int | None = None
     """The block the index went back to after a reorg, if it had to."""
+    went_back: str | None = None
+    """Why it had to, in words: the chain no longer had what the index held (shorter, or blocks replaced)."""
     refusals: int = 0
     """Windows the node refused (each one halved)."""
 
@@ -66,11 +68,14 @@ class Indexer:
         ledger = self.ledger
         last = self.store.start(ledger.chain.chain_id, ledger.address, ledger.feedback.address, ledger.from_block)
         report = SyncReport(last + 1, last, last)
+        if self._up_to_date(last):
+            return report
         refused_before = self.reader.refusals
         while True:
             try:
                 fork = self._fork_point(last)
                 if fork != last:
+                    report.went_back = self._why_rewound(fork, last)
                     self.store.rewind(fork)
                     report.rewound_to = fork if report.rewound_to is None else min(report.rewound_to, fork)
                     report.start, last = min(report.start, fork + 1), fork
@@ -84,8 +89,10 @@ class Indexer:
 
     def _catch_up(self, last: int, report: SyncReport, progress: Progress | None) -> int:
         kept = self.store.recent_blocks()
+        # Only the last ``depth`` blocks below the head can still be replaced: their headers are read and
+        # their hashes kept; a catch-up over older blocks reads logs alone.
+        keep_from = report.head - self.depth + 1
         for window in self.reader.windows(last + 1, report.head):
-            keep_from = window.end - self.depth + 1
             headers = {n: self.w3.eth.get_block(n) for n in range(max(window.start, keep_from), window.end + 1)}
             first = headers.get(window.start)
             if first is not None and window.start - 1 in kept and hex_of(first["parentHash"]) != kept[window.start - 1]:
@@ -109,6 +116,27 @@ class Indexer:
         if header is None:
             header = headers[record.block_number] = self.w3.eth.get_block(record.block_number)
         return replace(record, timestamp=int(header["timestamp"]))
+
+    def _why_rewound(self, fork: int, last: int) -> str:
+        """The sentence that explains a rewind to block ``fork`` of an index that held up to ``last``."""
+        head = self.w3.eth.block_number
+        if head < last:
+            what = (f"the chain is at block {head}, behind the index (block {last}): it went back (a node restarted "
+                    "from an older save?)")
+        else:
+            what = (f"block {fork + 1} is not the one indexed any more: the chain went back and grew again (a "
+                    "reorg, or a node restarted from an older save)")
+        return f"{what}; the index forgot what it held after block {fork} and read the chain again from there"
+
+    def _up_to_date(self, last: int) -> bool:
+        """Whether the index holds the head already, unchanged: one request in the usual case of a query
+        right after another, where the full check (``_fork_point``, the head, the logs) would take four."""
+        latest = self.w3.eth.get_block("latest")
+        if latest["number"] - self.confirmations != last:
+            return False
+        known = self.store.recent_blocks().get(last)
+        head = latest if self.confirmations == 0 else self.w3.eth.get_block(last)
+        return known is not None and known == hex_of(head["hash"])
 
     def _fork_point(self, last: int) -> int:
         """The newest block indexed that the chain still has unchanged (``last`` when nothing was replaced)."""

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, false, or_, select, true
+from sqlalchemy import Connection, and_, exists, false, func, or_, select, true
 
 from ..models import (
     Channel, ContactKind, ContactMoment, LineItem, Purchase, Reason, Refund, Review, Score, Settlement, Status,
+    Totals,
 )
 from ..orders import Order
 from . import schema
 from .store import Store, chunks
 
 _P, _L = schema.purchases, schema.purchase_lines
+
 
 
 def _in_order(table: Any) -> tuple[Any, Any]:
@@ -62,6 +64,24 @@ class Queries:
                 query = query.where(or_(_P.c.block_number > block,
                                         and_(_P.c.block_number == block, _P.c.log_index > index)))
             return self._purchases(db, db.execute(query).mappings().all(), now)
+
+    def totals(self, merchant_id: int) -> tuple[dict[str, Totals], int]:
+        """A merchant's purchases, sales, refunds, returned purchases and settled amounts per token, and its
+        number of contacts. Amounts are decimal text that SQLite cannot sum exactly, so the rows are summed
+        here as they stream by, a few columns each: one pass, no object per purchase."""
+        settled = schema.settlements
+        query = (select(_P.c.token, _P.c.paid, _P.c.refunded, _P.c.returned_lines, settled.c.amount,
+                        settled.c.commission)
+                 .select_from(_P.outerjoin(settled, settled.c.purchase_id == _P.c.id))
+                 .where(_P.c.merchant_id == merchant_id))
+        found: dict[str, Totals] = {}
+        with self.store.reading() as db:
+            for token, paid, refunded, returned_lines, amount, commission in db.execute(query):
+                totals = found.get(token) or found.setdefault(token, Totals())
+                totals.add(paid, refunded, returned_lines != 0, (amount or 0) + (commission or 0))
+            contacts = db.execute(select(func.count()).select_from(schema.contacts)
+                                  .where(schema.contacts.c.merchant_id == merchant_id)).scalar_one()
+        return found, contacts
 
     def _purchases(self, db: Connection, rows: list[Any], now: int) -> list[Purchase]:
         lines = _lines(db, [row["id"] for row in rows])

@@ -75,5 +75,5 @@ def derived(state: dict[str, Any]) -> dict[str, Any]:
         deadline = start + window + state["extension_days"] * DAY
     mask, count = state["returned_lines"], state["line_count"]
     returned = _NONE if not mask else _ALL if mask == (1 << count) - 1 else _PARTLY
-    awaiting = state["purchased_at"] + wait if wait and not state["delivered_at"] else 0
+    awaiting = state["purchased_at"] + wait if wait and window and not state["delivered_at"] else 0
     return {**state, "deadline": deadline, "returned": returned, "awaiting_until": awaiting}

@@ -7,16 +7,15 @@ gives) or the one error it failed with (our exception, decoded by the ledger's `
 How it goes, in JSON-RPC batches over the node's HTTP endpoint (one request at a time through web3 on
 the embedded chain, which has no HTTP; same interface, same results):
 
-1. Every call is simulated (``eth_estimateGas`` against the block it will land in). A call the contract
-   would refuse is reported with its decoded error and left out *before* it takes a nonce, so it never
-   holds up the calls after it. Gas is estimated per item rather than once per kind of call because the
-   gas of one call depends on its arguments (the number of lines, whether a slot is written for the
-   first time); the simulation is needed anyway to leave refused calls out, and a batch of estimates
-   costs one round trip per ``batch_size`` items.
+1. Every call is simulated (``eth_call`` against the block it will land in). A call the contract would
+   refuse is reported with its decoded error and left out *before* it takes a nonce, so it never holds
+   up the calls after it. Gas is estimated for a few calls of each shape (function, call-data length,
+   paying or not) and the most of those, with a margin, goes to the shape's other calls; one that still
+   runs short of gas when mined is sent once more with its own estimate (``_simulated``).
 2. Each sender's nonce is read once per wave of ``WAVE_SIZE`` calls (``pending``) and counted up locally;
    what a sender cannot pay for (value plus the most its gas could cost) is left out the same way.
 3. Transactions are serialised and signed locally, spread over the cores in a process pool (with
-   coincurve installed, eth-keys signs with libsecp256k1: about 2,500 transactions/s a core).
+   coincurve: libsecp256k1).
 4. They are sent in batches of ``eth_sendRawTransaction``. A raw transaction is sent once: if a batch
    gets no answer, the hashes the node already knows are not sent again.
 5. Receipts are polled in batches. A transaction that failed when mined (the state changed since its
@@ -34,23 +33,22 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import coincurve
 import requests
 import rlp
 from eth_abi import encode
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_keys.datatypes import PrivateKey
 from eth_utils import function_abi_to_4byte_selector, keccak, to_checksum_address
 from eth_utils.abi import get_abi_input_types
 from hexbytes import HexBytes
+from web3.contract import Contract
 from web3.exceptions import TransactionNotFound
 
 from ..chain import Chain, RpcChain
 from ..convert import hex_of
-from ..errors import ContractReverted, InsufficientFunds, LedgerError, NodeError
+from ..errors import InsufficientFunds, LedgerError, NodeError
 from ..models import Event, TxResult
-from ..orders import ORDER_TYPES, Order, SignedOrder, compact_signature, domain
+from ..orders import Order, SignedOrder, compact_signature, domain_separator
 from ..revert import as_ledger_error
 from .single import GAS_MARGIN, priority_fee
 
@@ -69,6 +67,9 @@ up stays under the fee cap (twice the base fee, as for one transaction) until th
 wave reads the base fee and the nonces again. Priced once, 100,000 calls would fall behind the base fee
 they raise and stay pending for good."""
 
+GAS_SAMPLES = 3
+"""Calls of each shape (``_shape``) in a wave whose gas is estimated; the others take the most of theirs."""
+
 RECEIPT_TIMEOUT = 120.0
 """Seconds to wait for the last receipt of a bulk send."""
 
@@ -78,8 +79,30 @@ class SendFailed(LedgerError, RuntimeError):
 
 
 @dataclass(frozen=True)
+class Encoded:
+    """A contract call already encoded (by ``encoder``): its address and call data."""
+
+    address: str
+    data: str
+
+
+def encoder(contract: Contract, name: str) -> Callable[..., Encoded]:
+    """Encode calls to one function of a contract with eth-abi alone: a web3 bound function checks and
+    normalises its arguments at about 0.3 ms a call, most of what a bulk send of thousands spends before
+    the node; here the arguments go as the ABI types take them (ints, bytes, checksum addresses)."""
+    (abi,) = [e for e in contract.abi if e.get("type") == "function" and e["name"] == name]
+    selector, types, address = function_abi_to_4byte_selector(abi), get_abi_input_types(abi), contract.address
+
+    def encoded(*args: Any) -> Encoded:
+        return Encoded(address, "0x" + (selector + encode(types, args)).hex())
+
+    return encoded
+
+
+@dataclass(frozen=True)
 class Call:
-    """One item of a bulk send: a contract call (a bound web3 contract function), who signs it, the value."""
+    """One item of a bulk send: a contract call (a bound web3 contract function, or ``Encoded`` by
+    ``encoder``), who signs it, the value."""
 
     account: LocalAccount
     function: Any
@@ -170,8 +193,14 @@ class _HttpNode:
         params = [[{**tx, "value": hex(tx["value"])}, block] for tx in txs]
         return [a if isinstance(a, _RpcError) else int(a, 16) for a in self._many("eth_estimateGas", params)]
 
+    def calls(self, txs: Sequence[dict[str, Any]], block: str) -> list[Any]:
+        return self._many("eth_call", [[{**tx, "value": hex(tx["value"])}, block] for tx in txs])
+
     def nonces(self, addresses: Sequence[str]) -> list[int]:
         return [int(_ok(a), 16) for a in self._many("eth_getTransactionCount", [[a, "pending"] for a in addresses])]
+
+    def balances(self, addresses: Sequence[str]) -> list[int]:
+        return [int(_ok(a), 16) for a in self._many("eth_getBalance", [[a, "latest"] for a in addresses])]
 
     def send(self, raws: Sequence[bytes]) -> list[BaseException | None]:
         answers = self._many("eth_sendRawTransaction", [["0x" + raw.hex()] for raw in raws])
@@ -195,8 +224,14 @@ class _Web3Node:
     def estimates(self, txs: Sequence[dict[str, Any]], block: str) -> list[int | BaseException]:
         return [_attempt(lambda tx=tx: int(self.w3.eth.estimate_gas(tx, block))) for tx in txs]
 
+    def calls(self, txs: Sequence[dict[str, Any]], block: str) -> list[Any]:
+        return [_attempt(lambda tx=tx: self.w3.eth.call(tx, block)) for tx in txs]
+
     def nonces(self, addresses: Sequence[str]) -> list[int]:
         return [int(self.w3.eth.get_transaction_count(address, "pending")) for address in addresses]
+
+    def balances(self, addresses: Sequence[str]) -> list[int]:
+        return [int(self.w3.eth.get_balance(address)) for address in addresses]
 
     def send(self, raws: Sequence[bytes]) -> list[BaseException | None]:
         refusals = [_attempt(lambda raw=raw: self.w3.eth.send_raw_transaction(raw)) for raw in raws]
@@ -268,7 +303,9 @@ class _Codec:
         self._functions: dict[str, tuple[bytes, list[str]]] = {}
 
     def encode(self, function: Any) -> str:
-        """The call data of a bound contract function."""
+        """The call data of a bound contract function (or of an ``Encoded`` call)."""
+        if isinstance(function, Encoded):
+            return function.data
         key = f"{function.address}.{function.abi_element_identifier}" if hasattr(
             function, "abi_element_identifier") else f"{function.address}.{function.fn_name}"
         if key not in self._functions:
@@ -293,29 +330,42 @@ class _Codec:
 def _sign_transactions(jobs: Sequence[tuple[bytes, dict[str, Any]]]) -> list[tuple[bytes, bytes]]:
     """(raw transaction, hash) for each (private key, EIP-1559 transaction); runs in a worker process.
 
-    The transaction is serialised here (EIP-2718 type 2: ``0x02 || rlp(fields)``) rather than by
-    ``Account.sign_transaction``, whose checks and conversions cost three times the signature itself; the
-    bytes are the same (a test compares them)."""
-    keys: dict[bytes, PrivateKey] = {}
+    The transaction is serialised here (EIP-2718 type 2: ``0x02 || rlp(fields)``) and signed with
+    libsecp256k1 (coincurve) rather than by ``Account.sign_transaction``, whose checks and conversions cost
+    several times the signature itself; the bytes are the same (a test compares them)."""
+    keys: dict[bytes, coincurve.PrivateKey] = {}
     signed = []
     for key, tx in jobs:
-        private = keys.get(key) or keys.setdefault(key, PrivateKey(key))
+        private = keys.get(key) or keys.setdefault(key, coincurve.PrivateKey(key))
         fields = [tx["chainId"], tx["nonce"], tx["maxPriorityFeePerGas"], tx["maxFeePerGas"], tx["gas"],
                   bytes.fromhex(tx["to"][2:]), tx["value"], bytes.fromhex(tx.get("data", "0x")[2:]), []]
-        signature = private.sign_msg_hash(keccak(b"\x02" + rlp.encode(fields)))
-        raw = b"\x02" + rlp.encode([*fields, signature.v, signature.r, signature.s])
+        r, s, recovery = _signature(private, keccak(b"\x02" + rlp.encode(fields)))
+        raw = b"\x02" + rlp.encode([*fields, recovery, r, s])
         signed.append((raw, keccak(raw)))
     return signed
 
 
-def _sign_orders(jobs: Sequence[tuple[bytes, Order, int, str]]) -> list[tuple[bytes, str]]:
-    """(65-byte signature, purchase id) for each (private key, order, chain id, ledger); runs in a worker."""
+def _sign_orders(jobs: Sequence[tuple[bytes, Order, bytes]]) -> list[tuple[bytes, str]]:
+    """(65-byte signature, purchase id) for each (private key, order, domain separator); runs in a worker."""
+    keys: dict[bytes, coincurve.PrivateKey] = {}
     done = []
-    for key, order, chain_id, ledger in jobs:
-        signable = encode_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message())
-        signature = bytes(Account.sign_message(signable, key).signature)
-        done.append((signature, "0x" + keccak(b"\x19" + signable.version + signable.header + signable.body).hex()))
+    for key, order, separator in jobs:
+        private = keys.get(key) or keys.setdefault(key, coincurve.PrivateKey(key))
+        digest = order.digest(separator)
+        r, s, recovery = _signature(private, digest)
+        done.append((r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([27 + recovery]), "0x" + digest.hex()))
     return done
+
+
+def _signature(key: coincurve.PrivateKey, digest: bytes) -> tuple[int, int, int]:
+    """(r, s, recovery id) of a digest; libsecp256k1 gives the low-s form Ethereum requires."""
+    signature = key.sign_recoverable(digest, hasher=None)
+    return int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"), signature[64]
+
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+"""Worker pools by size, started on first use and kept: starting processes for every wave cost more than
+the signing they did."""
 
 
 def _spread(work: Callable[[Sequence[Any]], list[Any]], jobs: Sequence[Any], workers: int | None) -> list[Any]:
@@ -323,17 +373,18 @@ def _spread(work: Callable[[Sequence[Any]], list[Any]], jobs: Sequence[Any], wor
     workers = workers or os.cpu_count() or 1
     if len(jobs) < POOL_THRESHOLD or workers < 2:
         return work(jobs)
-    size = -(-len(jobs) // (workers * 4))
+    size = -(-len(jobs) // workers)
     chunks = [jobs[start:start + size] for start in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [item for chunk in pool.map(work, chunks) for item in chunk]
+    pool = _pools.get(workers) or _pools.setdefault(workers, ProcessPoolExecutor(max_workers=workers))
+    return [item for chunk in pool.map(work, chunks) for item in chunk]
 
 
 def sign_orders(account: LocalAccount, orders: Sequence[Order], chain_id: int, ledger: str,
                 workers: int | None = None) -> list[SignedOrder]:
     """Sign many orders as ``account`` (the shop's owner or agent) without a chain call each: the bulk twin
     of ``MerchantDesk.quote``, for orders built by the caller (``Order`` with the terms copied in)."""
-    signed = _spread(_sign_orders, [(bytes(account.key), order, chain_id, ledger) for order in orders], workers)
+    separator = domain_separator(chain_id, ledger)
+    signed = _spread(_sign_orders, [(bytes(account.key), order, separator) for order in orders], workers)
     return [SignedOrder(order, "0x" + compact_signature(signature).hex(), account.address, chain_id, ledger, purchase)
             for order, (signature, purchase) in zip(orders, signed)]
 
@@ -357,8 +408,7 @@ def send_many(ledger: Ledger, calls: Sequence[Call], batch_size: int = BATCH_SIZ
     """Simulate, sign, send and confirm many contract calls; one ``Outcome`` per call, in order. Nothing
     is raised for a failed call: its outcome carries the error (``BulkReport.results()`` raises it)."""
     started = time.monotonic()
-    chain = ledger.chain
-    node = _node(chain, batch_size)
+    node = _node(ledger.chain, batch_size)
     codec = _Codec(ledger)
     errors: dict[int, LedgerError] = {}
     items = [_Item(i, call, {"from": call.account.address, "to": call.function.address,
@@ -366,27 +416,76 @@ def send_many(ledger: Ledger, calls: Sequence[Call], batch_size: int = BATCH_SIZ
              for i, call in enumerate(calls)]
     results: dict[int, TxResult] = {}
     for start in range(0, len(items), WAVE_SIZE):
-        wave = _simulated(ledger, node, items[start:start + WAVE_SIZE], errors)
-        wave = _funded(chain, wave, errors)
-        _sign(chain, node, wave, workers)
-        _send_once(node, wave, errors)
-        _fill_gaps(chain, node, wave, errors)
-        results.update(_confirmed(ledger, codec, node, wave, errors, timeout))
+        short = _wave(ledger, codec, node, items[start:start + WAVE_SIZE], errors, results, workers, timeout)
+        if short:  # ran out of the gas of their kind when mined: once more, each with its own estimate
+            _wave(ledger, codec, node, short, errors, results, workers, timeout, exact=True)
 
     outcomes = tuple(Outcome(i, results.get(i), errors.get(i)) for i in range(len(calls)))
     return BulkReport(outcomes, time.monotonic() - started)
 
 
-def _simulated(ledger: Ledger, node: Any, items: list[_Item], errors: dict[int, LedgerError]) -> list[_Item]:
-    """The items whose simulation passed, with their gas; the others get their decoded error."""
+def _wave(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],
+          results: dict[int, TxResult], workers: int | None, timeout: float, exact: bool = False) -> list[_Item]:
+    """Simulate, price, number, sign, send and confirm one wave; the items that ran short of gas are
+    returned (and left without an outcome) unless their gas was ``exact`` already."""
+    wave = _simulated(ledger, node, items, errors, exact)
+    wave = _funded(ledger.chain, node, wave, errors)
+    _sign(ledger.chain, node, wave, workers)
+    _send_once(node, wave, errors)
+    _fill_gaps(ledger.chain, node, wave, errors)
+    confirmed, short = _confirmed(ledger, codec, node, wave, errors, timeout, exact)
+    results.update(confirmed)
+    return short
+
+
+def _simulated(ledger: Ledger, node: Any, items: list[_Item], errors: dict[int, LedgerError],
+               exact: bool) -> list[_Item]:
+    """The items whose simulation passed, with their gas; the others get their decoded error.
+
+    Every item is run once (``eth_call`` against the block it will land in), so a call the contract would
+    refuse never takes a nonce. Gas is estimated (``eth_estimateGas``, a search that runs the call several
+    times) for the first ``GAS_SAMPLES`` items of each shape only, and the most of those, with the margin,
+    is every item of the shape's limit: estimating every item made the node's work several times the
+    transactions' own. An item that still runs short when mined is sent again with its own estimate."""
+    block = ledger.chain.simulation_block
     passing = []
-    for item, gas in zip(items, node.estimates([item.tx for item in items], ledger.chain.simulation_block)):
+    for item, answer in zip(items, node.calls([item.tx for item in items], block)):
+        if isinstance(answer, BaseException):
+            errors[item.index] = _as_error(ledger, answer, item.call)
+        else:
+            passing.append(item)
+    shapes: dict[tuple[Any, ...], list[_Item]] = {}
+    for item in passing:
+        shapes.setdefault((item.index,) if exact else _shape(item.tx), []).append(item)
+    samples = [item for shape in shapes.values() for item in shape[:GAS_SAMPLES]]
+    gas_of: dict[tuple[Any, ...], int] = {}
+    for item, gas in zip(samples, node.estimates([item.tx for item in samples], block)):
         if isinstance(gas, BaseException):
             errors[item.index] = _as_error(ledger, gas, item.call)
         else:
-            item.gas = int(gas * GAS_MARGIN)
-            passing.append(item)
-    return passing
+            key = (item.index,) if exact else _shape(item.tx)
+            gas_of[key] = max(gas_of.get(key, 0), gas)
+    kept = []
+    for key, shape in shapes.items():
+        for item in shape:
+            if item.index in errors:
+                continue
+            if key not in gas_of:  # every sample of the shape failed to estimate: this one on its own
+                (gas,) = node.estimates([item.tx], block)
+                if isinstance(gas, BaseException):
+                    errors[item.index] = _as_error(ledger, gas, item.call)
+                    continue
+                item.gas = int(gas * GAS_MARGIN)
+            else:
+                item.gas = int(gas_of[key] * GAS_MARGIN)
+            kept.append(item)
+    return sorted(kept, key=lambda item: item.index)
+
+
+def _shape(tx: dict[str, Any]) -> tuple[Any, ...]:
+    """Calls of one shape use about the same gas: same contract and function, same call-data length (so
+    the same number of lines), paying or not."""
+    return tx["to"], tx["data"][:10], len(tx["data"]), tx["value"] > 0
 
 
 def _as_error(ledger: Ledger, error: BaseException, call: Call) -> LedgerError:
@@ -399,16 +498,15 @@ def _as_error(ledger: Ledger, error: BaseException, call: Call) -> LedgerError:
     return SendFailed(f"the node refused the transaction: {text}")
 
 
-def _funded(chain: Chain, items: list[_Item], errors: dict[int, LedgerError]) -> list[_Item]:
+def _funded(chain: Chain, node: Any, items: list[_Item], errors: dict[int, LedgerError]) -> list[_Item]:
     """The items each sender can pay for (value plus the most gas could cost), in order, with fees set."""
     tip = priority_fee(chain)
     max_fee = 2 * int(chain.w3.eth.get_block("latest").get("baseFeePerGas", 0)) + tip
-    balances: dict[str, int] = {}
+    senders = list(dict.fromkeys(item.call.account.address for item in items))
+    balances = dict(zip(senders, node.balances(senders)))
     kept = []
     for item in items:
         sender = item.call.account.address
-        if sender not in balances:
-            balances[sender] = int(chain.w3.eth.get_balance(sender))
         needed = item.call.value + item.gas * max_fee
         if needed > balances[sender]:
             errors[item.index] = InsufficientFunds(sender, needed, balances[sender],
@@ -466,11 +564,14 @@ def _fill_gaps(chain: Chain, node: Any, items: list[_Item], errors: dict[int, Le
 
 
 def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],
-               timeout: float) -> dict[int, TxResult]:
+               timeout: float, exact: bool) -> tuple[dict[int, TxResult], list[_Item]]:
     """Poll receipts until every sent item is mined, oldest first, a batch at a time (asking for all of
-    them again and again would keep a busy node busier); decode events, or learn why an item failed."""
+    them again and again would keep a busy node busier); decode events, or learn why an item failed. An
+    item that failed only for want of gas (its replay with no limit passes) is returned to be sent again,
+    unless its gas was its own estimate already."""
     waiting = {item.hash: item for item in items if item.index not in errors}
     results: dict[int, TxResult] = {}
+    short: list[_Item] = []
     ours = (ledger.address, ledger.feedback.address)
     deadline = time.monotonic() + timeout
     while waiting:
@@ -485,24 +586,30 @@ def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], err
                 results[item.index] = TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"],
                                                receipt["gasUsed"], events)
             else:
-                errors[item.index] = _why_failed(ledger, item, receipt["blockNumber"])
+                why = _why_failed(ledger, item, receipt["blockNumber"])
+                if why is None and not exact:
+                    short.append(item)
+                else:
+                    errors[item.index] = why or SendFailed(
+                        f"transaction 0x{item.hash.hex()} ran out of gas ({item.gas:,}) though estimated on its own")
         if all(receipt is None for receipt in receipts):
             if time.monotonic() > deadline:
                 for item in waiting.values():
                     errors[item.index] = SendFailed(
                         f"transaction 0x{item.hash.hex()} was not mined within {timeout:.0f} s")
                 break
-            time.sleep(0.05)
-    return results
+            time.sleep(0.02)
+    return results, short
 
 
-def _why_failed(ledger: Ledger, item: _Item, block: int) -> LedgerError:
+def _why_failed(ledger: Ledger, item: _Item, block: int) -> LedgerError | None:
     """Run a call that failed when mined again to decode its revert: on the state after its block (which
-    holds what the transactions before it in the block did, and nothing of its own), then before it."""
-    call = item.call
+    holds what the transactions before it in the block did, and nothing of its own), then before it.
+    None when both replays pass: with no gas limit, it goes through, so it ran short of gas."""
+    replay = {key: item.tx[key] for key in ("from", "to", "data", "value")}
     for state in (block, block - 1):
         try:
-            call.function.call({"from": call.account.address, "value": call.value}, block_identifier=state)
+            ledger.chain.w3.eth.call(replay, state)
         except Exception as error:  # the revert we are looking for, decoded here
-            return _as_error(ledger, error, call)
-    return ContractReverted(b"", f"transaction 0x{item.hash.hex()} failed when mined but passes when replayed")
+            return _as_error(ledger, error, item.call)
+    return None

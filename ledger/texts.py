@@ -1,0 +1,190 @@
+"""The off-chain texts the hashes on chain stand for: contact notes, review texts, shipment references.
+
+Each text is kept in the index's database (SQLite or PostgreSQL, the same SQLAlchemy engine), keyed by the
+hash that goes on chain. That hash is salted: ``keccak256(salt || UTF-8 text)`` with 32 random bytes of salt
+per text, kept beside it. Without the salt a short or guessable text (a shipment number, "ok, thanks") could
+be found from its public hash by trying candidates; with it, nobody who lacks the salt can test a guess.
+
+Who may read a text: a review, everyone; a contact note or a shipment reference, the customer it is about
+and the staff (owner or agents) of its merchant. The customer may erase their texts: text and salt go, the
+hash and the record stay, so the history on chain still adds up and nothing can link a guess to the hash
+any more.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_utils import keccak
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, insert, select, update
+
+from . import validate
+from .errors import InvalidInput, LedgerError
+from .models import Role
+
+if TYPE_CHECKING:
+    from .client import Ledger
+
+metadata = MetaData()
+
+texts = Table(
+    "offchain_texts", metadata,
+    Column("hash", String(66), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("customer", String(42), nullable=False, index=True),
+    Column("merchant_id", Integer, nullable=False),
+    Column("salt", String(66)),
+    Column("body", Text),
+    Column("kept_at", Integer, nullable=False),
+    Column("erased_at", Integer),
+)
+"""One row per text; ``salt`` and ``body`` are NULL once the customer erased it."""
+
+MAX_LENGTH = 10_000
+"""Characters a text may have (a note, a review, a reference: not a document)."""
+
+
+class TextKind(str, enum.Enum):
+    """What a text is, which decides who may read it."""
+
+    CONTACT = "contact"
+    REVIEW = "review"
+    SHIPMENT = "shipment"
+
+
+class TextNotFound(LedgerError, LookupError):
+    """Raised when no text is kept for a hash."""
+
+    def __init__(self, content_hash: str) -> None:
+        self.content_hash = content_hash
+        super().__init__(f"no text is kept for hash {content_hash}: it was logged elsewhere, or never kept here")
+
+
+class TextNotYours(LedgerError, PermissionError):
+    """Raised when someone asks for, or erases, a text that is not theirs to see or erase."""
+
+    def __init__(self, content_hash: str, reader: str, action: str = "read") -> None:
+        self.content_hash, self.reader = content_hash, reader
+        super().__init__(f"{reader or 'someone not signed in'} may not {action} text {content_hash}: only the "
+                         f"customer it is about{' and the shop' if action == 'read' else ''} may")
+
+
+def salted_hash(salt: bytes, text: str) -> bytes:
+    """The hash that goes on chain for ``text``: keccak256 of the salt followed by the UTF-8 text."""
+    return keccak(salt + text.encode())
+
+
+@dataclass(frozen=True)
+class KeptText:
+    """A text as kept; ``body`` and ``salt`` are None once erased."""
+
+    hash: str
+    kind: TextKind
+    customer: str
+    merchant_id: int
+    salt: str | None
+    body: str | None
+    kept_at: int
+    erased_at: int | None = None
+
+    @property
+    def erased(self) -> bool:
+        """Whether the customer erased the text (the hash stays)."""
+        return self.erased_at is not None
+
+    @property
+    def matches(self) -> bool:
+        """Whether the kept text and salt give the hash again (False once erased)."""
+        if self.body is None or self.salt is None:
+            return False
+        return "0x" + salted_hash(bytes.fromhex(self.salt[2:]), self.body).hex() == self.hash
+
+
+RoleOf = Callable[[int, str], Role]
+"""How the store learns an address's role at a merchant (``Ledger.role``, read on chain)."""
+
+
+class TextStore:
+    """Off-chain texts in the index's database; the table is created on first use."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def keep(self, kind: TextKind | str, text: str, customer: str, merchant_id: int, now: int) -> KeptText:
+        """Keep ``text`` under a new salted hash and return it; put ``KeptText.hash`` on chain."""
+        kind = TextKind(kind)
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput(f"the {kind.value} text is empty: write something, or leave the field out")
+        if len(text) > MAX_LENGTH:
+            raise InvalidInput(f"the {kind.value} text has {len(text):,} characters: keep it under {MAX_LENGTH:,}")
+        salt = secrets.token_bytes(32)
+        kept = KeptText("0x" + salted_hash(salt, text).hex(), kind, validate.address(customer, "customer"),
+                        validate.positive(merchant_id, "merchant id"), "0x" + salt.hex(), text, now)
+        with self.engine.begin() as db:
+            db.execute(insert(texts).values(hash=kept.hash, kind=kind.value, customer=kept.customer,
+                                            merchant_id=kept.merchant_id, salt=kept.salt, body=text, kept_at=now))
+        return kept
+
+    def get(self, content_hash: str) -> KeptText:
+        """The record for a hash, whoever asks (for checks inside the server); ``TextNotFound`` if none."""
+        key = "0x" + validate.bytes32(content_hash, "text hash").hex()
+        with self.engine.connect() as db:
+            row = db.execute(select(texts).where(texts.c.hash == key)).mappings().first()
+        if row is None:
+            raise TextNotFound(key)
+        return _kept(row)
+
+    def read(self, content_hash: str, reader: str | None, role_of: RoleOf) -> KeptText:
+        """The text for ``reader`` (an address, or None for someone not signed in), if it may see it."""
+        kept = self.get(content_hash)
+        if not self.may_read(kept, reader, role_of):
+            raise TextNotYours(kept.hash, reader or "")
+        return kept
+
+    @staticmethod
+    def may_read(kept: KeptText, reader: str | None, role_of: RoleOf) -> bool:
+        """Reviews are public; a contact note or shipment reference belongs to its customer and shop."""
+        if kept.kind is TextKind.REVIEW:
+            return True
+        if reader is None:
+            return False
+        return reader == kept.customer or role_of(kept.merchant_id, reader) is not Role.NONE
+
+    def erase(self, content_hash: str, customer: str, now: int) -> KeptText:
+        """Erase a text at its customer's request: text and salt go, the hash and the record stay."""
+        kept = self.get(content_hash)
+        if customer != kept.customer:
+            raise TextNotYours(kept.hash, customer, "erase")
+        with self.engine.begin() as db:
+            db.execute(update(texts).where(texts.c.hash == kept.hash, texts.c.erased_at.is_(None))
+                       .values(body=None, salt=None, erased_at=now))
+        return self.get(kept.hash)
+
+    def of_customer(self, customer: str) -> list[KeptText]:
+        """Every text kept about a customer, oldest first (what they may erase)."""
+        with self.engine.connect() as db:
+            rows = db.execute(select(texts).where(texts.c.customer == customer)
+                              .order_by(texts.c.kept_at, texts.c.hash)).mappings().all()
+        return [_kept(row) for row in rows]
+
+
+def _kept(row: Any) -> KeptText:
+    return KeptText(row["hash"], TextKind(row["kind"]), row["customer"], row["merchant_id"], row["salt"],
+                    row["body"], row["kept_at"], row["erased_at"])
+
+
+def on_ledger(ledger: Ledger, kept: KeptText) -> bool:
+    """Whether the hash of a kept text is on chain where its kind says (a contact's content hash, a review's
+    text hash, a return's shipment reference): the text is then what the ledger recorded."""
+    if kept.kind is TextKind.CONTACT:
+        found = (c.content_hash for c in ledger.contacts(merchant_id=kept.merchant_id, customer=kept.customer))
+    elif kept.kind is TextKind.REVIEW:
+        found = (r.text_hash for r in ledger.reviews(merchant_id=kept.merchant_id) if r.customer == kept.customer)
+    else:
+        found = (r.reference for r in ledger.refunds(customer=kept.customer))
+    return kept.hash in found

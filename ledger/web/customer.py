@@ -1,0 +1,176 @@
+"""The customer's pages: my purchases across shops, and a return signed in the wallet and relayed by the
+server (the customer needs no ether), or taken as store credit in a transaction the wallet sends (the
+contract gives credit only to the buyer who calls it)."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from typing import Any
+
+from fastapi import APIRouter, Body, Form, Request
+from fastapi.responses import Response
+
+from .. import render, validate
+from ..convert import line_mask, lines_for
+from ..errors import InvalidInput, LedgerError, NotCustomer, ReturnWindowClosed
+from ..models import Purchase, SignedReturn
+from ..revert import mapped_errors
+from ..texts import TextKind, TextNotFound
+from . import returns, wallet
+from .views import check_csrf, now, page, signed_in, site
+
+router = APIRouter()
+
+
+def own_purchase(request: Request, purchase_id: str, customer: str) -> Purchase:
+    """One of the visitor's purchases (``NotCustomer`` for anyone else's)."""
+    purchase = site(request).ledger.purchase(purchase_id)
+    if purchase.customer != customer:
+        raise NotCustomer(purchase.id, customer)
+    return purchase
+
+
+@router.get("/purchases", include_in_schema=False)
+def my_purchases(request: Request) -> Response:
+    """Every purchase of the signed-in customer, newest first, with contacts and the notes kept for them."""
+    me = signed_in(request)
+    ledger = site(request).ledger
+    purchases = list(reversed(ledger.purchases(customer=me)))
+    contacts: dict[str | None, list[Any]] = defaultdict(list)
+    for contact in ledger.contacts(customer=me):
+        contacts[contact.purchase_id].append((contact, _text(request, contact.content_hash)))
+    reviews = {r.purchase_id: (r, _text(request, r.text_hash)) for r in ledger.reviews() if r.customer == me}
+    scores = {s.subject: s.score for kind in ("nps", "csat") for s in ledger.scores(kind) if s.customer == me}
+    return page(request, "purchases.html", purchases=purchases, contacts=contacts, reviews=reviews, scores=scores,
+                window_state=render.window_state)
+
+
+def _text(request: Request, content_hash: str) -> Any:
+    try:
+        return site(request).texts.get(content_hash)
+    except TextNotFound:
+        return None
+
+
+@router.get("/purchases/{purchase_id}/return", include_in_schema=False)
+def return_form(request: Request, purchase_id: str) -> Response:
+    """Pick the lines to return (or, once the window closed, when it closed and how to reach the shop)."""
+    purchase = own_purchase(request, purchase_id, signed_in(request))
+    return page(request, "return.html", p=purchase, window_state=render.window_state)
+
+
+@router.post("/purchases/{purchase_id}/return", include_in_schema=False)
+def return_quote(request: Request, purchase_id: str, csrf: str = Form(), lines: list[int] = Form(default=[]),
+                 shipment: str = Form(default="")) -> Response:
+    """The exact refund for the chosen lines, before anything is signed."""
+    check_csrf(request, csrf)
+    purchase = _returnable(request, purchase_id, signed_in(request))
+    mask = line_mask(purchase, lines or [])
+    chosen = tuple(i for i in range(len(purchase.lines)) if mask >> i & 1)
+    _check_shipment(purchase, shipment)
+    refund = purchase.refund_for(chosen)
+    share = sum(purchase.lines[i].total for i in chosen) * purchase.paid // purchase.price
+    credited = _credit_offer(request, purchase, mask, shipment.strip())
+    return page(request, "quote.html", p=purchase, chosen=chosen, refund=refund, fee=share - refund,
+                shipment=shipment.strip(), credited=credited, bonus=credited - refund if credited else 0)
+
+
+def _credit_call(request: Request, purchase: Purchase, mask: int, reference: bytes) -> Any:
+    return site(request).ledger.contract.functions.returnItemsForCredit(
+        purchase.order.packed(), lines_for(purchase, mask), mask, reference)
+
+
+def _credit_offer(request: Request, purchase: Purchase, mask: int, shipment: str) -> int | None:
+    """The store credit (bonus included) the contract would give instead of money, found by running the
+    return as the customer; None when the contract would not take it (the page offers money only)."""
+    reference = validate.hash_of(shipment) if shipment else bytes(32)  # the salted hash comes when it is sent
+    ledger = site(request).ledger
+    try:
+        with mapped_errors(ledger.errors):
+            return _credit_call(request, purchase, mask, reference).call({"from": purchase.customer})
+    except LedgerError:
+        return None
+
+
+@router.post("/api/returns/credit/prepare")
+def prepare_credit_return(request: Request, purchase_id: str = Body(), lines: list[int] = Body(),
+                          shipment: str = Body(default=""), csrf: str = Body()) -> dict:
+    """The return for store credit, for the customer's wallet to send: the contract pays credit only to the
+    buyer who calls it (no signed request can be relayed for credit)."""
+    check_csrf(request, csrf)
+    me = signed_in(request)
+    purchase = _returnable(request, purchase_id, me)
+    mask = line_mask(purchase, lines)
+    _check_shipment(purchase, shipment)
+    reference = bytes(32)
+    if shipment.strip():
+        kept = site(request).texts.keep(TextKind.SHIPMENT, shipment.strip(), me, purchase.merchant_id, now(request))
+        reference = bytes.fromhex(kept.hash[2:])
+    return {"transaction": wallet.prepare(site(request).ledger, me, _credit_call(request, purchase, mask, reference))}
+
+
+def _returnable(request: Request, purchase_id: str, customer: str) -> Purchase:
+    purchase = own_purchase(request, purchase_id, customer)
+    if not purchase.window_open:
+        raise ReturnWindowClosed(purchase.id, purchase.deadline, purchase.as_of)
+    return purchase
+
+
+def _check_shipment(purchase: Purchase, shipment: str) -> None:
+    if purchase.item_must_be_returned and not shipment.strip():
+        raise InvalidInput("these terms ask for the item back: enter the shipment reference (tracking number)")
+
+
+@router.post("/api/returns/prepare")
+def prepare_return(request: Request, purchase_id: str = Body(), lines: list[int] = Body(),
+                   shipment: str = Body(default=""), csrf: str = Body()) -> dict:
+    """The EIP-712 return request for the wallet to sign; a shipment reference is kept off chain under its
+    salted hash, which is what the request carries."""
+    check_csrf(request, csrf)
+    me = signed_in(request)
+    purchase = _returnable(request, purchase_id, me)
+    mask = line_mask(purchase, lines)
+    _check_shipment(purchase, shipment)
+    ledger, shop = site(request).ledger, site(request)
+    reference = "0x" + bytes(32).hex()
+    if shipment.strip():
+        reference = shop.texts.keep(TextKind.SHIPMENT, shipment.strip(), me, purchase.merchant_id, now(request)).hash
+    unsigned = SignedReturn(purchase.id, mask, reference, secrets.randbits(256), ledger.chain.now() + returns.VALID_FOR,
+                            "", ledger.chain.chain_id, ledger.address)
+    return {"typed_data": returns.typed_data(unsigned)}
+
+
+@router.post("/api/returns/submit")
+def submit_return(request: Request, typed_data: dict = Body(), signature: str = Body(), csrf: str = Body()) -> dict:
+    """Relay a return request the signed-in customer signed; the refund goes straight to the customer."""
+    check_csrf(request, csrf)
+    me = signed_in(request)
+    shop = site(request)
+    if shop.relayer is None:
+        raise InvalidInput("this server relays no returns (started without an account to pay the gas)")
+    signed = _signed_return(typed_data, signature, shop.ledger)
+    own_purchase(request, signed.purchase_id, me)
+    signer = returns.signer_of(signed)
+    if signer != me:
+        raise returns.NotYourSignature(signer, me)
+    refund = shop.ledger.submit_return(shop.relayer, signed)
+    purchase = shop.ledger.purchase(signed.purchase_id)
+    return {"amount": refund.amount, "amount_words": shop.amount(refund.amount, purchase.token),
+            "lines": list(refund.lines), "tx_hash": refund.tx_hash}
+
+
+def _signed_return(typed_data: dict, signature: str, ledger: Any) -> SignedReturn:
+    """The request back from the browser, checked field by field."""
+    try:
+        message, domain = typed_data["message"], typed_data["domain"]
+        return SignedReturn(
+            "0x" + validate.bytes32(message["purchaseId"], "purchase id").hex(),
+            validate.positive(int(message["lineMask"]), "line mask"),
+            "0x" + validate.bytes32(message["shipmentRef"], "shipment reference").hex(),
+            validate.non_negative(int(message["nonce"]), "nonce"), validate.positive(int(message["deadline"]), "deadline"),
+            signature, int(domain["chainId"]), validate.address(domain["verifyingContract"], "ledger address"))
+    except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, InvalidInput):
+            raise
+        raise InvalidInput(f"the return request is incomplete or malformed ({error}): start the return again") from error

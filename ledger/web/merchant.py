@@ -1,0 +1,108 @@
+"""The merchant's pages (owner or agent, role read on chain): history with filters and pages from the
+index, a CSV export of the same selection, and the shop's figures drawn as charts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from .. import render, validate
+from ..errors import InvalidInput, NotMerchantAgent
+from ..models import Purchase, Role
+from . import figures
+from .views import page, signed_in, site
+
+router = APIRouter()
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the history is narrowed to, from the query string (empty fields mean no filter)."""
+
+    status: str = ""
+    sku: str = ""
+    customer: str = ""
+    since: str = ""
+    until: str = ""
+
+    def query(self) -> dict[str, Any]:
+        """Keyword arguments for ``Ledger.purchases``."""
+        return {"status": self.status or None, "sku": self.sku or None,
+                "customer": validate.address(self.customer, "customer") if self.customer else None,
+                "since": _day(self.since, "from", 0), "until": _day(self.until, "until", 86_399)}
+
+    def link(self, **extra: str) -> str:
+        """The query string of these filters (and ``extra``), for links to other pages and the export."""
+        fields = {**self.__dict__, **extra}
+        return urlencode({key: value for key, value in fields.items() if value})
+
+
+def _day(text: str, what: str, plus: int) -> int | None:
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as error:
+        raise InvalidInput(f"{what} date {text!r} is not a date: use YYYY-MM-DD") from error
+    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()) + plus
+
+
+def staff_only(request: Request, merchant_id: int) -> str:
+    """The visitor, if owner or agent of the merchant (on chain); ``NotMerchantAgent`` otherwise."""
+    me = signed_in(request)
+    ledger = site(request).ledger
+    ledger.merchant(merchant_id)  # UnknownMerchant first
+    if ledger.role(merchant_id, me) is Role.NONE:
+        raise NotMerchantAgent(merchant_id, me)
+    return me
+
+
+@router.get("/shop/{merchant_id}", include_in_schema=False)
+def history(request: Request, merchant_id: int, status: str = "", sku: str = "", customer: str = "",
+            since: str = "", until: str = "", after: str = "") -> Response:
+    """One page of the shop's purchases (oldest first, ``after`` the last one of the page before)."""
+    staff_only(request, merchant_id)
+    filters = Filters(status, sku, customer, since, until)
+    ledger = site(request).ledger
+    rows = ledger.purchases(merchant_id=merchant_id, limit=PAGE_SIZE + 1, after=after or None, **filters.query())
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return page(request, "shop.html", merchant_id=merchant_id, rows=rows, filters=filters,
+                next_link=filters.link(after=rows[-1].id) if more else None, charts=figures.charts(ledger, merchant_id),
+                window_state=render.window_state, statuses=["open", "awaiting_delivery", "closed", "settled",
+                                                            "partly_returned", "returned"])
+
+
+@router.get("/shop/{merchant_id}/export.csv", include_in_schema=False)
+def export(request: Request, merchant_id: int, status: str = "", sku: str = "", customer: str = "",
+           since: str = "", until: str = "") -> Response:
+    """Every purchase the filters select, as CSV (amounts in the token's smallest unit)."""
+    staff_only(request, merchant_id)
+    filters = Filters(status, sku, customer, since, until)
+    rows = site(request).ledger.purchases(merchant_id=merchant_id, **filters.query())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["purchase_id", "customer", "purchased_at", "token", "paid", "refunded", "status", "deadline",
+                     "skus"])
+    for p in rows:
+        writer.writerow(_csv_row(p))
+    return Response(out.getvalue(), media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="merchant-{merchant_id}-purchases.csv"'})
+
+
+def _csv_row(p: Purchase) -> list[Any]:
+    return [p.id, p.customer, _iso(p.purchased_at), p.token, p.paid, p.refunded, p.status.value, _iso(p.deadline),
+            " ".join(f"{line.sku}x{line.quantity}" for line in p.lines)]
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

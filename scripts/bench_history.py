@@ -1,0 +1,263 @@
+"""History at scale: a chain of many purchases written through the bulk path, then indexed and queried.
+
+Run with ``./dev.sh bench-history`` (1,000,000 purchases by default; ``--purchases N`` for fewer). On a fresh
+anvil it writes ``N`` purchases (about 1,000 customers, 10 shops, 1–3 lines each, about 5 % returned) with
+``ledger.sending.send_many``, next to purchases made one at a time with ``CustomerDesk.buy``; catches an index
+up from block 0 on SQLite and on a PostgreSQL server it starts (events/s, memory along the way), decodes logs
+alone, and times the queries users make: one customer's history, a shop's first page of open purchases and
+a shop's figures, next to the same customer's history read by scanning the chain's logs. It prints every
+figure with its target; BENCHMARKS.md keeps the results of the full run. ``tests/test_benchmarks.py`` runs
+it small, so it cannot rot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eth_account import Account  # noqa: E402
+from eth_utils import keccak  # noqa: E402
+
+from ledger.chain import AnvilChain  # noqa: E402
+from ledger.client import Ledger  # noqa: E402
+from ledger.convert import line_mask, lines_for  # noqa: E402
+from ledger.history import History  # noqa: E402
+from ledger.history.decoding import Decoder  # noqa: E402
+from ledger.models import LineItem, Status  # noqa: E402
+from ledger.orders import Order  # noqa: E402
+from ledger.sending import Call, encoder, send_many, sign_orders  # noqa: E402
+from tools import postgres_server  # noqa: E402
+
+DAY = 86_400
+ROUND = 20_000
+"""Purchases planned, signed and sent together (the bulk path splits them into waves itself)."""
+SKUS = [f"SKU-{n:03d}" for n in range(200)]
+TARGETS = {"customer": 0.050, "shop page": 0.020, "figures": 1.0, "catch-up": 10_000, "decoding": 20_000,
+           "bulk": 2_000, "ratio": 20}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--purchases", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, help="default: one per 1,000 purchases (at least 20)")
+    parser.add_argument("--shops", type=int, default=10)
+    parser.add_argument("--one-by-one", type=int, default=200, help="purchases made one at a time, for the ratio")
+    parser.add_argument("--repeat", type=int, default=30, help="times each query is timed")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    args = parser.parse_args()
+    customers = args.customers or max(20, args.purchases // 1_000)
+    with AnvilChain(["--gas-limit", "1000000000"]) as chain:
+        bench = Bench(chain, args.shops, customers)
+        print(f"anvil, {args.purchases:,} purchases, {customers:,} customers, {args.shops} shops")
+        bulk_rate = bench.write(args.purchases)
+        single_rate = bench.one_by_one(args.one_by_one)
+        report("bulk writes", f"{bulk_rate:,.0f} purchases/s sustained over {args.purchases:,}", bulk_rate,
+               TARGETS["bulk"], higher=True)
+        report("one at a time", f"{single_rate:,.0f} purchases/s over {args.one_by_one}", None, None)
+        report("bulk / one at a time", f"{bulk_rate / single_rate:,.1f}x", bulk_rate / single_rate, TARGETS["ratio"],
+               higher=True)
+        bench.decoding()
+        backends = [("SQLite", lambda: f"sqlite:///{tempfile.mkdtemp(prefix='ledger-bench-')}/history.sqlite")]
+        if not args.no_postgres:
+            backends.append(("PostgreSQL", None))
+        for name, make_url in backends:
+            if make_url is None:
+                with postgres_server.temporary_server({"shared_buffers": "512MB", "synchronous_commit": "off"}) as server:
+                    bench.index_and_query(name, postgres_server.create_database(server, "bench"), args.repeat)
+            else:
+                bench.index_and_query(name, make_url(), args.repeat)
+        bench.log_scan(max(3, args.repeat // 10))
+
+
+def report(what: str, figure: str, value: float | None, target: float | None, higher: bool = False) -> None:
+    """One line: the figure, and against its target where it has one."""
+    verdict = ""
+    if target is not None and value is not None:
+        met = value >= target if higher else value <= target
+        shown = f"{target:,}" if higher else f"{target * 1000:,.0f} ms" if target < 1 else f"{target:,.0f} s"
+        verdict = f"  (target {'≥' if higher else '<'} {shown}: {'met' if met else 'MISSED'})"
+    print(f"  {what:<44} {figure}{verdict}", flush=True)
+
+
+def timed(action: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
+    """Seconds of each run (after one warm-up run) and the last result."""
+    result = action()
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = action()
+        seconds.append(time.perf_counter() - started)
+    return seconds, result
+
+
+def p95(seconds: list[float]) -> float:
+    return statistics.quantiles(seconds, n=20)[-1] if len(seconds) >= 2 else seconds[0]
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class Bench:
+    """A ledger on anvil with shops and funded customers, written to and read back."""
+
+    def __init__(self, chain: AnvilChain, shops: int, customers: int) -> None:
+        self.chain, self.rng = chain, random.Random(2026)
+        deployer = chain.accounts()[0]
+        self.ledger = Ledger.deploy(chain, deployer)
+        self.customers = [Account.from_key(keccak(text=f"bench customer {n}")) for n in range(customers)]
+        owners = [Account.from_key(keccak(text=f"bench shop {n}")) for n in range(shops)]
+        self._fund([account.address for account in self.customers + owners])
+        self.shops = [self.ledger.register_merchant(owner) for owner in owners]
+        self.terms = [shop.publish_terms(30 * DAY) for shop in self.shops]
+        self.buy, self.give_back = encoder(self.ledger.contract, "buy"), encoder(self.ledger.contract, "returnItems")
+        self.count = 0
+
+    def _fund(self, addresses: list[str]) -> None:
+        body = [{"jsonrpc": "2.0", "id": n, "method": "anvil_setBalance", "params": [address, hex(10**30)]}
+                for n, address in enumerate(addresses)]
+        requests.post(self.chain.url, json=body, timeout=60).raise_for_status()
+
+    def write(self, total: int) -> float:
+        """Write ``total`` purchases (and return about 5 %) through the bulk path; purchases per second."""
+        started, written = time.perf_counter(), 0
+        while written < total:
+            batch = min(ROUND, total - written)
+            bought = self._round(batch)
+            written += batch
+            rate = written / (time.perf_counter() - started)
+            print(f"    {written:>10,} purchases  {rate:,.0f}/s  (returned {bought:,} this round)", flush=True)
+        return written / (time.perf_counter() - started)
+
+    def _round(self, size: int) -> int:
+        expiry = self.chain.now() + 30 * DAY
+        plans = []
+        for _ in range(size):
+            shop = self.rng.randrange(len(self.shops))
+            lines = tuple(LineItem(self.rng.choice(SKUS), self.rng.randint(1, 3), self.rng.randint(1, 500) * 10**12)
+                          for _ in range(self.rng.randint(1, 3)))
+            plans.append((shop, self.rng.choice(self.customers), lines))
+        calls: list[Call] = []
+        for shop_index, shop in enumerate(self.shops):
+            mine = [plan for plan in plans if plan[0] == shop_index]
+            terms = self.terms[shop_index]
+            orders = [Order(merchant_id=shop.merchant_id, terms_id=terms.id, lines=lines,
+                            order_ref="0x" + (self.count + n).to_bytes(32, "big").hex(), expiry=expiry,
+                            return_window=terms.return_window, restocking_fee_bps=terms.restocking_fee_bps,
+                            delivery_wait=terms.delivery_wait, item_must_be_returned=terms.item_must_be_returned,
+                            customer=customer.address) for n, (_, customer, lines) in enumerate(mine)]
+            self.count += len(orders)
+            signed = sign_orders(shop.account, orders, self.chain.chain_id, self.ledger.address)
+            calls += [Call(customer, self.buy(s.order.packed(), s.order.line_tuples(), 0,
+                                              bytes.fromhex(s.signature[2:])), s.order.total)
+                      for (_, customer, _), s in zip(mine, signed)]
+        results = send_many(self.ledger, calls).results()
+        returns = []
+        for call, result in zip(calls, results):
+            if self.rng.random() < 0.05:
+                purchase = self.ledger.purchase_from_event(result.named("PurchaseRecorded")[0])
+                mask = line_mask(purchase, [0])
+                returns.append(Call(call.account, self.give_back(
+                    purchase.order.packed(), lines_for(purchase, mask), mask, bytes(32))))
+        send_many(self.ledger, returns).results()
+        return len(returns)
+
+    def one_by_one(self, count: int) -> float:
+        """Purchases per second made one at a time: the shop quotes, the customer buys."""
+        shop, terms = self.shops[0], self.terms[0]
+        started = time.perf_counter()
+        for n in range(count):
+            customer = self.ledger.customer_desk(self.customers[n % len(self.customers)])
+            customer.buy(shop.quote(terms.id, [LineItem("ONE", 1, 10**12)], f"ONE-{n}", customer=customer.address))
+        return count / (time.perf_counter() - started)
+
+    def decoding(self, sample: int = 200_000) -> None:
+        """Decode raw logs already in memory: the decoder's own rate."""
+        head = self.chain.w3.eth.block_number
+        logs: list[dict[str, Any]] = []
+        start = max(0, head - sample)
+        while start <= head and len(logs) < sample:
+            end = min(head, start + 20_000)
+            body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{
+                "address": [self.ledger.address], "fromBlock": hex(start), "toBlock": hex(end)}]}
+            logs += requests.post(self.chain.url, json=body, timeout=300).json()["result"]
+            start = end + 1
+        decoder = Decoder([self.ledger.contract.abi, self.ledger.feedback.abi])
+        started = time.perf_counter()
+        for log in logs:
+            decoder.decode(log)
+        rate = len(logs) / (time.perf_counter() - started)
+        report("decoding alone", f"{rate:,.0f} events/s over {len(logs):,} logs", rate, TARGETS["decoding"], higher=True)
+
+    def index_and_query(self, backend: str, url: str, repeat: int) -> None:
+        """Catch an index up from block 0, then time the queries read from it."""
+        memory: list[tuple[int, float]] = []
+        history = History(self.ledger, url)
+        started = time.perf_counter()
+
+        def progress(sync: Any) -> None:
+            if not memory or sync.records - memory[-1][0] >= 50_000:
+                memory.append((sync.records, rss_mb()))
+
+        done = history.sync(progress)
+        seconds = time.perf_counter() - started
+        history.close()
+        rate = done.records / seconds
+        report(f"{backend}: catch-up from block 0", f"{done.records:,} events in {seconds:,.0f} s = {rate:,.0f} events/s",
+               rate, TARGETS["catch-up"], higher=True)
+        path = ", ".join(f"{n // 1000:,}k: {mb:,.0f}" for n, mb in memory[:: max(1, len(memory) // 6)])
+        report(f"{backend}: memory along the catch-up (MB)", path or "-", None, None)
+
+        reader = Ledger(self.chain, self.ledger.address, self.ledger.feedback.address, self.ledger.from_block, url)
+        customer = self._busiest_customer(reader)
+        seconds, found = timed(lambda: reader.purchases(customer=customer), repeat)
+        report(f"{backend}: one customer's history ({len(found):,} purchases)", f"p95 {p95(seconds) * 1000:,.1f} ms",
+               p95(seconds), TARGETS["customer"])
+        self.history_seconds = getattr(self, "history_seconds", {}) | {backend: statistics.median(seconds)}
+        shop = self.shops[0].merchant_id
+        seconds, page = timed(lambda: reader.purchases(merchant_id=shop, status=Status.OPEN, limit=100), repeat)
+        report(f"{backend}: a shop's first page of {len(page)} open purchases", f"p95 {p95(seconds) * 1000:,.1f} ms",
+               p95(seconds), TARGETS["shop page"])
+        seconds, figures = timed(lambda: reader.figures(shop), max(3, repeat // 10))
+        report(f"{backend}: figures of a shop of {figures[0].purchases:,} purchases", f"p95 {p95(seconds):,.2f} s",
+               p95(seconds), TARGETS["figures"])
+        reader.history.close()
+        self.busiest = customer
+
+    def _busiest_customer(self, reader: Ledger) -> str:
+        """The customer with the most purchases (about 1,000 at 1,000,000 purchases and 1,000 customers)."""
+        from sqlalchemy import func, select
+
+        from ledger.history import schema
+
+        with reader.history.store.reading() as db:
+            return db.execute(select(schema.purchases.c.customer).group_by(schema.purchases.c.customer)
+                              .order_by(func.count().desc()).limit(1)).scalar_one()
+
+    def log_scan(self, repeat: int) -> None:
+        """The same customer's history read from the chain's logs (no index), for the ratio."""
+        reader = Ledger(self.chain, self.ledger.address, self.ledger.feedback.address, self.ledger.from_block, False)
+        seconds, found = timed(lambda: reader.purchases(customer=self.busiest), repeat)
+        scan = statistics.median(seconds)
+        report(f"log scan: one customer's history ({len(found):,} purchases)", f"median {scan * 1000:,.0f} ms", None,
+               None)
+        for backend, indexed in self.history_seconds.items():
+            report(f"log scan / {backend} index", f"{scan / indexed:,.0f}x", None, None)
+
+
+if __name__ == "__main__":
+    main()

@@ -142,11 +142,13 @@ case "$job" in
     brownie_check
     setup_web3_old
     echo "==> the tests with web3 $WEB3_OLD (embedded chain)"
-    "$VENV_OLD/bin/python" -m pytest -q -n auto --dist loadgroup -k "not anvil" --ignore-glob='tests/test_cli_*' \
+    "$VENV_OLD/bin/python" -m pytest -q -n auto -k "not anvil" --ignore-glob='tests/test_cli_*' \
       --ignore=tests/test_scripts.py --ignore=tests/test_cast_agrees.py --ignore=tests/test_slither_gate.py \
       --ignore=tests/test_web_browser.py "$@"
     echo "==> the whole suite with web3 $("$VENV/bin/python" -c 'import web3; print(web3.__version__)')"
-    exec "$VENV/bin/python" -m pytest -n auto --dist loadgroup "$@" ;;
+    "$VENV/bin/python" -m pytest -n auto --ignore=tests/test_web_browser.py "$@"
+    echo "==> the browser tests (one anvil, one server, one browser, in order)"
+    exec "$VENV/bin/python" -m pytest -n 0 tests/test_web_browser.py "$@" ;;
   brownie)
     setup_brownie
     brownie "$@" ;;

@@ -370,7 +370,7 @@ class Ledger:
         feedback = {
             "average_rating": self.ratings(merchant_id).average,
             "csat": _average([s.score for s in self.scores("csat", merchant_id)]),
-            "nps": _net_promoter([s.score for s in self.scores("nps", merchant_id)]),
+            "nps": net_promoter([s.score for s in self.scores("nps", merchant_id)]),
         }
         return [Figures(merchant_id=merchant_id, token=token, purchases=t.purchases, sales=t.sales, refunds=t.refunds,
                         returned_purchases=t.returned_purchases, contacts=contacts, settled=t.settled, **feedback)
@@ -658,7 +658,9 @@ def _average(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _net_promoter(scores: list[int]) -> float | None:
+def net_promoter(scores: list[int]) -> float | None:
+    """The net promoter score of 0–10 scores: the share of promoters (9–10) less that of detractors (0–6),
+    in points from -100 to 100; None without scores."""
     if not scores:
         return None
     promoters = sum(1 for score in scores if score >= 9)

@@ -4,6 +4,10 @@ The wallet is a small EIP-1193 provider injected into the page; it forwards ever
 holds the development keys and signs with its own code (personal_sign, eth_signTypedData_v4): an
 implementation independent of ours. Screenshots go to the test's temporary folder (and to the folder
 LEDGER_WEB_SCREENSHOTS names, to refresh docs/customer.png and docs/merchant.png).
+
+The tests share one anvil, one server and one browser, and each goes on from the steps of those before
+it (the last one reads the charts of all of them): run the file in one process, in order, as
+``./dev.sh test`` does (``-n 0``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from ledger.models import ContactKind
 from ledger.web.payments import order_link
 from web_helpers import ETHER, Scene, build_scene
 
-pytestmark = pytest.mark.xdist_group("web_browser")  # one server and one browser, on one worker (--dist loadgroup)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from .. import render, validate
 from ..sending import Call, send_many
-from ..convert import contact_fields
+from ..convert import contact_fields, parse_amount
 from ..errors import InvalidInput, InvalidRows
 from ..desks.customer import MAX_REQUEST_VALIDITY
 from ..models import NATIVE, Channel, ContactKind, Credit, Purchase, SignedReturn
@@ -52,7 +52,7 @@ def buy(env: Env, order_file: Path, use_credit: str | None) -> None:
     if use_credit == "all":
         credit = min(desk.credit(order.merchant_id, order.token), order.total)
     elif use_credit is not None:
-        credit = parse.amount(use_credit, env.decimals(order.token), env.symbol(order.token))
+        credit = parse_amount(use_credit, env.decimals(order.token), env.symbol(order.token))
     purchase = desk.buy(signed, credit)
     env.emit(purchase, lambda: _detail(env, purchase, [], title="Bought"))
 

@@ -14,6 +14,7 @@ from rich.console import Group
 from rich.progress import Progress
 
 from .. import render
+from ..convert import parse_amount
 from ..errors import InvalidInput
 from ..models import NATIVE, Purchase, Reason, SettlementBatch, Status
 from ..timefmt import local, relative
@@ -375,7 +376,7 @@ def refund(env: Env, purchase_id: str, amount: str, reason: str, note: str) -> N
     """
     purchase = env.ledger.purchase(purchase_id)
     desk = env.ledger.merchant_desk(env.account, purchase.merchant_id)
-    refund_amount = parse.amount(amount, env.decimals(purchase.token), env.symbol(purchase.token))
+    refund_amount = parse_amount(amount, env.decimals(purchase.token), env.symbol(purchase.token))
     paid = desk.goodwill_refund(purchase.id, refund_amount, reason, note)
     env.emit(paid, lambda: f"refunded {env.amount(paid.amount, purchase.token)} to {paid.customer}")
 
@@ -454,7 +455,7 @@ def budget(env: Env, merchant_id: int, agent: str, amount: str, token: str) -> N
       ledger --account 1 merchant budget 1 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 0.5
     """
     desk = env.ledger.merchant_desk(env.account, merchant_id)
-    desk.set_budget(agent, parse.amount(amount, env.decimals(token), env.symbol(token)), token)
+    desk.set_budget(agent, parse_amount(amount, env.decimals(token), env.symbol(token)), token)
     left = desk.budget(agent, token)
     env.emit({"agent": agent, "token": token, "budget": left},
              lambda: f"{agent} may refund up to {env.amount(left, token)} without asking")

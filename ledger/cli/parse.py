@@ -8,21 +8,17 @@ import math
 
 import re
 from datetime import datetime, timezone, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import click
 
 from .. import validate
+from ..convert import parse_amount
 from ..errors import InvalidInput
 from ..models import LineItem
 
 _UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800}
-_AMOUNT_UNITS = {"wei": 0, "gwei": 9, "eth": 18, "ether": 18}
-
-MAX_AMOUNT = 2**128 - 1
-"""The largest amount the ledger holds (amounts are 128-bit on chain), in the token's smallest unit."""
-
 MAX_DURATION = 2**32 - 1
 """The longest duration the ledger stores (windows, waits, delays are 32-bit seconds: about 136 years)."""
 
@@ -86,28 +82,6 @@ def days(text: str) -> int:
     return seconds // 86_400
 
 
-def amount(text: str, decimals: int = 18, symbol: str = "ETH") -> int:
-    """Smallest units in ``1.5`` (whole tokens, or ether), ``1.5eth``, ``20gwei`` or ``1000wei``; below 2^128."""
-    match = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([a-z]*)\s*", text.lower())
-    if not match:
-        raise InvalidInput(f"{text!r} is not an amount: write it like 0.25, 1.5eth, 20gwei or 1000wei")
-    number, unit = match.groups()
-    if unit and unit not in _AMOUNT_UNITS:
-        raise InvalidInput(f"unknown unit {unit!r} in {text!r}: use eth, gwei or wei (or no unit)")
-    places = _AMOUNT_UNITS[unit] if unit else decimals
-    try:
-        value = Decimal(number.replace("_", "")) * (Decimal(10) ** places)
-    except InvalidOperation as error:
-        raise InvalidInput(f"{text!r} is not an amount") from error
-    if value != value.to_integral_value():
-        raise InvalidInput(f"{text!r} has more decimals than the token's {places}")
-    if value > MAX_AMOUNT:
-        largest = Decimal(MAX_AMOUNT) / Decimal(10) ** (places if unit else decimals)
-        raise InvalidInput(f"{text!r} is more than the ledger can hold: amounts are below {largest:.3g} "
-                           f"{unit or symbol}")
-    return int(value)
-
-
 def basis_points(text: str, what: str = "fee") -> int:
     """Basis points in ``5%``, ``2.5%`` or ``250bps``, at most 100 %; ``what`` names it in messages (a
     restocking fee, a referral commission, a credit bonus)."""
@@ -145,7 +119,7 @@ def line(text: str, decimals: int = 18, symbol: str = "ETH") -> LineItem:
     parts = text.rsplit(":", 2)
     if len(parts) != 3 or not whole(parts[1]):
         raise InvalidInput(f"{text!r} is not a line: write SKU:QUANTITY:UNIT_PRICE, e.g. MUG:2:0.01")
-    return LineItem(parts[0], int(parts[1]), amount(parts[2], decimals, symbol))
+    return LineItem(parts[0], int(parts[1]), parse_amount(parts[2], decimals, symbol))
 
 
 def a_number(ctx: click.Context, param: click.Parameter, value: float) -> float:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 
 from .. import validate
-from ..convert import as_line, enum_value, line_mask
+from ..convert import MAX_AMOUNT, as_line, enum_value, line_mask
 from ..errors import (
     AlreadyReturned, AlreadySettled, FeeTooHigh, InvalidInput, NotAnAgent, TermsRetired, amounts_in,
 )
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from ..client import Ledger
 
 
-MAX_AMOUNT = 2**128 - 1
 """The largest amount the ledger holds (amounts are 128-bit on chain)."""
 
 MAX_ORDER_VALIDITY = 365 * 86_400

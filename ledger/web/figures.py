@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from typing import Any
 
-from ..client import _net_promoter  # the one definition of NPS, as `ledger figures` uses it
+from ..client import net_promoter  # the one definition of NPS, as `ledger figures` uses it
 
 UNIT = 10**18
 
@@ -82,7 +82,7 @@ def _feedback(ledger: Any, merchant_id: int, day_of: _Days) -> dict[str, Any]:
             by_day[day_of(score.block_number)].append(score.score)
     days = sorted(set(csat) | set(nps))
     return {"labels": days, "csat": [sum(csat[d]) / len(csat[d]) if csat[d] else None for d in days],
-            "nps": [_net_promoter(nps[d]) for d in days]}
+            "nps": [net_promoter(nps[d]) for d in days]}
 
 
 def _escrow(purchases: list[Any]) -> dict[str, Any]:

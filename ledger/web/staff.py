@@ -12,8 +12,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from .. import render
-from ..cli import parse
-from ..convert import enum_value, line_mask
+from ..convert import enum_value, line_mask, parse_amount
 from ..errors import InvalidInput
 from ..models import NATIVE, DAY, Purchase, Reason, Role
 from ..texts import TextKind
@@ -63,7 +62,7 @@ def _budget_words(request: Request, merchant_id: int, me: str, purchase: Purchas
 
 
 def _amount(text: str, token: str) -> int:
-    return parse.amount(text) if token == NATIVE else parse.amount(text, decimals=0, symbol="units")
+    return parse_amount(text) if token == NATIVE else parse_amount(text, decimals=0, symbol="units")
 
 
 @router.post("/api/shop/{merchant_id}/goodwill/prepare")

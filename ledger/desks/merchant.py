@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 """The largest amount the ledger holds (amounts are 128-bit on chain)."""
 
 MAX_ORDER_VALIDITY = 365 * 86_400
+
+MAX_EXTENSION_DAYS = 365
+"""The most days a window can be extended by, or an agent allowed to extend (``LedgerExtensionTooLong``)."""
 """The longest a signed order may be bought for: an offer at a price, not a standing promise."""
 
 
@@ -149,8 +152,8 @@ class MerchantDesk:
     def set_mandate(self, agent: str, max_extension_days: int) -> TxResult:
         """Set how many days, in all, ``agent`` may add to one purchase's window. Owner only."""
         validate.non_negative(max_extension_days, "extension mandate (days)")
-        if max_extension_days > 365:
-            raise InvalidInput(f"an extension mandate of {max_extension_days} days is above 365 days")
+        if max_extension_days > MAX_EXTENSION_DAYS:
+            raise InvalidInput(f"an extension mandate of {max_extension_days} days is above {MAX_EXTENSION_DAYS} days")
         return self._send(self._functions.setMandate(self.merchant_id, self._agent(agent), max_extension_days))
 
     def set_budget(self, agent: str, amount: int, token: str = NATIVE) -> TxResult:
@@ -255,18 +258,14 @@ class MerchantDesk:
     def extend_window(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
         """Give one purchase's open window more days (an agent within its mandate)."""
         purchase = self._open_purchase(purchase_id)
-        validate.positive(days, "extension (days)")
-        if days > 365:
-            raise InvalidInput(f"an extension of {days} days is above the 365 days a window can be extended by")
+        _within_the_longest_extension(validate.positive(days, "extension (days)"))
         self._send(self._functions.extendWindow(purchase.order.packed(), days, enum_value(Reason, reason)))
         return self.ledger.purchase(purchase.id)
 
     def set_window_extension(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
         """Set the days added to a purchase's window: undo an extension, or reopen a closed window. Owner only."""
         purchase = self._open_purchase(purchase_id)
-        validate.non_negative(days, "extension (days)")
-        if days > 365:
-            raise InvalidInput(f"an extension of {days} days is above the 365 days a window can be extended by")
+        _within_the_longest_extension(validate.non_negative(days, "extension (days)"))
         self._send(self._functions.setWindowExtension(purchase.order.packed(), days, enum_value(Reason, reason)))
         return self.ledger.purchase(purchase.id)
 
@@ -311,3 +310,9 @@ class MerchantDesk:
                 f"not at merchant #{self.merchant_id}"
             )
         return purchase
+
+
+def _within_the_longest_extension(days: int) -> None:
+    if days > MAX_EXTENSION_DAYS:
+        raise InvalidInput(f"an extension of {days} days is above the {MAX_EXTENSION_DAYS} days a window can be "
+                           "extended by")

@@ -23,6 +23,15 @@ def _in_order(table: Any) -> tuple[Any, Any]:
     return table.c.block_number, table.c.log_index
 
 
+def _matching(table: Any, **equal: Any) -> Any:
+    """The table's rows, oldest first, whose columns equal the values given (None: any)."""
+    query = select(table).order_by(*_in_order(table))
+    for column, value in equal.items():
+        if value is not None:
+            query = query.where(table.c[column] == value)
+    return query
+
+
 class Queries:
     """Reads of the index."""
 
@@ -91,11 +100,7 @@ class Queries:
                  purchase_id: str | None = None) -> list[ContactMoment]:
         """Contact moments, oldest first."""
         table = schema.contacts
-        query = select(table).order_by(*_in_order(table))
-        for column, value in ((table.c.merchant_id, merchant_id), (table.c.customer, customer),
-                              (table.c.purchase_id, purchase_id)):
-            if value is not None:
-                query = query.where(column == value)
+        query = _matching(table, merchant_id=merchant_id, customer=customer, purchase_id=purchase_id)
         with self.store.reading() as db:
             return [ContactMoment(
                 merchant_id=r["merchant_id"], customer=r["customer"], purchase_id=r["purchase_id"],
@@ -106,11 +111,7 @@ class Queries:
     def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
         """Refunds paid (returns, credit, goodwill), oldest first."""
         table = schema.refunds
-        query = select(table).order_by(*_in_order(table))
-        if purchase_id is not None:
-            query = query.where(table.c.purchase_id == purchase_id)
-        if customer is not None:
-            query = query.where(table.c.customer == customer)
+        query = _matching(table, purchase_id=purchase_id, customer=customer)
         with self.store.reading() as db:
             return [Refund(
                 purchase_id=r["purchase_id"], customer=r["customer"], amount=r["amount"], kind=r["kind"],
@@ -122,11 +123,7 @@ class Queries:
                     referrer: str | None = None) -> list[Settlement]:
         """Settlements made, oldest first."""
         table = schema.settlements
-        query = select(table).order_by(*_in_order(table))
-        for column, value in ((table.c.merchant_id, merchant_id), (table.c.purchase_id, purchase_id),
-                              (table.c.referrer, referrer)):
-            if value is not None:
-                query = query.where(column == value)
+        query = _matching(table, merchant_id=merchant_id, purchase_id=purchase_id, referrer=referrer)
         with self.store.reading() as db:
             return [Settlement(r["purchase_id"], r["merchant_id"], r["amount"], r["referrer"], r["commission"],
                                r["block_number"], r["tx_hash"]) for r in db.execute(query).mappings()]

@@ -457,13 +457,12 @@ def _simulated(ledger: Ledger, node: Any, items: list[_Item], errors: dict[int, 
     shapes: dict[tuple[Any, ...], list[_Item]] = {}
     for item in passing:
         shapes.setdefault((item.index,) if exact else _shape(item.tx), []).append(item)
-    samples = [item for shape in shapes.values() for item in shape[:GAS_SAMPLES]]
+    samples = [(key, item) for key, shape in shapes.items() for item in shape[:GAS_SAMPLES]]
     gas_of: dict[tuple[Any, ...], int] = {}
-    for item, gas in zip(samples, node.estimates([item.tx for item in samples], block)):
+    for (key, item), gas in zip(samples, node.estimates([item.tx for _, item in samples], block)):
         if isinstance(gas, BaseException):
             errors[item.index] = _as_error(ledger, gas, item.call)
         else:
-            key = (item.index,) if exact else _shape(item.tx)
             gas_of[key] = max(gas_of.get(key, 0), gas)
     kept = []
     for key, shape in shapes.items():

@@ -10,6 +10,7 @@ error and sends nothing; they are then signed locally and sent raw (``sending.py
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,6 @@ from .convert import contact_fields, hex_of, line_from_chain, lines_for, plain, 
 from .deployment import Deployment
 from .errors import InvalidInput, PurchaseExists, UnknownEvent, UnknownPurchase
 from .desks import CustomerDesk, MerchantDesk
-from .desks.customer import MAX_REQUEST_VALIDITY
 from .models import (
     NATIVE,
     Channel,
@@ -52,15 +52,18 @@ from .models import (
     Totals,
     TxResult,
 )
-from .orders import Order
+from .orders import MAX_REQUEST_VALIDITY, Order
 from .revert import RevertDecoder, mapped_errors
 from .sending import sign_and_send
 from .sending.single import Landed
 
 if TYPE_CHECKING:
     from .history import History
+    from .texts import Sealed, TextKind, TextStore
 
 __all__ = ["CustomerDesk", "Ledger", "MerchantDesk", "ledger_abi"]
+
+_log = logging.getLogger("ledger")
 
 LOG_CHUNK = 50_000
 """Blocks per ``eth_getLogs`` request, within what public RPC providers accept."""
@@ -100,6 +103,7 @@ class Ledger:
         self.chain = chain
         self.index = index
         self._history: History | None = None
+        self._texts: TextStore | None = None
         self.w3 = chain.w3
         self.address = validate.address(address, "ledger address")
         self.from_block = from_block
@@ -221,12 +225,39 @@ class Ledger:
             self._history = History(self, MEMORY if self.index is True else str(self.index))
         return self._history
 
+    @property
+    def texts(self) -> TextStore:
+        """The off-chain texts whose salted hashes went on chain (contact notes, refund notes, review texts,
+        shipment references): kept in the index's database, or for as long as the process lives when this
+        ledger reads straight from the chain (``index=False``)."""
+        if self._texts is None:
+            from .texts import TextStore
+
+            self._texts = TextStore(self.history.store.engine) if self.index is not False else TextStore.in_memory()
+        return self._texts
+
+    @texts.setter
+    def texts(self, store: TextStore) -> None:
+        self._texts = store
+
+    def seal_text(self, kind: TextKind | str, text: str | bytes | None, customer: str, merchant_id: int,
+                  now: int | None = None) -> Sealed:
+        """The hash to put on chain for an off-chain text, salted so nobody can test a guess against it
+        (``TextStore.seal``); ``texts.save`` it once the transaction carrying the hash went through."""
+        from .texts import TextStore
+
+        return TextStore.seal(kind, text, customer, merchant_id, self.chain.now() if now is None else now)
+
     def _indexed(self) -> Any:
-        """The index's queries, caught up with the chain; None when reading straight from the chain."""
+        """The index's queries, caught up with the chain; None when reading straight from the chain. When
+        catching up meant forgetting blocks the chain no longer has, a warning (``logging``, shown on
+        standard error unless the application routes it) says so: answers changed under the reader."""
         if self.index is False:
             return None
         with mapped_errors(self.errors):
-            self.history.sync()
+            report = self.history.sync()
+        if report.went_back is not None:
+            _log.warning("the history index went back: %s", report.went_back)
         return self.history.queries
 
     # ------------------------------------------------------------ reads: purchases
@@ -639,8 +670,9 @@ class Ledger:
         )
 
     def contact_call(self, merchant_id: int, customer: str, purchase_id: str | None, channel: Channel | str,
-                     kind: ContactKind | str, occurred_at: int | None, content: str | bytes) -> Any:
-        """The contract call that logs a contact, with the purchase checked to be this customer's there."""
+                     kind: ContactKind | str, occurred_at: int | None, content_hash: bytes) -> Any:
+        """The contract call that logs a contact (its content's hash from ``seal_text``), with the purchase
+        checked to be this customer's there."""
         key = bytes(32)
         if purchase_id is not None:
             purchase = self.purchase(purchase_id)
@@ -651,7 +683,7 @@ class Ledger:
                 )
             key = bytes.fromhex(purchase.id[2:])
         return self.contract.functions.logContact(
-            merchant_id, customer, key, *contact_fields(channel, kind, occurred_at, content))
+            merchant_id, customer, key, *contact_fields(channel, kind, occurred_at, content_hash))
 
 
 def _average(values: list[int]) -> float | None:

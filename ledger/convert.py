@@ -110,14 +110,14 @@ def status(value: Status | str) -> Status:
 
 
 def contact_fields(
-    channel: Channel | str, kind: ContactKind | str, occurred_at: int | None, content: str | bytes
+    channel: Channel | str, kind: ContactKind | str, occurred_at: int | None, content_hash: bytes
 ) -> tuple[int, int, int, bytes]:
     """Channel, kind, time (0 for now) and content hash, as the contract's contact call takes them."""
     return (
         enum_value(Channel, channel),
         enum_value(ContactKind, kind),
         validate.non_negative(occurred_at or 0, "contact time"),
-        validate.hash_of(content),
+        validate.bytes32(content_hash, "content hash"),
     )
 
 

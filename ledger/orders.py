@@ -7,6 +7,8 @@ side carries it (as JSON) to ``CustomerDesk.buy``. On chain an order travels pac
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from dataclasses import dataclass, field
@@ -54,6 +56,10 @@ RETURN_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {
     ]
 }
 """EIP-712 type of a signed return request (``Ledger.RETURN_REQUEST_TYPEHASH``)."""
+
+MAX_REQUEST_VALIDITY = 30 * 86_400
+"""The longest a signed return request may be submitted for: it is a standing permission to return for the
+customer, and one that outlives anyone's memory of it is a risk, not a convenience."""
 
 DOMAIN_NAME, DOMAIN_VERSION = "Ledger", "2"
 """The ledger's EIP-712 domain name and version."""
@@ -225,6 +231,21 @@ class SignedOrder:
                           for line in order.lines],
             },
         }, indent=1)
+
+    def link(self, page: str = "") -> str:
+        """The address that opens this order on the page ``ledger serve`` runs at ``page`` (its base URL; none
+        gives the path alone), where the customer pays it with their own wallet: ``/pay?order=`` followed by
+        the signed order (``to_json``) in base64url."""
+        return page.rstrip("/") + "/pay?order=" + base64.urlsafe_b64encode(self.to_json().encode()).decode().rstrip("=")
+
+    @classmethod
+    def from_link(cls, encoded: str) -> SignedOrder:
+        """The signed order an order link carries (its ``order`` parameter); ``InvalidInput`` if damaged."""
+        try:
+            text = base64.b64decode(encoded + "=" * (-len(encoded) % 4), altchars=b"-_", validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            raise InvalidInput("the order link is damaged (it is not base64url): ask the shop for a new link") from error
+        return cls.from_json(text)
 
     @classmethod
     def from_json(cls, text: str) -> SignedOrder:

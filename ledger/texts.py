@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, create_engine, insert, select, update
+from sqlalchemy.pool import StaticPool
 
 from . import validate
 from .errors import InvalidInput, LedgerError
@@ -104,6 +105,16 @@ class KeptText:
         return "0x" + salted_hash(bytes.fromhex(self.salt[2:]), self.body).hex() == self.hash
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """The hash that goes on chain for a text, and the text to keep once what carries the hash was sent
+    (``TextStore.save``)."""
+
+    hash: bytes
+    text: KeptText | None
+    """None when there is nothing to keep: no text, or bytes the caller hashes and keeps itself."""
+
+
 RoleOf = Callable[[int, str], Role]
 """How the store learns an address's role at a merchant (``Ledger.role``, read on chain)."""
 
@@ -115,20 +126,44 @@ class TextStore:
         self.engine = engine
         metadata.create_all(engine)
 
+    @classmethod
+    def in_memory(cls) -> TextStore:
+        """A store that lasts as long as the process (for a ledger with no index database)."""
+        return cls(create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}))
+
     def keep(self, kind: TextKind | str, text: str, customer: str, merchant_id: int, now: int) -> KeptText:
         """Keep ``text`` under a new salted hash and return it; put ``KeptText.hash`` on chain."""
+        kept = self.seal(kind, text if isinstance(text, str) else None, customer, merchant_id, now).text
+        if kept is None:
+            raise InvalidInput(f"the {TextKind(kind).value} text is empty: write something, or leave the field out")
+        self.save(kept)
+        return kept
+
+    @staticmethod
+    def seal(kind: TextKind | str, text: str | bytes | None, customer: str, merchant_id: int, now: int) -> Sealed:
+        """The salted hash of ``text`` and the text to keep, nothing written yet. Text (``str``) is salted;
+        ``bytes`` (a file, a reference the caller keeps itself) and an empty text are hashed as they are."""
+        if not text or isinstance(text, bytes):
+            return Sealed(validate.hash_of(text or b""), None)
         kind = TextKind(kind)
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput(f"the {kind.value} text is empty: write something, or leave the field out")
         if len(text) > MAX_LENGTH:
             raise InvalidInput(f"the {kind.value} text has {len(text):,} characters: keep it under {MAX_LENGTH:,}")
         salt = secrets.token_bytes(32)
-        kept = KeptText("0x" + salted_hash(salt, text).hex(), kind, validate.address(customer, "customer"),
-                        validate.positive(merchant_id, "merchant id"), "0x" + salt.hex(), text, now)
-        with self.engine.begin() as db:
-            db.execute(insert(texts).values(hash=kept.hash, kind=kind.value, customer=kept.customer,
-                                            merchant_id=kept.merchant_id, salt=kept.salt, body=text, kept_at=now))
-        return kept
+        content_hash = salted_hash(salt, text)
+        return Sealed(content_hash, KeptText(
+            "0x" + content_hash.hex(), kind, validate.address(customer, "customer"),
+            validate.positive(merchant_id, "merchant id"), "0x" + salt.hex(), text, now))
+
+    def save(self, *kept: KeptText | Sealed) -> None:
+        """Keep sealed texts (those whose hash was sent); a ``Sealed`` with nothing to keep is passed over."""
+        rows = [{"hash": k.hash, "kind": k.kind.value, "customer": k.customer, "merchant_id": k.merchant_id,
+                 "salt": k.salt, "body": k.body, "kept_at": k.kept_at}
+                for k in (item.text if isinstance(item, Sealed) else item for item in kept) if k is not None]
+        if rows:
+            with self.engine.begin() as db:
+                db.execute(insert(texts), rows)
 
     def get(self, content_hash: str) -> KeptText:
         """The record for a hash, whoever asks (for checks inside the server); ``TextNotFound`` if none."""

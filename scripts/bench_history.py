@@ -43,6 +43,14 @@ from tools import postgres_server  # noqa: E402
 DAY = 86_400
 ROUND = 20_000
 """Purchases planned, signed and sent together (the bulk path splits them into waves itself)."""
+BLOCK_TIME = "1"
+"""Seconds between anvil's blocks while the bulk path writes, as on a real network. Mining a block per
+transaction (anvil's default) cost more than the transactions and slowed down as the pool grew (180
+purchases/s over 20,000 here); blocks every 0.2 s went at 820/s at first but anvil's work per block grows
+with the chain (420/s by 120,000); a block a second holds its pace (about 510/s from the first 20,000 to
+the 100,000th)."""
+WAVE = 10_000
+"""Calls per wave of the bulk path: one block's worth."""
 SKUS = [f"SKU-{n:03d}" for n in range(200)]
 TARGETS = {"customer": 0.050, "shop page": 0.020, "figures": 1.0, "catch-up": 10_000, "decoding": 20_000,
            "bulk": 2_000, "ratio": 20}
@@ -58,7 +66,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
     customers = args.customers or max(20, args.purchases // 1_000)
-    with AnvilChain(["--gas-limit", "1000000000"]) as chain:
+    with AnvilChain(["--gas-limit", "1000000000", "--block-time", BLOCK_TIME, "--prune-history"]) as chain:
         bench = Bench(chain, args.shops, customers)
         print(f"anvil, {args.purchases:,} purchases, {customers:,} customers, {args.shops} shops")
         bulk_rate = bench.write(args.purchases)
@@ -131,8 +139,11 @@ class Bench:
         self.busiest = ""
 
     def _fund(self, addresses: list[str]) -> None:
-        body = [{"jsonrpc": "2.0", "id": n, "method": "anvil_setBalance", "params": [address, hex(10**30)]}
-                for n, address in enumerate(addresses)]
+        self._rpc([("anvil_setBalance", [address, hex(10**30)]) for address in addresses])
+
+    def _rpc(self, requests_: list[tuple[str, list[Any]]]) -> None:
+        body = [{"jsonrpc": "2.0", "id": n, "method": method, "params": params}
+                for n, (method, params) in enumerate(requests_)]
         requests.post(self.chain.url, json=body, timeout=60).raise_for_status()
 
     def write(self, total: int) -> float:
@@ -168,7 +179,7 @@ class Bench:
             calls += [Call(customer, self.buy(s.order.packed(), s.order.line_tuples(), 0,
                                               bytes.fromhex(s.signature[2:])), s.order.total)
                       for (_, customer, _), s in zip(mine, signed)]
-        results = send_many(self.ledger, calls).results()
+        results = send_many(self.ledger, calls, wave_size=WAVE).results()
         returns = []
         for call, result in zip(calls, results):
             if self.rng.random() < 0.05:
@@ -176,11 +187,13 @@ class Bench:
                 mask = line_mask(purchase, [0])
                 returns.append(Call(call.account, self.give_back(
                     purchase.order.packed(), lines_for(purchase, mask), mask, bytes(32))))
-        send_many(self.ledger, returns).results()
+        send_many(self.ledger, returns, wave_size=WAVE).results()
         return len(returns)
 
     def one_by_one(self, count: int) -> float:
-        """Purchases per second made one at a time: the shop quotes, the customer buys."""
+        """Purchases per second made one at a time: the shop quotes, the customer buys. Anvil mines each
+        transaction at once here (automine), the fastest one at a time can go."""
+        self._rpc([("evm_setAutomine", [True])])
         shop, terms = self.shops[0], self.terms[0]
         started = time.perf_counter()
         for n in range(count):

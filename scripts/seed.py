@@ -202,7 +202,7 @@ def _round(ledger: Ledger, chain, rng: random.Random, batch: list[Plan], counts:
             staff_work.append(Call(owner.account, functions.logContact(
                 owner.merchant_id, purchase.customer, bytes.fromhex(purchase.id[2:]),
                 *contact_fields(rng.choice(list(Channel)), rng.choice(list(ContactKind)), None,
-                                f"conversation {plan.n}"))))
+                                validate.hash_of(f"conversation {plan.n}")))))
         if plan.shop.terms.window_from_delivery and rng.random() < 0.9:  # the rest start at the longest wait
             staff_work.append(Call(owner.account, functions.confirmDelivery(purchase.order.packed(), 0)))
     done = send_many(ledger, staff_work).results()

@@ -226,3 +226,13 @@ def cli(cli_project: CliProject, monkeypatch: pytest.MonkeyPatch):
 
     yield run
     chain.revert(snapshot)
+
+
+def assert_kept(ledger: Ledger, content_hash: str, text: str, kind: str) -> None:
+    """The text behind a hash on chain is kept off chain and salted: the hash is not the text's plain keccak
+    (nobody can test a guess against it), and the kept text with its salt gives the hash again."""
+    from ledger.validate import hash_of
+
+    kept = ledger.texts.get(content_hash)
+    assert (kept.body, kept.kind.value) == (text, kind) and kept.matches
+    assert content_hash != "0x" + hash_of(text).hex()

@@ -16,14 +16,16 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from ledger import errors
+from ledger.validate import hash_of
 from ledger.sending import Call, bulk, send_many, sign_orders
+from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.models import LineItem
 from ledger.orders import ORDER_TYPES, Order, compact_signature, domain, recover_order_signer
 
 
 def _contact(ledger: Ledger, merchant_id: int, customer: str, text: str, occurred_at: int | None = None):
-    return ledger.contact_call(merchant_id, customer, None, "chat", "question", occurred_at, text)
+    return ledger.contact_call(merchant_id, customer, None, "chat", "question", occurred_at, hash_of(text))
 
 
 def _orders(ledger: Ledger, terms, customers, count: int, price: int = 10**15) -> list[Order]:
@@ -212,3 +214,32 @@ def test_a_call_that_needs_more_gas_than_its_shape_is_sent_again_with_its_own(
     assert [outcome.ok for outcome in report.outcomes] == [True] * 5
     assert probe.functions.slots(43).call() == 39  # every fill ran once: 4 one-slot fills, then 40 slots
     assert _nonce(chain, agent) == before + 6  # the 40-slot fill ran short once, then went through
+
+
+@pytest.mark.parametrize("says_it_automines", [True, False])
+def test_a_stalled_automining_node_is_asked_to_mine(says_it_automines, monkeypatch) -> None:
+    """anvil, automining, can leave transactions pending for good when many arrive out of nonce order
+    (foundry-rs/foundry issue 10122). Here the node holds them for real (its mining is off) and says it
+    automines: after ``STALL`` seconds without a receipt the bulk path has a block mined. A node that does not
+    automine is left alone (its owner mines by hand): the send then times out and says so."""
+    monkeypatch.setattr(bulk, "STALL", 0.5)
+    with AnvilChain() as node:
+        accounts = node.accounts()
+        ledger = Ledger.deploy(node, accounts[0], index=False)
+        merchant = ledger.register_merchant(accounts[1]).merchant_id
+        node._rpc("evm_setAutomine", [False])
+        asked = bulk._HttpNode._many
+
+        def node_says(self, method, params):
+            return [True] if method == "anvil_getAutomine" and says_it_automines else asked(self, method, params)
+
+        monkeypatch.setattr(bulk._HttpNode, "_many", node_says)
+        calls = [Call(accounts[1], _contact(ledger, merchant, accounts[3].address, f"call {n}")) for n in range(3)]
+        report = send_many(ledger, calls, timeout=3)
+        if says_it_automines:
+            assert len(report.results()) == 3
+            assert node.w3.eth.get_transaction_count(accounts[1].address) == 4  # registration + 3
+        else:
+            assert len(report.failed) == 3
+            assert all("not mined within 3 s" in str(outcome.error) for outcome in report.failed)
+            assert node.w3.eth.get_block("pending")["transactions"]  # still there, unmined

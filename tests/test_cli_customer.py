@@ -11,8 +11,9 @@ from conftest import ok
 
 from ledger.orders import SignedOrder
 
-OWNER, ALICE, BOB = (
+OWNER, AGENT, ALICE, BOB = (
     "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",  # development account 1
+    "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",  # development account 2
     "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",  # development account 4
     "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",  # development account 5
 )
@@ -22,7 +23,7 @@ OWNER, ALICE, BOB = (
 def shop(cli):
     """Merchant #1 (account 1) with agent account 2 and 30-day terms #1 (5 % fee)."""
     ok(cli("--account", "1", "merchant", "register"))
-    ok(cli("--account", "1", "merchant", "add-agent", "1", "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"))
+    ok(cli("--account", "1", "merchant", "add-agent", "1", AGENT))
     ok(cli("--account", "1", "terms", "publish", "1", "--window", "30d", "--fee", "5%"))
     return cli
 
@@ -56,6 +57,20 @@ def test_quote_json_is_the_order_file_and_buy_reads_it_from_stdin(shop) -> None:
     assert signed.signer == OWNER and signed.order.customer == "0x" + "00" * 20 and signed.order.total == 10**16
     purchase = json.loads(ok(shop("--json", "--account", "5", "buy", "-", input=printed)))
     assert purchase["id"] == signed.purchase_id and purchase["customer"] == BOB
+
+
+def test_quote_link_opens_the_same_order_on_the_page(shop) -> None:
+    out = ok(shop("--account", "2", "quote", "1", "MUG:1:0.01", "--for", ALICE, "--order", "WEB-1",
+                  "--link", "http://shop.example:8000/"))
+    link = out.strip().splitlines()[-1]  # on a line of its own, unwrapped
+    assert link.startswith("http://shop.example:8000/pay?order=") and " " not in link
+    signed = SignedOrder.from_link(link.split("order=", 1)[1])
+    assert (signed.order.customer, signed.order.total, signed.signer) == (ALICE, 10**16, AGENT)
+    printed = json.loads(ok(shop("--json", "--account", "2", "quote", "1", "MUG:1:0.01", "--order", "WEB-2",
+                                 "--link", "http://127.0.0.1:8000")))
+    assert SignedOrder.from_link(printed["link"].split("order=", 1)[1]).purchase_id == printed["purchaseId"]
+    refused = shop("--account", "2", "quote", "1", "MUG:1:0.01", "--order", "WEB-3", "--link", "shop.example")
+    assert refused.exit_code != 0 and "--link takes the page's address" in refused.output
 
 
 def test_buy_a_quoted_file_prints_the_purchase_with_its_window(shop) -> None:

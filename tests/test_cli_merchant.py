@@ -14,7 +14,10 @@ from conftest import ETHER, deploy_contract, ok, send
 from ledger.chain import connect
 from ledger.client import Ledger
 from ledger.deployment import Deployment
+from ledger.history import database_url
+from ledger.history.store import engine_for
 from ledger.models import LineItem
+from ledger.texts import TextStore
 
 OWNER, AGENT, ALICE = (
     "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",  # development account 1
@@ -214,6 +217,17 @@ def test_staff_logs_a_contact(shop, sale) -> None:
     stranger = shop("--account", "7", "contact", "log", "1", "--customer", ALICE, "--channel", "chat", "--kind",
                     "question")
     assert stranger.exit_code == 1 and "neither owner nor agent" in stranger.output
+
+
+def test_contact_notes_are_kept_salted_beside_the_index_even_without_it(shop, cli_project) -> None:
+    texts = TextStore(engine_for(database_url(cli_project.home / ".ledger" / "deployment.json")))
+    notes = ["call back at 555-0100", "left a voicemail"]
+    for flags, note in zip(((), ("--no-index",)), notes):
+        ok(shop(*flags, "--account", "2", "contact", "log", "1", "--customer", ALICE, "--channel", "phone",
+                "--kind", "question", "--note", note))
+    logged = [c["content_hash"] for c in json.loads(ok(shop("--json", "contact", "list", "--customer", ALICE)))]
+    kept = [texts.get(content_hash) for content_hash in logged]
+    assert [k.body for k in kept] == notes and all(k.matches and k.customer == ALICE for k in kept)
 
 
 def test_purchases_with_filters(shop, sale, tmp_path) -> None:

@@ -4,7 +4,7 @@ was said."""
 from __future__ import annotations
 
 import pytest
-from conftest import buy
+from conftest import assert_kept, buy
 
 from ledger import errors
 from ledger.client import MerchantDesk
@@ -13,11 +13,11 @@ from ledger.revert import mapped_errors
 from ledger.validate import hash_of
 
 
-def test_log_contact_by_staff(chain, staff, alice, agent) -> None:
+def test_log_contact_by_staff(ledger, chain, staff, alice, agent) -> None:
     contact = staff.log_contact(alice.address, "video", "complaint", "the sofa arrived scratched")
     assert (contact.channel, contact.kind) == (Channel.VIDEO, ContactKind.COMPLAINT)
     assert contact.customer == alice.address and contact.logged_by == agent.address and not contact.by_customer
-    assert contact.content_hash == "0x" + hash_of("the sofa arrived scratched").hex()
+    assert_kept(ledger, contact.content_hash, "the sofa arrived scratched", "contact")
     assert contact.purchase_id is None
     assert contact.occurred_at == chain.w3.eth.get_block(contact.block_number)["timestamp"]
 
@@ -54,10 +54,20 @@ def test_log_contact_in_the_future_rejected(chain, staff, alice) -> None:
 
 
 def test_log_contact_by_a_stranger_rejected(ledger, shop, stranger, alice) -> None:
+    kept_before = ledger.texts.of_customer(alice.address)  # the texts of earlier tests on this deployment
     with pytest.raises(errors.NotMerchantAgent) as info:
-        MerchantDesk(ledger, stranger, shop.merchant_id).log_contact(alice.address, "chat", "question")
+        MerchantDesk(ledger, stranger, shop.merchant_id).log_contact(alice.address, "chat", "question", "a made-up note")
     assert (info.value.merchant_id, info.value.caller) == (shop.merchant_id, stranger.address)
     assert ledger.contacts() == []
+    assert ledger.texts.of_customer(alice.address) == kept_before  # kept only once its hash went on chain
+
+
+def test_the_same_text_twice_gets_two_hashes(ledger, staff, alice) -> None:
+    """Salted: two contacts saying "ok" cannot be linked to each other, or to a guess, by their hashes."""
+    first, second = (staff.log_contact(alice.address, "chat", "question", "ok") for _ in range(2))
+    assert first.content_hash != second.content_hash
+    kept = [ledger.texts.get(contact.content_hash) for contact in (first, second)]
+    assert all(text.body == "ok" and text.matches and text.customer == alice.address for text in kept)
 
 
 def test_customer_logs_its_own_contact(shop, week_terms, customer, alice) -> None:
@@ -67,7 +77,7 @@ def test_customer_logs_its_own_contact(shop, week_terms, customer, alice) -> Non
     assert contact.by_customer and contact.customer == contact.logged_by == alice.address
     assert (contact.merchant_id, contact.purchase_id) == (shop.merchant_id, purchase.id)
     assert (contact.channel, contact.kind) == (Channel.CHATBOT, ContactKind.ORDER_STATUS)
-    assert contact.content_hash == "0x" + hash_of("where is my parcel?").hex()
+    assert_kept(customer.ledger, contact.content_hash, "where is my parcel?", "contact")
     assert customer.contacts() == [contact]
 
 
@@ -78,7 +88,7 @@ def test_agent_logging_itself_as_the_customer_refused(ledger, staff, agent) -> N
 
 
 def test_customer_cannot_log_a_contact_for_another_customer(ledger, shop, alice, bob) -> None:
-    call = ledger.contact_call(shop.merchant_id, bob.address, None, "phone", "complaint", None, "made up")
+    call = ledger.contact_call(shop.merchant_id, bob.address, None, "phone", "complaint", None, hash_of("made up"))
     with pytest.raises(errors.NotMerchantAgent) as info, mapped_errors(ledger.errors):
         call.call({"from": alice.address})  # only staff log for someone else
     assert info.value.caller == alice.address

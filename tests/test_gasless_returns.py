@@ -7,7 +7,7 @@ import secrets
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ETHER, buy
+from conftest import DAY, ETHER, assert_kept, buy
 from eth_account import Account
 
 from ledger import errors
@@ -19,6 +19,14 @@ from ledger.revert import mapped_errors
 @pytest.fixture
 def purchase(shop, week_terms, customer):
     return buy(shop, customer, week_terms.id, [("MUG", 1, ETHER), ("TEA", 1, ETHER)])
+
+
+def test_a_signed_returns_shipment_reference_is_kept_when_signed(ledger, shop, customer, alice, stranger) -> None:
+    terms = shop.publish_terms(7 * DAY, item_must_be_returned=True)
+    purchase = buy(shop, customer, terms.id, [("TV", 1, ETHER)], "ORDER-TV")
+    signed = customer.sign_return(purchase.id, shipment_ref="PARCEL-77")
+    assert_kept(ledger, signed.shipment_ref, "PARCEL-77", "shipment")  # the customer's, whoever relays it
+    assert ledger.submit_return(stranger, signed).reference == signed.shipment_ref
 
 
 def test_relayer_submits_and_the_customer_is_refunded(ledger, chain, customer, purchase, alice, stranger) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, buy
+from conftest import DAY, ETHER, assert_kept, buy
 
 from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import Reason
-from ledger.validate import hash_of
 
 
 @pytest.fixture
@@ -21,7 +20,7 @@ def test_goodwill_refund_pays_the_customer_out_of_escrow(ledger, chain, staff, p
     refund = staff.goodwill_refund(purchase.id, ETHER // 4, "late delivery", "parcel lost for a week")
     assert (refund.kind, refund.amount, refund.customer, refund.by) == ("goodwill", ETHER // 4, alice.address, agent.address)
     assert refund.reason is Reason.LATE_DELIVERY
-    assert refund.reference == "0x" + hash_of("parcel lost for a week").hex()
+    assert_kept(ledger, refund.reference, "parcel lost for a week", "contact")
     assert escrow - chain.w3.eth.get_balance(ledger.address) == ETHER // 4
     assert ledger.purchase(purchase.id).refunded == ETHER // 4
 

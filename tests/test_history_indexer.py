@@ -4,6 +4,7 @@ ranges; windows sized by the answers; unknown events fail loudly."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.request
 from dataclasses import replace
@@ -11,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import DAY, ETHER, buy
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from ledger.chain import AnvilChain, connect
 from ledger.client import Ledger
@@ -83,6 +84,23 @@ def test_killed_catch_up_resumes_to_the_same_database(ledger, busy, tmp_path) ->
     assert dump(resumed) == dump(whole)
     assert resumed.sync().windows == 0  # nothing left to do: running it again changes nothing
     assert dump(resumed) == dump(whole)
+
+
+def test_an_index_of_another_layout_is_rebuilt_from_the_chain(ledger, busy, tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    whole = History(ledger, url)
+    whole.sync()
+    expected = dump(whole)
+    whole.close()
+    old = create_engine(url)  # as an earlier version wrote it: no line_items column, and a stale row
+    with old.begin() as db:
+        db.execute(text("ALTER TABLE purchases DROP COLUMN line_items"))
+        db.execute(text("UPDATE progress SET last_block = last_block + 1000"))
+    old.dispose()
+    rebuilt = History(ledger, url)
+    assert rebuilt.sync().records > 0
+    assert dump(rebuilt) == expected
+    assert [p.order.lines for p in ledger.purchases()] == [p.order.lines for p in busy]
 
 
 def test_confirmations_leave_the_newest_blocks_out(ledger, chain, shop, week_terms, customer) -> None:
@@ -204,7 +222,7 @@ def test_refusing_provider_is_still_indexed_completely(anvil, anvil_shop, tmp_pa
         server.server_close()
 
 
-def test_reorg_rewinds_and_replays(anvil, anvil_shop, tmp_path) -> None:
+def test_reorg_rewinds_and_replays(anvil, anvil_shop, tmp_path, caplog) -> None:
     ledger, shop, terms, customer = anvil_shop
     kept = buy(shop, customer, terms.id, [("KEPT", 1, ETHER)], "G-1")
     indexed = Ledger(anvil, ledger.address, ledger.feedback.address, ledger.from_block,
@@ -217,9 +235,10 @@ def test_reorg_rewinds_and_replays(anvil, anvil_shop, tmp_path) -> None:
     instead = buy(shop, customer, terms.id, [("INSTEAD", 2, ETHER)], "G-3")
     anvil.advance_time(60)
     anvil.advance_time(60)
-    report = indexed.history.sync()
-    assert report.rewound_to is not None and report.rewound_to < lost.block_number
-    assert [p.id for p in indexed.purchases()] == [kept.id, instead.id]
+    assert [p.id for p in indexed.purchases()] == [kept.id, instead.id]  # the query caught the index up...
+    (warning,) = [r for r in caplog.records if r.name == "ledger"]  # ...and said that it had to go back
+    forgot_after = re.search(r"the index forgot what it held after block (\d+)", warning.getMessage())
+    assert forgot_after and int(forgot_after.group(1)) < lost.block_number
     assert indexed.refunds() == [] and not indexed.purchase(kept.id).returned_lines
     assert [(p.id, p.status, p.paid) for p in indexed.purchases()] == [
         (p.id, p.status, p.paid) for p in ledger.purchases()]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fuzz_machine import LedgerMachine
 from hypothesis import HealthCheck, settings
 
-SEQUENCES = 40
+SEQUENCES = 300
 STEPS = 6
 """Per sequence, the set-up step included: five moves, each followed by the invariants."""
 

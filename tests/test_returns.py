@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, buy
+from conftest import DAY, ETHER, assert_kept, buy
 
 from ledger import errors
 from ledger.models import Status
-from ledger.validate import hash_of
 
 
 @pytest.fixture
@@ -122,7 +121,7 @@ def test_return_needs_a_shipment_when_the_item_must_come_back(shop, customer) ->
     assert info.value.purchase_id == purchase.id
     assert customer.purchase(purchase.id).refunded == 0
     refund = customer.return_items(purchase.id, shipment_ref="PARCEL-123")
-    assert refund.reference == "0x" + hash_of("PARCEL-123").hex()
+    assert_kept(customer.ledger, refund.reference, "PARCEL-123", "shipment")
     assert refund.amount == ETHER
 
 

@@ -27,7 +27,7 @@ import pytest
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.models import ContactKind
-from ledger.web.payments import order_link
+from conftest import deploy_contract, send
 from web_helpers import ETHER, Scene, build_scene
 
 
@@ -141,14 +141,15 @@ def test_customer_pays_order_link_then_returns_one_line_gasless(as_, scene, serv
     assert "14 days from purchase, restocking fee 5 %, keep the item" in article.inner_text()
     assert re.fullmatch(r"closes in 13 d \d+ h \d+ min", article.locator(".deadline").inner_text())  # live countdown
     deadline_shown = article.locator("dd .local-time").inner_text()  # in the browser's zone, not the server's
-    assert "2026" in deadline_shown and ("GMT+1" in deadline_shown or "CET" in deadline_shown), deadline_shown
+    year = str(time.gmtime(scene.open_purchase.deadline).tm_year)
+    assert year in deadline_shown and ("GMT+1" in deadline_shown or "CET" in deadline_shown), deadline_shown
     assert "Alice asked about the mug size" in article.inner_text()
     assert screenshot(page, "customer.png", tmp_path).stat().st_size > 20_000
 
     shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
     order = shop.quote(scene.terms_id, [("MUG", 2, ETHER // 100), ("LAMP", 1, ETHER // 50)], "ORDER-WEB",
                        customer=scene.alice.address)
-    page.goto(server + order_link(order))
+    page.goto(server + order.link())
     assert page.inner_text("#total") == "0.04 ETH"
     assert page.inner_text("#terms") == "14 days from purchase, restocking fee 5 %, keep the item"
     assert page.inner_text("#token").startswith("ETH")
@@ -181,7 +182,7 @@ def test_order_link_made_out_to_another_customer_is_refused_in_words(browser_con
     shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
     order = shop.quote(scene.terms_id, [("MUG", 1, ETHER // 100)], "ORDER-ALICE", customer=scene.alice.address)
     page = browser_context.new_page()
-    page.goto(server + order_link(order))
+    page.goto(server + order.link())
     page.click("#signin")  # signs in on the order's page and stays there
     page.wait_for_selector("#pay")
     page.click("#pay")  # Bob is not the customer this order was signed for: refused before the wallet asks
@@ -345,3 +346,77 @@ def test_owner_settles_and_extends_from_the_wallet_sees_every_chart_filters_and_
         page.click("#export")
     exported = Path(download.value.path()).read_text().splitlines()
     assert exported[0].startswith("purchase_id,customer") and len(exported) == 2 and "SCARFx1" in exported[1]
+
+
+# The tests below add purchases of their own: they come after those that count what the scene holds.
+
+
+def test_customer_pays_a_token_order_approving_it_first(as_, scene, server, test_artifacts) -> None:
+    chain, deployer = scene.ledger.chain, scene.accounts[0]
+    token = deploy_contract(chain, deployer, test_artifacts["TestToken"], "Shop Dollar", "SHD")
+    send(chain, deployer, token.functions.mint(scene.alice.address, 10 * ETHER))
+    shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
+    shop.accept_token(token.address)
+    order = shop.quote(scene.terms_id, [("PEN", 3, ETHER)], "ORDER-TOKEN", customer=scene.alice.address,
+                       token=token.address)
+    page = as_(scene.alice)
+    page.goto(server + order.link())
+    assert page.inner_text("#token") == f"token {token.address}"
+    assert "asks twice" in page.inner_text("#approval-note")
+    page.click("#pay")  # the approval, then the purchase: two transactions from the wallet
+    page.wait_for_selector("#status[data-tx]", timeout=30_000)
+    assert page.inner_text("#status").startswith("Paid: the purchase is recorded")
+    assert token.functions.balanceOf(scene.alice.address).call() == 7 * ETHER
+    purchase = scene.ledger.purchase(order.order.purchase_id(chain.chain_id, scene.ledger.address))
+    assert (purchase.customer, purchase.paid, purchase.token) == (scene.alice.address, 3 * ETHER, token.address)
+
+
+def test_owner_confirms_delivery_then_lets_the_customer_keep_a_line(as_, scene, server) -> None:
+    shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
+    terms = shop.publish_terms(30 * 86_400, delivery_wait=10 * 86_400)
+    alice = scene.ledger.customer_desk(scene.alice)
+    bought = alice.buy(shop.quote(terms.id, [("SOFA", 1, ETHER // 10), ("CUSHION", 2, ETHER // 100)], "ORDER-SOFA",
+                                  customer=scene.alice.address))
+    page = as_(scene.owner)
+    page.goto(f"{server}/shop/{scene.merchant_id}/purchases/{bought.id}")
+    page.click("#deliver")
+    page.wait_for_selector("#deliver-form .consequence:not(:empty)")
+    assert "the 30 days return window runs from now" in page.locator("#deliver-form .consequence").inner_text()
+    page.click("#deliver")
+    page.wait_for_selector("#deliver-form .status[data-tx]", timeout=20_000)
+    delivered = scene.ledger.purchase(bought.id)
+    assert delivered.delivered_at > 0 and delivered.deadline == delivered.delivered_at + 30 * 86_400
+
+    page.goto(f"{server}/shop/{scene.merchant_id}/purchases/{bought.id}")
+    assert page.locator("#deliver-form").count() == 0  # delivered: nothing more to confirm
+    page.check('#keep-form input[name="lines"][value="1"]')
+    page.click("#keep")
+    page.wait_for_selector("#keep-form .consequence:not(:empty)")
+    consequence = page.locator("#keep-form .consequence").inner_text()
+    assert f"{scene.alice.address} keeps CUSHION and gets 0.02 ETH back, with no restocking fee" in consequence
+    assert "As the owner you refund without a budget" in consequence
+    before = scene.ledger.w3.eth.get_balance(scene.alice.address)
+    page.click("#keep")
+    page.wait_for_selector("#keep-form .status[data-tx]", timeout=20_000)
+    assert scene.ledger.w3.eth.get_balance(scene.alice.address) - before == 2 * ETHER // 100
+    kept = scene.ledger.purchase(bought.id)
+    assert kept.returned_lines == frozenset({1}) and kept.refunded == 2 * ETHER // 100
+
+
+def test_owner_settles_every_closed_purchase_in_one_transaction(as_, scene, server) -> None:
+    ledger = scene.ledger
+    ledger.chain.advance_time(60 * 86_400)  # every window of the scene closes
+    waiting = ledger.settleable(scene.merchant_id)
+    assert len(waiting) >= 3 and len({p.token for p in waiting}) == 2  # ETH and the shop's token
+    page = as_(scene.owner)
+    page.goto(f"{server}/shop/{scene.merchant_id}")
+    assert f"{len(waiting)} purchases have a closed return window" in page.inner_text("#settle-all-form")
+    page.click("#settle-all")
+    page.wait_for_selector("#settle-all-form .consequence:not(:empty)")
+    consequence = page.locator("#settle-all-form .consequence").inner_text()
+    assert consequence.startswith(f"Settles {len(waiting)} purchases: pays out the ") and " and " in consequence
+    page.click("#settle-all")  # the second press sends it from the wallet
+    page.wait_for_selector("#settle-all-form .status[data-tx]", timeout=20_000)
+    assert all(ledger.purchase(p.id).settled for p in waiting) and ledger.settleable(scene.merchant_id) == []
+    page.goto(f"{server}/shop/{scene.merchant_id}")
+    assert page.locator("#settle-all-form").count() == 0  # nothing waits any more

@@ -14,7 +14,6 @@ from eth_account.messages import encode_defunct, encode_typed_data
 from ledger.chain import EmbeddedChain
 from ledger.client import Ledger
 from ledger.web import create_app
-from ledger.web.payments import order_link
 from web_helpers import ETHER, Scene, build_scene, csrf_of, sign_in
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
@@ -169,7 +168,7 @@ def test_openapi_describes_the_json_endpoints(client) -> None:
 
 def _order_link(scene, customer) -> str:
     shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
-    return order_link(shop.quote(scene.terms_id, [("MUG", 1, ETHER // 100)], "ORDER-HTTP", customer=customer.address))
+    return shop.quote(scene.terms_id, [("MUG", 1, ETHER // 100)], "ORDER-HTTP", customer=customer.address).link()
 
 
 def _send(scene, account, transaction: dict) -> str:
@@ -198,6 +197,20 @@ def test_prepared_review_is_what_the_wallet_sends_and_the_outcome_is_read_back(c
     assert client.get(f"/api/texts/{review.text_hash}").json()["text"] == "ok"  # kept under its salted hash
 
 
+def test_a_text_is_kept_only_once_its_transaction_landed(client, scene) -> None:
+    """A help request prepared but never sent from the wallet leaves no text behind; sent, it is kept."""
+    sign_in(client, scene.alice)
+    csrf = csrf_of(client)
+    ask = {"purchase_id": scene.closed_purchase.id, "note": "the zip broke", "csrf": csrf}
+    abandoned = client.post("/api/contacts/prepare", json=ask).json()
+    assert client.get(f"/api/texts/{abandoned['text_hash']}").status_code == 404
+    sent = client.post("/api/contacts/prepare", json=ask).json()
+    assert sent["text_hash"] != abandoned["text_hash"]  # salted anew
+    client.post("/api/wallet/outcome", json={"tx_hash": _send(scene, scene.alice, sent["transaction"]), "csrf": csrf})
+    assert client.get(f"/api/texts/{sent['text_hash']}").json()["text"] == "the zip broke"
+    assert client.get(f"/api/texts/{abandoned['text_hash']}").status_code == 404
+
+
 def test_outcome_of_another_wallets_transaction_is_refused(client, scene) -> None:
     sign_in(client, scene.bob)
     contact_tx = scene.ledger.contacts(customer=scene.alice.address)[0].tx_hash
@@ -207,16 +220,21 @@ def test_outcome_of_another_wallets_transaction_is_refused(client, scene) -> Non
     assert bad.status_code == 400 and "64 hex digits" in problem(bad)
 
 
-@pytest.mark.parametrize("path", ["/api/orders/prepare", "/api/returns/credit/prepare", "/api/contacts/prepare",
-                                  "/api/reviews/prepare", "/api/nps/prepare", "/api/contacts/rate/prepare",
-                                  "/api/wallet/outcome", "/api/shop/1/goodwill/prepare", "/api/shop/1/keep/prepare",
-                                  "/api/shop/1/extend/prepare", "/api/shop/1/deliver/prepare",
-                                  "/api/shop/1/settle/prepare"])
+def _posts() -> list[str]:
+    """Every JSON endpoint that changes something, read from the routes (a new one cannot be forgotten)."""
+    from ledger.web import customer, feedback, payments, session, staff, wallet
+
+    return sorted(route.path.replace("{merchant_id}", "1") for module in (customer, feedback, payments, session, staff,
+                                                                         wallet)
+                  for route in module.router.routes if "POST" in route.methods and route.path.startswith("/api/"))
+
+
+@pytest.mark.parametrize("path", _posts())
 def test_every_wallet_request_needs_the_csrf_token(client, scene, path) -> None:
     sign_in(client, scene.owner)
     body = {"order": "x", "purchase_id": scene.open_purchase.id, "lines": [0], "note": "n", "rating": 1, "score": 1,
             "content_hash": scene.note.hash, "tx_hash": "0x" + "00" * 32, "amount": "0.001", "days": 1,
-            "csrf": "from-another-site"}
+            "typed_data": {}, "signature": "0x", "address": scene.owner.address, "csrf": "from-another-site"}
     response = client.post(path, json=body)
     assert response.status_code == 403 and "came from another site" in problem(response)
 

@@ -9,7 +9,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.client import Ledger
 from ledger.models import Channel, ContactKind, Purchase
-from ledger.texts import KeptText, TextKind, TextStore
+from ledger.texts import KeptText, TextKind
 
 DAY = 86_400
 ETHER = 10**18
@@ -44,8 +44,7 @@ def build_scene(ledger: Ledger, accounts: list[LocalAccount]) -> Scene:
     ledger.chain.advance_time(20 * DAY)
     bought = alice.buy(shop.quote(terms.id, [("MUG", 2, ETHER // 100), ("TEA", 1, ETHER // 2)], "ORDER-1",
                                   customer=alice.address))
-    texts = TextStore(ledger.history.store.engine)
-    note = texts.keep(TextKind.CONTACT, "Alice asked about the mug size", alice.address, shop.merchant_id,
+    note = ledger.texts.keep(TextKind.CONTACT, "Alice asked about the mug size", alice.address, shop.merchant_id,
                       ledger.chain.now())
     ledger.transact(accounts[2], ledger.contract.functions.logContact(
         shop.merchant_id, alice.address, bytes.fromhex(bought.id[2:]), Channel.CHAT, ContactKind.QUESTION, 0,

@@ -105,7 +105,13 @@ class Env:
         from ..history import database_url  # SQLAlchemy only where the CLI runs
 
         index = database_url(self.deployment_path) if self.use_index else False
-        return Ledger.attach(self.chain, Deployment.load(self.deployment_path), index)
+        ledger = Ledger.attach(self.chain, Deployment.load(self.deployment_path), index)
+        if not self.use_index:  # the off-chain texts stay in that database all the same
+            from ..history.store import engine_for
+            from ..texts import TextStore
+
+            ledger.texts = TextStore(engine_for(database_url(self.deployment_path)))
+        return ledger
 
     @cached_property
     def account(self) -> LocalAccount:

@@ -22,9 +22,9 @@ from .. import render, validate
 from ..sending import Call, send_many
 from ..convert import contact_fields, parse_amount
 from ..errors import InvalidInput, InvalidRows
-from ..desks.customer import MAX_REQUEST_VALIDITY
 from ..models import NATIVE, Channel, ContactKind, Credit, Purchase, SignedReturn
-from ..orders import SignedOrder
+from ..orders import MAX_REQUEST_VALIDITY, SignedOrder
+from ..texts import Sealed
 from ..timefmt import local
 from . import main, parse
 from .context import Env, pass_env, read_file, write_file
@@ -320,7 +320,8 @@ def import_contacts(env: Env, merchant_id: int, csv_file: Path) -> None:
     """
     desk = env.ledger.merchant_desk(env.account, merchant_id)
     rows = _contact_rows(env, desk.merchant_id, read_file(csv_file, "contacts file"), csv_file)
-    report = send_many(env.ledger, [Call(env.account, function) for _, function in rows])
+    report = send_many(env.ledger, [Call(env.account, function) for _, function, _ in rows])
+    env.ledger.texts.save(*(rows[o.index][2] for o in report.outcomes if o.result is not None))
     failed = [{"row": rows[o.index][0], "error": str(o.error)} for o in report.failed]
     env.emit({"sent": len(report.sent), "failed": failed, "tx_hashes": [r.tx_hash for r in report.sent]},
              lambda: "\n".join([f"sent {len(report.sent)} contact moments, failed {len(failed)}"]
@@ -329,9 +330,10 @@ def import_contacts(env: Env, merchant_id: int, csv_file: Path) -> None:
         raise click.exceptions.Exit(1)
 
 
-def _contact_rows(env: Env, merchant_id: int, text: str, path: Path) -> list[tuple[int, Any]]:
-    """(row number, contract call) for every row of a contacts file, all checked first; ``InvalidInput``
-    naming each bad row when any is. The merchant's purchases are read once, not once per row."""
+def _contact_rows(env: Env, merchant_id: int, text: str, path: Path) -> list[tuple[int, Any, Sealed]]:
+    """(row number, contract call, sealed text) for every row of a contacts file, all checked first;
+    ``InvalidInput`` naming each bad row when any is. The merchant's purchases are read once, not once per
+    row; each text is salted, and kept once its row was sent."""
     reader = csv.DictReader(io.StringIO(text))
     missing = [column for column in CONTACT_COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
@@ -339,7 +341,7 @@ def _contact_rows(env: Env, merchant_id: int, text: str, path: Path) -> list[tup
                            f"{', '.join(CONTACT_COLUMNS)}; nothing was sent")
     buyers = {event.args["purchaseId"]: event.args["customer"]
               for event in env.ledger.events("PurchaseRecorded", None, merchant_id)}
-    rows, problems = [], []
+    rows, problems, now = [], [], env.chain.now()
     for row in reader:
         number = reader.line_num
         try:
@@ -357,8 +359,10 @@ def _contact_rows(env: Env, merchant_id: int, text: str, path: Path) -> list[tup
                 if buyer != customer:
                     raise InvalidInput(f"purchase 0x{key.hex()[:8]}… was made by {buyer}, not by {customer}")
             at = parse.moment(row["time"].strip(), env.zone) if row["time"].strip() else None
-            fields = contact_fields(row["channel"].strip(), row["kind"].strip(), at, row["text"])
-            rows.append((number, env.ledger.contract.functions.logContact(merchant_id, customer, key, *fields)))
+            sealed = env.ledger.seal_text("contact", row["text"], customer, merchant_id, now)
+            fields = contact_fields(row["channel"].strip(), row["kind"].strip(), at, sealed.hash)
+            rows.append((number, env.ledger.contract.functions.logContact(merchant_id, customer, key, *fields),
+                         sealed))
         except InvalidInput as error:
             problems.append(f"row {number}: {error}")
     if problems:

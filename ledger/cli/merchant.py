@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -298,20 +299,25 @@ def retire(env: Env, terms_id: int) -> None:
 @click.option("--commission", default="0%", show_default=True, help="The referrer's commission: 5%, 250bps.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the signed order to this file, for the customer to buy with `ledger buy FILE`.")
+@click.option("--link", "page", metavar="URL",
+              help="Print the link that opens the order on the page `ledger serve` runs at URL, to pay by wallet.")
 @pass_env
 def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, customer: str | None, valid: str,
-          token: str, referrer: str | None, commission: str, output: Path | None) -> None:
+          token: str, referrer: str | None, commission: str, output: Path | None, page: str | None) -> None:
     """Sign an order under return terms TERMS_ID (as the shop's owner or an agent); nothing is sent.
 
     Each line is SKU:QUANTITY:UNIT_PRICE (price in whole tokens). The merchant is the one whose terms
-    these are. The customer buys the order with `ledger buy FILE`; it can be bought once, and only
-    until it expires. --json prints the order as the file holds it.
+    these are. The customer buys the order with `ledger buy FILE`, or on the page with --link; it can be
+    bought once, and only until it expires. --json prints the order as the file holds it.
 
     \b
     Example:
       ledger --account 1 quote 1 MUG:2:0.01 TEA:1:0.5 --for 0x15d3… --valid 1h --order ORDER-1001 -o order.json
       ledger --account 2 quote 1 BOOK:1:0.02 --order WEB-77 --referrer 0x9965… --commission 5% -o book.json
+      ledger --account 2 quote 1 LAMP:1:0.05 --order WEB-78 --link http://shop.example:8000
     """
+    if page is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", page):
+        raise InvalidInput(f"--link takes the page's address, such as http://127.0.0.1:8000, not {page!r}")
     terms = env.ledger.terms(terms_id)
     items = [parse.line(text, env.decimals(token), env.symbol(token)) for text in lines]
     desk = env.ledger.merchant_desk(env.account, terms.merchant_id)
@@ -321,18 +327,24 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
         existed = output.exists()
         write_file(output, signed.to_json() + "\n")
     if env.as_json:
-        click.echo(signed.to_json())
+        click.echo(signed.to_json() if page is None else json.dumps({"link": signed.link(page), **json.loads(
+            signed.to_json())}, indent=1))
         return
 
     def show():
         view = render.order_view(signed.order, signed.purchase_id, env.chain.now(), env.zone, env.amount,
                                  title=f"Order {order_ref}")
-        if output is None:
-            return view
-        where = f"{output} (in place of the file that was there)" if existed else output
-        return Group(view, f"signed order written to {where}; the customer buys it with `ledger buy {output}`")
+        parts = [view]
+        if output is not None:
+            where = f"{output} (in place of the file that was there)" if existed else output
+            parts.append(f"signed order written to {where}; the customer buys it with `ledger buy {output}`")
+        if page is not None:
+            parts.append("the customer pays it with their wallet at the link below (one line):")
+        return parts[0] if len(parts) == 1 else Group(*parts)
 
     env.emit(signed, show)
+    if page is not None:
+        click.echo(signed.link(page))  # plain: a console would wrap it
 
 
 @main.command()

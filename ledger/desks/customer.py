@@ -35,10 +35,11 @@ from ..models import (
     Score,
     SignedReturn,
 )
-from ..orders import RETURN_REQUEST_TYPES, SignedOrder, domain, recover_order_signer
+from ..orders import MAX_REQUEST_VALIDITY, RETURN_REQUEST_TYPES, SignedOrder, domain, recover_order_signer
 
 if TYPE_CHECKING:
     from ..client import Ledger
+    from ..texts import Sealed
 
 ERC20_ABI: list[dict[str, Any]] = [
     {"type": "function", "name": name, "stateMutability": mutability, "inputs": inputs, "outputs": outputs}
@@ -52,10 +53,6 @@ ERC20_ABI: list[dict[str, Any]] = [
 """The part of ERC-20 the library uses. ``approve`` is declared without a return value so tokens that
 return nothing (old USDT style) work too."""
 
-
-MAX_REQUEST_VALIDITY = 30 * 86_400
-"""The longest a signed return request may be submitted for: it is a standing permission to return for the
-customer, and one that outlives anyone's memory of it is a risk, not a convenience."""
 
 
 class CustomerDesk:
@@ -87,7 +84,7 @@ class CustomerDesk:
         signature = _signature(signed)
         with amounts_in(order.token):
             if order.token != NATIVE and due:
-                self._check_before_approving(signed)
+                check_before_approving(ledger, signed)
                 self._approve(order.token, due)
             purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
             result = ledger.transact(
@@ -99,30 +96,10 @@ class CustomerDesk:
         purchase = ledger.with_state(ledger.purchase_from_event(result.named("PurchaseRecorded")[0]), 0)
         return replace(purchase, as_of=purchase.purchased_at)  # as of its own block: nothing happened to it yet
 
-    def _check_before_approving(self, signed: SignedOrder) -> None:
-        """Refuse, before an approval is sent, what the purchase itself would be refused for: a token the
-        shop does not take, an order already bought, a signature not from the shop's staff. (Without an
-        approval the purchase cannot be simulated, so these are checked here.)"""
-        order, ledger = signed.order, self.ledger
-        purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
-        if not ledger.accepts(order.merchant_id, order.token):
-            raise TokenNotAccepted(order.merchant_id, order.token)
-        state = ledger.call(ledger.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
-        if ledger._fields(state, ("refunded", "purchasedAt"))[1] != 0:
-            raise PurchaseExists(purchase_id)
-        signature = _signature(signed)
-        if len(signature) in (64, 65):
-            signer = recover_order_signer(order, signature, ledger.chain.chain_id, ledger.address)
-            if ledger.role(order.merchant_id, signer) is Role.NONE:
-                raise InvalidOrderSignature(purchase_id, signer)
-
     def _approve(self, token: str, amount: int) -> None:
-        erc20 = self.ledger.w3.eth.contract(address=token, abi=ERC20_ABI)
-        balance = erc20.functions.balanceOf(self.address).call()
-        if balance < amount:
-            raise InsufficientFunds(self.address, amount, balance, f"token {token}", token)
-        if erc20.functions.allowance(self.address, self.ledger.address).call() < amount:
-            self.ledger.transact(self.account, erc20.functions.approve(self.ledger.address, amount))
+        approval = approval_needed(self.ledger, self.address, token, amount)
+        if approval is not None:
+            self.ledger.transact(self.account, approval)
 
     def purchases(self, **filters: Any) -> list[Purchase]:
         """My purchases at every merchant; filters as in ``Ledger.purchases``."""
@@ -159,10 +136,19 @@ class CustomerDesk:
                    shipment_ref: str | bytes | None) -> Refund:
         purchase = self.purchase(purchase_id)
         mask = line_mask(purchase, lines)
-        shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
-        call = getattr(self._functions, function)(purchase.order.packed(), lines_for(purchase, mask), mask, shipment)
+        sealed = self._shipment(purchase, shipment_ref)
+        call = getattr(self._functions, function)(purchase.order.packed(), lines_for(purchase, mask), mask,
+                                                  sealed.hash if sealed else bytes(32))
         result = self.ledger.transact(self.account, call)
+        if sealed:
+            self.ledger.texts.save(sealed)
         return self.ledger._refund_from_event(result.named(event)[0], self.address)
+
+    def _shipment(self, purchase: Purchase, shipment_ref: str | bytes | None) -> Sealed | None:
+        """The sealed shipment reference of a return (salted, kept once sent), or None without one."""
+        if not shipment_ref:
+            return None
+        return self.ledger.seal_text("shipment", shipment_ref, self.address, purchase.merchant_id)
 
     def credit(self, merchant_id: int, token: str = NATIVE) -> int:
         """Store credit I hold at a merchant."""
@@ -188,17 +174,25 @@ class CustomerDesk:
         purchase_id: str | None = None,
         occurred_at: int | None = None,
     ) -> ContactMoment:
-        """Log my own contact with a merchant; only the hash of ``content`` goes on chain."""
+        """Log my own contact with a merchant; only a salted hash of ``content`` goes on chain (the text is
+        kept off chain, ``Ledger.texts``)."""
         validate.positive(merchant_id, "merchant id")
-        call = self.ledger.contact_call(merchant_id, self.address, purchase_id, channel, kind, occurred_at, content)
-        return self.ledger._contact_from_event(self.ledger.transact(self.account, call).named("ContactLogged")[0])
+        sealed = self.ledger.seal_text("contact", content, self.address, merchant_id)
+        call = self.ledger.contact_call(merchant_id, self.address, purchase_id, channel, kind, occurred_at,
+                                        sealed.hash)
+        contact = self.ledger._contact_from_event(self.ledger.transact(self.account, call).named("ContactLogged")[0])
+        self.ledger.texts.save(sealed)
+        return contact
 
     def review(self, purchase_id: str, rating: int, text: str | bytes = b"") -> Review:
-        """Review one of my purchases (1-5); a new review replaces the earlier one. Only the text's hash is stored."""
+        """Review one of my purchases (1-5); a new review replaces the earlier one. Only a salted hash of the
+        text goes on chain; the text is kept off chain for everyone to read (``Ledger.texts``)."""
         purchase = self.purchase(purchase_id)
         check_scale(rating, 1, 5, "rating")
+        sealed = self.ledger.seal_text("review", text, self.address, purchase.merchant_id)
         self.ledger.transact(self.account, self.ledger.feedback.functions.review(
-            purchase.order.packed(), rating, validate.hash_of(text)))
+            purchase.order.packed(), rating, sealed.hash))
+        self.ledger.texts.save(sealed)
         return self.ledger.reviews(purchase_id=purchase.id)[-1]
 
     def give_nps(self, purchase_id: str, score: int) -> Score:
@@ -233,7 +227,10 @@ class CustomerDesk:
         if valid_for > MAX_REQUEST_VALIDITY:
             raise InvalidInput(f"a signed return request may be valid for at most {MAX_REQUEST_VALIDITY // 86_400} "
                                "days: sign a shorter one (a new one can be signed any time)")
-        shipment = validate.hash_of(shipment_ref) if shipment_ref else bytes(32)
+        sealed = self._shipment(purchase, shipment_ref)
+        shipment = sealed.hash if sealed else bytes(32)
+        if sealed:  # kept now: the request is the customer's, whoever submits it and whenever
+            self.ledger.texts.save(sealed)
         ledger = self.ledger
         nonce = secrets.randbits(256)
         deadline = ledger.chain.now() + valid_for
@@ -258,6 +255,37 @@ class CustomerDesk:
     def withdraw(self, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
         """Collect refunds kept for me."""
         return self.ledger.withdraw(self.account, token, to)
+
+
+
+def check_before_approving(ledger: Ledger, signed: SignedOrder) -> None:
+    """Refuse, before an approval is sent, what a token purchase itself would be refused for: a token the
+    shop does not take, an order already bought, a signature not from the shop's staff. (Without an
+    approval the purchase cannot be simulated, so these are checked here.)"""
+    order = signed.order
+    purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
+    if not ledger.accepts(order.merchant_id, order.token):
+        raise TokenNotAccepted(order.merchant_id, order.token)
+    state = ledger.call(ledger.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
+    if ledger._fields(state, ("refunded", "purchasedAt"))[1] != 0:
+        raise PurchaseExists(purchase_id)
+    signature = _signature(signed)
+    if len(signature) in (64, 65):
+        signer = recover_order_signer(order, signature, ledger.chain.chain_id, ledger.address)
+        if ledger.role(order.merchant_id, signer) is Role.NONE:
+            raise InvalidOrderSignature(purchase_id, signer)
+
+
+def approval_needed(ledger: Ledger, owner: str, token: str, amount: int) -> Any:
+    """The ``approve`` call that lets the ledger take ``amount`` of ``token`` from ``owner``, or None when it
+    may already; ``InsufficientFunds`` when the owner does not hold that much."""
+    erc20 = ledger.w3.eth.contract(address=token, abi=ERC20_ABI)
+    balance = erc20.functions.balanceOf(owner).call()
+    if balance < amount:
+        raise InsufficientFunds(owner, amount, balance, f"token {token}", token)
+    if erc20.functions.allowance(owner, ledger.address).call() >= amount:
+        return None
+    return erc20.functions.approve(ledger.address, amount)
 
 
 def _signature(signed: SignedOrder) -> bytes:

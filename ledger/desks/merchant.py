@@ -226,24 +226,32 @@ class MerchantDesk:
         purchase_id: str | None = None,
         occurred_at: int | None = None,
     ) -> ContactMoment:
-        """Log a contact moment with a customer; only the hash of ``content`` goes on chain."""
+        """Log a contact moment with a customer. Only a salted hash of ``content`` goes on chain; the text is
+        kept off chain (``Ledger.texts``) for the customer and the shop's staff."""
         customer = validate.address(customer, "customer")
         if customer == self.account.address:
             raise InvalidInput("staff log contacts with a customer: give the customer's address, not your own")
-        call = self.ledger.contact_call(self.merchant_id, customer, purchase_id, channel, kind, occurred_at, content)
-        return self.ledger._contact_from_event(self._send(call).named("ContactLogged")[0])
+        sealed = self.ledger.seal_text("contact", content, customer, self.merchant_id)
+        call = self.ledger.contact_call(self.merchant_id, customer, purchase_id, channel, kind, occurred_at,
+                                        sealed.hash)
+        contact = self.ledger._contact_from_event(self._send(call).named("ContactLogged")[0])
+        self.ledger.texts.save(sealed)
+        return contact
 
     def goodwill_refund(self, purchase_id: str, amount: int, reason: Reason | str = Reason.OTHER,
                         note: str | bytes = b"") -> Refund:
         """Refund a customer out of what the purchase still holds, at any time before settlement; an agent
-        within its goodwill budget. Only the hash of ``note`` goes on chain."""
+        within its goodwill budget. Only a salted hash of ``note`` goes on chain (the note is kept as a contact
+        note is)."""
         purchase = self._own_purchase(purchase_id)
         validate.positive(amount)
         if amount > MAX_AMOUNT:
             raise InvalidInput("a refund must be below 2^128 of the token's smallest unit")
+        sealed = self.ledger.seal_text("contact", note, purchase.customer, self.merchant_id)
         with amounts_in(purchase.token):
             result = self._send(self._functions.goodwillRefund(
-                purchase.order.packed(), amount, enum_value(Reason, reason), validate.hash_of(note)))
+                purchase.order.packed(), amount, enum_value(Reason, reason), sealed.hash))
+        self.ledger.texts.save(sealed)
         return self.ledger._refund_from_event(result.named("GoodwillRefunded")[0], purchase.customer)
 
     def refund_without_return(self, purchase_id: str, lines: Sequence[int] | None = None,

@@ -134,7 +134,7 @@ class Indexer:
         latest = self.w3.eth.get_block("latest")
         if latest["number"] - self.confirmations != last:
             return False
-        known = self.store.recent_blocks().get(last)
+        known = self.store.block_hash(last)
         head = latest if self.confirmations == 0 else self.w3.eth.get_block(last)
         return known is not None and known == hex_of(head["hash"])
 

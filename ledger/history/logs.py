@@ -4,7 +4,8 @@ answer has too many results (public providers cap about 2,000 blocks or 10,000 r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,13 +45,21 @@ class LogReader:
         """How often the node refused a window (each time it was halved)."""
 
     def windows(self, start: int, end: int) -> Iterator[LogWindow]:
-        """Windows covering ``start`` to ``end`` in order; each one read completely before it is given."""
-        while start <= end:
-            window = self._read(start, min(end, start + self.size - 1))
-            yield window
-            if len(window.logs) < SMALL_ANSWER and window.end - window.start + 1 == self.size:
-                self.size = min(self.size * 2, self.largest)
-            start = window.end + 1
+        """Windows covering ``start`` to ``end`` in order; each one read completely before it is given. From a
+        node over HTTP the next window is read while the caller works on this one (the node and the network
+        wait on their own thread), so a catch-up goes at the pace of the slower side instead of their sum."""
+        ahead = _Ahead(threaded=isinstance(self.w3.provider, HTTPProvider))
+        try:
+            upcoming = ahead.start(self._read, start, min(end, start + self.size - 1)) if start <= end else None
+            while upcoming is not None:
+                window = upcoming()
+                if len(window.logs) < SMALL_ANSWER and window.end - window.start + 1 == self.size:
+                    self.size = min(self.size * 2, self.largest)
+                start = window.end + 1
+                upcoming = ahead.start(self._read, start, min(end, start + self.size - 1)) if start <= end else None
+                yield window
+        finally:
+            ahead.close()
 
     def _read(self, start: int, end: int) -> LogWindow:
         while True:
@@ -76,3 +85,19 @@ class LogReader:
         if "error" in answer:
             raise Web3RPCError(str(answer["error"]))
         return list(answer["result"])
+
+
+class _Ahead:
+    """Reads started on a thread of their own (when ``threaded``), or run when their answer is asked for."""
+
+    def __init__(self, threaded: bool) -> None:
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="ledger-logs") if threaded else None
+
+    def start(self, read: Callable[[int, int], LogWindow], start: int, end: int) -> Callable[[], LogWindow]:
+        if self.pool is None:
+            return lambda: read(start, end)
+        return self.pool.submit(read, start, end).result
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)

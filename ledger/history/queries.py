@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, false, func, or_, select, true
@@ -93,8 +93,7 @@ class Queries:
         return found, contacts
 
     def _purchases(self, db: Connection, rows: list[Any], now: int) -> list[Purchase]:
-        lines = _lines(db, [row["id"] for row in rows])
-        return [_purchase(row, lines[row["id"]], now) for row in rows]
+        return [_purchase(row, now) for row in rows]
 
     def contacts(self, merchant_id: int | None = None, customer: str | None = None,
                  purchase_id: str | None = None) -> list[ContactMoment]:
@@ -131,35 +130,29 @@ class Queries:
     def reviews(self, merchant_id: int | None = None, sku: str | None = None,
                 purchase_id: str | None = None) -> list[Review]:
         """The latest review of each purchase, oldest first, with the purchase's SKUs and whether it was returned."""
-        table = schema.reviews
-        query = select(table).order_by(*_in_order(table))
-        if merchant_id is not None:
-            query = query.where(table.c.merchant_id == merchant_id)
-        if purchase_id is not None:
-            query = query.where(table.c.purchase_id == purchase_id)
+        query = _matching(schema.reviews, merchant_id=merchant_id, purchase_id=purchase_id)
         with self.store.reading() as db:
             latest = {r["purchase_id"]: r for r in db.execute(query).mappings()}
-            lines = _lines(db, list(latest))
-            returned = set()
+            bought: dict[str, tuple[tuple[str, ...], bool]] = {}
             for chunk in chunks(list(latest)):
-                returned.update(db.scalars(select(_P.c.id).where(_P.c.id.in_(chunk), _P.c.returned > 0)))
+                for key, items, returned in db.execute(
+                        select(_P.c.id, _P.c.line_items, _P.c.returned).where(_P.c.id.in_(chunk))):
+                    bought[key] = (tuple(dict.fromkeys(line.sku for line in _line_items(items))), returned > 0)
         found = []
         for key, r in latest.items():
-            skus = tuple(dict.fromkeys(line.sku for line in lines[key]))
+            skus, returned = bought[key]
             if sku is not None and sku not in skus:
                 continue
             found.append(Review(
                 purchase_id=key, merchant_id=r["merchant_id"], customer=r["customer"], rating=r["rating"],
                 text_hash=r["text_hash"], replaced=r["replaced"], block_number=r["block_number"],
-                tx_hash=r["tx_hash"], skus=skus, returned=key in returned))
+                tx_hash=r["tx_hash"], skus=skus, returned=returned))
         return sorted(found, key=lambda review: review.block_number)
 
     def scores(self, kind: str, merchant_id: int | None = None) -> list[Score]:
         """NPS or CSAT scores, oldest first; a CSAT score only for a contact staff logged with that customer."""
         table, contacts = schema.scores, schema.contacts
-        query = select(table).where(table.c.kind == kind).order_by(*_in_order(table))
-        if merchant_id is not None:
-            query = query.where(table.c.merchant_id == merchant_id)
+        query = _matching(table, kind=kind, merchant_id=merchant_id)
         if kind == "csat":
             query = query.where(exists().where(
                 contacts.c.merchant_id == table.c.merchant_id, contacts.c.customer == table.c.customer,
@@ -184,17 +177,13 @@ def _status(status: Status, now: int) -> Any:
     return conditions[status]
 
 
-def _lines(db: Connection, ids: list[str]) -> dict[str, list[LineItem]]:
-    found: dict[str, list[LineItem]] = {key: [] for key in ids}
-    for chunk in chunks(ids):
-        query = select(_L).where(_L.c.purchase_id.in_(chunk)).order_by(_L.c.purchase_id, _L.c.line)
-        for r in db.execute(query).mappings():
-            found[r["purchase_id"]].append(LineItem(r["sku"], r["quantity"], r["unit_price"]))
-    return found
+def _line_items(text: str) -> tuple[LineItem, ...]:
+    return tuple(LineItem(sku, quantity, int(price)) for sku, quantity, price in json.loads(text))
 
 
-def _purchase(row: Any, lines: Iterable[LineItem], now: int) -> Purchase:
-    order = Order.unpack((row["head"], row["payment"], row["referral"], 0, b"", row["order_ref"]), tuple(lines))
+def _purchase(row: Any, now: int) -> Purchase:
+    order = Order.unpack((row["head"], row["payment"], row["referral"], 0, b"", row["order_ref"]),
+                         _line_items(row["line_items"]))
     return Purchase(
         id=row["id"], customer=row["customer"], order=order, paid=row["paid"], purchased_at=row["purchased_at"],
         block_number=row["block_number"], tx_hash=row["tx_hash"], refunded=row["refunded"],

@@ -7,7 +7,7 @@ Amounts are uint256 on chain and wider than any SQL integer, so they are kept as
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Index, Integer, MetaData, SmallInteger, String, Table, TypeDecorator,
+    BigInteger, Boolean, Column, Index, Integer, MetaData, SmallInteger, String, Table, Text, TypeDecorator,
 )
 
 
@@ -69,6 +69,9 @@ purchases = Table(
     Column("token", ADDRESS, nullable=False),
     Column("total", Amount, nullable=False),
     Column("line_count", SmallInteger, nullable=False),
+    Column("line_items", Text, nullable=False),
+    # The lines again, as JSON [[sku, quantity, "unit price"], …], so a history is read from this table alone
+    # (``purchase_lines`` serves the filters and figures by SKU).
     Column("return_window", BigInteger, nullable=False),
     Column("delivery_wait", BigInteger, nullable=False),
     Column("purchased_at", BigInteger, nullable=False),

@@ -4,12 +4,13 @@ records written together with the progress, and a rewind to a block before a reo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
@@ -45,8 +46,17 @@ def engine_for(url: str) -> Engine:
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
+    if not _same_layout(engine):  # written by another version of the library: the chain has it all again
+        schema.metadata.drop_all(engine)
     schema.metadata.create_all(engine)
     return engine
+
+
+def _same_layout(engine: Engine) -> bool:
+    """Whether the index tables already in the database have the columns this version writes."""
+    found = inspect(engine)
+    return all({column["name"] for column in found.get_columns(table.name)} == set(table.c.keys())
+               for table in schema.metadata.sorted_tables if found.has_table(table.name))
 
 
 class Store:
@@ -79,6 +89,11 @@ class Store:
                 db.execute(delete(table))
             db.execute(insert(schema.progress).values(id=1, last_block=from_block - 1, **wanted))
             return from_block - 1
+
+    def block_hash(self, number: int) -> str | None:
+        """The hash kept for block ``number``, if it is among the recent blocks indexed."""
+        with self.reading() as db:
+            return db.scalar(select(schema.blocks.c.hash).where(schema.blocks.c.number == number))
 
     def recent_blocks(self) -> dict[int, str]:
         """Number: hash of the recent blocks indexed."""
@@ -193,6 +208,7 @@ class _Window:
             "tx_hash": record.tx_hash, "merchant_id": args["merchantId"], "customer": args["customer"],
             "head": args["head"], "payment": args["payment"], "referral": args["referral"],
             "order_ref": args["orderRef"], "token": order.token, "total": order.total, "line_count": len(lines),
+            "line_items": json.dumps([[line.sku, line.quantity, str(line.unit_price)] for line in lines]),
             "return_window": order.return_window, "delivery_wait": order.delivery_wait,
             "purchased_at": record.timestamp,
         })

@@ -73,6 +73,11 @@ GAS_SAMPLES = 3
 RECEIPT_TIMEOUT = 120.0
 """Seconds to wait for the last receipt of a bulk send."""
 
+STALL = 2.0
+"""Seconds without a new receipt after which an automining dev node is asked to mine what it holds: anvil
+in automine leaves some transactions pending when many arrive at once out of nonce order (foundry-rs/foundry
+issue 10122) and, automining, never mines them on its own."""
+
 
 class SendFailed(LedgerError, RuntimeError):
     """Raised when the node refuses or loses a transaction for a reason that is not a contract error."""
@@ -214,6 +219,11 @@ class _HttpNode:
         answers = self._many("eth_getTransactionReceipt", [["0x" + h.hex()] for h in hashes])
         return [_receipt(a) if isinstance(a, dict) else None for a in answers]
 
+    def mine_if_automining(self) -> bool:
+        """Mine a block if the node is a dev node that automines (a real network refuses both methods)."""
+        (automine,) = self._many("anvil_getAutomine", [[]])
+        return automine is True and not isinstance(self._many("evm_mine", [[]])[0], _RpcError)
+
 
 class _Web3Node:
     """The same requests one at a time through web3, for the embedded chain (it has no HTTP)."""
@@ -248,6 +258,10 @@ class _Web3Node:
             except TransactionNotFound:
                 found.append(None)
         return found
+
+    def mine_if_automining(self) -> bool:
+        """The embedded chain mines every transaction as it comes: nothing is ever left pending."""
+        return False
 
 
 def _attempt(action: Callable[[], Any]) -> Any:
@@ -404,7 +418,7 @@ class _Item:
 
 
 def send_many(ledger: Ledger, calls: Sequence[Call], batch_size: int = BATCH_SIZE,
-              workers: int | None = None, timeout: float = RECEIPT_TIMEOUT) -> BulkReport:
+              workers: int | None = None, timeout: float = RECEIPT_TIMEOUT, wave_size: int = WAVE_SIZE) -> BulkReport:
     """Simulate, sign, send and confirm many contract calls; one ``Outcome`` per call, in order. Nothing
     is raised for a failed call: its outcome carries the error (``BulkReport.results()`` raises it)."""
     started = time.monotonic()
@@ -415,8 +429,8 @@ def send_many(ledger: Ledger, calls: Sequence[Call], batch_size: int = BATCH_SIZ
                              "data": codec.encode(call.function), "value": call.value})
              for i, call in enumerate(calls)]
     results: dict[int, TxResult] = {}
-    for start in range(0, len(items), WAVE_SIZE):
-        short = _wave(ledger, codec, node, items[start:start + WAVE_SIZE], errors, results, workers, timeout)
+    for start in range(0, len(items), wave_size):
+        short = _wave(ledger, codec, node, items[start:start + wave_size], errors, results, workers, timeout)
         if short:  # ran out of the gas of their kind when mined: once more, each with its own estimate
             _wave(ledger, codec, node, short, errors, results, workers, timeout, exact=True)
 
@@ -573,6 +587,7 @@ def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], err
     short: list[_Item] = []
     ours = (ledger.address, ledger.feedback.address)
     deadline = time.monotonic() + timeout
+    progress = time.monotonic()
     while waiting:
         hashes = list(waiting)[:node.batch_size]
         receipts = node.receipts(hashes)
@@ -591,7 +606,12 @@ def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], err
                 else:
                     errors[item.index] = why or SendFailed(
                         f"transaction 0x{item.hash.hex()} ran out of gas ({item.gas:,}) though estimated on its own")
-        if all(receipt is None for receipt in receipts):
+        if any(receipt is not None for receipt in receipts):
+            progress = time.monotonic()
+        else:
+            if time.monotonic() - progress > STALL:
+                node.mine_if_automining()
+                progress = time.monotonic()
             if time.monotonic() > deadline:
                 for item in waiting.values():
                     errors[item.index] = SendFailed(

@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from .. import render
 from ..client import Ledger
 from ..errors import LedgerError
-from ..texts import TextStore
+from ..texts import KeptText, TextStore
 from . import views
 from .views import NotSignedIn
 
@@ -47,6 +47,8 @@ class Site:
     session_seconds: int = SESSION_SECONDS
     clock: Callable[[], float] = time.time
     amount: Callable[[int, str], str] = field(default=lambda value, token: render.amount(value, token))
+    pending: dict[str, tuple[KeptText, float]] = field(default_factory=dict)
+    """Texts sealed for a transaction not yet landed, by hash, with when they lapse (``web.texts``)."""
 
 
 def create_app(ledger: Ledger, relayer: LocalAccount | None, node_modules: Path, secret: str | None = None,
@@ -56,7 +58,7 @@ def create_app(ledger: Ledger, relayer: LocalAccount | None, node_modules: Path,
     ``secret`` signs the session cookies (a random one by default: sessions end with the process)."""
     app = FastAPI(title="ledger", description="Purchases, gasless returns and shop history on the ledger.",
                   version="0.1.0")
-    site = Site(ledger, relayer, TextStore(ledger.history.store.engine), node_modules, session_seconds)
+    site = Site(ledger, relayer, ledger.texts, node_modules, session_seconds)
     if amount is not None:
         site.amount = amount
     app.state.site = site

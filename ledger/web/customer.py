@@ -18,7 +18,8 @@ from ..models import Purchase, SignedReturn
 from ..revert import mapped_errors
 from ..texts import TextKind, TextNotFound
 from . import returns, wallet
-from .views import check_csrf, now, page, signed_in, site
+from .texts import keep_landed, seal
+from .views import check_csrf, page, signed_in, site
 
 router = APIRouter()
 
@@ -105,8 +106,7 @@ def prepare_credit_return(request: Request, purchase_id: str = Body(), lines: li
     _check_shipment(purchase, shipment)
     reference = bytes(32)
     if shipment.strip():
-        kept = site(request).texts.keep(TextKind.SHIPMENT, shipment.strip(), me, purchase.merchant_id, now(request))
-        reference = bytes.fromhex(kept.hash[2:])
+        reference = bytes.fromhex(seal(request, TextKind.SHIPMENT, shipment.strip(), me, purchase.merchant_id)[2:])
     return {"transaction": wallet.prepare(site(request).ledger, me, _credit_call(request, purchase, mask, reference))}
 
 
@@ -132,10 +132,10 @@ def prepare_return(request: Request, purchase_id: str = Body(), lines: list[int]
     purchase = _returnable(request, purchase_id, me)
     mask = line_mask(purchase, lines)
     _check_shipment(purchase, shipment)
-    ledger, shop = site(request).ledger, site(request)
+    ledger = site(request).ledger
     reference = "0x" + bytes(32).hex()
     if shipment.strip():
-        reference = shop.texts.keep(TextKind.SHIPMENT, shipment.strip(), me, purchase.merchant_id, now(request)).hash
+        reference = seal(request, TextKind.SHIPMENT, shipment.strip(), me, purchase.merchant_id)
     unsigned = SignedReturn(purchase.id, mask, reference, secrets.randbits(256), ledger.chain.now() + returns.VALID_FOR,
                             "", ledger.chain.chain_id, ledger.address)
     return {"typed_data": returns.typed_data(unsigned)}
@@ -155,6 +155,7 @@ def submit_return(request: Request, typed_data: dict = Body(), signature: str = 
     if signer != me:
         raise returns.NotYourSignature(signer, me)
     refund = shop.ledger.submit_return(shop.relayer, signed)
+    keep_landed(request, [signed.shipment_ref])
     purchase = shop.ledger.purchase(signed.purchase_id)
     return {"amount": refund.amount, "amount_words": shop.amount(refund.amount, purchase.token),
             "lines": list(refund.lines), "tx_hash": refund.tx_hash}

@@ -12,8 +12,9 @@ from ..errors import InvalidInput
 from ..models import Channel, ContactKind
 from ..texts import TextKind
 from . import wallet
+from .texts import seal
 from .customer import own_purchase
-from .views import check_csrf, now, signed_in, site
+from .views import check_csrf, signed_in, site
 
 router = APIRouter()
 
@@ -30,10 +31,12 @@ def ask_for_help(request: Request, purchase_id: str = Body(), note: str = Body()
     me = signed_in(request)
     purchase = own_purchase(request, purchase_id, me)
     shop = site(request)
-    kept = shop.texts.keep(TextKind.CONTACT, note.strip(), me, purchase.merchant_id, now(request))
+    if not note.strip():
+        raise InvalidInput("write what you need help with: the shop reads it with the contact")
+    text_hash = seal(request, TextKind.CONTACT, note.strip(), me, purchase.merchant_id)
     call = shop.ledger.contract.functions.logContact(purchase.merchant_id, me, _hash(purchase.id), Channel.CHAT,
-                                                    ContactKind.RETURN_HELP, 0, _hash(kept.hash))
-    return {"transaction": wallet.prepare(shop.ledger, me, call), "text_hash": kept.hash}
+                                                    ContactKind.RETURN_HELP, 0, _hash(text_hash))
+    return {"transaction": wallet.prepare(shop.ledger, me, call), "text_hash": text_hash}
 
 
 @router.post("/api/reviews/prepare")
@@ -47,7 +50,7 @@ def review(request: Request, purchase_id: str = Body(), rating: int = Body(), te
     shop = site(request)
     text_hash = bytes(32)
     if text.strip():
-        text_hash = _hash(shop.texts.keep(TextKind.REVIEW, text.strip(), me, purchase.merchant_id, now(request)).hash)
+        text_hash = _hash(seal(request, TextKind.REVIEW, text.strip(), me, purchase.merchant_id))
     call = shop.ledger.feedback.functions.review(purchase.order.packed(), rating, text_hash)
     return {"transaction": wallet.prepare(shop.ledger, me, call)}
 

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from .. import render, validate
 from ..errors import InvalidInput, NotMerchantAgent
-from ..models import Purchase, Role
+from ..models import Purchase, Role, Status
 from . import figures
 from .views import page, signed_in, site
 
@@ -66,6 +66,16 @@ def staff_only(request: Request, merchant_id: int) -> str:
     return me
 
 
+SETTLE_BATCH = 100
+"""Purchases one "settle them" press pays out (about 14,000 gas each, far below a block)."""
+
+
+def waiting_for_settlement(request: Request, merchant_id: int) -> list[Purchase]:
+    """The shop's oldest purchases whose window has closed, unsettled: one batch's worth and one more (which
+    tells that more wait)."""
+    return site(request).ledger.purchases(merchant_id=merchant_id, status=Status.CLOSED, limit=SETTLE_BATCH + 1)
+
+
 @router.get("/shop/{merchant_id}", include_in_schema=False)
 def history(request: Request, merchant_id: int, status: str = "", sku: str = "", customer: str = "",
             since: str = "", until: str = "", after: str = "") -> Response:
@@ -76,7 +86,9 @@ def history(request: Request, merchant_id: int, status: str = "", sku: str = "",
     rows = ledger.purchases(merchant_id=merchant_id, limit=PAGE_SIZE + 1, after=after or None, **filters.query())
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    return page(request, "shop.html", merchant_id=merchant_id, rows=rows, filters=filters,
+    waiting = len(waiting_for_settlement(request, merchant_id))
+    return page(request, "shop.html", merchant_id=merchant_id, rows=rows, filters=filters, waiting=waiting,
+                settle_batch=SETTLE_BATCH,
                 next_link=filters.link(after=rows[-1].id) if more else None, charts=figures.charts(ledger, merchant_id),
                 window_state=render.window_state, statuses=["open", "awaiting_delivery", "closed", "settled",
                                                             "partly_returned", "returned"])

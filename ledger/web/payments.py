@@ -1,11 +1,10 @@
 """Paying an order link: the shop's checkout hands the customer ``/pay?order=…`` carrying its signed order
 (``SignedOrder.to_json``, base64url); the page shows the lines, the total, the terms in plain words and the
-token, and the customer's wallet sends the ``buy`` transaction (the server never holds the customer's key)."""
+token, and the customer's wallet sends the ``buy`` transaction (the server never holds the customer's key).
+An order in a token takes two: the wallet first approves the ledger to take the total, then pays."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from fastapi import APIRouter, Body, Request
@@ -14,6 +13,7 @@ from fastapi.responses import Response
 from .. import render
 from ..errors import InvalidInput, NotOrderCustomer
 from ..models import NATIVE
+from ..desks.customer import approval_needed, check_before_approving
 from ..orders import SignedOrder
 from . import wallet
 from .views import check_csrf, page, signed_in, site
@@ -21,24 +21,14 @@ from .views import check_csrf, page, signed_in, site
 router = APIRouter()
 
 
-def order_link(signed: SignedOrder) -> str:
-    """The path a shop's checkout sends its customer to (relative to where ``ledger serve`` runs)."""
-    return "/pay?order=" + base64.urlsafe_b64encode(signed.to_json().encode()).decode().rstrip("=")
-
-
 def read_order(request: Request, encoded: str) -> SignedOrder:
-    """The signed order a link carries, for this ledger; ``InvalidInput`` for a damaged or foreign one."""
-    try:
-        text = base64.b64decode(encoded + "=" * (-len(encoded) % 4), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise InvalidInput("the order link is damaged (it is not base64url): ask the shop for a new link") from error
-    signed = SignedOrder.from_json(text)
+    """The signed order a link carries (``SignedOrder.link``), for this ledger; ``InvalidInput`` for a damaged
+    or foreign one."""
+    signed = SignedOrder.from_link(encoded)
     ledger = site(request).ledger
     if (signed.chain_id, signed.ledger) != (ledger.chain.chain_id, ledger.address):
         raise InvalidInput(f"the order was signed for ledger {signed.ledger} on chain {signed.chain_id}, not for this "
                            f"one ({ledger.address} on chain {ledger.chain.chain_id}): ask the shop for a new link")
-    if signed.order.token != NATIVE:
-        raise InvalidInput("this page takes orders paid in ETH; pay a token order with `ledger customer buy`")
     return signed
 
 
@@ -73,6 +63,12 @@ def prepare_payment(request: Request, order: str = Body(), csrf: str = Body()) -
         signature = bytes.fromhex(signed.signature.removeprefix("0x"))
     except ValueError as error:
         raise InvalidInput("the order's signature is not hex digits: ask the shop for a new link") from error
+    purchase_id = o.purchase_id(ledger.chain.chain_id, ledger.address)
+    if o.token != NATIVE:  # the ledger takes the token itself: first the wallet lets it, then it pays
+        check_before_approving(ledger, signed)
+        approval = approval_needed(ledger, me, o.token, o.total)
+        if approval is not None:
+            return {"transaction": wallet.prepare(ledger, me, approval), "approval": True, "purchase_id": purchase_id}
     buy = ledger.contract.functions.buy(o.packed(), o.line_tuples(), 0, signature)
-    return {"transaction": wallet.prepare(ledger, me, buy, o.total),
-            "purchase_id": o.purchase_id(ledger.chain.chain_id, ledger.address)}
+    return {"transaction": wallet.prepare(ledger, me, buy, o.total if o.token == NATIVE else 0),
+            "purchase_id": purchase_id}

@@ -17,8 +17,9 @@ from ..errors import InvalidInput
 from ..models import NATIVE, DAY, Purchase, Reason, Role
 from ..texts import TextKind
 from . import wallet
-from .merchant import staff_only
-from .views import check_csrf, now, page, site
+from .texts import seal
+from .merchant import SETTLE_BATCH, staff_only, waiting_for_settlement
+from .views import check_csrf, page, site
 
 router = APIRouter()
 
@@ -78,8 +79,7 @@ def goodwill(request: Request, merchant_id: int, purchase_id: str = Body(), amou
     shop = site(request)
     note_hash = bytes(32)
     if note.strip():
-        kept = shop.texts.keep(TextKind.CONTACT, note.strip(), purchase.customer, merchant_id, now(request))
-        note_hash = bytes.fromhex(kept.hash[2:])
+        note_hash = bytes.fromhex(seal(request, TextKind.CONTACT, note.strip(), purchase.customer, merchant_id)[2:])
     call = shop.ledger.contract.functions.goodwillRefund(purchase.order.packed(), value, enum_value(Reason, reason),
                                                         note_hash)
     words = (f"{purchase.customer} gets {shop.amount(value, purchase.token)} back from this purchase, which holds "
@@ -153,3 +153,25 @@ def settle(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: 
     words = (f"Pays {shop.amount(purchase.in_escrow, purchase.token)} to the shop's payout address {payout}; "
              "after this the purchase can no longer be returned or refunded.")
     return _answer(request, me, call, words)
+
+
+@router.post("/api/shop/{merchant_id}/settle-all/prepare")
+def settle_all(request: Request, merchant_id: int, csrf: str = Body(embed=True)) -> dict:
+    """Pay out, in one transaction, what the shop kept of its closed purchases (oldest first, a batch)."""
+    check_csrf(request, csrf)
+    me = staff_only(request, merchant_id)
+    shop = site(request)
+    waiting = waiting_for_settlement(request, merchant_id)
+    if not waiting:
+        raise InvalidInput(f"no purchase of shop #{merchant_id} waits for settlement: a purchase can be settled "
+                           "once its return window has closed")
+    batch = waiting[:SETTLE_BATCH]
+    held: dict[str, int] = {}
+    for purchase in batch:
+        held[purchase.token] = held.get(purchase.token, 0) + purchase.in_escrow
+    money = " and ".join(shop.amount(amount, token) for token, amount in held.items())
+    more = " More purchases wait: settle again after this one." if len(waiting) > SETTLE_BATCH else ""
+    words = (f"Settles {len(batch)} purchase{'s' if len(batch) > 1 else ''}: pays out the {money} they hold, to the "
+             f"shop's payout address {shop.ledger.merchant(merchant_id).payout} (less any referrer's commission); "
+             f"after this they can no longer be returned or refunded.{more}")
+    return _answer(request, me, shop.ledger.contract.functions.settle([p.order.packed() for p in batch]), words)

@@ -1,14 +1,45 @@
-"""The off-chain texts on the page: read one (if it is yours to see), check it against the ledger, erase it."""
+"""The off-chain texts on the page: sealed when a transaction carrying one is prepared and kept once that
+transaction landed (a text whose transaction never comes is never kept); read one (if it is yours to see),
+check it against the ledger, erase it."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..texts import on_ledger
+from ..texts import KeptText, TextKind, TextStore, on_ledger
 from .views import check_csrf, now, page, signed_in, site, visitor
 
 router = APIRouter()
+
+PENDING_SECONDS = 3_600
+"""How long a sealed text waits for its transaction (the wallet, a relay) before it is dropped."""
+
+
+def seal(request: Request, kind: TextKind, text: str, customer: str, merchant_id: int) -> str:
+    """The salted hash for ``text``, which is kept once a transaction carrying it lands (``keep_landed``)."""
+    shop = site(request)
+    at = shop.clock()
+    for key in [k for k, (_, lapses) in shop.pending.items() if lapses < at]:
+        del shop.pending[key]
+    kept = TextStore.seal(kind, text, customer, merchant_id, now(request)).text
+    assert kept is not None  # the callers give non-empty text
+    shop.pending[kept.hash] = (kept, at + PENDING_SECONDS)
+    return kept.hash
+
+
+def keep_landed(request: Request, values: Iterable[Any]) -> None:
+    """Keep the sealed texts whose hashes are among ``values`` (the arguments of a landed transaction's events)."""
+    shop = site(request)
+    landed: list[KeptText] = []
+    for value in values:
+        key = ("0x" + bytes(value).hex()) if isinstance(value, (bytes, bytearray)) else value
+        if isinstance(key, str) and key in shop.pending:
+            landed.append(shop.pending.pop(key)[0])
+    shop.texts.save(*landed)
 
 
 @router.get("/texts/{content_hash}", include_in_schema=False)

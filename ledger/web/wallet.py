@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Request
 from ..convert import hex_of
 from ..errors import ContractReverted, InvalidInput, LedgerError
 from ..revert import mapped_errors
+from .texts import keep_landed
 from .views import check_csrf, signed_in, site
 
 router = APIRouter()
@@ -76,4 +77,5 @@ def landed(request: Request, tx_hash: str = Body(), csrf: str = Body()) -> dict:
     """What a transaction the visitor's wallet sent did on chain (its events), or why the contract refused it."""
     check_csrf(request, csrf)
     events = outcome(site(request).ledger, tx_hash, signed_in(request))
+    keep_landed(request, [value for event in events for value in event.args.values()])
     return {"tx_hash": tx_hash, "events": [{"name": e.name, "args": e.args} for e in events]}

@@ -90,14 +90,21 @@ function formFields(form) {
 }
 
 // A button with data-prepare: the server prepares (and tries) the transaction, the wallet sends it, and the
-// server reads the receipt back. A refusal, before or after the wallet, is shown in words.
+// server reads the receipt back. A refusal, before or after the wallet, is shown in words. When the server
+// first asks for a token approval, the wallet sends that, and the server is asked again for the real thing.
 async function sendFromWallet(button) {
   const box = button.closest(".wallet-form");
   const status = box?.querySelector(".status") || document.getElementById("status");
   button.disabled = true;
   try {
     const body = {...JSON.parse(button.dataset.body || "{}"), ...formFields(box)};
-    const {transaction, consequence} = await post(button.dataset.prepare, body);
+    let {transaction, consequence, approval} = await post(button.dataset.prepare, body);
+    while (approval) {
+      say("Let the ledger take the token: confirm the approval in your wallet…", false, status);
+      const approved = await landed(await wallet().request({method: "eth_sendTransaction", params: [transaction]}));
+      if (Number(approved.status) !== 1) throw new Error("the token refused the approval: nothing was paid");
+      ({transaction, consequence, approval} = await post(button.dataset.prepare, body));
+    }
     if (consequence && button.dataset.armed !== JSON.stringify(body)) {
       // First press: show what will happen; a second press (with the form unchanged) sends it.
       box.querySelector(".consequence").textContent = consequence;

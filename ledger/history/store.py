@@ -171,7 +171,7 @@ class _Window:
         self._add_purchases()
         for table in schema.EVENT_TABLES:
             if self.rows.get(table):
-                self.db.execute(insert(table), self.rows[table])
+                _insert_many(self.db, table, self.rows[table])
         _save_states(self.db, [s for key, s in self.states.items() if key not in self.new])
 
     def _load(self, ids: list[str]) -> None:
@@ -272,6 +272,23 @@ class _Window:
         self._add(schema.scores, record, {"kind": "csat", "merchant_id": args["merchantId"],
                                           "customer": args["customer"], "score": args["score"],
                                           "subject": args["contentHash"]})
+
+
+def _insert_many(db: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys) through the driver's own ``executemany``: the statement is the one
+    SQLAlchemy compiles for the database at hand, and the values go as that statement's parameter style
+    wants them, amounts already as their text. SQLAlchemy's per-row parameter handling cost several times
+    the database's own work on a catch-up (about 35 µs a row)."""
+    keys = list(rows[0])
+    compiled = insert(table).compile(dialect=db.dialect, column_keys=keys)
+    amounts = [key for key in keys if isinstance(table.c[key].type, schema.Amount)]
+    if amounts:
+        rows = [{**row, **{key: None if row[key] is None else str(int(row[key])) for key in amounts}} for row in rows]
+    if compiled.positional:
+        order = compiled.positiontup or []
+        db.exec_driver_sql(compiled.string, [tuple(row[key] for key in order) for row in rows])
+    else:
+        db.exec_driver_sql(compiled.string, rows)
 
 
 def _save_states(db: Connection, states: Iterable[dict[str, Any]]) -> None:

@@ -136,6 +136,29 @@ class _RefusingNode:
             return list(range(start, end + 1))
 
 
+class _BusyNode:
+    """A node whose blocks each hold 1,000 logs (numbered block × 1000 + position)."""
+
+    provider = None
+
+    class eth:
+        widest = 0
+
+        @classmethod
+        def get_logs(cls, query):
+            start, end = query["fromBlock"], query["toBlock"]
+            cls.widest = max(cls.widest, end - start + 1)
+            return [block * 1000 + n for block in range(start, end + 1) for n in range(1000)]
+
+
+def test_windows_narrow_when_blocks_are_full_and_cover_every_log() -> None:
+    reader = LogReader(_BusyNode(), ["0x0"], first=100)
+    windows = list(reader.windows(1, 300))
+    assert [log for window in windows for log in window.logs] == [b * 1000 + n for b in range(1, 301) for n in range(1000)]
+    assert max(len(window.logs) for window in windows[1:]) <= 20_000  # after the first, bounded: flat memory
+    assert reader.size == 10  # about 10,000 logs a window
+
+
 def test_windows_halve_when_refused_and_cover_every_block() -> None:
     reader = LogReader(_RefusingNode(), ["0x0"], first=64, largest=64)
     got = [log for window in reader.windows(5, 200) for log in window.logs]

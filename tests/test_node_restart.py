@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -26,8 +27,13 @@ def run(*args: str):
 
 
 def kill(home: Path) -> None:
-    """Kill the node as a power cut would: no chance to save."""
-    os.kill(json.loads((home / "node.json").read_text())["pid"], signal.SIGKILL)
+    """Kill the node as a power cut would: no chance to save. Returns once it is gone (a signal is delivered
+    in its own time: a start right after could still see the node alive and refuse)."""
+    pid = json.loads((home / "node.json").read_text())["pid"]
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while node._alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def refs(output: str) -> list[str]:

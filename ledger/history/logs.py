@@ -1,6 +1,8 @@
 """Reading logs in windows the reader sizes itself, so it works against a real provider: it starts small,
-doubles the window while answers stay small, and halves it when the node refuses a range or says the
-answer has too many results (public providers cap about 2,000 blocks or 10,000 results a call)."""
+doubles the window while answers stay small, narrows it when answers grow large (full blocks hold hundreds
+of events each, and a window is held in memory and written in one transaction), and halves it when the node
+refuses a range or says the answer has too many results (public providers cap about 2,000 blocks or 10,000
+results a call)."""
 
 from __future__ import annotations
 
@@ -15,13 +17,17 @@ from web3.types import RPCEndpoint
 
 from ..errors import NodeError
 
-FIRST_WINDOW = 1_000
-"""Blocks asked for first: inside what public providers accept."""
+FIRST_WINDOW = 100
+"""Blocks asked for first: a busy chain's blocks hold hundreds of events each; quiet ones double it fast."""
 
 LARGEST_WINDOW = 100_000
 
 SMALL_ANSWER = 2_000
 """Logs in an answer below which the next window may be twice as wide."""
+
+LARGE_ANSWER = 20_000
+"""Logs in an answer above which the next window is narrowed to bring about half as many: the memory of a
+catch-up stays bounded however full the blocks are."""
 
 
 @dataclass
@@ -53,8 +59,11 @@ class LogReader:
             upcoming = ahead.start(self._read, start, min(end, start + self.size - 1)) if start <= end else None
             while upcoming is not None:
                 window = upcoming()
-                if len(window.logs) < SMALL_ANSWER and window.end - window.start + 1 == self.size:
+                width, count = window.end - window.start + 1, len(window.logs)
+                if count < SMALL_ANSWER and width == self.size:
                     self.size = min(self.size * 2, self.largest)
+                elif count > LARGE_ANSWER:
+                    self.size = max(1, width * LARGE_ANSWER // (2 * count))
                 start = window.end + 1
                 upcoming = ahead.start(self._read, start, min(end, start + self.size - 1)) if start <= end else None
                 yield window

@@ -89,7 +89,9 @@ purchases = Table(
     Index("purchases_by_place", "block_number", "log_index", unique=True),
     Index("purchases_by_customer", "customer", "block_number", "log_index"),
     Index("purchases_by_merchant", "merchant_id", "block_number", "log_index"),
-    Index("purchases_by_status", "merchant_id", "settled", "deadline"),
+    # A shop's unsettled (or settled) purchases in order: a page of open ones is read from the start of the
+    # index without sorting (the rest of a status is checked row by row; settled purchases drop out).
+    Index("purchases_by_state_in_order", "merchant_id", "settled", "block_number", "log_index"),
     Index("purchases_by_time", "merchant_id", "purchased_at"),
 )
 

@@ -53,9 +53,10 @@ def engine_for(url: str) -> Engine:
 
 
 def _same_layout(engine: Engine) -> bool:
-    """Whether the index tables already in the database have the columns this version writes."""
+    """Whether the index tables already in the database have the columns and indexes this version has."""
     found = inspect(engine)
     return all({column["name"] for column in found.get_columns(table.name)} == set(table.c.keys())
+               and {index["name"] for index in found.get_indexes(table.name)} == {index.name for index in table.indexes}
                for table in schema.metadata.sorted_tables if found.has_table(table.name))
 
 

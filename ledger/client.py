@@ -246,7 +246,9 @@ class Ledger:
         (``TextStore.seal``); ``texts.save`` it once the transaction carrying the hash went through."""
         from .texts import TextStore
 
-        return TextStore.seal(kind, text, customer, merchant_id, self.chain.now() if now is None else now)
+        if now is None and isinstance(text, str) and text:  # the time is asked of the chain only for a text kept
+            now = self.chain.now()
+        return TextStore.seal(kind, text, customer, merchant_id, now or 0)
 
     def _indexed(self) -> Any:
         """The index's queries, caught up with the chain; None when reading straight from the chain. When

@@ -6,8 +6,8 @@ results a call)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,22 +53,48 @@ class LogReader:
     def windows(self, start: int, end: int) -> Iterator[LogWindow]:
         """Windows covering ``start`` to ``end`` in order; each one read completely before it is given. From a
         node over HTTP the next window is read while the caller works on this one (the node and the network
-        wait on their own thread), so a catch-up goes at the pace of the slower side instead of their sum."""
-        ahead = _Ahead(threaded=isinstance(self.w3.provider, HTTPProvider))
-        try:
-            upcoming = ahead.start(self._read, start, min(end, start + self.size - 1)) if start <= end else None
-            while upcoming is not None:
-                window = upcoming()
-                width, count = window.end - window.start + 1, len(window.logs)
-                if count < SMALL_ANSWER and width == self.size:
-                    self.size = min(self.size * 2, self.largest)
-                elif count > LARGE_ANSWER:
-                    self.size = max(1, width * LARGE_ANSWER // (2 * count))
-                start = window.end + 1
-                upcoming = ahead.start(self._read, start, min(end, start + self.size - 1)) if start <= end else None
-                yield window
-        finally:
-            ahead.close()
+        wait on a thread of their own), so a long catch-up goes at the pace of the slower side instead of
+        their sum; a range of one window (a follower's poll) is read on the caller's thread."""
+        ahead = isinstance(self.w3.provider, HTTPProvider)
+        upcoming = self._start(start, end, ahead) if start <= end else None
+        while upcoming is not None:
+            window = upcoming()
+            width, count = window.end - window.start + 1, len(window.logs)
+            if count < SMALL_ANSWER and width == self.size:
+                self.size = min(self.size * 2, self.largest)
+            elif count > LARGE_ANSWER:
+                self.size = max(1, width * LARGE_ANSWER // (2 * count))
+            start = window.end + 1
+            upcoming = self._start(start, end, ahead) if start <= end else None
+            yield window
+
+    def _start(self, start: int, end: int, ahead: bool) -> Callable[[], LogWindow]:
+        """The read of the next window, begun now on a daemon thread (``ahead``, and more than this window
+        left to read), or done when asked for."""
+        alone = end <= start + self.size - 1  # this window is the last
+        end = min(end, start + self.size - 1)
+        if not ahead or alone:
+            return lambda: self._read(start, end)
+        box: dict[str, Any] = {}
+
+        def read() -> None:
+            try:
+                box["window"] = self._read(start, end)
+            except BaseException as error:  # handed to the caller's thread, which raises it
+                box["error"] = error
+
+        # A daemon thread, not an executor: an interrupt (Ctrl-C on `ledger index --follow`) can neither
+        # leave an executor's lock taken nor make the process wait for a read at exit.
+        thread = threading.Thread(target=read, name="ledger-logs", daemon=True)
+        thread.start()
+
+        def result() -> LogWindow:
+            thread.join()
+            if "error" in box:
+                raise box["error"]
+            return box["window"]
+
+        return result
 
     def _read(self, start: int, end: int) -> LogWindow:
         while True:
@@ -95,18 +121,3 @@ class LogReader:
             raise Web3RPCError(str(answer["error"]))
         return list(answer["result"])
 
-
-class _Ahead:
-    """Reads started on a thread of their own (when ``threaded``), or run when their answer is asked for."""
-
-    def __init__(self, threaded: bool) -> None:
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="ledger-logs") if threaded else None
-
-    def start(self, read: Callable[[int, int], LogWindow], start: int, end: int) -> Callable[[], LogWindow]:
-        if self.pool is None:
-            return lambda: read(start, end)
-        return self.pool.submit(read, start, end).result
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
 
 import click
 from rich.progress import BarColumn, Progress, TextColumn
@@ -34,16 +35,29 @@ def index(env: Env, follow: bool, confirmations: int, poll: float) -> None:
     """
     history = env.ledger.history
     history.indexer.confirmations = confirmations
-    try:
-        while True:
-            report = _sync_with_bar(env, history)
-            if not follow or report.windows or report.went_back:
-                _tell(env, report, history.store.url)
-            if not follow:
-                return
-            time.sleep(poll)
-    except KeyboardInterrupt:  # how --follow ends; every window written is kept
+    if not follow:
+        _tell(env, _sync_with_bar(env, history), history.store.url)
         return
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: object) -> None:
+        if stop.is_set():  # asked twice: stop at once (a window being written is rolled back, not half kept)
+            raise KeyboardInterrupt
+        stop.set()  # the window being read and written is finished first
+
+    # Handlers of our own, whatever this process inherited (a parent may have ignored SIGINT for it).
+    previous = {number: signal.signal(number, interrupted) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.is_set():
+            report = _sync_with_bar(env, history)
+            if report.windows or report.went_back:
+                _tell(env, report, history.store.url)
+            stop.wait(poll)
+    except KeyboardInterrupt:
+        return
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _sync_with_bar(env: Env, history):

@@ -231,9 +231,10 @@ class Ledger:
         shipment references): kept in the index's database, or for as long as the process lives when this
         ledger reads straight from the chain (``index=False``)."""
         if self._texts is None:
+            from .history.store import MEMORY, engine_for
             from .texts import TextStore
 
-            self._texts = TextStore(self.history.store.engine) if self.index is not False else TextStore.in_memory()
+            self._texts = TextStore(self.history.store.engine if self.index is not False else engine_for(MEMORY))
         return self._texts
 
     @texts.setter
@@ -516,9 +517,9 @@ class Ledger:
             result.tx_hash,
         )
 
-    def settleable(self, merchant_id: int | None = None) -> list[Purchase]:
-        """Purchases whose window has closed and that wait for settlement."""
-        return self.purchases(merchant_id=merchant_id, status=Status.CLOSED)
+    def settleable(self, merchant_id: int | None = None, limit: int | None = None) -> list[Purchase]:
+        """Purchases whose window has closed and that wait for settlement, oldest first (``limit`` of them)."""
+        return self.purchases(merchant_id=merchant_id, status=Status.CLOSED, limit=limit)
 
     def withdraw(self, account: LocalAccount, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
         """Send ``account``'s deferred payments in ``token`` to ``to`` (by default the account itself)."""

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, create_engine, insert, select, update
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, insert, select, update
 
 from . import validate
 from .errors import InvalidInput, LedgerError
@@ -126,11 +125,6 @@ class TextStore:
         self.engine = engine
         metadata.create_all(engine)
 
-    @classmethod
-    def in_memory(cls) -> TextStore:
-        """A store that lasts as long as the process (for a ledger with no index database)."""
-        return cls(create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}))
-
     def keep(self, kind: TextKind | str, text: str, customer: str, merchant_id: int, now: int) -> KeptText:
         """Keep ``text`` under a new salted hash and return it; put ``KeptText.hash`` on chain."""
         kept = self.seal(kind, text if isinstance(text, str) else None, customer, merchant_id, now).text
@@ -146,7 +140,7 @@ class TextStore:
         if not text or isinstance(text, bytes):
             return Sealed(validate.hash_of(text or b""), None)
         kind = TextKind(kind)
-        if not isinstance(text, str) or not text.strip():
+        if not text.strip():
             raise InvalidInput(f"the {kind.value} text is empty: write something, or leave the field out")
         if len(text) > MAX_LENGTH:
             raise InvalidInput(f"the {kind.value} text has {len(text):,} characters: keep it under {MAX_LENGTH:,}")

@@ -48,8 +48,8 @@ BLOCK_TIME = "1"
 """Seconds between anvil's blocks while the bulk path writes, as on a real network. Mining a block per
 transaction (anvil's default) cost more than the transactions and slowed down as the pool grew (180
 purchases/s over 20,000 here); blocks every 0.2 s went at 820/s at first but anvil's work per block grows
-with the chain (420/s by 120,000); a block a second holds its pace (about 510/s from the first 20,000 to
-the 100,000th)."""
+with the chain (420/s by 120,000); a block a second held about 465/s over the first 440,000 before anvil
+slowed down in turn (BENCHMARKS.md)."""
 WAVE = 10_000
 """Calls per wave of the bulk path: one block's worth."""
 SKUS = [f"SKU-{n:03d}" for n in range(200)]

@@ -54,7 +54,6 @@ ERC20_ABI: list[dict[str, Any]] = [
 return nothing (old USDT style) work too."""
 
 
-
 class CustomerDesk:
     """What a customer does: buy a shop's order, look up its history, return, give feedback."""
 
@@ -255,7 +254,6 @@ class CustomerDesk:
     def withdraw(self, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
         """Collect refunds kept for me."""
         return self.ledger.withdraw(self.account, token, to)
-
 
 
 def check_before_approving(ledger: Ledger, signed: SignedOrder) -> None:

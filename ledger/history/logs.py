@@ -120,4 +120,3 @@ class LogReader:
         if "error" in answer:
             raise Web3RPCError(str(answer["error"]))
         return list(answer["result"])
-

@@ -282,9 +282,10 @@ def _insert_many(db: Connection, table: Any, rows: list[dict[str, Any]]) -> None
     the database's own work on a catch-up (about 35 µs a row)."""
     keys = list(rows[0])
     compiled = insert(table).compile(dialect=db.dialect, column_keys=keys)
-    amounts = [key for key in keys if isinstance(table.c[key].type, schema.Amount)]
+    amounts = {key: table.c[key].type for key in keys if isinstance(table.c[key].type, schema.Amount)}
     if amounts:
-        rows = [{**row, **{key: None if row[key] is None else str(int(row[key])) for key in amounts}} for row in rows]
+        rows = [{**row, **{key: kind.process_bind_param(row[key], db.dialect) for key, kind in amounts.items()}}
+                for row in rows]
     if compiled.positional:
         order = compiled.positiontup or []
         db.exec_driver_sql(compiled.string, [tuple(row[key] for key in order) for row in rows])

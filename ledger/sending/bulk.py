@@ -219,10 +219,11 @@ class _HttpNode:
         answers = self._many("eth_getTransactionReceipt", [["0x" + h.hex()] for h in hashes])
         return [_receipt(a) if isinstance(a, dict) else None for a in answers]
 
-    def mine_if_automining(self) -> bool:
-        """Mine a block if the node is a dev node that automines (a real network refuses both methods)."""
+    def mine_if_automining(self) -> None:
+        """Mine a block if the node is a dev node that automines (a real network refuses the question)."""
         (automine,) = self._many("anvil_getAutomine", [[]])
-        return automine is True and not isinstance(self._many("evm_mine", [[]])[0], _RpcError)
+        if automine is True:
+            self._many("evm_mine", [[]])
 
 
 class _Web3Node:
@@ -259,9 +260,8 @@ class _Web3Node:
                 found.append(None)
         return found
 
-    def mine_if_automining(self) -> bool:
+    def mine_if_automining(self) -> None:
         """The embedded chain mines every transaction as it comes: nothing is ever left pending."""
-        return False
 
 
 def _attempt(action: Callable[[], Any]) -> Any:

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from .. import render, validate
 from ..errors import InvalidInput, NotMerchantAgent
-from ..models import Purchase, Role, Status
+from ..models import Purchase, Role
 from . import figures
 from .views import page, signed_in, site
 
@@ -73,7 +73,7 @@ SETTLE_BATCH = 100
 def waiting_for_settlement(request: Request, merchant_id: int) -> list[Purchase]:
     """The shop's oldest purchases whose window has closed, unsettled: one batch's worth and one more (which
     tells that more wait)."""
-    return site(request).ledger.purchases(merchant_id=merchant_id, status=Status.CLOSED, limit=SETTLE_BATCH + 1)
+    return site(request).ledger.settleable(merchant_id, limit=SETTLE_BATCH + 1)
 
 
 @router.get("/shop/{merchant_id}", include_in_schema=False)

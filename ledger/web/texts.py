@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from ..convert import hex_of
 from ..texts import KeptText, TextKind, TextStore, on_ledger
 from .views import check_csrf, now, page, signed_in, site, visitor
 
@@ -25,7 +26,7 @@ def seal(request: Request, kind: TextKind, text: str, customer: str, merchant_id
     at = shop.clock()
     for key in [k for k, (_, lapses) in shop.pending.items() if lapses < at]:
         del shop.pending[key]
-    kept = TextStore.seal(kind, text, customer, merchant_id, now(request)).text
+    kept = TextStore.seal(kind, text, customer, merchant_id, int(at)).text
     assert kept is not None  # the callers give non-empty text
     shop.pending[kept.hash] = (kept, at + PENDING_SECONDS)
     return kept.hash
@@ -36,8 +37,8 @@ def keep_landed(request: Request, values: Iterable[Any]) -> None:
     shop = site(request)
     landed: list[KeptText] = []
     for value in values:
-        key = ("0x" + bytes(value).hex()) if isinstance(value, (bytes, bytearray)) else value
-        if isinstance(key, str) and key in shop.pending:
+        key = hex_of(value) if isinstance(value, (bytes, bytearray, str)) else None
+        if key in shop.pending:
             landed.append(shop.pending.pop(key)[0])
     shop.texts.save(*landed)
 

@@ -16,8 +16,8 @@ from typing import Any
 from ..convert import hex_of
 from ..errors import LedgerError
 from .decoding import Decoder, Record
-from .logs import LogReader
-from .store import IndexMoved, Store
+from .logs import LogReader, LogWindow
+from .store import IndexMoved, Prepared, Store
 
 REORG_DEPTH = 128
 """Blocks whose hashes are kept; a reorg deeper than that rebuilds the index from the deployment block."""
@@ -92,30 +92,38 @@ class Indexer:
         # Only the last ``depth`` blocks below the head can still be replaced: their headers are read and
         # their hashes kept; a catch-up over older blocks reads logs alone.
         keep_from = report.head - self.depth + 1
-        for window in self.reader.windows(last + 1, report.head):
+        for window in self.reader.windows(last + 1, report.head, self._prepare):
             headers = {n: self.w3.eth.get_block(n) for n in range(max(window.start, keep_from), window.end + 1)}
             first = headers.get(window.start)
             if first is not None and window.start - 1 in kept and hex_of(first["parentHash"]) != kept[window.start - 1]:
                 raise BlockReplaced(f"block {window.start - 1} was replaced")
             hashes = {n: hex_of(h["hash"]) for n, h in headers.items()}
-            records = [self._with_time(self.decoder.decode(log), headers) for log in window.logs]
-            if any(r.block_number in hashes and r.block_hash != hashes[r.block_number] for r in records):
+            prepared: Prepared = window.prepared
+            if any(r.block_number in hashes and r.block_hash != hashes[r.block_number] for r in prepared.records):
                 raise BlockReplaced(f"a block of {window.start}-{window.end} was replaced while it was read")
-            self.store.write(last, window.end, records, hashes, keep_from)
+            self.store.write(last, window.end, prepared, hashes, keep_from)
             kept = {n: h for n, h in {**kept, **hashes}.items() if n >= keep_from}
             last = window.end
-            report.end, report.windows, report.records = last, report.windows + 1, report.records + len(records)
+            report.end, report.windows = last, report.windows + 1
+            report.records += len(prepared.records)
             if progress is not None:
                 progress(report)
         return last
 
-    def _with_time(self, record: Record, headers: dict[int, Any]) -> Record:
+    def _prepare(self, window: LogWindow) -> Prepared:
+        """A window's logs decoded, with their blocks' times, and what of them needs no database
+        (``Store.prepare``): done on the log reader's thread, ahead of the writes."""
+        times: dict[int, int] = {}
+        return self.store.prepare([self._with_time(self.decoder.decode(log), times) for log in window.logs])
+
+    def _with_time(self, record: Record, times: dict[int, int]) -> Record:
+        """A purchase's record with its block's time (read from the block when the log does not hold it)."""
         if record.timestamp is not None or record.event != "PurchaseRecorded":
             return record
-        header = headers.get(record.block_number)
-        if header is None:
-            header = headers[record.block_number] = self.w3.eth.get_block(record.block_number)
-        return replace(record, timestamp=int(header["timestamp"]))
+        stamp = times.get(record.block_number)
+        if stamp is None:
+            stamp = times[record.block_number] = int(self.w3.eth.get_block(record.block_number)["timestamp"])
+        return replace(record, timestamp=stamp)
 
     def _why_rewound(self, fork: int, last: int) -> str:
         """The sentence that explains a rewind to block ``fork`` of an index that held up to ``last``."""

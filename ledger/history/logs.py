@@ -37,6 +37,8 @@ class LogWindow:
     start: int
     end: int
     logs: list[Any]
+    prepared: Any = None
+    """What the reader's ``prepare`` made of the logs, on the thread that read them."""
 
 
 class LogReader:
@@ -50,13 +52,14 @@ class LogReader:
         self.refusals = 0
         """How often the node refused a window (each time it was halved)."""
 
-    def windows(self, start: int, end: int) -> Iterator[LogWindow]:
-        """Windows covering ``start`` to ``end`` in order; each one read completely before it is given. From a
-        node over HTTP the next window is read while the caller works on this one (the node and the network
-        wait on a thread of their own), so a long catch-up goes at the pace of the slower side instead of
-        their sum; a range of one window (a follower's poll) is read on the caller's thread."""
+    def windows(self, start: int, end: int, prepare: Callable[[LogWindow], Any] | None = None) -> Iterator[LogWindow]:
+        """Windows covering ``start`` to ``end`` in order; each one read completely (and given to ``prepare``,
+        whose answer it then holds) before it is given. From a node over HTTP the next window is read and
+        prepared while the caller works on this one (the node, the network and the database wait on threads
+        of their own), so a long catch-up goes at the pace of the slower side instead of their sum; a range of
+        one window (a follower's poll) is read on the caller's thread."""
         ahead = isinstance(self.w3.provider, HTTPProvider)
-        upcoming = self._start(start, end, ahead) if start <= end else None
+        upcoming = self._start(start, end, ahead, prepare) if start <= end else None
         while upcoming is not None:
             window = upcoming()
             width, count = window.end - window.start + 1, len(window.logs)
@@ -65,21 +68,22 @@ class LogReader:
             elif count > LARGE_ANSWER:
                 self.size = max(1, width * LARGE_ANSWER // (2 * count))
             start = window.end + 1
-            upcoming = self._start(start, end, ahead) if start <= end else None
+            upcoming = self._start(start, end, ahead, prepare) if start <= end else None
             yield window
 
-    def _start(self, start: int, end: int, ahead: bool) -> Callable[[], LogWindow]:
+    def _start(self, start: int, end: int, ahead: bool, prepare: Callable[[LogWindow], Any] | None
+               ) -> Callable[[], LogWindow]:
         """The read of the next window, begun now on a daemon thread (``ahead``, and more than this window
         left to read), or done when asked for."""
         alone = end <= start + self.size - 1  # this window is the last
         end = min(end, start + self.size - 1)
         if not ahead or alone:
-            return lambda: self._read(start, end)
+            return lambda: self._read(start, end, prepare)
         box: dict[str, Any] = {}
 
         def read() -> None:
             try:
-                box["window"] = self._read(start, end)
+                box["window"] = self._read(start, end, prepare)
             except BaseException as error:  # handed to the caller's thread, which raises it
                 box["error"] = error
 
@@ -96,7 +100,13 @@ class LogReader:
 
         return result
 
-    def _read(self, start: int, end: int) -> LogWindow:
+    def _read(self, start: int, end: int, prepare: Callable[[LogWindow], Any] | None) -> LogWindow:
+        window = self._fetch(start, end)
+        if prepare is not None:
+            window.prepared = prepare(window)
+        return window
+
+    def _fetch(self, start: int, end: int) -> LogWindow:
         while True:
             try:
                 return LogWindow(start, end, self._logs(start, end))

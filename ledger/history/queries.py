@@ -193,4 +193,4 @@ def _purchase(row: Any, now: int) -> Purchase:
 
 
 def _bits(mask: int) -> tuple[int, ...]:
-    return tuple(i for i in range(32) if mask >> i & 1)
+    return tuple(i for i in range(mask.bit_length()) if mask >> i & 1)

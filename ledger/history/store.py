@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, insert, inspect, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, insert, inspect, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
@@ -31,6 +34,10 @@ STATE_COLUMNS = ("paid", "refunded", "credit_used", "delivered_at", "extension_d
 IN_CHUNK = 500
 """Ids per ``IN (…)`` list."""
 
+SQLITE_CACHE_KB = 65_536
+"""SQLite's page cache per connection (its default is 2 MB): the indexes of a million purchases are read and
+written all over on a catch-up, and a cache this size keeps most of the pages they touch in memory."""
+
 
 class IndexMoved(LedgerError, RuntimeError):
     """Raised when another indexer wrote the same window first (the window is then skipped)."""
@@ -46,10 +53,16 @@ def engine_for(url: str) -> Engine:
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_cache)
     if not _same_layout(engine):  # written by another version of the library: the chain has it all again
         schema.metadata.drop_all(engine)
     schema.metadata.create_all(engine)
     return engine
+
+
+def _sqlite_cache(connection: Any, _: Any) -> None:
+    connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
 
 
 def _same_layout(engine: Engine) -> bool:
@@ -58,6 +71,19 @@ def _same_layout(engine: Engine) -> bool:
     return all({column["name"] for column in found.get_columns(table.name)} == set(table.c.keys())
                and {index["name"] for index in found.get_indexes(table.name)} == {index.name for index in table.indexes}
                for table in schema.metadata.sorted_tables if found.has_table(table.name))
+
+
+@dataclass
+class Prepared:
+    """A window's records, and the rows of the purchases they record as the driver takes them: those need
+    nothing from the database, so they are made ahead (on the log reader's thread) while the window before
+    is written."""
+
+    records: list[Record]
+    purchases: dict[str, dict[str, Any]]
+    """The state of each purchase recorded in the window, as recorded (by id)."""
+    inserts: list[tuple[str, list[Any]]]
+    """The statements that insert those purchases and their lines, with their rows."""
 
 
 class Store:
@@ -103,13 +129,30 @@ class Store:
 
     # ------------------------------------------------------------ writing
 
-    def write(self, after: int, end: int, records: list[Record], hashes: dict[int, str], keep_from: int) -> None:
-        """Index ``records`` (blocks ``after`` + 1 to ``end``) and move the progress to ``end``, in one
-        transaction; keep the hashes of blocks from ``keep_from`` on."""
+    def prepare(self, records: list[Record]) -> Prepared:
+        """The part of writing ``records`` that needs no database (safe on another thread)."""
+        purchases: dict[str, dict[str, Any]] = {}
+        lines: list[dict[str, Any]] = []
+        for record in records:
+            if record.event == "PurchaseRecorded":
+                state, its_lines = _recorded(record)
+                purchases[state["id"]] = state
+                lines += its_lines
+        inserts = [_statement(self.engine.dialect, table, rows)
+                   for table, rows in ((schema.purchases, list(purchases.values())), (schema.purchase_lines, lines))
+                   if rows]
+        return Prepared(records, purchases, inserts)
+
+    def write(self, after: int, end: int, window: Prepared | list[Record], hashes: dict[int, str],
+              keep_from: int) -> None:
+        """Index a window's records (blocks ``after`` + 1 to ``end``; prepared or not) and move the progress
+        to ``end``, in one transaction; keep the hashes of blocks from ``keep_from`` on."""
+        if not isinstance(window, Prepared):
+            window = self.prepare(window)
         try:
             with self.engine.begin() as db:
                 self._claim(db, after)
-                _Window(db).write(records)
+                _Window(db).write(window)
                 if hashes:
                     db.execute(insert(schema.blocks), [{"number": n, "hash": h} for n, h in sorted(hashes.items())])
                 db.execute(delete(schema.blocks).where(schema.blocks.c.number < keep_from))
@@ -152,28 +195,31 @@ class _Window:
         self.db = db
         self.rows: dict[Any, list[dict[str, Any]]] = {}
         self.states: dict[str, dict[str, Any]] = {}
-        self.new: set[str] = set()
+        self.changed: set[str] = set()
 
-    def write(self, records: list[Record]) -> None:
-        self._load([r.args["purchaseId"] for r in records if r.event in STATE_EVENTS])
-        # A purchase paid partly with credit emits CreditSpent before PurchaseRecorded, in the same transaction.
-        for record in records:
-            if record.event == "PurchaseRecorded":
-                self._PurchaseRecorded(record)
+    def write(self, window: Prepared) -> None:
+        records = window.records
+        # The window's own purchases first: one paid partly with credit emits CreditSpent before
+        # PurchaseRecorded, in the same transaction.
+        self.states.update(window.purchases)
+        self._load([r.args["purchaseId"] for r in records
+                    if r.event in STATE_EVENTS and r.args["purchaseId"] not in window.purchases])
         for record in records:
             handler = getattr(self, "_" + record.event, None)
-            if handler is not None and record.event != "PurchaseRecorded":
+            if handler is not None:
                 handler(record)
             if record.event in STATE_EVENTS:
                 change = change_row(record.event, record.args)
                 self._add(schema.changes, record, change)
                 key = change["purchase_id"]
                 self.states[key] = fold(self._state(key), change)
-        self._add_purchases()
+                self.changed.add(key)
+        for statement, rows in window.inserts:
+            self.db.exec_driver_sql(statement, rows)
         for table in schema.EVENT_TABLES:
             if self.rows.get(table):
                 _insert_many(self.db, table, self.rows[table])
-        _save_states(self.db, [s for key, s in self.states.items() if key not in self.new])
+        _save_states(self.db, [self.states[key] for key in self.changed])
 
     def _load(self, ids: list[str]) -> None:
         for chunk in chunks(sorted(set(ids))):
@@ -190,34 +236,7 @@ class _Window:
         self.rows.setdefault(table, []).append(
             {"block_number": record.block_number, "log_index": record.log_index, "tx_hash": record.tx_hash, **values})
 
-    def _add_purchases(self) -> None:
-        for key in self.new:
-            row = {k: v for k, v in self.states[key].items() if k != "lines"}
-            self.rows.setdefault(schema.purchases, []).append(row)
-
     # ------------------------------------------------------------ one handler per event kept
-
-    def _PurchaseRecorded(self, record: Record) -> None:
-        args = record.args
-        if record.timestamp is None:
-            raise LedgerError(f"block {record.block_number}'s time is needed to index purchase {args['purchaseId']}")
-        lines = tuple(line_from_chain(line) for line in args["lines"])
-        order = Order.unpack((args["head"], args["payment"], args["referral"], 0, b"", args["orderRef"]), lines)
-        key = args["purchaseId"]
-        self.states[key] = initial({
-            "id": key, "block_number": record.block_number, "log_index": record.log_index,
-            "tx_hash": record.tx_hash, "merchant_id": args["merchantId"], "customer": args["customer"],
-            "head": args["head"], "payment": args["payment"], "referral": args["referral"],
-            "order_ref": args["orderRef"], "token": order.token, "total": order.total, "line_count": len(lines),
-            "line_items": json.dumps([[line.sku, line.quantity, str(line.unit_price)] for line in lines]),
-            "return_window": order.return_window, "delivery_wait": order.delivery_wait,
-            "purchased_at": record.timestamp,
-        })
-        self.new.add(key)
-        for index, line in enumerate(lines):
-            self.rows.setdefault(schema.purchase_lines, []).append({
-                "purchase_id": key, "line": index, "block_number": record.block_number, "sku": line.sku,
-                "quantity": line.quantity, "unit_price": line.unit_price})
 
     def _ItemsReturned(self, record: Record) -> None:
         args = record.args
@@ -275,22 +294,48 @@ class _Window:
                                           "subject": args["contentHash"]})
 
 
-def _insert_many(db: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (all with the same keys) through the driver's own ``executemany``: the statement is the one
-    SQLAlchemy compiles for the database at hand, and the values go as that statement's parameter style
-    wants them, amounts already as their text. SQLAlchemy's per-row parameter handling cost several times
-    the database's own work on a catch-up (about 35 µs a row)."""
+def _recorded(record: Record) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A purchase as ``PurchaseRecorded`` records it (its row in ``purchases``), and its lines' rows."""
+    args = record.args
+    if record.timestamp is None:
+        raise LedgerError(f"block {record.block_number}'s time is needed to index purchase {args['purchaseId']}")
+    lines = tuple(line_from_chain(line) for line in args["lines"])
+    order = Order.unpack((args["head"], args["payment"], args["referral"], 0, b"", args["orderRef"]), lines)
+    key = args["purchaseId"]
+    state = initial({
+        "id": key, "block_number": record.block_number, "log_index": record.log_index,
+        "tx_hash": record.tx_hash, "merchant_id": args["merchantId"], "customer": args["customer"],
+        "head": args["head"], "payment": args["payment"], "referral": args["referral"],
+        "order_ref": args["orderRef"], "token": order.token, "total": order.total, "line_count": len(lines),
+        "line_items": json.dumps([[line.sku, line.quantity, str(line.unit_price)] for line in lines]),
+        "return_window": order.return_window, "delivery_wait": order.delivery_wait,
+        "purchased_at": record.timestamp,
+    })
+    return state, [{"purchase_id": key, "line": index, "block_number": record.block_number, "sku": line.sku,
+                    "quantity": line.quantity, "unit_price": line.unit_price} for index, line in enumerate(lines)]
+
+
+def _statement(dialect: Dialect, table: Any, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+    """The insert of ``rows`` (all with the same keys) as the driver's own ``executemany`` takes it: the
+    statement SQLAlchemy compiles for the database at hand, and the values in that statement's parameter
+    style, amounts already as their text. SQLAlchemy's per-row parameter handling cost several times the
+    database's own work on a catch-up (about 35 µs a row)."""
     keys = list(rows[0])
-    compiled = insert(table).compile(dialect=db.dialect, column_keys=keys)
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
     amounts = {key: table.c[key].type for key in keys if isinstance(table.c[key].type, schema.Amount)}
     if amounts:
-        rows = [{**row, **{key: kind.process_bind_param(row[key], db.dialect) for key, kind in amounts.items()}}
+        rows = [{**row, **{key: kind.process_bind_param(row[key], dialect) for key, kind in amounts.items()}}
                 for row in rows]
-    if compiled.positional:
-        order = compiled.positiontup or []
-        db.exec_driver_sql(compiled.string, [tuple(row[key] for key in order) for row in rows])
-    else:
-        db.exec_driver_sql(compiled.string, rows)
+    if not compiled.positional:
+        return compiled.string, rows
+    order = compiled.positiontup or []
+    values = itemgetter(*order) if len(order) > 1 else lambda row: tuple(row[key] for key in order)
+    return compiled.string, [values(row) for row in rows]
+
+
+def _insert_many(db: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys) through the driver's ``executemany`` (``_statement``)."""
+    db.exec_driver_sql(*_statement(db.dialect, table, rows))
 
 
 def _save_states(db: Connection, states: Iterable[dict[str, Any]]) -> None:

@@ -294,16 +294,17 @@ class Reads:
         self.log_scan(max(3, args.repeat // 10))
 
     def decoding(self, sample: int = 200_000) -> None:
-        """Decode raw logs already in memory: the decoder's own rate."""
+        """Decode ``sample`` raw logs already in memory (the first ones): the decoder's own rate."""
         head = self.chain.w3.eth.block_number
         logs: list[dict[str, Any]] = []
-        start = max(0, head - sample)
-        while start <= head and len(logs) < sample:
-            end = min(head, start + 20_000)
+        start = self.ledger.from_block
+        while start <= head and len(logs) < sample:  # a few blocks at a time: a block holds hundreds of logs
+            end = min(head, start + 9)
             body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{
                 "address": [self.ledger.address], "fromBlock": hex(start), "toBlock": hex(end)}]}
             logs += requests.post(self.chain.url, json=body, timeout=300).json()["result"]
             start = end + 1
+        logs = logs[:sample]
         decoder = Decoder([self.ledger.contract.abi, self.ledger.feedback.abi])
         started = time.perf_counter()
         for log in logs:

@@ -139,12 +139,12 @@ class Indexer:
     def _up_to_date(self, last: int) -> bool:
         """Whether the index holds the head already, unchanged: one request in the usual case of a query
         right after another, where the full check (``_fork_point``, the head, the logs) would take four."""
-        latest = self.w3.eth.get_block("latest")
-        if latest["number"] - self.confirmations != last:
+        number, latest, _ = self.ledger.chain.head("latest")
+        if number - self.confirmations != last:
             return False
         known = self.store.block_hash(last)
-        head = latest if self.confirmations == 0 else self.w3.eth.get_block(last)
-        return known is not None and known == hex_of(head["hash"])
+        head = latest if self.confirmations == 0 else hex_of(self.w3.eth.get_block(last)["hash"])
+        return known is not None and known == head
 
     def _fork_point(self, last: int) -> int:
         """The newest block indexed that the chain still has unchanged (``last`` when nothing was replaced)."""

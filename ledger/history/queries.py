@@ -17,6 +17,11 @@ from .store import Store, chunks
 
 _P, _L = schema.purchases, schema.purchase_lines
 
+_SHOWN = [_P.c[name] for name in (
+    "id", "customer", "head", "payment", "referral", "order_ref", "line_items", "paid", "purchased_at",
+    "block_number", "tx_hash", "refunded", "delivered_at", "extension_days", "returned_lines", "settled",
+    "credit_used")]
+"""The columns a ``Purchase`` is made of (a long history reads and converts no more than these)."""
 
 
 def _in_order(table: Any) -> tuple[Any, Any]:
@@ -41,7 +46,7 @@ class Queries:
     def purchase(self, purchase_id: str, now: int) -> Purchase | None:
         """One purchase, or None."""
         with self.store.reading() as db:
-            rows = db.execute(select(_P).where(_P.c.id == purchase_id)).mappings().all()
+            rows = db.execute(select(*_SHOWN).where(_P.c.id == purchase_id)).mappings().all()
             found = self._purchases(db, rows, now)
         return found[0] if found else None
 
@@ -49,7 +54,7 @@ class Queries:
                   sku: str | None = None, since: int | None = None, until: int | None = None,
                   status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:
         """Purchases, oldest first, filtered; ``limit`` of them after the purchase ``after`` (a cursor)."""
-        query = select(_P).order_by(*_in_order(_P))
+        query = select(*_SHOWN).order_by(*_in_order(_P))
         if merchant_id is not None:
             query = query.where(_P.c.merchant_id == merchant_id)
         if customer is not None:

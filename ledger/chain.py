@@ -25,6 +25,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
 
+from .convert import hex_of
 from .errors import InvalidInput, NodeError, NotALocalChain
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -137,7 +138,7 @@ class Chain:
     def head(self, tag: str) -> tuple[int, str, int]:
         """Number, hash (0x-hex) and timestamp of the block ``tag`` names ("latest", "pending")."""
         block = self.w3.eth.get_block(tag)  # type: ignore[arg-type]
-        return int(block["number"]), "0x" + bytes(block["hash"] or b"").hex(), int(block["timestamp"])
+        return int(block["number"]), hex_of(block["hash"]), int(block["timestamp"])
 
     def accounts(self) -> list[LocalAccount]:
         """Development accounts with local keys; a real network has none."""

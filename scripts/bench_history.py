@@ -3,7 +3,7 @@
 Run with ``./dev.sh bench-history`` (1,000,000 purchases by default; ``--purchases N`` for fewer). On a fresh
 anvil it makes purchases one at a time with ``CustomerDesk.buy`` (for the ratio), then writes ``N`` purchases
 (about 1,000 customers, 10 shops, 1–3 lines each, about 5 % returned) with ``ledger.sending.send_many``
-while a miner thread mines the blocks (``BLOCKS``); decodes logs alone, catches an index up from block 0 on
+while a miner thread mines the blocks (``Miner``); decodes logs alone, catches an index up from block 0 on
 SQLite and on a PostgreSQL server it starts (events/s, memory along the way), and times the queries users
 make: one customer's history, a shop's first page of open purchases and a shop's figures, next to the same
 customer's history read by scanning the chain's logs. It prints every figure with its target;
@@ -52,14 +52,6 @@ ROUND = 20_000
 """Purchases planned, signed and sent together (the bulk path splits them into waves itself)."""
 FIRST = 100_000
 """The bulk rate's target holds over this many purchases, the first of the run."""
-BLOCKS = "the transactions waiting, once a wave is sent or once there are sqrt(4/3 × transactions so far) of them"
-"""When the benchmark's miner mines a block (anvil without automine). Anvil 1.7 (the newest release) does two
-things whose cost grows with the chain: it rebuilds its whole state trie for every block (about 1.4 µs a
-storage slot: 1.4 s a block once a million purchases are stored; foundry-rs/foundry pull request 15715 fixed
-it after 1.7.1), and it builds a receipt by going through its block (about 1 µs a transaction in the block, for
-each receipt: 10,000 receipts of a 10,000-transaction block take 105 s). A transaction's share of the two is
-least with blocks of about sqrt(4/3 × storage slots) transactions; a purchase stores one slot. The first runs
-had a block a second: anvil went at 465/s over the first 440,000 purchases, then slowed down (90/s at 680,000)."""
 WAVE = 10_000
 """Calls per wave of the bulk path."""
 SKUS = [f"SKU-{n:03d}" for n in range(200)]
@@ -158,7 +150,15 @@ def rss_mb() -> float:
 
 
 class Miner:
-    """Anvil without automine, and a thread that mines blocks as ``BLOCKS`` says."""
+    """Anvil without automine, and a thread that mines the transactions waiting once a wave is sent (none came
+    in for a poll) or once there are sqrt(4/3 × transactions so far) of them. Anvil 1.7 (the newest release)
+    does two things whose cost grows with the chain: it rebuilds its whole state trie for every block (about
+    1.4 µs a storage slot: 1.4 s a block once a million purchases are stored; foundry-rs/foundry pull request
+    15715 fixed it after 1.7.1), and it builds a receipt by going through its block (about 1 µs a transaction
+    in the block, for each receipt: 10,000 receipts of a 10,000-transaction block take 105 s). A transaction's
+    share of the two is least with blocks of about sqrt(4/3 × storage slots) transactions; a purchase stores
+    one slot. The first runs had a block a second: anvil went at 465/s over the first 440,000 purchases, then
+    slowed down (90/s at 680,000)."""
 
     def __init__(self, url: str) -> None:
         self.url, self.session, self.stopping = url, requests.Session(), threading.Event()

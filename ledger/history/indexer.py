@@ -92,13 +92,12 @@ class Indexer:
         # Only the last ``depth`` blocks below the head can still be replaced: their headers are read and
         # their hashes kept; a catch-up over older blocks reads logs alone.
         keep_from = report.head - self.depth + 1
-        for window in self.reader.windows(last + 1, report.head, self._prepare):
-            headers = {n: self.w3.eth.get_block(n) for n in range(max(window.start, keep_from), window.end + 1)}
+        for window in self.reader.windows(last + 1, report.head, lambda window: self._prepare(window, keep_from)):
+            headers, prepared = window.prepared
             first = headers.get(window.start)
             if first is not None and window.start - 1 in kept and hex_of(first["parentHash"]) != kept[window.start - 1]:
                 raise BlockReplaced(f"block {window.start - 1} was replaced")
             hashes = {n: hex_of(h["hash"]) for n, h in headers.items()}
-            prepared: Prepared = window.prepared
             if any(r.block_number in hashes and r.block_hash != hashes[r.block_number] for r in prepared.records):
                 raise BlockReplaced(f"a block of {window.start}-{window.end} was replaced while it was read")
             self.store.write(last, window.end, prepared, hashes, keep_from)
@@ -110,14 +109,17 @@ class Indexer:
                 progress(report)
         return last
 
-    def _prepare(self, window: LogWindow) -> Prepared:
-        """A window's logs decoded, with their blocks' times, and what of them needs no database
-        (``Store.prepare``): done on the log reader's thread, ahead of the writes."""
-        times: dict[int, int] = {}
-        return self.store.prepare([self._with_time(self.decoder.decode(log), times) for log in window.logs])
+    def _prepare(self, window: LogWindow, keep_from: int) -> tuple[dict[int, Any], Prepared]:
+        """The headers of the window's blocks from ``keep_from`` on, and its logs decoded, with their blocks'
+        times, and made ready for the store (``Store.prepare``): done on the log reader's thread, ahead of
+        the writes."""
+        headers = {n: self.w3.eth.get_block(n) for n in range(max(window.start, keep_from), window.end + 1)}
+        times = {n: int(header["timestamp"]) for n, header in headers.items()}
+        return headers, self.store.prepare([self._with_time(self.decoder.decode(log), times) for log in window.logs])
 
     def _with_time(self, record: Record, times: dict[int, int]) -> Record:
-        """A purchase's record with its block's time (read from the block when the log does not hold it)."""
+        """A purchase's record with its block's time (read from the block when neither the log nor the headers
+        at hand hold it)."""
         if record.timestamp is not None or record.event != "PurchaseRecorded":
             return record
         stamp = times.get(record.block_number)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, false, func, or_, select, true
+from sqlalchemy import and_, exists, false, func, or_, select, true
 
 from ..models import (
     Channel, ContactKind, ContactMoment, LineItem, Purchase, Reason, Refund, Review, Score, Settlement, Status,
@@ -47,7 +47,7 @@ class Queries:
         """One purchase, or None."""
         with self.store.reading() as db:
             rows = db.execute(select(*_SHOWN).where(_P.c.id == purchase_id)).mappings().all()
-            found = self._purchases(db, rows, now)
+            found = _purchases(rows, now)
         return found[0] if found else None
 
     def purchases(self, now: int, merchant_id: int | None = None, customer: str | None = None,
@@ -77,7 +77,7 @@ class Queries:
                 block, index = place
                 query = query.where(or_(_P.c.block_number > block,
                                         and_(_P.c.block_number == block, _P.c.log_index > index)))
-            return self._purchases(db, db.execute(query).mappings().all(), now)
+            return _purchases(db.execute(query).mappings().all(), now)
 
     def totals(self, merchant_id: int) -> tuple[dict[str, Totals], int]:
         """A merchant's purchases, sales, refunds, returned purchases and settled amounts per token, and its
@@ -96,9 +96,6 @@ class Queries:
             contacts = db.execute(select(func.count()).select_from(schema.contacts)
                                   .where(schema.contacts.c.merchant_id == merchant_id)).scalar_one()
         return found, contacts
-
-    def _purchases(self, db: Connection, rows: list[Any], now: int) -> list[Purchase]:
-        return [_purchase(row, now) for row in rows]
 
     def contacts(self, merchant_id: int | None = None, customer: str | None = None,
                  purchase_id: str | None = None) -> list[ContactMoment]:
@@ -184,6 +181,10 @@ def _status(status: Status, now: int) -> Any:
 
 def _line_items(text: str) -> tuple[LineItem, ...]:
     return tuple(LineItem(sku, quantity, int(price)) for sku, quantity, price in json.loads(text))
+
+
+def _purchases(rows: list[Any], now: int) -> list[Purchase]:
+    return [_purchase(row, now) for row in rows]
 
 
 def _purchase(row: Any, now: int) -> Purchase:

@@ -143,12 +143,9 @@ class Store:
                    if rows]
         return Prepared(records, purchases, inserts)
 
-    def write(self, after: int, end: int, window: Prepared | list[Record], hashes: dict[int, str],
-              keep_from: int) -> None:
-        """Index a window's records (blocks ``after`` + 1 to ``end``; prepared or not) and move the progress
-        to ``end``, in one transaction; keep the hashes of blocks from ``keep_from`` on."""
-        if not isinstance(window, Prepared):
-            window = self.prepare(window)
+    def write(self, after: int, end: int, window: Prepared, hashes: dict[int, str], keep_from: int) -> None:
+        """Index a window's records (blocks ``after`` + 1 to ``end``, made ready by ``prepare``) and move the
+        progress to ``end``, in one transaction; keep the hashes of blocks from ``keep_from`` on."""
         try:
             with self.engine.begin() as db:
                 self._claim(db, after)

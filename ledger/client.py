@@ -381,15 +381,23 @@ class Ledger:
 
     def credit(self, merchant_id: int, customer: str, token: str = NATIVE) -> Credit:
         """Store credit a customer holds at a merchant."""
-        amount, cash, issued_at = self._fields(self.call(self.contract.functions.creditOf(
-            validate.positive(merchant_id, "merchant id"), validate.address(customer, "customer"),
-            validate.address(token, "token"))), ("amount", "cash", "issuedAt"))
+        key = (validate.identifier(merchant_id, "merchant id"), validate.address(customer, "customer"),
+               validate.address(token, "token"))
+        index = self._indexed()
+        if index is not None:
+            return index.credit(*key)
+        amount, cash, issued_at = self._fields(self.call(self.contract.functions.creditOf(*key)),
+                                               ("amount", "cash", "issuedAt"))
         return Credit(amount, cash, issued_at)
 
     def budget(self, merchant_id: int, agent: str, token: str = NATIVE) -> int:
         """What ``agent`` may still refund in ``token`` without asking."""
-        return self.call(self.contract.functions.budgetOf(
-            merchant_id, validate.address(agent, "agent"), validate.address(token, "token")))
+        key = (validate.identifier(merchant_id, "merchant id"), validate.address(agent, "agent"),
+               validate.address(token, "token"))
+        index = self._indexed()
+        if index is not None:
+            return index.budget(*key)
+        return self.call(self.contract.functions.budgetOf(*key))
 
     # ------------------------------------------------------------ reads: figures and feedback
 

@@ -27,7 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from ledger import errors
 from ledger.client import CustomerDesk, MerchantDesk, ledger_abi
-from ledger.models import NATIVE, Role, SignedReturn, Status
+from ledger.models import NATIVE, Credit, Role, SignedReturn, Status
 from ledger.orders import SignedOrder
 
 T = TypeVar("T")
@@ -650,6 +650,8 @@ class LedgerMachine(RuleBasedStateMachine):
         calls += [self.functions.merchantDeferredBalance(shop.id, token) for token in w.tokens for shop in w.shops]
         calls += [self._balance_call(account, token) for token in w.tokens
                   for account in [w.ledger.address] + [desk.address for desk in w.customers]]
+        budgets = [(shop.id, agent.address, token) for shop in w.shops for agent in w.agents for token in w.tokens]
+        calls += [self.functions.budgetOf(*key) for key in budgets]
         values = iter(self.views.read(calls))
         held_credit = {key: fields(next(values), ("amount", "cash", "issuedAt")) for key in credits}
         deferred = {token: sum(next(values) for _ in holders) for token in w.tokens}
@@ -665,6 +667,10 @@ class LedgerMachine(RuleBasedStateMachine):
                 now_held = next(values) + (self.gas[desk.address] if token == NATIVE else 0)
                 assert now_held <= w.baseline[desk.address, token], "a customer got out more than it paid"
         assert all(cash <= amount for amount, cash, _ in held_credit.values()), "more credit is money than credit"
+        assert {key: w.indexed.credit(*key) for key in credits} == {
+            key: Credit(*held) for key, held in held_credit.items()}, "the index's credit is not the chain's"
+        assert {key: w.indexed.budget(*key) for key in budgets} == {
+            key: next(values) for key in budgets}, "the index's budgets are not the chain's"
         return chain_view
 
     def _check_purchases(self, chain_view: dict[str, OnChain], now: int, events: set[str]) -> None:

@@ -42,7 +42,7 @@ def _same_time(purchases, now):
     return [replace(p, as_of=now) for p in purchases]
 
 
-def answers(reader: Ledger, now: int, merchant_ids, customers, skus) -> dict[str, object]:
+def answers(reader: Ledger, now: int, merchant_ids, customers, skus, staff) -> dict[str, object]:
     """Every query the library answers, keyed by what was asked (times pinned to ``now``)."""
     everything = reader.purchases()
     found: dict[str, object] = {}
@@ -61,6 +61,10 @@ def answers(reader: Ledger, now: int, merchant_ids, customers, skus) -> dict[str
         found[f"contacts of {customer}"] = reader.contacts(customer=customer)
         found[f"refunds of {customer}"] = reader.refunds(customer=customer)
     for merchant_id in merchant_ids:
+        for customer in customers:
+            found[f"credit of {customer} at {merchant_id}"] = reader.credit(merchant_id, customer)
+        for member in staff:
+            found[f"budget of {member} at {merchant_id}"] = reader.budget(merchant_id, member)
         found[f"figures {merchant_id}"] = reader.figures(merchant_id)
         found[f"settlements {merchant_id}"] = reader.settlements(merchant_id=merchant_id)
         found[f"reviews {merchant_id}"] = reader.reviews(merchant_id)
@@ -74,10 +78,12 @@ def answers(reader: Ledger, now: int, merchant_ids, customers, skus) -> dict[str
 
 @pytest.fixture
 def scenario(ledger, chain, shop, staff, week_terms, customer, alice, bob):
-    """Purchases, returns (whole, partial, for credit), credit spent, goodwill, keep-it, an extension, a
-    delivery, contacts, reviews and scores; yields a check to run after each step that follows."""
+    """Purchases, returns (whole, partial, for credit), credit spent, cashed out and given back, goodwill
+    (by an agent within its budget and by the owner), keep-it, an extension, a delivery, contacts, reviews
+    and scores; yields a check to run after each step that follows."""
     bob_desk = ledger.customer_desk(bob)
     shop.set_credit_bonus(1_000)
+    shop.set_credit_cash_out_delay(DAY)
     shop.set_mandate(staff.account.address, 5)
     from_delivery = shop.publish_terms(7 * DAY, restocking_fee_bps=500, delivery_wait=14 * DAY)
     first = buy(shop, customer, week_terms.id, [("MUG", 2, ETHER), ("TEA", 1, ETHER)], "A-1")
@@ -95,6 +101,9 @@ def scenario(ledger, chain, shop, staff, week_terms, customer, alice, bob):
     other = ledger.register_merchant(bob)
     elsewhere = buy(other, customer, other.publish_terms(DAY).id, [("BOOK", 1, ETHER)], "X-1")
     chain.advance_time(DAY)
+    bob_desk.cash_out_credit(shop.merchant_id)
+    shop.refund_without_return(bowl.id, [0], "damaged")  # half paid with credit: half comes back as credit
+    shop.goodwill_refund(first.id, ETHER // 100, "late delivery")  # the owner's own: no budget used
     shop.confirm_delivery(sofa.id)
     asked = staff.log_contact(alice.address, "chat", "question", purchase_id=first.id)
     customer.log_contact(shop.merchant_id, "email", "feedback")
@@ -108,7 +117,7 @@ def scenario(ledger, chain, shop, staff, week_terms, customer, alice, bob):
 
     def check(*indexes: Ledger) -> None:
         asked = ([shop.merchant_id, other.merchant_id], [alice.address, bob.address],
-                 ["MUG", "TEA", "SOFA", "BOOK", "NONE"])
+                 ["MUG", "TEA", "SOFA", "BOOK", "NONE"], [staff.account.address, shop.account.address])
         now = chain.now()
         expected = answers(twin(ledger, False), now, *asked)
         assert len(expected) > 40 and expected["purchases {}"]
@@ -141,3 +150,52 @@ def test_purchases_page_by_page(ledger, shop, week_terms, customer) -> None:
         rest = reader.purchases(merchant_id=shop.merchant_id, after=second[-1].id)
         assert [p.id for p in first + second + rest] == bought
         assert reader.purchases(merchant_id=shop.merchant_id, after=bought[-1]) == []
+
+
+def test_credit_and_budgets_from_the_index_match_the_contract_step_by_step(ledger, chain, shop, staff, week_terms,
+                                                                            bob) -> None:
+    """Store credit and goodwill budgets folded from events equal the contract's own after every step, with
+    amounts that round: a return for credit with a bonus, credit spent bonus first, refunds and a return for
+    credit of a purchase paid partly with credit (split between money and credit; by an agent and by the
+    owner), a cash-out, credit given back after it, an agent's budget used, voided by its removal and set
+    again."""
+    direct, agent, owner = twin(ledger, False), staff.account.address, shop.account.address
+    bob_desk, seen = ledger.customer_desk(bob), []
+
+    def same() -> None:
+        held = ledger.credit(shop.merchant_id, bob.address)
+        assert held == direct.credit(shop.merchant_id, bob.address)
+        assert held.cash <= held.amount
+        budgets = (ledger.budget(shop.merchant_id, agent), ledger.budget(shop.merchant_id, owner))
+        assert budgets == (direct.budget(shop.merchant_id, agent), direct.budget(shop.merchant_id, owner))
+        seen.append((held, budgets[0]))
+
+    shop.set_credit_bonus(333)
+    shop.set_credit_cash_out_delay(DAY)
+    plates = buy(shop, bob_desk, week_terms.id, [("PLATE", 3, 1_000_003), ("MUG", 1, 777_777)], "P-1")
+    bob_desk.return_for_credit(plates.id, [0])
+    same()
+    bowl = buy(shop, bob_desk, week_terms.id, [("BOWL", 1, 5_000_017), ("SPOON", 2, 300_001)], "P-2",
+               use_credit=1_234_567)
+    same()
+    staff.goodwill_refund(bowl.id, 777_779, "late delivery")
+    same()
+    bob_desk.return_for_credit(bowl.id, [1])  # credit for credit: part of it money
+    same()
+    chain.advance_time(DAY)
+    bob_desk.cash_out_credit(shop.merchant_id)
+    same()
+    shop.goodwill_refund(bowl.id, 1_000_001, "damaged")  # the owner's: credit comes back, no budget used
+    same()
+    shop.remove_agent(agent)
+    same()
+    shop.add_agent(agent)
+    same()
+    shop.set_budget(agent, 5_000_000)
+    staff.refund_without_return(bowl.id, [0], "damaged")
+    same()
+    amounts = [held.amount for held, _ in seen]
+    budgets = [left for _, left in seen]
+    assert amounts[4] == 0 < amounts[5] and all(amounts[:4]), "credit held, cashed out, given back"
+    assert budgets[0] > budgets[2] > 0 and budgets[6] == budgets[7] == 0 < budgets[8] < 5_000_000, \
+        "a budget used, voided with its agent, set again and used"

@@ -247,21 +247,27 @@ def test_refusing_provider_is_still_indexed_completely(anvil, anvil_shop, tmp_pa
 
 def test_reorg_rewinds_and_replays(anvil, anvil_shop, tmp_path, caplog) -> None:
     ledger, shop, terms, customer = anvil_shop
-    kept = buy(shop, customer, terms.id, [("KEPT", 1, ETHER)], "G-1")
+    gift = buy(shop, customer, terms.id, [("GIFT", 1, ETHER)], "G-0")
+    customer.return_for_credit(gift.id)
+    kept = buy(shop, customer, terms.id, [("KEPT", 1, ETHER)], "G-1", use_credit=ETHER // 3)
     indexed = Ledger(anvil, ledger.address, ledger.feedback.address, ledger.from_block,
                      f"sqlite:///{tmp_path / 'history.sqlite'}")
     fork = anvil.snapshot()
     lost = buy(shop, customer, terms.id, [("LOST", 1, ETHER)], "G-2")
     customer.return_items(kept.id)
-    assert [p.id for p in indexed.purchases()] == [kept.id, lost.id] and indexed.refunds()
+    assert [p.id for p in indexed.purchases()] == [gift.id, kept.id, lost.id] and len(indexed.refunds()) == 2
     anvil.revert(fork)  # the two blocks are replaced by others
     instead = buy(shop, customer, terms.id, [("INSTEAD", 2, ETHER)], "G-3")
     anvil.advance_time(60)
     anvil.advance_time(60)
-    assert [p.id for p in indexed.purchases()] == [kept.id, instead.id]  # the query caught the index up...
+    assert [p.id for p in indexed.purchases()] == [gift.id, kept.id, instead.id]  # the query caught the index up...
     (warning,) = [r for r in caplog.records if r.name == "ledger"]  # ...and said that it had to go back
     forgot_after = re.search(r"the index forgot what it held after block (\d+)", warning.getMessage())
     assert forgot_after and int(forgot_after.group(1)) < lost.block_number
-    assert indexed.refunds() == [] and not indexed.purchase(kept.id).returned_lines
+    assert indexed.refunds() == ledger.refunds(purchase_id=gift.id) and not indexed.purchase(kept.id).returned_lines
     assert [(p.id, p.status, p.paid) for p in indexed.purchases()] == [
         (p.id, p.status, p.paid) for p in ledger.purchases()]
+    held = indexed.credit(shop.merchant_id, customer.address)
+    assert held == ledger.credit(shop.merchant_id, customer.address) and held.amount == ETHER - ETHER // 3
+    shop.goodwill_refund(kept.id, ETHER // 7)  # a third of it comes back as credit, by the rebuilt purchase
+    assert indexed.credit(shop.merchant_id, customer.address) == ledger.credit(shop.merchant_id, customer.address)

@@ -19,6 +19,9 @@ from .decoding import Decoder, Record
 from .logs import LogReader, LogWindow
 from .store import IndexMoved, Prepared, Store
 
+TIMED_EVENTS = frozenset({"PurchaseRecorded", "ItemsReturned", "CreditIssued", "GoodwillRefunded"})
+"""Events whose block's time goes into the index: a purchase's, and credit's (a refund may issue some)."""
+
 REORG_DEPTH = 128
 """Blocks whose hashes are kept; a reorg deeper than that rebuilds the index from the deployment block."""
 
@@ -118,9 +121,9 @@ class Indexer:
         return headers, self.store.prepare([self._with_time(self.decoder.decode(log), times) for log in window.logs])
 
     def _with_time(self, record: Record, times: dict[int, int]) -> Record:
-        """A purchase's record with its block's time (read from the block when neither the log nor the headers
-        at hand hold it)."""
-        if record.timestamp is not None or record.event != "PurchaseRecorded":
+        """A record of ``TIMED_EVENTS`` with its block's time (read from the block when neither the log nor the
+        headers at hand hold it)."""
+        if record.timestamp is not None or record.event not in TIMED_EVENTS:
             return record
         stamp = times.get(record.block_number)
         if stamp is None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
 
 from ..models import (
-    Channel, ContactKind, ContactMoment, LineItem, Purchase, Reason, Refund, Review, Score, Settlement, Status,
+    Channel, ContactKind, ContactMoment, Credit, LineItem, Purchase, Reason, Refund, Review, Score, Settlement, Status,
     Totals,
 )
 from ..orders import Order
-from . import schema
+from . import credit, schema
 from .store import Store, chunks
 
 _P, _L = schema.purchases, schema.purchase_lines
@@ -60,7 +60,7 @@ class Queries:
         if customer is not None:
             query = query.where(_P.c.customer == customer)
         if sku is not None:
-            query = query.where(_P.c.id.in_(select(_L.c.purchase_id).where(_L.c.sku == sku)))
+            query = query.where(tuple_(*_in_order(_P)).in_(select(*_in_order(_L)).where(_L.c.sku == sku)))
         if since is not None:
             query = query.where(_P.c.purchased_at >= since)
         if until is not None:
@@ -128,6 +128,22 @@ class Queries:
         with self.store.reading() as db:
             return [Settlement(r["purchase_id"], r["merchant_id"], r["amount"], r["referrer"], r["commission"],
                                r["block_number"], r["tx_hash"]) for r in db.execute(query).mappings()]
+
+    def credit(self, merchant_id: int, customer: str, token: str) -> Credit:
+        """Store credit a customer holds at a merchant in a token."""
+        table = schema.credit_changes
+        query = _matching(table, merchant_id=merchant_id, customer=customer, token=token)
+        with self.store.reading() as db:
+            return credit.balance(db.execute(query.with_only_columns(
+                table.c.kind, table.c.amount, table.c.cash, table.c.at)).mappings())
+
+    def budget(self, merchant_id: int, agent: str, token: str) -> int:
+        """What an agent may still refund in a token without asking."""
+        table = schema.budget_changes
+        query = _matching(table, merchant_id=merchant_id, agent=agent).where(
+            or_(table.c.token == token, table.c.kind == "void"))
+        with self.store.reading() as db:
+            return credit.budget_left(db.execute(query.with_only_columns(table.c.kind, table.c.amount)).mappings())
 
     def reviews(self, merchant_id: int | None = None, sku: str | None = None,
                 purchase_id: str | None = None) -> list[Review]:

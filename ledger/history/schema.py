@@ -79,6 +79,8 @@ purchases = Table(
     Column("paid", Amount, nullable=False),
     Column("refunded", Amount, nullable=False),
     Column("credit_used", Amount, nullable=False),
+    Column("credit_cash", Amount, nullable=False),
+    # The money part of the credit spent (its refunds come back as credit with that share of money).
     Column("delivered_at", BigInteger, nullable=False),
     Column("extension_days", Integer, nullable=False),
     Column("returned_lines", BigInteger, nullable=False),
@@ -97,15 +99,17 @@ purchases = Table(
 
 purchase_lines = Table(
     "purchase_lines", metadata,
-    Column("purchase_id", HASH, primary_key=True),
+    Column("block_number", BigInteger, primary_key=True),
+    Column("log_index", Integer, primary_key=True),
     Column("line", SmallInteger, primary_key=True),
-    Column("block_number", BigInteger, nullable=False),
     Column("sku", String(32), nullable=False),
     Column("quantity", BigInteger, nullable=False),
     Column("unit_price", Amount, nullable=False),
-    Index("lines_by_sku", "sku", "purchase_id"),
-    Index("lines_by_block", "block_number"),
+    Index("lines_by_sku", "sku", "block_number", "log_index"),
 )
+"""Each purchase's lines, under the purchase's place on chain (``purchases_by_place``) rather than its id: a
+catch-up then adds them at the end of both indexes (and of each SKU's run) instead of all over them, as a
+hash key would."""
 
 changes = Table(
     "changes", metadata,
@@ -115,6 +119,7 @@ changes = Table(
         Column("amount", Amount, nullable=False),
         Column("mask", BigInteger, nullable=False),
         Column("value", BigInteger, nullable=False),
+        Column("cash", Amount, nullable=False),
     ),
 )
 """Every event that changes a purchase's state, in the form state.py folds; kept so a reorg can rebuild
@@ -186,5 +191,36 @@ scores = Table(
     Index("scores_by_merchant", "kind", "merchant_id", "block_number"),
 )
 
-EVENT_TABLES = (purchase_lines, purchases, changes, contacts, refunds, settlements, reviews, scores)
+credit_changes = Table(
+    "credit_changes", metadata,
+    *_where(
+        Column("merchant_id", BigInteger, nullable=False),
+        Column("customer", ADDRESS, nullable=False),
+        Column("token", ADDRESS, nullable=False),
+        Column("kind", String(6), nullable=False),
+        Column("amount", Amount, nullable=False),
+        Column("cash", Amount, nullable=False),
+        Column("at", BigInteger, nullable=False),
+    ),
+    Index("credit_changes_by_holder", "merchant_id", "customer", "token", "block_number", "log_index"),
+)
+"""Every change to the store credit a customer holds at a merchant in a token ("add", "spend", "clear"), in
+the contract's own amounts: a balance is these rows added up in order (``credit.py``)."""
+
+budget_changes = Table(
+    "budget_changes", metadata,
+    *_where(
+        Column("merchant_id", BigInteger, nullable=False),
+        Column("agent", ADDRESS, nullable=False),
+        Column("token", ADDRESS),
+        Column("kind", String(4), nullable=False),
+        Column("amount", Amount, nullable=False),
+    ),
+    Index("budget_changes_by_agent", "merchant_id", "agent", "block_number", "log_index"),
+)
+"""Every change to an agent's goodwill budgets: "set" in a token, "use" by a goodwill refund in a token,
+"void" of all its tokens when the agent is removed (``credit.py`` adds them up)."""
+
+EVENT_TABLES = (purchase_lines, purchases, changes, contacts, refunds, settlements, reviews, scores, credit_changes,
+                budget_changes)
 """Tables filled from events (a rewind deletes from each what came after the fork)."""

@@ -20,11 +20,11 @@ _NONE, _PARTLY, _ALL = 0, 1, 2
 
 def change_row(event: str, args: dict[str, Any]) -> dict[str, Any]:
     """The ``changes`` columns of a state event: the amount, line mask or value the fold needs."""
-    amount, mask, value = 0, 0, 0
+    amount, mask, value, cash = 0, 0, 0, 0
     if event == "PaidShort":
         amount = args["paid"]
     elif event == "CreditSpent":
-        amount = args["amount"]
+        amount, cash = args["amount"], args["cash"]
     elif event == "DeliveryConfirmed":
         value = args["deliveredAt"]
     elif event == "ItemsReturned":
@@ -35,14 +35,15 @@ def change_row(event: str, args: dict[str, Any]) -> dict[str, Any]:
         amount, mask = args["amount"], args["lineMask"]
     elif event == "WindowExtended":
         value = args["extensionDays"]
-    return {"purchase_id": args["purchaseId"], "event": event, "amount": amount, "mask": mask, "value": value}
+    return {"purchase_id": args["purchaseId"], "event": event, "amount": amount, "mask": mask, "value": value,
+            "cash": cash}
 
 
 def initial(purchase: dict[str, Any]) -> dict[str, Any]:
     """The state columns of a purchase just recorded (``purchase`` holds its order columns)."""
     total = purchase["total"]
-    return derived({**purchase, "paid": total, "refunded": 0, "credit_used": 0, "delivered_at": 0,
-                    "extension_days": 0, "returned_lines": 0, "settled": False})
+    return derived({**purchase, "paid": total, "refunded": 0, "credit_used": 0, "credit_cash": 0,
+                    "delivered_at": 0, "extension_days": 0, "returned_lines": 0, "settled": False})
 
 
 def fold(purchase: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def fold(purchase: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     if event == "PaidShort":
         state["paid"] = change["amount"]
     elif event == "CreditSpent":
-        state["credit_used"] = change["amount"]
+        state["credit_used"], state["credit_cash"] = change["amount"], change["cash"]
     elif event == "DeliveryConfirmed":
         state["delivered_at"] = change["value"]
     elif event in ("ItemsReturned", "CreditIssued", "GoodwillRefunded"):

@@ -20,15 +20,15 @@ from sqlalchemy.pool import StaticPool
 from ..convert import line_from_chain
 from ..errors import LedgerError
 from ..orders import Order
-from . import schema
+from . import credit, schema
 from .decoding import Record
 from .state import STATE_EVENTS, change_row, fold, initial
 
 MEMORY = "sqlite://"
 """An index that lives as long as the process (a ledger without a deployment file)."""
 
-STATE_COLUMNS = ("paid", "refunded", "credit_used", "delivered_at", "extension_days", "returned_lines",
-                 "returned", "settled", "deadline", "awaiting_until")
+STATE_COLUMNS = ("paid", "refunded", "credit_used", "credit_cash", "delivered_at", "extension_days",
+                 "returned_lines", "returned", "settled", "deadline", "awaiting_until")
 """``purchases`` columns that change after the purchase."""
 
 IN_CHUNK = 500
@@ -237,20 +237,59 @@ class _Window:
 
     def _ItemsReturned(self, record: Record) -> None:
         args = record.args
-        customer = self._state(args["purchaseId"])["customer"]
+        purchase = self._state(args["purchaseId"])
+        customer = purchase["customer"]
         self._refund(record, customer, "return", args["refund"], args["lineMask"], args["shipmentRef"], None, customer)
+        self._credit(record, purchase, "add", *credit.refunded_as_credit(purchase, args["refund"]))
 
     def _CreditIssued(self, record: Record) -> None:
         args = record.args
-        customer = self._state(args["purchaseId"])["customer"]
+        purchase = self._state(args["purchaseId"])
+        customer = purchase["customer"]
         self._refund(record, customer, "credit", args["amount"] + args["bonus"], args["lineMask"], "", None, customer)
+        self._credit(record, purchase, "add", *credit.issued(purchase, args["amount"], args["bonus"]))
 
     def _GoodwillRefunded(self, record: Record) -> None:
         args = record.args
-        customer = self._state(args["purchaseId"])["customer"]
+        purchase = self._state(args["purchaseId"])
         kind = "kept" if args["lineMask"] else "goodwill"
-        self._refund(record, customer, kind, args["amount"], args["lineMask"], args["note"], args["reason"],
-                     args["agent"])
+        self._refund(record, purchase["customer"], kind, args["amount"], args["lineMask"], args["note"],
+                     args["reason"], args["agent"])
+        self._credit(record, purchase, "add", *credit.refunded_as_credit(purchase, args["amount"]))
+        self._budget(record, args["merchantId"], args["agent"], purchase["token"], "use", args["amount"])
+
+    def _CreditSpent(self, record: Record) -> None:
+        args = record.args
+        self._credit(record, self._state(args["purchaseId"]), "spend", args["amount"], args["cash"])
+
+    def _CreditCashedOut(self, record: Record) -> None:
+        args = record.args
+        self._add(schema.credit_changes, record, {"merchant_id": args["merchantId"], "customer": args["customer"],
+                                                  "token": args["token"], "kind": "clear", "amount": 0, "cash": 0,
+                                                  "at": 0})
+
+    def _credit(self, record: Record, purchase: dict[str, Any], kind: str, amount: int, cash: int) -> None:
+        """A change to the credit the buyer of ``purchase`` holds at its shop in its token (none for 0)."""
+        if not amount:
+            return
+        if kind == "add" and record.timestamp is None:
+            raise LedgerError(f"block {record.block_number}'s time is needed to index the credit it issued")
+        self._add(schema.credit_changes, record, {
+            "merchant_id": purchase["merchant_id"], "customer": purchase["customer"], "token": purchase["token"],
+            "kind": kind, "amount": amount, "cash": cash, "at": record.timestamp if kind == "add" else 0})
+
+    def _BudgetSet(self, record: Record) -> None:
+        args = record.args
+        self._budget(record, args["merchantId"], args["agent"], args["token"], "set", args["amount"])
+
+    def _AgentRemoved(self, record: Record) -> None:
+        args = record.args
+        self._budget(record, args["merchantId"], args["agent"], None, "void", 0)
+
+    def _budget(self, record: Record, merchant_id: int, agent: str, token: str | None, kind: str,
+                amount: int) -> None:
+        self._add(schema.budget_changes, record, {"merchant_id": merchant_id, "agent": agent, "token": token,
+                                                  "kind": kind, "amount": amount})
 
     def _refund(self, record: Record, customer: str, kind: str, amount: int, mask: int, reference: str,
                 reason: int | None, by: str) -> None:
@@ -308,8 +347,9 @@ def _recorded(record: Record) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "return_window": order.return_window, "delivery_wait": order.delivery_wait,
         "purchased_at": record.timestamp,
     })
-    return state, [{"purchase_id": key, "line": index, "block_number": record.block_number, "sku": line.sku,
-                    "quantity": line.quantity, "unit_price": line.unit_price} for index, line in enumerate(lines)]
+    return state, [{"block_number": record.block_number, "log_index": record.log_index, "line": index,
+                    "sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price}
+                   for index, line in enumerate(lines)]
 
 
 def _statement(dialect: Dialect, table: Any, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:

@@ -199,3 +199,18 @@ def test_credit_and_budgets_from_the_index_match_the_contract_step_by_step(ledge
     assert amounts[4] == 0 < amounts[5] and all(amounts[:4]), "credit held, cashed out, given back"
     assert budgets[0] > budgets[2] > 0 and budgets[6] == budgets[7] == 0 < budgets[8] < 5_000_000, \
         "a budget used, voided with its agent, set again and used"
+
+
+def test_a_return_for_credit_worth_nothing_still_dates_the_credit(ledger, chain, shop, bob) -> None:
+    """The contract dates a customer's credit at every return for credit, one that adds nothing (a 100 %
+    restocking fee) included: the cash-out delay runs from then, so the index says the same."""
+    direct, bob_desk = twin(ledger, False), ledger.customer_desk(bob)
+    week, full_fee = shop.publish_terms(7 * DAY), shop.publish_terms(7 * DAY, restocking_fee_bps=10_000)
+    bob_desk.return_for_credit(buy(shop, bob_desk, week.id, [("MUG", 1, 1_000)], "Z-1").id)
+    first = ledger.credit(shop.merchant_id, bob.address)
+    kept = buy(shop, bob_desk, full_fee.id, [("CUP", 1, 1_000)], "Z-2")
+    chain.advance_time(DAY)
+    bob_desk.return_for_credit(kept.id)
+    held = ledger.credit(shop.merchant_id, bob.address)
+    assert held == direct.credit(shop.merchant_id, bob.address)
+    assert held.amount == first.amount == 1_000 and held.issued_at > first.issued_at + DAY - 60

@@ -143,17 +143,7 @@ class Store:
 
     def prepare(self, records: list[Record]) -> Prepared:
         """The part of writing ``records`` that needs no database (safe on another thread)."""
-        purchases: dict[str, dict[str, Any]] = {}
-        lines: list[dict[str, Any]] = []
-        for record in records:
-            if record.event == "PurchaseRecorded":
-                state, its_lines = _recorded(record)
-                purchases[state["id"]] = state
-                lines += its_lines
-        inserts = [_statement(self.engine.dialect, table, rows)
-                   for table, rows in ((schema.purchases, list(purchases.values())), (schema.purchase_lines, lines))
-                   if rows]
-        return Prepared(records, purchases, inserts)
+        return prepare(records, self.engine.dialect)
 
     def write(self, after: int, end: int, window: Prepared, hashes: dict[int, str], keep_from: int) -> None:
         """Index a window's records (blocks ``after`` + 1 to ``end``, made ready by ``prepare``) and move the
@@ -252,7 +242,7 @@ class _Window:
         purchase = self._state(args["purchaseId"])
         customer = purchase["customer"]
         self._refund(record, customer, "return", args["refund"], args["lineMask"], args["shipmentRef"], None, customer)
-        self._credit(record, purchase, "add", *credit.refunded_as_credit(purchase, args["refund"]))
+        self._credit_back(record, purchase, args["refund"])
 
     def _CreditIssued(self, record: Record) -> None:
         args = record.args
@@ -267,7 +257,7 @@ class _Window:
         kind = "kept" if args["lineMask"] else "goodwill"
         self._refund(record, purchase["customer"], kind, args["amount"], args["lineMask"], args["note"],
                      args["reason"], args["agent"])
-        self._credit(record, purchase, "add", *credit.refunded_as_credit(purchase, args["amount"]))
+        self._credit_back(record, purchase, args["amount"])
         self._budget(record, args["merchantId"], args["agent"], purchase["token"], "use", args["amount"])
 
     def _CreditSpent(self, record: Record) -> None:
@@ -280,10 +270,15 @@ class _Window:
                                                   "token": args["token"], "kind": "clear", "amount": 0, "cash": 0,
                                                   "at": 0})
 
+    def _credit_back(self, record: Record, purchase: dict[str, Any], refund: int) -> None:
+        """The credit share of a refund of a purchase paid partly with credit, if any."""
+        amount, cash = credit.refunded_as_credit(purchase, refund)
+        if amount:
+            self._credit(record, purchase, "add", amount, cash)
+
     def _credit(self, record: Record, purchase: dict[str, Any], kind: str, amount: int, cash: int) -> None:
-        """A change to the credit the buyer of ``purchase`` holds at its shop in its token (none for 0)."""
-        if not amount:
-            return
+        """A change to the credit the buyer of ``purchase`` holds at its shop in its token (an addition of
+        nothing still dates the credit, as the contract does)."""
         if kind == "add" and record.timestamp is None:
             raise LedgerError(f"block {record.block_number}'s time is needed to index the credit it issued")
         self._add(schema.credit_changes, record, {
@@ -340,6 +335,22 @@ class _Window:
         self._add(schema.scores, record, {"kind": "csat", "merchant_id": args["merchantId"],
                                           "customer": args["customer"], "score": args["score"],
                                           "subject": args["contentHash"]})
+
+
+def prepare(records: list[Record], dialect: Dialect) -> Prepared:
+    """The part of writing ``records`` to a database of ``dialect`` that needs no database: the rows of the
+    purchases they record (safe on another thread, or in another process: ``preparing.py``)."""
+    purchases: dict[str, dict[str, Any]] = {}
+    lines: list[dict[str, Any]] = []
+    for record in records:
+        if record.event == "PurchaseRecorded":
+            state, its_lines = _recorded(record)
+            purchases[state["id"]] = state
+            lines += its_lines
+    inserts = [_statement(dialect, table, rows)
+               for table, rows in ((schema.purchases, list(purchases.values())), (schema.purchase_lines, lines))
+               if rows]
+    return Prepared(records, purchases, inserts)
 
 
 def _recorded(record: Record) -> tuple[dict[str, Any], list[dict[str, Any]]]:

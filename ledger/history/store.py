@@ -143,7 +143,17 @@ class Store:
 
     def prepare(self, records: list[Record]) -> Prepared:
         """The part of writing ``records`` that needs no database (safe on another thread)."""
-        return prepare(records, self.engine.dialect)
+        purchases: dict[str, dict[str, Any]] = {}
+        lines: list[dict[str, Any]] = []
+        for record in records:
+            if record.event == "PurchaseRecorded":
+                state, its_lines = _recorded(record)
+                purchases[state["id"]] = state
+                lines += its_lines
+        inserts = [_statement(self.engine.dialect, table, rows)
+                   for table, rows in ((schema.purchases, list(purchases.values())), (schema.purchase_lines, lines))
+                   if rows]
+        return Prepared(records, purchases, inserts)
 
     def write(self, after: int, end: int, window: Prepared, hashes: dict[int, str], keep_from: int) -> None:
         """Index a window's records (blocks ``after`` + 1 to ``end``, made ready by ``prepare``) and move the
@@ -335,22 +345,6 @@ class _Window:
         self._add(schema.scores, record, {"kind": "csat", "merchant_id": args["merchantId"],
                                           "customer": args["customer"], "score": args["score"],
                                           "subject": args["contentHash"]})
-
-
-def prepare(records: list[Record], dialect: Dialect) -> Prepared:
-    """The part of writing ``records`` to a database of ``dialect`` that needs no database: the rows of the
-    purchases they record (safe on another thread, or in another process: ``preparing.py``)."""
-    purchases: dict[str, dict[str, Any]] = {}
-    lines: list[dict[str, Any]] = []
-    for record in records:
-        if record.event == "PurchaseRecorded":
-            state, its_lines = _recorded(record)
-            purchases[state["id"]] = state
-            lines += its_lines
-    inserts = [_statement(dialect, table, rows)
-               for table, rows in ((schema.purchases, list(purchases.values())), (schema.purchase_lines, lines))
-               if rows]
-    return Prepared(records, purchases, inserts)
 
 
 def _recorded(record: Record) -> tuple[dict[str, Any], list[dict[str, Any]]]:

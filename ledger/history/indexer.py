@@ -17,10 +17,7 @@ from ..convert import hex_of
 from ..errors import LedgerError
 from .decoding import Decoder, Record
 from .logs import LogReader, LogWindow
-from .store import IndexMoved, Prepared, Store
-
-TIMED_EVENTS = frozenset({"PurchaseRecorded", "ItemsReturned", "CreditIssued", "GoodwillRefunded"})
-"""Events whose block's time goes into the index: a purchase's, and credit's (a refund may issue some)."""
+from .store import TIMED_EVENTS, IndexMoved, Prepared, Store
 
 REORG_DEPTH = 128
 """Blocks whose hashes are kept; a reorg deeper than that rebuilds the index from the deployment block."""

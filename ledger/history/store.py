@@ -24,6 +24,10 @@ from . import credit, schema
 from .decoding import Record
 from .state import STATE_EVENTS, change_row, fold, initial
 
+TIMED_EVENTS = frozenset({"PurchaseRecorded", "ItemsReturned", "CreditIssued", "GoodwillRefunded"})
+"""Events whose rows need their block's time (``Record.timestamp``): a purchase's, and the credit a refund or a
+return for credit adds (dated as the contract dates it)."""
+
 MEMORY = "sqlite://"
 """An index that lives as long as the process (a ledger without a deployment file)."""
 
@@ -276,9 +280,8 @@ class _Window:
 
     def _CreditCashedOut(self, record: Record) -> None:
         args = record.args
-        self._add(schema.credit_changes, record, {"merchant_id": args["merchantId"], "customer": args["customer"],
-                                                  "token": args["token"], "kind": "clear", "amount": 0, "cash": 0,
-                                                  "at": 0})
+        holder = {"merchant_id": args["merchantId"], "customer": args["customer"], "token": args["token"]}
+        self._credit(record, holder, "clear", 0, 0)
 
     def _credit_back(self, record: Record, purchase: dict[str, Any], refund: int) -> None:
         """The credit share of a refund of a purchase paid partly with credit, if any."""
@@ -286,13 +289,13 @@ class _Window:
         if amount:
             self._credit(record, purchase, "add", amount, cash)
 
-    def _credit(self, record: Record, purchase: dict[str, Any], kind: str, amount: int, cash: int) -> None:
-        """A change to the credit the buyer of ``purchase`` holds at its shop in its token (an addition of
-        nothing still dates the credit, as the contract does)."""
+    def _credit(self, record: Record, holder: dict[str, Any], kind: str, amount: int, cash: int) -> None:
+        """A change to the credit ``holder``'s customer holds at its merchant in its token (a purchase's row
+        names its buyer, shop and token); an addition of nothing still dates the credit, as the contract does."""
         if kind == "add" and record.timestamp is None:
             raise LedgerError(f"block {record.block_number}'s time is needed to index the credit it issued")
         self._add(schema.credit_changes, record, {
-            "merchant_id": purchase["merchant_id"], "customer": purchase["customer"], "token": purchase["token"],
+            "merchant_id": holder["merchant_id"], "customer": holder["customer"], "token": holder["token"],
             "kind": kind, "amount": amount, "cash": cash, "at": record.timestamp if kind == "add" else 0})
 
     def _BudgetSet(self, record: Record) -> None:

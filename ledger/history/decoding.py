@@ -50,19 +50,18 @@ class Decoder:
 
     def decode(self, log: Any) -> Record:
         """A ``Record`` from a log as ``eth_getLogs`` returns it (web3's or raw JSON)."""
-        topics = log["topics"]
-        first = _bytes(topics[0]) if topics else b""
-        entry = self._events.get(first)
+        topics = [_bytes(t) for t in log["topics"]]
+        entry = self._events.get(topics[0] if topics else b"")
         if entry is None:
             raise UnknownEvent(
-                f"the ledger emitted an event this library does not know (topic {hex_of(first) if topics else 'none'}"
+                f"the ledger emitted an event this library does not know (topic {hex_of(topics[0]) if topics else 'none'}"
                 f", block {_int(log['blockNumber'])}): upgrade the library to the version that matches the deployment"
             )
-        indexed, plain, types = self._layout[first]  # worked out once per event
+        indexed, plain, types = self._layout[topics[0]]  # worked out once per event
         args: dict[str, Any] = {}
         for item, word in zip(indexed, topics[1:]):
             args[item["name"]] = _topic(item, word)
-        read = self._readers[first]
+        read = self._readers[topics[0]]
         if read is not None:  # the shapes our events use, word by word (``words``)
             args.update(zip((item["name"] for item in plain), read(_bytes(log["data"]))))
         else:
@@ -70,24 +69,15 @@ class Decoder:
                 args[item["name"]] = _value(item, value)
         stamp = log.get("blockTimestamp")
         return Record(
-            entry["name"], args, _int(log["blockNumber"]), _hex(log["blockHash"]), _int(log["logIndex"]),
-            _hex(log["transactionHash"]), None if stamp is None else _int(stamp),
+            entry["name"], args, _int(log["blockNumber"]), hex_of(_bytes(log["blockHash"])), _int(log["logIndex"]),
+            hex_of(_bytes(log["transactionHash"])), None if stamp is None else _int(stamp),
         )
 
 
-def _topic(item: dict[str, Any], word: str | bytes) -> Any:
-    """An indexed argument from its topic word (0x-hex from a raw log, bytes through web3): the static types
-    our events index read straight off the word (eth-abi's general decoder costs more than the rest of the
-    event); any other through eth-abi."""
+def _topic(item: dict[str, Any], word: bytes) -> Any:
+    """An indexed argument from its topic word: the static types our events index read straight off the
+    word (eth-abi's general decoder costs more than the rest of the event); any other through eth-abi."""
     kind = item["type"]
-    if isinstance(word, str) and len(word) == 66:
-        if kind == "address":
-            return checksum(bytes.fromhex(word[26:]))
-        if kind.startswith("uint"):
-            return int(word, 16)
-        if kind == "bytes32":
-            return word.lower()
-    word = _bytes(word)
     if kind == "address":
         return checksum(word[12:])
     if kind.startswith("uint"):
@@ -109,11 +99,6 @@ def _value(item: dict[str, Any], value: Any) -> Any:
     if isinstance(value, bytes):
         return hex_of(value)
     return value
-
-
-def _hex(value: Any) -> str:
-    """0x-hex in lower case, from the raw log's string (as it is) or web3's bytes."""
-    return value.lower() if isinstance(value, str) else hex_of(value)
 
 
 def _bytes(value: Any) -> bytes:

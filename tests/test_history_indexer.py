@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 import urllib.request
 from dataclasses import replace
@@ -84,6 +85,19 @@ def test_killed_catch_up_resumes_to_the_same_database(ledger, busy, tmp_path) ->
     assert dump(resumed) == dump(whole)
     assert resumed.sync().windows == 0  # nothing left to do: running it again changes nothing
     assert dump(resumed) == dump(whole)
+
+
+def test_what_a_catch_up_writes_reaches_the_database_file_not_only_its_log(ledger, busy, tmp_path) -> None:
+    folder = tmp_path / "jane.doe" / "my shop"
+    history = narrow(History(ledger, f"sqlite:///{folder / 'history.sqlite'}"), 3)
+    assert history.sync().windows > 5
+    history.store.flush()
+    # The file alone, without its write-ahead log, holds what was copied out of the log: all of it.
+    shutil.copyfile(folder / "history.sqlite", tmp_path / "alone.sqlite")
+    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
+    assert dump(alone) == dump(history)
+    alone.close()
+    history.close()
 
 
 def test_an_index_of_another_layout_is_rebuilt_from_the_chain(ledger, busy, tmp_path) -> None:

@@ -5,6 +5,8 @@ records written together with the progress, and a rewind to a block before a reo
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,10 +44,10 @@ SQLITE_CACHE_KB = 65_536
 """SQLite's page cache per connection (its default is 2 MB): the indexes of a million purchases are read and
 written all over on a catch-up, and a cache this size keeps most of the pages they touch in memory."""
 
-SQLITE_CHECKPOINT_PAGES = 16_384
-"""Pages (64 MB) the write-ahead log may hold before they are copied into the database file (SQLite's default
-is 1,000): the pages a window dirties in the indexes keyed by hash are mostly the same ones the next windows
-dirty again, and each is copied once per batch."""
+SQLITE_CHECKPOINT_PAGES = 65_536
+"""Pages (256 MB) the write-ahead log may hold before the connection that commits copies them into the database
+file itself (SQLite's default is 1,000). A store copies them sooner, after each window, on a thread of its own
+(``Store.write``): this bound holds only if that thread falls behind."""
 
 
 class IndexMoved(LedgerError, RuntimeError):
@@ -81,6 +83,20 @@ def _sqlite_settings(connection: Any, _: Any) -> None:
     connection.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
 
 
+def _checkpoint(path: str) -> None:
+    """Copy what the write-ahead log of the SQLite file at ``path`` holds into the file (a passive checkpoint).
+    A copy that fails (the file removed meanwhile) is left to the next one, or to the connection that commits
+    past ``SQLITE_CHECKPOINT_PAGES``: nothing is lost, the log holds the pages until they are copied."""
+    try:
+        connection = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=rw", uri=True)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        pass
+
+
 def _same_layout(engine: Engine) -> bool:
     """Whether the index tables already in the database have the columns and indexes this version has."""
     found = inspect(engine)
@@ -108,10 +124,23 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = engine_for(url)
+        path = self.engine.url.database
+        self._log_file = path if self.engine.dialect.name == "sqlite" and path and path != ":memory:" else None
+        self._copy_lock = threading.Lock()
+        self._copy_wanted = False
+        self._copier: threading.Thread | None = None
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections (once the log is copied)."""
+        self.flush()
         self.engine.dispose()
+
+    def flush(self) -> None:
+        """Wait until what was written is copied from SQLite's write-ahead log into the file (``_copy_log``)."""
+        with self._copy_lock:
+            copier = self._copier
+        if copier is not None:
+            copier.join()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -172,6 +201,29 @@ class Store:
                 db.execute(update(schema.progress).values(last_block=end))
         except IntegrityError as error:  # SQLite does not lock the progress row: the rows tell instead
             raise IndexMoved(f"another indexer wrote blocks {after + 1} to {end} first") from error
+        self._copy_log()
+
+    def _copy_log(self) -> None:
+        """In a SQLite file, have what was just committed copied from the write-ahead log into the file on a
+        thread of its own (one at a time; a request made while it copies makes it copy again). In a long
+        catch-up the copies are most of the cost of the commits; the other core makes them while this one
+        decodes the next window. A copy (a passive checkpoint) never waits for readers or the writer."""
+        if self._log_file is None:
+            return
+        with self._copy_lock:
+            self._copy_wanted = True
+            if self._copier is None:
+                self._copier = threading.Thread(target=self._copy, name="ledger-log-copy", daemon=True)
+                self._copier.start()
+
+    def _copy(self) -> None:
+        while True:
+            with self._copy_lock:
+                if not self._copy_wanted:
+                    self._copier = None
+                    return
+                self._copy_wanted = False
+            _checkpoint(str(self._log_file))
 
     def rewind(self, fork: int) -> None:
         """Forget everything after block ``fork`` and rebuild the state of the purchases it touched."""
@@ -192,6 +244,7 @@ class Store:
                     rows[change["purchase_id"]] = fold(rows[change["purchase_id"]], change)
                 _save_states(db, rows.values())
             db.execute(update(schema.progress).values(last_block=fork))
+        self._copy_log()
 
     @staticmethod
     def _claim(db: Connection, after: int | None) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -250,6 +251,15 @@ class Ledger:
         if now is None and isinstance(text, str) and text:  # the time is asked of the chain only for a text kept
             now = self.chain.now()
         return TextStore.seal(kind, text, customer, merchant_id, now or 0)
+
+    @contextmanager
+    def sealing(self, kind: TextKind | str, text: str | bytes | None, customer: str,
+                merchant_id: int) -> Iterator[Sealed]:
+        """A text sealed (``seal_text``) for what the block sends, and kept once the block is through without
+        an error: a text is kept only when the transaction carrying its hash went through."""
+        sealed = self.seal_text(kind, text, customer, merchant_id)
+        yield sealed
+        self.texts.save(sealed)
 
     def _indexed(self) -> Any:
         """The index's queries, caught up with the chain; None when reading straight from the chain. When

@@ -36,6 +36,21 @@ def test_log_contact_keeps_the_text_off_chain(chain, staff, customer, alice) -> 
         assert secret not in data  # ...and the text was not
 
 
+def test_a_text_is_kept_only_when_its_transaction_went_through(chain, shop, staff, week_terms, customer,
+                                                               alice) -> None:
+    purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)])
+    kept_before = customer.ledger.texts.of_customer(alice.address)
+    with pytest.raises(errors.UnknownMerchant):
+        customer.log_contact(999, "phone", "complaint", "this shop does not exist")
+    chain.advance_time(8 * 86_400)
+    with pytest.raises(errors.ReturnWindowClosed):
+        customer.return_items(purchase.id, shipment_ref="TRACK-LATE")
+    assert customer.ledger.texts.of_customer(alice.address) == kept_before  # nothing was sent, nothing is kept
+    kept = customer.log_contact(shop.merchant_id, "phone", "complaint", "this one goes through")
+    assert customer.ledger.texts.of_customer(alice.address)[len(kept_before):] == [
+        customer.ledger.texts.get(kept.content_hash)]
+
+
 def test_log_contact_about_a_purchase_at_a_past_time(chain, shop, staff, week_terms, customer, alice) -> None:
     purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)])
     earlier = chain.now() - 3600

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -36,10 +37,10 @@ from ..models import (
     SignedReturn,
 )
 from ..orders import MAX_REQUEST_VALIDITY, RETURN_REQUEST_TYPES, SignedOrder, domain, recover_order_signer
+from ..texts import Sealed
 
 if TYPE_CHECKING:
     from ..client import Ledger
-    from ..texts import Sealed
 
 ERC20_ABI: list[dict[str, Any]] = [
     {"type": "function", "name": name, "stateMutability": mutability, "inputs": inputs, "outputs": outputs}
@@ -135,19 +136,16 @@ class CustomerDesk:
                    shipment_ref: str | bytes | None) -> Refund:
         purchase = self.purchase(purchase_id)
         mask = line_mask(purchase, lines)
-        sealed = self._shipment(purchase, shipment_ref)
-        call = getattr(self._functions, function)(purchase.order.packed(), lines_for(purchase, mask), mask,
-                                                  sealed.hash if sealed else bytes(32))
-        result = self.ledger.transact(self.account, call)
-        if sealed:
-            self.ledger.texts.save(sealed)
+        with self._shipment(purchase, shipment_ref) as shipment:
+            result = self.ledger.transact(self.account, getattr(self._functions, function)(
+                purchase.order.packed(), lines_for(purchase, mask), mask, shipment.hash))
         return self.ledger._refund_from_event(result.named(event)[0], self.address)
 
-    def _shipment(self, purchase: Purchase, shipment_ref: str | bytes | None) -> Sealed | None:
-        """The sealed shipment reference of a return (salted, kept once sent), or None without one."""
+    def _shipment(self, purchase: Purchase, shipment_ref: str | bytes | None) -> AbstractContextManager[Sealed]:
+        """The shipment reference of a return sealed (``Ledger.sealing``), or, without one, the zero hash."""
         if not shipment_ref:
-            return None
-        return self.ledger.seal_text("shipment", shipment_ref, self.address, purchase.merchant_id)
+            return nullcontext(Sealed(bytes(32), None))
+        return self.ledger.sealing("shipment", shipment_ref, self.address, purchase.merchant_id)
 
     def credit(self, merchant_id: int, token: str = NATIVE) -> int:
         """Store credit I hold at a merchant."""
@@ -176,22 +174,19 @@ class CustomerDesk:
         """Log my own contact with a merchant; only a salted hash of ``content`` goes on chain (the text is
         kept off chain, ``Ledger.texts``)."""
         validate.positive(merchant_id, "merchant id")
-        sealed = self.ledger.seal_text("contact", content, self.address, merchant_id)
-        call = self.ledger.contact_call(merchant_id, self.address, purchase_id, channel, kind, occurred_at,
-                                        sealed.hash)
-        contact = self.ledger._contact_from_event(self.ledger.transact(self.account, call).named("ContactLogged")[0])
-        self.ledger.texts.save(sealed)
-        return contact
+        with self.ledger.sealing("contact", content, self.address, merchant_id) as sealed:
+            result = self.ledger.transact(self.account, self.ledger.contact_call(
+                merchant_id, self.address, purchase_id, channel, kind, occurred_at, sealed.hash))
+        return self.ledger._contact_from_event(result.named("ContactLogged")[0])
 
     def review(self, purchase_id: str, rating: int, text: str | bytes = b"") -> Review:
         """Review one of my purchases (1-5); a new review replaces the earlier one. Only a salted hash of the
         text goes on chain; the text is kept off chain for everyone to read (``Ledger.texts``)."""
         purchase = self.purchase(purchase_id)
         check_scale(rating, 1, 5, "rating")
-        sealed = self.ledger.seal_text("review", text, self.address, purchase.merchant_id)
-        self.ledger.transact(self.account, self.ledger.feedback.functions.review(
-            purchase.order.packed(), rating, sealed.hash))
-        self.ledger.texts.save(sealed)
+        with self.ledger.sealing("review", text, self.address, purchase.merchant_id) as sealed:
+            self.ledger.transact(self.account, self.ledger.feedback.functions.review(
+                purchase.order.packed(), rating, sealed.hash))
         return self.ledger.reviews(purchase_id=purchase.id)[-1]
 
     def give_nps(self, purchase_id: str, score: int) -> Score:
@@ -226,10 +221,8 @@ class CustomerDesk:
         if valid_for > MAX_REQUEST_VALIDITY:
             raise InvalidInput(f"a signed return request may be valid for at most {MAX_REQUEST_VALIDITY // 86_400} "
                                "days: sign a shorter one (a new one can be signed any time)")
-        sealed = self._shipment(purchase, shipment_ref)
-        shipment = sealed.hash if sealed else bytes(32)
-        if sealed:  # kept now: the request is the customer's, whoever submits it and whenever
-            self.ledger.texts.save(sealed)
+        with self._shipment(purchase, shipment_ref) as sealed:  # kept now: the request is the customer's,
+            shipment = sealed.hash                                # whoever submits it and whenever
         ledger = self.ledger
         nonce = secrets.randbits(256)
         deadline = ledger.chain.now() + valid_for

@@ -231,12 +231,10 @@ class MerchantDesk:
         customer = validate.address(customer, "customer")
         if customer == self.account.address:
             raise InvalidInput("staff log contacts with a customer: give the customer's address, not your own")
-        sealed = self.ledger.seal_text("contact", content, customer, self.merchant_id)
-        call = self.ledger.contact_call(self.merchant_id, customer, purchase_id, channel, kind, occurred_at,
-                                        sealed.hash)
-        contact = self.ledger._contact_from_event(self._send(call).named("ContactLogged")[0])
-        self.ledger.texts.save(sealed)
-        return contact
+        with self.ledger.sealing("contact", content, customer, self.merchant_id) as sealed:
+            result = self._send(self.ledger.contact_call(self.merchant_id, customer, purchase_id, channel, kind,
+                                                         occurred_at, sealed.hash))
+        return self.ledger._contact_from_event(result.named("ContactLogged")[0])
 
     def goodwill_refund(self, purchase_id: str, amount: int, reason: Reason | str = Reason.OTHER,
                         note: str | bytes = b"") -> Refund:
@@ -247,11 +245,10 @@ class MerchantDesk:
         validate.positive(amount)
         if amount > MAX_AMOUNT:
             raise InvalidInput("a refund must be below 2^128 of the token's smallest unit")
-        sealed = self.ledger.seal_text("contact", note, purchase.customer, self.merchant_id)
-        with amounts_in(purchase.token):
+        with self.ledger.sealing("contact", note, purchase.customer, self.merchant_id) as sealed, \
+                amounts_in(purchase.token):
             result = self._send(self._functions.goodwillRefund(
                 purchase.order.packed(), amount, enum_value(Reason, reason), sealed.hash))
-        self.ledger.texts.save(sealed)
         return self.ledger._refund_from_event(result.named("GoodwillRefunded")[0], purchase.customer)
 
     def refund_without_return(self, purchase_id: str, lines: Sequence[int] | None = None,

@@ -302,13 +302,8 @@ class Ledger:
     ) -> list[Purchase]:
         """Purchases, oldest first, filtered by merchant, customer, SKU, time range (inclusive) and status;
         at most ``limit`` of them, those after the purchase ``after`` (the last id of the previous page)."""
-        wanted_status = parse_status(status) if status is not None else None
-        if merchant_id is not None:
-            validate.identifier(merchant_id, "merchant id")
-        customer = validate.address(customer, "customer") if customer is not None else None
+        customer, wanted_status = _filters(merchant_id, customer, status, limit)
         after = hex_of(validate.bytes32(after, "purchase id")) if after else None
-        if limit is not None:
-            validate.positive(limit, "limit")
         index = self._indexed()
         if index is not None:
             return index.purchases(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status,
@@ -331,6 +326,24 @@ class Ledger:
         if after is not None:
             found = found[next((i + 1 for i, p in enumerate(found) if p.id == after), len(found)):]
         return found[:limit]
+
+    def count_purchases(
+        self,
+        merchant_id: int | None = None,
+        customer: str | None = None,
+        sku: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        status: Status | str | None = None,
+        up_to: int | None = None,
+    ) -> int:
+        """How many purchases ``purchases`` gives for the same filters, counted no further than ``up_to``
+        ("more than 100" needs no more): the index counts without reading them; the chain reads them."""
+        customer, wanted_status = _filters(merchant_id, customer, status, up_to)
+        index = self._indexed()
+        if index is not None:
+            return index.count(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status, up_to)
+        return len(self.purchases(merchant_id, customer, sku, since, until, wanted_status, up_to))
 
     def contacts(
         self, merchant_id: int | None = None, customer: str | None = None, purchase_id: str | None = None
@@ -719,3 +732,14 @@ def net_promoter(scores: list[int]) -> float | None:
     promoters = sum(1 for score in scores if score >= 9)
     detractors = sum(1 for score in scores if score <= 6)
     return 100 * (promoters - detractors) / len(scores)
+
+
+def _filters(merchant_id: int | None, customer: str | None, status: Status | str | None,
+             limit: int | None) -> tuple[str | None, Status | None]:
+    """The filters of a purchase list checked: the customer's checksum address and the status, parsed."""
+    if merchant_id is not None:
+        validate.identifier(merchant_id, "merchant id")
+    if limit is not None:
+        validate.positive(limit, "limit")
+    return (validate.address(customer, "customer") if customer is not None else None,
+            parse_status(status) if status is not None else None)

@@ -51,6 +51,7 @@ def answers(reader: Ledger, now: int, merchant_ids, customers, skus, staff) -> d
                {"since": everything[1].purchased_at, "until": everything[-2].purchased_at}]
     for query in filters:
         found[f"purchases {query}"] = [replace(p, as_of=now) for p in reader.purchases(**query)]
+        found[f"count {query}"] = reader.count_purchases(**query), reader.count_purchases(**query, up_to=2)
     for purchase in everything:
         found[f"purchase {purchase.id}"] = replace(reader.purchase(purchase.id), as_of=now)
     found["contacts"], found["refunds"] = reader.contacts(), reader.refunds()

@@ -37,6 +37,24 @@ def _matching(table: Any, **equal: Any) -> Any:
     return query
 
 
+def _filtered(query: Any, now: int, merchant_id: int | None, customer: str | None, sku: str | None,
+              since: int | None, until: int | None, status: Status | None) -> Any:
+    """A query of ``purchases`` narrowed to a merchant, customer, SKU, time range and status (None: any)."""
+    if merchant_id is not None:
+        query = query.where(_P.c.merchant_id == merchant_id)
+    if customer is not None:
+        query = query.where(_P.c.customer == customer)
+    if sku is not None:
+        query = query.where(tuple_(*_in_order(_P)).in_(select(*_in_order(_L)).where(_L.c.sku == sku)))
+    if since is not None:
+        query = query.where(_P.c.purchased_at >= since)
+    if until is not None:
+        query = query.where(_P.c.purchased_at <= until)
+    if status is not None:
+        query = query.where(_status(status, now))
+    return query
+
+
 class Queries:
     """Reads of the index."""
 
@@ -54,19 +72,8 @@ class Queries:
                   sku: str | None = None, since: int | None = None, until: int | None = None,
                   status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:
         """Purchases, oldest first, filtered; ``limit`` of them after the purchase ``after`` (a cursor)."""
-        query = select(*_SHOWN).order_by(*_in_order(_P))
-        if merchant_id is not None:
-            query = query.where(_P.c.merchant_id == merchant_id)
-        if customer is not None:
-            query = query.where(_P.c.customer == customer)
-        if sku is not None:
-            query = query.where(tuple_(*_in_order(_P)).in_(select(*_in_order(_L)).where(_L.c.sku == sku)))
-        if since is not None:
-            query = query.where(_P.c.purchased_at >= since)
-        if until is not None:
-            query = query.where(_P.c.purchased_at <= until)
-        if status is not None:
-            query = query.where(_status(status, now))
+        query = _filtered(select(*_SHOWN).order_by(*_in_order(_P)), now, merchant_id, customer, sku, since, until,
+                          status)
         if limit is not None:
             query = query.limit(limit)
         with self.store.reading() as db:
@@ -78,6 +85,17 @@ class Queries:
                 query = query.where(or_(_P.c.block_number > block,
                                         and_(_P.c.block_number == block, _P.c.log_index > index)))
             return _purchases(db.execute(query).mappings().all(), now)
+
+    def count(self, now: int, merchant_id: int | None = None, customer: str | None = None, sku: str | None = None,
+              since: int | None = None, until: int | None = None, status: Status | None = None,
+              up_to: int | None = None) -> int:
+        """How many purchases the filters select, counted no further than ``up_to``: the database counts, no
+        purchase is read."""
+        query = _filtered(select(_P.c.block_number), now, merchant_id, customer, sku, since, until, status)
+        if up_to is not None:
+            query = query.limit(up_to)
+        with self.store.reading() as db:
+            return db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 
     def totals(self, merchant_id: int) -> tuple[dict[str, Totals], int]:
         """A merchant's purchases, sales, refunds, returned purchases and settled amounts per token, and its

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from .. import render, validate
 from ..errors import InvalidInput, NotMerchantAgent
-from ..models import Purchase, Role
+from ..models import Purchase, Role, Status
 from . import figures
 from .views import page, signed_in, site
 
@@ -86,7 +86,7 @@ def history(request: Request, merchant_id: int, status: str = "", sku: str = "",
     rows = ledger.purchases(merchant_id=merchant_id, limit=PAGE_SIZE + 1, after=after or None, **filters.query())
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    waiting = len(waiting_for_settlement(request, merchant_id))
+    waiting = ledger.count_purchases(merchant_id=merchant_id, status=Status.CLOSED, up_to=SETTLE_BATCH + 1)
     return page(request, "shop.html", merchant_id=merchant_id, rows=rows, filters=filters, waiting=waiting,
                 settle_batch=SETTLE_BATCH,
                 next_link=filters.link(after=rows[-1].id) if more else None, charts=figures.charts(ledger, merchant_id),

@@ -6,6 +6,7 @@ taken after that deployment and the chain is reverted after it, so tests stay fa
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from ledger.chain import AnvilChain, Chain, EmbeddedChain
 from ledger.client import CustomerDesk, Ledger, MerchantDesk
 from ledger.models import NATIVE, Purchase, ReturnTerms
 from ledger.revert import mapped_errors
+from tools import postgres_server
 
 DAY = 86_400
 ETHER = 10**18
@@ -236,3 +238,23 @@ def assert_kept(ledger: Ledger, content_hash: str, text: str, kind: str) -> None
     kept = ledger.texts.get(content_hash)
     assert (kept.body, kept.kind.value) == (text, kind) and kept.matches
     assert content_hash != "0x" + hash_of(text).hex()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> str:
+    """A PostgreSQL server of our own in a temporary folder; its URL without a database name."""
+    try:
+        postgres_server.binaries()
+    except RuntimeError as missing:
+        pytest.fail(str(missing), pytrace=False)
+    with postgres_server.temporary_server() as url:
+        yield url
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def postgres_url(postgres: str) -> str:
+    """A new, empty database on the test server."""
+    return postgres_server.create_database(postgres, f"ledger_{next(_databases)}")

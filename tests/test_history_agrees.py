@@ -3,7 +3,6 @@ in memory (the library's default), a SQLite file, and a real PostgreSQL server t
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 
 import pytest
@@ -11,27 +10,6 @@ from conftest import DAY, ETHER, buy
 
 from ledger.client import Ledger
 from ledger.models import Status
-from tools import postgres_server
-
-@pytest.fixture(scope="session")
-def postgres() -> str:
-    """A PostgreSQL server of our own in a temporary folder; its URL without a database name."""
-    try:
-        postgres_server.binaries()
-    except RuntimeError as missing:
-        pytest.fail(str(missing), pytrace=False)
-    with postgres_server.temporary_server() as url:
-        yield url
-
-
-_databases = itertools.count()
-
-
-@pytest.fixture
-def postgres_url(postgres: str) -> str:
-    """A new, empty database on the test server."""
-    return postgres_server.create_database(postgres, f"ledger_{next(_databases)}")
-
 
 def twin(ledger: Ledger, index: bool | str) -> Ledger:
     """The same deployment read another way."""

@@ -100,6 +100,25 @@ def test_what_a_catch_up_writes_reaches_the_database_file_not_only_its_log(ledge
     history.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_indexer_overtaken_by_another_on_its_database_goes_on_from_where_that_one_got(
+        ledger, busy, tmp_path, request, backend) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    whole = History(ledger, f"sqlite:///{tmp_path / 'whole.sqlite'}")
+    whole.sync()
+    slow, fast = narrow(History(ledger, url), 3), History(ledger, url)
+
+    def overtaken(report) -> None:
+        if report.windows == 1:  # between two of the slow one's windows, the fast one indexes everything
+            fast.sync()
+
+    report = slow.sync(overtaken)
+    assert report.end == report.head and report.windows == 1  # it wrote nothing twice
+    assert dump(slow) == dump(whole)
+    for history in (slow, fast, whole):
+        history.close()
+
+
 def test_an_index_of_another_layout_is_rebuilt_from_the_chain(ledger, busy, tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     whole = History(ledger, url)

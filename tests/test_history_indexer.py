@@ -21,6 +21,7 @@ from ledger.errors import UnknownEvent
 from ledger.history import History, schema
 from ledger.history.decoding import Decoder
 from ledger.history.logs import LogReader
+from tools import postgres_server
 
 
 def dump(history: History) -> dict[str, list[tuple]]:
@@ -117,6 +118,25 @@ def test_an_indexer_overtaken_by_another_on_its_database_goes_on_from_where_that
     assert dump(slow) == dump(whole)
     for history in (slow, fast, whole):
         history.close()
+
+
+def test_a_large_catch_up_leaves_postgresql_with_its_planner_statistics(ledger, busy, postgres_url) -> None:
+    def analyzed(history: History) -> int:
+        """Rows PostgreSQL's statistics count in ``purchases`` (-1 before its tables were ever analyzed)."""
+        with history.store.reading() as db:
+            return db.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'purchases'"))
+
+    small = History(ledger, postgres_url)
+    small.indexer.analyze_after = 10**6
+    small.sync()
+    assert analyzed(small) == -1  # too few rows for autovacuum ever to look at them: this stays as it is
+    small.close()
+    server, name = postgres_url.rsplit("/", 1)
+    large = History(ledger, postgres_server.create_database(server, f"{name}_large"))
+    large.indexer.analyze_after = len(busy)
+    assert large.sync().records >= len(busy)
+    assert analyzed(large) == len(busy)
+    large.close()
 
 
 def test_an_index_of_another_layout_is_rebuilt_from_the_chain(ledger, busy, tmp_path) -> None:

@@ -22,6 +22,9 @@ from .store import TIMED_EVENTS, IndexMoved, Prepared, Store
 REORG_DEPTH = 128
 """Blocks whose hashes are kept; a reorg deeper than that rebuilds the index from the deployment block."""
 
+ANALYZE_AFTER = 10_000
+"""Events indexed in one catch-up past which the database gathers its planner's statistics (``Store.analyze``)."""
+
 
 class BlockReplaced(LedgerError, RuntimeError):
     """Raised inside a sync when a block read in this window was replaced meanwhile (the window is retried)."""
@@ -54,8 +57,10 @@ Progress = Callable[[SyncReport], None]
 class Indexer:
     """Catches a store up with a ledger's events."""
 
-    def __init__(self, ledger: Any, store: Store, confirmations: int = 0, depth: int = REORG_DEPTH) -> None:
+    def __init__(self, ledger: Any, store: Store, confirmations: int = 0, depth: int = REORG_DEPTH,
+                 analyze_after: int = ANALYZE_AFTER) -> None:
         self.ledger = ledger
+        self.analyze_after = analyze_after
         self.w3 = ledger.w3
         self.store = store
         self.confirmations = confirmations
@@ -82,6 +87,8 @@ class Indexer:
                 report.head = max(ledger.from_block - 1, self.w3.eth.block_number - self.confirmations)
                 last = self._catch_up(last, report, progress)
                 report.end, report.refusals = last, self.reader.refusals - refused_before
+                if report.records >= self.analyze_after:
+                    self.store.analyze()
                 return report
             except (BlockReplaced, IndexMoved):
                 last = self.store.start(ledger.chain.chain_id, ledger.address, ledger.feedback.address,

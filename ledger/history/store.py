@@ -226,6 +226,18 @@ class Store:
                 self._copy_wanted = False
             _checkpoint(str(self._log_file))
 
+    def analyze(self) -> None:
+        """Have PostgreSQL gather its planner's statistics of the index's tables now. After a large catch-up its
+        plans rest on tables it saw empty until its autovacuum has been through them (measured: a shop's first
+        page took 130 ms instead of 7 ms for the minute after a million purchases were indexed). SQLite is left
+        as it is: its plans were right without statistics for every query measured, and gathering them reads
+        the whole file."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        quote = self.engine.dialect.identifier_preparer.quote
+        with self.engine.begin() as db:
+            db.exec_driver_sql("ANALYZE " + ", ".join(quote(table.name) for table in schema.EVENT_TABLES))
+
     def rewind(self, fork: int) -> None:
         """Forget everything after block ``fork`` and rebuild the state of the purchases it touched."""
         with self.engine.begin() as db:

@@ -3,6 +3,7 @@ ranges; windows sized by the answers; unknown events fail loudly."""
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shutil
@@ -137,6 +138,29 @@ def test_a_large_catch_up_leaves_postgresql_with_its_planner_statistics(ledger, 
     assert large.sync().records >= len(busy)
     assert analyzed(large) == len(busy)
     large.close()
+
+
+def test_a_catch_up_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(ledger, busy) -> None:
+    states: list[bool] = []
+
+    def note(report) -> None:
+        states.append(gc.isenabled())
+
+    def note_then_die(report) -> None:
+        note(report)
+        raise Killed
+
+    try:
+        History(ledger).sync(note)
+        assert states and not any(states) and gc.isenabled()  # off while it indexed, on again after
+        with pytest.raises(Killed):
+            History(ledger).sync(note_then_die)
+        assert gc.isenabled()  # on again after a catch-up that died
+        gc.disable()  # an application that keeps it off finds it off
+        History(ledger).sync(note)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_an_index_of_another_layout_is_rebuilt_from_the_chain(ledger, busy, tmp_path) -> None:

@@ -302,7 +302,9 @@ class Ledger:
     ) -> list[Purchase]:
         """Purchases, oldest first, filtered by merchant, customer, SKU, time range (inclusive) and status;
         at most ``limit`` of them, those after the purchase ``after`` (the last id of the previous page)."""
-        customer, wanted_status = _filters(merchant_id, customer, status, limit)
+        customer, wanted_status = _filters(merchant_id, customer, status)
+        if limit is not None:
+            validate.positive(limit, "limit")
         after = hex_of(validate.bytes32(after, "purchase id")) if after else None
         index = self._indexed()
         if index is not None:
@@ -339,7 +341,9 @@ class Ledger:
     ) -> int:
         """How many purchases ``purchases`` gives for the same filters, counted no further than ``up_to``
         ("more than 100" needs no more): the index counts without reading them; the chain reads them."""
-        customer, wanted_status = _filters(merchant_id, customer, status, up_to)
+        customer, wanted_status = _filters(merchant_id, customer, status)
+        if up_to is not None:
+            validate.positive(up_to, "up_to")
         index = self._indexed()
         if index is not None:
             return index.count(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status, up_to)
@@ -734,12 +738,10 @@ def net_promoter(scores: list[int]) -> float | None:
     return 100 * (promoters - detractors) / len(scores)
 
 
-def _filters(merchant_id: int | None, customer: str | None, status: Status | str | None,
-             limit: int | None) -> tuple[str | None, Status | None]:
+def _filters(merchant_id: int | None, customer: str | None,
+             status: Status | str | None) -> tuple[str | None, Status | None]:
     """The filters of a purchase list checked: the customer's checksum address and the status, parsed."""
     if merchant_id is not None:
         validate.identifier(merchant_id, "merchant id")
-    if limit is not None:
-        validate.positive(limit, "limit")
     return (validate.address(customer, "customer") if customer is not None else None,
             parse_status(status) if status is not None else None)

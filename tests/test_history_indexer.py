@@ -20,6 +20,7 @@ from ledger.chain import AnvilChain, connect
 from ledger.client import Ledger
 from ledger.errors import UnknownEvent
 from ledger.history import History, schema
+from ledger.history import store as store_module
 from ledger.history.decoding import Decoder
 from ledger.history.logs import LogReader
 from tools import postgres_server
@@ -98,6 +99,28 @@ def test_what_a_catch_up_writes_reaches_the_database_file_not_only_its_log(ledge
     shutil.copyfile(folder / "history.sqlite", tmp_path / "alone.sqlite")
     alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
     assert dump(alone) == dump(history)
+    alone.close()
+    history.close()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_log_copy_that_breaks_does_not_stop_the_next_ones(ledger, busy, tmp_path, monkeypatch) -> None:
+    real, tried = store_module._checkpoint, []
+
+    def first_one_breaks(uri: str) -> None:
+        tried.append(uri)
+        if len(tried) == 1:
+            raise RuntimeError("a copy that breaks")
+        real(uri)
+
+    monkeypatch.setattr(store_module, "_checkpoint", first_one_breaks)
+    history = narrow(History(ledger, f"sqlite:///{tmp_path / 'history.sqlite'}"), 3)
+    history.sync()
+    history.store.flush()
+    assert len(tried) > 1
+    shutil.copyfile(tmp_path / "history.sqlite", tmp_path / "alone.sqlite")
+    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
+    assert dump(alone) == dump(history)  # the copies after the broken one took everything
     alone.close()
     history.close()
 

@@ -37,10 +37,10 @@ from ..models import (
     SignedReturn,
 )
 from ..orders import MAX_REQUEST_VALIDITY, RETURN_REQUEST_TYPES, SignedOrder, domain, recover_order_signer
-from ..texts import Sealed
 
 if TYPE_CHECKING:
     from ..client import Ledger
+    from ..texts import Sealed
 
 ERC20_ABI: list[dict[str, Any]] = [
     {"type": "function", "name": name, "stateMutability": mutability, "inputs": inputs, "outputs": outputs}
@@ -143,6 +143,8 @@ class CustomerDesk:
 
     def _shipment(self, purchase: Purchase, shipment_ref: str | bytes | None) -> AbstractContextManager[Sealed]:
         """The shipment reference of a return sealed (``Ledger.sealing``), or, without one, the zero hash."""
+        from ..texts import Sealed  # the texts' database layer is loaded when a text is first kept
+
         if not shipment_ref:
             return nullcontext(Sealed(bytes(32), None))
         return self.ledger.sealing("shipment", shipment_ref, self.address, purchase.merchant_id)

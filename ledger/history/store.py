@@ -74,8 +74,8 @@ def engine_for(url: str) -> Engine:
 
 def _sqlite_settings(connection: Any, _: Any) -> None:
     """A bigger page cache; a write-ahead log (readers go on while a window is written, and a window's pages
-    are written once, in sequence, then copied into the file in batches of ``SQLITE_CHECKPOINT_PAGES``),
-    synced at those copies rather than at every window: a crash of the machine may lose the last windows
+    are written once, in sequence, then copied into the file by the store's own thread, ``Store._copy_log``),
+    synced at those copies rather than at every commit: a crash of the machine may lose the last windows
     written, never the file's consistency, and they are read from the chain again."""
     connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
     connection.execute("PRAGMA journal_mode = WAL")
@@ -83,12 +83,12 @@ def _sqlite_settings(connection: Any, _: Any) -> None:
     connection.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
 
 
-def _checkpoint(path: str) -> None:
-    """Copy what the write-ahead log of the SQLite file at ``path`` holds into the file (a passive checkpoint).
+def _checkpoint(uri: str) -> None:
+    """Copy what the write-ahead log of the SQLite file at ``uri`` holds into the file (a passive checkpoint).
     A copy that fails (the file removed meanwhile) is left to the next one, or to the connection that commits
     past ``SQLITE_CHECKPOINT_PAGES``: nothing is lost, the log holds the pages until they are copied."""
     try:
-        connection = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=rw", uri=True)
+        connection = sqlite3.connect(uri, uri=True)
         try:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
@@ -125,7 +125,9 @@ class Store:
         self.url = url
         self.engine = engine_for(url)
         path = self.engine.url.database
-        self._log_file = path if self.engine.dialect.name == "sqlite" and path and path != ":memory:" else None
+        on_disk = self.engine.dialect.name == "sqlite" and path and path != ":memory:" and not path.startswith("file:")
+        # The SQLite file as the log copies open it (read and write, never created), worked out once.
+        self._log_file = Path(path).resolve().as_uri() + "?mode=rw" if on_disk else None
         self._copy_lock = threading.Lock()
         self._copy_wanted = False
         self._copier: threading.Thread | None = None
@@ -218,13 +220,16 @@ class Store:
                 self._copier.start()
 
     def _copy(self) -> None:
-        while True:
+        try:
+            while True:
+                with self._copy_lock:
+                    if not self._copy_wanted:
+                        return
+                    self._copy_wanted = False
+                _checkpoint(str(self._log_file))
+        finally:  # also should a copy ever raise: the next window starts a thread again
             with self._copy_lock:
-                if not self._copy_wanted:
-                    self._copier = None
-                    return
-                self._copy_wanted = False
-            _checkpoint(str(self._log_file))
+                self._copier = None
 
     def analyze(self) -> None:
         """Have PostgreSQL gather its planner's statistics of the index's tables now. After a large catch-up its

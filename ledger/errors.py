@@ -88,6 +88,10 @@ class UnknownEvent(LedgerError, RuntimeError):
     """Raised when the contract emitted an event this library version cannot decode (a newer contract?)."""
 
 
+class IndexStuck(LedgerError, RuntimeError):
+    """Raised when the index's next window was undone several times in a row and the index got no further."""
+
+
 class NotALocalChain(LedgerError, RuntimeError):
     """Raised when a local-only action (advancing time, snapshots) is asked of a real network."""
 

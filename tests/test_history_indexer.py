@@ -18,11 +18,12 @@ from sqlalchemy import create_engine, select, text
 
 from ledger.chain import AnvilChain, connect
 from ledger.client import Ledger
-from ledger.errors import UnknownEvent
+from ledger.errors import IndexStuck, UnknownEvent
 from ledger.history import History, schema
 from ledger.history import store as store_module
 from ledger.history.decoding import Decoder
 from ledger.history.logs import LogReader
+from ledger.history.store import IndexMoved
 from tools import postgres_server
 
 
@@ -184,6 +185,20 @@ def test_a_catch_up_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(ledg
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_window_undone_every_time_stops_the_sync_and_says_what_to_do(ledger, busy) -> None:
+    history = History(ledger)
+    tries = []
+
+    def always_overtaken(after, end, *rest) -> None:
+        tries.append((after, end))
+        raise IndexMoved(f"another indexer wrote blocks {after + 1} to {end} first")
+
+    history.store.write = always_overtaken
+    with pytest.raises(IndexStuck, match=r"undone 5 times in a row .*delete the index"):
+        history.sync()
+    assert len(tries) == 5 and len(set(tries)) == 1  # the same window each time, then no more
 
 
 def test_an_index_of_another_layout_is_rebuilt_from_the_chain(ledger, busy, tmp_path) -> None:

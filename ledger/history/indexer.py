@@ -16,13 +16,17 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..convert import hex_of
-from ..errors import LedgerError
+from ..errors import IndexStuck, LedgerError
 from .decoding import Decoder, Record
 from .logs import LogReader, LogWindow
 from .store import TIMED_EVENTS, IndexMoved, Prepared, Store
 
 REORG_DEPTH = 128
 """Blocks whose hashes are kept; a reorg deeper than that rebuilds the index from the deployment block."""
+
+STUCK_TRIES = 5
+"""Times in a row a window may be undone (another indexer wrote first, or a block was replaced) with the index
+no further, before a sync gives up: a database that refuses the same rows every time is not a race."""
 
 ANALYZE_AFTER = 10_000
 """Events indexed in one catch-up past which the database gathers its planner's statistics (``Store.analyze``)."""
@@ -97,6 +101,7 @@ class Indexer:
         if self._up_to_date(last):
             return report
         refused_before = self.reader.refusals
+        stuck = 0
         while True:
             try:
                 fork = self._fork_point(last)
@@ -111,9 +116,17 @@ class Indexer:
                 if report.records >= self.analyze_after:
                     self.store.analyze()
                 return report
-            except (BlockReplaced, IndexMoved):
-                last = self.store.start(ledger.chain.chain_id, ledger.address, ledger.feedback.address,
-                                        ledger.from_block)
+            except (BlockReplaced, IndexMoved) as undone:
+                moved = self.store.start(ledger.chain.chain_id, ledger.address, ledger.feedback.address,
+                                         ledger.from_block)
+                stuck = stuck + 1 if moved == last else 0
+                if stuck >= STUCK_TRIES:
+                    raise IndexStuck(
+                        f"the index stayed at block {last}: the window after it was undone {stuck} times in a row "
+                        f"({undone}). If no other indexer is writing to the same database, it refuses these rows: "
+                        "delete the index (the SQLite file, or the PostgreSQL database) and it is rebuilt from the "
+                        "chain") from undone
+                last = moved
 
     def _catch_up(self, last: int, report: SyncReport, progress: Progress | None) -> int:
         kept = self.store.recent_blocks()

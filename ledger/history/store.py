@@ -127,7 +127,7 @@ class Store:
         path = self.engine.url.database
         on_disk = self.engine.dialect.name == "sqlite" and path and path != ":memory:" and not path.startswith("file:")
         # The SQLite file as the log copies open it (read and write, never created), worked out once.
-        self._log_file = Path(path).resolve().as_uri() + "?mode=rw" if on_disk else None
+        self._log_uri = Path(path).resolve().as_uri() + "?mode=rw" if on_disk else None
         self._copy_lock = threading.Lock()
         self._copy_wanted = False
         self._copier: threading.Thread | None = None
@@ -211,7 +211,7 @@ class Store:
         thread of its own (one at a time; a request made while it copies makes it copy again). In a long
         catch-up the copies are most of the cost of the commits; the other core makes them while this one
         decodes the next window. A copy (a passive checkpoint) never waits for readers or the writer."""
-        if self._log_file is None:
+        if self._log_uri is None:
             return
         with self._copy_lock:
             self._copy_wanted = True
@@ -226,7 +226,7 @@ class Store:
                     if not self._copy_wanted:
                         return
                     self._copy_wanted = False
-                _checkpoint(str(self._log_file))
+                _checkpoint(self._log_uri)
         finally:  # also should a copy ever raise: the next window starts a thread again
             with self._copy_lock:
                 self._copier = None
@@ -468,8 +468,8 @@ def _statement(dialect: Dialect, table: Any, rows: list[dict[str, Any]]) -> tupl
 
 
 def _run(db: Connection, statement: str, rows: list[Any]) -> None:
-    """Run what ``_statement`` made, in the connection's transaction."""
-    if not statement.startswith("COPY "):
+    """Run what ``_statement`` made for the connection's database, in the connection's transaction."""
+    if db.dialect.name != "postgresql":
         db.exec_driver_sql(statement, rows)
         return
     with db.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:

@@ -7,7 +7,9 @@ import gc
 import json
 import re
 import shutil
+import sys
 import threading
+import time
 import urllib.request
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -304,11 +306,14 @@ class _Proxy(BaseHTTPRequestHandler):
     """Forwards JSON-RPC to a node, refusing ``eth_getLogs`` over more than ``blocks`` blocks or with more
     than ``results`` results, as public providers do."""
 
-    upstream, blocks, results, refused = "", 4, 5, 0
+    upstream, blocks, results, refused, unknown_topic = "", 4, 5, 0, False
 
     def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         answer = self._forward(request)
+        if request.get("method") == "eth_getLogs" and self.unknown_topic:
+            for log in answer.get("result", []):
+                log["topics"][0] = "0x" + "ee" * 32
         if request.get("method") == "eth_getLogs":
             query = request["params"][0]
             span = int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
@@ -358,6 +363,151 @@ def test_refusing_provider_is_still_indexed_completely(anvil, anvil_shop, tmp_pa
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def proxy(anvil):
+    """A ``_Proxy`` in front of the anvil node, letting everything through until a test narrows it; its URL."""
+    _Proxy.upstream, _Proxy.blocks, _Proxy.results, _Proxy.refused, _Proxy.unknown_topic = anvil.url, 10**9, 10**9, 0, False
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def spread_history(anvil_shop) -> None:
+    """Purchases over a few dozen blocks, with a return, a refund as credit and a purchase paid partly with it
+    (whose ``CreditSpent`` comes before its ``PurchaseRecorded``, in the same window whatever its size)."""
+    ledger, shop, terms, customer = anvil_shop
+    bought = [buy(shop, customer, terms.id, [("PIN", 1 + i % 2, ETHER // 100)] * (1 + i % 3), f"W-{i}")
+              for i in range(20)]
+    customer.return_items(bought[2].id, [0])
+    customer.return_for_credit(bought[5].id)
+    later = buy(shop, customer, terms.id, [("CAP", 1, ETHER // 50)], "W-credit", use_credit=ETHER // 100)
+    customer.return_items(later.id)
+    shop.goodwill_refund(bought[9].id, ETHER // 1000)
+
+
+def helped(ledger: Ledger, url: str, then=None) -> tuple[History, list]:
+    """A history of ``ledger`` whose catch-ups hand their reading to a worker process after the first window
+    with a log, two blocks a window; ``sync(progress)`` with the progress returned waits for the worker to be
+    ready (so the windows after the next are read by it), then calls ``then(worker)`` after each window. The
+    list gets the workers started."""
+    history = narrow(History(ledger, url), 2)
+    history.indexer.worker_after = 1
+    workers: list = []
+
+    def progress(_report) -> None:
+        worker = history.indexer.worker
+        if worker is not None and worker not in workers:
+            workers.append(worker)
+            deadline = time.monotonic() + 60
+            while not worker.ready():
+                assert time.monotonic() < deadline, "the worker process did not start within a minute"
+                time.sleep(0.05)
+        if worker is not None and then is not None:
+            then(worker)
+
+    history.progress = progress
+    return history, workers
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_catch_up_read_by_a_worker_process_makes_the_same_index(anvil, anvil_shop, tmp_path, backend,
+                                                                   request) -> None:
+    spread_history(anvil_shop)
+    ledger = anvil_shop[0]
+    url = f"sqlite:///{tmp_path / 'helped.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    history, workers = helped(ledger, url)
+    report = history.sync(history.progress)
+    alone = narrow(History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}"), 2)
+    alone.indexer.worker_after = None
+    assert alone.sync().records == report.records > 20
+    (worker,) = workers
+    assert 3 <= worker.windows < report.windows  # it read the windows after the first ones
+    assert history.indexer.worker is None and worker._process.poll() is not None  # stopped with the catch-up
+    assert dump(history) == dump(alone)
+    assert history.indexer.sync().records == 0  # and what it read is where the next catch-up starts
+
+
+def test_a_worker_process_behind_a_refusing_provider_still_reads_every_block(anvil, anvil_shop, proxy,
+                                                                              tmp_path) -> None:
+    spread_history(anvil_shop)
+    ledger = anvil_shop[0]
+    behind = Ledger(connect(proxy), ledger.address, ledger.feedback.address, ledger.from_block, False)
+    narrowed_at: list[int] = []
+
+    def narrow_the_provider(worker) -> None:  # once the worker reads, the provider takes two blocks at most
+        if worker.windows and not narrowed_at:
+            narrowed_at.append(worker.windows)
+            _Proxy.blocks = 2
+
+    history, workers = helped(behind, f"sqlite:///{tmp_path / 'helped.sqlite'}", narrow_the_provider)
+    history.indexer.reader.size = history.indexer.reader.largest = 4
+    report = history.sync(history.progress)
+    (worker,) = workers
+    assert narrowed_at and worker.windows > narrowed_at[0] + 1  # the worker read on behind the narrower provider
+    assert _Proxy.refused > 0 and report.refusals == _Proxy.refused  # each refusal halved the window
+    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
+    alone.sync()
+    assert dump(history) == dump(alone)
+
+
+def test_what_fails_in_the_worker_process_fails_the_catch_up_and_stops_the_worker(anvil, anvil_shop, proxy,
+                                                                                  tmp_path) -> None:
+    spread_history(anvil_shop)
+    ledger = anvil_shop[0]
+    behind = Ledger(connect(proxy), ledger.address, ledger.feedback.address, ledger.from_block, False)
+
+    def forge_an_event(worker) -> None:  # in what the worker reads once it has read a window
+        _Proxy.unknown_topic = _Proxy.unknown_topic or worker.windows > 0
+
+    history, workers = helped(behind, f"sqlite:///{tmp_path / 'helped.sqlite'}", forge_an_event)
+    with pytest.raises(UnknownEvent, match="upgrade the library"):
+        history.sync(history.progress)
+    (worker,) = workers
+    assert _Proxy.unknown_topic and history.indexer.worker is None and worker._process.poll() is not None
+
+
+def test_a_catch_up_stopped_while_its_worker_reads_kills_it_and_resumes_to_the_same_index(anvil, anvil_shop,
+                                                                                           tmp_path) -> None:
+    spread_history(anvil_shop)
+    ledger = anvil_shop[0]
+
+    def die(worker) -> None:  # the process dies while the worker reads the window after
+        if worker.windows:
+            raise Killed()
+
+    history, workers = helped(ledger, f"sqlite:///{tmp_path / 'helped.sqlite'}", die)
+    with pytest.raises(Killed):
+        history.sync(history.progress)
+    (worker,) = workers
+    assert worker._process.poll() is not None and history.indexer.worker is None
+    reader = history.indexer.reader
+    assert reader.refusals == 0 and reader.largest == 2  # the dead pipe was not taken for a refusal
+    history.progress = None
+    history.sync()
+    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
+    alone.sync()
+    assert dump(history) == dump(alone)
+
+
+def test_a_worker_process_that_cannot_start_leaves_the_catch_up_to_the_reader_thread(anvil, anvil_shop, tmp_path,
+                                                                                     monkeypatch) -> None:
+    spread_history(anvil_shop)
+    ledger = anvil_shop[0]
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))  # a "Python" that exits at once
+    history = narrow(History(ledger, f"sqlite:///{tmp_path / 'helped.sqlite'}"), 2)
+    history.indexer.worker_after = 1
+    workers = []
+    history.sync(lambda _report: workers.append(history.indexer.worker))
+    started = {id(worker): worker for worker in workers if worker is not None}
+    assert len(started) == 1 and [w.windows for w in started.values()] == [0]
+    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
+    alone.sync()
+    assert dump(history) == dump(alone)
 
 
 def test_reorg_rewinds_and_replays(anvil, anvil_shop, tmp_path, caplog) -> None:

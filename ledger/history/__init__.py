@@ -1,6 +1,7 @@
 """Purchase history from an index that follows the chain: events are read in windows (``logs.py``),
-decoded into records (``decoding.py``), folded into purchase state (``state.py``) and kept in a database
-(``store.py``, ``schema.py``) by the indexer (``indexer.py``); ``queries.py`` answers from it.
+decoded into records (``decoding.py``) and made into rows ahead of the writes (``ahead.py``, in a process of
+its own on a long catch-up), folded into purchase state (``state.py``) and kept in a database (``store.py``,
+``schema.py``) by the indexer (``indexer.py``); ``queries.py`` answers from it.
 
 SQLite by default; PostgreSQL given ``LEDGER_DATABASE_URL=postgresql://…`` (psycopg 3).
 """

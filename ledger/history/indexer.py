@@ -12,14 +12,16 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
+from ..chain import Provider
 from ..convert import hex_of
 from ..errors import IndexStuck, LedgerError
-from .decoding import Decoder, Record
+from .ahead import WORKER_AFTER, Preparer, WindowWorker
+from .decoding import Decoder
 from .logs import LogReader, LogWindow
-from .store import TIMED_EVENTS, IndexMoved, Prepared, Store
+from .store import IndexMoved, Store
 
 REORG_DEPTH = 128
 """Blocks whose hashes are kept; a reorg deeper than that rebuilds the index from the deployment block."""
@@ -80,15 +82,21 @@ class Indexer:
     """Catches a store up with a ledger's events."""
 
     def __init__(self, ledger: Any, store: Store, confirmations: int = 0, depth: int = REORG_DEPTH,
-                 analyze_after: int = ANALYZE_AFTER) -> None:
+                 analyze_after: int = ANALYZE_AFTER, worker_after: int | None = WORKER_AFTER) -> None:
         self.ledger = ledger
         self.analyze_after = analyze_after
+        self.worker_after = worker_after
+        """Logs in one window past which the rest of a catch-up over HTTP is read by a worker process
+        (``ahead.WindowWorker``); None: never."""
         self.w3 = ledger.w3
         self.store = store
         self.confirmations = confirmations
         self.depth = depth
-        self.decoder = Decoder([ledger.contract.abi, ledger.feedback.abi])
+        self.abis = [ledger.contract.abi, ledger.feedback.abi]
         self.reader = LogReader(self.w3, [ledger.address, ledger.feedback.address])
+        self.preparer = Preparer(self.w3, Decoder(self.abis), store.engine.dialect)
+        self.worker: WindowWorker | None = None
+        """The worker process of the catch-up under way, if it has one."""
 
     def sync(self, progress: Progress | None = None) -> SyncReport:
         """Index every block up to the head (less the confirmations); report what was done."""
@@ -134,40 +142,42 @@ class Indexer:
         # Only the last ``depth`` blocks below the head can still be replaced: their headers are read and
         # their hashes kept; a catch-up over older blocks reads logs alone.
         keep_from = report.head - self.depth + 1
-        for window in self.reader.windows(last + 1, report.head, lambda window: self._prepare(window, keep_from)):
-            headers, prepared = window.prepared
-            first = headers.get(window.start)
-            if first is not None and window.start - 1 in kept and hex_of(first["parentHash"]) != kept[window.start - 1]:
-                raise BlockReplaced(f"block {window.start - 1} was replaced")
-            hashes = {n: hex_of(h["hash"]) for n, h in headers.items()}
-            if any(r.block_number in hashes and r.block_hash != hashes[r.block_number] for r in prepared.records):
-                raise BlockReplaced(f"a block of {window.start}-{window.end} was replaced while it was read")
-            self.store.write(last, window.end, prepared, hashes, keep_from)
-            kept = {n: h for n, h in {**kept, **hashes}.items() if n >= keep_from}
-            last = window.end
-            report.end, report.windows = last, report.windows + 1
-            report.records += len(prepared.records)
-            if progress is not None:
-                progress(report)
+        try:
+            for window in self.reader.windows(last + 1, report.head, lambda w: self.preparer.prepare(w, keep_from)):
+                headers, prepared = window.prepared
+                first = headers.get(window.start)
+                if first is not None and window.start - 1 in kept and first["parentHash"] != kept[window.start - 1]:
+                    raise BlockReplaced(f"block {window.start - 1} was replaced")
+                hashes = {n: h["hash"] for n, h in headers.items()}
+                if any(r.block_number in hashes and r.block_hash != hashes[r.block_number] for r in prepared.records):
+                    raise BlockReplaced(f"a block of {window.start}-{window.end} was replaced while it was read")
+                self.store.write(last, window.end, prepared, hashes, keep_from)
+                kept = {n: h for n, h in {**kept, **hashes}.items() if n >= keep_from}
+                last = window.end
+                report.end, report.windows = last, report.windows + 1
+                report.records += len(prepared.records)
+                if progress is not None:
+                    progress(report)
+                self._hand_over(window, report.head, keep_from)
+        finally:
+            self.reader.remote = None
+            if self.worker is not None:
+                self.worker.close()
+                self.worker = None
         return last
 
-    def _prepare(self, window: LogWindow, keep_from: int) -> tuple[dict[int, Any], Prepared]:
-        """The headers of the window's blocks from ``keep_from`` on, and its logs decoded, with their blocks'
-        times, and made ready for the store (``Store.prepare``): done on the log reader's thread, ahead of
-        the writes."""
-        headers = {n: self.w3.eth.get_block(n) for n in range(max(window.start, keep_from), window.end + 1)}
-        times = {n: int(header["timestamp"]) for n, header in headers.items()}
-        return headers, self.store.prepare([self._with_time(self.decoder.decode(log), times) for log in window.logs])
-
-    def _with_time(self, record: Record, times: dict[int, int]) -> Record:
-        """A record of ``TIMED_EVENTS`` with its block's time (read from the block when neither the log nor the
-        headers at hand hold it)."""
-        if record.timestamp is not None or record.event not in TIMED_EVENTS:
-            return record
-        stamp = times.get(record.block_number)
-        if stamp is None:
-            stamp = times[record.block_number] = int(self.w3.eth.get_block(record.block_number)["timestamp"])
-        return replace(record, timestamp=stamp)
+    def _hand_over(self, window: LogWindow, head: int, keep_from: int) -> None:
+        """Start a worker process once the catch-up proves long (the node answers over HTTP, this window was
+        full enough, and more are left); once it is ready, have it read the windows after the one being read."""
+        provider = self.w3.provider
+        # Only through the library's own provider: a custom one may carry headers or middleware a URL does not.
+        if (self.worker is None and self.worker_after is not None and type(provider) is Provider
+                and window.count >= self.worker_after and window.end < head):
+            self.worker = WindowWorker(str(provider.endpoint_uri), provider.patience, self.reader.addresses,
+                                       self.abis, self.store.engine.dialect)
+        worker = self.worker
+        if worker is not None and self.reader.remote is None and worker.ready():
+            self.reader.remote = lambda start, end: worker.read(start, end, keep_from)
 
     def _why_rewound(self, fork: int, last: int) -> str:
         """The sentence that explains a rewind to block ``fork`` of an index that held up to ``last``."""

@@ -38,7 +38,13 @@ class LogWindow:
     end: int
     logs: list[Any]
     prepared: Any = None
-    """What the reader's ``prepare`` made of the logs, on the thread that read them."""
+    """What the reader's ``prepare`` made of the logs, on the thread that read them (or the worker's)."""
+    count: int = -1
+    """How many logs the window holds (``logs`` is empty when a worker process read and prepared them)."""
+
+    def __post_init__(self) -> None:
+        if self.count < 0:
+            self.count = len(self.logs)
 
 
 class LogReader:
@@ -51,6 +57,10 @@ class LogReader:
         self.largest = largest
         self.refusals = 0
         """How often the node refused a window (each time it was halved)."""
+        self.remote: Callable[[int, int], LogWindow] | None = None
+        """Reads and prepares a window elsewhere (``ahead.WindowWorker``), in place of ``fetch_logs`` and
+        ``prepare``: the node's refusal of a range raised as from ``fetch_logs``, an error of the preparation
+        handed back as the window's ``prepared``."""
 
     def windows(self, start: int, end: int, prepare: Callable[[LogWindow], Any] | None = None) -> Iterator[LogWindow]:
         """Windows covering ``start`` to ``end`` in order; each one read completely (and given to ``prepare``,
@@ -62,7 +72,7 @@ class LogReader:
         upcoming = self._start(start, end, ahead, prepare) if start <= end else None
         while upcoming is not None:
             window = upcoming()
-            width, count = window.end - window.start + 1, len(window.logs)
+            width, count = window.end - window.start + 1, window.count
             if count < SMALL_ANSWER and width == self.size:
                 self.size = min(self.size * 2, self.largest)
             elif count > LARGE_ANSWER:
@@ -101,15 +111,18 @@ class LogReader:
         return result
 
     def _read(self, start: int, end: int, prepare: Callable[[LogWindow], Any] | None) -> LogWindow:
-        window = self._fetch(start, end)
-        if prepare is not None:
+        remote = self.remote
+        window = self._fetch(start, end, remote)
+        if prepare is not None and remote is None:
             window.prepared = prepare(window)
+        elif isinstance(window.prepared, BaseException):  # what the remote preparation met, raised as if here
+            raise window.prepared
         return window
 
-    def _fetch(self, start: int, end: int) -> LogWindow:
+    def _fetch(self, start: int, end: int, remote: Callable[[int, int], LogWindow] | None) -> LogWindow:
         while True:
             try:
-                return LogWindow(start, end, self._logs(start, end))
+                return LogWindow(start, end, self.fetch_logs(start, end)) if remote is None else remote(start, end)
             except (Web3Exception, ValueError) as error:
                 # A node that refuses a range answers with a JSON-RPC error whose wording differs by provider.
                 if end == start:
@@ -119,7 +132,7 @@ class LogReader:
                 self.size = self.largest = max(1, (end - start + 1) // 2)
                 end = start + self.size - 1
 
-    def _logs(self, start: int, end: int) -> list[Any]:
+    def fetch_logs(self, start: int, end: int) -> list[Any]:
         """The logs of a range. From a node over HTTP, the raw answer of ``eth_getLogs``, past web3's per-log
         formatting (which costs several times the decoding; ``decoding.Decoder`` reads raw logs), a JSON-RPC
         error raised as web3 would; from the embedded chain, through web3 (its provider takes no raw form)."""

@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -108,14 +108,39 @@ def _same_layout(engine: Engine) -> bool:
 @dataclass
 class Prepared:
     """A window's records, and the rows of the purchases they record as the driver takes them: those need
-    nothing from the database, so they are made ahead (on the log reader's thread) while the window before
-    is written."""
+    nothing from the database, so they are made ahead (on the log reader's thread, or in a worker process:
+    ``ahead``) while the window before is written."""
 
     records: list[Record]
     purchases: dict[str, dict[str, Any]]
-    """The state of each purchase recorded in the window, as recorded (by id)."""
+    """The state of each purchase recorded in the window that another event of the window changes, as
+    recorded (by id)."""
     inserts: list[tuple[str, list[Any]]]
     """The statements that insert those purchases and their lines, with their rows."""
+
+
+def prepare(dialect: Dialect, records: list[Record]) -> Prepared:
+    """The part of writing ``records`` into a database of ``dialect`` that needs no database (safe on another
+    thread, or in another process: ``ahead``). A purchase's record is kept without its arguments, which its
+    rows hold (the writer needs only its place on chain), and its state only if another event of the window
+    changes it."""
+    purchases: dict[str, dict[str, Any]] = {}
+    lines: list[dict[str, Any]] = []
+    kept: list[Record] = []
+    changed: set[str] = set()
+    for record in records:
+        if record.event == "PurchaseRecorded":
+            state, its_lines = _recorded(record)
+            purchases[state["id"]] = state
+            lines += its_lines
+            record = replace(record, args={})
+        elif record.event in STATE_EVENTS:
+            changed.add(record.args["purchaseId"])
+        kept.append(record)
+    inserts = [_statement(dialect, table, rows)
+               for table, rows in ((schema.purchases, list(purchases.values())), (schema.purchase_lines, lines))
+               if rows]
+    return Prepared(kept, {key: purchases[key] for key in changed if key in purchases}, inserts)
 
 
 class Store:
@@ -175,20 +200,6 @@ class Store:
             return {int(n): h for n, h in db.execute(select(schema.blocks.c.number, schema.blocks.c.hash))}
 
     # ------------------------------------------------------------ writing
-
-    def prepare(self, records: list[Record]) -> Prepared:
-        """The part of writing ``records`` that needs no database (safe on another thread)."""
-        purchases: dict[str, dict[str, Any]] = {}
-        lines: list[dict[str, Any]] = []
-        for record in records:
-            if record.event == "PurchaseRecorded":
-                state, its_lines = _recorded(record)
-                purchases[state["id"]] = state
-                lines += its_lines
-        inserts = [_statement(self.engine.dialect, table, rows)
-                   for table, rows in ((schema.purchases, list(purchases.values())), (schema.purchase_lines, lines))
-                   if rows]
-        return Prepared(records, purchases, inserts)
 
     def write(self, after: int, end: int, window: Prepared, hashes: dict[int, str], keep_from: int) -> None:
         """Index a window's records (blocks ``after`` + 1 to ``end``, made ready by ``prepare``) and move the

@@ -377,6 +377,11 @@ def proxy(anvil):
     server.server_close()
 
 
+def stopped(workers) -> bool:
+    """Whether none of the worker processes runs any more."""
+    return all(member._process.poll() is not None for member in workers.members)
+
+
 def spread_history(anvil_shop) -> None:
     """Purchases over a few dozen blocks, with a return, a refund as credit and a purchase paid partly with it
     (whose ``CreditSpent`` comes before its ``PurchaseRecorded``, in the same window whatever its size)."""
@@ -400,7 +405,7 @@ def helped(ledger: Ledger, url: str, then=None) -> tuple[History, list]:
     workers: list = []
 
     def progress(_report) -> None:
-        worker = history.indexer.worker
+        worker = history.indexer.workers
         if worker is not None and worker not in workers:
             workers.append(worker)
             deadline = time.monotonic() + 60
@@ -425,9 +430,10 @@ def test_a_catch_up_read_by_a_worker_process_makes_the_same_index(anvil, anvil_s
     alone = narrow(History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}"), 2)
     alone.indexer.worker_after = None
     assert alone.sync().records == report.records > 20
-    (worker,) = workers
-    assert 3 <= worker.windows < report.windows  # it read the windows after the first ones
-    assert history.indexer.worker is None and worker._process.poll() is not None  # stopped with the catch-up
+    (started,) = workers
+    assert 3 <= started.windows < report.windows  # they read the windows after the first ones
+    assert all(member.windows for member in started.members)  # each of them
+    assert history.indexer.workers is None and stopped(started)  # and stopped with the catch-up
     assert dump(history) == dump(alone)
     assert history.indexer.sync().records == 0  # and what it read is where the next catch-up starts
 
@@ -468,7 +474,7 @@ def test_what_fails_in_the_worker_process_fails_the_catch_up_and_stops_the_worke
     with pytest.raises(UnknownEvent, match="upgrade the library"):
         history.sync(history.progress)
     (worker,) = workers
-    assert _Proxy.unknown_topic and history.indexer.worker is None and worker._process.poll() is not None
+    assert _Proxy.unknown_topic and history.indexer.workers is None and stopped(worker)
 
 
 def test_a_catch_up_stopped_while_its_worker_reads_kills_it_and_resumes_to_the_same_index(anvil, anvil_shop,
@@ -484,7 +490,7 @@ def test_a_catch_up_stopped_while_its_worker_reads_kills_it_and_resumes_to_the_s
     with pytest.raises(Killed):
         history.sync(history.progress)
     (worker,) = workers
-    assert worker._process.poll() is not None and history.indexer.worker is None
+    assert stopped(worker) and history.indexer.workers is None
     reader = history.indexer.reader
     assert reader.refusals == 0 and reader.largest == 2  # the dead pipe was not taken for a refusal
     history.progress = None
@@ -502,7 +508,7 @@ def test_a_worker_process_that_cannot_start_leaves_the_catch_up_to_the_reader_th
     history = narrow(History(ledger, f"sqlite:///{tmp_path / 'helped.sqlite'}"), 2)
     history.indexer.worker_after = 1
     workers = []
-    history.sync(lambda _report: workers.append(history.indexer.worker))
+    history.sync(lambda _report: workers.append(history.indexer.workers))
     started = {id(worker): worker for worker in workers if worker is not None}
     assert len(started) == 1 and [w.windows for w in started.values()] == [0]
     alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")

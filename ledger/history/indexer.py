@@ -18,7 +18,7 @@ from typing import Any
 from ..chain import Provider
 from ..convert import hex_of
 from ..errors import IndexStuck, LedgerError
-from .ahead import WORKER_AFTER, Preparer, WindowWorker
+from .ahead import WORKER_AFTER, WORKERS, Preparer, Workers
 from .decoding import Decoder
 from .logs import LogReader, LogWindow
 from .store import IndexMoved, Store
@@ -86,8 +86,8 @@ class Indexer:
         self.ledger = ledger
         self.analyze_after = analyze_after
         self.worker_after = worker_after
-        """Logs in one window past which the rest of a catch-up over HTTP is read by a worker process
-        (``ahead.WindowWorker``); None: never."""
+        """Logs in one window past which the rest of a catch-up over HTTP is read by worker processes
+        (``ahead.Workers``); None: never."""
         self.w3 = ledger.w3
         self.store = store
         self.confirmations = confirmations
@@ -95,8 +95,8 @@ class Indexer:
         self.abis = [ledger.contract.abi, ledger.feedback.abi]
         self.reader = LogReader(self.w3, [ledger.address, ledger.feedback.address])
         self.preparer = Preparer(self.w3, Decoder(self.abis), store.engine.dialect)
-        self.worker: WindowWorker | None = None
-        """The worker process of the catch-up under way, if it has one."""
+        self.workers: Workers | None = None
+        """The worker processes of the catch-up under way, if it has them."""
 
     def sync(self, progress: Progress | None = None) -> SyncReport:
         """Index every block up to the head (less the confirmations); report what was done."""
@@ -160,24 +160,26 @@ class Indexer:
                     progress(report)
                 self._hand_over(window, report.head, keep_from)
         finally:
-            self.reader.remote = None
-            if self.worker is not None:
-                self.worker.close()
-                self.worker = None
+            self.reader.remote, self.reader.depth = None, 1
+            if self.workers is not None:
+                self.workers.close()
+                self.workers = None
         return last
 
     def _hand_over(self, window: LogWindow, head: int, keep_from: int) -> None:
-        """Start a worker process once the catch-up proves long (the node answers over HTTP, this window was
-        full enough, and more are left); once it is ready, have it read the windows after the one being read."""
+        """Start worker processes once the catch-up proves long (the node answers over HTTP, this window was
+        full enough, and more are left); once they are ready, have them read the windows after those being
+        read, one window ahead each."""
         provider = self.w3.provider
         # Only through the library's own provider: a custom one may carry headers or middleware a URL does not.
-        if (self.worker is None and self.worker_after is not None and type(provider) is Provider
+        if (self.workers is None and self.worker_after is not None and type(provider) is Provider
                 and window.count >= self.worker_after and window.end < head):
-            self.worker = WindowWorker(str(provider.endpoint_uri), provider.patience, self.reader.addresses,
-                                       self.abis, self.store.engine.dialect)
-        worker = self.worker
-        if worker is not None and self.reader.remote is None and worker.ready():
-            self.reader.remote = lambda start, end: worker.read(start, end, keep_from)
+            self.workers = Workers(WORKERS, str(provider.endpoint_uri), provider.patience, self.reader.addresses,
+                                   self.abis, self.store.engine.dialect)
+        workers = self.workers
+        if workers is not None and self.reader.remote is None and workers.ready():
+            self.reader.remote = lambda start, end: workers.read(start, end, keep_from)
+            self.reader.depth = len(workers.members)
 
     def _why_rewound(self, fork: int, last: int) -> str:
         """The sentence that explains a rewind to block ``fork`` of an index that held up to ``last``."""

@@ -7,6 +7,7 @@ results a call)."""
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,8 @@ class LogReader:
         self.largest = largest
         self.refusals = 0
         """How often the node refused a window (each time it was halved)."""
+        self.depth = 1
+        """Windows read ahead at once, from a node over HTTP (one per worker process when they read)."""
         self.remote: Callable[[int, int], LogWindow] | None = None
         """Reads and prepares a window elsewhere (``ahead.WindowWorker``), in place of ``fetch_logs`` and
         ``prepare``: the node's refusal of a range raised as from ``fetch_logs``, an error of the preparation
@@ -64,30 +67,42 @@ class LogReader:
 
     def windows(self, start: int, end: int, prepare: Callable[[LogWindow], Any] | None = None) -> Iterator[LogWindow]:
         """Windows covering ``start`` to ``end`` in order; each one read completely (and given to ``prepare``,
-        whose answer it then holds) before it is given. From a node over HTTP the next window is read and
-        prepared while the caller works on this one (the node, the network and the database wait on threads
-        of their own), so a long catch-up goes at the pace of the slower side instead of their sum; a range of
-        one window (a follower's poll) is read on the caller's thread."""
+        whose answer it then holds) before it is given. From a node over HTTP the next ``depth`` windows are
+        read and prepared while the caller works on this one (the node, the network and the database wait on
+        threads of their own), so a long catch-up goes at the pace of the slower side instead of their sum; a
+        range of one window (a follower's poll) is read on the caller's thread."""
         ahead = isinstance(self.w3.provider, HTTPProvider)
-        upcoming = self._start(start, end, ahead, prepare) if start <= end else None
-        while upcoming is not None:
-            window = upcoming()
+        pending: deque[tuple[int, Callable[[], LogWindow]]] = deque()
+        """The reads begun: the last block each was begun for, and its result."""
+        following = start
+
+        def begin() -> None:
+            nonlocal following
+            while following <= end and (not pending or (ahead and len(pending) < self.depth)):
+                last = min(end, following + self.size - 1)
+                alone = not pending and last == end  # the last window, and no other read: on the caller's thread
+                pending.append((last, self._start(following, last, ahead and not alone, prepare)))
+                following = last + 1
+
+        begin()
+        while pending:
+            last, result = pending.popleft()
+            window = result()
+            if window.end != last:  # narrowed after a refusal: the reads begun after it start at the wrong block
+                pending.clear()
+                following = window.end + 1
             width, count = window.end - window.start + 1, window.count
             if count < SMALL_ANSWER and width == self.size:
                 self.size = min(self.size * 2, self.largest)
             elif count > LARGE_ANSWER:
                 self.size = max(1, width * LARGE_ANSWER // (2 * count))
-            start = window.end + 1
-            upcoming = self._start(start, end, ahead, prepare) if start <= end else None
+            begin()
             yield window
 
-    def _start(self, start: int, end: int, ahead: bool, prepare: Callable[[LogWindow], Any] | None
+    def _start(self, start: int, end: int, threaded: bool, prepare: Callable[[LogWindow], Any] | None
                ) -> Callable[[], LogWindow]:
-        """The read of the next window, begun now on a daemon thread (``ahead``, and more than this window
-        left to read), or done when asked for."""
-        alone = end <= start + self.size - 1  # this window is the last
-        end = min(end, start + self.size - 1)
-        if not ahead or alone:
+        """The read of blocks ``start`` to ``end``, begun now on a daemon thread, or done when asked for."""
+        if not threaded:
             return lambda: self._read(start, end, prepare)
         box: dict[str, Any] = {}
 

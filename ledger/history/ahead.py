@@ -2,11 +2,13 @@
 turned into the rows the store inserts (``Preparer``), on the log reader's thread or, for a long catch-up
 from a node over HTTP, in processes of their own (``Workers``).
 
-Why a process: per event, a catch-up's Python work is about 30 µs of decoding, 30 µs of making rows and 30 µs
+Why processes: per event, a catch-up's Python work is about 30 µs of decoding, 30 µs of making rows and 30 µs
 of writing them. On threads of one process the three share the interpreter lock, so a catch-up goes at the
-pace of their sum, with the second core mostly idle. The worker process reads the logs itself (its own
+pace of their sum, with the second core mostly idle. A worker process reads the logs itself (its own
 connection to the node, its own JSON parsing) and hands over rows and records only, so the indexer's process
-is left with the writes.
+is left with the writes. With one worker, the indexer waited for it about half the time (it waits for the node
+too), so two read every other window. On the first 325,621 events of a million purchases into SQLite: 7,777-9,408
+events/s on threads, 10,025-10,474 with one worker, 11,707-11,845 with two.
 
 The worker is a plain child process (``python -c`` calling ``main``) that speaks pickle over its standard
 input and output, not a ``multiprocessing`` one: that would run the caller's main script again in the child

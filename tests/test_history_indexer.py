@@ -377,6 +377,14 @@ def proxy(anvil):
     server.server_close()
 
 
+def on_threads(ledger: Ledger, tmp_path) -> History:
+    """``ledger`` indexed by the log reader's thread alone (no worker process), to compare with."""
+    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
+    alone.indexer.worker_after = None
+    alone.sync()
+    return alone
+
+
 def stopped(workers) -> bool:
     """Whether none of the worker processes runs any more."""
     return all(member._process.poll() is not None for member in workers.members)
@@ -427,14 +435,12 @@ def test_a_catch_up_read_by_a_worker_process_makes_the_same_index(anvil, anvil_s
     url = f"sqlite:///{tmp_path / 'helped.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
     history, workers = helped(ledger, url)
     report = history.sync(history.progress)
-    alone = narrow(History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}"), 2)
-    alone.indexer.worker_after = None
-    assert alone.sync().records == report.records > 20
+    assert report.records > 20
     (started,) = workers
     assert 3 <= started.windows < report.windows  # they read the windows after the first ones
     assert all(member.windows for member in started.members)  # each of them
     assert history.indexer.workers is None and stopped(started)  # and stopped with the catch-up
-    assert dump(history) == dump(alone)
+    assert dump(history) == dump(on_threads(ledger, tmp_path))
     assert history.indexer.sync().records == 0  # and what it read is where the next catch-up starts
 
 
@@ -456,9 +462,7 @@ def test_a_worker_process_behind_a_refusing_provider_still_reads_every_block(anv
     (worker,) = workers
     assert narrowed_at and worker.windows > narrowed_at[0] + 1  # the worker read on behind the narrower provider
     assert _Proxy.refused > 0 and report.refusals == _Proxy.refused  # each refusal halved the window
-    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
-    alone.sync()
-    assert dump(history) == dump(alone)
+    assert dump(history) == dump(on_threads(ledger, tmp_path))
 
 
 def test_what_fails_in_the_worker_process_fails_the_catch_up_and_stops_the_worker(anvil, anvil_shop, proxy,
@@ -495,9 +499,7 @@ def test_a_catch_up_stopped_while_its_worker_reads_kills_it_and_resumes_to_the_s
     assert reader.refusals == 0 and reader.largest == 2  # the dead pipe was not taken for a refusal
     history.progress = None
     history.sync()
-    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
-    alone.sync()
-    assert dump(history) == dump(alone)
+    assert dump(history) == dump(on_threads(ledger, tmp_path))
 
 
 def test_a_worker_process_that_cannot_start_leaves_the_catch_up_to_the_reader_thread(anvil, anvil_shop, tmp_path,
@@ -511,9 +513,7 @@ def test_a_worker_process_that_cannot_start_leaves_the_catch_up_to_the_reader_th
     history.sync(lambda _report: workers.append(history.indexer.workers))
     started = {id(worker): worker for worker in workers if worker is not None}
     assert len(started) == 1 and [w.windows for w in started.values()] == [0]
-    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
-    alone.sync()
-    assert dump(history) == dump(alone)
+    assert dump(history) == dump(on_threads(ledger, tmp_path))
 
 
 def test_reorg_rewinds_and_replays(anvil, anvil_shop, tmp_path, caplog) -> None:

@@ -10,7 +10,7 @@ is left with the writes. With one worker, the indexer waited for it about half t
 too), so two read every other window. On the first 325,621 events of a million purchases into SQLite: 7,777-9,408
 events/s on threads, 10,025-10,474 with one worker, 11,707-11,845 with two.
 
-The worker is a plain child process (``python -c`` calling ``main``) that speaks pickle over its standard
+Each worker is a plain child process (``python -c`` calling ``main``) that speaks pickle over its standard
 input and output, not a ``multiprocessing`` one: that would run the caller's main script again in the child
 (a user's script without a ``__main__`` guard would repeat whatever it did, transactions included). It
 ignores Ctrl-C; the indexer kills it when the catch-up ends, however it ends, and should the indexer's
@@ -43,7 +43,7 @@ from .store import TIMED_EVENTS, Prepared, prepare
 
 WORKER_AFTER = 2_000
 """Logs in one window past which, when more windows are left to read from a node over HTTP, the rest of the
-catch-up is read by a worker process (starting one takes about a second: worth it for long catch-ups only)."""
+catch-up is read by worker processes (starting them takes about a second: worth it for long catch-ups only)."""
 
 WORKERS = 2
 """Worker processes a long catch-up starts; each reads every other window, so one reads from the node while the

@@ -502,17 +502,22 @@ def test_a_catch_up_stopped_while_its_worker_reads_kills_it_and_resumes_to_the_s
     assert dump(history) == dump(on_threads(ledger, tmp_path))
 
 
+@pytest.mark.parametrize("python", ["exits at once", "is missing"])
 def test_a_worker_process_that_cannot_start_leaves_the_catch_up_to_the_reader_thread(anvil, anvil_shop, tmp_path,
-                                                                                     monkeypatch) -> None:
+                                                                                     monkeypatch, python) -> None:
     spread_history(anvil_shop)
     ledger = anvil_shop[0]
-    monkeypatch.setattr(sys, "executable", shutil.which("false"))  # a "Python" that exits at once
+    monkeypatch.setattr(sys, "executable", shutil.which("false") if python == "exits at once"
+                        else str(tmp_path / "no-python"))
     history = narrow(History(ledger, f"sqlite:///{tmp_path / 'helped.sqlite'}"), 2)
     history.indexer.worker_after = 1
     workers = []
     history.sync(lambda _report: workers.append(history.indexer.workers))
     started = {id(worker): worker for worker in workers if worker is not None}
-    assert len(started) == 1 and [w.windows for w in started.values()] == [0]
+    if python == "exits at once":  # started, never ready, never used
+        assert len(started) == 1 and [w.windows for w in started.values()] == [0]
+    else:  # could not be started, and not tried again
+        assert not started and history.indexer._no_workers
     assert dump(history) == dump(on_threads(ledger, tmp_path))
 
 

@@ -97,6 +97,8 @@ class Indexer:
         self.preparer = Preparer(self.w3, Decoder(self.abis), store.engine.dialect)
         self.workers: Workers | None = None
         """The worker processes of the catch-up under way, if it has them."""
+        self._no_workers = False
+        """Set when worker processes could not be started at all: they are not tried again."""
 
     def sync(self, progress: Progress | None = None) -> SyncReport:
         """Index every block up to the head (less the confirmations); report what was done."""
@@ -172,10 +174,13 @@ class Indexer:
         read, one window ahead each."""
         provider = self.w3.provider
         # Only through the library's own provider: a custom one may carry headers or middleware a URL does not.
-        if (self.workers is None and self.worker_after is not None and type(provider) is Provider
-                and window.count >= self.worker_after and window.end < head):
-            self.workers = Workers(WORKERS, str(provider.endpoint_uri), provider.patience, self.reader.addresses,
-                                   self.abis, self.store.engine.dialect)
+        if (self.workers is None and self.worker_after is not None and not self._no_workers
+                and type(provider) is Provider and window.count >= self.worker_after and window.end < head):
+            try:
+                self.workers = Workers(WORKERS, str(provider.endpoint_uri), provider.patience,
+                                       self.reader.addresses, self.abis, self.store.engine.dialect)
+            except OSError:  # no interpreter to start (an embedded Python): the reader's thread reads on
+                self._no_workers = True
         workers = self.workers
         if workers is not None and self.reader.remote is None and workers.ready():
             self.reader.remote = lambda start, end: workers.read(start, end, keep_from)

@@ -160,7 +160,13 @@ class Workers:
     """Worker processes that read windows side by side (``read``, one window each at a time)."""
 
     def __init__(self, count: int, *args: Any) -> None:
-        self.members = [WindowWorker(*args) for _ in range(count)]
+        self.members: list[WindowWorker] = []
+        try:
+            for _ in range(count):
+                self.members.append(WindowWorker(*args))
+        except OSError:  # the others cannot be started either: none is left running
+            self.close()
+            raise
         self._idle: queue.SimpleQueue[WindowWorker] = queue.SimpleQueue()
         for member in self.members:
             self._idle.put(member)

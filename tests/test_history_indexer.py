@@ -13,6 +13,7 @@ import time
 import urllib.request
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from conftest import DAY, ETHER, buy
@@ -403,11 +404,11 @@ def spread_history(anvil_shop) -> None:
     shop.goodwill_refund(bought[9].id, ETHER // 1000)
 
 
-def helped(ledger: Ledger, url: str, then=None) -> tuple[History, list]:
-    """A history of ``ledger`` whose catch-ups hand their reading to a worker process after the first window
-    with a log, two blocks a window; ``sync(progress)`` with the progress returned waits for the worker to be
-    ready (so the windows after the next are read by it), then calls ``then(worker)`` after each window. The
-    list gets the workers started."""
+def helped(ledger: Ledger, url: str, then=None) -> tuple[History, Any, list]:
+    """A history of ``ledger`` whose catch-ups hand their reading to worker processes after the first window
+    with a log, two blocks a window, and a progress for its ``sync``: it waits for the workers to be ready (so
+    the windows after those being read are read by them), then calls ``then(workers)`` after each window. The
+    list gets the ``ahead.Workers`` started."""
     history = narrow(History(ledger, url), 2)
     history.indexer.worker_after = 1
     workers: list = []
@@ -423,8 +424,7 @@ def helped(ledger: Ledger, url: str, then=None) -> tuple[History, list]:
         if worker is not None and then is not None:
             then(worker)
 
-    history.progress = progress
-    return history, workers
+    return history, progress, workers
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -433,8 +433,8 @@ def test_a_catch_up_read_by_a_worker_process_makes_the_same_index(anvil, anvil_s
     spread_history(anvil_shop)
     ledger = anvil_shop[0]
     url = f"sqlite:///{tmp_path / 'helped.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
-    history, workers = helped(ledger, url)
-    report = history.sync(history.progress)
+    history, progress, workers = helped(ledger, url)
+    report = history.sync(progress)
     assert report.records > 20
     (started,) = workers
     assert 3 <= started.windows < report.windows  # they read the windows after the first ones
@@ -456,9 +456,9 @@ def test_a_worker_process_behind_a_refusing_provider_still_reads_every_block(anv
             narrowed_at.append(worker.windows)
             _Proxy.blocks = 2
 
-    history, workers = helped(behind, f"sqlite:///{tmp_path / 'helped.sqlite'}", narrow_the_provider)
+    history, progress, workers = helped(behind, f"sqlite:///{tmp_path / 'helped.sqlite'}", narrow_the_provider)
     history.indexer.reader.size = history.indexer.reader.largest = 4
-    report = history.sync(history.progress)
+    report = history.sync(progress)
     (worker,) = workers
     assert narrowed_at and worker.windows > narrowed_at[0] + 1  # the worker read on behind the narrower provider
     assert _Proxy.refused > 0 and report.refusals == _Proxy.refused  # each refusal halved the window
@@ -474,9 +474,9 @@ def test_what_fails_in_the_worker_process_fails_the_catch_up_and_stops_the_worke
     def forge_an_event(worker) -> None:  # in what the worker reads once it has read a window
         _Proxy.unknown_topic = _Proxy.unknown_topic or worker.windows > 0
 
-    history, workers = helped(behind, f"sqlite:///{tmp_path / 'helped.sqlite'}", forge_an_event)
+    history, progress, workers = helped(behind, f"sqlite:///{tmp_path / 'helped.sqlite'}", forge_an_event)
     with pytest.raises(UnknownEvent, match="upgrade the library"):
-        history.sync(history.progress)
+        history.sync(progress)
     (worker,) = workers
     assert _Proxy.unknown_topic and history.indexer.workers is None and stopped(worker)
 
@@ -490,14 +490,13 @@ def test_a_catch_up_stopped_while_its_worker_reads_kills_it_and_resumes_to_the_s
         if worker.windows:
             raise Killed()
 
-    history, workers = helped(ledger, f"sqlite:///{tmp_path / 'helped.sqlite'}", die)
+    history, progress, workers = helped(ledger, f"sqlite:///{tmp_path / 'helped.sqlite'}", die)
     with pytest.raises(Killed):
-        history.sync(history.progress)
+        history.sync(progress)
     (worker,) = workers
     assert stopped(worker) and history.indexer.workers is None
     reader = history.indexer.reader
     assert reader.refusals == 0 and reader.largest == 2  # the dead pipe was not taken for a refusal
-    history.progress = None
     history.sync()
     assert dump(history) == dump(on_threads(ledger, tmp_path))
 

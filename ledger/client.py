@@ -20,12 +20,12 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3.contract import Contract
 
-from . import validate
+from . import signatures, validate
 from .build import load_artifact
 from .chain import Chain
 from .convert import contact_fields, hex_of, line_from_chain, lines_for, plain, status as parse_status, topic
 from .deployment import Deployment
-from .errors import InvalidInput, PurchaseExists, UnknownEvent, UnknownPurchase
+from .errors import InvalidInput, InvalidSignature, PurchaseExists, UnknownEvent, UnknownPurchase
 from .desks import CustomerDesk, MerchantDesk
 from .models import (
     NATIVE,
@@ -53,7 +53,7 @@ from .models import (
     Totals,
     TxResult,
 )
-from .orders import MAX_REQUEST_VALIDITY, Order
+from .orders import MAX_REQUEST_VALIDITY, Order, return_digest
 from .revert import RevertDecoder, mapped_errors
 from .sending import sign_and_send
 from .sending.single import Landed
@@ -530,10 +530,17 @@ class Ledger:
             raise InvalidInput(f"the request stays valid for more than the {MAX_REQUEST_VALIDITY // 86_400} days a signed "
                                "return may run: nothing was sent; ask the customer to sign a new one")
         purchase = self.purchase(request.purchase_id)
+        try:
+            signature = signatures.normalised(bytes.fromhex(request.signature.removeprefix("0x")))
+        except ValueError as error:
+            raise InvalidInput("the return request's signature is not hex digits: ask the customer to sign "
+                               "again") from error
+        if not signatures.signed_by(self.w3, purchase.customer, return_digest(request), signature):
+            raise InvalidSignature(purchase.id, purchase.customer)  # found before the relayer pays any gas
         result = self.transact(relayer, self.contract.functions.returnItemsBySig(
             purchase.order.packed(), lines_for(purchase, request.line_mask),
             (request.line_mask, bytes.fromhex(request.shipment_ref[2:]), request.nonce, request.deadline),
-            bytes.fromhex(request.signature[2:]),
+            signature,
         ))
         return self._refund_from_event(result.named("ItemsReturned")[0], purchase.customer)
 

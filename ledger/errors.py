@@ -611,7 +611,7 @@ class InvalidSignature(ContractError, PermissionError):
     def describe(self) -> str:
         return (
             f"the return request for purchase {_short(self.purchase_id)} is not signed by its customer "
-            f"{self.customer} for this ledger and chain: ask the customer to sign again"
+            f"{self.customer} for this ledger and chain: nothing was sent; sign it again with that wallet"
         )
 
 

@@ -23,7 +23,7 @@ from eth_utils import keccak
 from . import validate
 from .convert import checksum
 from .errors import InvalidInput
-from .models import NATIVE, LineItem
+from .models import NATIVE, LineItem, SignedReturn
 
 ORDER_TYPES: dict[str, list[dict[str, str]]] = {
     "Order": [
@@ -80,6 +80,15 @@ def domain_separator(chain_id: int, ledger: str) -> bytes:
     """The EIP-712 domain separator of a ledger contract (what ``EIP712._domainSeparatorV4`` returns)."""
     return keccak(encode(["bytes32", "bytes32", "bytes32", "uint256", "address"], [
         DOMAIN_TYPEHASH, keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION), chain_id, ledger]))
+
+
+def return_digest(request: SignedReturn) -> bytes:
+    """The EIP-712 digest a customer signs for a return request, as the contract computes it."""
+    message = {"purchaseId": bytes.fromhex(request.purchase_id[2:]), "lineMask": request.line_mask,
+               "shipmentRef": bytes.fromhex(request.shipment_ref[2:]), "nonce": request.nonce,
+               "deadline": request.deadline}
+    signable = encode_typed_data(domain(request.chain_id, request.contract), RETURN_REQUEST_TYPES, message)
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
 def line_tuple(line: LineItem) -> tuple[bytes, int, int]:

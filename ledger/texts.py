@@ -57,20 +57,19 @@ class TextKind(str, enum.Enum):
 
 
 class TextNotFound(LedgerError, LookupError):
-    """Raised when no text is kept for a hash."""
+    """Raised when no text is kept for a hash, or none that the one asking may read or erase: both get the same
+    answer, so nobody learns which hashes are kept here by asking for them."""
 
-    def __init__(self, content_hash: str) -> None:
+    def __init__(self, content_hash: str, reader: str | None = None, action: str | None = None) -> None:
         self.content_hash = content_hash
-        super().__init__(f"no text is kept for hash {content_hash}: it was logged elsewhere, or never kept here")
-
-
-class TextNotYours(LedgerError, PermissionError):
-    """Raised when someone asks for, or erases, a text that is not theirs to see or erase."""
-
-    def __init__(self, content_hash: str, reader: str, action: str = "read") -> None:
-        self.content_hash, self.reader = content_hash, reader
-        super().__init__(f"{reader or 'someone not signed in'} may not {action} text {content_hash}: only the "
-                         f"customer it is about{' and the shop' if action == 'read' else ''} may")
+        if action is None:
+            super().__init__(f"no text is kept for hash {content_hash}: it was logged elsewhere, or never kept here")
+            return
+        who = reader or "someone not signed in"
+        super().__init__(
+            f"no text that {who} may {action} is kept for hash {content_hash}: it was logged elsewhere, never kept "
+            f"here, or is not theirs ({'its customer and the shop' if action == 'read' else 'only its customer'} "
+            f"may {action} a note or shipment reference)")
 
 
 def salted_hash(salt: bytes, text: str) -> bytes:
@@ -152,9 +151,7 @@ class TextStore:
 
     def save(self, *kept: KeptText | Sealed) -> None:
         """Keep sealed texts (those whose hash was sent); a ``Sealed`` with nothing to keep is passed over."""
-        rows = [{"hash": k.hash, "kind": k.kind.value, "customer": k.customer, "merchant_id": k.merchant_id,
-                 "salt": k.salt, "body": k.body, "kept_at": k.kept_at}
-                for k in (item.text if isinstance(item, Sealed) else item for item in kept) if k is not None]
+        rows = [row_of(k) for k in (item.text if isinstance(item, Sealed) else item for item in kept) if k is not None]
         if rows:
             with self.engine.begin() as db:
                 db.execute(insert(texts), rows)
@@ -170,9 +167,12 @@ class TextStore:
 
     def read(self, content_hash: str, reader: str | None, role_of: RoleOf) -> KeptText:
         """The text for ``reader`` (an address, or None for someone not signed in), if it may see it."""
-        kept = self.get(content_hash)
+        try:
+            kept = self.get(content_hash)
+        except TextNotFound as unknown:
+            raise TextNotFound(unknown.content_hash, reader, "read") from None
         if not self.may_read(kept, reader, role_of):
-            raise TextNotYours(kept.hash, reader or "")
+            raise TextNotFound(kept.hash, reader, "read")
         return kept
 
     @staticmethod
@@ -186,9 +186,12 @@ class TextStore:
 
     def erase(self, content_hash: str, customer: str, now: int) -> KeptText:
         """Erase a text at its customer's request: text and salt go, the hash and the record stay."""
-        kept = self.get(content_hash)
+        try:
+            kept = self.get(content_hash)
+        except TextNotFound as unknown:
+            raise TextNotFound(unknown.content_hash, customer, "erase") from None
         if customer != kept.customer:
-            raise TextNotYours(kept.hash, customer, "erase")
+            raise TextNotFound(kept.hash, customer, "erase")
         with self.engine.begin() as db:
             db.execute(update(texts).where(texts.c.hash == kept.hash, texts.c.erased_at.is_(None))
                        .values(body=None, salt=None, erased_at=now))
@@ -200,6 +203,12 @@ class TextStore:
             rows = db.execute(select(texts).where(texts.c.customer == customer)
                               .order_by(texts.c.kept_at, texts.c.hash)).mappings().all()
         return [_kept(row) for row in rows]
+
+
+def row_of(kept: KeptText) -> dict[str, Any]:
+    """The row that keeps a text (``texts``)."""
+    return {"hash": kept.hash, "kind": kept.kind.value, "customer": kept.customer, "merchant_id": kept.merchant_id,
+            "salt": kept.salt, "body": kept.body, "kept_at": kept.kept_at}
 
 
 def _kept(row: Any) -> KeptText:

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine
 
 from ledger.errors import InvalidInput
 from ledger.models import ContactKind, Channel
-from ledger.texts import TextKind, TextNotFound, TextNotYours, TextStore, on_ledger
+from ledger.texts import TextKind, TextNotFound, TextStore, on_ledger
 
 
 @pytest.fixture
@@ -40,10 +40,27 @@ def test_contact_note_served_to_its_customer_and_shop_only(ledger, store, shop, 
     kept = store.keep(TextKind.CONTACT, "my address is …", alice.address, shop.merchant_id, now=1)
     assert store.read(kept.hash, alice.address, ledger.role).body == "my address is …"
     assert store.read(kept.hash, agent.address, ledger.role).body == "my address is …"
-    with pytest.raises(TextNotYours, match="only the customer"):
+    with pytest.raises(TextNotFound, match="its customer and the shop may read"):
         store.read(kept.hash, bob.address, ledger.role)
-    with pytest.raises(TextNotYours):
+    with pytest.raises(TextNotFound):
         store.read(kept.hash, None, ledger.role)
+
+
+def test_a_text_not_yours_gets_the_answer_an_unknown_one_gets(ledger, store, shop, alice, bob) -> None:
+    """Nobody learns which hashes are kept by asking: the refusal reads the same, hash aside."""
+    kept = store.keep(TextKind.CONTACT, "my address is …", alice.address, shop.merchant_id, now=1)
+    unknown = "0x" + "ab" * 32
+    for reader, action in ((bob.address, "read"), (None, "read"), (bob.address, "erase")):
+        answers = []
+        for content_hash in (kept.hash, unknown):
+            with pytest.raises(TextNotFound) as refused:
+                if action == "read":
+                    store.read(content_hash, reader, ledger.role)
+                else:
+                    store.erase(content_hash, reader, now=2)
+            answers.append(str(refused.value).replace(content_hash, "HASH"))
+        assert answers[0] == answers[1]
+    assert store.get(kept.hash).body == "my address is …"  # the failed erase took nothing
 
 
 def test_review_text_is_public(ledger, store, shop, alice) -> None:
@@ -55,7 +72,7 @@ def test_erased_text_is_gone_and_hash_stays_on_ledger(ledger, store, shop, agent
     kept = store.keep(TextKind.CONTACT, "call me at 555-0100", alice.address, shop.merchant_id, now=1)
     log_contact_with(ledger, agent, shop.merchant_id, alice.address, kept.hash)
     assert on_ledger(ledger, kept)
-    with pytest.raises(TextNotYours, match="may not erase"):
+    with pytest.raises(TextNotFound, match="only its customer may erase"):
         store.erase(kept.hash, bob.address, now=2)
     erased = store.erase(kept.hash, alice.address, now=2)
     assert (erased.body, erased.salt, erased.erased_at, erased.matches) == (None, None, 2, False)

@@ -55,13 +55,31 @@ def build_scene(ledger: Ledger, accounts: list[LocalAccount]) -> Scene:
 
 def sign_in(client, account: LocalAccount):
     """Sign ``client`` in as ``account`` the way the page does (EIP-4361 message, personal_sign)."""
-    csrf = csrf_of(client)
-    message = client.post("/api/signin/message", json={"address": account.address, "csrf": csrf}).json()["message"]
+    message, csrf = sign_in_message(client, account.address)
     signature = "0x" + bytes(account.sign_message(encode_defunct(text=message)).signature).hex()
     return client.post("/api/signin", json={"signature": signature, "csrf": csrf})
+
+
+def sign_in_message(client, address: str) -> tuple[str, str]:
+    """Ask for a sign-in message for ``address``: (the message, the CSRF token it was asked with)."""
+    csrf = csrf_of(client)
+    answer = client.post("/api/signin/message", json={"address": address, "csrf": csrf})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["message"], csrf
 
 
 def csrf_of(client) -> str:
     """The session's CSRF token, read from a page the way the browser does."""
     html = client.get("/").text
     return html.split('name="csrf" content="')[1].split('"')[0]
+
+
+def send_prepared(ledger: Ledger, account: LocalAccount, transaction: dict) -> str:
+    """Sign and send a transaction the server prepared, as the visitor's wallet would (here with eth-account)."""
+    w3 = ledger.w3
+    signed = account.sign_transaction({
+        "to": transaction["to"], "data": transaction["data"], "value": int(transaction["value"], 16),
+        "gas": int(transaction["gas"], 16), "nonce": w3.eth.get_transaction_count(account.address),
+        "chainId": w3.eth.chain_id, "maxFeePerGas": 2 * w3.eth.get_block("latest")["baseFeePerGas"] + 10**9,
+        "maxPriorityFeePerGas": 10**9})
+    return "0x" + bytes(w3.eth.send_raw_transaction(signed.raw_transaction)).hex()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 
-from .. import validate
+from .. import signatures, validate
 from ..convert import check_scale, line_mask, lines_for
 from ..errors import (
     InsufficientFunds,
@@ -18,6 +18,7 @@ from ..errors import (
     InvalidOrderSignature,
     NotCustomer,
     NotOrderCustomer,
+    OrderExpired,
     PurchaseExists,
     TokenNotAccepted,
     amounts_in,
@@ -36,7 +37,7 @@ from ..models import (
     Score,
     SignedReturn,
 )
-from ..orders import MAX_REQUEST_VALIDITY, RETURN_REQUEST_TYPES, SignedOrder, domain, recover_order_signer
+from ..orders import MAX_REQUEST_VALIDITY, RETURN_REQUEST_TYPES, SignedOrder, domain
 
 if TYPE_CHECKING:
     from ..client import Ledger
@@ -81,10 +82,10 @@ class CustomerDesk:
         if use_credit > order.total:
             raise InvalidInput("the credit to use is more than the order's total: use at most the total")
         due = order.total - use_credit
-        signature = _signature(signed)
+        signature = order_signature(signed)
         with amounts_in(order.token):
             if order.token != NATIVE and due:
-                check_before_approving(ledger, signed)
+                check_order(ledger, signed, self.address)
                 self._approve(order.token, due)
             purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
             result = ledger.transact(
@@ -251,22 +252,30 @@ class CustomerDesk:
         return self.ledger.withdraw(self.account, token, to)
 
 
-def check_before_approving(ledger: Ledger, signed: SignedOrder) -> None:
-    """Refuse, before an approval is sent, what a token purchase itself would be refused for: a token the
-    shop does not take, an order already bought, a signature not from the shop's staff. (Without an
-    approval the purchase cannot be simulated, so these are checked here.)"""
+def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -> None:
+    """Refuse, in the contract's words and before anything is sent or an offer shown, what buying the order
+    would be refused for: an order bought already; a signature not from the shop's current owner or agents (an
+    account's, or a contract wallet's ERC-1271 approval, read as the contract reads it); an expired order; one
+    made out to another customer than ``buyer`` (when known); a token the shop does not take."""
     order = signed.order
+    if (signed.chain_id, signed.ledger) != (ledger.chain.chain_id, ledger.address):
+        raise InvalidInput(
+            f"the order was signed for ledger {signed.ledger} on chain {signed.chain_id}, not for this one "
+            f"({ledger.address} on chain {ledger.chain.chain_id}): ask the shop for an order here")
     purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
-    if not ledger.accepts(order.merchant_id, order.token):
-        raise TokenNotAccepted(order.merchant_id, order.token)
     state = ledger.call(ledger.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
     if ledger._fields(state, ("refunded", "purchasedAt"))[1] != 0:
         raise PurchaseExists(purchase_id)
-    signature = _signature(signed)
-    if len(signature) in (64, 65):
-        signer = recover_order_signer(order, signature, ledger.chain.chain_id, ledger.address)
-        if ledger.role(order.merchant_id, signer) is Role.NONE:
-            raise InvalidOrderSignature(purchase_id, signer)
+    signer = signatures.order_signer(ledger.w3, bytes.fromhex(purchase_id[2:]), order_signature(signed))
+    if signer is None or ledger.role(order.merchant_id, signer) is Role.NONE:
+        raise InvalidOrderSignature(purchase_id, signer or "0x" + "00" * 20)
+    now = ledger.chain.now()
+    if now > order.expiry:
+        raise OrderExpired(order.expiry, now)
+    if buyer is not None and order.customer not in (NATIVE, buyer):
+        raise NotOrderCustomer(purchase_id, order.customer, buyer)
+    if not ledger.accepts(order.merchant_id, order.token):
+        raise TokenNotAccepted(order.merchant_id, order.token)
 
 
 def approval_needed(ledger: Ledger, owner: str, token: str, amount: int) -> Any:
@@ -281,10 +290,11 @@ def approval_needed(ledger: Ledger, owner: str, token: str, amount: int) -> Any:
     return erc20.functions.approve(ledger.address, amount)
 
 
-def _signature(signed: SignedOrder) -> bytes:
-    """The order's signature as bytes; a file whose signature is not hex is refused, not sent."""
+def order_signature(signed: SignedOrder) -> bytes:
+    """The order's signature as the contract takes it (``v`` as 27/28, ``signatures.normalised``); a file whose
+    signature is not hex is refused, not sent."""
     try:
-        return bytes.fromhex(signed.signature.removeprefix("0x"))
+        return signatures.normalised(bytes.fromhex(signed.signature.removeprefix("0x")))
     except ValueError as error:
         raise InvalidInput("the order's signature is not hex digits: the file was damaged; ask the shop for a new "
                            "order") from error

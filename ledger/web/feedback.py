@@ -40,7 +40,7 @@ def ask_for_help(request: Request, purchase_id: str = Body(), note: str = Body()
 
 
 @router.post("/api/reviews/prepare")
-def review(request: Request, purchase_id: str = Body(), rating: int = Body(), text: str = Body(default=""),
+def review(request: Request, purchase_id: str = Body(), rating: int = Body(strict=True), text: str = Body(default=""),
            csrf: str = Body()) -> dict:
     """Review one of my purchases (1 to 5 stars); the text, if any, is kept for everyone to read."""
     check_csrf(request, csrf)
@@ -56,7 +56,7 @@ def review(request: Request, purchase_id: str = Body(), rating: int = Body(), te
 
 
 @router.post("/api/nps/prepare")
-def nps(request: Request, purchase_id: str = Body(), score: int = Body(), csrf: str = Body()) -> dict:
+def nps(request: Request, purchase_id: str = Body(), score: int = Body(strict=True), csrf: str = Body()) -> dict:
     """How likely I am to recommend the shop after this purchase (0 to 10), once."""
     check_csrf(request, csrf)
     me = signed_in(request)
@@ -68,7 +68,7 @@ def nps(request: Request, purchase_id: str = Body(), score: int = Body(), csrf: 
 
 
 @router.post("/api/contacts/rate/prepare")
-def rate_contact(request: Request, content_hash: str = Body(), score: int = Body(), csrf: str = Body()) -> dict:
+def rate_contact(request: Request, content_hash: str = Body(), score: int = Body(strict=True), csrf: str = Body()) -> dict:
     """Rate a contact the shop's staff logged with me (1 to 5), once."""
     check_csrf(request, csrf)
     me = signed_in(request)

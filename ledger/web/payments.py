@@ -1,52 +1,46 @@
 """Paying an order link: the shop's checkout hands the customer ``/pay?order=…`` carrying its signed order
 (``SignedOrder.to_json``, base64url); the page shows the lines, the total, the terms in plain words and the
 token, and the customer's wallet sends the ``buy`` transaction (the server never holds the customer's key).
-An order in a token takes two: the wallet first approves the ledger to take the total, then pays."""
+An order in a token takes two: the wallet first approves the ledger to take the total, then pays.
+
+What the page shows as the shop's offer is only what the shop signed: a link whose signature is not from the
+shop's current staff, or that expired, was paid already or is made out to someone else, says so in words in
+place of the offer, with no shop name over it and no button (``desks.customer.check_order``)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from .. import render
-from ..errors import InvalidInput, NotOrderCustomer
+from ..desks.customer import approval_needed, check_order, order_signature
+from ..errors import LedgerError, PurchaseExists
 from ..models import NATIVE
-from ..desks.customer import approval_needed, check_before_approving
 from ..orders import SignedOrder
 from . import wallet
-from .views import check_csrf, page, signed_in, site
+from .views import check_csrf, page, signed_in, site, visitor
 
 router = APIRouter()
 
 
-def read_order(request: Request, encoded: str) -> SignedOrder:
-    """The signed order a link carries (``SignedOrder.link``), for this ledger; ``InvalidInput`` for a damaged
-    or foreign one."""
-    signed = SignedOrder.from_link(encoded)
-    ledger = site(request).ledger
-    if (signed.chain_id, signed.ledger) != (ledger.chain.chain_id, ledger.address):
-        raise InvalidInput(f"the order was signed for ledger {signed.ledger} on chain {signed.chain_id}, not for this "
-                           f"one ({ledger.address} on chain {ledger.chain.chain_id}): ask the shop for a new link")
-    return signed
+def read_order(encoded: str) -> SignedOrder:
+    """The signed order a link carries (``SignedOrder.link``); ``InvalidInput`` for a damaged one."""
+    return SignedOrder.from_link(encoded)
 
 
 @router.get("/pay", include_in_schema=False)
 def pay_page(request: Request, order: str = "") -> Response:
-    """The order to pay: lines, total, terms in words, token, and the button for the wallet."""
-    signed = read_order(request, order)
+    """The order to pay (lines, total, terms in words, token, the button for the wallet), or why it cannot be."""
+    signed = read_order(order)
     ledger = site(request).ledger
-    purchase_id = signed.order.purchase_id(ledger.chain.chain_id, ledger.address)
-    return page(request, "pay.html", o=signed.order, encoded=order, purchase_id=purchase_id,
-                paid=_paid(ledger, purchase_id),
+    try:
+        check_order(ledger, signed, visitor(request))
+    except PurchaseExists:
+        return page(request, "pay.html", o=signed.order, refused=None, paid=True)
+    except LedgerError as refusal:
+        return page(request, "pay.html", o=signed.order, refused=str(refusal), paid=False, status=409)
+    return page(request, "pay.html", o=signed.order, encoded=order, refused=None, paid=False,
                 terms=render.terms_words(signed.order), merchant=ledger.merchant(signed.order.merchant_id))
-
-
-def _paid(ledger: Any, purchase_id: str) -> bool:
-    """Whether the order was bought already (a purchase id is recorded once)."""
-    state = ledger.call(ledger.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
-    return ledger._fields(state, ("refunded", "purchasedAt"))[1] != 0
 
 
 @router.post("/api/orders/prepare")
@@ -55,20 +49,14 @@ def prepare_payment(request: Request, order: str = Body(), csrf: str = Body()) -
     already paid or a signature not from the shop's staff is refused here, in words, before the wallet asks."""
     check_csrf(request, csrf)
     me = signed_in(request)
-    signed = read_order(request, order)
+    signed = read_order(order)
     ledger, o = site(request).ledger, signed.order
-    if o.customer not in (NATIVE, me):
-        raise NotOrderCustomer(o.purchase_id(ledger.chain.chain_id, ledger.address), o.customer, me)
-    try:
-        signature = bytes.fromhex(signed.signature.removeprefix("0x"))
-    except ValueError as error:
-        raise InvalidInput("the order's signature is not hex digits: ask the shop for a new link") from error
+    check_order(ledger, signed, me)
     purchase_id = o.purchase_id(ledger.chain.chain_id, ledger.address)
     if o.token != NATIVE:  # the ledger takes the token itself: first the wallet lets it, then it pays
-        check_before_approving(ledger, signed)
         approval = approval_needed(ledger, me, o.token, o.total)
         if approval is not None:
             return {"transaction": wallet.prepare(ledger, me, approval), "approval": True, "purchase_id": purchase_id}
-    buy = ledger.contract.functions.buy(o.packed(), o.line_tuples(), 0, signature)
+    buy = ledger.contract.functions.buy(o.packed(), o.line_tuples(), 0, order_signature(signed))
     return {"transaction": wallet.prepare(ledger, me, buy, o.total if o.token == NATIVE else 0),
             "purchase_id": purchase_id}

@@ -1,14 +1,11 @@
-"""The gasless return as the browser does it: the EIP-712 request the wallet signs (``eth_signTypedData_v4``),
-and the check that the signed-in customer signed it before the server pays gas to relay it."""
+"""The gasless return as the browser does it: the EIP-712 request the wallet signs (``eth_signTypedData_v4``).
+Whether the customer signed it is checked by the library before the relayer pays gas (``Ledger.submit_return``:
+an account's signature or a contract wallet's ERC-1271 approval, as the contract checks it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
-
-from ..errors import InvalidInput, LedgerError
 from ..models import SignedReturn
 from ..orders import RETURN_REQUEST_TYPES, domain
 
@@ -17,14 +14,6 @@ EIP712_DOMAIN = [{"name": "name", "type": "string"}, {"name": "version", "type":
 
 VALID_FOR = 900
 """Seconds a prepared return request may wait for the wallet's signature and the relay."""
-
-
-class NotYourSignature(LedgerError, PermissionError):
-    """Raised when a return request was signed by another wallet than the signed-in customer's."""
-
-    def __init__(self, signer: str, customer: str) -> None:
-        super().__init__(f"the return request was signed by {signer}, not by you ({customer}): sign it with "
-                         "the wallet you signed in with")
 
 
 def typed_data(request: SignedReturn) -> dict[str, Any]:
@@ -37,15 +26,3 @@ def typed_data(request: SignedReturn) -> dict[str, Any]:
                     "shipmentRef": request.shipment_ref, "nonce": str(request.nonce),
                     "deadline": request.deadline},
     }
-
-
-def signer_of(request: SignedReturn) -> str:
-    """Who signed the request (recovered locally, before any gas is spent)."""
-    message = {"purchaseId": bytes.fromhex(request.purchase_id[2:]), "lineMask": request.line_mask,
-               "shipmentRef": bytes.fromhex(request.shipment_ref[2:]), "nonce": request.nonce,
-               "deadline": request.deadline}
-    try:
-        encoded = encode_typed_data(domain(request.chain_id, request.contract), RETURN_REQUEST_TYPES, message)
-        return Account.recover_message(encoded, signature=request.signature)
-    except Exception as error:  # malformed signatures raise several kinds in eth-account
-        raise InvalidInput(f"the return signature cannot be read ({error}): sign the request again") from error

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from . import siwe
-from .views import check_csrf, now, page, signed_in, site, visitor
+from .views import check_csrf, now, page, signed_in, site, visit, visitor
 
 router = APIRouter()
 
@@ -27,33 +27,36 @@ def _shops_of(request: Request, address: str | None) -> list[int]:
 
 @router.post("/api/signin/message")
 def sign_in_message(request: Request, address: str = Body(embed=True), csrf: str = Body(embed=True)) -> dict:
-    """The EIP-4361 message for the wallet to sign; it waits in this session for five minutes."""
+    """The EIP-4361 message for the wallet to sign, naming the site's own origin; it waits five minutes, in the
+    server's store, for a signature sent with this session."""
     check_csrf(request, csrf)
-    ledger = site(request).ledger
-    waiting = siwe.request_for(address, request.url.netloc, str(request.base_url), ledger.chain.chain_id,
+    shop = site(request)
+    waiting = siwe.request_for(address, shop.origin.host, shop.origin.url + "/", shop.ledger.chain.chain_id,
                                now(request))
-    request.session["siwe"] = {"address": waiting.address, "text": waiting.text, "nonce": waiting.nonce,
-                               "expires_at": waiting.expires_at}
+    session = visit(request).session
+    assert session is not None  # check_csrf found it
+    shop.store.wait_for_signature(session.key, waiting)
     return {"message": waiting.text}
 
 
 @router.post("/api/signin")
 def sign_in(request: Request, signature: str = Body(embed=True), csrf: str = Body(embed=True)) -> dict:
-    """Check the signed message (once) and sign the session in."""
+    """Check the signed message (taking it, so it is used once) and sign in: a new session, with a new id and
+    a new CSRF token, in place of the one the message was asked in."""
     check_csrf(request, csrf)
-    kept = request.session.pop("siwe", None)
-    address = siwe.check(siwe.SignInRequest(**kept) if kept else None, signature, now(request))
-    token = request.session.get("csrf")
-    request.session.clear()  # a new session on sign-in: nothing from before carries over
-    request.session.update({"address": address, "signed_in_at": now(request), "csrf": token})
+    shop, here = site(request), visit(request)
+    assert here.session is not None  # check_csrf found it
+    address = siwe.check(shop.ledger.w3, shop.store.take_waiting(here.session.key), signature, now(request))
+    session = here.start(shop.session_seconds, address)
     shops = _shops_of(request, address)
-    return {"address": address, "next": f"/shop/{shops[0]}" if shops else "/purchases"}
+    return {"address": address, "csrf": session.csrf, "next": f"/shop/{shops[0]}" if shops else "/purchases"}
 
 
 @router.post("/signout", include_in_schema=False)
 def sign_out(request: Request, csrf: str = Form()) -> Response:
+    """End the session on the server: the cookie, or any copy of it, opens nothing afterwards."""
     check_csrf(request, csrf)
-    request.session.clear()
+    visit(request).end()
     return RedirectResponse("/", status_code=303)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
+from pydantic import StrictInt
 
 from .. import render
 from ..convert import enum_value, line_mask, parse_amount
@@ -89,7 +90,7 @@ def goodwill(request: Request, merchant_id: int, purchase_id: str = Body(), amou
 
 
 @router.post("/api/shop/{merchant_id}/keep/prepare")
-def keep_it(request: Request, merchant_id: int, purchase_id: str = Body(), lines: list[int] = Body(),
+def keep_it(request: Request, merchant_id: int, purchase_id: str = Body(), lines: list[StrictInt] = Body(),
             reason: str = Body(default="other"), csrf: str = Body()) -> dict:
     """Refund lines the customer keeps: their share of what was paid, no fee, nothing shipped back."""
     check_csrf(request, csrf)
@@ -108,7 +109,7 @@ def keep_it(request: Request, merchant_id: int, purchase_id: str = Body(), lines
 
 
 @router.post("/api/shop/{merchant_id}/extend/prepare")
-def extend(request: Request, merchant_id: int, purchase_id: str = Body(), days: int = Body(),
+def extend(request: Request, merchant_id: int, purchase_id: str = Body(), days: int = Body(strict=True),
            reason: str = Body(default="other"), csrf: str = Body()) -> dict:
     """Give the purchase's window more days (an agent within its mandate)."""
     check_csrf(request, csrf)

@@ -1,6 +1,7 @@
 """The off-chain texts on the page: sealed when a transaction carrying one is prepared and kept once that
 transaction landed (a text whose transaction never comes is never kept); read one (if it is yours to see),
-check it against the ledger, erase it."""
+check it against the ledger, erase it. Sealed texts wait in the server's store (``WebStore.hold``), so a
+restart, or another server on the same database, still keeps them when their transaction lands."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..convert import hex_of
-from ..texts import KeptText, TextKind, TextStore, on_ledger
+from ..texts import TextKind, TextStore, on_ledger
 from .views import check_csrf, now, page, signed_in, site, visitor
 
 router = APIRouter()
@@ -21,26 +22,19 @@ PENDING_SECONDS = 3_600
 
 
 def seal(request: Request, kind: TextKind, text: str, customer: str, merchant_id: int) -> str:
-    """The salted hash for ``text``, which is kept once a transaction carrying it lands (``keep_landed``)."""
-    shop = site(request)
-    at = shop.clock()
-    for key in [k for k, (_, lapses) in shop.pending.items() if lapses < at]:
-        del shop.pending[key]
-    kept = TextStore.seal(kind, text, customer, merchant_id, int(at)).text
+    """The salted hash for ``text``, which is kept once a transaction carrying it lands (``keep_landed``); the
+    signed-in visitor may have ``store.MAX_PENDING`` such texts waiting at once."""
+    at = now(request)
+    kept = TextStore.seal(kind, text, customer, merchant_id, at).text
     assert kept is not None  # the callers give non-empty text
-    shop.pending[kept.hash] = (kept, at + PENDING_SECONDS)
+    site(request).store.hold(signed_in(request), kept, at + PENDING_SECONDS, at)
     return kept.hash
 
 
 def keep_landed(request: Request, values: Iterable[Any]) -> None:
     """Keep the sealed texts whose hashes are among ``values`` (the arguments of a landed transaction's events)."""
-    shop = site(request)
-    landed: list[KeptText] = []
-    for value in values:
-        key = hex_of(value) if isinstance(value, (bytes, bytearray, str)) else None
-        if key in shop.pending:
-            landed.append(shop.pending.pop(key)[0])
-    shop.texts.save(*landed)
+    hashes = {hex_of(v) for v in values if isinstance(v, (bytes, bytearray)) or (isinstance(v, str) and len(v) == 66)}
+    site(request).store.release(hashes, now(request))
 
 
 @router.get("/texts/{content_hash}", include_in_schema=False)

@@ -4,7 +4,6 @@ token, money and time in words), the signed-in visitor, and problems as a page o
 from __future__ import annotations
 
 import hmac
-import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from .. import render
 from ..errors import LedgerError
+from .store import Session, WebStore
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["words"] = render.terms_words
@@ -38,7 +38,7 @@ class BadCsrf(LedgerError, PermissionError):
 
 
 def site(request: Request) -> Any:
-    """The shared ``Site`` (ledger, relayer, texts, clock)."""
+    """The shared ``Site`` (ledger, relayer, store, origin, clock)."""
     return request.app.state.site
 
 
@@ -47,15 +47,49 @@ def now(request: Request) -> int:
     return int(site(request).clock())
 
 
+class Visit:
+    """The visitor's session for one request, read from the store when first asked for; what the answer must
+    do with the cookie (set a new token, or clear it) is noted here and done by the app's middleware."""
+
+    def __init__(self, store: WebStore, token: str | None, at: int) -> None:
+        self.store, self.token, self.at = store, token, at
+        self._session: Session | None = None
+        self._looked = token is None
+        self.new_token: str | None = None
+        self.ended = False
+
+    @property
+    def session(self) -> Session | None:
+        if not self._looked:
+            self._looked = True
+            self._session = self.store.find(self.token, self.at)
+            self.ended = self._session is None  # a cookie that opens nothing is cleared
+        return self._session
+
+    def start(self, lasts: int, address: str | None = None) -> Session:
+        """A new session in place of the current one (which ends for good)."""
+        if self.session is not None:
+            self.store.close(self.session.key)
+        self.new_token, self._session = self.store.open(self.at, lasts, address)
+        self._looked, self.ended = True, False
+        return self._session
+
+    def end(self) -> None:
+        """End the session for good: its row goes, so a copy of the cookie opens nothing."""
+        if self.session is not None:
+            self.store.close(self.session.key)
+        self._session, self.new_token, self.ended = None, None, True
+
+
+def visit(request: Request) -> Visit:
+    """This request's ``Visit`` (made by the app's middleware)."""
+    return request.state.visit
+
+
 def visitor(request: Request) -> str | None:
-    """The signed-in address, or None (an expired sign-in is forgotten here)."""
-    signed_in_at = request.session.get("signed_in_at")
-    if signed_in_at is None:
-        return None
-    if now(request) >= signed_in_at + site(request).session_seconds:
-        request.session.clear()
-        return None
-    return request.session.get("address")
+    """The signed-in address, or None (an ended or expired session opens nothing)."""
+    session = visit(request).session
+    return None if session is None else session.address
 
 
 def signed_in(request: Request) -> str:
@@ -67,24 +101,24 @@ def signed_in(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    """This session's CSRF token (made on first use)."""
-    if "csrf" not in request.session:
-        request.session["csrf"] = secrets.token_urlsafe(24)
-    return request.session["csrf"]
+    """This session's CSRF token; a visitor without a session gets one (not signed in) on first use."""
+    session = visit(request).session or visit(request).start(site(request).session_seconds)
+    return session.csrf
 
 
 def check_csrf(request: Request, given: object) -> None:
     """``BadCsrf`` unless ``given`` is this session's token."""
-    expected = request.session.get("csrf")
-    if not expected or not isinstance(given, str) or not hmac.compare_digest(expected, given):
+    session = visit(request).session
+    if session is None or not isinstance(given, str) or not hmac.compare_digest(session.csrf, given):
         raise BadCsrf()
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A template rendered with the visitor, the CSRF token and the money formatter."""
+    if "csrf" not in context:
+        context["csrf"] = csrf_token(request)
     return templates.TemplateResponse(request, name, {
-        "me": visitor(request), "csrf": csrf_token(request), "amount": site(request).amount, "now": now(request),
-        **context}, status_code=status)
+        "me": visitor(request), "amount": site(request).amount, "now": now(request), **context}, status_code=status)
 
 
 def wants_json(request: Request) -> bool:
@@ -95,4 +129,6 @@ def problem(request: Request, status: int, message: str) -> Response:
     """A problem for the visitor: JSON ``{"error": …}`` for the API, else the error page."""
     if wants_json(request):
         return JSONResponse({"error": message}, status_code=status)
-    return page(request, "error.html", status=status, message=message, code=status)
+    session = visit(request).session  # an error page makes no session: it has no form to protect
+    return page(request, "error.html", status=status, message=message, code=status,
+                csrf=session.csrf if session else "")

@@ -74,17 +74,19 @@ async function landed(txHash) {
   throw new Error(`transaction ${txHash} has not landed after two minutes: check your wallet, then reload`);
 }
 
+// The form's fields as JSON: a field marked data-number goes as a number (the server takes no "7" for 7).
 function formFields(form) {
   const fields = {};
   if (!form) return fields;
   for (const element of form.querySelectorAll("[name]")) {
     if (element.name === "csrf" || element.disabled) continue;
+    const value = element.dataset.number !== undefined ? Number(element.value) : element.value;
     if (element.type === "checkbox" || element.type === "radio") {
       if (element.type === "checkbox" && element.dataset.list !== undefined) {
         fields[element.name] = fields[element.name] || [];
-        if (element.checked) fields[element.name].push(element.value);
-      } else if (element.checked) fields[element.name] = element.value;
-    } else fields[element.name] = element.value;
+        if (element.checked) fields[element.name].push(value);
+      } else if (element.checked) fields[element.name] = value;
+    } else fields[element.name] = value;
   }
   return fields;
 }

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ILedger} from "../../../contracts/interfaces/ILedger.sol";
+import {ILedgerFeedback} from "../../../contracts/interfaces/ILedgerFeedback.sol";
+import {LedgerFixture} from "../utils/LedgerFixture.sol";
+import {vm} from "../utils/Vm.sol";
+
+/// @notice Verified-purchase feedback (`LedgerFeedback`: review, NPS, CSAT) and contact moments
+/// (`Ledger.logContact`).
+contract FeedbackTest is LedgerFixture {
+    function test_review_byTheBuyerOnlyAndReplaced(uint8 rating, uint8 again) public {
+        (ILedger.Order memory order,) = _standardPurchase(fromPurchase);
+        bytes32 purchaseId = _purchaseId(ledger, order);
+        rating = uint8(_bound(rating, 1, 5));
+        again = uint8(_bound(again, 1, 5));
+        vm.prank(customer);
+        feedback.review(order, rating, "great");
+        vm.assertEq(feedback.feedbackOf(purchaseId).rating, rating, "rating");
+        vm.expectEmit(address(feedback));
+        emit ILedgerFeedback.ReviewPosted(purchaseId, shop, customer, again, "better", true);
+        vm.prank(customer);
+        feedback.review(order, again, "better");
+        vm.assertEq(feedback.feedbackOf(purchaseId).rating, again, "replaced");
+        vm.expectRevert(abi.encodeWithSelector(ILedgerFeedback.LedgerNotCustomer.selector, purchaseId, stranger));
+        vm.prank(stranger);
+        feedback.review(order, rating, "");
+    }
+
+    function test_review_refusesOutOfRangeAndUnboughtOrders(uint8 rating) public {
+        vm.assume(rating == 0 || rating > 5);
+        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(fromPurchase);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerFeedback.LedgerScoreOutOfRange.selector, rating, 1, 5));
+        vm.prank(customer);
+        feedback.review(order, rating, "");
+        ILedger.Order memory unbought = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerUnknownPurchase.selector, _purchaseId(ledger, unbought)));
+        vm.prank(customer);
+        feedback.review(unbought, 5, "");
+    }
+
+    function test_giveNps_onceInRange(uint8 score) public {
+        (ILedger.Order memory order,) = _standardPurchase(fromPurchase);
+        bytes32 purchaseId = _purchaseId(ledger, order);
+        if (score > 10) {
+            vm.expectRevert(abi.encodeWithSelector(ILedgerFeedback.LedgerScoreOutOfRange.selector, score, 0, 10));
+            vm.prank(customer);
+            feedback.giveNps(order, score);
+            return;
+        }
+        vm.prank(customer);
+        feedback.giveNps(order, score);
+        ILedgerFeedback.Feedback memory given = feedback.feedbackOf(purchaseId);
+        vm.assertTrue(given.npsGiven, "given");
+        vm.assertEq(given.nps, score, "score");
+        vm.expectRevert(abi.encodeWithSelector(ILedgerFeedback.LedgerAlreadyRated.selector, purchaseId));
+        vm.prank(customer);
+        feedback.giveNps(order, score);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerFeedback.LedgerNotCustomer.selector, purchaseId, stranger));
+        vm.prank(stranger);
+        feedback.giveNps(order, score);
+    }
+
+    function test_rateContact_oncePerContactInRange(uint8 score, bytes32 content) public {
+        bytes32 key = keccak256(abi.encode(shop, customer, content));
+        if (score == 0 || score > 5) {
+            vm.expectRevert(abi.encodeWithSelector(ILedgerFeedback.LedgerScoreOutOfRange.selector, score, 1, 5));
+            vm.prank(customer);
+            feedback.rateContact(shop, content, score);
+            return;
+        }
+        vm.expectEmit(address(feedback));
+        emit ILedgerFeedback.ContactRated(shop, customer, content, score);
+        vm.prank(customer);
+        feedback.rateContact(shop, content, score);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerFeedback.LedgerAlreadyRated.selector, key));
+        vm.prank(customer);
+        feedback.rateContact(shop, content, score);
+    }
+
+    function test_logContact_byStaffOrTheCustomer(uint40 occurredAt, bytes32 content, uint8 channel) public {
+        ILedger.Channel via = ILedger.Channel(_bound(channel, 0, 7));
+        occurredAt = uint40(_bound(occurredAt, 0, block.timestamp));
+        vm.expectEmit(address(ledger));
+        emit ILedger.ContactLogged(
+            shop, customer, bytes32(0), agent, via, ILedger.ContactKind.Question,
+            occurredAt == 0 ? uint40(block.timestamp) : occurredAt, content
+        );
+        vm.prank(agent);
+        ledger.logContact(shop, customer, bytes32(0), via, ILedger.ContactKind.Question, occurredAt, content);
+        vm.prank(customer);
+        ledger.logContact(shop, customer, bytes32(0), via, ILedger.ContactKind.Complaint, 0, content);
+    }
+
+    function test_logContact_refusesStrangersFutureTimesAndUnknownShops(uint40 later) public {
+        later = uint40(_bound(later, block.timestamp + 1, type(uint40).max));
+        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerNotMerchantAgent.selector, shop, stranger));
+        vm.prank(stranger);
+        ledger.logContact(shop, customer, 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, 0, "");
+        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerTimeInFuture.selector, later, block.timestamp));
+        vm.prank(agent);
+        ledger.logContact(shop, customer, 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, later, "");
+        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerInvalidAddress.selector, address(0)));
+        vm.prank(agent);
+        ledger.logContact(shop, address(0), 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, 0, "");
+        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerUnknownMerchant.selector, 0));
+        vm.prank(customer);
+        ledger.logContact(0, customer, 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, 0, "");
+        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerUnknownMerchant.selector, 7));
+        vm.prank(customer);
+        ledger.logContact(7, customer, 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, 0, "");
+        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerUnknownMerchant.selector, 7));
+        vm.prank(stranger);
+        ledger.logContact(7, customer, 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, 0, "");
+    }
+}

@@ -38,7 +38,7 @@ contract LedgerHandler is LedgerKit {
     uint256 internal constant CUSTOMERS = 4;
     uint256 internal constant TOKENS = 5;
     /// @dev Purchases a run makes at most (the invariants read every one after each call).
-    uint256 internal constant MAX_PURCHASES = 24;
+    uint256 internal constant MAX_PURCHASES = 16;
     uint256 internal constant MAX_TERMS_PER_SHOP = 6;
 
     uint64[SHOPS] public shopIds;
@@ -100,6 +100,20 @@ contract LedgerHandler is LedgerKit {
 
     Contact[] internal _contacts;
     uint256 internal _orderCount;
+
+    /// @notice A place the ledger may owe money outside escrow: store credit (shop, account, token), a payment
+    /// kept for an account (0, account, token) or for a shop (shop, 0, token).
+    struct Owed {
+        uint64 merchantId;
+        address account;
+        address token;
+    }
+
+    /// @dev Every such place an action could have put money, each once. The invariants add up what the ledger
+    /// owes there and compare it with what it holds: money the contract put anywhere else would show as held
+    /// and not owed, and fail the exact count all the same.
+    Owed[] internal _owed;
+    mapping(bytes32 key => bool) internal _owedKnown;
 
     /// @param backDating_ Whether staff may back-date deliveries (see `backDating`).
     /// @param hostile Whether the world starts hostile: the gas-burning token burning and every contract that
@@ -180,22 +194,18 @@ contract LedgerHandler is LedgerKit {
 
     // ------------------------------------------------------------------ what the invariants read
 
-    function purchaseCount() external view returns (uint256) {
-        return _purchases.length;
-    }
-
-    function purchase(uint256 index) external view returns (Purchase memory) {
-        return _purchases[index];
-    }
-
-    /// @notice Every account the ledger may keep payments for (customers and referrers).
-    function payees() external view returns (address[] memory accounts) {
-        accounts = new address[](CUSTOMERS + 2);
-        for (uint256 c; c < CUSTOMERS; ++c) {
-            accounts[c] = customers[c];
+    /// @notice What the ledger owes outside escrow per token (in `tokens` order), at every place an action may
+    /// have put money, from the contract's views.
+    function owedOutsideEscrow() external view returns (uint256[TOKENS] memory owed) {
+        for (uint256 k; k < _owed.length; ++k) {
+            uint256 t;
+            while (tokens[t] != _owed[k].token) ++t;
+            owed[t] += owedAt(_owed[k]);
         }
-        accounts[CUSTOMERS] = referrers[0];
-        accounts[CUSTOMERS + 1] = referrers[1];
+    }
+
+    function allPurchases() external view returns (Purchase[] memory) {
+        return _purchases;
     }
 
     /// @notice The actions forge may call.
@@ -528,6 +538,9 @@ contract LedgerHandler is LedgerKit {
             chosen[k] = (picks >> (8 + 8 * k)) % _purchases.length;
             batch[k] = _purchases[chosen[k]].order;
             _observe(chosen[k]);
+            address paidIn = address(uint160(batch[k].payment >> 96));
+            _touch(uint64(batch[k].head >> 32), address(0), paidIn);
+            _touch(0, address(uint160(batch[k].referral >> 96)), paidIn);
         }
         address token = address(uint160(batch[0].payment >> 96));
         (bool[] memory closes, uint256 expected) = _closing(chosen, token);
@@ -570,6 +583,7 @@ contract LedgerHandler is LedgerKit {
         address t = tokens[token % TOKENS];
         uint256 owed = ledger.deferredBalance(t, account);
         address to = account.code.length == 0 ? account : vm.addr(0xD0);
+        _touch(0, account, t);
         int256 before = _near(t, 0, account);
         (bool ok,) = _as(account, 0, abi.encodeCall(ledger.withdraw, (t, to)));
         _expect(ok || owed == 0 || (t == address(burner) && burner.burning()), "withdraw refused what is owed");
@@ -581,6 +595,7 @@ contract LedgerHandler is LedgerKit {
     function withdrawMerchant(uint8 shop, uint8 token) external {
         uint256 s = shop % SHOPS;
         address t = tokens[token % TOKENS];
+        _touch(shopIds[s], address(0), t);
         int256 before = _near(t, shopIds[s], address(0));
         (bool ok,) = _as(address(0x5E771E), 0, abi.encodeCall(ledger.withdrawMerchant, (shopIds[s], t)));
         _expect(_near(t, shopIds[s], address(0)) == before, "a merchant withdrawal changed escrow");
@@ -597,6 +612,7 @@ contract LedgerHandler is LedgerKit {
         bool valid = held.amount != 0
             && (found.activeTerms == 0
                 || (found.creditCashOutDelay != 0 && block.timestamp >= uint256(held.issuedAt) + found.creditCashOutDelay));
+        _touch(id, account, t);
         int256 before = _near(t, id, account);
         (bool ok,) = _as(account, 0, abi.encodeCall(ledger.cashOutCredit, (id, t)));
         _expect(ok == valid, "cashOutCredit");
@@ -771,6 +787,7 @@ contract LedgerHandler is LedgerKit {
         address token = address(uint160(order.payment >> 96));
         address buyer = customers[_purchases[i].buyer];
         _observe(i);
+        _touch(uint64(order.head >> 32), buyer, token);
         int256 before = _near(token, uint64(order.head >> 32), buyer);
         (bool ok,) = _as(caller, 0, call);
         _expect(ok == valid, string.concat(what, ok ? " accepted what it must refuse" : " refused what it must do"));
@@ -785,6 +802,7 @@ contract LedgerHandler is LedgerKit {
         private
         returns (bool ok, int256 entered)
     {
+        _touch(merchantId, account, token);
         int256 before = _near(token, merchantId, account);
         (ok,) = _as(account, value, call);
         entered = _near(token, merchantId, account) - before;
@@ -793,28 +811,46 @@ contract LedgerHandler is LedgerKit {
     /// @dev `_implied` for a call that can move money only between escrow and one shop and one account (what
     /// it does to anyone else shows in the invariants' exact count of what the ledger owes).
     function _near(address token, uint64 merchantId, address account) internal view returns (int256) {
+        // the places are those `_touch` notes for the same shop, account and token
         uint256 held = token == address(0) ? address(ledger).balance : TestToken(token).balanceOf(address(ledger));
         uint256 owed = ledger.merchantDeferredBalance(merchantId, token) + ledger.deferredBalance(token, account)
             + ledger.creditOf(merchantId, account, token).amount;
         return int256(held) - int256(owed);
     }
 
-    /// @dev What the ledger holds in `token` less what it owes outside escrow (credit and payments kept):
-    /// escrow plus donations, measured.
+    /// @dev What the ledger holds in `token` less what it owes outside escrow at every place it may owe
+    /// (credit and payments kept): escrow plus donations, measured.
     function _implied(address token) internal view returns (int256) {
         uint256 held = token == address(0) ? address(ledger).balance : TestToken(token).balanceOf(address(ledger));
         uint256 owed;
-        for (uint256 s; s < SHOPS; ++s) {
-            owed += ledger.merchantDeferredBalance(shopIds[s], token);
-            for (uint256 c; c < CUSTOMERS; ++c) {
-                owed += ledger.creditOf(shopIds[s], customers[c], token).amount;
-            }
+        for (uint256 k; k < _owed.length; ++k) {
+            if (_owed[k].token == token) owed += owedAt(_owed[k]);
         }
-        for (uint256 c; c < CUSTOMERS; ++c) {
-            owed += ledger.deferredBalance(token, customers[c]);
-        }
-        owed += ledger.deferredBalance(token, referrers[0]) + ledger.deferredBalance(token, referrers[1]);
         return int256(held) - int256(owed);
+    }
+
+    /// @notice What the ledger owes at one place, from its views.
+    function owedAt(Owed memory place) public view returns (uint256) {
+        if (place.account == address(0)) return ledger.merchantDeferredBalance(place.merchantId, place.token);
+        if (place.merchantId == 0) return ledger.deferredBalance(place.token, place.account);
+        return ledger.creditOf(place.merchantId, place.account, place.token).amount;
+    }
+
+    /// @dev Notes the places a call on a purchase of `token` at shop `merchantId` for `account` may owe money:
+    /// the account's credit there and payments kept for it, and payments kept for the shop.
+    function _touch(uint64 merchantId, address account, address token) internal {
+        if (account != address(0)) {
+            _note(Owed(0, account, token));
+            if (merchantId != 0) _note(Owed(merchantId, account, token));
+        }
+        if (merchantId != 0) _note(Owed(merchantId, address(0), token));
+    }
+
+    function _note(Owed memory place) private {
+        bytes32 key = keccak256(abi.encode(place));
+        if (_owedKnown[key]) return;
+        _owedKnown[key] = true;
+        _owed.push(place);
     }
 
     /// @dev Raises the purchase's window floor to what is promised now: its deadline once the window runs, and

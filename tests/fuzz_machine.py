@@ -1,6 +1,6 @@
 """Long random use: a hypothesis state machine that plays shops, staff, customers, a relayer and a griefer
 against the ledger on anvil (world in ``fuzz_world.py``), with every feature and the gaming moves of the
-contract v2 issue. Each step first works out from the chain what the contract must do; a step the contract
+contract v2 issue, and the feedback customers give (reviews, NPS, CSAT of contacts). Each step first works out from the chain what the contract must do; a step the contract
 (or the library, before sending) must refuse has to fail with one of the typed errors that apply, and
 nothing may be mined. After every step the invariants hold:
 
@@ -8,7 +8,8 @@ nothing may be mined. After every step the invariants hold:
   from the contract's views) plus what was given to it outright; so never less;
 - no purchase ever had more refunded and settled than was paid, and no customer got out more than it paid;
 - every purchase is in exactly one window state, the one the contract's rules give;
-- the library reading the chain and the library reading its history index both see what the chain says.
+- the library reading the chain and the library reading its history index both see what the chain says,
+  feedback included: reviews, net promoter scores, and satisfaction scores of contacts the staff logged.
 
 ``test_invariant.py`` runs it in CI; ``scripts/fuzz.py`` runs it for as many steps as asked.
 """
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ledger import errors
+from ledger.build import load_artifact
 from ledger.client import CustomerDesk, MerchantDesk, ledger_abi
 from ledger.models import NATIVE, Credit, Role, SignedReturn, Status
 from ledger.orders import SignedOrder
@@ -41,8 +43,8 @@ PRICES = st.sampled_from([1, 7, 999, 10**6, 10**12, 10**17])
 LINES = st.lists(st.tuples(st.integers(1, 3), PRICES), min_size=1, max_size=3)
 PICK = st.integers(0, 2**16)
 EVENTS = {"0x" + event_abi_to_log_topic(entry).hex(): entry["name"]
-          for entry in ledger_abi() if entry["type"] == "event"}
-"""The ledger's event names by topic."""
+          for entry in ledger_abi() + load_artifact("LedgerFeedback")["abi"] if entry["type"] == "event"}
+"""The ledger's and its feedback module's event names by topic."""
 WINDOW_STATUS = {Status.SETTLED: "settled", Status.CLOSED: "closed", Status.OPEN: "open",
                  Status.AWAITING_DELIVERY: "awaiting_delivery"}
 
@@ -73,6 +75,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.last_check: tuple[int, int] | None = None
         self.settled: dict[str, int] | None = None
         """What each settled purchase paid out (merchant and referrer), from the ``Settled`` events."""
+        self.contacts: list[Any] = []
+        """Contact moments logged in this sequence (by staff or by the customer), for customers to rate."""
+        self.rated: set[tuple[int, str, str]] = set()
         STATS["sequences"] += 1
         STATS["steps"] -= 1  # the invariant counts a step after each rule, this one included
 
@@ -571,6 +576,81 @@ class LedgerMachine(RuleBasedStateMachine):
             self.w.ledger.address, amount)))
         self.donated[erc20.address] += self._balance(self.w.ledger.address, erc20.address) - before
 
+    # ------------------------------------------------------------ feedback
+
+    def _feedback(self, purchase_id: str) -> tuple[int, bool, int]:
+        """The contract's ``feedbackOf``: (rating, npsGiven, nps)."""
+        return tuple(fields(self._view(self.w.ledger.feedback.functions.feedbackOf(bytes.fromhex(purchase_id[2:]))),
+                            ("rating", "npsGiven", "nps")))
+
+    @rule(pick=PICK, rating=st.sampled_from([0, 1, 3, 5, 6]), someone_else=st.sampled_from([False, False, True]))
+    def review(self, pick: int, rating: int, someone_else: bool) -> None:
+        """The buyer reviews a purchase (again: the new review replaces the old one); another customer, or a
+        rating off the scale, is refused."""
+        purchase_id = self._pick(pick)
+        if purchase_id is None:
+            return
+        buyer = self._onchain(purchase_id).customer
+        desk = next(d for d in self.w.customers if (d.address == buyer) != someone_else)
+        before = self._feedback(purchase_id)
+        refusals: set[type] = {errors.NotCustomer} if someone_else else set()
+        if not 1 <= rating <= 5:
+            refusals.add(errors.InvalidInput)
+        posted = self._attempt(refusals, lambda: desk.review(purchase_id, rating, f"review {rating}"))
+        if posted is not None:
+            assert (posted.rating, posted.customer, posted.replaced) == (rating, buyer, before[0] != 0)
+            assert self._feedback(purchase_id) == (rating, *before[1:]), "the contract kept another rating"
+
+    @rule(pick=PICK, score=st.sampled_from([0, 6, 10, 11]), someone_else=st.sampled_from([False, False, True]))
+    def nps(self, pick: int, score: int, someone_else: bool) -> None:
+        """The buyer gives a purchase its net promoter score, once; again, another customer, or a score off
+        the scale is refused."""
+        purchase_id = self._pick(pick)
+        if purchase_id is None:
+            return
+        buyer = self._onchain(purchase_id).customer
+        desk = next(d for d in self.w.customers if (d.address == buyer) != someone_else)
+        before = self._feedback(purchase_id)
+        refusals: set[type] = {errors.NotCustomer} if someone_else else set()
+        if not 0 <= score <= 10:
+            refusals.add(errors.InvalidInput)
+        if before[1]:
+            refusals.add(errors.AlreadyRated)
+        given = self._attempt(refusals, lambda: desk.give_nps(purchase_id, score))
+        if given is not None:
+            assert (given.kind, given.score, given.subject, given.customer) == ("nps", score, purchase_id, buyer)
+            assert self._feedback(purchase_id) == (before[0], True, score), "the contract kept another score"
+
+    @rule(shop=st.integers(0, 1), customer=st.integers(0, 2), by_staff=st.booleans())
+    def log_contact(self, shop: int, customer: int, by_staff: bool) -> None:
+        """The shop's owner logs a contact moment with a customer, or the customer logs its own."""
+        seller, desk = self.w.shops[shop], self.w.customers[customer]
+        note = f"contact {len(self.contacts)}"
+        if by_staff:
+            contact = self._attempt(set(), lambda: seller.owner.log_contact(desk.address, "chat", "question", note))
+        else:
+            contact = self._attempt(set(), lambda: desk.log_contact(seller.id, "phone", "complaint", note))
+        assert contact.by_customer != by_staff and contact.customer == desk.address
+        self.contacts.append(contact)
+
+    @rule(pick=PICK, score=st.sampled_from([0, 1, 4, 5, 6]))
+    def rate_contact(self, pick: int, score: int) -> None:
+        """The customer rates a contact moment (CSAT), once; its own log of a contact, or a score off the
+        scale, is refused before anything is sent."""
+        if not self.contacts:
+            return
+        contact = self.contacts[pick % len(self.contacts)]
+        refusals: set[type] = set()
+        if contact.by_customer or not 1 <= score <= 5:
+            refusals.add(errors.InvalidInput)
+        key = (contact.merchant_id, contact.customer, contact.content_hash)
+        if key in self.rated:
+            refusals.add(errors.AlreadyRated)
+        rated = self._attempt(refusals, lambda: self._desk(contact.customer).rate_contact(contact, score))
+        if rated is not None:
+            assert (rated.kind, rated.score, rated.subject) == ("csat", score, contact.content_hash)
+            self.rated.add(key)
+
     # ------------------------------------------------------------ time
 
     @rule(pick=PICK, edge=st.integers(0, 6), offset=st.integers(-1, 1))
@@ -698,3 +778,8 @@ class LedgerMachine(RuleBasedStateMachine):
             assert self.w.indexed.refunds() == self.w.ledger.refunds(), "the index's refunds are not the chain's"
         if "Settled" in events:
             assert self.w.indexed.settlements() == self.w.ledger.settlements(), "the index's settlements differ"
+        if "ReviewPosted" in events:
+            assert self.w.indexed.reviews() == self.w.ledger.reviews(), "the index's reviews are not the chain's"
+        for kind, event in (("nps", "NpsGiven"), ("csat", "ContactRated")):
+            if event in events:
+                assert self.w.indexed.scores(kind) == self.w.ledger.scores(kind), f"the index's {kind} scores differ"

@@ -260,7 +260,8 @@ class LedgerMachine(RuleBasedStateMachine):
         give = desk.return_for_credit if for_credit else desk.return_items
         refund = self._attempt(refusals, lambda: give(purchase_id, lines, "PARCEL-1" if shipment else None))
         if refund is not None:
-            assert refund.amount == self._credited(onchain, line_bits) if for_credit else onchain.return_due(line_bits)
+            due = self._credited(onchain, line_bits) if for_credit else onchain.return_due(line_bits)
+            assert refund.amount == due, f"refunded {refund.amount}, {due} was due"
 
     def _return_refusals(self, onchain: OnChain, line_bits: int, shipment: bool) -> set[type]:
         found: set[type] = set()

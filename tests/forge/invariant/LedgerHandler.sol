@@ -115,6 +115,19 @@ contract LedgerHandler is LedgerKit {
     Owed[] internal _owed;
     mapping(bytes32 key => bool) internal _owedKnown;
 
+    /// @notice What the last action touched, for the invariants to check after it: bit t for `tokens[t]` (its
+    /// money moved, or could have), bit i of `touchedPurchases` for purchase i (every one after a time jump).
+    /// An action moves money only in the tokens it names and changes only the purchases it names, so checking
+    /// those after each call and everything at the end of each run (`afterInvariant`) misses nothing.
+    uint256 public touchedTokens;
+    uint256 public touchedPurchases;
+
+    modifier fresh() {
+        touchedTokens = 0;
+        touchedPurchases = 0;
+        _;
+    }
+
     /// @param backDating_ Whether staff may back-date deliveries (see `backDating`).
     /// @param hostile Whether the world starts hostile: the gas-burning token burning and every contract that
     /// can refuse ETH refusing it (the `hostility` action changes both either way).
@@ -196,12 +209,15 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice What the ledger owes outside escrow per token (in `tokens` order), at every place an action may
     /// have put money, from the contract's views.
-    function owedOutsideEscrow() external view returns (uint256[TOKENS] memory owed) {
+    function owedOutsideEscrow(uint256 tokenMask) external view returns (uint256[TOKENS] memory owed) {
         for (uint256 k; k < _owed.length; ++k) {
-            uint256 t;
-            while (tokens[t] != _owed[k].token) ++t;
-            owed[t] += owedAt(_owed[k]);
+            uint256 t = _tokenIndex(_owed[k].token);
+            if (tokenMask >> t & 1 == 1) owed[t] += owedAt(_owed[k]);
         }
+    }
+
+    function _tokenIndex(address token) internal view returns (uint256 t) {
+        while (tokens[t] != token) ++t;
     }
 
     function allPurchases() external view returns (Purchase[] memory) {
@@ -244,7 +260,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice A shop's owner or agent signs an order (for a customer or anyone, maybe with a referrer, maybe
     /// for an expired moment or an unaccepted token) and a customer buys it, maybe partly with store credit.
-    function buy(uint256 seed, uint8 shop, uint8 buyer, uint8 token, uint16 creditShare) external {
+    function buy(uint256 seed, uint8 shop, uint8 buyer, uint8 token, uint16 creditShare) external fresh {
         if (_purchases.length >= MAX_PURCHASES) return;
         uint256 s = shop % SHOPS;
         uint256 b = buyer % CUSTOMERS;
@@ -330,12 +346,12 @@ contract LedgerHandler is LedgerKit {
     // ------------------------------------------------------------------ returns
 
     /// @notice The buyer (or, refused, someone else) returns some lines for money.
-    function returnItems(uint256 pick, uint32 mask, bool shipment, bool someoneElse) external {
+    function returnItems(uint256 pick, uint32 mask, bool shipment, bool someoneElse) external fresh {
         _giveBack(pick, mask, shipment, someoneElse, false);
     }
 
     /// @notice The buyer returns some lines for store credit at the shop (with its bonus).
-    function returnForCredit(uint256 pick, uint32 mask, bool shipment) external {
+    function returnForCredit(uint256 pick, uint32 mask, bool shipment) external fresh {
         _giveBack(pick, mask, shipment, false, true);
     }
 
@@ -354,7 +370,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice The buyer signs a return request for anyone to relay later (nothing is sent).
-    function signReturn(uint256 pick, uint32 mask, bool shipment, uint8 validFor) external {
+    function signReturn(uint256 pick, uint32 mask, bool shipment, uint8 validFor) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any || _customerKeys[_purchases[i].buyer] == 0) return;
         ILedger.ReturnRequest memory request = ILedger.ReturnRequest({
@@ -368,7 +384,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice A relayer submits a signed return (maybe used, cancelled or expired already).
-    function relayReturn(uint256 pick, address relayer) external {
+    function relayReturn(uint256 pick, address relayer) external fresh {
         if (_signed.length == 0) return;
         Signed memory signed = _signed[pick % _signed.length];
         uint256 i = signed.purchase;
@@ -382,7 +398,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice The buyer cancels a signed request's nonce (twice is refused).
-    function cancelNonce(uint256 pick) external {
+    function cancelNonce(uint256 pick) external fresh {
         if (_signed.length == 0) return;
         Signed memory signed = _signed[pick % _signed.length];
         address buyer = customers[_purchases[signed.purchase].buyer];
@@ -403,7 +419,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice Someone refunds out of escrow: the owner freely, an agent within (or beyond) its budget, anyone
     /// else refused; sometimes more than the purchase holds.
-    function goodwill(uint256 pick, uint8 actor, uint8 share) external {
+    function goodwill(uint256 pick, uint8 actor, uint8 share) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
         ILedger.Order memory order = _purchases[i].order;
@@ -418,7 +434,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice Staff refund lines the customer keeps ("keep it"): their share, no fee, within the same mandate.
-    function keepIt(uint256 pick, uint8 actor, uint32 mask) external {
+    function keepIt(uint256 pick, uint8 actor, uint32 mask) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
         address caller = _actor(i, actor);
@@ -446,7 +462,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice Staff add days to an open window: an agent within its mandate (or beyond, refused), the owner up
     /// to 365 days; never a closed window, a final sale or a finished purchase.
-    function extendWindow(uint256 pick, uint8 actor, uint16 days_) external {
+    function extendWindow(uint256 pick, uint8 actor, uint16 days_) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
         ILedger.Order memory order = _purchases[i].order;
@@ -465,7 +481,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice The owner sets a window's extension outright: reopens a closed window, or undoes an extension
     /// (the owner's own power, documented: the window's floor then starts again from the new deadline).
-    function setWindowExtension(uint256 pick, uint8 actor, uint16 days_) external {
+    function setWindowExtension(uint256 pick, uint8 actor, uint16 days_) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
         ILedger.Order memory order = _purchases[i].order;
@@ -482,7 +498,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice Staff confirm delivery: now, at this second, before the purchase or in the future (both refused);
     /// with `backDating`, also at any earlier moment since the purchase (issue #20, item 1).
-    function confirmDelivery(uint256 pick, uint8 actor, uint8 when, uint40 back) external {
+    function confirmDelivery(uint256 pick, uint8 actor, uint8 when, uint40 back) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
         ILedger.Order memory order = _purchases[i].order;
@@ -530,7 +546,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice Anyone settles a batch of up to four purchases: exactly those whose window has closed are settled,
     /// what they held is paid out, the rest is passed over.
-    function settle(uint256 picks, address caller) external {
+    function settle(uint256 picks, address caller) external fresh {
         if (_purchases.length == 0) return;
         uint256[] memory chosen = new uint256[](1 + picks % 4);
         ILedger.Order[] memory batch = new ILedger.Order[](chosen.length);
@@ -578,7 +594,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice A payee withdraws its kept payments in a token (to itself; nothing owed is refused).
-    function withdraw(uint8 payee, uint8 token) external {
+    function withdraw(uint8 payee, uint8 token) external fresh {
         address account = payee % 2 == 0 ? customers[CUSTOMERS - 1] : referrers[payee / 2 % 2];
         address t = tokens[token % TOKENS];
         uint256 owed = ledger.deferredBalance(t, account);
@@ -592,7 +608,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice Anyone sends a shop's kept payments to its payout of the day.
-    function withdrawMerchant(uint8 shop, uint8 token) external {
+    function withdrawMerchant(uint8 shop, uint8 token) external fresh {
         uint256 s = shop % SHOPS;
         address t = tokens[token % TOKENS];
         _touch(shopIds[s], address(0), t);
@@ -603,7 +619,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice A customer cashes out the money part of its credit at a shop (refused while locked).
-    function cashOut(uint8 customer, uint8 shop, uint8 token) external {
+    function cashOut(uint8 customer, uint8 shop, uint8 token) external fresh {
         address account = customers[customer % CUSTOMERS];
         uint64 id = shopIds[shop % SHOPS];
         address t = tokens[token % TOKENS];
@@ -622,7 +638,7 @@ contract LedgerHandler is LedgerKit {
     // ------------------------------------------------------------------ the shops' settings
 
     /// @notice An owner removes an agent or adds one back, or sets an agent's budget and mandate.
-    function staffChange(uint8 shop, uint8 agent, uint8 what, uint8 token) external {
+    function staffChange(uint8 shop, uint8 agent, uint8 what, uint8 token) external fresh {
         uint256 s = shop % SHOPS;
         address owner = vm.addr(_ownerKeys[s]);
         address account = vm.addr(_agentKeys[2 * s + agent % 2]);
@@ -639,7 +655,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice An owner lists or unlists a token, changes its credit bonus or cash-out delay, or moves its payout.
-    function shopSettings(uint8 shop, uint8 what, uint16 value) external {
+    function shopSettings(uint8 shop, uint8 what, uint16 value) external fresh {
         uint256 s = shop % SHOPS;
         uint64 id = shopIds[s];
         vm.startPrank(vm.addr(_ownerKeys[s]));
@@ -652,7 +668,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice An owner publishes new terms or retires some (orders quoted under them are then refused).
-    function terms(uint8 shop, bool publish, uint32 window, uint16 fee, uint32 wait, uint8 which) external {
+    function terms(uint8 shop, bool publish, uint32 window, uint16 fee, uint32 wait, uint8 which) external fresh {
         uint256 s = shop % SHOPS;
         vm.startPrank(vm.addr(_ownerKeys[s]));
         if (publish && _terms[s].length < MAX_TERMS_PER_SHOP) {
@@ -670,26 +686,27 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice The hostile parts of the world change their minds: the gas-burning token starts or stops burning,
     /// a contract that refused ETH starts (or stops) taking it.
-    function hostility(uint8 which, bool on) external {
+    function hostility(uint8 which, bool on) external fresh {
         uint256 w = which % 4;
         if (w == 0) burner.setBurning(on);
         else [shopWallet, rejectingCustomer, rejectingReferrer][w - 1].setAccepting(on);
     }
 
     /// @notice Someone sends tokens to the ledger outright: more held than owed, never less.
-    function donate(uint8 token, uint64 amount) external {
+    function donate(uint8 token, uint64 amount) external fresh {
         address t = tokens[1 + token % (TOKENS - 1)];
         uint256 before = TestToken(t).balanceOf(address(ledger));
         vm.prank(customers[0]);
         if (t == tokens[3]) NoReturnToken(t).transfer(address(ledger), amount);
         else TestToken(t).transfer(address(ledger), amount);
         donated[t] += TestToken(t).balanceOf(address(ledger)) - before;
+        touchedTokens |= 1 << _tokenIndex(t);
     }
 
     // ------------------------------------------------------------------ feedback and contacts
 
     /// @notice The buyer (or, refused, someone else) reviews a purchase; a new review replaces the old one.
-    function review(uint256 pick, uint8 rating, bool someoneElse) external {
+    function review(uint256 pick, uint8 rating, bool someoneElse) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
         address caller = customers[(_purchases[i].buyer + (someoneElse ? 1 : 0)) % CUSTOMERS];
@@ -704,7 +721,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice The buyer gives a purchase its net promoter score, once.
-    function nps(uint256 pick, uint8 score, bool someoneElse) external {
+    function nps(uint256 pick, uint8 score, bool someoneElse) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
         address caller = customers[(_purchases[i].buyer + (someoneElse ? 1 : 0)) % CUSTOMERS];
@@ -720,7 +737,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice Staff (or the customer itself; a stranger is refused) log a contact moment.
-    function logContact(uint8 shop, uint8 customer, uint8 who) external {
+    function logContact(uint8 shop, uint8 customer, uint8 who) external fresh {
         uint256 s = shop % SHOPS;
         uint256 c = customer % CUSTOMERS;
         uint256 by = who % 4;
@@ -742,7 +759,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice A customer rates a contact moment staff logged with it (CSAT), once, 1 to 5.
-    function rateContact(uint256 pick, uint8 score) external {
+    function rateContact(uint256 pick, uint8 score) external fresh {
         if (_contacts.length == 0) return;
         Contact storage contact = _contacts[pick % _contacts.length];
         score = score % 7;
@@ -760,7 +777,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice The clock jumps: to a second before, at or after a purchase's deadline or the end of its longest
     /// wait for delivery, or by up to two days.
-    function warp(uint256 pick, uint8 edge, uint32 by) external {
+    function warp(uint256 pick, uint8 edge, uint32 by) external fresh {
         for (uint256 k; k < _purchases.length; ++k) {
             _observe(k);
         }
@@ -839,6 +856,7 @@ contract LedgerHandler is LedgerKit {
     /// @dev Notes the places a call on a purchase of `token` at shop `merchantId` for `account` may owe money:
     /// the account's credit there and payments kept for it, and payments kept for the shop.
     function _touch(uint64 merchantId, address account, address token) internal {
+        touchedTokens |= 1 << _tokenIndex(token);
         if (account != address(0)) {
             _note(Owed(0, account, token));
             if (merchantId != 0) _note(Owed(merchantId, account, token));
@@ -856,6 +874,7 @@ contract LedgerHandler is LedgerKit {
     /// @dev Raises the purchase's window floor to what is promised now: its deadline once the window runs, and
     /// while it awaits delivery, the full window from this moment (a delivery confirmed now would give that).
     function _observe(uint256 i) internal {
+        touchedPurchases |= 1 << i;
         ILedger.Order memory order = _purchases[i].order;
         ILedger.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
         if (state.flags & SETTLED != 0) return;

@@ -59,24 +59,39 @@ contract LedgerInvariants is LedgerKit {
         targets[0] = FuzzSelector(address(handler), handler.actions());
     }
 
-    /// @notice Every invariant after every call. One campaign checks them all: forge runs a campaign per
-    /// `invariant_` function, and the checks read every purchase once for all of them.
+    /// @notice The invariants after every call, for the tokens and purchases the call touched. One campaign
+    /// checks them all (forge runs a campaign per `invariant_` function).
     function invariant_ledgerKeepsItsBooks() public view {
-        uint256[5] memory owed = handler.owedOutsideEscrow();
+        _checkBooks(handler.touchedTokens(), handler.touchedPurchases());
+    }
+
+    /// @notice The invariants for every token and every purchase, at the end of each run.
+    function afterInvariant() public view {
+        _checkBooks(type(uint256).max, type(uint256).max);
+    }
+
+    /// @dev The money of the tokens in `tokenMask` (bit t: `tokens[t]`), the purchases in `purchaseMask`.
+    function _checkBooks(uint256 tokenMask, uint256 purchaseMask) internal view {
+        uint256[5] memory owed = handler.owedOutsideEscrow(tokenMask);
         LedgerHandler.Purchase[] memory purchases = handler.allPurchases();
         for (uint256 i; i < purchases.length; ++i) {
             LedgerHandler.Purchase memory seen = purchases[i];
-            (bytes32 purchaseId,,, uint256 paid) = ledger.purchaseOf(seen.order);
-            ILedger.PurchaseState memory state = ledger.purchaseState(purchaseId);
-            uint256 deadline = ledger.returnDeadline(seen.order);
-            _refundedAndSettledNeverExceedPaid(seen, state, paid);
-            _inExactlyOneState(seen, state, deadline);
-            if (!seen.settledSeen && deadline < seen.floor) _broken("a return window shrank", deadline, seen.floor);
             uint256 t;
             while (_tokens[t] != address(uint160(seen.order.payment >> 96))) ++t;
-            if (state.flags & SETTLED == 0) owed[t] += paid - state.refunded;
+            bool money = tokenMask >> t & 1 == 1;
+            bool own = purchaseMask >> i & 1 == 1;
+            if (!money && !own) continue;
+            (bytes32 purchaseId,,, uint256 paid) = ledger.purchaseOf(seen.order);
+            ILedger.PurchaseState memory state = ledger.purchaseState(purchaseId);
+            if (own) {
+                uint256 deadline = ledger.returnDeadline(seen.order);
+                _refundedAndSettledNeverExceedPaid(seen, state, paid);
+                _inExactlyOneState(seen, state, deadline);
+                if (!seen.settledSeen && deadline < seen.floor) _broken("a return window shrank", deadline, seen.floor);
+            }
+            if (money && state.flags & SETTLED == 0) owed[t] += paid - state.refunded;
         }
-        _ledgerHoldsWhatItOwesPerToken(owed);
+        _ledgerHoldsWhatItOwesPerToken(owed, tokenMask);
         _contractDidWhatItMust();
     }
 
@@ -84,8 +99,9 @@ contract LedgerInvariants is LedgerKit {
 
     /// @dev Per token, the ledger holds at least what it owes (escrow, credit, payments kept: `owed` comes in
     /// with the escrow, read from the contract's views like the rest), and exactly that plus what was given to it.
-    function _ledgerHoldsWhatItOwesPerToken(uint256[5] memory owed) internal view {
+    function _ledgerHoldsWhatItOwesPerToken(uint256[5] memory owed, uint256 tokenMask) internal view {
         for (uint256 t; t < 5; ++t) {
+            if (tokenMask >> t & 1 == 0) continue;
             address token = _tokens[t];
             uint256 held = token == address(0) ? address(ledger).balance : TestToken(token).balanceOf(address(ledger));
             if (held < owed[t]) _broken("the ledger holds less than it owes", held, owed[t]);

@@ -37,7 +37,7 @@ contract LedgerHandler is LedgerKit {
     uint256 internal constant SHOPS = 3;
     uint256 internal constant CUSTOMERS = 4;
     uint256 internal constant TOKENS = 5;
-    /// @dev Purchases a run makes at most (the invariants read every one after each call).
+    /// @dev Purchases a run makes at most (each one the invariants read costs every later check).
     uint256 internal constant MAX_PURCHASES = 16;
     uint256 internal constant MAX_TERMS_PER_SHOP = 6;
 

@@ -92,24 +92,23 @@ contract Ledger is LedgerBase, Proxy {
         }
     }
 
-    /// @notice Records when the merchant delivered a purchase whose window runs from delivery. Once, not
-    /// before the purchase nor in the future, and only before the longest wait is over. Owner or agent.
+    /// @notice Records that the merchant delivered, now, a purchase whose window runs from delivery: the
+    /// window starts now and runs its full length. Once, and only before the longest wait is over (after it
+    /// the window already runs). Owner or agent. A delivery cannot be dated back: a confirmation never
+    /// leaves the customer less than the terms' full window from the moment it is given.
     /// @param order The order, as bought.
-    /// @param deliveredAt When it was delivered; 0 means now.
-    function confirmDelivery(Order calldata order, uint40 deliveredAt) external {
+    function confirmDelivery(Order calldata order) external {
         (bytes32 purchaseId, PurchaseState storage state) = _load(order);
         uint64 merchantId = order.merchantId();
         _checkAgent(merchantId);
         PurchaseState memory current = state;
         _checkActive(purchaseId, order, current);
-        uint256 at = deliveredAt == 0 ? block.timestamp : deliveredAt;
         uint256 wait = order.deliveryWait();
-        if (
-            wait == 0 || current.deliveredAfter != 0 || at < current.purchasedAt || at > block.timestamp
-                || block.timestamp >= current.purchasedAt + wait
-        ) revert LedgerInvalidDelivery(purchaseId, at);
-        state.deliveredAfter = uint32(at - current.purchasedAt + 1);
-        emit DeliveryConfirmed(purchaseId, merchantId, uint40(at));
+        if (wait == 0 || current.deliveredAfter != 0 || block.timestamp >= current.purchasedAt + wait) {
+            revert LedgerInvalidDelivery(purchaseId, block.timestamp);
+        }
+        state.deliveredAfter = uint32(block.timestamp - current.purchasedAt + 1);
+        emit DeliveryConfirmed(purchaseId, merchantId, uint40(block.timestamp));
     }
 
     /// @notice Returns some or all lines of the caller's purchase inside the return window and pays the

@@ -68,15 +68,20 @@ contract LedgerService is LedgerBase {
         _setExtension(purchaseId, order, state, uint256(current.extensionDays) + extraDays, limit, reason);
     }
 
-    /// @notice Sets the days added to a purchase's return window to any value up to `MAX_EXTENSION_DAYS`:
-    /// undoes an extension, or reopens a closed window. Owner only.
+    /// @notice Sets the days added to a purchase's return window to more than they are, up to
+    /// `MAX_EXTENSION_DAYS`: reopens a closed window, or extends an open one without a mandate. Never fewer:
+    /// an extension given is the customer's, and no one takes it back. Owner only.
     /// @param order The order, as bought.
     /// @param extensionDays Total days added to the window.
     /// @param reason Why.
     function setWindowExtension(Order calldata order, uint16 extensionDays, Reason reason) external {
         (bytes32 purchaseId, PurchaseState storage state) = _load(order);
         _checkOwner(order.merchantId());
-        _checkActive(purchaseId, order, state);
+        PurchaseState memory current = state;
+        _checkActive(purchaseId, order, current);
+        if (extensionDays <= current.extensionDays) {
+            revert LedgerExtensionNotLonger(purchaseId, extensionDays, current.extensionDays);
+        }
         _setExtension(purchaseId, order, state, extensionDays, MAX_EXTENSION_DAYS, reason);
     }
 

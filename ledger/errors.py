@@ -459,6 +459,17 @@ class ExtensionTooLong(ContractError, PermissionError):
                 "here: ask the shop's owner for a longer mandate, or extend less")
 
 
+class ExtensionNotLonger(ContractError, ValueError):
+    """Raised when the owner sets a window's extension to no more days than it has (extensions only grow)."""
+
+    solidity_name, fields = "LedgerExtensionNotLonger", ("purchase_id", "extension_days", "current_days")
+
+    def describe(self) -> str:
+        return (f"purchase {_short(self.purchase_id)}'s window is extended by {self.current_days} days already: "
+                f"an extension given is the customer's and is never taken back, so set more than "
+                f"{self.current_days} days (not {self.extension_days})")
+
+
 class InsufficientCredit(ContractError, ValueError):
     """Raised when a purchase would spend more store credit than the customer holds at the merchant."""
 
@@ -546,8 +557,8 @@ class InvalidDelivery(ContractError, ValueError):
 
     def describe(self) -> str:
         return (f"delivery of purchase {_short(self.purchase_id)} at {timefmt.utc(self.delivered_at)} cannot be "
-                "recorded: it was already confirmed, its window does not start at delivery, the time is before "
-                "the purchase or in the future, or the longest wait for delivery has passed")
+                "recorded: it was already confirmed, its window does not start at delivery, or the longest wait "
+                "for delivery has passed (its window already runs)")
 
 
 class CreditLocked(ContractError, PermissionError):

@@ -204,7 +204,7 @@ def _round(ledger: Ledger, chain, rng: random.Random, batch: list[Plan], counts:
                 *contact_fields(rng.choice(list(Channel)), rng.choice(list(ContactKind)), None,
                                 validate.hash_of(f"conversation {plan.n}")))))
         if plan.shop.terms.window_from_delivery and rng.random() < 0.9:  # the rest start at the longest wait
-            staff_work.append(Call(owner.account, functions.confirmDelivery(purchase.order.packed(), 0)))
+            staff_work.append(Call(owner.account, functions.confirmDelivery(purchase.order.packed())))
     done = send_many(ledger, staff_work).results()
     contacts = [(customer, done[i].named("ContactLogged")[0]) for i, customer in contacted]
     counts["contacts"] += len(contacted)

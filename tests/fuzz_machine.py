@@ -382,7 +382,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(pick=PICK, actor=PICK, days=st.integers(0, 6))
     def set_extension(self, pick: int, actor: int, days: int) -> None:
-        """The owner sets a window's extension outright: undoes one, or reopens a closed window; nobody else."""
+        """The owner sets a window's extension outright: reopens a closed window, or extends an open one; never
+        to fewer days than it has (an extension given is the customer's); nobody else."""
         purchase_id = self._pick(pick)
         if purchase_id is None:
             return
@@ -392,29 +393,31 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.NotMerchantOwner)
         if onchain.order.return_window == 0:
             refusals.add(errors.NoReturns)
+        if days == 0:
+            refusals.add(errors.InvalidInput)
+        if days <= onchain.extension_days:
+            refusals.add(errors.ExtensionNotLonger)
         desk = MerchantDesk(self.w.ledger, account, onchain.order.merchant_id)
         if self._attempt(refusals, lambda: desk.set_window_extension(purchase_id, days)):
             assert self._onchain(purchase_id).extension_days == days
 
-    @rule(pick=PICK, actor=PICK, when=st.integers(0, 4))
-    def deliver(self, pick: int, actor: int, when: int) -> None:
-        """Staff confirm delivery: now, at the purchase, before it, in the future, or in between."""
+    @rule(pick=PICK, actor=PICK)
+    def deliver(self, pick: int, actor: int) -> None:
+        """Staff confirm delivery, now (a delivery cannot be dated back): the window then runs its full length
+        from now."""
         purchase_id = self._pick(pick)
         if purchase_id is None:
             return
         onchain, account, now = self._onchain(purchase_id), self._actor(actor), self._now()
-        at = [None, onchain.purchased_at - 1, onchain.purchased_at, now + 100, (onchain.purchased_at + now) // 2][when]
         refusals = self._active_refusals(onchain)
         if self._role(onchain.order.merchant_id, account.address)[0] is Role.NONE:
             refusals.add(errors.NotMerchantAgent)
-        moment = now if at is None else at
         wait = onchain.order.delivery_wait
-        if (not wait or onchain.delivered_after or moment < onchain.purchased_at or moment > now
-                or now >= onchain.purchased_at + wait):
+        if not wait or onchain.delivered_after or now >= onchain.purchased_at + wait:
             refusals.add(errors.InvalidDelivery)
         desk = MerchantDesk(self.w.ledger, account, onchain.order.merchant_id)
-        if self._attempt(refusals, lambda: desk.confirm_delivery(purchase_id, at)):
-            assert self._onchain(purchase_id).delivered_after == moment - onchain.purchased_at + 1
+        if self._attempt(refusals, lambda: desk.confirm_delivery(purchase_id)):
+            assert self._onchain(purchase_id).delivered_after == now - onchain.purchased_at + 1
 
     # ------------------------------------------------------------ settlement and money owed
 

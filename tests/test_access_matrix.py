@@ -188,7 +188,7 @@ ACCESS: dict[str, Access] = {
         "buy", s.order.order.packed(), s.order.order.line_tuples(), 0, bytes.fromhex(s.order.signature[2:]),
         value=s.order.order.total), CUSTOMER, errors.NotOrderCustomer),
     "Ledger.cancelNonce": Access(lambda s, who: s.ledger_call("cancelNonce", 12_345), ANYONE),
-    "Ledger.confirmDelivery": Access(lambda s, who: s.ledger_call("confirmDelivery", s.purchase.order.packed(), 0),
+    "Ledger.confirmDelivery": Access(lambda s, who: s.ledger_call("confirmDelivery", s.purchase.order.packed()),
                                      STAFF, errors.NotMerchantAgent),
     "Ledger.logContact": Access(lambda s, who: s.ledger_call(
         "logContact", s.shop.merchant_id, s.roles["customer"].address, bytes.fromhex(s.purchase.id[2:]), 2, 0, 0,

@@ -116,7 +116,7 @@ def test_purchase_id_is_the_eip712_digest_of_the_order(story) -> None:
     (_, name, version, chain_id, contract, _, _) = cast(
         chain, "call", "--json", ledger.address,
         "eip712Domain()(bytes1,string,string,uint256,address,bytes32,uint256[])")
-    assert (name, version, int(chain_id), contract.lower()) == ("Ledger", "2", chain.chain_id, ledger.address.lower())
+    assert (name, version, int(chain_id), contract.lower()) == ("Ledger", "3", chain.chain_id, ledger.address.lower())
     separator = run_cast("keccak", run_cast("abi-encode", "f(bytes32,bytes32,bytes32,uint256,address)",
                                             run_cast("keccak", DOMAIN_TYPE), run_cast("keccak", name),
                                             run_cast("keccak", version), chain_id, contract))

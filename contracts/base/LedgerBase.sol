@@ -96,9 +96,9 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
         uint32 generation;
     }
 
-    /// @notice Sets the EIP-712 domain (name "Ledger", version "2"; the chain, and the address of the
+    /// @notice Sets the EIP-712 domain (name "Ledger", version "3"; the chain, and the address of the
     /// contract that runs the code, which for a module is the ledger that delegates to it).
-    constructor() EIP712("Ledger", "2") {}
+    constructor() EIP712("Ledger", "3") {}
 
     /// @notice Refuses plain transfers of the native currency: money comes in only with a purchase, so
     /// nothing can arrive that no one owns.

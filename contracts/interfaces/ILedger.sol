@@ -320,9 +320,9 @@ interface ILedger {
     error LedgerNoReturns(bytes32 purchaseId);
 
     /// @notice Thrown when delivery is confirmed twice, for terms whose window does not start at delivery,
-    /// at a time before the purchase or in the future, or once the longest wait is over.
+    /// or once the longest wait is over.
     /// @param purchaseId The purchase.
-    /// @param deliveredAt The delivery time asked for.
+    /// @param deliveredAt When the confirmation was given (a delivery is recorded as of then).
     error LedgerInvalidDelivery(bytes32 purchaseId, uint256 deliveredAt);
 
     /// @notice Thrown when a return of an item that must come back names no shipment.
@@ -362,6 +362,13 @@ interface ILedger {
     /// @param extensionDays The total extension asked for, in days.
     /// @param maxDays The most allowed.
     error LedgerExtensionTooLong(bytes32 purchaseId, uint256 extensionDays, uint256 maxDays);
+
+    /// @notice Thrown when the owner sets a window's extension to no more days than it has: an extension
+    /// given is never taken back.
+    /// @param purchaseId The purchase.
+    /// @param extensionDays The total extension asked for, in days.
+    /// @param currentDays The days the window is extended by now.
+    error LedgerExtensionNotLonger(bytes32 purchaseId, uint256 extensionDays, uint256 currentDays);
 
     /// @notice Thrown when a customer spends more store credit than it holds at the merchant.
     /// @param merchantId The merchant.

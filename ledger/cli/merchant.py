@@ -349,20 +349,18 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
 
 @main.command()
 @click.argument("purchase_id")
-@click.option("--at", "delivered_at", help="When it was delivered: 2026-12-24T14:00 or a Unix time (default: now).")
 @pass_env
-def deliver(env: Env, purchase_id: str, delivered_at: str | None) -> None:
-    """Confirm a purchase was delivered; its return window runs from then. Owner or agent, once, for terms
-    whose window starts at delivery, not before the purchase and not after the longest wait for delivery.
+def deliver(env: Env, purchase_id: str) -> None:
+    """Confirm a purchase was delivered, now: its return window runs its full length from now (a delivery
+    cannot be dated back). Owner or agent, once, for terms whose window starts at delivery, before the
+    longest wait for delivery is over.
 
     \b
     Example:
       ledger --account 2 deliver 0x5d2f…
-      ledger --account 2 deliver 0x5d2f… --at 2026-12-24T14:00
     """
     purchase = env.ledger.purchase(purchase_id)
-    at = parse.moment(delivered_at, env.zone) if delivered_at is not None else None
-    delivered = env.ledger.merchant_desk(env.account, purchase.merchant_id).confirm_delivery(purchase.id, at)
+    delivered = env.ledger.merchant_desk(env.account, purchase.merchant_id).confirm_delivery(purchase.id)
     env.emit(delivered, lambda: f"delivery confirmed for {local(delivered.delivered_at, env.zone)}; return window "
                                 f"{render.window_state(delivered, delivered.as_of)}")
 
@@ -437,12 +435,12 @@ def extend(env: Env, purchase_id: str, days: str, reason: str) -> None:
 @click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
 @pass_env
 def set_extension(env: Env, purchase_id: str, days: str, reason: str) -> None:
-    """Set the total days added to a purchase's return window (owner only): 0d undoes an extension, and
-    a longer one reopens a window that has closed.
+    """Set the total days added to a purchase's return window to more than they are (owner only): it
+    reopens a window that has closed, or extends an open one without a mandate. An extension given is never
+    taken back.
 
     \b
     Example:
-      ledger --account 1 set-extension 0x5d2f… 0d
       ledger --account 1 set-extension 0x5d2f… 10d --reason service_recovery
     """
     purchase = env.ledger.purchase(purchase_id)

@@ -210,11 +210,11 @@ class MerchantDesk:
 
     # ------------------------------------------------------------ purchases (staff)
 
-    def confirm_delivery(self, purchase_id: str, delivered_at: int | None = None) -> Purchase:
-        """Record when a purchase was delivered (now by default); its window runs from then."""
+    def confirm_delivery(self, purchase_id: str) -> Purchase:
+        """Record that a purchase was delivered now; its window runs its full length from now (a delivery
+        cannot be dated back, so a confirmation never leaves the customer less than the whole window)."""
         purchase = self._open_purchase(purchase_id)
-        when = validate.non_negative(delivered_at or 0, "delivery time")
-        self._send(self._functions.confirmDelivery(purchase.order.packed(), when))
+        self._send(self._functions.confirmDelivery(purchase.order.packed()))
         return self.ledger.purchase(purchase.id)
 
     def log_contact(
@@ -268,9 +268,10 @@ class MerchantDesk:
         return self.ledger.purchase(purchase.id)
 
     def set_window_extension(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
-        """Set the days added to a purchase's window: undo an extension, or reopen a closed window. Owner only."""
+        """Set the days added to a purchase's window to more than they are: reopen a closed window, or extend
+        an open one without a mandate. Never fewer (an extension given is the customer's). Owner only."""
         purchase = self._open_purchase(purchase_id)
-        _within_the_longest_extension(validate.non_negative(days, "extension (days)"))
+        _within_the_longest_extension(validate.positive(days, "extension (days)"))
         self._send(self._functions.setWindowExtension(purchase.order.packed(), days, enum_value(Reason, reason)))
         return self.ledger.purchase(purchase.id)
 

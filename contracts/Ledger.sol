@@ -15,16 +15,29 @@ import {Orders} from "./libraries/Orders.sol";
 /// refunded by the contract itself, with nobody's approval; after it, anyone can settle what was kept to
 /// the merchant. Staff act within mandates the owner sets; store credit can always be cashed out in the end.
 /// @dev The entry point and the money: it holds every purchase's escrow and runs the frequent calls
-/// (buy, return, settle, contact) itself. Any other call goes on by delegatecall to `LedgerShops` (shops,
-/// staff and terms), which passes what it does not know to `LedgerService` (goodwill, window extensions,
-/// store credit); both run on this contract's storage. A purchase is one slot of state keyed by the order's
-/// EIP-712 digest; calls that act on a purchase pass the order back and the contract hashes it again.
+/// (buy, return, settle, contact) itself. Any other call goes on, one delegatecall away, to `LedgerModule`
+/// (shops, staff and terms; goodwill, window extensions, store credit), which runs on this contract's storage.
+/// `ILedger` declares every function of this address, the entry point's and the module's. A purchase is one
+/// slot of state keyed by the order's EIP-712 digest; calls that act on a purchase pass the order back and the
+/// contract hashes it again.
 contract Ledger is LedgerBase, Proxy {
     using SafeERC20 for IERC20;
     using Orders for Order;
 
+    /// @notice Largest number of lines in one order.
+    uint256 public constant MAX_LINES = _MAX_LINES;
+
+    /// @notice Basis points in 100 %.
+    uint16 public constant BPS = _BPS;
+
+    /// @notice Most days a purchase's return window can be extended by, in all.
+    uint16 public constant MAX_EXTENSION_DAYS = _MAX_EXTENSION_DAYS;
+
+    /// @notice EIP-712 type of a signed return request; the customer signs it, anyone may submit it.
+    bytes32 public constant RETURN_REQUEST_TYPEHASH = _RETURN_REQUEST_TYPEHASH;
+
     /// @dev The module that gets the calls this contract does not implement.
-    address private immutable _SHOPS;
+    address private immutable _MODULE;
 
     /// @dev Sums a settlement batch pays: to a merchant (`merchantId` set) or to a referrer.
     struct Due {
@@ -35,9 +48,9 @@ contract Ledger is LedgerBase, Proxy {
     }
 
     /// @notice Deploys the ledger in front of its modules.
-    /// @param shops The `LedgerShops` module (deployed with the `LedgerService` module behind it).
-    constructor(address shops) {
-        _SHOPS = shops;
+    /// @param module The `LedgerModule`.
+    constructor(address module) {
+        _MODULE = module;
     }
 
     // ------------------------------------------------------------------ purchases
@@ -174,7 +187,7 @@ contract Ledger is LedgerBase, Proxy {
                 continue;
             }
             uint256 kept = _inEscrow(current, _paidOf(purchaseId, order, current.flags));
-            uint256 commission = kept * order.referralBps() / BPS;
+            uint256 commission = kept * order.referralBps() / _BPS;
             state.flags = current.flags | _SETTLED;
             ++settled;
             emit Settled(purchaseId, order.merchantId(), order.referrer(), kept - commission, commission);
@@ -300,6 +313,23 @@ contract Ledger is LedgerBase, Proxy {
         return _deferred[token][account];
     }
 
+    /// @notice The EIP-712 domain orders and return requests are signed in (ERC-5267).
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        )
+    {
+        return (hex"0f", _NAME, _VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
+    }
+
     /// @notice Whether a signed request's nonce was used or cancelled.
     /// @param account The signer.
     /// @param nonce The nonce.
@@ -318,7 +348,7 @@ contract Ledger is LedgerBase, Proxy {
             revert LedgerNotOrderCustomer(purchaseId, customer, msg.sender);
         }
         uint256 count = lines.length;
-        if (count == 0 || count > MAX_LINES || count != order.lineCount()) revert LedgerLineCount(count, MAX_LINES);
+        if (count == 0 || count > _MAX_LINES || count != order.lineCount()) revert LedgerLineCount(count, _MAX_LINES);
         // slither-disable-next-line uninitialized-local (a sum: starts at zero on purpose)
         uint256 total;
         for (uint256 i; i < count; ++i) {
@@ -348,7 +378,7 @@ contract Ledger is LedgerBase, Proxy {
         address referrer = order.referrer();
         if (
             referrer == address(this) || referrer == msg.sender
-                || (referrer == address(0) ? order.referralBps() != 0 : order.referralBps() > BPS)
+                || (referrer == address(0) ? order.referralBps() != 0 : order.referralBps() > _BPS)
         ) revert LedgerInvalidReferrer(referrer);
     }
 
@@ -439,7 +469,6 @@ contract Ledger is LedgerBase, Proxy {
 
     /// @dev Takes `due` from the caller in `token`; returns what arrived (less than `due` for a
     /// fee-on-transfer token).
-    // slither-disable-next-line msg-value-in-nonpayable (only buy calls it, and buy is payable; see SECURITY.md)
     function _collect(address token, uint256 due) private returns (uint256) {
         if (token == address(0)) {
             if (msg.value != due) revert LedgerWrongPayment(due, msg.value);
@@ -450,6 +479,7 @@ contract Ledger is LedgerBase, Proxy {
         uint256 before = IERC20(token).balanceOf(address(this));
         IERC20(token).safeTransferFrom(msg.sender, address(this), due);
         uint256 received = IERC20(token).balanceOf(address(this)) - before;
+        // slither-disable-next-line incorrect-equality (nothing arrived is exactly zero: refused on purpose)
         if (received == 0) revert LedgerZeroAmount();
         return received;
     }
@@ -460,6 +490,7 @@ contract Ledger is LedgerBase, Proxy {
         pure
         returns (uint256)
     {
+        // slither-disable-next-line incorrect-equality (a zero sum is skipped, not compared with a balance)
         if (amount == 0) return count;
         for (uint256 i; i < count; ++i) {
             Due memory due = dues[i];
@@ -484,7 +515,7 @@ contract Ledger is LedgerBase, Proxy {
         bytes32 digest = _hashTypedDataV4(
             keccak256(
                 abi.encode(
-                    RETURN_REQUEST_TYPEHASH,
+                    _RETURN_REQUEST_TYPEHASH,
                     purchaseId,
                     request.lineMask,
                     request.shipmentRef,
@@ -506,8 +537,8 @@ contract Ledger is LedgerBase, Proxy {
         _nonces[account][nonce >> 8] = bits | bit;
     }
 
-    /// @dev Where calls this contract does not implement go: the shops module.
+    /// @dev Where calls this contract does not implement go: the module.
     function _implementation() internal view override returns (address) {
-        return _SHOPS;
+        return _MODULE;
     }
 }

@@ -1,9 +1,8 @@
 """The facade: ``Ledger`` for reads and the actions anyone may take; ``MerchantDesk`` and ``CustomerDesk``
 (in ``merchant.py`` and ``customer.py``) for each side.
 
-A deployment is four contracts: ``Ledger`` (the entry point, which holds the money), the ``LedgerShops``
-and ``LedgerService`` modules it delegates to (one storage, one address, so one merged ABI here), and
-``LedgerFeedback``. Writes are simulated first, so a call the contract would refuse raises the decoded
+A deployment is three contracts: ``Ledger`` (the entry point, which holds the money), the ``LedgerModule``
+it delegates to (one storage, one address, so one merged ABI here: ``ILedger``'s), and ``LedgerFeedback``. Writes are simulated first, so a call the contract would refuse raises the decoded
 error and sends nothing; they are then signed locally and sent raw (``sending.py``).
 """
 
@@ -69,7 +68,7 @@ _log = logging.getLogger("ledger")
 LOG_CHUNK = 50_000
 """Blocks per ``eth_getLogs`` request, within what public RPC providers accept."""
 
-LEDGER_MODULES = ("Ledger", "LedgerShops", "LedgerService")
+LEDGER_MODULES = ("Ledger", "LedgerModule")
 """The contracts behind the ledger's one address, entry point first."""
 
 SKIP_REASONS = ("unknown", "already_settled", "window_open", "awaiting_delivery")
@@ -124,7 +123,7 @@ class Ledger:
 
     @classmethod
     def deploy(cls, chain: Chain, deployer: LocalAccount, index: bool | str = True) -> Ledger:
-        """Deploy a new ledger (its two modules first, then the entry point, then the feedback module)."""
+        """Deploy a new ledger (its module first, then the entry point, then the feedback contract)."""
         decoder = RevertDecoder(load_artifact("Ledger")["abi"])
 
         def deploy(name: str, *args: Any) -> Any:
@@ -133,9 +132,8 @@ class Ledger:
             with mapped_errors(decoder):
                 return sign_and_send(chain, deployer, factory.constructor(*args))
 
-        service = deploy("LedgerService")["contractAddress"]
-        shops = deploy("LedgerShops", service)["contractAddress"]
-        entry = deploy("Ledger", shops)
+        module = deploy("LedgerModule")["contractAddress"]
+        entry = deploy("Ledger", module)
         feedback = deploy("LedgerFeedback", entry["contractAddress"])["contractAddress"]
         return cls(chain, entry["contractAddress"], feedback, entry["blockNumber"], index)
 

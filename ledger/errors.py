@@ -470,6 +470,16 @@ class ExtensionNotLonger(ContractError, ValueError):
                 f"{self.current_days} days (not {self.extension_days})")
 
 
+class ModuleCalledDirectly(ContractError, RuntimeError):
+    """Raised when the ledger's module is called at its own address instead of through the ledger."""
+
+    solidity_name = "LedgerModuleCalledDirectly"
+
+    def describe(self) -> str:
+        return ("that address is the ledger's module, which runs only through the ledger: send the call to the "
+                "ledger's own address (`ledger status` shows it)")
+
+
 class InsufficientCredit(ContractError, ValueError):
     """Raised when a purchase would spend more store credit than the customer holds at the merchant."""
 

@@ -206,7 +206,7 @@ ACCESS: dict[str, Access] = {
     "Ledger.receive": Access(lambda s, who: Call(s.ledger.address, b"", 1), frozenset(), errors.WrongPayment),
     "Ledger.fallback": Access(lambda s, who: Call(s.ledger.address, UNKNOWN_SELECTOR), frozenset(),
                               errors.ContractReverted),
-    # ---- shops (LedgerShops, behind the same address)
+    # ---- shops (LedgerModule, behind the same address)
     "Ledger.registerMerchant": Access(lambda s, who: s.ledger_call("registerMerchant", who.address), ANYONE),
     "Ledger.addAgent": Access(lambda s, who: s.ledger_call("addAgent", s.shop.merchant_id, s.newcomer),
                               OWNER, errors.NotMerchantOwner),
@@ -228,7 +228,7 @@ ACCESS: dict[str, Access] = {
                                OWNER, errors.NotMerchantOwner),
     "Ledger.setTokenAccepted": Access(lambda s, who: s.ledger_call(
         "setTokenAccepted", s.shop.merchant_id, s.token.address, False), OWNER, errors.NotMerchantOwner),
-    # ---- customer service (LedgerService, behind the same address)
+    # ---- customer service (LedgerModule, behind the same address)
     "Ledger.goodwillRefund": Access(lambda s, who: s.ledger_call(
         "goodwillRefund", s.purchase.order.packed(), 1_000, 1, bytes(32)), STAFF, errors.NotMerchantAgent),
     "Ledger.refundWithoutReturn": Access(lambda s, who: s.ledger_call(

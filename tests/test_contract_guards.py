@@ -176,3 +176,19 @@ def test_plain_ether_sent_to_the_ledger_is_refused(ledger, chain, alice) -> None
     with pytest.raises(errors.WrongPayment) as info, mapped_errors(ledger.errors):
         chain.w3.eth.call({"from": alice.address, "to": ledger.address, "value": 1})
     assert (info.value.expected, info.value.sent) == (0, 1)
+
+
+def test_the_module_refuses_to_run_at_its_own_address(ledger, chain, accounts, shop, alice) -> None:
+    """``LedgerModule`` runs only by delegatecall from the ledger: called at its own address (empty storage, no
+    money) every function refuses, views included, while the same calls through the ledger work."""
+    from conftest import deploy_contract
+
+    from ledger.build import load_artifact
+
+    module = deploy_contract(chain, accounts[0], load_artifact("LedgerModule"))
+    for call in (module.functions.registerMerchant(alice.address), module.functions.merchantCount(),
+                 module.functions.cashOutCredit(1, NATIVE)):
+        with pytest.raises(errors.ModuleCalledDirectly, match="runs only through the ledger"), \
+                mapped_errors(ledger.errors):
+            call.call({"from": alice.address})
+    assert ledger.contract.functions.merchantCount().call() >= 1  # through the ledger, the same code answers

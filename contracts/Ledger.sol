@@ -7,6 +7,8 @@ import {Proxy} from "@openzeppelin/contracts/proxy/Proxy.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {LedgerBase} from "./base/LedgerBase.sol";
+import {LedgerFeedback} from "./LedgerFeedback.sol";
+import {ILedgerPurchases} from "./interfaces/ILedgerFeedback.sol";
 import {Orders} from "./libraries/Orders.sol";
 
 /// @title Ledger
@@ -36,8 +38,11 @@ contract Ledger is LedgerBase, Proxy {
     /// @notice EIP-712 type of a signed return request; the customer signs it, anyone may submit it.
     bytes32 public constant RETURN_REQUEST_TYPEHASH = _RETURN_REQUEST_TYPEHASH;
 
-    /// @dev The module that gets the calls this contract does not implement.
-    address private immutable _MODULE;
+    /// @notice The module that gets the calls this contract does not implement (`LedgerModule`).
+    address public immutable MODULE;
+
+    /// @notice The feedback contract (reviews and scores of this ledger's purchases), made with the ledger.
+    address public immutable FEEDBACK;
 
     /// @dev Sums a settlement batch pays: to a merchant (`merchantId` set) or to a referrer.
     struct Due {
@@ -45,12 +50,19 @@ contract Ledger is LedgerBase, Proxy {
         address to;
         address token;
         uint256 amount;
+        bytes32 key;
     }
+
+    /// @dev Tags the transient slots where a settlement batch finds its sums: slot `keccak256(tag, merchant,
+    /// recipient, token)` holds the sum's place in the batch plus one, so each purchase finds its two sums at a
+    /// flat cost, however many merchants and referrers the batch pays (cleared before the batch ends).
+    bytes32 private constant _DUE_TAG = keccak256("Ledger.settle.due");
 
     /// @notice Deploys the ledger in front of its modules.
     /// @param module The `LedgerModule`.
     constructor(address module) {
-        _MODULE = module;
+        MODULE = module;
+        FEEDBACK = address(new LedgerFeedback(ILedgerPurchases(address(this))));
     }
 
     // ------------------------------------------------------------------ purchases
@@ -73,9 +85,10 @@ contract Ledger is LedgerBase, Proxy {
         purchaseId = _digest(order);
         uint64 merchantId = order.merchantId();
         _checkOrder(purchaseId, order, lines);
-        _checkOrderSigner(purchaseId, merchantId, signature);
+        _checkOrderSigner(purchaseId, order, merchantId, signature);
         PurchaseState storage state = _purchases[purchaseId];
         if (state.purchasedAt != 0) revert LedgerPurchaseExists(purchaseId);
+        _useOrderRef(purchaseId, merchantId, order.orderRef);
 
         // slither-disable-next-line uninitialized-local (no flags until set just below)
         uint8 flags;
@@ -174,7 +187,6 @@ contract Ledger is LedgerBase, Proxy {
     /// @return settled How many purchases were settled.
     function settle(Order[] calldata orders) external nonReentrant returns (uint256 settled) {
         Due[] memory dues = new Due[](orders.length * 2);
-        // slither-disable-next-line uninitialized-local (no sums yet: starts at zero on purpose)
         uint256 dueCount;
         for (uint256 i; i < orders.length; ++i) {
             Order calldata order = orders[i];
@@ -196,6 +208,10 @@ contract Ledger is LedgerBase, Proxy {
         }
         for (uint256 i; i < dueCount; ++i) {
             Due memory due = dues[i];
+            bytes32 key = due.key;
+            assembly ("memory-safe") {
+                tstore(key, 0)
+            }
             if (due.merchantId != 0) _payMerchant(due.merchantId, due.token, due.amount);
             else _pay(due.token, due.to, due.amount);
         }
@@ -262,6 +278,13 @@ contract Ledger is LedgerBase, Proxy {
     /// @param purchaseId The purchase.
     function purchaseState(bytes32 purchaseId) external view returns (PurchaseState memory) {
         return _purchases[purchaseId];
+    }
+
+    /// @notice The purchase a shop's order reference was paid with; zero while it was not.
+    /// @param merchantId The merchant.
+    /// @param orderRef The order reference (a hash of the shop's order number).
+    function purchaseOfOrderRef(uint64 merchantId, bytes32 orderRef) external view returns (bytes32) {
+        return _orderRefs[merchantId][orderRef];
     }
 
     /// @notice The id a purchase of `order` has: the order's EIP-712 digest.
@@ -376,10 +399,20 @@ contract Ledger is LedgerBase, Proxy {
             revert LedgerTokenNotAccepted(applied.merchantId, token);
         }
         address referrer = order.referrer();
+        // The ledger's own contracts can never withdraw: a commission to one would be stuck for good.
         if (
-            referrer == address(this) || referrer == msg.sender
+            referrer == address(this) || referrer == MODULE || referrer == FEEDBACK || referrer == msg.sender
                 || (referrer == address(0) ? order.referralBps() != 0 : order.referralBps() > _BPS)
         ) revert LedgerInvalidReferrer(referrer);
+    }
+
+    /// @dev Marks the shop's order reference paid, once per shop: a checkout that signs the same order number
+    /// twice (a reloaded page, a second tab) gets one purchase, not two. A zero reference marks nothing.
+    function _useOrderRef(bytes32 purchaseId, uint64 merchantId, bytes32 orderRef) private {
+        if (orderRef == bytes32(0)) return;
+        bytes32 earlier = _orderRefs[merchantId][orderRef];
+        if (earlier != bytes32(0)) revert LedgerOrderRefUsed(merchantId, orderRef, earlier);
+        _orderRefs[merchantId][orderRef] = purchaseId;
     }
 
     /// @dev Emits the purchase with everything needed to pass its order back.
@@ -391,7 +424,12 @@ contract Ledger is LedgerBase, Proxy {
 
     /// @dev Reverts unless the merchant's owner or an agent signed the order: an account's signature
     /// (64-byte EIP-2098 or 65-byte), or a contract wallet's address followed by what its ERC-1271 check accepts.
-    function _checkOrderSigner(bytes32 purchaseId, uint64 merchantId, bytes calldata signature) private view {
+    /// An agent's order carries referral commission only within the agent's mandate, to a referrer the owner
+    /// approved: an agent sets prices, but does not divert revenue to a wallet of its own.
+    function _checkOrderSigner(bytes32 purchaseId, Order calldata order, uint64 merchantId, bytes calldata signature)
+        private
+        view
+    {
         // slither-disable-next-line uninitialized-local (stays zero for a malformed signature: refused below)
         address signer;
         // slither-disable-next-line uninitialized-local (stays false for a malformed signature: refused below)
@@ -410,8 +448,15 @@ contract Ledger is LedgerBase, Proxy {
             // Not a wallet's signature (or not this wallet's): report it as malformed, naming no one.
             if (!valid) signer = address(0);
         }
-        if (!valid || _staff[merchantId][signer].role == Role.None) {
-            revert LedgerInvalidOrderSignature(purchaseId, signer);
+        Staff memory staff = _staff[merchantId][signer];
+        if (!valid || staff.role == Role.None) revert LedgerInvalidOrderSignature(purchaseId, signer);
+        uint256 commission = order.referralBps();
+        if (staff.role == Role.Agent && commission != 0) {
+            address referrer = order.referrer();
+            uint256 allowed = _approvedReferrers[merchantId][referrer] ? staff.maxReferralBps : 0;
+            if (commission > allowed) {
+                revert LedgerReferralNotAllowed(purchaseId, signer, referrer, commission, allowed);
+            }
         }
     }
 
@@ -468,7 +513,8 @@ contract Ledger is LedgerBase, Proxy {
     }
 
     /// @dev Takes `due` from the caller in `token`; returns what arrived (less than `due` for a
-    /// fee-on-transfer token).
+    /// fee-on-transfer token), never more than `due`: a token whose balance rises by more (one that lies about
+    /// balances, or mints on transfer) gives its buyer no claim on other purchases' escrow in that token.
     function _collect(address token, uint256 due) private returns (uint256) {
         if (token == address(0)) {
             if (msg.value != due) revert LedgerWrongPayment(due, msg.value);
@@ -481,25 +527,30 @@ contract Ledger is LedgerBase, Proxy {
         uint256 received = IERC20(token).balanceOf(address(this)) - before;
         // slither-disable-next-line incorrect-equality (nothing arrived is exactly zero: refused on purpose)
         if (received == 0) revert LedgerZeroAmount();
-        return received;
+        return received < due ? received : due;
     }
 
-    /// @dev Adds `amount` for `to` (a referrer) or merchant `merchantId` in `token` to a batch's sums.
+    /// @dev Adds `amount` for `to` (a referrer) or merchant `merchantId` in `token` to a batch's sums, found
+    /// through transient storage (`_DUE_TAG`).
     function _addDue(Due[] memory dues, uint256 count, uint64 merchantId, address to, address token, uint256 amount)
         private
-        pure
         returns (uint256)
     {
         // slither-disable-next-line incorrect-equality (a zero sum is skipped, not compared with a balance)
         if (amount == 0) return count;
-        for (uint256 i; i < count; ++i) {
-            Due memory due = dues[i];
-            if (due.merchantId == merchantId && due.to == to && due.token == token) {
-                due.amount += amount;
-                return count;
-            }
+        bytes32 key = keccak256(abi.encode(_DUE_TAG, merchantId, to, token));
+        uint256 place;
+        assembly ("memory-safe") {
+            place := tload(key)
         }
-        dues[count] = Due(merchantId, to, token, amount);
+        if (place != 0) {
+            dues[place - 1].amount += amount;
+            return count;
+        }
+        dues[count] = Due(merchantId, to, token, amount, key);
+        assembly ("memory-safe") {
+            tstore(key, add(count, 1))
+        }
         return count + 1;
     }
 
@@ -539,6 +590,6 @@ contract Ledger is LedgerBase, Proxy {
 
     /// @dev Where calls this contract does not implement go: the module.
     function _implementation() internal view override returns (address) {
-        return _MODULE;
+        return MODULE;
     }
 }

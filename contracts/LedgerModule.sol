@@ -100,6 +100,7 @@ contract LedgerModule is LedgerBase {
         Staff storage staff = _staffAgent(merchantId, agent);
         staff.role = Role.None;
         staff.maxExtensionDays = 0;
+        staff.maxReferralBps = 0;
         // Budgets are kept per token and cannot be listed: bumping the generation voids them all.
         ++staff.generation;
         emit AgentRemoved(merchantId, agent);
@@ -116,6 +117,30 @@ contract LedgerModule is LedgerBase {
         }
         _staffAgent(merchantId, agent).maxExtensionDays = maxExtensionDays;
         emit MandateSet(merchantId, agent, maxExtensionDays);
+    }
+
+    /// @notice Sets the most referral commission an order the agent signs may carry (always to a referrer the
+    /// owner approved, `setReferrerApproved`); 0, the default, lets its orders carry none. Owner only.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param maxReferralBps The limit, at most 10,000 (100 %).
+    function setReferralMandate(uint64 merchantId, address agent, uint16 maxReferralBps) external onlyDelegated {
+        _checkOwner(merchantId);
+        if (maxReferralBps > _BPS) revert LedgerFeeTooHigh(maxReferralBps, _BPS);
+        _staffAgent(merchantId, agent).maxReferralBps = maxReferralBps;
+        emit ReferralMandateSet(merchantId, agent, maxReferralBps);
+    }
+
+    /// @notice Lets the shop's agents name `referrer` in the orders they sign, or no longer. The owner's own
+    /// orders may name anyone. Owner only.
+    /// @param merchantId The merchant.
+    /// @param referrer The referrer.
+    /// @param approved Whether agents may name it.
+    function setReferrerApproved(uint64 merchantId, address referrer, bool approved) external onlyDelegated {
+        _checkOwner(merchantId);
+        _checkRecipient(referrer);
+        _approvedReferrers[merchantId][referrer] = approved;
+        emit ReferrerApproved(merchantId, referrer, approved);
     }
 
     /// @notice Sets what an agent may still refund in a token without asking (0 revokes). Owner only.
@@ -197,6 +222,13 @@ contract LedgerModule is LedgerBase {
     /// @param account The account.
     function staffOf(uint64 merchantId, address account) external view onlyDelegated returns (Staff memory) {
         return _staff[merchantId][account];
+    }
+
+    /// @notice Whether the shop's agents may name `referrer` in the orders they sign.
+    /// @param merchantId The merchant.
+    /// @param referrer The referrer.
+    function referrerApproved(uint64 merchantId, address referrer) external view onlyDelegated returns (bool) {
+        return _approvedReferrers[merchantId][referrer];
     }
 
     /// @notice Whether a merchant accepts a token for new orders (the native currency always).

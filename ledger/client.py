@@ -123,7 +123,7 @@ class Ledger:
 
     @classmethod
     def deploy(cls, chain: Chain, deployer: LocalAccount, index: bool | str = True) -> Ledger:
-        """Deploy a new ledger (its module first, then the entry point, then the feedback contract)."""
+        """Deploy a new ledger: its module first, then the entry point, which makes its feedback contract."""
         decoder = RevertDecoder(load_artifact("Ledger")["abi"])
 
         def deploy(name: str, *args: Any) -> Any:
@@ -133,8 +133,9 @@ class Ledger:
                 return sign_and_send(chain, deployer, factory.constructor(*args))
 
         module = deploy("LedgerModule")["contractAddress"]
-        entry = deploy("Ledger", module)
-        feedback = deploy("LedgerFeedback", entry["contractAddress"])["contractAddress"]
+        entry = deploy("Ledger", module)  # which makes its feedback contract
+        ledger = chain.w3.eth.contract(address=entry["contractAddress"], abi=load_artifact("Ledger")["abi"])
+        feedback = ledger.functions.FEEDBACK().call(block_identifier=entry["blockNumber"])
         return cls(chain, entry["contractAddress"], feedback, entry["blockNumber"], index)
 
     @classmethod
@@ -187,10 +188,15 @@ class Ledger:
 
     def staff(self, merchant_id: int, account: str) -> Staff:
         """What ``account`` may do at a merchant, with its mandate."""
-        role, _generation, days = self._fields(
+        role, _generation, days, referral = self._fields(
             self.call(self.contract.functions.staffOf(merchant_id, validate.address(account))),
-            ("role", "generation", "maxExtensionDays"))
-        return Staff(Role(role), days)
+            ("role", "generation", "maxExtensionDays", "maxReferralBps"))
+        return Staff(Role(role), days, referral)
+
+    def referrer_approved(self, merchant_id: int, referrer: str) -> bool:
+        """Whether the shop's agents may name ``referrer`` in the orders they sign."""
+        return bool(self.call(self.contract.functions.referrerApproved(merchant_id,
+                                                                      validate.address(referrer, "referrer"))))
 
     def role(self, merchant_id: int, account: str) -> Role:
         """What ``account`` may do at a merchant."""

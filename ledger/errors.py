@@ -500,6 +500,33 @@ class TermsMismatch(ContractError, ValueError):
                 "ask the shop for an order made with its published terms")
 
 
+class ReferralNotAllowed(ContractError, PermissionError):
+    """Raised when an order an agent signed carries more referral commission than the owner lets it grant, or
+    names a referrer the owner has not approved."""
+
+    solidity_name, fields = "LedgerReferralNotAllowed", ("purchase_id", "agent", "referrer", "referral_bps",
+                                                         "max_referral_bps")
+
+    def describe(self) -> str:
+        if not self.max_referral_bps:
+            return (f"agent {self.agent} may not give a referral commission to {self.referrer}: the shop's owner "
+                    "approves referrers and sets how much commission an agent may grant (`merchant "
+                    "approve-referrer`, `merchant referral-mandate`); sign without one, or ask the owner")
+        return (f"agent {self.agent} may grant at most {self.max_referral_bps / 100:g} % referral commission, not "
+                f"{self.referral_bps / 100:g} %: sign with less, or ask the shop's owner for a larger mandate")
+
+
+class OrderRefUsed(ContractError, ValueError):
+    """Raised when another order with the same order reference of the same shop was already bought."""
+
+    solidity_name, fields = "LedgerOrderRefUsed", ("merchant_id", "order_ref", "purchase_id")
+
+    def describe(self) -> str:
+        return (f"shop #{self.merchant_id}'s order {_short(self.order_ref)} was paid already, as purchase "
+                f"{_short(self.purchase_id)}: an order number is paid once, so nothing was paid now (see My "
+                "purchases, or ask the shop)")
+
+
 class TokenNotAccepted(ContractError, ValueError):
     """Raised when an order is paid with a token the merchant does not accept."""
 
@@ -541,13 +568,15 @@ class NotOrderCustomer(ContractError, PermissionError):
 
 
 class InvalidReferrer(ContractError, ValueError):
-    """Raised when an order names its buyer or the ledger as referrer, or a commission without a referrer."""
+    """Raised when an order names its buyer or one of the ledger's own contracts as referrer, or a commission
+    without a referrer."""
 
     solidity_name, fields = "LedgerInvalidReferrer", ("referrer",)
 
     def describe(self) -> str:
-        return (f"{self.referrer} cannot be this order's referrer (it is the buyer, the ledger, or no one with "
-                "a commission set): ask the shop for an order with a valid referrer")
+        return (f"{self.referrer} cannot be this order's referrer (it is the buyer, one of the ledger's own "
+                "contracts, which could never withdraw the commission, or no one with a commission set): ask the "
+                "shop for an order with a valid referrer")
 
 
 class NoReturns(ContractError, ValueError):

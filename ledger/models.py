@@ -93,11 +93,13 @@ class Merchant:
 
 @dataclass(frozen=True)
 class Staff:
-    """An account's role at a merchant and, for an agent, its mandate's extension limit."""
+    """An account's role at a merchant and, for an agent, its mandate: extension days and referral commission."""
 
     role: Role
     max_extension_days: int = 0
     """Most days the agent may add, in all, to one purchase's return window."""
+    max_referral_bps: int = 0
+    """Most referral commission an order the agent signs may carry (to a referrer the owner approved)."""
 
 
 @dataclass(frozen=True)

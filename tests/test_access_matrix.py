@@ -224,6 +224,10 @@ ACCESS: dict[str, Access] = {
         "setCreditCashOutDelay", s.shop.merchant_id, 0), OWNER, errors.NotMerchantOwner),
     "Ledger.setMandate": Access(lambda s, who: s.ledger_call(
         "setMandate", s.shop.merchant_id, s.roles["agent"].address, 3), OWNER, errors.NotMerchantOwner),
+    "Ledger.setReferralMandate": Access(lambda s, who: s.ledger_call(
+        "setReferralMandate", s.shop.merchant_id, s.roles["agent"].address, 100), OWNER, errors.NotMerchantOwner),
+    "Ledger.setReferrerApproved": Access(lambda s, who: s.ledger_call(
+        "setReferrerApproved", s.shop.merchant_id, s.newcomer, True), OWNER, errors.NotMerchantOwner),
     "Ledger.setPayout": Access(lambda s, who: s.ledger_call("setPayout", s.shop.merchant_id, s.newcomer),
                                OWNER, errors.NotMerchantOwner),
     "Ledger.setTokenAccepted": Access(lambda s, who: s.ledger_call(

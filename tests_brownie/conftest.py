@@ -2,7 +2,7 @@
 
 A deployment is three contracts. ``Ledger`` (the entry point, which holds the money) delegates what it does
 not implement to ``LedgerModule``: one storage, one address, driven here through one ABI merged from the two
-(``ILedger``'s). ``LedgerFeedback`` holds reviews and scores and asks the ledger about
+(``ILedger``'s). ``LedgerFeedback``, which the ledger makes, holds reviews and scores and asks the ledger about
 purchases. A purchase is an order the shop's staff signed (EIP-712); the shop's checkout here is a
 brownie account with a private key, added as an agent, that signs orders and sends nothing.
 """
@@ -41,8 +41,8 @@ def ledger(Ledger, LedgerModule, accounts):
 
 
 @pytest.fixture(scope="module")
-def feedback(LedgerFeedback, ledger, accounts):
-    return LedgerFeedback.deploy(ledger.address, {"from": accounts[0]})
+def feedback(LedgerFeedback, ledger):
+    return Contract.from_abi("LedgerFeedback", ledger.FEEDBACK(), LedgerFeedback.abi)  # the ledger made it
 
 
 @pytest.fixture(scope="module")

@@ -94,6 +94,11 @@ abstract contract LedgerBase is ILedgerErrors, ILedgerEvents, ReentrancyGuardTra
     mapping(uint64 merchantId => mapping(address token => uint256)) internal _merchantDeferred;
     /// @dev Used or cancelled nonces of signed requests, 256 to a word.
     mapping(address account => mapping(uint256 word => uint256 bits)) internal _nonces;
+    /// @dev The purchase each shop's order reference was paid with: one order reference, one purchase.
+    mapping(uint64 merchantId => mapping(bytes32 orderRef => bytes32 purchaseId)) internal _orderRefs;
+    /// @dev Referrers the owner lets its agents name in the orders they sign.
+    // slither-disable-next-line uninitialized-state (written by LedgerModule.setReferrerApproved)
+    mapping(uint64 merchantId => mapping(address referrer => bool)) internal _approvedReferrers;
 
     /// @dev An agent's goodwill budget in one token. One slot: amount (16 bytes) | generation (4).
     struct Budget {

@@ -74,7 +74,7 @@ interface ILedgerTypes {
     }
 
     /// @notice An account's standing at a merchant, with its mandate.
-    /// @dev One slot: role (1 byte) | generation (4) | maxExtensionDays (2).
+    /// @dev One slot: role (1 byte) | generation (4) | maxExtensionDays (2) | maxReferralBps (2).
     struct Staff {
         /// @dev What the account may do.
         Role role;
@@ -82,6 +82,9 @@ interface ILedgerTypes {
         uint32 generation;
         /// @dev For an agent: most days it may add, in all, to one purchase's return window.
         uint16 maxExtensionDays;
+        /// @dev For an agent: the most referral commission an order it signs may carry, in basis points, and
+        /// only to a referrer the owner approved (0: its orders carry none).
+        uint16 maxReferralBps;
     }
 
     /// @notice Published return terms. Never changed once published; a change is new terms.
@@ -287,14 +290,32 @@ interface ILedgerErrors is ILedgerTypes {
     /// @param purchaseId The order's digest.
     error LedgerLinesMismatch(bytes32 purchaseId);
 
-    /// @notice Thrown when an order names its buyer, itself or this contract as referrer, or a commission
-    /// without a referrer.
+    /// @notice Thrown when an order names its buyer, or one of the ledger's own contracts (which can never
+    /// withdraw a commission), as referrer, or a commission without a referrer.
     /// @param referrer The referrer named.
     error LedgerInvalidReferrer(address referrer);
+
+    /// @notice Thrown when an order an agent signed carries more referral commission than the owner lets that
+    /// agent grant, or names a referrer the owner has not approved.
+    /// @param purchaseId The order's digest.
+    /// @param agent The agent that signed it.
+    /// @param referrer The referrer named.
+    /// @param referralBps The commission the order carries.
+    /// @param maxReferralBps The most the agent may grant (0 for a referrer the owner has not approved).
+    error LedgerReferralNotAllowed(
+        bytes32 purchaseId, address agent, address referrer, uint256 referralBps, uint256 maxReferralBps
+    );
 
     /// @notice Thrown when an order was already bought.
     /// @param purchaseId The order's digest.
     error LedgerPurchaseExists(bytes32 purchaseId);
+
+    /// @notice Thrown when another order with the same order reference of the same shop was already bought:
+    /// one order reference, one purchase.
+    /// @param merchantId The merchant.
+    /// @param orderRef The order reference.
+    /// @param purchaseId The purchase it was paid with.
+    error LedgerOrderRefUsed(uint64 merchantId, bytes32 orderRef, bytes32 purchaseId);
 
     /// @notice Thrown when the order passed in matches no purchase.
     /// @param purchaseId The order's digest.
@@ -450,6 +471,18 @@ interface ILedgerEvents is ILedgerTypes {
     /// @param agent The agent.
     /// @param maxExtensionDays The limit.
     event MandateSet(uint64 indexed merchantId, address indexed agent, uint16 maxExtensionDays);
+
+    /// @notice Emitted when the owner sets the most referral commission an order an agent signs may carry.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param maxReferralBps The limit, in basis points.
+    event ReferralMandateSet(uint64 indexed merchantId, address indexed agent, uint16 maxReferralBps);
+
+    /// @notice Emitted when the owner approves a referrer for the orders its agents sign, or withdraws it.
+    /// @param merchantId The merchant.
+    /// @param referrer The referrer.
+    /// @param approved Whether agents may name it.
+    event ReferrerApproved(uint64 indexed merchantId, address indexed referrer, bool approved);
 
     /// @notice Emitted when a merchant sets an agent's goodwill budget in a token.
     /// @param merchantId The merchant.
@@ -674,6 +707,12 @@ interface ILedger is ILedgerErrors, ILedgerEvents {
     /// @notice EIP-712 type of a signed return request; the customer signs it, anyone may submit it.
     function RETURN_REQUEST_TYPEHASH() external view returns (bytes32);
 
+    /// @notice The module that gets the calls the entry point does not implement (`LedgerModule`).
+    function MODULE() external view returns (address);
+
+    /// @notice The feedback contract (reviews and scores of this ledger's purchases), made with the ledger.
+    function FEEDBACK() external view returns (address);
+
     /// @notice Buys an order the merchant's owner or one of its agents signed, paying into escrow.
     /// @param order The order, as signed.
     /// @param lines Its line items (they must hash to `order.linesHash` and add up to `order.total`).
@@ -768,6 +807,11 @@ interface ILedger is ILedgerErrors, ILedgerEvents {
     /// @notice The changing state of a purchase (all zero for an order not bought).
     /// @param purchaseId The purchase.
     function purchaseState(bytes32 purchaseId) external view returns (PurchaseState memory);
+
+    /// @notice The purchase a shop's order reference was paid with; zero while it was not.
+    /// @param merchantId The merchant.
+    /// @param orderRef The order reference (a hash of the shop's order number).
+    function purchaseOfOrderRef(uint64 merchantId, bytes32 orderRef) external view returns (bytes32);
 
     /// @notice The id a purchase of `order` has: the order's EIP-712 digest.
     /// @param order The order.
@@ -865,6 +909,20 @@ interface ILedger is ILedgerErrors, ILedgerEvents {
     /// @param maxExtensionDays The limit, at most `MAX_EXTENSION_DAYS`.
     function setMandate(uint64 merchantId, address agent, uint16 maxExtensionDays) external;
 
+    /// @notice Sets the most referral commission an order the agent signs may carry (always to a referrer the
+    /// owner approved, `setReferrerApproved`); 0, the default, lets its orders carry none. Owner only.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param maxReferralBps The limit, at most 10,000 (100 %).
+    function setReferralMandate(uint64 merchantId, address agent, uint16 maxReferralBps) external;
+
+    /// @notice Lets the shop's agents name `referrer` in the orders they sign, or no longer. The owner's own
+    /// orders may name anyone. Owner only.
+    /// @param merchantId The merchant.
+    /// @param referrer The referrer.
+    /// @param approved Whether agents may name it.
+    function setReferrerApproved(uint64 merchantId, address referrer, bool approved) external;
+
     /// @notice Sets what an agent may still refund in a token without asking (0 revokes). Owner only.
     /// @param merchantId The merchant.
     /// @param agent The agent.
@@ -903,6 +961,11 @@ interface ILedger is ILedgerErrors, ILedgerEvents {
     /// @param merchantId The merchant.
     /// @param account The account.
     function staffOf(uint64 merchantId, address account) external view returns (Staff memory);
+
+    /// @notice Whether the shop's agents may name `referrer` in the orders they sign.
+    /// @param merchantId The merchant.
+    /// @param referrer The referrer.
+    function referrerApproved(uint64 merchantId, address referrer) external view returns (bool);
 
     /// @notice Whether a merchant accepts a token for new orders (the native currency always).
     /// @param merchantId The merchant.

@@ -122,6 +122,47 @@ def mandate(env: Env, merchant_id: int, agent: str, days: str) -> None:
              lambda: f"{agent} may add up to {staff.max_extension_days} day(s) to a purchase's return window")
 
 
+@merchant_group.command(name="referral-mandate")
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
+@click.argument("agent")
+@click.argument("commission")
+@pass_env
+def referral_mandate(env: Env, merchant_id: int, agent: str, commission: str) -> None:
+    """Set the most referral commission an order the agent signs may carry: 5%, 250bps, 0% for none (owner
+    only). Its orders may name only referrers you approved (`merchant approve-referrer`); yours, anyone.
+
+    \b
+    Example:
+      ledger --account 1 merchant referral-mandate 1 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 5%
+    """
+    bps = parse.basis_points(commission, "referral commission")
+    env.ledger.merchant_desk(env.account, merchant_id).set_referral_mandate(agent, bps)
+    staff = env.ledger.staff(merchant_id, agent)
+    env.emit({"merchant_id": merchant_id, "agent": agent, "max_referral_bps": staff.max_referral_bps},
+             lambda: f"orders {agent} signs may carry up to {staff.max_referral_bps / 100:g} % referral "
+                     "commission, to referrers you approved")
+
+
+@merchant_group.command(name="approve-referrer")
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
+@click.argument("referrer")
+@click.option("--revoke", is_flag=True, help="No longer let agents name this referrer.")
+@pass_env
+def approve_referrer(env: Env, merchant_id: int, referrer: str, revoke: bool) -> None:
+    """Let your agents name a referrer (a partner, an affiliate) in the orders they sign, or with --revoke no
+    longer (owner only). Orders you sign yourself may name anyone.
+
+    \b
+    Example:
+      ledger --account 1 merchant approve-referrer 1 0x976EA74026E726554dB657fA54763abd0C3a0aa9
+    """
+    env.ledger.merchant_desk(env.account, merchant_id).approve_referrer(referrer, not revoke)
+    approved = env.ledger.referrer_approved(merchant_id, referrer)
+    env.emit({"merchant_id": merchant_id, "referrer": referrer, "approved": approved},
+             lambda: f"agents of merchant #{merchant_id} {'may' if approved else 'may no longer'} name {referrer} "
+                     "as referrer")
+
+
 @merchant_group.command(name="credit-delay")
 @click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.argument("delay")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from faulty_proxy import FaultyProxy
+from faulty_proxy import FAULTS, FaultyProxy
 
 from ledger.chain import AnvilChain, connect, dev_accounts
 from ledger.client import Ledger
@@ -70,7 +70,7 @@ def test_a_thousand_sends_one_at_a_time_are_each_reported_once(node, home, laggi
     assert len(set(reported)) == SENDS
     assert _logged(home) == Counter({"0x" + hash_of(f"one {n}").hex(): 1 for n in range(SENDS)})
     assert node.w3.eth.get_transaction_count(AGENT.address) == first + SENDS  # one transaction each
-    assert proxy.count("late") + proxy.count("lost") >= SENDS  # every receipt lagged its nonce
+    assert proxy.count("late") + proxy.count("lost") >= SENDS, proxy.seen  # every receipt lagged its nonce
     assert proxy.count("lost") >= 5
 
 
@@ -84,3 +84,4 @@ def test_a_thousand_sends_in_bulk_are_each_reported_once(node, home, lagging) ->
     assert _logged(home) == Counter({"0x" + hash_of(f"bulk {n}").hex(): 1 for n in range(SENDS)})
     assert node.w3.eth.get_transaction_count(AGENT.address) == first + SENDS
     assert proxy.count("late") + proxy.count("lost") >= SENDS
+    assert sum(proxy.count(fault, "batch") for fault in FAULTS) >= 3  # batches of sends and receipts met faults

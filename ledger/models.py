@@ -319,12 +319,15 @@ class Settlement:
 
 @dataclass(frozen=True)
 class SettlementBatch:
-    """What one settlement transaction did: the purchases it settled and those it passed over."""
+    """What a settlement did, in one transaction or several: the purchases it settled and those it passed over."""
 
     settled: tuple[Settlement, ...]
     skipped: tuple[tuple[str, str], ...]
     """(purchase id, why): ``unknown``, ``already_settled``, ``window_open`` or ``awaiting_delivery``."""
     tx_hash: str = ""
+    """The first transaction's hash ("" when nothing needed sending)."""
+    tx_hashes: tuple[str, ...] = ()
+    """Every transaction's hash, in the order sent."""
 
 
 @dataclass(frozen=True)

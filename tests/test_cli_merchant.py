@@ -173,7 +173,10 @@ def test_delivery_out_of_bounds_is_refused(shop, sale, tmp_path) -> None:
     assert "cannot be recorded" in shop("--account", "2", "deliver", plain["id"]).output
 
 
-def test_settle_many_in_batches(shop, library) -> None:
+def test_settle_many_in_batches(shop, library, monkeypatch) -> None:
+    """Transactions of ``Ledger.settle_batch_size`` purchases (250 in anvil's blocks; 40 here), each purchase
+    reported once."""
+    monkeypatch.setattr(Ledger, "settle_batch_size", lambda self: 40)
     desk = library.merchant_desk(library.chain.accounts()[1], 1)
     terms = desk.publish_terms(1)
     buyer = library.customer_desk(library.chain.accounts()[4])

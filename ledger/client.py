@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -56,6 +57,7 @@ from .models import (
 from .orders import MAX_REQUEST_VALIDITY, Order
 from .revert import RevertDecoder, mapped_errors
 from .sending import sign_and_send
+from .sending.journal import Journal, Operation
 from .sending.single import Landed
 
 if TYPE_CHECKING:
@@ -114,6 +116,9 @@ class Ledger:
         self.index = index
         self._history: History | None = None
         self._texts: TextStore | None = None
+        self.journal = Journal()
+        """Where operations (``operation``) write what they send: in memory unless set to a ``Journal(folder)``."""
+        self._operation: ContextVar[Operation | None] = ContextVar(f"ledger-operation-{id(self)}", default=None)
         self.w3 = chain.w3
         self.address = validate.address(address, "ledger address")
         self.from_block = from_block
@@ -265,10 +270,67 @@ class Ledger:
     def sealing(self, kind: TextKind | str, text: str | bytes | None, customer: str,
                 merchant_id: int) -> Iterator[Sealed]:
         """A text sealed (``seal_text``) for what the block sends, and kept once the block is through without
-        an error: a text is kept only when the transaction carrying its hash went through."""
-        sealed = self.seal_text(kind, text, customer, merchant_id)
+        an error: a text is kept only when the transaction carrying its hash went through. Within an
+        operation, a text it sealed before is sealed the same way again (same salt, same hash), so the call
+        that carries it is the one the operation sent before."""
+        operation = self._operation.get()
+        sealed = self._sealed_before(operation, kind, text, customer, merchant_id)
+        fresh = sealed is None
+        if sealed is None:
+            sealed = self.seal_text(kind, text, customer, merchant_id)
+            if operation is not None and sealed.text is not None:
+                kept = sealed.text
+                operation.keep_text({"hash": kept.hash, "kind": kept.kind.value, "customer": kept.customer,
+                                     "merchant_id": kept.merchant_id, "salt": kept.salt, "kept_at": kept.kept_at})
         yield sealed
-        self.texts.save(sealed)
+        if fresh or not self._text_kept(sealed):
+            self.texts.save(sealed)
+
+    @staticmethod
+    def _sealed_before(operation: Operation | None, kind: TextKind | str, text: str | bytes | None, customer: str,
+                       merchant_id: int) -> Sealed | None:
+        """The text as the operation sealed it before (the journal keeps its salt, not the text), if it did."""
+        if operation is None or not isinstance(text, str) or not text:
+            return None
+        from .texts import KeptText, Sealed, TextKind, salted_hash
+
+        for kept in operation.sealed:
+            if ((kept["kind"], kept["customer"], kept["merchant_id"]) == (TextKind(kind).value, customer, merchant_id)
+                    and "0x" + salted_hash(bytes.fromhex(kept["salt"][2:]), text).hex() == kept["hash"]):
+                return Sealed(bytes.fromhex(kept["hash"][2:]), KeptText(
+                    kept["hash"], TextKind(kind), customer, merchant_id, kept["salt"], text, kept["kept_at"]))
+        return None
+
+    def _text_kept(self, sealed: Sealed) -> bool:
+        from .texts import TextNotFound
+
+        if sealed.text is None:
+            return True
+        try:
+            self.texts.get(sealed.text.hash)
+        except TextNotFound:
+            return False
+        return True
+
+    @contextmanager
+    def operation(self, key: str) -> Iterator[Operation]:
+        """Run the block as the operation ``key``: every transaction it sends is journaled (``journal``) before
+        it is sent, and a call an earlier run of the same operation sent is not signed anew: its transaction is
+        followed, and when it went through, its result is returned with nothing sent (its hash is then in the
+        operation's ``found``). Choose a key that names the piece of work (a ticket, a row of a file, a command
+        and its arguments): the same key, the same work, done once; a new key does it again."""
+        if not key:
+            raise InvalidInput("an operation needs a key that names it")
+        token = self._operation.set(self.journal.operation(key))
+        try:
+            yield self._operation.get()  # type: ignore[misc]
+        finally:
+            self._operation.reset(token)
+
+    @property
+    def current_operation(self) -> Operation | None:
+        """The operation the calling code runs in (``operation``), if any."""
+        return self._operation.get()
 
     def _indexed(self) -> Any:
         """The index's queries, caught up with the chain; None when reading straight from the chain. When
@@ -572,7 +634,8 @@ class Ledger:
         while waiting:
             batch = waiting[:size]
             try:
-                result = self.transact(account, self.contract.functions.settle([p.order.packed() for p in batch]))
+                result = self.transact(account, self.contract.functions.settle([p.order.packed() for p in batch]),
+                                       journaled=False)
             except GasLimitExceeded:
                 if size == 1:
                     raise
@@ -602,14 +665,15 @@ class Ledger:
     def withdraw(self, account: LocalAccount, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
         """Send ``account``'s deferred payments in ``token`` to ``to`` (by default the account itself)."""
         to = validate.address(account.address if to is None else to, "recipient")
-        result = self.transact(account, self.contract.functions.withdraw(validate.address(token, "token"), to))
+        result = self.transact(account, self.contract.functions.withdraw(validate.address(token, "token"), to),
+                               journaled=False)
         args = result.named("Withdrawn")[0].args
         return DeferredPayment(args["token"], args["to"], int(args["amount"]))
 
     def withdraw_merchant(self, account: LocalAccount, merchant_id: int, token: str = NATIVE) -> DeferredPayment:
         """Send a merchant's deferred payments to its current payout address; anyone may ask."""
         result = self.transact(account, self.contract.functions.withdrawMerchant(
-            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")))
+            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")), journaled=False)
         args = result.named("Withdrawn")[0].args
         return DeferredPayment(args["token"], args["to"], int(args["amount"]))
 
@@ -620,11 +684,16 @@ class Ledger:
         with mapped_errors(self.errors):
             return function.call({"chainId": self.chain.chain_id})
 
-    def transact(self, account: LocalAccount, function: Any, value: int = 0, landed: Landed | None = None) -> TxResult:
+    def transact(self, account: LocalAccount, function: Any, value: int = 0, landed: Landed | None = None,
+                 journaled: bool = True) -> TxResult:
         """Simulate, sign and send a contract call; return the receipt with the decoded events. ``landed``
-        finds the call's work on chain should its own transactions not be found (``sending.single``)."""
+        finds the call's work on chain should its own transactions not be found (``sending.single``). Inside an
+        ``operation`` the call is journaled, and found if an earlier run sent it; ``journaled=False`` is for a
+        call that pays what is due when it runs (settlement, withdrawals): the contract never pays the same
+        thing twice, and running it again later must pay what has come due since."""
+        operation = self._operation.get() if journaled else None
         with mapped_errors(self.errors):
-            receipt = sign_and_send(self.chain, account, function, value, landed)
+            receipt = sign_and_send(self.chain, account, function, value, landed, operation)
         ours = (self.address, self.feedback.address)
         events = tuple(self._decode(log) for log in receipt["logs"] if log["address"] in ours)
         return TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"], receipt["gasUsed"], events)

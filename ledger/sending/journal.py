@@ -4,8 +4,8 @@ its transactions instead of signing new ones.
 An operation is one piece of work named by a key its caller chooses (``Ledger.operation``; the command line
 derives it from the command and its arguments). For each call it sends, the journal keeps the call (sender,
 contract, call data, value), its nonce and every version signed for that nonce, raw bytes included, before
-the first byte reaches the node; and the off-chain texts it sealed, so the same text goes out under the same
-hash. When the operation runs again, a call it already journaled is not signed anew: the chain is asked what
+the first byte reaches the node; and the salts of the off-chain texts it sealed, so the same text goes out
+under the same hash. When the operation runs again, a call it already journaled is not signed anew: the chain is asked what
 became of the versions kept (``sending.single``). One mined is the call's result, found and reported with
 nothing sent; one still pending is waited for; one never seen is handed to the node again (the same bytes,
 the same nonce: it can land once at most). Only when the chain shows that none of them can ever land (their
@@ -52,7 +52,8 @@ class Sent:
 
 
 class Operation:
-    """One operation's journal: the calls it sent (``Sent``) and the texts it sealed."""
+    """One operation's journal: the calls it sent (``Sent``) and the texts it sealed (hash, salt, kind, customer,
+    merchant: enough to seal the same text the same way again, not the text)."""
 
     def __init__(self, journal: Journal, key: str, sent: list[Sent], sealed: list[dict[str, Any]]) -> None:
         self.journal, self.key, self.sent, self.sealed = journal, key, sent, sealed
@@ -69,10 +70,10 @@ class Operation:
                 return sent
         return None
 
-    def start(self, sent: Sent) -> None:
-        """Journal a call about to be sent for the first time."""
-        self._claimed.add(id(sent))
-        self.sent.append(sent)
+    def start(self, *sent: Sent) -> None:
+        """Journal calls about to be sent for the first time (signed, not yet sent)."""
+        self._claimed.update(id(one) for one in sent)
+        self.sent.extend(sent)
         self.save()
 
     def forget(self, sent: Sent) -> None:
@@ -80,15 +81,10 @@ class Operation:
         self.sent.remove(sent)
         self.save()
 
-    def text(self, kind: str, body: str, customer: str, merchant_id: int) -> dict[str, Any] | None:
-        """A text this operation sealed before (its hash and salt), to seal the same text the same way."""
-        return next((kept for kept in self.sealed if (kept["kind"], kept["body"], kept["customer"],
-                                                      kept["merchant_id"]) == (kind, body, customer, merchant_id)),
-                    None)
-
     def keep_text(self, kept: dict[str, Any]) -> None:
+        """Journal a text sealed for a call (its hash and salt; the text itself is not written here), with the
+        call it goes out in (``start``): a call refused before it is sent leaves nothing behind."""
         self.sealed.append(kept)
-        self.save()
 
     def save(self) -> None:
         self.journal._write(self)
@@ -105,6 +101,13 @@ class Journal:
         """The operation named ``key``, with what its earlier runs sent (nothing, the first time)."""
         record = self._read(key)
         return Operation(self, key, [Sent(**sent) for sent in record.get("sent", [])], record.get("sealed", []))
+
+    def discard(self, key: str) -> None:
+        """Forget what earlier runs of the operation sent: its next run does the work anew."""
+        if self.folder is None:
+            self._memory.pop(key, None)
+        else:
+            self._path(key).unlink(missing_ok=True)
 
     def _path(self, key: str) -> Path:
         assert self.folder is not None

@@ -259,58 +259,62 @@ class Ledger:
     def seal_text(self, kind: TextKind | str, text: str | bytes | None, customer: str, merchant_id: int,
                   now: int | None = None) -> Sealed:
         """The hash to put on chain for an off-chain text, salted so nobody can test a guess against it
-        (``TextStore.seal``); ``texts.save`` it once the transaction carrying the hash went through."""
+        (``TextStore.seal``); ``keep_texts`` once the transaction carrying the hash went through. Within an
+        operation, a text it sealed before is sealed the same way again (the journal keeps the salt, not the
+        text), so the call that carries it is the one the operation sent before."""
         from .texts import TextStore
 
+        operation = self._operation.get()
+        earlier = self._sealed_before(operation, kind, text, customer, merchant_id)
+        if earlier is not None:
+            return earlier
         if now is None and isinstance(text, str) and text:  # the time is asked of the chain only for a text kept
             now = self.chain.now()
-        return TextStore.seal(kind, text, customer, merchant_id, now or 0)
+        sealed = TextStore.seal(kind, text, customer, merchant_id, now or 0)
+        if operation is not None and sealed.text is not None:
+            kept = sealed.text
+            operation.keep_text({"hash": kept.hash, "kind": kept.kind.value, "customer": kept.customer,
+                                 "merchant_id": kept.merchant_id, "salt": kept.salt, "kept_at": kept.kept_at})
+        return sealed
 
     @contextmanager
     def sealing(self, kind: TextKind | str, text: str | bytes | None, customer: str,
                 merchant_id: int) -> Iterator[Sealed]:
         """A text sealed (``seal_text``) for what the block sends, and kept once the block is through without
-        an error: a text is kept only when the transaction carrying its hash went through. Within an
-        operation, a text it sealed before is sealed the same way again (same salt, same hash), so the call
-        that carries it is the one the operation sent before."""
-        operation = self._operation.get()
-        sealed = self._sealed_before(operation, kind, text, customer, merchant_id)
-        fresh = sealed is None
-        if sealed is None:
-            sealed = self.seal_text(kind, text, customer, merchant_id)
-            if operation is not None and sealed.text is not None:
-                kept = sealed.text
-                operation.keep_text({"hash": kept.hash, "kind": kept.kind.value, "customer": kept.customer,
-                                     "merchant_id": kept.merchant_id, "salt": kept.salt, "kept_at": kept.kept_at})
+        an error: a text is kept only when the transaction carrying its hash went through."""
+        sealed = self.seal_text(kind, text, customer, merchant_id)
         yield sealed
-        if fresh or not self._text_kept(sealed):
-            self.texts.save(sealed)
+        self.keep_texts(sealed)
+
+    def keep_texts(self, *sealed: Sealed) -> None:
+        """Keep sealed texts whose hashes went out (``TextStore.save``); one an earlier run of the operation
+        kept already is passed over."""
+        from .texts import TextNotFound
+
+        new = []
+        for one in sealed:
+            try:
+                if one.text is not None:
+                    self.texts.get(one.text.hash)
+            except TextNotFound:
+                new.append(one)
+        self.texts.save(*new)
 
     @staticmethod
     def _sealed_before(operation: Operation | None, kind: TextKind | str, text: str | bytes | None, customer: str,
                        merchant_id: int) -> Sealed | None:
-        """The text as the operation sealed it before (the journal keeps its salt, not the text), if it did."""
+        """The text as the operation sealed it before (from the salt the journal keeps), if it did."""
         if operation is None or not isinstance(text, str) or not text:
             return None
         from .texts import KeptText, Sealed, TextKind, salted_hash
 
         for kept in operation.sealed:
             if ((kept["kind"], kept["customer"], kept["merchant_id"]) == (TextKind(kind).value, customer, merchant_id)
-                    and "0x" + salted_hash(bytes.fromhex(kept["salt"][2:]), text).hex() == kept["hash"]):
+                    and "0x" + salted_hash(bytes.fromhex(kept["salt"][2:]), text).hex() == kept["hash"]
+                    and operation.claim(kept)):
                 return Sealed(bytes.fromhex(kept["hash"][2:]), KeptText(
                     kept["hash"], TextKind(kind), customer, merchant_id, kept["salt"], text, kept["kept_at"]))
         return None
-
-    def _text_kept(self, sealed: Sealed) -> bool:
-        from .texts import TextNotFound
-
-        if sealed.text is None:
-            return True
-        try:
-            self.texts.get(sealed.text.hash)
-        except TextNotFound:
-            return False
-        return True
 
     @contextmanager
     def operation(self, key: str) -> Iterator[Operation]:

@@ -70,6 +70,7 @@ class FaultyProxy:
         """Called with the method's name before a call reaches the node (tests change the node there)."""
         self._lock = threading.Lock()
         self._held: bytes | None = None
+        self._gone = False
         self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
         self._upstream = threading.local()
         self._server = _Server(("127.0.0.1", 0), _handler(self))
@@ -82,7 +83,9 @@ class FaultyProxy:
         return sum(n for (m, f), n in self.seen.items() if f == fault and method in (None, m))
 
     def go_away(self) -> None:
-        """Stop listening: every later connection is refused, as by a node that stopped."""
+        """Stop listening: every later connection is refused and every later request on a connection kept open
+        goes unanswered, as by a node that stopped."""
+        self._gone = True
         self._server.shutdown()
         self._server.server_close()
 
@@ -201,6 +204,9 @@ def _handler(proxy: FaultyProxy) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # headers and body go out at once, not a delayed acknowledgement apart
 
         def do_POST(self) -> None:
+            if proxy._gone:
+                self.close_connection = True
+                return
             if not proxy._slots.acquire(blocking=False):
                 self.send_error(503, "too many clients")
                 return

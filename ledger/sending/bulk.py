@@ -21,6 +21,10 @@ the embedded chain, which has no HTTP; same interface, same results):
 5. Receipts are polled in batches. A transaction that failed when mined (the state changed since its
    simulation) is run again with ``eth_call`` on the state it met, to learn and report why. Then the
    next wave starts (its simulations see what the earlier waves did).
+
+Within an operation (``Ledger.operation``) each wave is journaled once signed, before it is sent, and the
+calls an earlier run of the operation sent are looked for before anything is signed (``_resumed``): what
+went through is reported with nothing sent, what is still on its way is waited for.
 """
 
 from __future__ import annotations
@@ -44,12 +48,13 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.exceptions import TransactionNotFound
 
-from ..chain import PATIENCE, Chain, RpcChain
+from ..chain import PATIENCE, Chain, RpcChain, transport_reason
 from ..convert import hex_of
 from ..errors import GasLimitExceeded, InsufficientFunds, LedgerError, NodeError, NotRecorded, OutcomeUnknown
 from ..models import Event, TxResult
 from ..orders import Order, SignedOrder, compact_signature, domain_separator
 from ..revert import as_ledger_error
+from .journal import Operation, Sent
 from .single import _ALREADY_THERE, _GAS_REFUSED, GAS_MARGIN, mined_at_nonce, priority_fee
 
 if TYPE_CHECKING:
@@ -199,7 +204,8 @@ class _HttpNode:
                 response.raise_for_status()
                 return response.json()
             except (requests.exceptions.RequestException, ValueError) as error:  # no answer, or half of one
-                if method == "eth_sendRawTransaction" or time.monotonic() + pause > deadline:
+                if (method == "eth_sendRawTransaction" or transport_reason(error) == "connection refused"
+                        or time.monotonic() + pause > deadline):  # nothing listens: asking again cannot help
                     raise NodeError(f"the node at {self.url} did not answer a batch of {method}: {error}") from error
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
@@ -342,6 +348,11 @@ class _Codec:
         except (TypeError, ValueError, OverflowError):  # arguments in forms only web3 normalises (hex text…)
             return function._encode_transaction_data()
 
+    def result(self, receipt: dict[str, Any], ours: tuple[str, ...]) -> TxResult:
+        """A successful receipt as a ``TxResult``, with the events of the contracts ``ours``."""
+        events = tuple(self.decode(log) for log in receipt["logs"] if log["address"] in ours)
+        return TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"], receipt["gasUsed"], events)
+
     def decode(self, log: dict[str, Any]) -> Event:
         """A log of the ledger's as the library's ``Event``."""
         record = self._decoder.decode(log)
@@ -441,6 +452,8 @@ def send_many(ledger: Ledger, calls: Sequence[Call], batch_size: int = BATCH_SIZ
                              "data": codec.encode(call.function), "value": call.value})
              for i, call in enumerate(calls)]
     results: dict[int, TxResult] = {}
+    if ledger.current_operation is not None:
+        items = _resumed(ledger, codec, node, items, ledger.current_operation, errors, results, timeout)
     for start in range(0, len(items), wave_size):
         wave = items[start:start + wave_size]
         try:
@@ -468,13 +481,73 @@ def _stopped(error: NodeError, wave: list[_Item], later: list[_Item], errors: di
             errors[item.index] = NodeError(f"{error}; nothing was sent for it")
 
 
+def _ours(ledger: Ledger) -> tuple[str, ...]:
+    return ledger.address, ledger.feedback.address
+
+
+def _resumed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], operation: Operation,
+             errors: dict[int, LedgerError], results: dict[int, TxResult], timeout: float) -> list[_Item]:
+    """Items an earlier run of the operation sent are looked for instead of signed anew: one mined comes back
+    as its result with nothing sent (``Operation.found``); one not mined is sent again (the same bytes) and
+    waited for. The items still to sign are returned: those no earlier run sent, and those whose earlier
+    transaction can no longer land (its nonce went to another, it failed when mined, or the chain went back
+    below its nonce)."""
+    earlier: list[tuple[_Item, Sent]] = []
+    fresh = []
+    for item in items:
+        sent = operation.earlier(item.call.account.address, item.tx["to"], item.tx["data"], item.call.value)
+        if sent is None:
+            fresh.append(item)
+            continue
+        item.raw, item.hash = bytes.fromhex(sent.versions[-1][1][2:]), bytes.fromhex(sent.hashes[-1][2:])
+        item.tx_nonce, item.since, item.gas = sent.nonce, sent.since, int(sent.tx["gas"])
+        earlier.append((item, sent))
+    if not earlier:
+        return fresh
+    senders = list(dict.fromkeys(item.call.account.address for item, _ in earlier))
+    pending = dict(zip(senders, node.nonces(senders)))
+    again: list[tuple[_Item, Sent]] = []
+    lost: list[tuple[_Item, Sent]] = []
+    for (item, sent), receipt in zip(earlier, node.receipts([item.hash for item, _ in earlier])):
+        if receipt is not None and receipt["status"] == 1:
+            results[item.index] = codec.result(receipt, _ours(ledger))
+            operation.found.append(results[item.index].tx_hash)
+        elif receipt is not None or sent.nonce > pending[item.call.account.address]:
+            lost.append((item, sent))
+        else:
+            again.append((item, sent))
+    if again:
+        waiting = [item for item, _ in again]
+        _send_once(node, waiting, errors)
+        confirmed, _ = _confirmed(ledger, codec, node, waiting, errors, timeout, exact=True)
+        results.update(confirmed)
+        lost += [(item, sent) for item, sent in again
+                 if item.index in errors and not isinstance(errors[item.index], OutcomeUnknown)]
+    for item, sent in lost:
+        operation.forget(sent)
+        errors.pop(item.index, None)
+        item.raw, item.hash, item.gas = b"", b"", 0
+        fresh.append(item)
+    return sorted(fresh, key=lambda item: item.index)
+
+
+def _journaled(chain: Chain, item: _Item) -> Sent:
+    """A signed item as the operation's journal keeps it."""
+    tx = {**item.tx, "gas": item.gas, "nonce": item.tx_nonce, "chainId": chain.chain_id}
+    return Sent(item.call.account.address, item.tx["to"], item.tx["data"], item.call.value, item.tx_nonce,
+                item.since, tx, [["0x" + item.hash.hex(), "0x" + item.raw.hex()]])
+
+
 def _wave(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],
           results: dict[int, TxResult], workers: int | None, timeout: float, exact: bool = False) -> list[_Item]:
-    """Simulate, price, number, sign, send and confirm one wave; the items that ran short of gas are
+    """Simulate, price, number, sign, (journal,) send and confirm one wave; the items that ran short of gas are
     returned (and left without an outcome) unless their gas was ``exact`` already."""
     wave = _simulated(ledger, node, items, errors, exact)
     wave = _funded(ledger.chain, node, wave, errors)
     _sign(ledger.chain, node, wave, workers)
+    operation = ledger.current_operation
+    if operation is not None and wave:
+        operation.start(*(_journaled(ledger.chain, item) for item in wave))
     _send_once(node, wave, errors)
     _fill_gaps(ledger.chain, node, wave, errors)
     confirmed, short = _confirmed(ledger, codec, node, wave, errors, timeout, exact)
@@ -618,7 +691,7 @@ def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], err
     waiting = {item.hash: item for item in items if item.index not in errors}
     results: dict[int, TxResult] = {}
     short: list[_Item] = []
-    ours = (ledger.address, ledger.feedback.address)
+    ours = _ours(ledger)
     deadline = time.monotonic() + timeout
     progress = time.monotonic()
     while waiting:
@@ -629,9 +702,7 @@ def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], err
                 continue
             item = waiting.pop(tx_hash)
             if receipt["status"] == 1:
-                events = tuple(codec.decode(log) for log in receipt["logs"] if log["address"] in ours)
-                results[item.index] = TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"],
-                                               receipt["gasUsed"], events)
+                results[item.index] = codec.result(receipt, ours)
             else:
                 why = _why_failed(ledger, item, receipt["blockNumber"])
                 if why is None and not exact:

@@ -60,30 +60,35 @@ class Operation:
         self.found: list[str] = []
         """Hashes of transactions an earlier run of the operation sent, found mined: nothing was sent for them."""
         self._claimed: set[int] = set()
-        """``id`` of the journaled calls this run has answered already."""
+        """``id`` of the journaled calls and texts this run has used already (each answers one of this run)."""
+
+    def claim(self, record: Sent | dict[str, Any]) -> bool:
+        """Take a journaled call or text for this run; False when this run took it already."""
+        if id(record) in self._claimed:
+            return False
+        self._claimed.add(id(record))
+        return True
 
     def earlier(self, sender: str, to: str, data: str, value: int) -> Sent | None:
-        """The call as an earlier run sent it, if it did (each journaled call answers one call of this run)."""
-        for sent in self.sent:
-            if id(sent) not in self._claimed and sent.matches(sender, to, data, value):
-                self._claimed.add(id(sent))
-                return sent
-        return None
+        """The call as an earlier run sent it, if it did and this run has not met it yet."""
+        return next((sent for sent in self.sent if sent.matches(sender, to, data, value) and self.claim(sent)), None)
 
     def start(self, *sent: Sent) -> None:
         """Journal calls about to be sent for the first time (signed, not yet sent)."""
-        self._claimed.update(id(one) for one in sent)
+        for one in sent:
+            self.claim(one)
         self.sent.extend(sent)
         self.save()
 
     def forget(self, sent: Sent) -> None:
         """Drop a call none of whose versions can ever land (it is signed anew)."""
-        self.sent.remove(sent)
+        self.sent = [other for other in self.sent if other is not sent]
         self.save()
 
     def keep_text(self, kept: dict[str, Any]) -> None:
         """Journal a text sealed for a call (its hash and salt; the text itself is not written here), with the
         call it goes out in (``start``): a call refused before it is sent leaves nothing behind."""
+        self.claim(kept)
         self.sealed.append(kept)
 
     def save(self) -> None:

@@ -89,22 +89,29 @@ def sign_and_send(chain: Chain, account: LocalAccount, function: Any, value: int
 def _sent_before(chain: Chain, account: LocalAccount, function: Any, value: int, landed: Landed | None,
                  operation: Operation) -> Any:
     """The receipt of the call as an earlier run of the operation sent it, followed until mined; None when
-    no earlier run sent it, or when none of its versions can land any more (then it is signed anew): their
-    nonce went to another transaction, the one mined failed, or the chain went back below their nonce."""
-    sent = operation.earlier(account.address, function.address, function._encode_transaction_data(), value)
-    if sent is None:
-        return None
+    no earlier run sent it, or when none of what it sent can land any more (then it is signed anew)."""
+    data = function._encode_transaction_data()
+    while (sent := operation.earlier(account.address, function.address, data, value)) is not None:
+        receipt = _landed_before(chain, account, sent, landed, operation)
+        if receipt is not None:
+            return receipt
+        operation.forget(sent)
+    return None
+
+
+def _landed_before(chain: Chain, account: LocalAccount, sent: Sent, landed: Landed | None,
+                   operation: Operation) -> Any:
+    """The receipt of a journaled call once mined successfully; None when it can never be: its nonce went to
+    another transaction, it failed when mined (that run was told why), or the chain went back below its
+    nonce (a gap before it that nobody will fill)."""
     if sent.nonce > chain.w3.eth.get_transaction_count(account.address, "pending"):
-        operation.forget(sent)  # a gap before it that nobody will fill: it cannot land
         return None
     sending = _Sending(chain, account, sent, landed, operation)
     try:
         receipt = sending.until_mined()
     except NotRecorded:
-        operation.forget(sent)
         return None
     if receipt["status"] != 1:
-        operation.forget(sent)
         return None
     if not sending.handed:
         operation.found.append(hex_of(receipt["transactionHash"]))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3.contract import Contract
+from web3.exceptions import TransactionNotFound
 
 from . import validate
 from .build import load_artifact
@@ -53,6 +54,7 @@ from .models import (
     Status,
     Totals,
     TxResult,
+    TxState,
 )
 from .orders import MAX_REQUEST_VALIDITY, Order
 from .revert import RevertDecoder, mapped_errors
@@ -701,6 +703,30 @@ class Ledger:
         ours = (self.address, self.feedback.address)
         events = tuple(self._decode(log) for log in receipt["logs"] if log["address"] in ours)
         return TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"], receipt["gasUsed"], events)
+
+    def transaction(self, tx_hash: str) -> TxState:
+        """What the node says of a transaction: mined (with the ledger's events it emitted), failed, waiting
+        in its pool, or unknown to it; for a transaction whose outcome was not known (``OutcomeUnknown``)."""
+        key = hex_of(validate.bytes32(tx_hash, "transaction hash"))
+        with mapped_errors(self.errors):
+            try:
+                tx = self.w3.eth.get_transaction(key)
+            except TransactionNotFound:
+                return TxState(key, "unknown")
+            if tx.get("blockNumber") is None:
+                return TxState(key, "pending", tx["from"], int(tx["nonce"]))
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(key)
+            except TransactionNotFound:  # a node whose back ends lag: the block is there, its receipt not yet
+                return TxState(key, "pending", tx["from"], int(tx["nonce"]))
+            block, head = int(receipt["blockNumber"]), int(self.w3.eth.block_number)
+        common = {"sender": tx["from"], "nonce": int(tx["nonce"]), "block_number": block,
+                  "confirmations": head - block + 1}
+        if receipt["status"] != 1:
+            return TxState(key, "failed", **common)
+        ours = (self.address, self.feedback.address)
+        return TxState(key, "mined", events=tuple(self._decode(log) for log in receipt["logs"]
+                                                  if log["address"] in ours), **common)
 
     def events(self, name: str, *indexed: Any) -> list[Event]:
         """Events of one name, filtered on their indexed arguments in order (None matches any)."""

@@ -350,6 +350,23 @@ class Event:
 
 
 @dataclass(frozen=True)
+class TxState:
+    """What a node says of one transaction (``Ledger.transaction``)."""
+
+    tx_hash: str
+    state: str
+    """``mined`` (it went through), ``failed`` (mined, but it reverted: it did nothing), ``pending`` (waiting in
+    the node's pool) or ``unknown`` (the node knows nothing of it)."""
+    sender: str | None = None
+    nonce: int | None = None
+    block_number: int | None = None
+    confirmations: int = 0
+    """Blocks from its own to the newest, its own included (0 until mined)."""
+    events: tuple[Event, ...] = ()
+    """The ledger's events it emitted, decoded."""
+
+
+@dataclass(frozen=True)
 class TxResult:
     """A mined transaction and the contract events it emitted, decoded."""
 

@@ -6,10 +6,12 @@ finds it too. Settlement and withdrawals, which pay what is due when they run, f
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
 from conftest import DAY, ETHER, deploy_contract
+from faulty_proxy import FaultyProxy
 
 from ledger.chain import connect
 from ledger.client import Ledger
@@ -18,7 +20,6 @@ from ledger.history import database_url
 from ledger.history.store import engine_for
 from ledger.models import LineItem
 from ledger.texts import TextStore
-from faulty_proxy import FaultyProxy
 
 OWNER, AGENT, ALICE = 1, 2, 4
 """Development accounts: the shop's owner, its agent, the customer."""
@@ -49,8 +50,9 @@ def _vanishing(url: str) -> FaultyProxy:
     return proxy
 
 
-def _first_run_unknown(cli, cli_project, args: list[str]) -> None:
-    """Run ``ledger ARGS`` through a vanishing node: it must say the outcome is unknown, never that it failed."""
+def _first_run_unknown(cli, cli_project, args: list[str]) -> str:
+    """Run ``ledger ARGS`` through a vanishing node: it must say the outcome is unknown, never that it failed,
+    and name the transaction to look up; its hash."""
     proxy = _vanishing(cli_project.url)
     try:
         first = cli("--rpc", proxy.url, *args)
@@ -59,6 +61,7 @@ def _first_run_unknown(cli, cli_project, args: list[str]) -> None:
     assert first.exit_code == 1 and "Traceback" not in first.output
     assert "whether it was recorded is not known" in first.stderr and "do not send it anew" in first.stderr
     assert "run it again" not in first.stderr and "nothing was recorded" not in first.stderr
+    return re.search(r"`ledger tx (0x[0-9a-f]{64})`", first.stderr).group(1)
 
 
 def _alice(ledger: Ledger) -> str:
@@ -104,9 +107,10 @@ def test_a_write_run_again_after_it_landed_sends_nothing(cli, cli_project, world
     args = ["--account", str(signer), *command(ledger, bought)]
     signer_address = ledger.chain.accounts()[signer].address
     before = effect(ledger, bought)
-    _first_run_unknown(cli, cli_project, args)
+    tx_hash = _first_run_unknown(cli, cli_project, args)
     done, nonce = effect(ledger, bought), ledger.chain.w3.eth.get_transaction_count(signer_address)
     assert done != before  # it landed all the same
+    assert f"transaction {tx_hash} went through in block" in cli("tx", tx_hash).output  # as the error told to look
     for _ in range(2):  # run again, and once more after that run reported it
         again = cli(*args)
         if kind in REFUSED_AGAIN:
@@ -173,3 +177,9 @@ def test_withdrawal_run_again_finds_nothing_waiting(cli, cli_project, world, tes
     again = cli("--account", "5", "merchant", "withdraw", "1")
     assert again.exit_code == 1 and "nothing is waiting" in again.output
     assert ledger.chain.w3.eth.get_transaction_count(accounts[5].address) == nonce
+
+
+def test_a_transaction_the_node_never_saw_is_said_unknown_to_it(cli, world) -> None:
+    shown = json.loads(cli("--json", "tx", "0x" + "11" * 32).output)
+    assert shown["state"] == "unknown" and shown["block_number"] is None
+    assert "knows nothing of transaction" in cli("tx", "0x" + "11" * 32).output

@@ -159,6 +159,8 @@ class _Sending:
         self.handed = False
         """Whether this run handed a version to the node (a call resumed from the journal may need none)."""
         self.last_receipt: Any = None
+        self.mined: str | None = None
+        """The version the chain shows mined at the nonce, once found (its receipt may come later)."""
         self.sent_at = time.monotonic()
         self.resumed = bool(record.versions)
         """Whether the versions were signed by an earlier run: they are looked for before any is sent again."""
@@ -239,31 +241,37 @@ class _Sending:
         nonce_moved = receipt is None and self.w3.eth.get_transaction_count(self.account.address, "latest") > self.nonce
         if nonce_moved:
             receipt = self._at_nonce()
-        if receipt is not None:
-            self.last_receipt = receipt
-            return receipt if self._confirmed(receipt) else None
-        if nonce_moved:
-            return None  # ours is mined but not served yet, or the node's blocks do not show it yet: look again
+        if receipt is not None or nonce_moved:  # without a receipt: ours is mined but not served yet, or the
+            return self._once_confirmed(receipt)  # node's blocks do not show it yet; look again
         known = self._known()
         stuck = known and time.monotonic() - self.sent_at > self.chain.replace_after
         if known and not stuck and not self.fee_refused:
             return None  # waiting in the node's pool
         if self.landed is not None and (done_by := self.landed()) is not None:
-            return self._receipt_of(done_by)  # done although none of our versions can be found: send nothing
+            # done although none of our versions can be found: send nothing
+            return self._once_confirmed(self._receipt_of(done_by))
         if self.fee_refused or stuck:
             self._replace()
         else:
             self._send()  # lost on the way, or forgotten by the node: the very same bytes again
         return None
 
+    def _once_confirmed(self, receipt: Any) -> Any:
+        """The receipt once it has ``chain.confirmations`` blocks; None before (or without a receipt)."""
+        if receipt is None:
+            return None
+        self.last_receipt = receipt
+        return receipt if self._confirmed(receipt) else None
+
     def _at_nonce(self) -> Any:
         """The nonce has moved on: the receipt of the transaction mined at it when it is one of ours (or
         ``landed`` finds the call's work done by it); None while the node does not show it or its receipt yet;
         ``NotRecorded`` when it is a transaction this call did not sign, which did not do its work."""
-        mined = mined_at_nonce(self.w3, self.account.address, self.nonce, self.record.since)
+        mined = self.mined or mined_at_nonce(self.w3, self.account.address, self.nonce, self.record.since)
         if mined is None:
             return None
         if mined.lower() in (tx_hash.lower() for tx_hash in self.hashes):
+            self.mined = mined  # found once: its receipt is all that is waited for
             return self._receipt_of(mined)
         done_by = self.landed() if self.landed is not None else None
         if done_by is not None:
@@ -317,6 +325,8 @@ class _Sending:
             have = self.w3.eth.block_number - block + 1
             return (f"transaction {hex_of(self.last_receipt['transactionHash'])} is in block {block} but has {have} "
                     f"of {self.chain.confirmations} confirmations {waited} (it may still be replaced)")
+        if self.mined is not None:
+            return f"transaction {self.mined} is mined, but the node gave no receipt of it {waited}"
         return f"nonce {self.nonce} of {self.account.address} is not mined {waited} (it may still be)"
 
 

@@ -135,14 +135,14 @@ class FaultyProxy:
             held, self._held = self._held, None
         if held is not None:  # the call held back reaches the node after this one
             self._forward(held)
+        if fault == "duplicate":
+            answer = self._forward(body)
         if self.receipt_lag or self.lost_receipts:
             answer = self._lagging(body, answer)
         if fault == "drop_response":
             return None
         if fault == "delay":
             time.sleep(self.random.uniform(0, self.max_delay))
-        if fault == "duplicate":
-            answer = self._forward(body)
         if fault == "reorder" and isinstance(answers := json.loads(answer), list):
             self.random.shuffle(answers)
             answer = json.dumps(answers).encode()

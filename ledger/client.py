@@ -89,6 +89,9 @@ SETTLE_BLOCK_SHARE = 4
 transactions (a 30 million gas block: 250 purchases a transaction, about 3.4 million gas)."""
 
 _SETTLED, _PAID_STORED, _CREDIT_USED = 1, 4, 8
+
+_operations: ContextVar[dict[int, Operation]] = ContextVar("ledger_operations", default={})
+"""The operation each ledger (by ``id``) runs in, in this thread or task (``Ledger.operation``)."""
 """``PurchaseState.flags`` bits the library reads."""
 
 
@@ -120,7 +123,6 @@ class Ledger:
         self._texts: TextStore | None = None
         self.journal = Journal()
         """Where operations (``operation``) write what they send: in memory unless set to a ``Journal(folder)``."""
-        self._operation: ContextVar[Operation | None] = ContextVar(f"ledger-operation-{id(self)}", default=None)
         self.w3 = chain.w3
         self.address = validate.address(address, "ledger address")
         self.from_block = from_block
@@ -266,7 +268,7 @@ class Ledger:
         text), so the call that carries it is the one the operation sent before."""
         from .texts import TextStore
 
-        operation = self._operation.get()
+        operation = self.current_operation
         earlier = self._sealed_before(operation, kind, text, customer, merchant_id)
         if earlier is not None:
             return earlier
@@ -327,16 +329,17 @@ class Ledger:
         and its arguments): the same key, the same work, done once; a new key does it again."""
         if not key:
             raise InvalidInput("an operation needs a key that names it")
-        token = self._operation.set(self.journal.operation(key))
+        operation = self.journal.operation(key)
+        token = _operations.set({**_operations.get(), id(self): operation})
         try:
-            yield self._operation.get()  # type: ignore[misc]
+            yield operation
         finally:
-            self._operation.reset(token)
+            _operations.reset(token)
 
     @property
     def current_operation(self) -> Operation | None:
-        """The operation the calling code runs in (``operation``), if any."""
-        return self._operation.get()
+        """The operation the calling code runs in on this ledger (``operation``), if any."""
+        return _operations.get().get(id(self))
 
     def _indexed(self) -> Any:
         """The index's queries, caught up with the chain; None when reading straight from the chain. When
@@ -697,7 +700,7 @@ class Ledger:
         ``operation`` the call is journaled, and found if an earlier run sent it; ``journaled=False`` is for a
         call that pays what is due when it runs (settlement, withdrawals): the contract never pays the same
         thing twice, and running it again later must pay what has come due since."""
-        operation = self._operation.get() if journaled else None
+        operation = self.current_operation if journaled else None
         with mapped_errors(self.errors):
             receipt = sign_and_send(self.chain, account, function, value, landed, operation)
         ours = (self.address, self.feedback.address)

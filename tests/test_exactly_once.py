@@ -57,7 +57,7 @@ def _logged(home: Ledger) -> Counter[str]:
     return Counter(event.args["contentHash"] for event in home.events("ContactLogged", 1))
 
 
-def test_a_thousand_sends_one_at_a_time_are_each_reported_once(node, home, lagging) -> None:
+def test_a_thousand_sends_one_at_a_time_on_anvil_are_each_reported_once(node, home, lagging) -> None:
     far, proxy = lagging
     first = node.w3.eth.get_transaction_count(AGENT.address)
     reported, refused = [], []
@@ -74,7 +74,7 @@ def test_a_thousand_sends_one_at_a_time_are_each_reported_once(node, home, laggi
     assert proxy.count("lost") >= 5
 
 
-def test_a_thousand_sends_in_bulk_are_each_reported_once(node, home, lagging) -> None:
+def test_a_thousand_sends_in_bulk_on_anvil_are_each_reported_once(node, home, lagging) -> None:
     far, proxy = lagging
     first = node.w3.eth.get_transaction_count(AGENT.address)
     report = send_many(far, [Call(AGENT, _contact(far, f"bulk {n}")) for n in range(SENDS)])

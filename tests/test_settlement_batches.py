@@ -32,7 +32,7 @@ def closed():
         yield ledger, shop, signed
 
 
-def test_a_call_too_big_for_a_block_is_refused_in_words(closed) -> None:
+def test_a_call_too_big_for_a_block_is_refused_in_words_on_anvil(closed) -> None:
     """All 2,500 in one call need more gas than a block has (before the shop settles them below)."""
     ledger, shop, signed = closed
     sender = ledger.chain.accounts()[5]
@@ -43,7 +43,7 @@ def test_a_call_too_big_for_a_block_is_refused_in_words(closed) -> None:
     assert ledger.chain.w3.eth.get_transaction_count(sender.address) == nonce
 
 
-def test_a_shop_settles_2500_closed_purchases_at_once(closed) -> None:
+def test_a_shop_settles_2500_closed_purchases_at_once_on_anvil(closed) -> None:
     ledger, shop, signed = closed
     chain = ledger.chain
     payout = ledger.merchant(shop.merchant_id).payout

@@ -156,7 +156,7 @@ PLACEHOLDERS = {
     "content_hash": "0x" + "ab" * 32, "score": "1", "rating": "1", "address": ALICE, "agent": AGENT,
     "referrer": ALICE, "token": "0x" + "00" * 20, "days": "1d", "delay": "1d", "bonus": "1%", "amount": "0.01",
     "window": "1d", "lines": "MUG:1:0.01", "order_ref": "X", "channel": "chat", "kind": "question", "name": "shop",
-    "variable": "HOME", "by": None,
+    "variable": "HOME", "by": None, "tx_hash": None,
 }
 """What each required parameter is given while another is fuzzed: values that make the command refuse
 anyway (merchant, terms and purchase that do not exist; an order already bought), so no example can send

@@ -5,11 +5,12 @@ An operation is one piece of work named by a key its caller chooses (``Ledger.op
 derives it from the command and its arguments). For each call it sends, the journal keeps the call (sender,
 contract, call data, value), its nonce and every version signed for that nonce, raw bytes included, before
 the first byte reaches the node; and the salts of the off-chain texts it sealed, so the same text goes out
-under the same hash. When the operation runs again, a call it already journaled is not signed anew: the chain is asked what
-became of the versions kept (``sending.single``). One mined is the call's result, found and reported with
-nothing sent; one still pending is waited for; one never seen is handed to the node again (the same bytes,
-the same nonce: it can land once at most). Only when the chain shows that none of them can ever land (their
-nonce went to another transaction, or they failed when mined) is the call signed again.
+under the same hash. When the operation runs again, a call it already journaled is not signed anew: the chain
+is asked what became of the versions kept (``sending.single``, ``sending.bulk``). One mined is the call's
+result, found and reported with nothing sent; one still pending is waited for; one never seen is handed to
+the node again (the same bytes, the same nonce: it can land once at most). Only when the chain shows that
+none of them can ever land (their nonce went to another transaction, they failed when mined, or the chain
+went back below their nonce) is the call signed again.
 
 The journal is a folder with one JSON file per operation, written whole to a temporary file and renamed, or
 held in memory (for as long as the process lives) when no folder is given. It knows only what this machine

@@ -84,6 +84,47 @@ class NodeError(LedgerError, ConnectionError):
     """Raised when the node cannot be started or reached."""
 
 
+class OutcomeUnknown(NodeError):
+    """Raised when a transaction was handed to the node but whether it was recorded cannot be told (yet).
+
+    ``tx_hashes`` holds every version signed for its nonce (at most one of them can ever be mined). Sending
+    the call afresh could do its work twice: look the hashes up instead, or run the same operation again
+    (``Ledger.operation``, or the same command), which finds what it sent and sends nothing new while any
+    version can still land.
+    """
+
+    def __init__(self, why: str, tx_hashes: list[str] | tuple[str, ...]) -> None:
+        self.why, self.tx_hashes = why, tuple(tx_hashes)
+        newest = self.tx_hashes[-1]
+        versions = f" (or {len(self.tx_hashes) - 1} earlier version(s) of it)" if len(self.tx_hashes) > 1 else ""
+        super().__init__(
+            f"{why}, so whether it was recorded is not known (transaction {newest}{versions}): do not send it anew, "
+            f"which could do it twice; look it up (`ledger tx {newest}`) once the node answers, or run the same "
+            "command again, which finds it and sends nothing more if it went through"
+        )
+
+
+class NotRecorded(NodeError):
+    """Raised when a transaction can never be recorded: its nonce went to a transaction it did not sign."""
+
+    def __init__(self, tx_hashes: list[str] | tuple[str, ...], account: str, nonce: int, taken_by: str) -> None:
+        self.tx_hashes, self.account, self.nonce, self.taken_by = tuple(tx_hashes), account, nonce, taken_by
+        super().__init__(
+            f"transaction {self.tx_hashes[-1]} was not recorded and never will be: nonce {nonce} of {account} went "
+            f"to transaction {taken_by}, which this call did not sign (the same key used elsewhere at the same "
+            f"time?); see what {taken_by} did before sending this again"
+        )
+
+
+class GasLimitExceeded(LedgerError, ValueError):
+    """Raised when a call needs more gas than the node allows one transaction (a block's limit); nothing was sent."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        self.what, self.detail = what, detail
+        super().__init__(f"{what} needs more gas than the node lets one transaction use ({detail}): nothing was "
+                         "sent; split it into smaller ones")
+
+
 class UnknownEvent(LedgerError, RuntimeError):
     """Raised when the contract emitted an event this library version cannot decode (a newer contract?)."""
 

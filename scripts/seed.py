@@ -133,8 +133,8 @@ def main() -> Ledger:
             progress.advance(task, len(batch))
 
     chain.advance_time(366 * DAY)  # every window has closed: pay the shops and the referrers
-    closed = [p.id for p in ledger.settleable()]
-    settled = sum(len(ledger.settle(dev[0], closed[begin:begin + 40]).settled) for begin in range(0, len(closed), 40))
+    closed = ledger.settleable()
+    settled = len(ledger.settle_purchases(dev[0], closed).settled) if closed else 0  # in block-sized transactions
     console.print(
         f"seeded {counts['purchases']} purchases at {len(shops)} shops by {len(customers)} customers, "
         f"{counts['contacts']} contacts, {counts['deliveries']} deliveries, {counts['returns']} returns, "

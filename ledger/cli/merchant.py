@@ -17,14 +17,10 @@ from rich.progress import Progress
 from .. import render
 from ..convert import parse_amount
 from ..errors import InvalidInput
-from ..models import NATIVE, Purchase, Reason, SettlementBatch, Status
+from ..models import NATIVE, Purchase, Reason, Status
 from ..timefmt import local, relative
 from . import main, parse
 from .context import Env, pass_env, plain, write_file
-
-SETTLE_BATCH = 40
-"""Purchases settled per transaction (well inside a block)."""
-
 
 @main.group(name="merchant")
 def merchant_group() -> None:
@@ -520,7 +516,7 @@ def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> No
     """Pay what was kept of closed purchases to their merchants (and referrers). Anyone may do it.
 
     With no ids, settles every purchase whose window has closed (of --merchant, if given), in
-    transactions of up to 40 purchases. A purchase that cannot be settled (window still open, awaiting
+    transactions that fit well inside a block (250 purchases in a 30-million-gas block). A purchase that cannot be settled (window still open, awaiting
     delivery, already settled) is skipped and said why; the others are settled all the same.
 
     \b
@@ -530,17 +526,17 @@ def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> No
     """
     if merchant_id is not None:
         env.ledger.merchant(merchant_id)  # an unknown merchant is named, not taken as one with nothing to settle
-    ids = list(purchase_ids) or [p.id for p in env.ledger.settleable(merchant_id)]
-    batches: list[SettlementBatch] = []
-    with Progress(console=env.console, transient=True, disable=env.as_json or len(ids) <= SETTLE_BATCH) as progress:
-        task = progress.add_task("settling", total=len(ids))
-        for start in range(0, len(ids), SETTLE_BATCH):
-            batch = ids[start:start + SETTLE_BATCH]
-            batches.append(env.ledger.settle(env.account, batch))
-            progress.advance(task, len(batch))
-    settled = [s for batch in batches for s in batch.settled]
-    skipped = [{"purchase_id": purchase_id, "reason": reason}
-               for batch in batches for purchase_id, reason in batch.skipped]
+    ledger = env.ledger
+    purchases = [ledger.purchase(p) for p in purchase_ids] if purchase_ids else ledger.settleable(merchant_id)
+    settled: list = []
+    skipped: list[dict[str, str]] = []
+    if purchases:
+        with Progress(console=env.console, transient=True,
+                      disable=env.as_json or len(purchases) <= ledger.settle_batch_size()) as progress:
+            task = progress.add_task("settling", total=len(purchases))
+            batch = ledger.settle_purchases(env.account, purchases, lambda done: progress.advance(task, done))
+        settled = list(batch.settled)
+        skipped = [{"purchase_id": purchase_id, "reason": reason} for purchase_id, reason in batch.skipped]
     env.emit({"settled": settled, "skipped": skipped}, lambda: _settle_report(env, settled, skipped))
 
 

@@ -163,7 +163,7 @@ class CustomerDesk:
         """Take the money part of my credit at a merchant out (once it has no active terms, or its stated
         delay has passed); the bonus part goes back to the shop. Returns what I was paid."""
         result = self.ledger.transact(self.account, self._functions.cashOutCredit(
-            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")))
+            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")), journaled=False)
         return int(result.named("CreditCashedOut")[0].args["cash"])
 
     def log_contact(

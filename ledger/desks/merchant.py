@@ -303,11 +303,12 @@ class MerchantDesk:
         return self.ledger.purchase(purchase.id)
 
     def settle(self, purchase_ids: Iterable[str] | None = None) -> SettlementBatch | None:
-        """Settle the given purchases, or every closed one of this merchant (None when there is none)."""
-        ids = list(purchase_ids) if purchase_ids is not None else [p.id for p in self.ledger.settleable(self.merchant_id)]
-        if not ids:
-            return None
-        return self.ledger.settle(self.account, ids)
+        """Settle the given purchases, or every closed one of this merchant (None when there is none), in
+        transactions that fit well inside a block (``Ledger.settle_purchases``)."""
+        if purchase_ids is not None:
+            return self.ledger.settle(self.account, purchase_ids)
+        closed = self.ledger.settleable(self.merchant_id)
+        return self.ledger.settle_purchases(self.account, closed) if closed else None
 
     def withdraw_deferred(self, token: str = NATIVE) -> Any:
         """Send payments that could not be pushed to the payout to the current payout address."""

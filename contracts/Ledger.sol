@@ -58,6 +58,11 @@ contract Ledger is LedgerBase, Proxy {
     /// flat cost, however many merchants and referrers the batch pays (cleared before the batch ends).
     bytes32 private constant _DUE_TAG = keccak256("Ledger.settle.due");
 
+    /// @dev The bits of the packed order no field uses (`ILedgerTypes.Order`): head bits 17-23 (the rest of the
+    /// `itemMustBeReturned` byte) and referral bits 0-7.
+    uint256 private constant _UNUSED_HEAD_BITS = 0xFE << 16;
+    uint256 private constant _UNUSED_REFERRAL_BITS = 0xFF;
+
     /// @notice Deploys the ledger in front of its modules.
     /// @param module The `LedgerModule`.
     constructor(address module) {
@@ -365,6 +370,11 @@ contract Ledger is LedgerBase, Proxy {
     /// @dev Checks what an order says against the chain and the caller: expiry, customer, lines, terms,
     /// token and referrer.
     function _checkOrder(bytes32 purchaseId, Order calldata order, LineItem[] calldata lines) private view {
+        // Bits of the packed order that no field uses are not hashed: set, they would make the purchase's event
+        // say something the shop never signed.
+        if (order.head & _UNUSED_HEAD_BITS != 0 || order.referral & _UNUSED_REFERRAL_BITS != 0) {
+            revert LedgerUnusedOrderBits(purchaseId);
+        }
         if (block.timestamp > order.expiry()) revert LedgerOrderExpired(order.expiry(), block.timestamp);
         address customer = order.customer();
         if (customer != address(0) && customer != msg.sender) {

@@ -557,6 +557,16 @@ class ReferralNotAllowed(ContractError, PermissionError):
                 f"{self.referral_bps / 100:g} %: sign with less, or ask the shop's owner for a larger mandate")
 
 
+class UnusedOrderBits(ContractError, ValueError):
+    """Raised when an order sets bits of its packed words that no field uses (and its signature does not cover)."""
+
+    solidity_name, fields = "LedgerUnusedOrderBits", ("purchase_id",)
+
+    def describe(self) -> str:
+        return (f"order {_short(self.purchase_id)} has bits set that no field uses, which its signature does not "
+                "cover: it was changed after signing, so nothing was paid; ask the shop for a new order")
+
+
 class OrderRefUsed(ContractError, ValueError):
     """Raised when another order with the same order reference of the same shop was already bought."""
 

@@ -192,3 +192,14 @@ def test_the_module_refuses_to_run_at_its_own_address(ledger, chain, accounts, s
                 mapped_errors(ledger.errors):
             call.call({"from": alice.address})
     assert ledger.contract.functions.merchantCount().call() >= 1  # through the ledger, the same code answers
+
+
+@pytest.mark.parametrize("word, bits", [(0, 0x02 << 16), (0, 0x80 << 16), (2, 0x01), (2, 0x80)])
+def test_buy_rejects_bits_of_the_packed_order_no_field_uses(ledger, order, alice, word, bits) -> None:
+    """Issue #20: bits of the packed order outside every field are not hashed, so a buyer could set them and the
+    purchase's event would differ from what the shop signed. The contract refuses such an order."""
+    packed = list(order.order.packed())
+    packed[word] |= bits
+    with pytest.raises(errors.UnusedOrderBits):
+        simulate(ledger, raw_buy(ledger, order, packed=tuple(packed)), alice, value=100)
+    assert simulate(ledger, raw_buy(ledger, order), alice, value=100) is not None  # the order as signed: fine

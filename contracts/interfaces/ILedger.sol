@@ -286,6 +286,11 @@ interface ILedgerErrors is ILedgerTypes {
     /// @param caller The account that called.
     error LedgerNotOrderCustomer(bytes32 purchaseId, address customer, address caller);
 
+    /// @notice Thrown when an order sets bits of its packed words that no field uses (and the signature does not
+    /// cover).
+    /// @param purchaseId The order's digest.
+    error LedgerUnusedOrderBits(bytes32 purchaseId);
+
     /// @notice Thrown when an order's lines do not add up to its total or do not hash to its lines hash.
     /// @param purchaseId The order's digest.
     error LedgerLinesMismatch(bytes32 purchaseId);

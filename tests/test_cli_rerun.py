@@ -69,8 +69,8 @@ def _alice(ledger: Ledger) -> str:
 
 
 WRITES = {
-    "staff contact": (AGENT, lambda ledger, bought: ["contact", "log", "1", "--customer", _alice(ledger),
-                                                     "--channel", "chat", "--kind", "question", "--note", "which size?"],
+    "staff contact": (AGENT, lambda ledger, bought: ["contact", "log", "1", "--customer", _alice(ledger), "--channel",
+                                                     "chat", "--kind", "question", "--note", "which size?"],
                       lambda ledger, bought: len(ledger.events("ContactLogged", 1))),
     "customer contact": (ALICE, lambda ledger, bought: ["contact", "log", "1", "--channel", "email", "--kind",
                                                         "complaint", "--note", "late"],
@@ -128,7 +128,8 @@ def test_a_write_run_again_after_it_landed_sends_nothing(cli, cli_project, world
 def test_contact_import_run_again_sends_nothing(cli, cli_project, world, tmp_path) -> None:
     """Bulk items: the rows a first run sent (told their outcome is unknown) are found, none sent again."""
     ledger, _ = world
-    rows = ["channel,kind,customer,purchase,time,text"] + [f"chat,question,{_alice(ledger)},,,row {n}" for n in range(5)]
+    alice = _alice(ledger)
+    rows = ["channel,kind,customer,purchase,time,text", *(f"chat,question,{alice},,,row {n}" for n in range(5))]
     (tmp_path / "contacts.csv").write_text("\n".join(rows) + "\n")
     args = ["--account", str(AGENT), "contact", "import", "1", str(tmp_path / "contacts.csv")]
     agent = ledger.chain.accounts()[AGENT].address

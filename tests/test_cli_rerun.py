@@ -9,6 +9,7 @@ import json
 import re
 import threading
 
+import click
 import pytest
 from conftest import DAY, ETHER, deploy_contract
 from faulty_proxy import FaultyProxy
@@ -184,3 +185,19 @@ def test_a_transaction_the_node_never_saw_is_said_unknown_to_it(cli, world) -> N
     shown = json.loads(cli("--json", "tx", "0x" + "11" * 32).output)
     assert shown["state"] == "unknown" and shown["block_number"] is None
     assert "knows nothing of transaction" in cli("tx", "0x" + "11" * 32).output
+
+
+def test_the_web_server_is_not_one_operation(cli_project, world) -> None:
+    """``ledger serve`` relays many requests over its life: none of them is taken for another's run again,
+    while a command is one operation."""
+    from ledger.cli import main
+    from ledger.cli.context import Env
+
+    for name, params, one_operation in (("serve", {}, False), ("purchase", {"purchase_id": world[1][0]}, True)):
+        env = Env(rpc=cli_project.url, deployment_file=cli_project.home / ".ledger/deployment.json")
+        with click.Context(main.commands[name], info_name=name, obj=env) as command:
+            command.params = params
+            try:
+                assert (env.ledger.current_operation is not None) is one_operation
+            finally:
+                env.close()

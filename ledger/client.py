@@ -662,7 +662,8 @@ class Ledger:
                 size //= 2  # nothing was sent: the same purchases in smaller transactions
                 continue
             settled += [self._settlement_from_event(event) for event in result.named("Settled")]
-            skipped += [(e.args["purchaseId"], SKIP_REASONS[e.args["reason"]]) for e in result.named("SettlementSkipped")]
+            skipped += [(e.args["purchaseId"], SKIP_REASONS[e.args["reason"]])
+                        for e in result.named("SettlementSkipped")]
             hashes.append(result.tx_hash)
             waiting = waiting[len(batch):]
             if progress is not None:

@@ -9,6 +9,7 @@ import json
 import re
 import threading
 
+import click
 import pytest
 from conftest import DAY, ETHER, deploy_contract
 from faulty_proxy import FaultyProxy
@@ -69,8 +70,8 @@ def _alice(ledger: Ledger) -> str:
 
 
 WRITES = {
-    "staff contact": (AGENT, lambda ledger, bought: ["contact", "log", "1", "--customer", _alice(ledger),
-                                                     "--channel", "chat", "--kind", "question", "--note", "which size?"],
+    "staff contact": (AGENT, lambda ledger, bought: ["contact", "log", "1", "--customer", _alice(ledger), "--channel",
+                                                     "chat", "--kind", "question", "--note", "which size?"],
                       lambda ledger, bought: len(ledger.events("ContactLogged", 1))),
     "customer contact": (ALICE, lambda ledger, bought: ["contact", "log", "1", "--channel", "email", "--kind",
                                                         "complaint", "--note", "late"],
@@ -128,7 +129,8 @@ def test_a_write_run_again_after_it_landed_sends_nothing(cli, cli_project, world
 def test_contact_import_run_again_sends_nothing(cli, cli_project, world, tmp_path) -> None:
     """Bulk items: the rows a first run sent (told their outcome is unknown) are found, none sent again."""
     ledger, _ = world
-    rows = ["channel,kind,customer,purchase,time,text"] + [f"chat,question,{_alice(ledger)},,,row {n}" for n in range(5)]
+    alice = _alice(ledger)
+    rows = ["channel,kind,customer,purchase,time,text", *(f"chat,question,{alice},,,row {n}" for n in range(5))]
     (tmp_path / "contacts.csv").write_text("\n".join(rows) + "\n")
     args = ["--account", str(AGENT), "contact", "import", "1", str(tmp_path / "contacts.csv")]
     agent = ledger.chain.accounts()[AGENT].address
@@ -183,3 +185,19 @@ def test_a_transaction_the_node_never_saw_is_said_unknown_to_it(cli, world) -> N
     shown = json.loads(cli("--json", "tx", "0x" + "11" * 32).output)
     assert shown["state"] == "unknown" and shown["block_number"] is None
     assert "knows nothing of transaction" in cli("tx", "0x" + "11" * 32).output
+
+
+def test_the_web_server_is_not_one_operation(cli_project, world) -> None:
+    """``ledger serve`` relays many requests over its life: none of them is taken for another's run again,
+    while a command is one operation."""
+    from ledger.cli import main
+    from ledger.cli.context import Env
+
+    for name, params, one_operation in (("serve", {}, False), ("purchase", {"purchase_id": world[1][0]}, True)):
+        env = Env(rpc=cli_project.url, deployment_file=cli_project.home / ".ledger/deployment.json")
+        with click.Context(main.commands[name], info_name=name, obj=env) as command:
+            command.params = params
+            try:
+                assert (env.ledger.current_operation is not None) is one_operation
+            finally:
+                env.close()

@@ -33,6 +33,10 @@ from .parse import LAST_MOMENT
 
 PASSWORD_VARIABLE = "LEDGER_KEY_PASSWORD"
 
+SERVICES = ("serve",)
+"""Commands that keep running and send for many requests (the web page's relayer): not one piece of work, so
+not run as an operation (two equal relays there are two requests, each checked by the contract)."""
+
 MAX_ADVANCE = 3_650 * 86_400
 """The most ``ledger time advance`` moves a local chain's clock in one step: ten years."""
 
@@ -126,7 +130,7 @@ class Env:
         signing account and the deployment: the same command run again finds what it sent, and sends nothing
         new for what went through (``--again`` forgets that and does the work anew)."""
         context = click.get_current_context(silent=True)
-        if context is None:
+        if context is None or context.info_name in SERVICES:
             return
         files = {name: hashlib.sha256(value.read_bytes()).hexdigest() for name, value in context.params.items()
                  if isinstance(value, Path) and value.is_file()}

@@ -49,7 +49,8 @@ class Sent:
         return [tx_hash for tx_hash, _ in self.versions]
 
     def matches(self, sender: str, to: str, data: str, value: int) -> bool:
-        return (self.sender, self.to.lower(), self.data.lower(), self.value) == (sender, to.lower(), data.lower(), value)
+        return (self.sender, self.to.lower(), self.data.lower(), self.value) == (
+            sender, to.lower(), data.lower(), value)
 
 
 class Operation:

@@ -131,7 +131,8 @@ def _prepare(chain: Chain, account: LocalAccount, function: Any, value: int) -> 
         if re.search(r"insufficient funds|cannot afford|not have enough balance", str(error), re.IGNORECASE):
             raise InsufficientFunds(account.address, value, balance, "the price plus gas") from error
         if _GAS_REFUSED.search(str(error)):
-            raise GasLimitExceeded(f"a call to {getattr(function, 'fn_name', 'the constructor')}", str(error)) from error
+            what = f"a call to {getattr(function, 'fn_name', 'the constructor')}"
+            raise GasLimitExceeded(what, str(error)) from error
         raise
     tip = priority_fee(chain)
     max_fee = 2 * _base_fee(chain) + tip

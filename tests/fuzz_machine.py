@@ -97,9 +97,15 @@ class LedgerMachine(RuleBasedStateMachine):
         return self.views.purchases(self.functions, {purchase_id: self.bought[purchase_id].order})[purchase_id]
 
     def _role(self, merchant_id: int, account: str) -> tuple[Role, int]:
-        role, _generation, days = fields(self._view(self.functions.staffOf(merchant_id, account)),
-                                         ("role", "generation", "maxExtensionDays"))
+        role, _generation, days, _referral = fields(self._view(self.functions.staffOf(merchant_id, account)),
+                                                    ("role", "generation", "maxExtensionDays", "maxReferralBps"))
         return Role(role), days
+
+    def _referral_allowed(self, merchant_id: int, agent: str, referrer: str) -> int:
+        """The most commission an order ``agent`` signs may give ``referrer`` (the contract's rule)."""
+        referral = fields(self._view(self.functions.staffOf(merchant_id, agent)),
+                          ("role", "generation", "maxExtensionDays", "maxReferralBps"))[3]
+        return referral if self._view(self.functions.referrerApproved(merchant_id, referrer)) else 0
 
     def _merchant(self, merchant_id: int) -> list[Any]:
         return fields(self._view(self.functions.merchant(merchant_id)),
@@ -180,7 +186,11 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.TermsRetired)
         if not self._view(self.functions.accepts(seller.id, token_address)):
             refusals.add(errors.InvalidInput)
-        desk = MerchantDesk(self.w.ledger, self._actor(signer), seller.id)
+        actor = self._actor(signer)
+        if (refer and bps and self._role(seller.id, actor.address)[0] is Role.AGENT
+                and bps > self._referral_allowed(seller.id, actor.address, refer)):
+            refusals.add(errors.ReferralNotAllowed)  # an agent grants commission only within its mandate
+        desk = MerchantDesk(self.w.ledger, actor, seller.id)
         signed = self._attempt(refusals, lambda: desk.quote(
             chosen.id, [(f"SKU-{i}", q, p) for i, (q, p) in enumerate(lines)], f"Q-{len(self.quotes)}",
             customer=buyer, valid_for=valid_for, token=token_address, referrer=refer,
@@ -209,8 +219,12 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.TokenNotAccepted)
         if order.referrer in (desk.address, self.w.ledger.address):
             refusals.add(errors.InvalidReferrer)
-        if self._role(order.merchant_id, signed.signer)[0] is Role.NONE:
+        role = self._role(order.merchant_id, signed.signer)[0]
+        if role is Role.NONE:
             refusals.add(errors.InvalidOrderSignature)
+        elif (role is Role.AGENT and order.referral_bps
+              and order.referral_bps > self._referral_allowed(order.merchant_id, signed.signer, order.referrer)):
+            refusals.add(errors.ReferralNotAllowed)  # its mandate, or the referrer's approval, went since
         if self.views.purchases(self.functions, {signed.purchase_id: order})[signed.purchase_id].bought:
             refusals.add(errors.PurchaseExists)
         if credit > held:

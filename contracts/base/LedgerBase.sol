@@ -146,14 +146,33 @@ abstract contract LedgerBase is ILedgerErrors, ILedgerEvents, ReentrancyGuardTra
         return _hashTypedDataV4(order.structHash());
     }
 
+    /// @dev The domain separator worked out at deployment, for the contract deployed (the entry point); the
+    /// module, running at the ledger's address, works it out each time (`_domainSeparatorV4`).
+    bytes32 private immutable _CACHED_DOMAIN_SEPARATOR;
+    address private immutable _CACHED_THIS;
+    uint256 private immutable _CACHED_CHAIN_ID;
+
+    /// @notice Works out the EIP-712 domain separator of the contract being deployed, once.
+    constructor() {
+        _CACHED_THIS = address(this);
+        _CACHED_CHAIN_ID = block.chainid;
+        _CACHED_DOMAIN_SEPARATOR = _buildDomainSeparator();
+    }
+
     /// @dev The EIP-712 digest of a struct hash in this ledger's domain.
     function _hashTypedDataV4(bytes32 structHash) internal view returns (bytes32) {
         return MessageHashUtils.toTypedDataHash(_domainSeparatorV4(), structHash);
     }
 
-    /// @dev This ledger's EIP-712 domain separator (computed each time: under delegatecall the module's code
-    /// runs at the ledger's address, so no value fixed at a module's deployment would be right).
+    /// @dev This ledger's EIP-712 domain separator: the one worked out at deployment while the code runs at the
+    /// address and chain it was worked out for (as OpenZeppelin's `EIP712` caches it), else worked out anew.
     function _domainSeparatorV4() internal view returns (bytes32) {
+        if (address(this) == _CACHED_THIS && block.chainid == _CACHED_CHAIN_ID) return _CACHED_DOMAIN_SEPARATOR;
+        return _buildDomainSeparator();
+    }
+
+    /// @dev The EIP-712 domain separator for the address running the code, on this chain.
+    function _buildDomainSeparator() private view returns (bytes32) {
         return keccak256(
             abi.encode(_DOMAIN_TYPEHASH, keccak256(bytes(_NAME)), keccak256(bytes(_VERSION)), block.chainid, address(this))
         );

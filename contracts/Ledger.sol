@@ -7,6 +7,8 @@ import {Proxy} from "@openzeppelin/contracts/proxy/Proxy.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {LedgerBase} from "./base/LedgerBase.sol";
+import {LedgerFeedback} from "./LedgerFeedback.sol";
+import {ILedgerPurchases} from "./interfaces/ILedgerFeedback.sol";
 import {Orders} from "./libraries/Orders.sol";
 
 /// @title Ledger
@@ -15,16 +17,32 @@ import {Orders} from "./libraries/Orders.sol";
 /// refunded by the contract itself, with nobody's approval; after it, anyone can settle what was kept to
 /// the merchant. Staff act within mandates the owner sets; store credit can always be cashed out in the end.
 /// @dev The entry point and the money: it holds every purchase's escrow and runs the frequent calls
-/// (buy, return, settle, contact) itself. Any other call goes on by delegatecall to `LedgerShops` (shops,
-/// staff and terms), which passes what it does not know to `LedgerService` (goodwill, window extensions,
-/// store credit); both run on this contract's storage. A purchase is one slot of state keyed by the order's
-/// EIP-712 digest; calls that act on a purchase pass the order back and the contract hashes it again.
+/// (buy, return, settle, contact) itself. Any other call goes on, one delegatecall away, to `LedgerModule`
+/// (shops, staff and terms; goodwill, window extensions, store credit), which runs on this contract's storage.
+/// `ILedger` declares every function of this address, the entry point's and the module's. A purchase is one
+/// slot of state keyed by the order's EIP-712 digest; calls that act on a purchase pass the order back and the
+/// contract hashes it again.
 contract Ledger is LedgerBase, Proxy {
     using SafeERC20 for IERC20;
     using Orders for Order;
 
-    /// @dev The module that gets the calls this contract does not implement.
-    address private immutable _SHOPS;
+    /// @notice Largest number of lines in one order.
+    uint256 public constant MAX_LINES = _MAX_LINES;
+
+    /// @notice Basis points in 100 %.
+    uint16 public constant BPS = _BPS;
+
+    /// @notice Most days a purchase's return window can be extended by, in all.
+    uint16 public constant MAX_EXTENSION_DAYS = _MAX_EXTENSION_DAYS;
+
+    /// @notice EIP-712 type of a signed return request; the customer signs it, anyone may submit it.
+    bytes32 public constant RETURN_REQUEST_TYPEHASH = _RETURN_REQUEST_TYPEHASH;
+
+    /// @notice The module that gets the calls this contract does not implement (`LedgerModule`).
+    address public immutable MODULE;
+
+    /// @notice The feedback contract (reviews and scores of this ledger's purchases), made with the ledger.
+    address public immutable FEEDBACK;
 
     /// @dev Sums a settlement batch pays: to a merchant (`merchantId` set) or to a referrer.
     struct Due {
@@ -32,12 +50,24 @@ contract Ledger is LedgerBase, Proxy {
         address to;
         address token;
         uint256 amount;
+        bytes32 key;
     }
 
+    /// @dev Tags the transient slots where a settlement batch finds its sums: slot `keccak256(tag, merchant,
+    /// recipient, token)` holds the sum's place in the batch plus one, so each purchase finds its two sums at a
+    /// flat cost, however many merchants and referrers the batch pays (cleared before the batch ends).
+    bytes32 private constant _DUE_TAG = keccak256("Ledger.settle.due");
+
+    /// @dev The bits of the packed order no field uses (`ILedgerTypes.Order`): head bits 17-23 (the rest of the
+    /// `itemMustBeReturned` byte) and referral bits 0-7.
+    uint256 private constant _UNUSED_HEAD_BITS = 0xFE << 16;
+    uint256 private constant _UNUSED_REFERRAL_BITS = 0xFF;
+
     /// @notice Deploys the ledger in front of its modules.
-    /// @param shops The `LedgerShops` module (deployed with the `LedgerService` module behind it).
-    constructor(address shops) {
-        _SHOPS = shops;
+    /// @param module The `LedgerModule`.
+    constructor(address module) {
+        MODULE = module;
+        FEEDBACK = address(new LedgerFeedback(ILedgerPurchases(address(this))));
     }
 
     // ------------------------------------------------------------------ purchases
@@ -60,9 +90,10 @@ contract Ledger is LedgerBase, Proxy {
         purchaseId = _digest(order);
         uint64 merchantId = order.merchantId();
         _checkOrder(purchaseId, order, lines);
-        _checkOrderSigner(purchaseId, merchantId, signature);
+        _checkOrderSigner(purchaseId, order, merchantId, signature);
         PurchaseState storage state = _purchases[purchaseId];
         if (state.purchasedAt != 0) revert LedgerPurchaseExists(purchaseId);
+        _useOrderRef(purchaseId, merchantId, order.orderRef);
 
         // slither-disable-next-line uninitialized-local (no flags until set just below)
         uint8 flags;
@@ -92,24 +123,23 @@ contract Ledger is LedgerBase, Proxy {
         }
     }
 
-    /// @notice Records when the merchant delivered a purchase whose window runs from delivery. Once, not
-    /// before the purchase nor in the future, and only before the longest wait is over. Owner or agent.
+    /// @notice Records that the merchant delivered, now, a purchase whose window runs from delivery: the
+    /// window starts now and runs its full length. Once, and only before the longest wait is over (after it
+    /// the window already runs). Owner or agent. A delivery cannot be dated back: a confirmation never
+    /// leaves the customer less than the terms' full window from the moment it is given.
     /// @param order The order, as bought.
-    /// @param deliveredAt When it was delivered; 0 means now.
-    function confirmDelivery(Order calldata order, uint40 deliveredAt) external {
+    function confirmDelivery(Order calldata order) external {
         (bytes32 purchaseId, PurchaseState storage state) = _load(order);
         uint64 merchantId = order.merchantId();
         _checkAgent(merchantId);
         PurchaseState memory current = state;
         _checkActive(purchaseId, order, current);
-        uint256 at = deliveredAt == 0 ? block.timestamp : deliveredAt;
         uint256 wait = order.deliveryWait();
-        if (
-            wait == 0 || current.deliveredAfter != 0 || at < current.purchasedAt || at > block.timestamp
-                || block.timestamp >= current.purchasedAt + wait
-        ) revert LedgerInvalidDelivery(purchaseId, at);
-        state.deliveredAfter = uint32(at - current.purchasedAt + 1);
-        emit DeliveryConfirmed(purchaseId, merchantId, uint40(at));
+        if (wait == 0 || current.deliveredAfter != 0 || block.timestamp >= current.purchasedAt + wait) {
+            revert LedgerInvalidDelivery(purchaseId, block.timestamp);
+        }
+        state.deliveredAfter = uint32(block.timestamp - current.purchasedAt + 1);
+        emit DeliveryConfirmed(purchaseId, merchantId, uint40(block.timestamp));
     }
 
     /// @notice Returns some or all lines of the caller's purchase inside the return window and pays the
@@ -162,7 +192,6 @@ contract Ledger is LedgerBase, Proxy {
     /// @return settled How many purchases were settled.
     function settle(Order[] calldata orders) external nonReentrant returns (uint256 settled) {
         Due[] memory dues = new Due[](orders.length * 2);
-        // slither-disable-next-line uninitialized-local (no sums yet: starts at zero on purpose)
         uint256 dueCount;
         for (uint256 i; i < orders.length; ++i) {
             Order calldata order = orders[i];
@@ -175,7 +204,7 @@ contract Ledger is LedgerBase, Proxy {
                 continue;
             }
             uint256 kept = _inEscrow(current, _paidOf(purchaseId, order, current.flags));
-            uint256 commission = kept * order.referralBps() / BPS;
+            uint256 commission = kept * order.referralBps() / _BPS;
             state.flags = current.flags | _SETTLED;
             ++settled;
             emit Settled(purchaseId, order.merchantId(), order.referrer(), kept - commission, commission);
@@ -184,6 +213,10 @@ contract Ledger is LedgerBase, Proxy {
         }
         for (uint256 i; i < dueCount; ++i) {
             Due memory due = dues[i];
+            bytes32 key = due.key;
+            assembly ("memory-safe") {
+                tstore(key, 0)
+            }
             if (due.merchantId != 0) _payMerchant(due.merchantId, due.token, due.amount);
             else _pay(due.token, due.to, due.amount);
         }
@@ -252,6 +285,13 @@ contract Ledger is LedgerBase, Proxy {
         return _purchases[purchaseId];
     }
 
+    /// @notice The purchase a shop's order reference was paid with; zero while it was not.
+    /// @param merchantId The merchant.
+    /// @param orderRef The order reference (a hash of the shop's order number).
+    function purchaseOfOrderRef(uint64 merchantId, bytes32 orderRef) external view returns (bytes32) {
+        return _orderRefs[merchantId][orderRef];
+    }
+
     /// @notice The id a purchase of `order` has: the order's EIP-712 digest.
     /// @param order The order.
     function purchaseIdOf(Order calldata order) external view returns (bytes32) {
@@ -301,6 +341,23 @@ contract Ledger is LedgerBase, Proxy {
         return _deferred[token][account];
     }
 
+    /// @notice The EIP-712 domain orders and return requests are signed in (ERC-5267).
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        )
+    {
+        return (hex"0f", _NAME, _VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
+    }
+
     /// @notice Whether a signed request's nonce was used or cancelled.
     /// @param account The signer.
     /// @param nonce The nonce.
@@ -313,13 +370,18 @@ contract Ledger is LedgerBase, Proxy {
     /// @dev Checks what an order says against the chain and the caller: expiry, customer, lines, terms,
     /// token and referrer.
     function _checkOrder(bytes32 purchaseId, Order calldata order, LineItem[] calldata lines) private view {
+        // Bits of the packed order that no field uses are not hashed: set, they would make the purchase's event
+        // say something the shop never signed.
+        if (order.head & _UNUSED_HEAD_BITS != 0 || order.referral & _UNUSED_REFERRAL_BITS != 0) {
+            revert LedgerUnusedOrderBits(purchaseId);
+        }
         if (block.timestamp > order.expiry()) revert LedgerOrderExpired(order.expiry(), block.timestamp);
         address customer = order.customer();
         if (customer != address(0) && customer != msg.sender) {
             revert LedgerNotOrderCustomer(purchaseId, customer, msg.sender);
         }
         uint256 count = lines.length;
-        if (count == 0 || count > MAX_LINES || count != order.lineCount()) revert LedgerLineCount(count, MAX_LINES);
+        if (count == 0 || count > _MAX_LINES || count != order.lineCount()) revert LedgerLineCount(count, _MAX_LINES);
         // slither-disable-next-line uninitialized-local (a sum: starts at zero on purpose)
         uint256 total;
         for (uint256 i; i < count; ++i) {
@@ -347,10 +409,20 @@ contract Ledger is LedgerBase, Proxy {
             revert LedgerTokenNotAccepted(applied.merchantId, token);
         }
         address referrer = order.referrer();
+        // The ledger's own contracts can never withdraw: a commission to one would be stuck for good.
         if (
-            referrer == address(this) || referrer == msg.sender
-                || (referrer == address(0) ? order.referralBps() != 0 : order.referralBps() > BPS)
+            referrer == address(this) || referrer == MODULE || referrer == FEEDBACK || referrer == msg.sender
+                || (referrer == address(0) ? order.referralBps() != 0 : order.referralBps() > _BPS)
         ) revert LedgerInvalidReferrer(referrer);
+    }
+
+    /// @dev Marks the shop's order reference paid, once per shop: a checkout that signs the same order number
+    /// twice (a reloaded page, a second tab) gets one purchase, not two. A zero reference marks nothing.
+    function _useOrderRef(bytes32 purchaseId, uint64 merchantId, bytes32 orderRef) private {
+        if (orderRef == bytes32(0)) return;
+        bytes32 earlier = _orderRefs[merchantId][orderRef];
+        if (earlier != bytes32(0)) revert LedgerOrderRefUsed(merchantId, orderRef, earlier);
+        _orderRefs[merchantId][orderRef] = purchaseId;
     }
 
     /// @dev Emits the purchase with everything needed to pass its order back.
@@ -362,7 +434,12 @@ contract Ledger is LedgerBase, Proxy {
 
     /// @dev Reverts unless the merchant's owner or an agent signed the order: an account's signature
     /// (64-byte EIP-2098 or 65-byte), or a contract wallet's address followed by what its ERC-1271 check accepts.
-    function _checkOrderSigner(bytes32 purchaseId, uint64 merchantId, bytes calldata signature) private view {
+    /// An agent's order carries referral commission only within the agent's mandate, to a referrer the owner
+    /// approved: an agent sets prices, but does not divert revenue to a wallet of its own.
+    function _checkOrderSigner(bytes32 purchaseId, Order calldata order, uint64 merchantId, bytes calldata signature)
+        private
+        view
+    {
         // slither-disable-next-line uninitialized-local (stays zero for a malformed signature: refused below)
         address signer;
         // slither-disable-next-line uninitialized-local (stays false for a malformed signature: refused below)
@@ -381,8 +458,15 @@ contract Ledger is LedgerBase, Proxy {
             // Not a wallet's signature (or not this wallet's): report it as malformed, naming no one.
             if (!valid) signer = address(0);
         }
-        if (!valid || _staff[merchantId][signer].role == Role.None) {
-            revert LedgerInvalidOrderSignature(purchaseId, signer);
+        Staff memory staff = _staff[merchantId][signer];
+        if (!valid || staff.role == Role.None) revert LedgerInvalidOrderSignature(purchaseId, signer);
+        uint256 commission = order.referralBps();
+        if (staff.role == Role.Agent && commission != 0) {
+            address referrer = order.referrer();
+            uint256 allowed = _approvedReferrers[merchantId][referrer] ? staff.maxReferralBps : 0;
+            if (commission > allowed) {
+                revert LedgerReferralNotAllowed(purchaseId, signer, referrer, commission, allowed);
+            }
         }
     }
 
@@ -439,8 +523,8 @@ contract Ledger is LedgerBase, Proxy {
     }
 
     /// @dev Takes `due` from the caller in `token`; returns what arrived (less than `due` for a
-    /// fee-on-transfer token).
-    // slither-disable-next-line msg-value-in-nonpayable (only buy calls it, and buy is payable; see SECURITY.md)
+    /// fee-on-transfer token), never more than `due`: a token whose balance rises by more (one that lies about
+    /// balances, or mints on transfer) gives its buyer no claim on other purchases' escrow in that token.
     function _collect(address token, uint256 due) private returns (uint256) {
         if (token == address(0)) {
             if (msg.value != due) revert LedgerWrongPayment(due, msg.value);
@@ -451,25 +535,32 @@ contract Ledger is LedgerBase, Proxy {
         uint256 before = IERC20(token).balanceOf(address(this));
         IERC20(token).safeTransferFrom(msg.sender, address(this), due);
         uint256 received = IERC20(token).balanceOf(address(this)) - before;
+        // slither-disable-next-line incorrect-equality (nothing arrived is exactly zero: refused on purpose)
         if (received == 0) revert LedgerZeroAmount();
-        return received;
+        return received < due ? received : due;
     }
 
-    /// @dev Adds `amount` for `to` (a referrer) or merchant `merchantId` in `token` to a batch's sums.
+    /// @dev Adds `amount` for `to` (a referrer) or merchant `merchantId` in `token` to a batch's sums, found
+    /// through transient storage (`_DUE_TAG`).
     function _addDue(Due[] memory dues, uint256 count, uint64 merchantId, address to, address token, uint256 amount)
         private
-        pure
         returns (uint256)
     {
+        // slither-disable-next-line incorrect-equality (a zero sum is skipped, not compared with a balance)
         if (amount == 0) return count;
-        for (uint256 i; i < count; ++i) {
-            Due memory due = dues[i];
-            if (due.merchantId == merchantId && due.to == to && due.token == token) {
-                due.amount += amount;
-                return count;
-            }
+        bytes32 key = keccak256(abi.encode(_DUE_TAG, merchantId, to, token));
+        uint256 place;
+        assembly ("memory-safe") {
+            place := tload(key)
         }
-        dues[count] = Due(merchantId, to, token, amount);
+        if (place != 0) {
+            dues[place - 1].amount += amount;
+            return count;
+        }
+        dues[count] = Due(merchantId, to, token, amount, key);
+        assembly ("memory-safe") {
+            tstore(key, add(count, 1))
+        }
         return count + 1;
     }
 
@@ -485,7 +576,7 @@ contract Ledger is LedgerBase, Proxy {
         bytes32 digest = _hashTypedDataV4(
             keccak256(
                 abi.encode(
-                    RETURN_REQUEST_TYPEHASH,
+                    _RETURN_REQUEST_TYPEHASH,
                     purchaseId,
                     request.lineMask,
                     request.shipmentRef,
@@ -507,8 +598,8 @@ contract Ledger is LedgerBase, Proxy {
         _nonces[account][nonce >> 8] = bits | bit;
     }
 
-    /// @dev Where calls this contract does not implement go: the shops module.
+    /// @dev Where calls this contract does not implement go: the module.
     function _implementation() internal view override returns (address) {
-        return _SHOPS;
+        return MODULE;
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "./interfaces/ILedger.sol";
+import {ILedgerTypes} from "./interfaces/ILedger.sol";
 import {ILedgerFeedback, ILedgerPurchases} from "./interfaces/ILedgerFeedback.sol";
 
 /// @title LedgerFeedback
@@ -30,7 +30,7 @@ contract LedgerFeedback is ILedgerFeedback {
     /// @param order The purchase's order, as bought.
     /// @param rating 1 to 5.
     /// @param textHash Hash of the review text, kept off chain.
-    function review(ILedger.Order calldata order, uint8 rating, bytes32 textHash) external {
+    function review(ILedgerTypes.Order calldata order, uint8 rating, bytes32 textHash) external {
         (bytes32 purchaseId, uint64 merchantId) = _ownPurchase(order);
         _checkScore(rating, 1, 5);
         Feedback storage feedback = _feedback[purchaseId];
@@ -42,7 +42,7 @@ contract LedgerFeedback is ILedgerFeedback {
     /// @notice Gives one of the caller's purchases its net promoter score, once.
     /// @param order The purchase's order, as bought.
     /// @param score 0 (would not recommend) to 10 (would recommend).
-    function giveNps(ILedger.Order calldata order, uint8 score) external {
+    function giveNps(ILedgerTypes.Order calldata order, uint8 score) external {
         (bytes32 purchaseId, uint64 merchantId) = _ownPurchase(order);
         _checkScore(score, 0, 10);
         Feedback storage feedback = _feedback[purchaseId];
@@ -71,7 +71,7 @@ contract LedgerFeedback is ILedgerFeedback {
     }
 
     /// @dev The purchase's id and merchant, after checking with the ledger that the caller bought it.
-    function _ownPurchase(ILedger.Order calldata order) private view returns (bytes32 purchaseId, uint64 merchantId) {
+    function _ownPurchase(ILedgerTypes.Order calldata order) private view returns (bytes32 purchaseId, uint64 merchantId) {
         address customer;
         // slither-disable-next-line unused-return (what was paid plays no part in feedback)
         (purchaseId, customer, merchantId,) = LEDGER.purchaseOf(order);

@@ -24,7 +24,7 @@ SETTINGS: dict[str, Any] = {
 """Compiler settings, recorded in every artifact."""
 
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
-SHIPPED_CONTRACTS = ("Ledger", "LedgerShops", "LedgerService", "LedgerFeedback")
+SHIPPED_CONTRACTS = ("Ledger", "LedgerModule", "LedgerFeedback")
 """The contracts a deployment is made of (see ``client.Ledger.deploy``)."""
 
 

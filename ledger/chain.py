@@ -65,7 +65,7 @@ def _repeatable(method: str) -> bool:
                                                                         "eth_sendTransaction")
 
 
-def _reason(error: BaseException) -> str:
+def transport_reason(error: BaseException) -> str:
     """What went wrong in transit, in a few words."""
     if isinstance(error, requests.HTTPError) and error.response is not None:
         return f"HTTP {error.response.status_code} {error.response.reason}"
@@ -96,7 +96,7 @@ class Provider(HTTPProvider):
             try:
                 return super().make_request(method, params)
             except (requests.ConnectionError, requests.Timeout, requests.HTTPError) as error:
-                reason = _reason(error)
+                reason = transport_reason(error)
                 transient = reason != "connection refused" and (
                     not isinstance(error, requests.HTTPError) or error.response.status_code in _RETRY_STATUS)
                 if not (transient and _repeatable(str(method)) and time.monotonic() + pause < deadline):

@@ -1,9 +1,8 @@
 """The facade: ``Ledger`` for reads and the actions anyone may take; ``MerchantDesk`` and ``CustomerDesk``
 (in ``merchant.py`` and ``customer.py``) for each side.
 
-A deployment is four contracts: ``Ledger`` (the entry point, which holds the money), the ``LedgerShops``
-and ``LedgerService`` modules it delegates to (one storage, one address, so one merged ABI here), and
-``LedgerFeedback``. Writes are simulated first, so a call the contract would refuse raises the decoded
+A deployment is three contracts: ``Ledger`` (the entry point, which holds the money), the ``LedgerModule``
+it delegates to (one storage, one address, so one merged ABI here: ``ILedger``'s), and ``LedgerFeedback``. Writes are simulated first, so a call the contract would refuse raises the decoded
 error and sends nothing; they are then signed locally and sent raw (``sending.py``).
 """
 
@@ -11,7 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3.contract import Contract
+from web3.exceptions import TransactionNotFound
 
 from . import signatures, validate
 from .build import load_artifact
 from .chain import Chain
 from .convert import contact_fields, hex_of, line_from_chain, lines_for, plain, status as parse_status, topic
 from .deployment import Deployment
-from .errors import InvalidInput, InvalidSignature, PurchaseExists, UnknownEvent, UnknownPurchase
+from .errors import GasLimitExceeded, InvalidInput, InvalidSignature, PurchaseExists, UnknownEvent, UnknownPurchase
 from .desks import CustomerDesk, MerchantDesk
 from .models import (
     NATIVE,
@@ -52,10 +53,12 @@ from .models import (
     Status,
     Totals,
     TxResult,
+    TxState,
 )
 from .orders import MAX_REQUEST_VALIDITY, Order, return_digest
 from .revert import RevertDecoder, mapped_errors
 from .sending import sign_and_send
+from .sending.journal import Journal, Operation
 from .sending.single import Landed
 
 if TYPE_CHECKING:
@@ -69,13 +72,25 @@ _log = logging.getLogger("ledger")
 LOG_CHUNK = 50_000
 """Blocks per ``eth_getLogs`` request, within what public RPC providers accept."""
 
-LEDGER_MODULES = ("Ledger", "LedgerShops", "LedgerService")
+LEDGER_MODULES = ("Ledger", "LedgerModule")
 """The contracts behind the ledger's one address, entry point first."""
 
 SKIP_REASONS = ("unknown", "already_settled", "window_open", "awaiting_delivery")
 """``ILedger.SkipReason`` by number."""
 
+SETTLE_GAS_PER_PURCHASE = 30_000
+"""Gas a settlement reckons for each purchase it takes. Measured on anvil: 13,400 for a plain ETH purchase in
+batches of 100 to 1,000 (49,200 for a batch of one); the rest is room for referral commissions, token
+payouts and a payout per merchant."""
+
+SETTLE_BLOCK_SHARE = 4
+"""A settlement transaction is sized for this fraction of a block's gas limit: it fits beside others'
+transactions (a 30 million gas block: 250 purchases a transaction, about 3.4 million gas)."""
+
 _SETTLED, _PAID_STORED, _CREDIT_USED = 1, 4, 8
+
+_operations: ContextVar[dict[int, Operation]] = ContextVar("ledger_operations", default={})
+"""The operation each ledger (by ``id``) runs in, in this thread or task (``Ledger.operation``)."""
 """``PurchaseState.flags`` bits the library reads."""
 
 
@@ -105,6 +120,8 @@ class Ledger:
         self.index = index
         self._history: History | None = None
         self._texts: TextStore | None = None
+        self.journal = Journal()
+        """Where operations (``operation``) write what they send: in memory unless set to a ``Journal(folder)``."""
         self.w3 = chain.w3
         self.address = validate.address(address, "ledger address")
         self.from_block = from_block
@@ -124,7 +141,7 @@ class Ledger:
 
     @classmethod
     def deploy(cls, chain: Chain, deployer: LocalAccount, index: bool | str = True) -> Ledger:
-        """Deploy a new ledger (its two modules first, then the entry point, then the feedback module)."""
+        """Deploy a new ledger: its module first, then the entry point, which makes its feedback contract."""
         decoder = RevertDecoder(load_artifact("Ledger")["abi"])
 
         def deploy(name: str, *args: Any) -> Any:
@@ -133,10 +150,10 @@ class Ledger:
             with mapped_errors(decoder):
                 return sign_and_send(chain, deployer, factory.constructor(*args))
 
-        service = deploy("LedgerService")["contractAddress"]
-        shops = deploy("LedgerShops", service)["contractAddress"]
-        entry = deploy("Ledger", shops)
-        feedback = deploy("LedgerFeedback", entry["contractAddress"])["contractAddress"]
+        module = deploy("LedgerModule")["contractAddress"]
+        entry = deploy("Ledger", module)  # which makes its feedback contract
+        ledger = chain.w3.eth.contract(address=entry["contractAddress"], abi=load_artifact("Ledger")["abi"])
+        feedback = ledger.functions.FEEDBACK().call(block_identifier=entry["blockNumber"])
         return cls(chain, entry["contractAddress"], feedback, entry["blockNumber"], index)
 
     @classmethod
@@ -189,10 +206,15 @@ class Ledger:
 
     def staff(self, merchant_id: int, account: str) -> Staff:
         """What ``account`` may do at a merchant, with its mandate."""
-        role, _generation, days = self._fields(
+        role, _generation, days, referral = self._fields(
             self.call(self.contract.functions.staffOf(merchant_id, validate.address(account))),
-            ("role", "generation", "maxExtensionDays"))
-        return Staff(Role(role), days)
+            ("role", "generation", "maxExtensionDays", "maxReferralBps"))
+        return Staff(Role(role), days, referral)
+
+    def referrer_approved(self, merchant_id: int, referrer: str) -> bool:
+        """Whether the shop's agents may name ``referrer`` in the orders they sign."""
+        return bool(self.call(self.contract.functions.referrerApproved(merchant_id,
+                                                                      validate.address(referrer, "referrer"))))
 
     def role(self, merchant_id: int, account: str) -> Role:
         """What ``account`` may do at a merchant."""
@@ -245,12 +267,23 @@ class Ledger:
     def seal_text(self, kind: TextKind | str, text: str | bytes | None, customer: str, merchant_id: int,
                   now: int | None = None) -> Sealed:
         """The hash to put on chain for an off-chain text, salted so nobody can test a guess against it
-        (``TextStore.seal``); ``texts.save`` it once the transaction carrying the hash went through."""
+        (``TextStore.seal``); ``keep_texts`` once the transaction carrying the hash went through. Within an
+        operation, a text it sealed before is sealed the same way again (the journal keeps the salt, not the
+        text), so the call that carries it is the one the operation sent before."""
         from .texts import TextStore
 
+        operation = self.current_operation
+        earlier = self._sealed_before(operation, kind, text, customer, merchant_id)
+        if earlier is not None:
+            return earlier
         if now is None and isinstance(text, str) and text:  # the time is asked of the chain only for a text kept
             now = self.chain.now()
-        return TextStore.seal(kind, text, customer, merchant_id, now or 0)
+        sealed = TextStore.seal(kind, text, customer, merchant_id, now or 0)
+        if operation is not None and sealed.text is not None:
+            kept = sealed.text
+            operation.keep_text({"hash": kept.hash, "kind": kept.kind.value, "customer": kept.customer,
+                                 "merchant_id": kept.merchant_id, "salt": kept.salt, "kept_at": kept.kept_at})
+        return sealed
 
     @contextmanager
     def sealing(self, kind: TextKind | str, text: str | bytes | None, customer: str,
@@ -259,7 +292,58 @@ class Ledger:
         an error: a text is kept only when the transaction carrying its hash went through."""
         sealed = self.seal_text(kind, text, customer, merchant_id)
         yield sealed
-        self.texts.save(sealed)
+        self.keep_texts(sealed)
+
+    def keep_texts(self, *sealed: Sealed) -> None:
+        """Keep sealed texts whose hashes went out (``TextStore.save``); one an earlier run of the operation
+        kept already is passed over."""
+        from .texts import TextNotFound
+
+        new = []
+        for one in sealed:
+            try:
+                if one.text is not None:
+                    self.texts.get(one.text.hash)
+            except TextNotFound:
+                new.append(one)
+        self.texts.save(*new)
+
+    @staticmethod
+    def _sealed_before(operation: Operation | None, kind: TextKind | str, text: str | bytes | None, customer: str,
+                       merchant_id: int) -> Sealed | None:
+        """The text as the operation sealed it before (from the salt the journal keeps), if it did."""
+        if operation is None or not isinstance(text, str) or not text:
+            return None
+        from .texts import KeptText, Sealed, TextKind, salted_hash
+
+        for kept in operation.sealed:
+            if ((kept["kind"], kept["customer"], kept["merchant_id"]) == (TextKind(kind).value, customer, merchant_id)
+                    and "0x" + salted_hash(bytes.fromhex(kept["salt"][2:]), text).hex() == kept["hash"]
+                    and operation.claim(kept)):
+                return Sealed(bytes.fromhex(kept["hash"][2:]), KeptText(
+                    kept["hash"], TextKind(kind), customer, merchant_id, kept["salt"], text, kept["kept_at"]))
+        return None
+
+    @contextmanager
+    def operation(self, key: str) -> Iterator[Operation]:
+        """Run the block as the operation ``key``: every transaction it sends is journaled (``journal``) before
+        it is sent, and a call an earlier run of the same operation sent is not signed anew: its transaction is
+        followed, and when it went through, its result is returned with nothing sent (its hash is then in the
+        operation's ``found``). Choose a key that names the piece of work (a ticket, a row of a file, a command
+        and its arguments): the same key, the same work, done once; a new key does it again."""
+        if not key:
+            raise InvalidInput("an operation needs a key that names it")
+        operation = self.journal.operation(key)
+        token = _operations.set({**_operations.get(), id(self): operation})
+        try:
+            yield operation
+        finally:
+            _operations.reset(token)
+
+    @property
+    def current_operation(self) -> Operation | None:
+        """The operation the calling code runs in on this ledger (``operation``), if any."""
+        return _operations.get().get(id(self))
 
     def _indexed(self) -> Any:
         """The index's queries, caught up with the chain; None when reading straight from the chain. When
@@ -544,20 +628,56 @@ class Ledger:
         ))
         return self._refund_from_event(result.named("ItemsReturned")[0], purchase.customer)
 
-    def settle(self, account: LocalAccount, purchase_ids: Iterable[str]) -> SettlementBatch:
-        """Pay out what was kept of closed purchases, in one transaction, signed by anyone; what cannot be
-        settled (any more) is passed over and reported in ``skipped``."""
-        purchases = [self.purchase(purchase_id) for purchase_id in purchase_ids]
+    def settle(self, account: LocalAccount, purchase_ids: Iterable[str],
+               progress: Callable[[int], None] | None = None) -> SettlementBatch:
+        """Pay out what was kept of closed purchases, signed by anyone (``settle_purchases``)."""
+        return self.settle_purchases(account, [self.purchase(purchase_id) for purchase_id in purchase_ids], progress)
+
+    def settle_purchases(self, account: LocalAccount, purchases: list[Purchase],
+                         progress: Callable[[int], None] | None = None) -> SettlementBatch:
+        """Pay out what was kept of closed purchases (as read, ``purchase``), signed by anyone, in as many
+        transactions as fit well inside a block (``settle_batch_size``; a batch the node still finds too big is
+        halved). Each purchase is reported once, in the order given: settled, or passed over in ``skipped`` with
+        why. One settled already is passed over without being sent (running a settlement again sends nothing
+        for what it did). ``progress`` is told how many purchases each transaction took. Should a
+        transaction's outcome be unknown (``OutcomeUnknown``), those before it are settled: a settlement run
+        again passes over them."""
         if not purchases:
             raise InvalidInput("no purchases to settle: give at least one purchase id")
         if len({p.id for p in purchases}) != len(purchases):
             raise InvalidInput("a purchase id is given twice: name each purchase once")
-        result = self.transact(account, self.contract.functions.settle([p.order.packed() for p in purchases]))
-        return SettlementBatch(
-            tuple(self._settlement_from_event(event) for event in result.named("Settled")),
-            tuple((e.args["purchaseId"], SKIP_REASONS[e.args["reason"]]) for e in result.named("SettlementSkipped")),
-            result.tx_hash,
-        )
+        settled: list[Settlement] = []
+        skipped = [(p.id, "already_settled") for p in purchases if p.settled]
+        waiting = [p for p in purchases if not p.settled]
+        hashes: list[str] = []
+        size = self.settle_batch_size()
+        while waiting:
+            batch = waiting[:size]
+            try:
+                result = self.transact(account, self.contract.functions.settle([p.order.packed() for p in batch]),
+                                       journaled=False)
+            except GasLimitExceeded:
+                if size == 1:
+                    raise
+                size //= 2  # nothing was sent: the same purchases in smaller transactions
+                continue
+            settled += [self._settlement_from_event(event) for event in result.named("Settled")]
+            skipped += [(e.args["purchaseId"], SKIP_REASONS[e.args["reason"]])
+                        for e in result.named("SettlementSkipped")]
+            hashes.append(result.tx_hash)
+            waiting = waiting[len(batch):]
+            if progress is not None:
+                progress(len(batch))
+        order = {p.id: n for n, p in enumerate(purchases)}
+        return SettlementBatch(tuple(sorted(settled, key=lambda s: order[s.purchase_id])),
+                               tuple(sorted(skipped, key=lambda skip: order[skip[0]])),
+                               hashes[0] if hashes else "", tuple(hashes))
+
+    def settle_batch_size(self) -> int:
+        """Purchases one settlement transaction takes: what ``SETTLE_GAS_PER_PURCHASE`` reckons fits in
+        ``1 / SETTLE_BLOCK_SHARE`` of the newest block's gas limit, as the node reports it."""
+        limit = int(self.w3.eth.get_block("latest")["gasLimit"])
+        return max(1, limit // SETTLE_BLOCK_SHARE // SETTLE_GAS_PER_PURCHASE)
 
     def settleable(self, merchant_id: int | None = None, limit: int | None = None) -> list[Purchase]:
         """Purchases whose window has closed and that wait for settlement, oldest first (``limit`` of them)."""
@@ -566,14 +686,15 @@ class Ledger:
     def withdraw(self, account: LocalAccount, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
         """Send ``account``'s deferred payments in ``token`` to ``to`` (by default the account itself)."""
         to = validate.address(account.address if to is None else to, "recipient")
-        result = self.transact(account, self.contract.functions.withdraw(validate.address(token, "token"), to))
+        result = self.transact(account, self.contract.functions.withdraw(validate.address(token, "token"), to),
+                               journaled=False)
         args = result.named("Withdrawn")[0].args
         return DeferredPayment(args["token"], args["to"], int(args["amount"]))
 
     def withdraw_merchant(self, account: LocalAccount, merchant_id: int, token: str = NATIVE) -> DeferredPayment:
         """Send a merchant's deferred payments to its current payout address; anyone may ask."""
         result = self.transact(account, self.contract.functions.withdrawMerchant(
-            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")))
+            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")), journaled=False)
         args = result.named("Withdrawn")[0].args
         return DeferredPayment(args["token"], args["to"], int(args["amount"]))
 
@@ -584,14 +705,43 @@ class Ledger:
         with mapped_errors(self.errors):
             return function.call({"chainId": self.chain.chain_id})
 
-    def transact(self, account: LocalAccount, function: Any, value: int = 0, landed: Landed | None = None) -> TxResult:
+    def transact(self, account: LocalAccount, function: Any, value: int = 0, landed: Landed | None = None,
+                 journaled: bool = True) -> TxResult:
         """Simulate, sign and send a contract call; return the receipt with the decoded events. ``landed``
-        finds the call's work on chain should its own transactions not be found (``sending.single``)."""
+        finds the call's work on chain should its own transactions not be found (``sending.single``). Inside an
+        ``operation`` the call is journaled, and found if an earlier run sent it; ``journaled=False`` is for a
+        call that pays what is due when it runs (settlement, withdrawals): the contract never pays the same
+        thing twice, and running it again later must pay what has come due since."""
+        operation = self.current_operation if journaled else None
         with mapped_errors(self.errors):
-            receipt = sign_and_send(self.chain, account, function, value, landed)
+            receipt = sign_and_send(self.chain, account, function, value, landed, operation)
         ours = (self.address, self.feedback.address)
         events = tuple(self._decode(log) for log in receipt["logs"] if log["address"] in ours)
         return TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"], receipt["gasUsed"], events)
+
+    def transaction(self, tx_hash: str) -> TxState:
+        """What the node says of a transaction: mined (with the ledger's events it emitted), failed, waiting
+        in its pool, or unknown to it; for a transaction whose outcome was not known (``OutcomeUnknown``)."""
+        key = hex_of(validate.bytes32(tx_hash, "transaction hash"))
+        with mapped_errors(self.errors):
+            try:
+                tx = self.w3.eth.get_transaction(key)
+            except TransactionNotFound:
+                return TxState(key, "unknown")
+            if tx.get("blockNumber") is None:
+                return TxState(key, "pending", tx["from"], int(tx["nonce"]))
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(key)
+            except TransactionNotFound:  # a node whose back ends lag: the block is there, its receipt not yet
+                return TxState(key, "pending", tx["from"], int(tx["nonce"]))
+            block, head = int(receipt["blockNumber"]), int(self.w3.eth.block_number)
+        common = {"sender": tx["from"], "nonce": int(tx["nonce"]), "block_number": block,
+                  "confirmations": head - block + 1}
+        if receipt["status"] != 1:
+            return TxState(key, "failed", **common)
+        ours = (self.address, self.feedback.address)
+        return TxState(key, "mined", events=tuple(self._decode(log) for log in receipt["logs"]
+                                                  if log["address"] in ours), **common)
 
     def events(self, name: str, *indexed: Any) -> list[Event]:
         """Events of one name, filtered on their indexed arguments in order (None matches any)."""

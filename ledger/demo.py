@@ -31,6 +31,8 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
 
     dream = ledger.register_merchant(dream_owner)
     dream.add_agent(dream_agent.address)
+    dream.approve_referrer(carol.address)  # Carol sends customers; the checkout may pay her up to 5 %
+    dream.set_referral_mandate(dream_agent.address, 500)
     dream_terms = dream.publish_terms(365 * DAY)
     dream.set_credit_bonus(1_000)
     dream.set_credit_cash_out_delay(90 * DAY)

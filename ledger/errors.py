@@ -84,6 +84,47 @@ class NodeError(LedgerError, ConnectionError):
     """Raised when the node cannot be started or reached."""
 
 
+class OutcomeUnknown(NodeError):
+    """Raised when a transaction was handed to the node but whether it was recorded cannot be told (yet).
+
+    ``tx_hashes`` holds every version signed for its nonce (at most one of them can ever be mined). Sending
+    the call afresh could do its work twice: look the hashes up instead, or run the same operation again
+    (``Ledger.operation``, or the same command), which finds what it sent and sends nothing new while any
+    version can still land.
+    """
+
+    def __init__(self, why: str, tx_hashes: list[str] | tuple[str, ...]) -> None:
+        self.why, self.tx_hashes = why, tuple(tx_hashes)
+        newest = self.tx_hashes[-1]
+        versions = f" (or {len(self.tx_hashes) - 1} earlier version(s) of it)" if len(self.tx_hashes) > 1 else ""
+        super().__init__(
+            f"{why}, so whether it was recorded is not known (transaction {newest}{versions}): do not send it anew, "
+            f"which could do it twice; look it up (`ledger tx {newest}`) once the node answers, or run the same "
+            "command again, which finds it and sends nothing more if it went through"
+        )
+
+
+class NotRecorded(NodeError):
+    """Raised when a transaction can never be recorded: its nonce went to a transaction it did not sign."""
+
+    def __init__(self, tx_hashes: list[str] | tuple[str, ...], account: str, nonce: int, taken_by: str) -> None:
+        self.tx_hashes, self.account, self.nonce, self.taken_by = tuple(tx_hashes), account, nonce, taken_by
+        super().__init__(
+            f"transaction {self.tx_hashes[-1]} was not recorded and never will be: nonce {nonce} of {account} went "
+            f"to transaction {taken_by}, which this call did not sign (the same key used elsewhere at the same "
+            f"time?); see what {taken_by} did before sending this again"
+        )
+
+
+class GasLimitExceeded(LedgerError, ValueError):
+    """Raised when a call needs more gas than the node allows one transaction (a block's limit); nothing was sent."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        self.what, self.detail = what, detail
+        super().__init__(f"{what} needs more gas than the node lets one transaction use ({detail}): nothing was "
+                         "sent; split it into smaller ones")
+
+
 class UnknownEvent(LedgerError, RuntimeError):
     """Raised when the contract emitted an event this library version cannot decode (a newer contract?)."""
 
@@ -459,6 +500,27 @@ class ExtensionTooLong(ContractError, PermissionError):
                 "here: ask the shop's owner for a longer mandate, or extend less")
 
 
+class ExtensionNotLonger(ContractError, ValueError):
+    """Raised when the owner sets a window's extension to no more days than it has (extensions only grow)."""
+
+    solidity_name, fields = "LedgerExtensionNotLonger", ("purchase_id", "extension_days", "current_days")
+
+    def describe(self) -> str:
+        return (f"purchase {_short(self.purchase_id)}'s window is extended by {self.current_days} days already: "
+                f"an extension given is the customer's and is never taken back, so set more than "
+                f"{self.current_days} days (not {self.extension_days})")
+
+
+class ModuleCalledDirectly(ContractError, RuntimeError):
+    """Raised when the ledger's module is called at its own address instead of through the ledger."""
+
+    solidity_name = "LedgerModuleCalledDirectly"
+
+    def describe(self) -> str:
+        return ("that address is the ledger's module, which runs only through the ledger: send the call to the "
+                "ledger's own address (`ledger status` shows it)")
+
+
 class InsufficientCredit(ContractError, ValueError):
     """Raised when a purchase would spend more store credit than the customer holds at the merchant."""
 
@@ -477,6 +539,43 @@ class TermsMismatch(ContractError, ValueError):
     def describe(self) -> str:
         return (f"the order's return terms differ from the published terms #{self.terms_id}: "
                 "ask the shop for an order made with its published terms")
+
+
+class ReferralNotAllowed(ContractError, PermissionError):
+    """Raised when an order an agent signed carries more referral commission than the owner lets it grant, or
+    names a referrer the owner has not approved."""
+
+    solidity_name, fields = "LedgerReferralNotAllowed", ("purchase_id", "agent", "referrer", "referral_bps",
+                                                         "max_referral_bps")
+
+    def describe(self) -> str:
+        if not self.max_referral_bps:
+            return (f"agent {self.agent} may not give a referral commission to {self.referrer}: the shop's owner "
+                    "approves referrers and sets how much commission an agent may grant (`merchant "
+                    "approve-referrer`, `merchant referral-mandate`); sign without one, or ask the owner")
+        return (f"agent {self.agent} may grant at most {self.max_referral_bps / 100:g} % referral commission, not "
+                f"{self.referral_bps / 100:g} %: sign with less, or ask the shop's owner for a larger mandate")
+
+
+class UnusedOrderBits(ContractError, ValueError):
+    """Raised when an order sets bits of its packed words that no field uses (and its signature does not cover)."""
+
+    solidity_name, fields = "LedgerUnusedOrderBits", ("purchase_id",)
+
+    def describe(self) -> str:
+        return (f"order {_short(self.purchase_id)} has bits set that no field uses, which its signature does not "
+                "cover: it was changed after signing, so nothing was paid; ask the shop for a new order")
+
+
+class OrderRefUsed(ContractError, ValueError):
+    """Raised when another order with the same order reference of the same shop was already bought."""
+
+    solidity_name, fields = "LedgerOrderRefUsed", ("merchant_id", "order_ref", "purchase_id")
+
+    def describe(self) -> str:
+        return (f"shop #{self.merchant_id}'s order {_short(self.order_ref)} was paid already, as purchase "
+                f"{_short(self.purchase_id)}: an order number is paid once, so nothing was paid now (see My "
+                "purchases, or ask the shop)")
 
 
 class TokenNotAccepted(ContractError, ValueError):
@@ -520,13 +619,15 @@ class NotOrderCustomer(ContractError, PermissionError):
 
 
 class InvalidReferrer(ContractError, ValueError):
-    """Raised when an order names its buyer or the ledger as referrer, or a commission without a referrer."""
+    """Raised when an order names its buyer or one of the ledger's own contracts as referrer, or a commission
+    without a referrer."""
 
     solidity_name, fields = "LedgerInvalidReferrer", ("referrer",)
 
     def describe(self) -> str:
-        return (f"{self.referrer} cannot be this order's referrer (it is the buyer, the ledger, or no one with "
-                "a commission set): ask the shop for an order with a valid referrer")
+        return (f"{self.referrer} cannot be this order's referrer (it is the buyer, one of the ledger's own "
+                "contracts, which could never withdraw the commission, or no one with a commission set): ask the "
+                "shop for an order with a valid referrer")
 
 
 class NoReturns(ContractError, ValueError):
@@ -546,8 +647,8 @@ class InvalidDelivery(ContractError, ValueError):
 
     def describe(self) -> str:
         return (f"delivery of purchase {_short(self.purchase_id)} at {timefmt.utc(self.delivered_at)} cannot be "
-                "recorded: it was already confirmed, its window does not start at delivery, the time is before "
-                "the purchase or in the future, or the longest wait for delivery has passed")
+                "recorded: it was already confirmed, its window does not start at delivery, or the longest wait "
+                "for delivery has passed (its window already runs)")
 
 
 class CreditLocked(ContractError, PermissionError):

@@ -93,11 +93,13 @@ class Merchant:
 
 @dataclass(frozen=True)
 class Staff:
-    """An account's role at a merchant and, for an agent, its mandate's extension limit."""
+    """An account's role at a merchant and, for an agent, its mandate: extension days and referral commission."""
 
     role: Role
     max_extension_days: int = 0
     """Most days the agent may add, in all, to one purchase's return window."""
+    max_referral_bps: int = 0
+    """Most referral commission an order the agent signs may carry (to a referrer the owner approved)."""
 
 
 @dataclass(frozen=True)
@@ -319,12 +321,15 @@ class Settlement:
 
 @dataclass(frozen=True)
 class SettlementBatch:
-    """What one settlement transaction did: the purchases it settled and those it passed over."""
+    """What a settlement did, in one transaction or several: the purchases it settled and those it passed over."""
 
     settled: tuple[Settlement, ...]
     skipped: tuple[tuple[str, str], ...]
     """(purchase id, why): ``unknown``, ``already_settled``, ``window_open`` or ``awaiting_delivery``."""
     tx_hash: str = ""
+    """The first transaction's hash ("" when nothing needed sending)."""
+    tx_hashes: tuple[str, ...] = ()
+    """Every transaction's hash, in the order sent."""
 
 
 @dataclass(frozen=True)
@@ -344,6 +349,23 @@ class Event:
     args: dict[str, object] = field(hash=False)
     block_number: int = 0
     tx_hash: str = ""
+
+
+@dataclass(frozen=True)
+class TxState:
+    """What a node says of one transaction (``Ledger.transaction``)."""
+
+    tx_hash: str
+    state: str
+    """``mined`` (it went through), ``failed`` (mined, but it reverted: it did nothing), ``pending`` (waiting in
+    the node's pool) or ``unknown`` (the node knows nothing of it)."""
+    sender: str | None = None
+    nonce: int | None = None
+    block_number: int | None = None
+    confirmations: int = 0
+    """Blocks from its own to the newest, its own included (0 until mined)."""
+    events: tuple[Event, ...] = ()
+    """The ledger's events it emitted, decoded."""
 
 
 @dataclass(frozen=True)

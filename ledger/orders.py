@@ -61,7 +61,7 @@ MAX_REQUEST_VALIDITY = 30 * 86_400
 """The longest a signed return request may be submitted for: it is a standing permission to return for the
 customer, and one that outlives anyone's memory of it is a risk, not a convenience."""
 
-DOMAIN_NAME, DOMAIN_VERSION = "Ledger", "2"
+DOMAIN_NAME, DOMAIN_VERSION = "Ledger", "3"
 """The ledger's EIP-712 domain name and version."""
 
 DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")

@@ -2,9 +2,9 @@
 customers, purchases spread over months, contact moments, deliveries, returns, reviews, scores,
 referrals and settlement.
 
-Each shop's checkout (an agent key) signs an order for the customer, with a referral commission when
-someone referred them, and the customer buys it: the way every purchase is made. The work goes in weekly
-rounds through the bulk write path (``ledger.sending``): the round's orders signed together, bought in one
+Each shop's checkout (an agent key) signs an order for the customer, with a referral commission when an
+affiliate the shop approved referred them, and the customer buys it: the way every purchase is made. The work
+goes in weekly rounds through the bulk write path (``ledger.sending``): the round's orders signed together, bought in one
 bulk send, then the staff's contacts and deliveries, then the customers' returns, reviews and scores.
 
     python scripts/seed.py                                     # on the node of `ledger node start`
@@ -102,18 +102,23 @@ def main() -> Ledger:
     dev = chain.accounts()
     ledger = _ledger(chain, script_signer(chain))
 
+    affiliates = [_key(f"affiliate {i}") for i in range(3)]  # who refers customers, approved by every shop
     shops = []
     for index, (name, (window, fee, delivery_wait, item_back), catalogue) in enumerate(SHOPS):
         owner = ledger.register_merchant(dev[1 + index])
         checkout = _key(f"checkout {index}")
         owner.add_agent(checkout.address)
+        referral_bps = 300 + 100 * index
+        owner.set_referral_mandate(checkout.address, referral_bps)  # the checkout pays affiliates that much
+        for affiliate in affiliates:
+            owner.approve_referrer(affiliate.address)
         terms = owner.publish_terms(window, fee, delivery_wait, item_back)
         shops.append(Shop(name, owner, ledger.merchant_desk(checkout, owner.merchant_id), terms, catalogue,
-                          300 + 100 * index))
+                          referral_bps))
 
     # Customers are fresh keys too, topped up once by the last development accounts for all they will buy.
     customers = [_key(f"customer {i}") for i in range(customer_count)]
-    plans = [_plan(n, rng, shops, customers) for n in range(purchases)]
+    plans = [_plan(n, rng, shops, customers, affiliates) for n in range(purchases)]
     for customer in customers:
         _fund(chain, dev[5:], customer.address, sum(p.total for p in plans if p.customer is customer))
 
@@ -133,8 +138,8 @@ def main() -> Ledger:
             progress.advance(task, len(batch))
 
     chain.advance_time(366 * DAY)  # every window has closed: pay the shops and the referrers
-    closed = [p.id for p in ledger.settleable()]
-    settled = sum(len(ledger.settle(dev[0], closed[begin:begin + 40]).settled) for begin in range(0, len(closed), 40))
+    closed = ledger.settleable()
+    settled = len(ledger.settle_purchases(dev[0], closed).settled) if closed else 0  # in block-sized transactions
     console.print(
         f"seeded {counts['purchases']} purchases at {len(shops)} shops by {len(customers)} customers, "
         f"{counts['contacts']} contacts, {counts['deliveries']} deliveries, {counts['returns']} returns, "
@@ -158,11 +163,12 @@ class Plan:
         return sum(line.total for line in self.lines)
 
 
-def _plan(n: int, rng: random.Random, shops: list[Shop], customers: list[LocalAccount]) -> Plan:
+def _plan(n: int, rng: random.Random, shops: list[Shop], customers: list[LocalAccount],
+          affiliates: list[LocalAccount]) -> Plan:
     shop, customer = rng.choice(shops), rng.choice(customers)
     lines = tuple(LineItem(sku, rng.randint(1, 3), price)
                   for sku, price in rng.sample(shop.catalogue, rng.randint(1, min(3, len(shop.catalogue)))))
-    referrer = rng.choice([c.address for c in customers if c is not customer]) if rng.random() < 0.2 else None
+    referrer = rng.choice(affiliates).address if rng.random() < 0.2 else None
     return Plan(n, shop, customer, lines, referrer)
 
 
@@ -204,7 +210,7 @@ def _round(ledger: Ledger, chain, rng: random.Random, batch: list[Plan], counts:
                 *contact_fields(rng.choice(list(Channel)), rng.choice(list(ContactKind)), None,
                                 validate.hash_of(f"conversation {plan.n}")))))
         if plan.shop.terms.window_from_delivery and rng.random() < 0.9:  # the rest start at the longest wait
-            staff_work.append(Call(owner.account, functions.confirmDelivery(purchase.order.packed(), 0)))
+            staff_work.append(Call(owner.account, functions.confirmDelivery(purchase.order.packed())))
     done = send_many(ledger, staff_work).results()
     contacts = [(customer, done[i].named("ContactLogged")[0]) for i, customer in contacted]
     counts["contacts"] += len(contacted)

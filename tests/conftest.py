@@ -7,6 +7,7 @@ taken after that deployment and the chain is reverted after it, so tests stay fa
 from __future__ import annotations
 
 import itertools
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,7 @@ def cli(cli_project: CliProject, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.delenv(variable, raising=False)
     chain = connect(cli_project.url)
     snapshot = chain.snapshot()
+    shutil.rmtree(cli_project.home / ".ledger" / "operations", ignore_errors=True)  # what earlier tests' commands sent
 
     def run(*args: str, input: str | None = None):
         return CliRunner().invoke(main, [str(a) for a in args], input=input)

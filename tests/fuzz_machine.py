@@ -102,9 +102,15 @@ class LedgerMachine(RuleBasedStateMachine):
         return self.views.purchases(self.functions, {purchase_id: self.bought[purchase_id].order})[purchase_id]
 
     def _role(self, merchant_id: int, account: str) -> tuple[Role, int]:
-        role, _generation, days = fields(self._view(self.functions.staffOf(merchant_id, account)),
-                                         ("role", "generation", "maxExtensionDays"))
+        role, _generation, days, _referral = fields(self._view(self.functions.staffOf(merchant_id, account)),
+                                                    ("role", "generation", "maxExtensionDays", "maxReferralBps"))
         return Role(role), days
+
+    def _referral_allowed(self, merchant_id: int, agent: str, referrer: str) -> int:
+        """The most commission an order ``agent`` signs may give ``referrer`` (the contract's rule)."""
+        referral = fields(self._view(self.functions.staffOf(merchant_id, agent)),
+                          ("role", "generation", "maxExtensionDays", "maxReferralBps"))[3]
+        return referral if self._view(self.functions.referrerApproved(merchant_id, referrer)) else 0
 
     def _merchant(self, merchant_id: int) -> list[Any]:
         return fields(self._view(self.functions.merchant(merchant_id)),
@@ -185,7 +191,11 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.TermsRetired)
         if not self._view(self.functions.accepts(seller.id, token_address)):
             refusals.add(errors.InvalidInput)
-        desk = MerchantDesk(self.w.ledger, self._actor(signer), seller.id)
+        actor = self._actor(signer)
+        if (refer and bps and self._role(seller.id, actor.address)[0] is Role.AGENT
+                and bps > self._referral_allowed(seller.id, actor.address, refer)):
+            refusals.add(errors.ReferralNotAllowed)  # an agent grants commission only within its mandate
+        desk = MerchantDesk(self.w.ledger, actor, seller.id)
         signed = self._attempt(refusals, lambda: desk.quote(
             chosen.id, [(f"SKU-{i}", q, p) for i, (q, p) in enumerate(lines)], f"Q-{len(self.quotes)}",
             customer=buyer, valid_for=valid_for, token=token_address, referrer=refer,
@@ -214,8 +224,12 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.TokenNotAccepted)
         if order.referrer in (desk.address, self.w.ledger.address):
             refusals.add(errors.InvalidReferrer)
-        if self._role(order.merchant_id, signed.signer)[0] is Role.NONE:
+        role = self._role(order.merchant_id, signed.signer)[0]
+        if role is Role.NONE:
             refusals.add(errors.InvalidOrderSignature)
+        elif (role is Role.AGENT and order.referral_bps
+              and order.referral_bps > self._referral_allowed(order.merchant_id, signed.signer, order.referrer)):
+            refusals.add(errors.ReferralNotAllowed)  # its mandate, or the referrer's approval, went since
         if self.views.purchases(self.functions, {signed.purchase_id: order})[signed.purchase_id].bought:
             refusals.add(errors.PurchaseExists)
         if credit > held:
@@ -388,7 +402,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(pick=PICK, actor=PICK, days=st.integers(0, 6))
     def set_extension(self, pick: int, actor: int, days: int) -> None:
-        """The owner sets a window's extension outright: undoes one, or reopens a closed window; nobody else."""
+        """The owner sets a window's extension outright: reopens a closed window, or extends an open one; never
+        to fewer days than it has (an extension given is the customer's); nobody else."""
         purchase_id = self._pick(pick)
         if purchase_id is None:
             return
@@ -398,29 +413,31 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.NotMerchantOwner)
         if onchain.order.return_window == 0:
             refusals.add(errors.NoReturns)
+        if days == 0:
+            refusals.add(errors.InvalidInput)
+        if days <= onchain.extension_days:
+            refusals.add(errors.ExtensionNotLonger)
         desk = MerchantDesk(self.w.ledger, account, onchain.order.merchant_id)
         if self._attempt(refusals, lambda: desk.set_window_extension(purchase_id, days)):
             assert self._onchain(purchase_id).extension_days == days
 
-    @rule(pick=PICK, actor=PICK, when=st.integers(0, 4))
-    def deliver(self, pick: int, actor: int, when: int) -> None:
-        """Staff confirm delivery: now, at the purchase, before it, in the future, or in between."""
+    @rule(pick=PICK, actor=PICK)
+    def deliver(self, pick: int, actor: int) -> None:
+        """Staff confirm delivery, now (a delivery cannot be dated back): the window then runs its full length
+        from now."""
         purchase_id = self._pick(pick)
         if purchase_id is None:
             return
         onchain, account, now = self._onchain(purchase_id), self._actor(actor), self._now()
-        at = [None, onchain.purchased_at - 1, onchain.purchased_at, now + 100, (onchain.purchased_at + now) // 2][when]
         refusals = self._active_refusals(onchain)
         if self._role(onchain.order.merchant_id, account.address)[0] is Role.NONE:
             refusals.add(errors.NotMerchantAgent)
-        moment = now if at is None else at
         wait = onchain.order.delivery_wait
-        if (not wait or onchain.delivered_after or moment < onchain.purchased_at or moment > now
-                or now >= onchain.purchased_at + wait):
+        if not wait or onchain.delivered_after or now >= onchain.purchased_at + wait:
             refusals.add(errors.InvalidDelivery)
         desk = MerchantDesk(self.w.ledger, account, onchain.order.merchant_id)
-        if self._attempt(refusals, lambda: desk.confirm_delivery(purchase_id, at)):
-            assert self._onchain(purchase_id).delivered_after == moment - onchain.purchased_at + 1
+        if self._attempt(refusals, lambda: desk.confirm_delivery(purchase_id)):
+            assert self._onchain(purchase_id).delivered_after == now - onchain.purchased_at + 1
 
     # ------------------------------------------------------------ settlement and money owed
 

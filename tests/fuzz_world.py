@@ -148,6 +148,8 @@ def build() -> World:
         shop.set_mandate(agent.address, 5)
         for token, budget in zip(tokens, (10**15, 10**9, 10**9)):
             shop.set_budget(agent.address, budget, token)
+    first.set_referral_mandate(agents[0].address, 500)  # one agent may grant 5 %, to the one approved referrer
+    first.approve_referrer(accounts[8].address)
 
     a, b, _ = customers
     opening = [

@@ -188,7 +188,7 @@ ACCESS: dict[str, Access] = {
         "buy", s.order.order.packed(), s.order.order.line_tuples(), 0, bytes.fromhex(s.order.signature[2:]),
         value=s.order.order.total), CUSTOMER, errors.NotOrderCustomer),
     "Ledger.cancelNonce": Access(lambda s, who: s.ledger_call("cancelNonce", 12_345), ANYONE),
-    "Ledger.confirmDelivery": Access(lambda s, who: s.ledger_call("confirmDelivery", s.purchase.order.packed(), 0),
+    "Ledger.confirmDelivery": Access(lambda s, who: s.ledger_call("confirmDelivery", s.purchase.order.packed()),
                                      STAFF, errors.NotMerchantAgent),
     "Ledger.logContact": Access(lambda s, who: s.ledger_call(
         "logContact", s.shop.merchant_id, s.roles["customer"].address, bytes.fromhex(s.purchase.id[2:]), 2, 0, 0,
@@ -206,7 +206,7 @@ ACCESS: dict[str, Access] = {
     "Ledger.receive": Access(lambda s, who: Call(s.ledger.address, b"", 1), frozenset(), errors.WrongPayment),
     "Ledger.fallback": Access(lambda s, who: Call(s.ledger.address, UNKNOWN_SELECTOR), frozenset(),
                               errors.ContractReverted),
-    # ---- shops (LedgerShops, behind the same address)
+    # ---- shops (LedgerModule, behind the same address)
     "Ledger.registerMerchant": Access(lambda s, who: s.ledger_call("registerMerchant", who.address), ANYONE),
     "Ledger.addAgent": Access(lambda s, who: s.ledger_call("addAgent", s.shop.merchant_id, s.newcomer),
                               OWNER, errors.NotMerchantOwner),
@@ -224,11 +224,15 @@ ACCESS: dict[str, Access] = {
         "setCreditCashOutDelay", s.shop.merchant_id, 0), OWNER, errors.NotMerchantOwner),
     "Ledger.setMandate": Access(lambda s, who: s.ledger_call(
         "setMandate", s.shop.merchant_id, s.roles["agent"].address, 3), OWNER, errors.NotMerchantOwner),
+    "Ledger.setReferralMandate": Access(lambda s, who: s.ledger_call(
+        "setReferralMandate", s.shop.merchant_id, s.roles["agent"].address, 100), OWNER, errors.NotMerchantOwner),
+    "Ledger.setReferrerApproved": Access(lambda s, who: s.ledger_call(
+        "setReferrerApproved", s.shop.merchant_id, s.newcomer, True), OWNER, errors.NotMerchantOwner),
     "Ledger.setPayout": Access(lambda s, who: s.ledger_call("setPayout", s.shop.merchant_id, s.newcomer),
                                OWNER, errors.NotMerchantOwner),
     "Ledger.setTokenAccepted": Access(lambda s, who: s.ledger_call(
         "setTokenAccepted", s.shop.merchant_id, s.token.address, False), OWNER, errors.NotMerchantOwner),
-    # ---- customer service (LedgerService, behind the same address)
+    # ---- customer service (LedgerModule, behind the same address)
     "Ledger.goodwillRefund": Access(lambda s, who: s.ledger_call(
         "goodwillRefund", s.purchase.order.packed(), 1_000, 1, bytes(32)), STAFF, errors.NotMerchantAgent),
     "Ledger.refundWithoutReturn": Access(lambda s, who: s.ledger_call(

@@ -97,10 +97,13 @@ def test_extension_of_2_32_seconds_refused_and_the_owner_undoes_the_longest(ledg
         with pytest.raises(errors.ExtensionTooLong) as info, mapped_errors(ledger.errors):
             call.call({"from": account.address})
         assert (info.value.extension_days, info.value.max_days) == (days, limit)
-    assert rogue.extend_window(tv.id, 30).deadline == tv.deadline + 30 * DAY  # the most the agent can do
-    assert shop.set_window_extension(tv.id, 0).deadline == tv.deadline  # and the owner undoes it
+    extended = rogue.extend_window(tv.id, 30)  # the most the agent can do
+    assert extended.deadline == tv.deadline + 30 * DAY
+    with pytest.raises(errors.ExtensionNotLonger, match="never taken back"):
+        shop.set_window_extension(tv.id, 29)  # the owner cannot take it back, not even a day
+    assert ledger.purchase(tv.id).deadline == extended.deadline
     chain.set_next_block_time(tv.deadline)
-    assert len(ledger.settle(stranger, [tv.id]).settled) == 1
+    assert len(ledger.settle(stranger, [tv.id]).skipped) == 1  # still open: nothing to settle
 
 
 def test_extension_on_a_final_sale_refused(shop, rogue, customer) -> None:
@@ -123,13 +126,10 @@ def test_removed_agent_readded_gets_no_old_budget(shop, staff, agent, tv) -> Non
     assert info.value.available == 0
 
 
-def test_agent_cannot_confirm_delivery_twice_before_the_purchase_or_ahead(ledger, chain, shop, staff, customer,
-                                                                           stranger) -> None:
+def test_agent_cannot_confirm_delivery_twice_or_as_a_stranger(ledger, chain, shop, staff, customer,
+                                                               stranger) -> None:
     from_delivery = shop.publish_terms(7 * DAY, delivery_wait=5 * DAY)
     purchase = buy(shop, customer, from_delivery.id, [("TV", 1, ETHER)], "DELIVERY-1")
-    for when in (purchase.purchased_at - 1, chain.now() + 3600):
-        with pytest.raises(errors.InvalidDelivery):
-            staff.confirm_delivery(purchase.id, when)
     with pytest.raises(errors.NotMerchantAgent):
         MerchantDesk(ledger, stranger, shop.merchant_id).confirm_delivery(purchase.id)
     delivered = staff.confirm_delivery(purchase.id)

@@ -65,7 +65,7 @@ def test_signed_return_is_relayed_by_someone_else(cli, bought, tmp_path) -> None
     assert json.loads(request.read_text())["line_mask"] == 2
     out = ok(cli("--account", "2", "relay", str(request)))
     assert f"0.45 ETH refunded to {ALICE}" in out
-    replay = cli("--account", "2", "relay", str(request))
+    replay = cli("--again", "--account", "2", "relay", str(request))
     assert replay.exit_code == 1 and "was already used or cancelled" in replay.output
     broken = tmp_path / "broken.json"
     broken.write_text('{"purchase_id": 1}')

@@ -154,9 +154,9 @@ PLACEHOLDERS = {
     "merchant_id": "999", "terms_id": "999", "purchase_id": UNKNOWN_PURCHASE, "purchase_ids": UNKNOWN_PURCHASE,
     "order_file": f"{DATA}/open.json", "request_file": f"{DATA}/request.json", "csv_file": f"{DATA}/contacts.csv",
     "content_hash": "0x" + "ab" * 32, "score": "1", "rating": "1", "address": ALICE, "agent": AGENT,
-    "referrer": ALICE, "token": "0x" + "00" * 20, "days": "1d", "delay": "1d", "bonus": "1%", "amount": "0.01",
+    "referrer": ALICE, "commission": "1%", "token": "0x" + "00" * 20, "days": "1d", "delay": "1d", "bonus": "1%", "amount": "0.01",
     "window": "1d", "lines": "MUG:1:0.01", "order_ref": "X", "channel": "chat", "kind": "question", "name": "shop",
-    "variable": "HOME", "by": None,
+    "variable": "HOME", "by": None, "tx_hash": None,
 }
 """What each required parameter is given while another is fuzzed: values that make the command refuse
 anyway (merchant, terms and purchase that do not exist; an order already bought), so no example can send
@@ -341,9 +341,12 @@ def test_time_advance_is_capped_and_says_so(hostile: World) -> None:
 
 
 def test_buying_again_after_a_crash_says_already_bought_and_charges_nothing(hostile: World) -> None:
-    """The first buy went through (its output may have been lost); the retry must not invite a second payment."""
+    """The first buy went through (its output may have been lost); the retry must not invite a second payment:
+    the same command finds its own purchase, and one told to buy anew (--again) is refused."""
     balance = hostile.chain.w3.eth.get_balance(ALICE)
-    result = refused(hostile, ["--account", "4", "buy", f"{DATA}/open.json"])
+    retry = hostile.run("--account", "4", "buy", f"{DATA}/open.json")
+    assert retry.exit_code == 0 and "already on chain" in retry.stderr and "nothing was sent" in retry.stderr
+    result = refused(hostile, ["--again", "--account", "4", "buy", f"{DATA}/open.json"])
     assert "was already bought, and an order is bought once: nothing was paid now" in result.output
     assert f"ledger purchase {hostile.open_purchase}" in result.output
     assert "ask the shop for a new order" not in result.output

@@ -176,3 +176,30 @@ def test_plain_ether_sent_to_the_ledger_is_refused(ledger, chain, alice) -> None
     with pytest.raises(errors.WrongPayment) as info, mapped_errors(ledger.errors):
         chain.w3.eth.call({"from": alice.address, "to": ledger.address, "value": 1})
     assert (info.value.expected, info.value.sent) == (0, 1)
+
+
+def test_the_module_refuses_to_run_at_its_own_address(ledger, chain, accounts, shop, alice) -> None:
+    """``LedgerModule`` runs only by delegatecall from the ledger: called at its own address (empty storage, no
+    money) every function refuses, views included, while the same calls through the ledger work."""
+    from conftest import deploy_contract
+
+    from ledger.build import load_artifact
+
+    module = deploy_contract(chain, accounts[0], load_artifact("LedgerModule"))
+    for call in (module.functions.registerMerchant(alice.address), module.functions.merchantCount(),
+                 module.functions.cashOutCredit(1, NATIVE)):
+        with pytest.raises(errors.ModuleCalledDirectly, match="runs only through the ledger"), \
+                mapped_errors(ledger.errors):
+            call.call({"from": alice.address})
+    assert ledger.contract.functions.merchantCount().call() >= 1  # through the ledger, the same code answers
+
+
+@pytest.mark.parametrize("word, bits", [(0, 0x02 << 16), (0, 0x80 << 16), (2, 0x01), (2, 0x80)])
+def test_buy_rejects_bits_of_the_packed_order_no_field_uses(ledger, order, alice, word, bits) -> None:
+    """Issue #20: bits of the packed order outside every field are not hashed, so a buyer could set them and the
+    purchase's event would differ from what the shop signed. The contract refuses such an order."""
+    packed = list(order.order.packed())
+    packed[word] |= bits
+    with pytest.raises(errors.UnusedOrderBits):
+        simulate(ledger, raw_buy(ledger, order, packed=tuple(packed)), alice, value=100)
+    assert simulate(ledger, raw_buy(ledger, order), alice, value=100) is not None  # the order as signed: fine

@@ -95,8 +95,9 @@ def test_decode_addresses_come_back_checksummed() -> None:
 
 
 def test_decode_an_error_without_a_class_names_it() -> None:
+    other = {"type": "error", "name": "StringTooLong", "inputs": [{"name": "str", "type": "string"}]}  # no class
     data = function_signature_to_4byte_selector("StringTooLong(string)") + encode(["string"], ["Ledger"])
-    error = RevertDecoder(ABI).decode(data)
+    error = RevertDecoder([*ABI, other]).decode(data)
     assert isinstance(error, errors.ContractReverted) and "StringTooLong('Ledger',)" in str(error)
 
 

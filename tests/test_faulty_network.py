@@ -16,8 +16,9 @@ from faulty_proxy import FAULTS, FaultyProxy
 
 from ledger.chain import AnvilChain, connect, dev_accounts
 from ledger.client import Ledger
-from ledger.errors import NodeError
+from ledger.errors import NodeError, NotRecorded
 from ledger.sending import sign_orders
+from ledger.validate import hash_of
 
 PRICE = 10**15
 ACCOUNTS = dev_accounts()
@@ -97,6 +98,30 @@ def test_a_buy_whose_nonce_another_copy_used_is_found_by_its_purchase_id(node, h
     assert purchase.id == order.order.purchase_id(node.chain_id, home.address)
     assert len(home.events("PurchaseRecorded", purchase.id)) == 1
     assert nonces(node, ALICE) == (first + 1, first + 1)
+
+
+def test_a_call_whose_nonce_another_transaction_took_is_said_not_recorded(node, home, shop) -> None:
+    """The call's own transaction is lost on the way, and the same key signs another transaction elsewhere on
+    that nonce: only then, with the transaction at the nonce found and not one of its own, is the call said not
+    recorded, naming the one that took the nonce; nothing of the call is on chain."""
+    shop.add_agent(BOB.address)
+    staff_elsewhere = home.merchant_desk(BOB, 1)
+    first, _ = nonces(node, BOB)
+    taken: list[str] = []
+    with FaultyProxy(node.url, rate=0.0, faults=("drop_request",), rates={"eth_sendRawTransaction": 1.0}) as proxy:
+        far = far_side(proxy, home)
+
+        def elsewhere(method: str) -> None:
+            if method == "eth_getTransactionReceipt" and not taken:
+                taken.append(staff_elsewhere.log_contact(ALICE.address, "chat", "question", b"elsewhere").tx_hash)
+
+        proxy.before_forward = elsewhere
+        call = far.contact_call(1, ALICE.address, None, "email", "feedback", None, b"\x01" * 32)
+        with pytest.raises(NotRecorded, match="was not recorded and never will be") as refused:
+            far.transact(BOB, call)
+    assert refused.value.taken_by == taken[0] and refused.value.nonce == first
+    assert [c.content_hash for c in home.contacts(1)] == ["0x" + hash_of("elsewhere").hex()]
+    assert nonces(node, BOB) == (first + 1, first + 1)
 
 
 def test_a_fee_the_node_refuses_is_raised_on_the_same_nonce(node, home, shop) -> None:
@@ -217,8 +242,8 @@ def test_node_going_away_mid_command_gives_one_line_and_the_next_command_carries
     assert gone.exit_code == 1 and "Traceback" not in gone.output
     (line,) = gone.stderr.strip().splitlines()
     assert "stopped answering" in line and "whether it was recorded is not known" in line
-    again = cli("--account", "3", "buy", "o1.json")  # tried again: it was recorded, so it is refused
-    assert again.exit_code == 1 and "already" in again.stderr.lower()
+    again = cli("--account", "3", "buy", "o1.json")  # tried again: its transaction is found, nothing is sent
+    assert again.exit_code == 0 and "already on chain" in again.stderr and "nothing was sent" in again.stderr
     ok(cli("--account", "3", "buy", "o2.json"))
     bought = json.loads(ok(cli("--json", "purchases", "--merchant", "1")))
     assert sorted(p["order"]["order_ref"] for p in bought) == sorted(  # each once

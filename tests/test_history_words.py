@@ -15,7 +15,7 @@ from ledger.history.decoding import _value
 
 
 def _events() -> list[dict]:
-    return [entry for name in ("Ledger", "LedgerShops", "LedgerService", "LedgerFeedback")
+    return [entry for name in ("Ledger", "LedgerModule", "LedgerFeedback")
             for entry in load_artifact(name)["abi"] if entry["type"] == "event"]
 
 

@@ -120,10 +120,19 @@ def test_extension_refused_on_terms_without_returns(shop, customer, mandated) ->
         customer.return_items(purchase.id)
 
 
-def test_owner_undoes_an_extension(shop, mandated, purchase) -> None:
-    mandated.extend_window(purchase.id, 5)
-    undone = shop.set_window_extension(purchase.id, 0, "other")
-    assert undone.extension_days == 0 and undone.deadline == purchase.deadline
+def test_no_one_takes_back_an_extension_given(ledger, shop, owner, mandated, purchase) -> None:
+    """The owner changing a setting after the fact: an agent gave five days; the owner cannot set fewer, or
+    the same, and the contract refuses it even when the library is bypassed."""
+    extended = mandated.extend_window(purchase.id, 5)
+    for days in (4, 5):
+        with pytest.raises(errors.ExtensionNotLonger) as info:
+            shop.set_window_extension(purchase.id, days, "other")
+        assert (info.value.extension_days, info.value.current_days) == (days, 5)
+    call = ledger.contract.functions.setWindowExtension(purchase.order.packed(), 0, 0)
+    with pytest.raises(errors.ExtensionNotLonger), mapped_errors(ledger.errors):
+        call.call({"from": owner.address})
+    assert ledger.purchase(purchase.id).deadline == extended.deadline
+    assert shop.set_window_extension(purchase.id, 6).deadline == extended.deadline + DAY  # more is fine
 
 
 def test_owner_reopens_a_closed_window_explicitly(chain, shop, customer, purchase) -> None:

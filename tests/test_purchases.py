@@ -12,6 +12,7 @@ from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import NATIVE, LineItem, Status
 from ledger.orders import ORDER_TYPES, SignedOrder, domain
+from ledger.revert import mapped_errors
 from ledger.validate import hash_of
 
 
@@ -74,11 +75,30 @@ def test_buy_the_same_order_twice_refused(ledger, chain, shop, week_terms, custo
     assert chain.w3.eth.get_balance(ledger.address) == escrow
 
 
-def test_buy_the_same_reference_quoted_again_is_a_new_purchase(chain, shop, week_terms, customer) -> None:
+def test_one_order_reference_one_purchase_per_shop(ledger, chain, shop, week_terms, customer, alice) -> None:
+    """Issue #20's reloaded checkout: the shop signs ORDER-1 twice (a new quote, so a new order and a new
+    digest); the second is refused on chain, before and without the library's check, and nothing is paid."""
     first = buy(shop, customer, week_terms.id, [("MUG", 1, 100)], "ORDER-1")
     chain.advance_time(1)  # a new quote expires later, so it is a new order
-    second = buy(shop, customer, week_terms.id, [("MUG", 1, 100)], "ORDER-1")
-    assert first.id != second.id and first.order_ref == second.order_ref
+    again = shop.quote(week_terms.id, [("MUG", 1, 100)], "ORDER-1", customer=alice.address)
+    assert again.order.purchase_id(chain.chain_id, ledger.address) != first.id
+    with pytest.raises(errors.OrderRefUsed) as refused:
+        customer.buy(again)
+    assert (refused.value.merchant_id, refused.value.purchase_id) == (shop.merchant_id, first.id)
+    raw = ledger.contract.functions.buy(again.order.packed(), again.order.line_tuples(), 0,
+                                        bytes.fromhex(again.signature[2:]))
+    with pytest.raises(errors.OrderRefUsed), mapped_errors(ledger.errors):
+        raw.call({"from": alice.address, "value": 100})
+    assert len(ledger.purchases(customer=alice.address)) == 1
+    reference = bytes.fromhex(first.order_ref[2:])
+    assert "0x" + ledger.contract.functions.purchaseOfOrderRef(shop.merchant_id, reference).call().hex() == first.id
+
+
+def test_another_shop_may_use_the_same_order_reference(ledger, shop, week_terms, customer, accounts) -> None:
+    other = ledger.register_merchant(accounts[6])
+    terms = other.publish_terms(7 * 86_400)
+    buy(shop, customer, week_terms.id, [("MUG", 1, 100)], "ORDER-1")
+    assert buy(other, customer, terms.id, [("MUG", 1, 100)], "ORDER-1").merchant_id == other.merchant_id
 
 
 def test_buy_an_open_order_goes_to_whoever_comes_first(ledger, shop, week_terms, customer, bob) -> None:

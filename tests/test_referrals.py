@@ -76,10 +76,15 @@ def test_an_order_for_anyone_cannot_be_bought_by_its_referrer(ledger, shop, week
         ledger.customer_desk(bob).buy(order)
 
 
-def test_the_ledger_as_referrer_refused(ledger, shop, week_terms, customer) -> None:
+@pytest.mark.parametrize("which", ["ledger", "module", "feedback"])
+def test_the_ledgers_own_contracts_as_referrer_refused(ledger, shop, week_terms, customer, which) -> None:
+    """None of them can ever call ``withdraw``: a commission to one would be stuck for good."""
+    contracts = {"ledger": ledger.address, "feedback": ledger.feedback.address,
+                 "module": ledger.contract.functions.MODULE().call()}
+    assert ledger.contract.functions.FEEDBACK().call() == ledger.feedback.address
     with pytest.raises(errors.InvalidReferrer) as info:
-        buy(shop, customer, week_terms.id, [("BOOT", 1, ETHER)], "R-7", referrer=ledger.address, referral_bps=500)
-    assert info.value.referrer == ledger.address
+        buy(shop, customer, week_terms.id, [("BOOT", 1, ETHER)], "R-7", referrer=contracts[which], referral_bps=500)
+    assert info.value.referrer == contracts[which]
 
 
 def test_customer_cannot_change_the_referral_the_shop_signed(shop, week_terms, customer, bob, stranger) -> None:
@@ -95,3 +100,81 @@ def test_commission_is_checked_when_quoted(shop, week_terms, bob) -> None:
         shop.quote(week_terms.id, [("BOOT", 1, ETHER)], "R-9", referrer=bob.address, referral_bps=10_001)
     with pytest.raises(errors.InvalidInput, match="needs a referrer"):
         shop.quote(week_terms.id, [("BOOT", 1, ETHER)], "R-9", referral_bps=500)
+
+
+# ------------------------------------------------------------ agents bounded where they sign
+
+
+def _signed_by_hand(ledger, agent, order):
+    """``order`` signed by ``agent`` with eth-account directly, as a rogue agent would to get past the library's
+    own check: only the contract stands in the way."""
+    from ledger.orders import ORDER_TYPES, SignedOrder, compact_signature, domain
+
+    chain_id = ledger.chain.chain_id
+    signed = agent.sign_typed_data(domain(chain_id, ledger.address), ORDER_TYPES, order.message())
+    return SignedOrder(order, "0x" + compact_signature(bytes(signed.signature)).hex(), agent.address, chain_id,
+                       ledger.address, order.purchase_id(chain_id, ledger.address))
+
+
+def test_an_agent_cannot_divert_revenue_to_its_own_wallet(ledger, chain, shop, staff, agent, week_terms, customer,
+                                                          accounts, stranger) -> None:
+    """Issue #20: an agent with a zero budget signs a real customer's order with its own second wallet as
+    referrer at 100 %. The library refuses to sign it; signed by hand, the contract refuses to sell it."""
+    second_wallet = accounts[8].address
+    with pytest.raises(errors.ReferralNotAllowed, match="may not give a referral commission"):
+        staff.quote(week_terms.id, [("TV", 1, ETHER)], "R-AGENT", customer=customer.address,
+                    referrer=second_wallet, referral_bps=10_000)
+    honest = staff.quote(week_terms.id, [("TV", 1, ETHER)], "R-AGENT", customer=customer.address)
+    rogue = _signed_by_hand(ledger, agent, replace(honest.order, referrer=second_wallet, referral_bps=10_000))
+    with pytest.raises(errors.ReferralNotAllowed) as refused:
+        customer.buy(rogue)
+    assert (refused.value.agent, refused.value.referrer, refused.value.max_referral_bps) == (
+        agent.address, second_wallet, 0)
+    assert ledger.purchases(customer=customer.address) == []
+
+
+def test_an_agent_grants_commission_within_its_mandate_to_approved_referrers(ledger, shop, staff, agent, week_terms,
+                                                                            customer, bob, accounts) -> None:
+    shop.set_referral_mandate(agent.address, 500)
+    assert ledger.staff(shop.merchant_id, agent.address).max_referral_bps == 500
+    with pytest.raises(errors.ReferralNotAllowed):  # a mandate, but bob is not an approved referrer yet
+        staff.quote(week_terms.id, [("TV", 1, ETHER)], "R-5", referrer=bob.address, referral_bps=500)
+    shop.approve_referrer(bob.address)
+    within = staff.quote(week_terms.id, [("TV", 1, ETHER)], "R-5", customer=customer.address,
+                         referrer=bob.address, referral_bps=500)
+    assert customer.buy(within).referral_bps == 500
+    with pytest.raises(errors.ReferralNotAllowed, match="at most 5 %"):
+        staff.quote(week_terms.id, [("TV", 1, ETHER)], "R-6", referrer=bob.address, referral_bps=501)
+    over = staff.quote(week_terms.id, [("TV", 1, ETHER)], "R-6", customer=customer.address)
+    with pytest.raises(errors.ReferralNotAllowed):
+        customer.buy(_signed_by_hand(ledger, agent, replace(over.order, referrer=bob.address, referral_bps=501)))
+    owner_signed = shop.quote(week_terms.id, [("TV", 1, ETHER)], "R-OWNER", customer=customer.address,
+                              referrer=accounts[8].address, referral_bps=2_000)
+    assert customer.buy(owner_signed).referral_bps == 2_000  # the owner names whom it likes
+
+
+def test_a_referral_withdrawn_or_an_agent_removed_stops_orders_not_yet_bought(ledger, shop, staff, agent,
+                                                                              week_terms, customer, bob) -> None:
+    shop.set_referral_mandate(agent.address, 500)
+    shop.approve_referrer(bob.address)
+    first = staff.quote(week_terms.id, [("TV", 1, ETHER)], "R-7", customer=customer.address, referrer=bob.address,
+                        referral_bps=300)
+    second = staff.quote(week_terms.id, [("TV", 1, ETHER)], "R-8", customer=customer.address, referrer=bob.address,
+                         referral_bps=300)
+    shop.approve_referrer(bob.address, approved=False)
+    assert not ledger.referrer_approved(shop.merchant_id, bob.address)
+    with pytest.raises(errors.ReferralNotAllowed):
+        customer.buy(first)
+    shop.approve_referrer(bob.address)
+    shop.remove_agent(agent.address)
+    shop.add_agent(agent.address)
+    assert ledger.staff(shop.merchant_id, agent.address).max_referral_bps == 0  # added again: no mandate
+    with pytest.raises(errors.ReferralNotAllowed):
+        customer.buy(second)
+
+
+def test_only_the_owner_sets_referral_mandates_and_approves_referrers(staff, agent, bob) -> None:
+    with pytest.raises(errors.NotMerchantOwner):
+        staff.set_referral_mandate(agent.address, 10_000)
+    with pytest.raises(errors.NotMerchantOwner):
+        staff.approve_referrer(bob.address)

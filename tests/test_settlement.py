@@ -171,3 +171,19 @@ def test_settle_the_same_purchase_twice_in_one_call_refused(ledger, chain, shop,
     with pytest.raises(errors.InvalidInput, match="given twice"):
         ledger.settle(stranger, [purchase.id, purchase.id])
     assert chain.w3.eth.get_transaction_count(stranger.address) == nonce
+
+
+def test_a_batch_costs_the_same_per_purchase_however_many_referrers_it_pays(ledger, chain, shop, week_terms,
+                                                                            customer, stranger) -> None:
+    """Issue #20: a batch's cost grew with the number of distinct referrers in it (each purchase searched every
+    sum so far). Each purchase's sums are now found in transient storage: with a referrer of its own per
+    purchase, the 11th to 40th purchases cost what the 2nd to 10th did, each."""
+    referred = [buy(shop, customer, week_terms.id, [("BOOK", 1, ETHER)], f"REF-{i}",
+                    referrer="0x" + f"{i + 1:040x}", referral_bps=100) for i in range(40)]
+    chain.advance_time(8 * DAY)
+    ids = [p.id for p in referred]
+    gas = {n: ledger.contract.functions.settle([p.order.packed() for p in referred[:n]]).estimate_gas(
+        {"from": stranger.address}) for n in (1, 10, 40)}
+    early, late = (gas[10] - gas[1]) / 9, (gas[40] - gas[10]) / 30
+    assert late <= early * 1.02, gas  # (sending to 40 new accounts is most of it: 25,000 gas each)
+    assert len(ledger.settle(stranger, ids).settled) == 40

@@ -20,7 +20,8 @@ def _token(chain, accounts, test_artifacts, name, *args):
     return token
 
 
-TOKEN_ARGS = {"TestToken": ("Test Dollar", "TUSD"), "NoReturnToken": (), "FeeOnTransferToken": (100,)}
+TOKEN_ARGS = {"TestToken": ("Test Dollar", "TUSD"), "NoReturnToken": (), "FeeOnTransferToken": (100,),
+              "BonusOnTransferToken": ()}
 """Constructor arguments; the fee-on-transfer token burns 1 % of each transfer."""
 
 
@@ -129,3 +130,18 @@ def test_buy_in_a_token_the_shop_stopped_accepting_refused(ledger, shop, week_te
         customer.buy(order)
     assert (info.value.merchant_id, info.value.token) == (shop.merchant_id, token.address)
     assert token.functions.balanceOf(ledger.address).call() == 0
+
+
+def test_more_arriving_than_was_due_is_never_recorded_as_paid(ledger, chain, shop, week_terms, customer, bob,
+                                                              accounts, test_artifacts, stranger) -> None:
+    """A listed token whose balance rises by twice the price on a purchase: the ledger records what was due,
+    so a full return refunds the price, and Bob's escrow in the same token is untouched (it would pay for the
+    difference if what arrived were recorded)."""
+    token = _accepted(chain, shop, accounts, test_artifacts, "BonusOnTransferToken")
+    balance = token.functions.balanceOf
+    bobs = buy(shop, ledger.customer_desk(bob), week_terms.id, [("HAT", 1, 10 * UNIT)], "B-1", token=token.address)
+    alices = buy(shop, customer, week_terms.id, [("HAT", 1, 10 * UNIT)], "B-2", token=token.address)
+    assert (bobs.paid, alices.paid) == (10 * UNIT, 10 * UNIT)  # 20 arrived for each; 10 was due
+    assert balance(ledger.address).call() == 40 * UNIT
+    assert customer.return_items(alices.id).amount == 9 * UNIT  # the price less the 10 % fee, not 18
+    assert ledger.customer_desk(bob).return_items(bobs.id).amount == 9 * UNIT  # Bob's is all there

@@ -377,6 +377,13 @@ def test_an_expired_order_link_is_no_offer(client, app, scene) -> None:
         scene.ledger.chain.revert(snapshot)
 
 
+def test_an_order_number_paid_already_is_no_offer(client, scene) -> None:
+    """A reloaded checkout signs ORDER-1 (which Alice paid) again: the new link says it was paid."""
+    shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
+    again = shop.quote(scene.terms_id, [("MUG", 2, ETHER // 100), ("TEA", 1, ETHER // 2)], "ORDER-1")
+    _shows_no_offer(client.get(again.link()), "was paid already, as purchase")
+
+
 def test_an_order_made_out_to_someone_else_is_no_offer_to_them(client, scene) -> None:
     signed = _order(scene, customer=scene.alice.address)
     anonymous = client.get(signed.link())

@@ -1,8 +1,8 @@
 """brownie's own fixtures: each test runs on a fresh deployment, isolated by brownie's snapshots.
 
-A deployment is four contracts. ``Ledger`` (the entry point, which holds the money) delegates what it does
-not implement to ``LedgerShops`` and on to ``LedgerService``: one storage, one address, driven here through
-one ABI merged from the three. ``LedgerFeedback`` holds reviews and scores and asks the ledger about
+A deployment is three contracts. ``Ledger`` (the entry point, which holds the money) delegates what it does
+not implement to ``LedgerModule``: one storage, one address, driven here through one ABI merged from the two
+(``ILedger``'s). ``LedgerFeedback``, which the ledger makes, holds reviews and scores and asks the ledger about
 purchases. A purchase is an order the shop's staff signed (EIP-712); the shop's checkout here is a
 brownie account with a private key, added as an agent, that signs orders and sends nothing.
 """
@@ -27,12 +27,11 @@ def isolation(fn_isolation):
 
 
 @pytest.fixture(scope="module")
-def ledger(Ledger, LedgerShops, LedgerService, accounts):
+def ledger(Ledger, LedgerModule, accounts):
     deployer = {"from": accounts[0]}
-    shops = LedgerShops.deploy(LedgerService.deploy(deployer), deployer)
-    entry = Ledger.deploy(shops, deployer)
+    entry = Ledger.deploy(LedgerModule.deploy(deployer), deployer)
     merged, seen = [], set()
-    for container in (Ledger, LedgerShops, LedgerService):
+    for container in (Ledger, LedgerModule):
         for item in container.abi:
             key = json.dumps([item["type"], item.get("name"), item.get("inputs")], sort_keys=True)
             if item["type"] in ("function", "event", "error") and key not in seen:
@@ -42,8 +41,8 @@ def ledger(Ledger, LedgerShops, LedgerService, accounts):
 
 
 @pytest.fixture(scope="module")
-def feedback(LedgerFeedback, ledger, accounts):
-    return LedgerFeedback.deploy(ledger.address, {"from": accounts[0]})
+def feedback(LedgerFeedback, ledger):
+    return Contract.from_abi("LedgerFeedback", ledger.FEEDBACK(), LedgerFeedback.abi)  # the ledger made it
 
 
 @pytest.fixture(scope="module")

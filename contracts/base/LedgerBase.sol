@@ -5,32 +5,41 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ILedger} from "../interfaces/ILedger.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {ILedgerErrors, ILedgerEvents} from "../interfaces/ILedger.sol";
 import {Orders} from "../libraries/Orders.sol";
 
 /// @title LedgerBase
-/// @notice The storage and shared rules of the ledger's modules. `Ledger` is the entry point; calls it
-/// does not implement go on, by delegatecall, to `LedgerShops` and then `LedgerService`, which inherit this
-/// same base, so all three read and write one storage (the ledger's) and no module holds money of its own.
-/// @dev Every module inherits exactly `LedgerBase` first, so the storage layout is the same in each.
-abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
+/// @notice The storage and shared rules of the ledger's entry point and its module. `Ledger` is the entry
+/// point; calls it does not implement go on, by delegatecall, to `LedgerModule`, which inherits this same
+/// base, so both read and write one storage (the ledger's) and the module holds no money of its own.
+/// @dev Both inherit exactly `LedgerBase` first, so the storage layout is the same in each. The base declares
+/// no external function: what the ledger's address answers is the entry point's functions and the module's,
+/// and no selector is in both (`ILedger` lists them all).
+abstract contract LedgerBase is ILedgerErrors, ILedgerEvents, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using Orders for Order;
 
-    /// @notice Largest number of lines in one order (one bit each in `PurchaseState.returnedLines`).
-    uint256 public constant MAX_LINES = 32;
+    /// @dev Largest number of lines in one order (one bit each in `PurchaseState.returnedLines`).
+    uint256 internal constant _MAX_LINES = 32;
 
-    /// @notice Basis points in 100 %.
-    uint16 public constant BPS = 10_000;
+    /// @dev Basis points in 100 %.
+    uint16 internal constant _BPS = 10_000;
 
-    /// @notice Most days a purchase's return window can be extended by, in all.
-    uint16 public constant MAX_EXTENSION_DAYS = 365;
+    /// @dev Most days a purchase's return window can be extended by, in all.
+    uint16 internal constant _MAX_EXTENSION_DAYS = 365;
 
-    /// @notice EIP-712 type of a signed return request; the customer signs it, anyone may submit it.
-    bytes32 public constant RETURN_REQUEST_TYPEHASH = keccak256(
+    /// @dev EIP-712 type of a signed return request; the customer signs it, anyone may submit it.
+    bytes32 internal constant _RETURN_REQUEST_TYPEHASH = keccak256(
         "ReturnRequest(bytes32 purchaseId,uint32 lineMask,bytes32 shipmentRef,uint256 nonce,uint256 deadline)"
     );
+
+    /// @dev The EIP-712 domain: name "Ledger", version "3", the chain, and the address that runs the code
+    /// (for the module, the ledger that delegates to it).
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    string internal constant _NAME = "Ledger";
+    string internal constant _VERSION = "3";
 
     /// @dev `PurchaseState.flags` bits.
     uint8 internal constant _SETTLED = 1;
@@ -48,28 +57,25 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
     // through a storage pointer) sets is reported as never initialized: each such one is marked with its writer.
 
     /// @dev Number of merchants registered; ids run from 1.
-    // slither-disable-next-line uninitialized-state (written by LedgerShops.registerMerchant)
+    // slither-disable-next-line uninitialized-state (written by LedgerModule.registerMerchant)
     uint64 internal _merchantCount;
     /// @dev Number of terms published; ids run from 1.
     uint64 internal _termsCount;
 
     /// @dev Registered merchants.
-    // slither-disable-next-line uninitialized-state (written by LedgerShops)
+    // slither-disable-next-line uninitialized-state (written by LedgerModule)
     mapping(uint64 merchantId => Merchant) internal _merchants;
     /// @dev Who may act for each merchant, with its mandate (the owner is stored here too).
-    // slither-disable-next-line uninitialized-state (written by LedgerShops)
     mapping(uint64 merchantId => mapping(address account => Staff)) internal _staff;
     /// @dev ERC-20 tokens each merchant accepts (the native currency is always accepted).
-    // slither-disable-next-line uninitialized-state (written by LedgerShops.setTokenAccepted)
+    // slither-disable-next-line uninitialized-state (written by LedgerModule.setTokenAccepted)
     mapping(uint64 merchantId => mapping(address token => bool)) internal _accepts;
     /// @dev What each agent may still refund without asking, per token, valid for one generation of the agent.
-    // slither-disable-next-line uninitialized-state (written by LedgerShops.setBudget; spent in LedgerService)
     mapping(uint64 merchantId => mapping(address agent => mapping(address token => Budget))) internal _budgets;
     /// @dev Published terms, one slot each.
-    // slither-disable-next-line uninitialized-state (written by LedgerShops.publishTerms)
+    // slither-disable-next-line uninitialized-state (written by LedgerModule.publishTerms)
     mapping(uint64 termsId => Terms) internal _terms;
     /// @dev The changing state of each purchase, one slot each; the details are the order.
-    // slither-disable-next-line uninitialized-state (written by Ledger.buy, then through storage pointers)
     mapping(bytes32 purchaseId => PurchaseState) internal _purchases;
     /// @dev The buyer of an order that named no customer.
     // slither-disable-next-line uninitialized-state (written by Ledger.buy)
@@ -81,7 +87,6 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
     // slither-disable-next-line uninitialized-state (written by Ledger._spendCredit)
     mapping(bytes32 purchaseId => CreditUsed) internal _creditUsed;
     /// @dev Store credit each customer holds at each merchant, per token (backed by escrow moved here).
-    // slither-disable-next-line uninitialized-state (written by storage pointers in _addCredit and Ledger._spendCredit)
     mapping(uint64 merchantId => mapping(address customer => mapping(address token => Credit))) internal _credit;
     /// @dev Payments to accounts whose push failed, waiting for their recipient to withdraw them.
     mapping(address token => mapping(address account => uint256)) internal _deferred;
@@ -89,16 +94,17 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
     mapping(uint64 merchantId => mapping(address token => uint256)) internal _merchantDeferred;
     /// @dev Used or cancelled nonces of signed requests, 256 to a word.
     mapping(address account => mapping(uint256 word => uint256 bits)) internal _nonces;
+    /// @dev The purchase each shop's order reference was paid with: one order reference, one purchase.
+    mapping(uint64 merchantId => mapping(bytes32 orderRef => bytes32 purchaseId)) internal _orderRefs;
+    /// @dev Referrers the owner lets its agents name in the orders they sign.
+    // slither-disable-next-line uninitialized-state (written by LedgerModule.setReferrerApproved)
+    mapping(uint64 merchantId => mapping(address referrer => bool)) internal _approvedReferrers;
 
     /// @dev An agent's goodwill budget in one token. One slot: amount (16 bytes) | generation (4).
     struct Budget {
         uint128 amount;
         uint32 generation;
     }
-
-    /// @notice Sets the EIP-712 domain (name "Ledger", version "2"; the chain, and the address of the
-    /// contract that runs the code, which for a module is the ledger that delegates to it).
-    constructor() EIP712("Ledger", "2") {}
 
     /// @notice Refuses plain transfers of the native currency: money comes in only with a purchase, so
     /// nothing can arrive that no one owns.
@@ -140,6 +146,38 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
         return _hashTypedDataV4(order.structHash());
     }
 
+    /// @dev The domain separator worked out at deployment, for the contract deployed (the entry point); the
+    /// module, running at the ledger's address, works it out each time (`_domainSeparatorV4`).
+    bytes32 private immutable _CACHED_DOMAIN_SEPARATOR;
+    address private immutable _CACHED_THIS;
+    uint256 private immutable _CACHED_CHAIN_ID;
+
+    /// @notice Works out the EIP-712 domain separator of the contract being deployed, once.
+    constructor() {
+        _CACHED_THIS = address(this);
+        _CACHED_CHAIN_ID = block.chainid;
+        _CACHED_DOMAIN_SEPARATOR = _buildDomainSeparator();
+    }
+
+    /// @dev The EIP-712 digest of a struct hash in this ledger's domain.
+    function _hashTypedDataV4(bytes32 structHash) internal view returns (bytes32) {
+        return MessageHashUtils.toTypedDataHash(_domainSeparatorV4(), structHash);
+    }
+
+    /// @dev This ledger's EIP-712 domain separator: the one worked out at deployment while the code runs at the
+    /// address and chain it was worked out for (as OpenZeppelin's `EIP712` caches it), else worked out anew.
+    function _domainSeparatorV4() internal view returns (bytes32) {
+        if (address(this) == _CACHED_THIS && block.chainid == _CACHED_CHAIN_ID) return _CACHED_DOMAIN_SEPARATOR;
+        return _buildDomainSeparator();
+    }
+
+    /// @dev The EIP-712 domain separator for the address running the code, on this chain.
+    function _buildDomainSeparator() private view returns (bytes32) {
+        return keccak256(
+            abi.encode(_DOMAIN_TYPEHASH, keccak256(bytes(_NAME)), keccak256(bytes(_VERSION)), block.chainid, address(this))
+        );
+    }
+
     /// @dev Hashes the order passed in and finds its purchase; reverts when the order was not bought.
     function _load(Order calldata order) internal view returns (bytes32 purchaseId, PurchaseState storage state) {
         purchaseId = _digest(order);
@@ -149,6 +187,7 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
 
     /// @dev Who bought the purchase.
     function _buyerOf(bytes32 purchaseId, Order calldata order, uint8 flags) internal view returns (address) {
+        // slither-disable-next-line incorrect-equality (a bit of the purchase's flags, not a balance)
         return flags & _BUYER_STORED == 0 ? order.customer() : _buyers[purchaseId];
     }
 
@@ -204,7 +243,7 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
         uint256 paid
     ) internal pure returns (uint256) {
         uint256 share = _linesShare(purchaseId, order, state, lines, lineMask, paid);
-        uint256 refund = share - share * order.restockingFeeBps() / BPS;
+        uint256 refund = share - share * order.restockingFeeBps() / _BPS;
         uint256 available = _inEscrow(state, paid);
         return refund < available ? refund : available;
     }
@@ -273,12 +312,14 @@ abstract contract LedgerBase is ILedger, ReentrancyGuardTransient, EIP712 {
 
     /// @dev The part of `amount` that stands for money paid (not store credit), rounded down.
     function _cashShare(bytes32 purchaseId, uint8 flags, uint256 amount, uint256 paid) internal view returns (uint256) {
+        // slither-disable-next-line incorrect-equality (a bit of the purchase's flags, not a balance)
         if (flags & _CREDIT_USED == 0) return amount;
         return amount * (paid - _creditUsed[purchaseId].amount) / paid;
     }
 
     /// @dev The money part of `asCredit` given back as credit for a purchase paid with credit, rounded down.
     function _creditCashBack(bytes32 purchaseId, uint256 asCredit) internal view returns (uint256) {
+        // slither-disable-next-line incorrect-equality (no credit part means none to split, not a balance test)
         if (asCredit == 0) return 0;
         CreditUsed memory used = _creditUsed[purchaseId];
         return asCredit * used.cash / used.amount;

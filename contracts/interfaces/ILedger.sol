@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @title ILedger
-/// @notice Types, errors and events of the purchase-history ledger: merchants and their staff mandates,
-/// return terms, shop-signed orders paid into escrow, automatic refunds, store credit, contact moments
-/// and settlement.
+/// @title ILedgerTypes
+/// @notice The types of the purchase-history ledger: merchants and their staff mandates, return terms,
+/// shop-signed orders paid into escrow, purchases, store credit, contact moments and settlement.
 /// @dev Identities are addresses; everything said between a shop and a customer is kept off chain and
 /// only its hash is recorded here.
-interface ILedger {
+interface ILedgerTypes {
     // ------------------------------------------------------------------ types
 
     /// @notice What a merchant account may do.
@@ -75,7 +74,7 @@ interface ILedger {
     }
 
     /// @notice An account's standing at a merchant, with its mandate.
-    /// @dev One slot: role (1 byte) | generation (4) | maxExtensionDays (2).
+    /// @dev One slot: role (1 byte) | generation (4) | maxExtensionDays (2) | maxReferralBps (2).
     struct Staff {
         /// @dev What the account may do.
         Role role;
@@ -83,6 +82,9 @@ interface ILedger {
         uint32 generation;
         /// @dev For an agent: most days it may add, in all, to one purchase's return window.
         uint16 maxExtensionDays;
+        /// @dev For an agent: the most referral commission an order it signs may carry, in basis points, and
+        /// only to a referrer the owner approved (0: its orders carry none).
+        uint16 maxReferralBps;
     }
 
     /// @notice Published return terms. Never changed once published; a change is new terms.
@@ -184,7 +186,15 @@ interface ILedger {
         /// @dev The money part of it.
         uint128 cash;
     }
+}
 
+/// @title ILedgerErrors
+/// @notice Every error of the ledger's own rules (entry point and module), EIP-6093 style: a domain prefix and
+/// what was expected.
+/// @dev The OpenZeppelin code the ledger uses may also revert with its own errors, not declared again here:
+/// `ReentrancyGuardReentrantCall()`, `FailedCall()` and `InsufficientBalance(uint256,uint256)` (sending the
+/// native currency) and `SafeERC20FailedOperation(address)` (a token's transfer).
+interface ILedgerErrors is ILedgerTypes {
     // ------------------------------------------------------------------ errors
 
     /// @notice Thrown when no merchant has this id.
@@ -276,18 +286,41 @@ interface ILedger {
     /// @param caller The account that called.
     error LedgerNotOrderCustomer(bytes32 purchaseId, address customer, address caller);
 
+    /// @notice Thrown when an order sets bits of its packed words that no field uses (and the signature does not
+    /// cover).
+    /// @param purchaseId The order's digest.
+    error LedgerUnusedOrderBits(bytes32 purchaseId);
+
     /// @notice Thrown when an order's lines do not add up to its total or do not hash to its lines hash.
     /// @param purchaseId The order's digest.
     error LedgerLinesMismatch(bytes32 purchaseId);
 
-    /// @notice Thrown when an order names its buyer, itself or this contract as referrer, or a commission
-    /// without a referrer.
+    /// @notice Thrown when an order names its buyer, or one of the ledger's own contracts (which can never
+    /// withdraw a commission), as referrer, or a commission without a referrer.
     /// @param referrer The referrer named.
     error LedgerInvalidReferrer(address referrer);
+
+    /// @notice Thrown when an order an agent signed carries more referral commission than the owner lets that
+    /// agent grant, or names a referrer the owner has not approved.
+    /// @param purchaseId The order's digest.
+    /// @param agent The agent that signed it.
+    /// @param referrer The referrer named.
+    /// @param referralBps The commission the order carries.
+    /// @param maxReferralBps The most the agent may grant (0 for a referrer the owner has not approved).
+    error LedgerReferralNotAllowed(
+        bytes32 purchaseId, address agent, address referrer, uint256 referralBps, uint256 maxReferralBps
+    );
 
     /// @notice Thrown when an order was already bought.
     /// @param purchaseId The order's digest.
     error LedgerPurchaseExists(bytes32 purchaseId);
+
+    /// @notice Thrown when another order with the same order reference of the same shop was already bought:
+    /// one order reference, one purchase.
+    /// @param merchantId The merchant.
+    /// @param orderRef The order reference.
+    /// @param purchaseId The purchase it was paid with.
+    error LedgerOrderRefUsed(uint64 merchantId, bytes32 orderRef, bytes32 purchaseId);
 
     /// @notice Thrown when the order passed in matches no purchase.
     /// @param purchaseId The order's digest.
@@ -320,9 +353,9 @@ interface ILedger {
     error LedgerNoReturns(bytes32 purchaseId);
 
     /// @notice Thrown when delivery is confirmed twice, for terms whose window does not start at delivery,
-    /// at a time before the purchase or in the future, or once the longest wait is over.
+    /// or once the longest wait is over.
     /// @param purchaseId The purchase.
-    /// @param deliveredAt The delivery time asked for.
+    /// @param deliveredAt When the confirmation was given (a delivery is recorded as of then).
     error LedgerInvalidDelivery(bytes32 purchaseId, uint256 deliveredAt);
 
     /// @notice Thrown when a return of an item that must come back names no shipment.
@@ -363,6 +396,16 @@ interface ILedger {
     /// @param maxDays The most allowed.
     error LedgerExtensionTooLong(bytes32 purchaseId, uint256 extensionDays, uint256 maxDays);
 
+    /// @notice Thrown when the owner sets a window's extension to no more days than it has: an extension
+    /// given is never taken back.
+    /// @param purchaseId The purchase.
+    /// @param extensionDays The total extension asked for, in days.
+    /// @param currentDays The days the window is extended by now.
+    error LedgerExtensionNotLonger(bytes32 purchaseId, uint256 extensionDays, uint256 currentDays);
+
+    /// @notice Thrown when the ledger's module is called at its own address instead of through the ledger.
+    error LedgerModuleCalledDirectly();
+
     /// @notice Thrown when a customer spends more store credit than it holds at the merchant.
     /// @param merchantId The merchant.
     /// @param token The token.
@@ -394,7 +437,11 @@ interface ILedger {
     /// for it: the payment is not deferred then, so no caller can choose to hold a recipient's money back.
     /// @param to The recipient.
     error LedgerGasTooLowForPayment(address to);
+}
 
+/// @title ILedgerEvents
+/// @notice Every event the ledger's address emits (entry point and module), each keyed by an indexed id.
+interface ILedgerEvents is ILedgerTypes {
     // ------------------------------------------------------------------ events
 
     /// @notice Emitted when a merchant registers.
@@ -429,6 +476,18 @@ interface ILedger {
     /// @param agent The agent.
     /// @param maxExtensionDays The limit.
     event MandateSet(uint64 indexed merchantId, address indexed agent, uint16 maxExtensionDays);
+
+    /// @notice Emitted when the owner sets the most referral commission an order an agent signs may carry.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param maxReferralBps The limit, in basis points.
+    event ReferralMandateSet(uint64 indexed merchantId, address indexed agent, uint16 maxReferralBps);
+
+    /// @notice Emitted when the owner approves a referrer for the orders its agents sign, or withdraws it.
+    /// @param merchantId The merchant.
+    /// @param referrer The referrer.
+    /// @param approved Whether agents may name it.
+    event ReferrerApproved(uint64 indexed merchantId, address indexed referrer, bool approved);
 
     /// @notice Emitted when a merchant sets an agent's goodwill budget in a token.
     /// @param merchantId The merchant.
@@ -539,7 +598,11 @@ interface ILedger {
     /// @param extensionDays Total days now added to the window.
     /// @param reason Why.
     event WindowExtended(
-        bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed agent, uint16 extensionDays, Reason reason
+        bytes32 indexed purchaseId,
+        uint64 indexed merchantId,
+        address indexed agent,
+        uint16 extensionDays,
+        Reason reason
     );
 
     /// @notice Emitted for each purchase a settlement pays out: the referral commission to the referrer,
@@ -550,7 +613,11 @@ interface ILedger {
     /// @param referrer The referrer (address(0) for none).
     /// @param commission Amount for the referrer.
     event Settled(
-        bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed referrer, uint256 amount, uint256 commission
+        bytes32 indexed purchaseId,
+        uint64 indexed merchantId,
+        address indexed referrer,
+        uint256 amount,
+        uint256 commission
     );
 
     /// @notice Emitted when a settlement batch passes over a purchase it cannot settle.
@@ -622,4 +689,377 @@ interface ILedger {
     /// @param to Where it was sent.
     /// @param amount Amount sent.
     event Withdrawn(address indexed token, address indexed account, address to, uint256 amount);
+}
+
+/// @title ILedger
+/// @notice Every external function of the ledger's address: those the entry point `Ledger` runs itself and
+/// those it passes, by one delegatecall, to `LedgerModule`. A test holds that the two contracts' ABIs add up
+/// to exactly this interface, with no selector in both.
+/// @dev Identities are addresses; everything said between a shop and a customer is kept off chain and only
+/// its hash is recorded here.
+interface ILedger is ILedgerErrors, ILedgerEvents {
+    // ------------------------------------------------------------------ functions: the entry point (Ledger)
+
+    /// @notice Largest number of lines in one order.
+    function MAX_LINES() external view returns (uint256);
+
+    /// @notice Basis points in 100 %.
+    function BPS() external view returns (uint16);
+
+    /// @notice Most days a purchase's return window can be extended by, in all.
+    function MAX_EXTENSION_DAYS() external view returns (uint16);
+
+    /// @notice EIP-712 type of a signed return request; the customer signs it, anyone may submit it.
+    function RETURN_REQUEST_TYPEHASH() external view returns (bytes32);
+
+    /// @notice The module that gets the calls the entry point does not implement (`LedgerModule`).
+    function MODULE() external view returns (address);
+
+    /// @notice The feedback contract (reviews and scores of this ledger's purchases), made with the ledger.
+    function FEEDBACK() external view returns (address);
+
+    /// @notice Buys an order the merchant's owner or one of its agents signed, paying into escrow.
+    /// @param order The order, as signed.
+    /// @param lines Its line items (they must hash to `order.linesHash` and add up to `order.total`).
+    /// @param credit Store credit at this merchant to pay with (in the order's token); the rest is paid as usual.
+    /// @param signature The staff signature: from an account 64 bytes (EIP-2098 r, vs) or 65 (r, s, v); from a
+    /// contract wallet its address (20 bytes) followed by what its ERC-1271 `isValidSignature` accepts.
+    /// @return purchaseId The order's digest, the new purchase's id.
+    function buy(
+        Order calldata order,
+        LineItem[] calldata lines,
+        uint256 credit,
+        bytes calldata signature
+    ) external payable returns (bytes32 purchaseId);
+
+    /// @notice Records that the merchant delivered, now, a purchase whose window runs from delivery: the
+    /// window starts now and runs its full length. Once, and only before the longest wait is over (after it
+    /// the window already runs). Owner or agent. A delivery cannot be dated back: a confirmation never
+    /// leaves the customer less than the terms' full window from the moment it is given.
+    /// @param order The order, as bought.
+    function confirmDelivery(Order calldata order) external;
+
+    /// @notice Returns some or all lines of the caller's purchase inside the return window and pays the
+    /// refund (line prices less the restocking fee) straight from escrow; the part paid with store credit
+    /// comes back as credit.
+    /// @param order The order, as bought.
+    /// @param lines Its line items; may be empty when returning every line of a purchase with none returned yet.
+    /// @param lineMask Bit i set returns line i.
+    /// @param shipmentRef Hash of the return shipment reference; required when the item must come back.
+    /// @return refund Amount refunded.
+    function returnItems(
+        Order calldata order,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        bytes32 shipmentRef
+    ) external returns (uint256 refund);
+
+    /// @notice Returns lines on the customer's behalf with its EIP-712 signature, so a customer without gas
+    /// can be refunded: anyone may submit; the refund goes to the customer.
+    /// @param order The order, as bought.
+    /// @param lines Its line items (may be empty as for `returnItems`).
+    /// @param request What the customer signed (with the purchase id, see `RETURN_REQUEST_TYPEHASH`).
+    /// @param signature The customer's signature of the request (ECDSA, or ERC-1271 for a contract).
+    /// @return refund Amount refunded.
+    function returnItemsBySig(
+        Order calldata order,
+        LineItem[] calldata lines,
+        ReturnRequest calldata request,
+        bytes calldata signature
+    ) external returns (uint256 refund);
+
+    /// @notice Cancels a nonce the caller signed a request with (or may), so that request can never be used.
+    /// @param nonce The nonce.
+    function cancelNonce(uint256 nonce) external;
+
+    /// @notice Pays what was not refunded to each merchant for purchases whose return window has closed,
+    /// summed per merchant and per referrer. Passes over (with `SettlementSkipped`) what it cannot settle,
+    /// so a purchase settled by someone else in the meantime does not undo the batch. Anyone may call it.
+    /// @param orders The orders, as bought.
+    /// @return settled How many purchases were settled.
+    function settle(Order[] calldata orders) external returns (uint256 settled);
+
+    /// @notice Logs a contact moment: the merchant's owner or an agent logs one with a customer, or a
+    /// customer logs its own (`customer` is the caller). Nothing is stored: it is an event.
+    /// @param merchantId The merchant.
+    /// @param customer The customer.
+    /// @param purchaseId The purchase it was about, or zero.
+    /// @param channel How they were in touch.
+    /// @param kind What it was about.
+    /// @param occurredAt When it happened; 0 means now.
+    /// @param contentHash Hash of the conversation, kept off chain.
+    function logContact(
+        uint64 merchantId,
+        address customer,
+        bytes32 purchaseId,
+        Channel channel,
+        ContactKind kind,
+        uint40 occurredAt,
+        bytes32 contentHash
+    ) external;
+
+    /// @notice Sends the caller's deferred payments in `token` to `to`.
+    /// @param token The token (address(0) for the native currency).
+    /// @param to Where to send them.
+    function withdraw(address token, address to) external;
+
+    /// @notice Sends a merchant's deferred payments in `token` to its current payout address (which may
+    /// have changed since they were deferred). Anyone may call it.
+    /// @param merchantId The merchant.
+    /// @param token The token (address(0) for the native currency).
+    function withdrawMerchant(uint64 merchantId, address token) external;
+
+    /// @notice The changing state of a purchase (all zero for an order not bought).
+    /// @param purchaseId The purchase.
+    function purchaseState(bytes32 purchaseId) external view returns (PurchaseState memory);
+
+    /// @notice The purchase a shop's order reference was paid with; zero while it was not.
+    /// @param merchantId The merchant.
+    /// @param orderRef The order reference (a hash of the shop's order number).
+    function purchaseOfOrderRef(uint64 merchantId, bytes32 orderRef) external view returns (bytes32);
+
+    /// @notice The id a purchase of `order` has: the order's EIP-712 digest.
+    /// @param order The order.
+    function purchaseIdOf(Order calldata order) external view returns (bytes32);
+
+    /// @notice A purchase's id, buyer, merchant and what was paid; reverts when the order was not bought.
+    /// @param order The order, as bought.
+    function purchaseOf(
+        Order calldata order
+    ) external view returns (bytes32 purchaseId, address customer, uint64 merchantId, uint256 paid);
+
+    /// @notice The first second at which returns are no longer accepted and settlement may happen.
+    /// @param order The order, as bought.
+    function returnDeadline(Order calldata order) external view returns (uint256);
+
+    /// @notice What returning `lineMask` would refund now, with the same checks as `returnItems` but for
+    /// the caller and the window.
+    /// @param order The order, as bought.
+    /// @param lines Its line items (may be empty as for `returnItems`).
+    /// @param lineMask Bit i set returns line i.
+    function quoteReturn(
+        Order calldata order,
+        LineItem[] calldata lines,
+        uint32 lineMask
+    ) external view returns (uint256);
+
+    /// @notice Payments kept for an account because pushing them failed.
+    /// @param token The token (address(0) for the native currency).
+    /// @param account The account.
+    function deferredBalance(address token, address account) external view returns (uint256);
+
+    /// @notice The EIP-712 domain orders and return requests are signed in (ERC-5267).
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        );
+
+    /// @notice Whether a signed request's nonce was used or cancelled.
+    /// @param account The signer.
+    /// @param nonce The nonce.
+    function nonceUsed(address account, uint256 nonce) external view returns (bool);
+
+
+    // ------------------------------------------------------------------ functions: the module (LedgerModule)
+
+    /// @notice Registers a merchant owned by the caller.
+    /// @param payout Where settled money is paid.
+    /// @return merchantId The new merchant's id.
+    function registerMerchant(address payout) external returns (uint64 merchantId);
+
+    /// @notice Changes where a merchant's settled money is paid. Owner only.
+    /// @param merchantId The merchant.
+    /// @param payout New payout address.
+    function setPayout(uint64 merchantId, address payout) external;
+
+    /// @notice Starts or stops accepting an ERC-20 token for new orders. Owner only.
+    /// @param merchantId The merchant.
+    /// @param token The token.
+    /// @param accepted Whether it is accepted.
+    function setTokenAccepted(uint64 merchantId, address token, bool accepted) external;
+
+    /// @notice Sets the bonus customers get on top when they take store credit instead of money, in basis
+    /// points of the money part; it comes out of what the merchant would keep of the purchase. Owner only.
+    /// @param merchantId The merchant.
+    /// @param creditBonusBps The bonus, at most 10,000 (100 %).
+    function setCreditBonus(uint64 merchantId, uint16 creditBonusBps) external;
+
+    /// @notice Sets after how long since credit was last issued customers may cash out its money part
+    /// while the shop still trades (0: only once the shop has no active terms). Owner only.
+    /// @param merchantId The merchant.
+    /// @param delay Seconds.
+    function setCreditCashOutDelay(uint64 merchantId, uint32 delay) external;
+
+    /// @notice Lets an account act as staff for a merchant, with no budget and no extension mandate. Owner only.
+    /// @param merchantId The merchant.
+    /// @param agent The account.
+    function addAgent(uint64 merchantId, address agent) external;
+
+    /// @notice Takes an agent's rights away, with its budgets and mandate. Owner only.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    function removeAgent(uint64 merchantId, address agent) external;
+
+    /// @notice Sets how many days, in all, an agent may add to one purchase's return window. Owner only.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param maxExtensionDays The limit, at most `MAX_EXTENSION_DAYS`.
+    function setMandate(uint64 merchantId, address agent, uint16 maxExtensionDays) external;
+
+    /// @notice Sets the most referral commission an order the agent signs may carry (always to a referrer the
+    /// owner approved, `setReferrerApproved`); 0, the default, lets its orders carry none. Owner only.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param maxReferralBps The limit, at most 10,000 (100 %).
+    function setReferralMandate(uint64 merchantId, address agent, uint16 maxReferralBps) external;
+
+    /// @notice Lets the shop's agents name `referrer` in the orders they sign, or no longer. The owner's own
+    /// orders may name anyone. Owner only.
+    /// @param merchantId The merchant.
+    /// @param referrer The referrer.
+    /// @param approved Whether agents may name it.
+    function setReferrerApproved(uint64 merchantId, address referrer, bool approved) external;
+
+    /// @notice Sets what an agent may still refund in a token without asking (0 revokes). Owner only.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param token The token (address(0) for the native currency).
+    /// @param amount The budget.
+    function setBudget(uint64 merchantId, address agent, address token, uint256 amount) external;
+
+    /// @notice Publishes return terms for new orders. Owner only.
+    /// @param merchantId The merchant.
+    /// @param returnWindow Seconds during which a purchase may be returned; 0 means no returns.
+    /// @param restockingFeeBps Part of a returned line's price the merchant keeps, in basis points.
+    /// @param deliveryWait 0: the window starts at purchase; otherwise it starts at confirmed delivery, or
+    /// this many seconds after the purchase if delivery is never confirmed.
+    /// @param itemMustBeReturned Whether a return must name a shipment reference.
+    /// @return termsId The new terms' id.
+    function publishTerms(
+        uint64 merchantId,
+        uint32 returnWindow,
+        uint16 restockingFeeBps,
+        uint32 deliveryWait,
+        bool itemMustBeReturned
+    ) external returns (uint64 termsId);
+
+    /// @notice Stops terms from being used for new orders. Purchases already made keep them. Owner only.
+    /// @param termsId The terms.
+    function retireTerms(uint64 termsId) external;
+
+    /// @notice Number of merchants registered (ids run from 1).
+    function merchantCount() external view returns (uint64);
+
+    /// @notice A merchant; reverts for an unknown id.
+    /// @param merchantId The merchant.
+    function merchant(uint64 merchantId) external view returns (Merchant memory);
+
+    /// @notice An account's role and mandate at a merchant.
+    /// @param merchantId The merchant.
+    /// @param account The account.
+    function staffOf(uint64 merchantId, address account) external view returns (Staff memory);
+
+    /// @notice Whether the shop's agents may name `referrer` in the orders they sign.
+    /// @param merchantId The merchant.
+    /// @param referrer The referrer.
+    function referrerApproved(uint64 merchantId, address referrer) external view returns (bool);
+
+    /// @notice Whether a merchant accepts a token for new orders (the native currency always).
+    /// @param merchantId The merchant.
+    /// @param token The token.
+    function accepts(uint64 merchantId, address token) external view returns (bool);
+
+    /// @notice Number of terms published (ids run from 1).
+    function termsCount() external view returns (uint64);
+
+    /// @notice Published terms; reverts for an unknown id.
+    /// @param termsId The terms.
+    function terms(uint64 termsId) external view returns (Terms memory);
+
+    /// @notice What an agent may still refund in a token without asking.
+    /// @param merchantId The merchant.
+    /// @param agent The agent.
+    /// @param token The token (address(0) for the native currency).
+    function budgetOf(uint64 merchantId, address agent, address token) external view returns (uint256);
+
+    /// @notice Payments kept for a merchant because pushing them to its payout failed.
+    /// @param merchantId The merchant.
+    /// @param token The token (address(0) for the native currency).
+    function merchantDeferredBalance(uint64 merchantId, address token) external view returns (uint256);
+
+    /// @notice Refunds a customer out of what is still in escrow for a purchase, at any time before
+    /// settlement. The owner may refund freely; an agent within its goodwill budget for the token.
+    /// @param order The order, as bought.
+    /// @param amount Amount to refund.
+    /// @param reason Why.
+    /// @param note Hash of a note, kept off chain.
+    function goodwillRefund(Order calldata order, uint256 amount, Reason reason, bytes32 note) external;
+
+    /// @notice Refunds lines while the customer keeps them ("keep it"): their share of what was paid, no
+    /// restocking fee, no return needed; the lines count as returned. Owner, or an agent within its budget.
+    /// @param order The order, as bought.
+    /// @param lines Its line items.
+    /// @param lineMask Bit i set refunds line i.
+    /// @param reason Why.
+    function refundWithoutReturn(
+        Order calldata order,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        Reason reason
+    ) external;
+
+    /// @notice Adds days to one purchase's open return window: an agent up to its mandate's days per
+    /// purchase (counting what was added before), the owner up to `MAX_EXTENSION_DAYS`. Never for terms
+    /// without returns, and never once the window has closed (see `setWindowExtension`).
+    /// @param order The order, as bought.
+    /// @param extraDays Days to add.
+    /// @param reason Why.
+    function extendWindow(Order calldata order, uint16 extraDays, Reason reason) external;
+
+    /// @notice Sets the days added to a purchase's return window to more than they are, up to
+    /// `MAX_EXTENSION_DAYS`: reopens a closed window, or extends an open one without a mandate. Never fewer:
+    /// an extension given is the customer's, and no one takes it back. Owner only.
+    /// @param order The order, as bought.
+    /// @param extensionDays Total days added to the window.
+    /// @param reason Why.
+    function setWindowExtension(Order calldata order, uint16 extensionDays, Reason reason) external;
+
+    /// @notice Returns lines of the caller's purchase inside the window for store credit at the same
+    /// merchant instead of money, plus the merchant's bonus on the money part, out of what it would keep.
+    /// @param order The order, as bought.
+    /// @param lines Its line items (may be empty as for `returnItems`).
+    /// @param lineMask Bit i set returns line i.
+    /// @param shipmentRef Hash of the return shipment reference; required when the item must come back.
+    /// @return credited Credit added, bonus included.
+    function returnItemsForCredit(
+        Order calldata order,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        bytes32 shipmentRef
+    ) external returns (uint256 credited);
+
+    /// @notice Takes the money part of the caller's store credit at a merchant out, once the shop has no
+    /// active terms or its stated delay since the credit was last issued has passed. The bonus part goes
+    /// back to the merchant.
+    /// @param merchantId The merchant.
+    /// @param token The token (address(0) for the native currency).
+    function cashOutCredit(uint64 merchantId, address token) external;
+
+    /// @notice Store credit a customer holds at a merchant, in a token.
+    /// @param merchantId The merchant.
+    /// @param customer The customer.
+    /// @param token The token (address(0) for the native currency).
+    function creditOf(uint64 merchantId, address customer, address token) external view returns (Credit memory);
+
+    /// @notice Store credit a purchase was paid with.
+    /// @param purchaseId The purchase.
+    function creditUsedOf(bytes32 purchaseId) external view returns (CreditUsed memory);
 }

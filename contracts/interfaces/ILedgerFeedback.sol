@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "./ILedger.sol";
+import {ILedgerTypes} from "./ILedger.sol";
 
 /// @title ILedgerFeedback
 /// @notice Errors and events of the ledger's feedback module: verified-purchase reviews, net promoter
@@ -69,7 +69,7 @@ interface ILedgerFeedback {
 interface ILedgerPurchases {
     /// @notice A purchase's id, buyer, merchant and what was paid; reverts when the order was not bought.
     /// @param order The order, as bought.
-    function purchaseOf(ILedger.Order calldata order)
+    function purchaseOf(ILedgerTypes.Order calldata order)
         external
         view
         returns (bytes32 purchaseId, address customer, uint64 merchantId, uint256 paid);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "../interfaces/ILedger.sol";
+import {ILedgerTypes} from "../interfaces/ILedger.sol";
 
 /// @title Orders
-/// @notice Reads the fields packed into an `ILedger.Order` and hashes it as the EIP-712 `Order` the shop signs.
-/// @dev The bit layout is documented on `ILedger.Order`; the Python library packs orders the same way.
+/// @notice Reads the fields packed into an `ILedgerTypes.Order` and hashes it as the EIP-712 `Order` the shop signs.
+/// @dev The bit layout is documented on `ILedgerTypes.Order`; the Python library packs orders the same way.
 library Orders {
     /// @notice EIP-712 type of an order; the shop's owner or an agent signs it.
     bytes32 internal constant ORDER_TYPEHASH = keccak256(
@@ -18,69 +18,69 @@ library Orders {
     uint256 private constant _ITEM_BACK = 1;
 
     /// @notice The customer the order is made out to; zero when anyone may buy it.
-    function customer(ILedger.Order calldata order) internal pure returns (address) {
+    function customer(ILedgerTypes.Order calldata order) internal pure returns (address) {
         return address(uint160(order.head >> 96));
     }
 
     /// @notice The merchant that sells.
-    function merchantId(ILedger.Order calldata order) internal pure returns (uint64) {
+    function merchantId(ILedgerTypes.Order calldata order) internal pure returns (uint64) {
         return uint64(order.head >> 32);
     }
 
     /// @notice Number of lines.
-    function lineCount(ILedger.Order calldata order) internal pure returns (uint256) {
+    function lineCount(ILedgerTypes.Order calldata order) internal pure returns (uint256) {
         return uint8(order.head >> 24);
     }
 
     /// @notice Whether a return must name a shipment reference.
-    function itemMustBeReturned(ILedger.Order calldata order) internal pure returns (bool) {
+    function itemMustBeReturned(ILedgerTypes.Order calldata order) internal pure returns (bool) {
         return uint8(order.head >> 16) & _ITEM_BACK != 0;
     }
 
     /// @notice Restocking fee in basis points.
-    function restockingFeeBps(ILedger.Order calldata order) internal pure returns (uint16) {
+    function restockingFeeBps(ILedgerTypes.Order calldata order) internal pure returns (uint16) {
         return uint16(order.head);
     }
 
     /// @notice Token paid with; zero for the native currency.
-    function token(ILedger.Order calldata order) internal pure returns (address) {
+    function token(ILedgerTypes.Order calldata order) internal pure returns (address) {
         return address(uint160(order.payment >> 96));
     }
 
     /// @notice The terms the order was made under.
-    function termsId(ILedger.Order calldata order) internal pure returns (uint64) {
+    function termsId(ILedgerTypes.Order calldata order) internal pure returns (uint64) {
         return uint64(order.payment >> 32);
     }
 
     /// @notice Seconds during which the purchase may be returned; 0 means no returns.
-    function returnWindow(ILedger.Order calldata order) internal pure returns (uint32) {
+    function returnWindow(ILedgerTypes.Order calldata order) internal pure returns (uint32) {
         return uint32(order.payment);
     }
 
     /// @notice Who earns a commission at settlement; zero for nobody.
-    function referrer(ILedger.Order calldata order) internal pure returns (address) {
+    function referrer(ILedgerTypes.Order calldata order) internal pure returns (address) {
         return address(uint160(order.referral >> 96));
     }
 
     /// @notice The referrer's commission in basis points of what the merchant keeps.
-    function referralBps(ILedger.Order calldata order) internal pure returns (uint16) {
+    function referralBps(ILedgerTypes.Order calldata order) internal pure returns (uint16) {
         return uint16(order.referral >> 80);
     }
 
     /// @notice 0 when the window starts at purchase, else the longest wait for delivery in seconds.
-    function deliveryWait(ILedger.Order calldata order) internal pure returns (uint32) {
+    function deliveryWait(ILedgerTypes.Order calldata order) internal pure returns (uint32) {
         return uint32(order.referral >> 48);
     }
 
     /// @notice Last second at which the order may be bought.
-    function expiry(ILedger.Order calldata order) internal pure returns (uint40) {
+    function expiry(ILedgerTypes.Order calldata order) internal pure returns (uint40) {
         return uint40(order.referral >> 8);
     }
 
     /// @notice The EIP-712 struct hash of the order: what the shop signs, within the ledger's domain.
     /// @dev Written out word by word: this runs on every call that acts on a purchase, and the high-level
     /// `abi.encode` of sixteen values costs several times more in memory copies.
-    function structHash(ILedger.Order calldata order) internal pure returns (bytes32 hash) {
+    function structHash(ILedgerTypes.Order calldata order) internal pure returns (bytes32 hash) {
         bytes32 typeHash = ORDER_TYPEHASH;
         assembly ("memory-safe") {
             let head := calldataload(order)
@@ -109,7 +109,7 @@ library Orders {
 
     /// @notice keccak256 of the ABI-encoded lines, as `keccak256(abi.encode(lines))` gives it, hashed
     /// straight from calldata (the caller reads every line through Solidity, which checks its fields).
-    function hashLines(ILedger.LineItem[] calldata lines) internal pure returns (bytes32 hash) {
+    function hashLines(ILedgerTypes.LineItem[] calldata lines) internal pure returns (bytes32 hash) {
         assembly ("memory-safe") {
             let m := mload(0x40)
             let size := mul(lines.length, 0x60)

@@ -30,16 +30,34 @@ class LedgerGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            _say_found(ctx.find_object(Env))
+            return result
         except click.UsageError as error:
             _usage_refused(error)
         except LedgerError as error:
             env = ctx.find_object(Env)
+            _say_found(env)
             if env is not None and env.connected:
                 error.format_amount = env.amount  # amounts in the token's own units and symbol
             if isinstance(error, InvalidRows):
                 _refused(error.headline + ":", 1, error.problems)
             _refused(str(error), 1)
+        finally:
+            env = ctx.find_object(Env)
+            if env is not None:
+                env.close()
+
+
+def _say_found(env: Env | None) -> None:
+    """One line on stderr when an earlier run of the same command had done (some of) the work: what it sent
+    was found on chain, and nothing was sent for it."""
+    found = env.found_earlier() if env is not None else []
+    if found:
+        shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+        Console(stderr=True, emoji=False).print(
+            f"already on chain: an earlier run of this command sent {shown}, which went through; nothing was sent "
+            "for it now (--again does the work once more)", markup=False, highlight=False, soft_wrap=True)
 
 
 def _usage_refused(error: click.UsageError) -> NoReturn:
@@ -108,9 +126,12 @@ def _refuse_empty(command: click.Command) -> None:
 @click.option("--confirmations", type=click.IntRange(min=1), default=1, show_default=True, envvar="LEDGER_CONFIRMATIONS",
               help="Blocks a transaction waits for, its own included, before the command reports it done "
                    "(more than 1 on real networks, where the newest blocks can still be replaced).")
+@click.option("--again", is_flag=True,
+              help="Do the command's work once more although the same command went through before (a command "
+                   "run again otherwise finds what it sent and sends nothing for what went through).")
 @click.pass_context
 def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, account_spec: str | None,
-         as_json: bool, zone_name: str | None, no_index: bool, confirmations: int) -> None:
+         as_json: bool, zone_name: str | None, no_index: bool, confirmations: int, again: bool) -> None:
     """Purchase history, return terms, contact moments and automatic refunds on an EVM chain.
 
     \b
@@ -121,12 +142,12 @@ def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, acco
       ledger --account 3 buy order.json
     """
     ctx.obj = Env(rpc=rpc, deployment_file=deployment_file, account_spec=account_spec, as_json=as_json,
-                  zone_name=zone_name, use_index=not no_index, confirmations=confirmations)
+                  zone_name=zone_name, use_index=not no_index, confirmations=confirmations, again=again)
     ctx.obj.zone  # a wrong --tz fails here, before any command runs
 
 
-from . import customer, dev, history, merchant, web  # noqa: E402  (the commands register themselves on `main`)
+from . import customer, dev, history, merchant, tx, web  # noqa: E402  (the commands register themselves on `main`)
 
 _refuse_empty(main)
 
-__all__ = ["main", "customer", "dev", "history", "merchant", "web"]
+__all__ = ["main", "customer", "dev", "history", "merchant", "tx", "web"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
 import json
 import os
 import re
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import cached_property
@@ -26,9 +28,14 @@ from ..client import Ledger
 from ..deployment import Deployment
 from ..errors import InvalidInput, NodeError
 from ..models import NATIVE
+from ..sending.journal import Journal
 from .parse import LAST_MOMENT
 
 PASSWORD_VARIABLE = "LEDGER_KEY_PASSWORD"
+
+SERVICES = ("serve",)
+"""Commands that keep running and send for many requests (the web page's relayer): not one piece of work, so
+not run as an operation (two equal relays there are two requests, each checked by the contract)."""
 
 MAX_ADVANCE = 3_650 * 86_400
 """The most ``ledger time advance`` moves a local chain's clock in one step: ten years."""
@@ -52,10 +59,13 @@ class Env:
     zone_name: str | None = None
     use_index: bool = True
     confirmations: int = 1
+    again: bool = False
+    """--again: the command's work is done anew, whatever earlier runs of the same command sent."""
     home: Path = node.HOME
     console: Console = field(default_factory=lambda: Console(emoji=False, markup=False))
     """Never reads markup: SKUs, references and token names come from other people and are shown as written."""
     _tokens: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    _operation: ExitStack = field(default_factory=ExitStack)
 
     @cached_property
     def zone(self) -> tzinfo | None:
@@ -106,12 +116,39 @@ class Env:
 
         index = database_url(self.deployment_path) if self.use_index else False
         ledger = Ledger.attach(self.chain, Deployment.load(self.deployment_path), index)
+        self._run_as_operation(ledger)
         if not self.use_index:  # the off-chain texts stay in that database all the same
             from ..history.store import engine_for
             from ..texts import TextStore
 
             ledger.texts = TextStore(engine_for(database_url(self.deployment_path)))
         return ledger
+
+    def _run_as_operation(self, ledger: Ledger) -> None:
+        """Run the command as an operation (``Ledger.operation``) journaled in ``operations/`` next to the
+        deployment file, named by the command, its arguments (a file's content, not only its name), the
+        signing account and the deployment: the same command run again finds what it sent, and sends nothing
+        new for what went through (``--again`` forgets that and does the work anew)."""
+        context = click.get_current_context(silent=True)
+        if context is None or context.info_name in SERVICES:
+            return
+        files = {name: hashlib.sha256(value.read_bytes()).hexdigest() for name, value in context.params.items()
+                 if isinstance(value, Path) and value.is_file()}
+        key = json.dumps([str(self.deployment_path.resolve()), self.account_spec, context.command_path,
+                          plain(context.params), files], sort_keys=True, default=str)
+        ledger.journal = Journal(self.deployment_path.parent / "operations")
+        if self.again:
+            ledger.journal.discard(key)
+        self._operation.enter_context(ledger.operation(key))
+
+    def found_earlier(self) -> list[str]:
+        """Transactions an earlier run of this command sent that did this run's work: nothing was sent for them."""
+        operation = self.ledger.current_operation if "ledger" in self.__dict__ else None
+        return list(operation.found) if operation is not None else []
+
+    def close(self) -> None:
+        """End the command's operation."""
+        self._operation.close()
 
     @cached_property
     def account(self) -> LocalAccount:

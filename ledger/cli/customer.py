@@ -321,7 +321,7 @@ def import_contacts(env: Env, merchant_id: int, csv_file: Path) -> None:
     desk = env.ledger.merchant_desk(env.account, merchant_id)
     rows = _contact_rows(env, desk.merchant_id, read_file(csv_file, "contacts file"), csv_file)
     report = send_many(env.ledger, [Call(env.account, function) for _, function, _ in rows])
-    env.ledger.texts.save(*(rows[o.index][2] for o in report.outcomes if o.result is not None))
+    env.ledger.keep_texts(*(rows[o.index][2] for o in report.outcomes if o.result is not None))
     failed = [{"row": rows[o.index][0], "error": str(o.error)} for o in report.failed]
     env.emit({"sent": len(report.sent), "failed": failed, "tx_hashes": [r.tx_hash for r in report.sent]},
              lambda: "\n".join([f"sent {len(report.sent)} contact moments, failed {len(failed)}"]

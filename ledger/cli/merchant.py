@@ -17,14 +17,10 @@ from rich.progress import Progress
 from .. import render
 from ..convert import parse_amount
 from ..errors import InvalidInput
-from ..models import NATIVE, Purchase, Reason, SettlementBatch, Status
+from ..models import NATIVE, Purchase, Reason, Status
 from ..timefmt import local, relative
 from . import main, parse
 from .context import Env, pass_env, plain, write_file
-
-SETTLE_BATCH = 40
-"""Purchases settled per transaction (well inside a block)."""
-
 
 @main.group(name="merchant")
 def merchant_group() -> None:
@@ -120,6 +116,47 @@ def mandate(env: Env, merchant_id: int, agent: str, days: str) -> None:
     staff = env.ledger.staff(merchant_id, agent)
     env.emit({"merchant_id": merchant_id, "agent": agent, "max_extension_days": staff.max_extension_days},
              lambda: f"{agent} may add up to {staff.max_extension_days} day(s) to a purchase's return window")
+
+
+@merchant_group.command(name="referral-mandate")
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
+@click.argument("agent")
+@click.argument("commission")
+@pass_env
+def referral_mandate(env: Env, merchant_id: int, agent: str, commission: str) -> None:
+    """Set the most referral commission an order the agent signs may carry: 5%, 250bps, 0% for none (owner
+    only). Its orders may name only referrers you approved (`merchant approve-referrer`); yours, anyone.
+
+    \b
+    Example:
+      ledger --account 1 merchant referral-mandate 1 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 5%
+    """
+    bps = parse.basis_points(commission, "referral commission")
+    env.ledger.merchant_desk(env.account, merchant_id).set_referral_mandate(agent, bps)
+    staff = env.ledger.staff(merchant_id, agent)
+    env.emit({"merchant_id": merchant_id, "agent": agent, "max_referral_bps": staff.max_referral_bps},
+             lambda: f"orders {agent} signs may carry up to {staff.max_referral_bps / 100:g} % referral "
+                     "commission, to referrers you approved")
+
+
+@merchant_group.command(name="approve-referrer")
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
+@click.argument("referrer")
+@click.option("--revoke", is_flag=True, help="No longer let agents name this referrer.")
+@pass_env
+def approve_referrer(env: Env, merchant_id: int, referrer: str, revoke: bool) -> None:
+    """Let your agents name a referrer (a partner, an affiliate) in the orders they sign, or with --revoke no
+    longer (owner only). Orders you sign yourself may name anyone.
+
+    \b
+    Example:
+      ledger --account 1 merchant approve-referrer 1 0x976EA74026E726554dB657fA54763abd0C3a0aa9
+    """
+    env.ledger.merchant_desk(env.account, merchant_id).approve_referrer(referrer, not revoke)
+    approved = env.ledger.referrer_approved(merchant_id, referrer)
+    env.emit({"merchant_id": merchant_id, "referrer": referrer, "approved": approved},
+             lambda: f"agents of merchant #{merchant_id} {'may' if approved else 'may no longer'} name {referrer} "
+                     "as referrer")
 
 
 @merchant_group.command(name="credit-delay")
@@ -349,20 +386,18 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
 
 @main.command()
 @click.argument("purchase_id")
-@click.option("--at", "delivered_at", help="When it was delivered: 2026-12-24T14:00 or a Unix time (default: now).")
 @pass_env
-def deliver(env: Env, purchase_id: str, delivered_at: str | None) -> None:
-    """Confirm a purchase was delivered; its return window runs from then. Owner or agent, once, for terms
-    whose window starts at delivery, not before the purchase and not after the longest wait for delivery.
+def deliver(env: Env, purchase_id: str) -> None:
+    """Confirm a purchase was delivered, now: its return window runs its full length from now (a delivery
+    cannot be dated back). Owner or agent, once, for terms whose window starts at delivery, before the
+    longest wait for delivery is over.
 
     \b
     Example:
       ledger --account 2 deliver 0x5d2f…
-      ledger --account 2 deliver 0x5d2f… --at 2026-12-24T14:00
     """
     purchase = env.ledger.purchase(purchase_id)
-    at = parse.moment(delivered_at, env.zone) if delivered_at is not None else None
-    delivered = env.ledger.merchant_desk(env.account, purchase.merchant_id).confirm_delivery(purchase.id, at)
+    delivered = env.ledger.merchant_desk(env.account, purchase.merchant_id).confirm_delivery(purchase.id)
     env.emit(delivered, lambda: f"delivery confirmed for {local(delivered.delivered_at, env.zone)}; return window "
                                 f"{render.window_state(delivered, delivered.as_of)}")
 
@@ -437,12 +472,12 @@ def extend(env: Env, purchase_id: str, days: str, reason: str) -> None:
 @click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
 @pass_env
 def set_extension(env: Env, purchase_id: str, days: str, reason: str) -> None:
-    """Set the total days added to a purchase's return window (owner only): 0d undoes an extension, and
-    a longer one reopens a window that has closed.
+    """Set the total days added to a purchase's return window to more than they are (owner only): it
+    reopens a window that has closed, or extends an open one without a mandate. An extension given is never
+    taken back.
 
     \b
     Example:
-      ledger --account 1 set-extension 0x5d2f… 0d
       ledger --account 1 set-extension 0x5d2f… 10d --reason service_recovery
     """
     purchase = env.ledger.purchase(purchase_id)
@@ -481,7 +516,7 @@ def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> No
     """Pay what was kept of closed purchases to their merchants (and referrers). Anyone may do it.
 
     With no ids, settles every purchase whose window has closed (of --merchant, if given), in
-    transactions of up to 40 purchases. A purchase that cannot be settled (window still open, awaiting
+    transactions that fit well inside a block (250 purchases in a 30-million-gas block). A purchase that cannot be settled (window still open, awaiting
     delivery, already settled) is skipped and said why; the others are settled all the same.
 
     \b
@@ -491,17 +526,17 @@ def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> No
     """
     if merchant_id is not None:
         env.ledger.merchant(merchant_id)  # an unknown merchant is named, not taken as one with nothing to settle
-    ids = list(purchase_ids) or [p.id for p in env.ledger.settleable(merchant_id)]
-    batches: list[SettlementBatch] = []
-    with Progress(console=env.console, transient=True, disable=env.as_json or len(ids) <= SETTLE_BATCH) as progress:
-        task = progress.add_task("settling", total=len(ids))
-        for start in range(0, len(ids), SETTLE_BATCH):
-            batch = ids[start:start + SETTLE_BATCH]
-            batches.append(env.ledger.settle(env.account, batch))
-            progress.advance(task, len(batch))
-    settled = [s for batch in batches for s in batch.settled]
-    skipped = [{"purchase_id": purchase_id, "reason": reason}
-               for batch in batches for purchase_id, reason in batch.skipped]
+    ledger = env.ledger
+    purchases = [ledger.purchase(p) for p in purchase_ids] if purchase_ids else ledger.settleable(merchant_id)
+    settled: list = []
+    skipped: list[dict[str, str]] = []
+    if purchases:
+        with Progress(console=env.console, transient=True,
+                      disable=env.as_json or len(purchases) <= ledger.settle_batch_size()) as progress:
+            task = progress.add_task("settling", total=len(purchases))
+            batch = ledger.settle_purchases(env.account, purchases, lambda done: progress.advance(task, done))
+        settled = list(batch.settled)
+        skipped = [{"purchase_id": purchase_id, "reason": reason} for purchase_id, reason in batch.skipped]
     env.emit({"settled": settled, "skipped": skipped}, lambda: _settle_report(env, settled, skipped))
 
 

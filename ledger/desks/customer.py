@@ -19,6 +19,7 @@ from ..errors import (
     NotCustomer,
     NotOrderCustomer,
     OrderExpired,
+    OrderRefUsed,
     PurchaseExists,
     TokenNotAccepted,
     amounts_in,
@@ -162,7 +163,7 @@ class CustomerDesk:
         """Take the money part of my credit at a merchant out (once it has no active terms, or its stated
         delay has passed); the bonus part goes back to the shop. Returns what I was paid."""
         result = self.ledger.transact(self.account, self._functions.cashOutCredit(
-            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")))
+            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")), journaled=False)
         return int(result.named("CreditCashedOut")[0].args["cash"])
 
     def log_contact(
@@ -254,7 +255,7 @@ class CustomerDesk:
 
 def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -> None:
     """Refuse, in the contract's words and before anything is sent or an offer shown, what buying the order
-    would be refused for: an order bought already; a signature not from the shop's current owner or agents (an
+    would be refused for: an order bought already, or another with its order number; a signature not from the shop's current owner or agents (an
     account's, or a contract wallet's ERC-1271 approval, read as the contract reads it); an expired order; one
     made out to another customer than ``buyer`` (when known); a token the shop does not take."""
     order = signed.order
@@ -266,6 +267,10 @@ def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -
     state = ledger.call(ledger.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
     if ledger._fields(state, ("refunded", "purchasedAt"))[1] != 0:
         raise PurchaseExists(purchase_id)
+    reference = bytes.fromhex(order.order_ref[2:])
+    earlier = ledger.call(ledger.contract.functions.purchaseOfOrderRef(order.merchant_id, reference))
+    if any(earlier):
+        raise OrderRefUsed(order.merchant_id, order.order_ref, "0x" + bytes(earlier).hex())
     signer = signatures.order_signer(ledger.w3, bytes.fromhex(purchase_id[2:]), order_signature(signed))
     if signer is None or ledger.role(order.merchant_id, signer) is Role.NONE:
         raise InvalidOrderSignature(purchase_id, signer or "0x" + "00" * 20)

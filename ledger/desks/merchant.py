@@ -10,7 +10,8 @@ from eth_account.signers.local import LocalAccount
 from .. import validate
 from ..convert import MAX_AMOUNT, as_line, enum_value, line_mask
 from ..errors import (
-    AlreadyReturned, AlreadySettled, FeeTooHigh, InvalidInput, NotAnAgent, TermsRetired, amounts_in,
+    AlreadyReturned, AlreadySettled, FeeTooHigh, InvalidInput, NotAnAgent, ReferralNotAllowed, TermsRetired,
+    amounts_in,
 )
 from ..models import (
     NATIVE,
@@ -101,6 +102,8 @@ class MerchantDesk:
         referrer = validate.address(referrer, "referrer") if referrer is not None else NATIVE
         if referral_bps and referrer == NATIVE:
             raise InvalidInput("a referral commission needs a referrer")
+        if referral_bps:
+            self._check_referral(referrer, referral_bps)
         ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
         order = Order(
             merchant_id=self.merchant_id, terms_id=terms.id, lines=items, order_ref="0x" + ref.hex(),
@@ -114,6 +117,16 @@ class MerchantDesk:
         signed = self.account.sign_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message())
         return SignedOrder(order, "0x" + compact_signature(bytes(signed.signature)).hex(), self.account.address,
                            chain_id, ledger, order.purchase_id(chain_id, ledger))
+
+    def _check_referral(self, referrer: str, referral_bps: int) -> None:
+        """Refuse, before signing, a commission the contract would refuse at purchase: an agent grants one only
+        within its referral mandate, to a referrer the owner approved (``ReferralNotAllowed``)."""
+        staff = self.ledger.staff(self.merchant_id, self.account.address)
+        if staff.role is not Role.AGENT:
+            return
+        allowed = staff.max_referral_bps if self.ledger.referrer_approved(self.merchant_id, referrer) else 0
+        if referral_bps > allowed:
+            raise ReferralNotAllowed("0x" + "00" * 32, self.account.address, referrer, referral_bps, allowed)
 
     # ------------------------------------------------------------ shop settings (owner)
 
@@ -155,6 +168,20 @@ class MerchantDesk:
         if max_extension_days > MAX_EXTENSION_DAYS:
             raise InvalidInput(f"an extension mandate of {max_extension_days} days is above {MAX_EXTENSION_DAYS} days")
         return self._send(self._functions.setMandate(self.merchant_id, self._agent(agent), max_extension_days))
+
+    def set_referral_mandate(self, agent: str, max_referral_bps: int) -> TxResult:
+        """Set the most referral commission an order ``agent`` signs may carry (to approved referrers only;
+        0 lets its orders carry none). Owner only."""
+        validate.non_negative(max_referral_bps, "referral mandate (basis points)")
+        if max_referral_bps > 10_000:
+            raise FeeTooHigh(max_referral_bps, 10_000)
+        return self._send(self._functions.setReferralMandate(self.merchant_id, self._agent(agent), max_referral_bps))
+
+    def approve_referrer(self, referrer: str, approved: bool = True) -> TxResult:
+        """Let the shop's agents name ``referrer`` in the orders they sign (or, with ``approved=False``, no
+        longer). The owner's own orders may name anyone. Owner only."""
+        referrer = validate.address(referrer, "referrer")
+        return self._send(self._functions.setReferrerApproved(self.merchant_id, referrer, bool(approved)))
 
     def set_budget(self, agent: str, amount: int, token: str = NATIVE) -> TxResult:
         """Set what ``agent`` may still refund in ``token`` without asking (0 revokes). Owner only."""
@@ -210,11 +237,11 @@ class MerchantDesk:
 
     # ------------------------------------------------------------ purchases (staff)
 
-    def confirm_delivery(self, purchase_id: str, delivered_at: int | None = None) -> Purchase:
-        """Record when a purchase was delivered (now by default); its window runs from then."""
+    def confirm_delivery(self, purchase_id: str) -> Purchase:
+        """Record that a purchase was delivered now; its window runs its full length from now (a delivery
+        cannot be dated back, so a confirmation never leaves the customer less than the whole window)."""
         purchase = self._open_purchase(purchase_id)
-        when = validate.non_negative(delivered_at or 0, "delivery time")
-        self._send(self._functions.confirmDelivery(purchase.order.packed(), when))
+        self._send(self._functions.confirmDelivery(purchase.order.packed()))
         return self.ledger.purchase(purchase.id)
 
     def log_contact(
@@ -268,18 +295,20 @@ class MerchantDesk:
         return self.ledger.purchase(purchase.id)
 
     def set_window_extension(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
-        """Set the days added to a purchase's window: undo an extension, or reopen a closed window. Owner only."""
+        """Set the days added to a purchase's window to more than they are: reopen a closed window, or extend
+        an open one without a mandate. Never fewer (an extension given is the customer's). Owner only."""
         purchase = self._open_purchase(purchase_id)
-        _within_the_longest_extension(validate.non_negative(days, "extension (days)"))
+        _within_the_longest_extension(validate.positive(days, "extension (days)"))
         self._send(self._functions.setWindowExtension(purchase.order.packed(), days, enum_value(Reason, reason)))
         return self.ledger.purchase(purchase.id)
 
     def settle(self, purchase_ids: Iterable[str] | None = None) -> SettlementBatch | None:
-        """Settle the given purchases, or every closed one of this merchant (None when there is none)."""
-        ids = list(purchase_ids) if purchase_ids is not None else [p.id for p in self.ledger.settleable(self.merchant_id)]
-        if not ids:
-            return None
-        return self.ledger.settle(self.account, ids)
+        """Settle the given purchases, or every closed one of this merchant (None when there is none), in
+        transactions that fit well inside a block (``Ledger.settle_purchases``)."""
+        if purchase_ids is not None:
+            return self.ledger.settle(self.account, purchase_ids)
+        closed = self.ledger.settleable(self.merchant_id)
+        return self.ledger.settle_purchases(self.account, closed) if closed else None
 
     def withdraw_deferred(self, token: str = NATIVE) -> Any:
         """Send payments that could not be pushed to the payout to the current payout address."""

@@ -2,7 +2,7 @@
 
 Credit: a refund of a purchase paid partly with credit gives that share back as credit, with the money share
 of the credit spent (``LedgerBase._refund``, ``_cashShare``, ``_creditCashBack``); a return for credit adds
-the refund and the shop's bonus, its money part counted the same way (``LedgerService._issueCredit``);
+the refund and the shop's bonus, its money part counted the same way (``LedgerModule._issueCredit``);
 spending takes the bonus first (``Ledger._spendCredit``, whose event says how much money went); cashing
 out empties the balance. The store keeps each change as a row and a balance is those rows in order.
 

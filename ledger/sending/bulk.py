@@ -21,6 +21,10 @@ the embedded chain, which has no HTTP; same interface, same results):
 5. Receipts are polled in batches. A transaction that failed when mined (the state changed since its
    simulation) is run again with ``eth_call`` on the state it met, to learn and report why. Then the
    next wave starts (its simulations see what the earlier waves did).
+
+Within an operation (``Ledger.operation``) each wave is journaled once signed, before it is sent, and the
+calls an earlier run of the operation sent are looked for before anything is signed (``_resumed``): what
+went through is reported with nothing sent, what is still on its way is waited for.
 """
 
 from __future__ import annotations
@@ -44,13 +48,14 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.exceptions import TransactionNotFound
 
-from ..chain import Chain, RpcChain
+from ..chain import PATIENCE, Chain, RpcChain, transport_reason
 from ..convert import hex_of
-from ..errors import InsufficientFunds, LedgerError, NodeError
+from ..errors import GasLimitExceeded, InsufficientFunds, LedgerError, NodeError, NotRecorded, OutcomeUnknown
 from ..models import Event, TxResult
 from ..orders import Order, SignedOrder, compact_signature, domain_separator
 from ..revert import as_ledger_error
-from .single import GAS_MARGIN, priority_fee
+from .journal import Operation, Sent
+from .single import _ALREADY_THERE, _GAS_REFUSED, GAS_MARGIN, mined_at_nonce, priority_fee
 
 if TYPE_CHECKING:
     from ..client import Ledger
@@ -178,21 +183,32 @@ class _HttpNode:
         self.session = requests.Session()
 
     def _many(self, method: str, params: Sequence[list[Any]]) -> list[Any]:
-        """One answer per parameter list: the result, or an ``_RpcError``."""
+        """One answer per parameter list: the result, or an ``_RpcError``. A batch of reads that gets no answer
+        is asked again for up to ``PATIENCE`` seconds; a batch of transactions is not (``_send_once`` knows
+        what to send again)."""
         answers: list[Any] = []
         for start in range(0, len(params), self.batch_size):
             chunk = params[start:start + self.batch_size]
             body = [{"jsonrpc": "2.0", "id": i, "method": method, "params": p} for i, p in enumerate(chunk)]
-            try:
-                response = self.session.post(self.url, json=body, timeout=60)
-                response.raise_for_status()
-            except requests.exceptions.RequestException as error:
-                raise NodeError(f"the node at {self.url} did not answer a batch of {method}: {error}") from error
-            by_id = {item.get("id"): item for item in response.json()}
+            by_id = {item.get("id"): item for item in self._post(method, body)}
             for i in range(len(chunk)):
                 item = by_id.get(i, {"error": {"message": "no answer in the batch"}})
                 answers.append(_RpcError(item["error"]) if "error" in item else item.get("result"))
         return answers
+
+    def _post(self, method: str, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        deadline, pause = time.monotonic() + PATIENCE, 0.02
+        while True:
+            try:
+                response = self.session.post(self.url, json=body, timeout=60)
+                response.raise_for_status()
+                return response.json()
+            except (requests.exceptions.RequestException, ValueError) as error:  # no answer, or half of one
+                if (method == "eth_sendRawTransaction" or transport_reason(error) == "connection refused"
+                        or time.monotonic() + pause > deadline):  # nothing listens: asking again cannot help
+                    raise NodeError(f"the node at {self.url} did not answer a batch of {method}: {error}") from error
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
     def estimates(self, txs: Sequence[dict[str, Any]], block: str) -> list[int | BaseException]:
         params = [[{**tx, "value": hex(tx["value"])}, block] for tx in txs]
@@ -332,6 +348,11 @@ class _Codec:
         except (TypeError, ValueError, OverflowError):  # arguments in forms only web3 normalises (hex text…)
             return function._encode_transaction_data()
 
+    def result(self, receipt: dict[str, Any], ours: tuple[str, ...]) -> TxResult:
+        """A successful receipt as a ``TxResult``, with the events of the contracts ``ours``."""
+        events = tuple(self.decode(log) for log in receipt["logs"] if log["address"] in ours)
+        return TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"], receipt["gasUsed"], events)
+
     def decode(self, log: dict[str, Any]) -> Event:
         """A log of the ledger's as the library's ``Event``."""
         record = self._decoder.decode(log)
@@ -415,6 +436,8 @@ class _Item:
     tx_nonce: int = 0
     raw: bytes = b""
     hash: bytes = b""
+    since: int = 0
+    """The newest block when it was signed: what mined its nonce is after it."""
 
 
 def send_many(ledger: Ledger, calls: Sequence[Call], batch_size: int = BATCH_SIZE,
@@ -429,22 +452,102 @@ def send_many(ledger: Ledger, calls: Sequence[Call], batch_size: int = BATCH_SIZ
                              "data": codec.encode(call.function), "value": call.value})
              for i, call in enumerate(calls)]
     results: dict[int, TxResult] = {}
+    if ledger.current_operation is not None:
+        items = _resumed(ledger, codec, node, items, ledger.current_operation, errors, results, timeout)
     for start in range(0, len(items), wave_size):
-        short = _wave(ledger, codec, node, items[start:start + wave_size], errors, results, workers, timeout)
-        if short:  # ran out of the gas of their kind when mined: once more, each with its own estimate
-            _wave(ledger, codec, node, short, errors, results, workers, timeout, exact=True)
+        wave = items[start:start + wave_size]
+        try:
+            short = _wave(ledger, codec, node, wave, errors, results, workers, timeout)
+            if short:  # ran out of the gas of their kind when mined: once more, each with its own estimate
+                _wave(ledger, codec, node, short, errors, results, workers, timeout, exact=True)
+        except NodeError as error:  # the node stopped answering: what was handed to it may still land
+            _stopped(error, wave, items[start + wave_size:], errors, results)
+            break
 
     outcomes = tuple(Outcome(i, results.get(i), errors.get(i)) for i in range(len(calls)))
     return BulkReport(outcomes, time.monotonic() - started)
 
 
+def _stopped(error: NodeError, wave: list[_Item], later: list[_Item], errors: dict[int, LedgerError],
+             results: dict[int, TxResult]) -> None:
+    """Every item without an outcome when the node stopped answering: unknown when it was signed (it may
+    have been handed to the node), else not sent, as none of the items after it."""
+    for item in wave + later:
+        if item.index in errors or item.index in results:
+            continue
+        if item.raw:
+            errors[item.index] = OutcomeUnknown(f"{error} once it was signed and sent", ["0x" + item.hash.hex()])
+        else:
+            errors[item.index] = NodeError(f"{error}; nothing was sent for it")
+
+
+def _ours(ledger: Ledger) -> tuple[str, ...]:
+    return ledger.address, ledger.feedback.address
+
+
+def _resumed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], operation: Operation,
+             errors: dict[int, LedgerError], results: dict[int, TxResult], timeout: float) -> list[_Item]:
+    """Items an earlier run of the operation sent are looked for instead of signed anew: one mined comes back
+    as its result with nothing sent (``Operation.found``); one not mined is sent again (the same bytes) and
+    waited for. The items still to sign are returned: those no earlier run sent, and those whose earlier
+    transaction can no longer land (its nonce went to another, it failed when mined, or the chain went back
+    below its nonce)."""
+    earlier: list[tuple[_Item, Sent]] = []
+    fresh = []
+    for item in items:
+        sent = operation.earlier(item.call.account.address, item.tx["to"], item.tx["data"], item.call.value)
+        if sent is None:
+            fresh.append(item)
+            continue
+        item.raw, item.hash = bytes.fromhex(sent.versions[-1][1][2:]), bytes.fromhex(sent.hashes[-1][2:])
+        item.tx_nonce, item.since, item.gas = sent.nonce, sent.since, int(sent.tx["gas"])
+        earlier.append((item, sent))
+    if not earlier:
+        return fresh
+    senders = list(dict.fromkeys(item.call.account.address for item, _ in earlier))
+    pending = dict(zip(senders, node.nonces(senders)))
+    again: list[tuple[_Item, Sent]] = []
+    lost: list[tuple[_Item, Sent]] = []
+    for (item, sent), receipt in zip(earlier, node.receipts([item.hash for item, _ in earlier])):
+        if receipt is not None and receipt["status"] == 1:
+            results[item.index] = codec.result(receipt, _ours(ledger))
+            operation.found.append(results[item.index].tx_hash)
+        elif receipt is not None or sent.nonce > pending[item.call.account.address]:
+            lost.append((item, sent))
+        else:
+            again.append((item, sent))
+    if again:
+        waiting = [item for item, _ in again]
+        _send_once(node, waiting, errors)
+        confirmed, _ = _confirmed(ledger, codec, node, waiting, errors, timeout, exact=True)
+        results.update(confirmed)
+        lost += [(item, sent) for item, sent in again
+                 if item.index in errors and not isinstance(errors[item.index], OutcomeUnknown)]
+    for item, sent in lost:
+        operation.forget(sent)
+        errors.pop(item.index, None)
+        item.raw, item.hash, item.gas = b"", b"", 0
+        fresh.append(item)
+    return sorted(fresh, key=lambda item: item.index)
+
+
+def _journaled(chain: Chain, item: _Item) -> Sent:
+    """A signed item as the operation's journal keeps it."""
+    tx = {**item.tx, "gas": item.gas, "nonce": item.tx_nonce, "chainId": chain.chain_id}
+    return Sent(item.call.account.address, item.tx["to"], item.tx["data"], item.call.value, item.tx_nonce,
+                item.since, tx, [["0x" + item.hash.hex(), "0x" + item.raw.hex()]])
+
+
 def _wave(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],
           results: dict[int, TxResult], workers: int | None, timeout: float, exact: bool = False) -> list[_Item]:
-    """Simulate, price, number, sign, send and confirm one wave; the items that ran short of gas are
+    """Simulate, price, number, sign, (journal,) send and confirm one wave; the items that ran short of gas are
     returned (and left without an outcome) unless their gas was ``exact`` already."""
     wave = _simulated(ledger, node, items, errors, exact)
     wave = _funded(ledger.chain, node, wave, errors)
     _sign(ledger.chain, node, wave, workers)
+    operation = ledger.current_operation
+    if operation is not None and wave:
+        operation.start(*(_journaled(ledger.chain, item) for item in wave))
     _send_once(node, wave, errors)
     _fill_gaps(ledger.chain, node, wave, errors)
     confirmed, short = _confirmed(ledger, codec, node, wave, errors, timeout, exact)
@@ -508,6 +611,8 @@ def _as_error(ledger: Ledger, error: BaseException, call: Call) -> LedgerError:
     text = str(error)
     if re.search(r"insufficient funds|cannot afford|not have enough balance", text, re.IGNORECASE):
         return InsufficientFunds(call.account.address, call.value, 0, "the value plus gas")
+    if _GAS_REFUSED.search(text):
+        return GasLimitExceeded("the call", text)
     return SendFailed(f"the node refused the transaction: {text}")
 
 
@@ -535,11 +640,12 @@ def _sign(chain: Chain, node: Any, items: list[_Item], workers: int | None) -> N
     """Give each item the next nonce of its sender (read once) and sign it."""
     senders = list(dict.fromkeys(item.call.account.address for item in items))
     next_nonce = dict(zip(senders, node.nonces(senders)))
+    since = int(chain.w3.eth.block_number)
     jobs = []
     for item in items:
         sender = item.call.account.address
         tx = {**item.tx, "gas": item.gas, "nonce": next_nonce[sender], "chainId": chain.chain_id}
-        item.tx_nonce = next_nonce[sender]
+        item.tx_nonce, item.since = next_nonce[sender], since
         next_nonce[sender] += 1
         jobs.append((bytes(item.call.account.key), tx))
     for item, (raw, tx_hash) in zip(items, _spread(_sign_transactions, jobs, workers)):
@@ -547,19 +653,19 @@ def _sign(chain: Chain, node: Any, items: list[_Item], workers: int | None) -> N
 
 
 def _send_once(node: Any, items: list[_Item], errors: dict[int, LedgerError]) -> None:
-    """Send every signed item; a refusal is that item's error. When a batch gets no answer, what the node
-    already knows is not sent again, the rest once more."""
+    """Send every signed item; a refusal is that item's error, unless it says the node has the transaction or
+    its nonce is used (a batch delivered twice hears that of its first copy): then the chain tells what
+    happened (``_confirmed``). When a batch gets no answer, what the node already knows is not sent again,
+    the rest once more; what is still unsent after that is sent again while it is waited for."""
     waiting = list(items)
-    for attempt in range(3):
+    for _ in range(3):
         try:
             refusals = node.send([item.raw for item in waiting])
         except NodeError:
-            if attempt == 2:
-                raise
             waiting = [item for item, known in zip(waiting, node.known([i.hash for i in waiting])) if not known]
             continue
         for item, refusal in zip(waiting, refusals):
-            if refusal is not None and not re.search(r"already known|already imported", str(refusal), re.I):
+            if refusal is not None and not _ALREADY_THERE.search(str(refusal)):
                 errors[item.index] = SendFailed(f"the node refused transaction 0x{item.hash.hex()}: {refusal}")
         return
 
@@ -585,7 +691,7 @@ def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], err
     waiting = {item.hash: item for item in items if item.index not in errors}
     results: dict[int, TxResult] = {}
     short: list[_Item] = []
-    ours = (ledger.address, ledger.feedback.address)
+    ours = _ours(ledger)
     deadline = time.monotonic() + timeout
     progress = time.monotonic()
     while waiting:
@@ -596,9 +702,7 @@ def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], err
                 continue
             item = waiting.pop(tx_hash)
             if receipt["status"] == 1:
-                events = tuple(codec.decode(log) for log in receipt["logs"] if log["address"] in ours)
-                results[item.index] = TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"],
-                                               receipt["gasUsed"], events)
+                results[item.index] = codec.result(receipt, ours)
             else:
                 why = _why_failed(ledger, item, receipt["blockNumber"])
                 if why is None and not exact:
@@ -610,15 +714,42 @@ def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], err
             progress = time.monotonic()
         else:
             if time.monotonic() - progress > STALL:
-                node.mine_if_automining()
+                _look_again(ledger.chain, node, waiting, errors)
                 progress = time.monotonic()
             if time.monotonic() > deadline:
                 for item in waiting.values():
-                    errors[item.index] = SendFailed(
-                        f"transaction 0x{item.hash.hex()} was not mined within {timeout:.0f} s")
+                    errors[item.index] = OutcomeUnknown(f"it was not mined within {timeout:.0f} s",
+                                                        ["0x" + item.hash.hex()])
                 break
             time.sleep(0.02)
     return results, short
+
+
+def _look_again(chain: Chain, node: Any, waiting: dict[bytes, _Item], errors: dict[int, LedgerError]) -> None:
+    """For items without a receipt for ``STALL`` seconds: one whose nonce went to a transaction it is not is
+    said not recorded (``mined_at_nonce``; while the node shows its nonce used before its receipt, it is
+    waited for); one the node does not know while its nonce is free (lost, or forgotten) is sent again, the
+    same bytes; and an automining dev node is asked to mine what it holds."""
+    items = list(waiting.values())
+    senders = {item.call.account.address for item in items}
+    latest = {sender: int(chain.w3.eth.get_transaction_count(sender, "latest")) for sender in senders}
+    free = []
+    for item in items:
+        sender = item.call.account.address
+        if latest[sender] <= item.tx_nonce:
+            free.append(item)
+            continue
+        mined = mined_at_nonce(chain.w3, sender, item.tx_nonce, item.since)
+        if mined is not None and mined.lower() != "0x" + item.hash.hex():
+            errors[item.index] = NotRecorded(["0x" + item.hash.hex()], sender, item.tx_nonce, mined)
+            del waiting[item.hash]
+    lost = [item for item, known in zip(free, node.known([item.hash for item in free])) if not known]
+    if lost:
+        try:
+            node.send([item.raw for item in lost])
+        except NodeError:  # lost again: the next look sends them once more
+            pass
+    node.mine_if_automining()
 
 
 def _why_failed(ledger: Ledger, item: _Item, block: int) -> LedgerError | None:

@@ -131,7 +131,7 @@ def deliver(request: Request, merchant_id: int, purchase_id: str = Body(), csrf:
     me = staff_only(request, merchant_id)
     purchase = _purchase(request, merchant_id, purchase_id)
     today = site(request).ledger.chain.now()
-    call = site(request).ledger.contract.functions.confirmDelivery(purchase.order.packed(), 0)
+    call = site(request).ledger.contract.functions.confirmDelivery(purchase.order.packed())
     words = (f"Delivered now: the {render.window(purchase.return_window)} return window runs from now and "
              f"closes on {_utc(today + purchase.return_window + purchase.extension_days * DAY)}.")
     return _answer(request, me, call, words)  # the contract refuses a window that does not start at delivery

@@ -3,7 +3,6 @@ pragma solidity ^0.8.24;
 
 import {ILedger} from "../../contracts/interfaces/ILedger.sol";
 import {ContractAccount} from "./ContractAccount.sol";
-import {ILedgerActions} from "./ILedgerActions.sol";
 
 /// @notice A customer that, the first time it is paid, repeats an armed call (its return) on the ledger
 /// and tries to withdraw, recording whether either re-entrant call went through.
@@ -44,8 +43,8 @@ contract ReentrantCustomer is ContractAccount {
         returns (uint256 refund)
     {
         _target = ledger;
-        _armed = abi.encodeCall(ILedgerActions.returnItems, (order, lines, mask, bytes32(0)));
-        return ILedgerActions(ledger).returnItems(order, lines, mask, bytes32(0));
+        _armed = abi.encodeCall(ILedger.returnItems, (order, lines, mask, bytes32(0)));
+        return ILedger(ledger).returnItems(order, lines, mask, bytes32(0));
     }
 
     /// @notice Accepts ETH; on the first payment tries the armed call and a withdrawal once each.
@@ -53,7 +52,7 @@ contract ReentrantCustomer is ContractAccount {
         if (reentryAttempts != 0) return;
         reentryAttempts = 2;
         _try(_armed);
-        _try(abi.encodeCall(ILedgerActions.withdraw, (address(0), address(this))));
+        _try(abi.encodeCall(ILedger.withdraw, (address(0), address(this))));
     }
 
     /// @notice Calls the ledger with `data` and records the outcome instead of reverting.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "../../../contracts/interfaces/ILedger.sol";
+import {ILedger, ILedgerErrors, ILedgerEvents, ILedgerTypes} from "../../../contracts/interfaces/ILedger.sol";
 import {ILedgerFeedback} from "../../../contracts/interfaces/ILedgerFeedback.sol";
 import {LedgerFeedback} from "../../../contracts/LedgerFeedback.sol";
 import {TestToken} from "../../contracts/TestToken.sol";
@@ -9,7 +9,6 @@ import {FeeOnTransferToken} from "../../contracts/FeeOnTransferToken.sol";
 import {NoReturnToken} from "../../contracts/NoReturnToken.sol";
 import {GasBurningToken} from "../../contracts/GasBurningToken.sol";
 import {EthRejecter} from "../../contracts/EthRejecter.sol";
-import {ILedgerFull} from "../utils/ILedgerFull.sol";
 import {LedgerKit} from "../utils/LedgerKit.sol";
 import {vm} from "../utils/Vm.sol";
 
@@ -29,10 +28,8 @@ import {vm} from "../utils/Vm.sol";
 contract LedgerHandler is LedgerKit {
     // ------------------------------------------------------------------ the world
 
-    ILedgerFull public immutable ledger;
+    ILedger public immutable ledger;
     LedgerFeedback public immutable feedback;
-    /// @notice Whether staff may back-date a delivery confirmation: the known hole of issue #20, item 1.
-    bool public immutable backDating;
 
     uint256 internal constant SHOPS = 3;
     uint256 internal constant CUSTOMERS = 4;
@@ -61,7 +58,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice A purchase as the handler saw it made, with what it measured of its money.
     struct Purchase {
-        ILedger.Order order;
+        ILedgerTypes.Order order;
         uint8 buyer;
         /// @dev What entered escrow at purchase (money that arrived and credit spent).
         uint256 paid;
@@ -77,7 +74,7 @@ contract LedgerHandler is LedgerKit {
     }
 
     Purchase[] internal _purchases;
-    mapping(uint256 index => ILedger.LineItem[]) internal _lines;
+    mapping(uint256 index => ILedgerTypes.LineItem[]) internal _lines;
     /// @notice Tokens sent to the ledger outright (it holds them on top of what it owes).
     mapping(address token => uint256) public donated;
     /// @notice The first thing the contract did that it must not have done (empty while none).
@@ -85,7 +82,7 @@ contract LedgerHandler is LedgerKit {
     /// @notice Signed return requests made so far, for a relayer to submit (maybe too late, or twice).
     struct Signed {
         uint256 purchase;
-        ILedger.ReturnRequest request;
+        ILedgerTypes.ReturnRequest request;
         bytes signature;
     }
 
@@ -128,11 +125,9 @@ contract LedgerHandler is LedgerKit {
         _;
     }
 
-    /// @param backDating_ Whether staff may back-date deliveries (see `backDating`).
     /// @param hostile Whether the world starts hostile: the gas-burning token burning and every contract that
     /// can refuse ETH refusing it (the `hostility` action changes both either way).
-    constructor(bool backDating_, bool hostile) {
-        backDating = backDating_;
+    constructor(bool hostile) {
         (ledger, feedback) = _deployLedger();
         vm.warp(1_800_000_000);
         burner = new GasBurningToken();
@@ -198,10 +193,12 @@ contract LedgerHandler is LedgerKit {
             address agent = vm.addr(_agentKeys[2 * s + a]);
             ledger.addAgent(id, agent);
             ledger.setMandate(id, agent, uint16(5 * a + 2));
+            if (a == 0) ledger.setReferralMandate(id, agent, 500); // the first agent may grant 5 %…
             for (uint256 t; t < TOKENS; ++t) {
                 ledger.setBudget(id, agent, tokens[t], t == 0 ? 1e15 : 1e9);
             }
         }
+        ledger.setReferrerApproved(id, referrers[0], true); // … to the one referrer the owner approved
         vm.stopPrank();
     }
 
@@ -281,10 +278,10 @@ contract LedgerHandler is LedgerKit {
 
     /// @dev The customer `b` buys the order of `quote` and `lines` signed with `signerKey`, paying a share of
     /// the credit it holds; books the purchase with what entered escrow.
-    function _buy(uint256 b, Quote memory quote, ILedger.LineItem[] memory lines, uint256 signerKey, uint16 share)
+    function _buy(uint256 b, Quote memory quote, ILedgerTypes.LineItem[] memory lines, uint256 signerKey, uint16 share)
         private
     {
-        ILedger.Order memory order = _order(ledger, quote, lines);
+        ILedgerTypes.Order memory order = _order(ledger, quote, lines);
         (uint256 credit, bool valid) = _creditAndValidity(b, quote, order.total, signerKey, share);
         (bool ok, int256 entered) = _measured(
             quote.token,
@@ -299,7 +296,7 @@ contract LedgerHandler is LedgerKit {
         _record(order, lines, b, uint256(entered));
     }
 
-    function _buyCall(ILedger.Order memory order, ILedger.LineItem[] memory lines, uint256 credit, uint256 key)
+    function _buyCall(ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines, uint256 credit, uint256 key)
         private
         view
         returns (bytes memory)
@@ -317,12 +314,16 @@ contract LedgerHandler is LedgerKit {
         uint256 held = ledger.creditOf(quote.merchantId, customers[b], quote.token).amount;
         credit = held * [0, 0, 50, 100, 120][share % 5] / 100;
         if (credit > total) credit = total;
-        valid = ledger.staffOf(quote.merchantId, vm.addr(signerKey)).role != ILedger.Role.None
+        ILedgerTypes.Staff memory signer = ledger.staffOf(quote.merchantId, vm.addr(signerKey));
+        // An agent grants a referral commission only within its mandate, to a referrer the owner approved.
+        uint256 allowed = signer.role == ILedgerTypes.Role.Owner ? BPS
+            : ledger.referrerApproved(quote.merchantId, quote.referrer) ? signer.maxReferralBps : 0;
+        valid = signer.role != ILedgerTypes.Role.None && quote.referralBps <= allowed
             && quote.expiry >= block.timestamp && !ledger.terms(quote.termsId).retired
             && ledger.accepts(quote.merchantId, quote.token) && credit <= held;
     }
 
-    function _record(ILedger.Order memory order, ILedger.LineItem[] memory lines, uint256 b, uint256 paid) private {
+    function _record(ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines, uint256 b, uint256 paid) private {
         uint256 index = _purchases.length;
         _purchases.push();
         Purchase storage made = _purchases[index];
@@ -335,8 +336,8 @@ contract LedgerHandler is LedgerKit {
         _observe(index);
     }
 
-    function _randomLines(uint256 seed) private pure returns (ILedger.LineItem[] memory lines) {
-        lines = new ILedger.LineItem[](1 + seed % 3);
+    function _randomLines(uint256 seed) private pure returns (ILedgerTypes.LineItem[] memory lines) {
+        lines = new ILedgerTypes.LineItem[](1 + seed % 3);
         uint128[6] memory prices = [uint128(1), 7, 999, 1e6, 1e12, 1e17];
         for (uint256 i; i < lines.length; ++i) {
             lines[i] = _line(bytes32(i + 1), uint32(1 + (seed >> (4 + 8 * i)) % 3), prices[(seed >> (6 + 8 * i)) % 6]);
@@ -358,11 +359,11 @@ contract LedgerHandler is LedgerKit {
     function _giveBack(uint256 pick, uint32 mask, bool shipment, bool someoneElse, bool forCredit) private {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
-        ILedger.Order memory order = _purchases[i].order;
+        ILedgerTypes.Order memory order = _purchases[i].order;
         uint32 bits = _mask(i, mask);
         address caller = customers[(_purchases[i].buyer + (someoneElse ? 1 : 0)) % CUSTOMERS];
         bool valid = !someoneElse && _returnable(i, bits, shipment);
-        ILedger.LineItem[] memory lines = _lines[i];
+        ILedgerTypes.LineItem[] memory lines = _lines[i];
         bytes memory call = forCredit
             ? abi.encodeCall(ledger.returnItemsForCredit, (order, lines, bits, shipment ? bytes32("PARCEL") : bytes32(0)))
             : abi.encodeCall(ledger.returnItems, (order, lines, bits, shipment ? bytes32("PARCEL") : bytes32(0)));
@@ -373,7 +374,7 @@ contract LedgerHandler is LedgerKit {
     function signReturn(uint256 pick, uint32 mask, bool shipment, uint8 validFor) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any || _customerKeys[_purchases[i].buyer] == 0) return;
-        ILedger.ReturnRequest memory request = ILedger.ReturnRequest({
+        ILedgerTypes.ReturnRequest memory request = ILedgerTypes.ReturnRequest({
             lineMask: _mask(i, mask),
             shipmentRef: shipment ? bytes32("PARCEL-2") : bytes32(0),
             nonce: _signed.length,
@@ -409,8 +410,8 @@ contract LedgerHandler is LedgerKit {
 
     /// @dev Whether the buyer may return `bits` now: window open, lines not returned, shipment when needed.
     function _returnable(uint256 i, uint32 bits, bool shipment) private view returns (bool) {
-        ILedger.Order memory order = _purchases[i].order;
-        ILedger.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
+        ILedgerTypes.Order memory order = _purchases[i].order;
+        ILedgerTypes.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
         return state.flags & SETTLED == 0 && state.returnedLines & bits == 0
             && block.timestamp < ledger.returnDeadline(order) && (shipment || uint8(order.head >> 16) & 1 == 0);
     }
@@ -422,14 +423,14 @@ contract LedgerHandler is LedgerKit {
     function goodwill(uint256 pick, uint8 actor, uint8 share) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
-        ILedger.Order memory order = _purchases[i].order;
+        ILedgerTypes.Order memory order = _purchases[i].order;
         address caller = _actor(i, actor);
         uint256 escrow = _inEscrow(ledger, order);
         uint256 amount = escrow * [uint256(1), 10, 50, 100, 150][share % 5] / 100;
         if (amount == 0) amount = 1;
         bool valid = amount <= escrow && _mayRefund(i, caller, amount);
         _refundAction(
-            i, caller, abi.encodeCall(ledger.goodwillRefund, (order, amount, ILedger.Reason.Damaged, "")), valid, "goodwill"
+            i, caller, abi.encodeCall(ledger.goodwillRefund, (order, amount, ILedgerTypes.Reason.Damaged, "")), valid, "goodwill"
         );
     }
 
@@ -443,13 +444,13 @@ contract LedgerHandler is LedgerKit {
         bool valid = ledger.purchaseState(_purchaseId(ledger, _purchases[i].order)).returnedLines & bits == 0
             && amount != 0 && _mayRefund(i, caller, amount);
         bytes memory call =
-            abi.encodeCall(ledger.refundWithoutReturn, (_purchases[i].order, _lines[i], bits, ILedger.Reason.WrongItem));
+            abi.encodeCall(ledger.refundWithoutReturn, (_purchases[i].order, _lines[i], bits, ILedgerTypes.Reason.WrongItem));
         _refundAction(i, caller, call, valid, "keep it");
     }
 
     /// @dev The lines' share of what was paid, capped at what the purchase still holds.
     function _keepItAmount(uint256 i, uint32 bits) private view returns (uint256 amount) {
-        ILedger.Order memory order = _purchases[i].order;
+        ILedgerTypes.Order memory order = _purchases[i].order;
         (,,, uint256 paid) = ledger.purchaseOf(order);
         uint256 price;
         for (uint256 l; l < _lines[i].length; ++l) {
@@ -465,69 +466,63 @@ contract LedgerHandler is LedgerKit {
     function extendWindow(uint256 pick, uint8 actor, uint16 days_) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
-        ILedger.Order memory order = _purchases[i].order;
+        ILedgerTypes.Order memory order = _purchases[i].order;
         address caller = _actor(i, actor);
         days_ = uint16([1, 2, 4, 6, 366][days_ % 5]);
-        ILedger.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
-        ILedger.Staff memory staff = ledger.staffOf(uint64(order.head >> 32), caller);
-        uint256 limit = staff.role == ILedger.Role.Owner ? 365 : staff.maxExtensionDays;
-        bool valid = staff.role != ILedger.Role.None && _active(i, state) && uint32(order.payment) != 0
+        ILedgerTypes.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
+        ILedgerTypes.Staff memory staff = ledger.staffOf(uint64(order.head >> 32), caller);
+        uint256 limit = staff.role == ILedgerTypes.Role.Owner ? 365 : staff.maxExtensionDays;
+        bool valid = staff.role != ILedgerTypes.Role.None && _active(i, state) && uint32(order.payment) != 0
             && block.timestamp < ledger.returnDeadline(order) && state.extensionDays + days_ <= limit;
         _observe(i);
-        (bool ok,) = _as(caller, 0, abi.encodeCall(ledger.extendWindow, (order, days_, ILedger.Reason.LateDelivery)));
+        (bool ok,) = _as(caller, 0, abi.encodeCall(ledger.extendWindow, (order, days_, ILedgerTypes.Reason.LateDelivery)));
         _expect(ok == valid, "extendWindow");
         _observe(i);
     }
 
-    /// @notice The owner sets a window's extension outright: reopens a closed window, or undoes an extension
-    /// (the owner's own power, documented: the window's floor then starts again from the new deadline).
+    /// @notice The owner sets a window's extension outright: reopens a closed window, or extends an open one;
+    /// never to fewer days than it has (an extension given is the customer's), so the window's floor holds.
     function setWindowExtension(uint256 pick, uint8 actor, uint16 days_) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
-        ILedger.Order memory order = _purchases[i].order;
+        ILedgerTypes.Order memory order = _purchases[i].order;
         address caller = _actor(i, actor);
         days_ = days_ % 8;
-        ILedger.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
-        bool valid = ledger.staffOf(uint64(order.head >> 32), caller).role == ILedger.Role.Owner && _active(i, state)
-            && uint32(order.payment) != 0;
-        (bool ok,) = _as(caller, 0, abi.encodeCall(ledger.setWindowExtension, (order, days_, ILedger.Reason.Other)));
+        ILedgerTypes.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
+        bool valid = ledger.staffOf(uint64(order.head >> 32), caller).role == ILedgerTypes.Role.Owner && _active(i, state)
+            && uint32(order.payment) != 0 && days_ > state.extensionDays;
+        (bool ok,) = _as(caller, 0, abi.encodeCall(ledger.setWindowExtension, (order, days_, ILedgerTypes.Reason.Other)));
         _expect(ok == valid, "setWindowExtension");
-        if (ok) _purchases[i].floor = 0;
         _observe(i);
     }
 
-    /// @notice Staff confirm delivery: now, at this second, before the purchase or in the future (both refused);
-    /// with `backDating`, also at any earlier moment since the purchase (issue #20, item 1).
-    function confirmDelivery(uint256 pick, uint8 actor, uint8 when, uint40 back) external fresh {
+    /// @notice Staff (or anyone, refused) confirm delivery, now: a delivery cannot be dated back (issue #20,
+    /// item 1), so the window then runs its full length from now.
+    function confirmDelivery(uint256 pick, uint8 actor) external fresh {
         (bool any, uint256 i) = _pick(pick);
         if (!any) return;
-        ILedger.Order memory order = _purchases[i].order;
+        ILedgerTypes.Order memory order = _purchases[i].order;
         address caller = _actor(i, actor);
-        ILedger.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
-        uint256 choice = when % (backDating ? 5 : 4);
-        uint40 at = [uint40(0), uint40(block.timestamp), state.purchasedAt - 1, uint40(block.timestamp + 100), 0][choice];
-        if (choice == 4) at = uint40(_bound(back, state.purchasedAt, block.timestamp));
-        uint256 moment = at == 0 ? block.timestamp : at;
+        ILedgerTypes.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
         uint256 wait = uint32(order.referral >> 48);
-        bool valid = ledger.staffOf(uint64(order.head >> 32), caller).role != ILedger.Role.None && _active(i, state)
-            && wait != 0 && state.deliveredAfter == 0 && moment >= state.purchasedAt && moment <= block.timestamp
-            && block.timestamp < state.purchasedAt + wait;
+        bool valid = ledger.staffOf(uint64(order.head >> 32), caller).role != ILedgerTypes.Role.None && _active(i, state)
+            && wait != 0 && state.deliveredAfter == 0 && block.timestamp < state.purchasedAt + wait;
         _observe(i);
-        (bool ok,) = _as(caller, 0, abi.encodeCall(ledger.confirmDelivery, (order, at)));
+        (bool ok,) = _as(caller, 0, abi.encodeCall(ledger.confirmDelivery, (order)));
         _expect(ok == valid, "confirmDelivery");
         _observe(i);
     }
 
     function _mayRefund(uint256 i, address caller, uint256 amount) private view returns (bool) {
-        ILedger.Order memory order = _purchases[i].order;
+        ILedgerTypes.Order memory order = _purchases[i].order;
         uint64 merchantId = uint64(order.head >> 32);
-        ILedger.Role role = ledger.staffOf(merchantId, caller).role;
-        if (role == ILedger.Role.Owner) return true;
-        return role == ILedger.Role.Agent
+        ILedgerTypes.Role role = ledger.staffOf(merchantId, caller).role;
+        if (role == ILedgerTypes.Role.Owner) return true;
+        return role == ILedgerTypes.Role.Agent
             && amount <= ledger.budgetOf(merchantId, caller, address(uint160(order.payment >> 96)));
     }
 
-    function _active(uint256 i, ILedger.PurchaseState memory state) private view returns (bool) {
+    function _active(uint256 i, ILedgerTypes.PurchaseState memory state) private view returns (bool) {
         return state.flags & SETTLED == 0 && state.returnedLines != uint32((1 << _lines[i].length) - 1);
     }
 
@@ -549,7 +544,7 @@ contract LedgerHandler is LedgerKit {
     function settle(uint256 picks, address caller) external fresh {
         if (_purchases.length == 0) return;
         uint256[] memory chosen = new uint256[](1 + picks % 4);
-        ILedger.Order[] memory batch = new ILedger.Order[](chosen.length);
+        ILedgerTypes.Order[] memory batch = new ILedgerTypes.Order[](chosen.length);
         for (uint256 k; k < chosen.length; ++k) {
             chosen[k] = (picks >> (8 + 8 * k)) % _purchases.length;
             batch[k] = _purchases[chosen[k]].order;
@@ -623,8 +618,8 @@ contract LedgerHandler is LedgerKit {
         address account = customers[customer % CUSTOMERS];
         uint64 id = shopIds[shop % SHOPS];
         address t = tokens[token % TOKENS];
-        ILedger.Credit memory held = ledger.creditOf(id, account, t);
-        ILedger.Merchant memory found = ledger.merchant(id);
+        ILedgerTypes.Credit memory held = ledger.creditOf(id, account, t);
+        ILedgerTypes.Merchant memory found = ledger.merchant(id);
         bool valid = held.amount != 0
             && (found.activeTerms == 0
                 || (found.creditCashOutDelay != 0 && block.timestamp >= uint256(held.issuedAt) + found.creditCashOutDelay));
@@ -642,7 +637,7 @@ contract LedgerHandler is LedgerKit {
         uint256 s = shop % SHOPS;
         address owner = vm.addr(_ownerKeys[s]);
         address account = vm.addr(_agentKeys[2 * s + agent % 2]);
-        bool isAgent = ledger.staffOf(shopIds[s], account).role == ILedger.Role.Agent;
+        bool isAgent = ledger.staffOf(shopIds[s], account).role == ILedgerTypes.Role.Agent;
         vm.startPrank(owner);
         if (what % 3 == 0) {
             if (isAgent) ledger.removeAgent(shopIds[s], account);
@@ -744,14 +739,14 @@ contract LedgerHandler is LedgerKit {
         address caller = by == 0 ? vm.addr(_ownerKeys[s]) : by == 1 ? vm.addr(_agentKeys[2 * s]) : by == 2
             ? customers[c]
             : address(0x5E771E);
-        bool valid = by == 0 || by == 2 || ledger.staffOf(shopIds[s], caller).role != ILedger.Role.None;
+        bool valid = by == 0 || by == 2 || ledger.staffOf(shopIds[s], caller).role != ILedgerTypes.Role.None;
         bytes32 content = keccak256(abi.encode(_contacts.length, s, c));
         (bool ok,) = _as(
             caller,
             0,
             abi.encodeCall(
                 ledger.logContact,
-                (shopIds[s], customers[c], bytes32(0), ILedger.Channel.Chat, ILedger.ContactKind.Question, 0, content)
+                (shopIds[s], customers[c], bytes32(0), ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Question, 0, content)
             )
         );
         _expect(ok == valid, "logContact");
@@ -784,7 +779,7 @@ contract LedgerHandler is LedgerKit {
         uint256 target = block.timestamp + by % (2 * DAY);
         (bool any, uint256 i) = _pick(pick);
         if (any && edge % 3 != 2) {
-            ILedger.Order memory order = _purchases[i].order;
+            ILedgerTypes.Order memory order = _purchases[i].order;
             target = edge % 3 == 0
                 ? ledger.returnDeadline(order)
                 : ledger.purchaseState(_purchaseId(ledger, order)).purchasedAt + uint32(order.referral >> 48);
@@ -800,7 +795,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @dev Runs a call that moves a purchase's escrow to its buyer and books what left (for an accepted one).
     function _refundAction(uint256 i, address caller, bytes memory call, bool valid, string memory what) private {
-        ILedger.Order memory order = _purchases[i].order;
+        ILedgerTypes.Order memory order = _purchases[i].order;
         address token = address(uint160(order.payment >> 96));
         address buyer = customers[_purchases[i].buyer];
         _observe(i);
@@ -875,8 +870,8 @@ contract LedgerHandler is LedgerKit {
     /// while it awaits delivery, the full window from this moment (a delivery confirmed now would give that).
     function _observe(uint256 i) internal {
         touchedPurchases |= 1 << i;
-        ILedger.Order memory order = _purchases[i].order;
-        ILedger.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
+        ILedgerTypes.Order memory order = _purchases[i].order;
+        ILedgerTypes.PurchaseState memory state = ledger.purchaseState(_purchaseId(ledger, order));
         if (state.flags & SETTLED != 0) return;
         uint256 wait = uint32(order.referral >> 48);
         uint256 promised = ledger.returnDeadline(order);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "../../../contracts/interfaces/ILedger.sol";
+import {ILedger, ILedgerErrors, ILedgerEvents, ILedgerTypes} from "../../../contracts/interfaces/ILedger.sol";
 import {WalletCustomer} from "../../contracts/WalletCustomer.sol";
 import {LedgerFixture} from "../utils/LedgerFixture.sol";
 import {vm} from "../utils/Vm.sol";
@@ -9,14 +9,14 @@ import {vm} from "../utils/Vm.sol";
 /// @notice `buy`: a shop-signed order paid into escrow, once, under the terms it names.
 contract BuyTest is LedgerFixture {
     function test_purchaseId_isTheOrdersTypedDigest(uint256 seed, uint256 count) public {
-        ILedger.LineItem[] memory lines = _lines(seed, count, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromDelivery, address(plain)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, count, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromDelivery, address(plain)), lines);
         vm.assertEq(ledger.purchaseIdOf(order), _purchaseId(ledger, order), "the contract hashes orders differently");
     }
 
     function test_buy_paysEscrowInEth(uint256 seed, uint256 count) public {
-        ILedger.LineItem[] memory lines = _lines(seed, count, 10 ether);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, count, 10 ether);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         uint256 before = address(ledger).balance;
         bytes32 purchaseId = _buyAs(customer, order, lines, 0);
         vm.assertEq(purchaseId, _purchaseId(ledger, order), "purchase id");
@@ -29,8 +29,8 @@ contract BuyTest is LedgerFixture {
     }
 
     function test_buy_recordsWhatArrivedOfAFeeOnTransferToken(uint256 seed, uint256 count) public {
-        ILedger.LineItem[] memory lines = _lines(seed, count, 1e24);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(feeToken)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, count, 1e24);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(feeToken)), lines);
         _buyAs(customer, order, lines, 0);
         (,,, uint256 paid) = ledger.purchaseOf(order);
         vm.assertEq(paid, order.total - order.total * 100 / BPS, "paid is what arrived");
@@ -38,24 +38,24 @@ contract BuyTest is LedgerFixture {
     }
 
     function test_buy_acceptsATokenWithoutReturnValue(uint256 seed) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 2, 1e20);
-        ILedger.Order memory order = _purchase(fromPurchase, address(noReturn), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 2, 1e20);
+        ILedgerTypes.Order memory order = _purchase(fromPurchase, address(noReturn), lines);
         vm.assertEq(noReturn.balanceOf(address(ledger)), order.total, "escrow");
     }
 
     function test_buy_openOrderStoresTheBuyer(uint256 seed) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 1, 1e18);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 1, 1e18);
         Quote memory quote = _quote(fromPurchase, address(0));
         quote.customer = address(0);
-        ILedger.Order memory order = _order(ledger, quote, lines);
+        ILedgerTypes.Order memory order = _order(ledger, quote, lines);
         _buyAs(stranger, order, lines, 0);
         (, address buyer,,) = ledger.purchaseOf(order);
         vm.assertEq(buyer, stranger, "the buyer of an open order is who paid");
     }
 
     function test_buy_signedByAgentWithCompactSignature(uint256 seed) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 3, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 3, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         bytes memory signature = _signCompact(AGENT_KEY, _purchaseId(ledger, order));
         vm.prank(customer);
         ledger.buy{value: order.total}(order, lines, 0, signature);
@@ -66,15 +66,15 @@ contract BuyTest is LedgerFixture {
         WalletCustomer wallet = new WalletCustomer(vm.addr(0xBEEF));
         vm.prank(owner);
         ledger.addAgent(shop, address(wallet));
-        ILedger.LineItem[] memory lines = _lines(1, 1, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(1, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         bytes memory signature = bytes.concat(bytes20(address(wallet)), _sign(0xBEEF, _purchaseId(ledger, order)));
         vm.prank(customer);
         ledger.buy{value: order.total}(order, lines, 0, signature);
         bytes memory forged = bytes.concat(bytes20(address(wallet)), _sign(0xBAD, _purchaseId(ledger, order)));
-        ILedger.Order memory other = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.Order memory other = _order(ledger, _quote(fromPurchase, address(0)), lines);
         vm.expectRevert(
-            abi.encodeWithSelector(ILedger.LedgerInvalidOrderSignature.selector, _purchaseId(ledger, other), address(0))
+            abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, _purchaseId(ledger, other), address(0))
         );
         vm.prank(customer);
         ledger.buy{value: other.total}(other, lines, 0, forged);
@@ -83,12 +83,12 @@ contract BuyTest is LedgerFixture {
     function test_buy_refusesAnOrderNotSignedByStaff(uint256 key) public {
         key = _bound(key, 1, 1e60);
         vm.assume(key != OWNER_KEY && key != AGENT_KEY);
-        ILedger.LineItem[] memory lines = _lines(key, 1, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(key, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         bytes32 purchaseId = _purchaseId(ledger, order);
         bytes memory signature = _sign(key, purchaseId);
         vm.expectRevert(
-            abi.encodeWithSelector(ILedger.LedgerInvalidOrderSignature.selector, purchaseId, vm.addr(key))
+            abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, purchaseId, vm.addr(key))
         );
         vm.prank(customer);
         ledger.buy{value: order.total}(order, lines, 0, signature);
@@ -96,43 +96,43 @@ contract BuyTest is LedgerFixture {
 
     function test_buy_refusesAMalformedSignature(uint8 length) public {
         vm.assume(length != 64 && length != 65 && length <= 20);
-        ILedger.LineItem[] memory lines = _lines(length, 1, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(length, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         vm.expectRevert(
-            abi.encodeWithSelector(ILedger.LedgerInvalidOrderSignature.selector, _purchaseId(ledger, order), address(0))
+            abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, _purchaseId(ledger, order), address(0))
         );
         vm.prank(customer);
         ledger.buy{value: order.total}(order, lines, 0, new bytes(length));
     }
 
     function test_buy_refusesTheSameOrderTwice(uint256 seed) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 2, 1e18);
-        ILedger.Order memory order = _purchase(fromPurchase, address(0), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 2, 1e18);
+        ILedgerTypes.Order memory order = _purchase(fromPurchase, address(0), lines);
         bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerPurchaseExists.selector, _purchaseId(ledger, order)));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerPurchaseExists.selector, _purchaseId(ledger, order)));
         vm.prank(customer);
         ledger.buy{value: order.total}(order, lines, 0, signature);
     }
 
     function test_buy_refusesAnExpiredOrder(uint256 late) public {
         late = _bound(late, 1, 365 days);
-        ILedger.LineItem[] memory lines = _lines(late, 1, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(late, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
         uint256 expiry = block.timestamp + DAY;
         vm.warp(expiry + late);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerOrderExpired.selector, expiry, expiry + late));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerOrderExpired.selector, expiry, expiry + late));
         vm.prank(customer);
         ledger.buy{value: order.total}(order, lines, 0, signature);
     }
 
     function test_buy_refusesSomeoneElsesOrder(uint256 seed) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 1, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ILedger.LedgerNotOrderCustomer.selector, _purchaseId(ledger, order), customer, stranger
+                ILedgerErrors.LedgerNotOrderCustomer.selector, _purchaseId(ledger, order), customer, stranger
             )
         );
         vm.prank(stranger);
@@ -140,49 +140,49 @@ contract BuyTest is LedgerFixture {
     }
 
     function test_buy_refusesLinesThatDoNotMatch(uint256 seed, uint128 price) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 2, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 2, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
         price = uint128(_bound(price, 1, 1e18));
         vm.assume(price != lines[0].unitPrice);
         lines[0].unitPrice = price;
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerLinesMismatch.selector, _purchaseId(ledger, order)));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerLinesMismatch.selector, _purchaseId(ledger, order)));
         vm.prank(customer);
         ledger.buy{value: order.total}(order, lines, 0, signature);
     }
 
     function test_buy_refusesBadLineCounts() public {
-        ILedger.LineItem[] memory none = new ILedger.LineItem[](0);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), none);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerLineCount.selector, 0, 32));
+        ILedgerTypes.LineItem[] memory none = new ILedgerTypes.LineItem[](0);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), none);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerLineCount.selector, 0, 32));
         vm.prank(customer);
         ledger.buy(order, none, 0, "");
-        ILedger.LineItem[] memory lines = _lines(3, 2, 1e18);
-        ILedger.LineItem[] memory fewer = new ILedger.LineItem[](1);
+        ILedgerTypes.LineItem[] memory lines = _lines(3, 2, 1e18);
+        ILedgerTypes.LineItem[] memory fewer = new ILedgerTypes.LineItem[](1);
         fewer[0] = lines[0];
         order = _order(ledger, _quote(fromPurchase, address(0)), lines);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerLineCount.selector, 1, 32));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerLineCount.selector, 1, 32));
         vm.prank(customer);
         ledger.buy(order, fewer, 0, "");
     }
 
     function test_buy_refusesZeroQuantityZeroTotalAndTooLarge() public {
-        ILedger.LineItem[] memory lines = new ILedger.LineItem[](1);
+        ILedgerTypes.LineItem[] memory lines = new ILedgerTypes.LineItem[](1);
         lines[0] = _line("X", 0, 1);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerInvalidLine.selector, 0));
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidLine.selector, 0));
         vm.prank(customer);
         ledger.buy(order, lines, 0, "");
         lines[0] = _line("X", 1, 0);
         order = _order(ledger, _quote(fromPurchase, address(0)), lines);
-        vm.expectRevert(ILedger.LedgerZeroAmount.selector);
+        vm.expectRevert(ILedgerErrors.LedgerZeroAmount.selector);
         vm.prank(customer);
         ledger.buy(order, lines, 0, "");
         lines[0] = _line("X", 2, type(uint128).max);
         order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ILedger.LedgerAmountTooLarge.selector, uint256(type(uint128).max) * 2, type(uint128).max
+                ILedgerErrors.LedgerAmountTooLarge.selector, uint256(type(uint128).max) * 2, type(uint128).max
             )
         );
         vm.prank(customer);
@@ -190,28 +190,28 @@ contract BuyTest is LedgerFixture {
     }
 
     function test_buy_refusesTermsOfAnotherShopRetiredOrMisquoted(uint256 seed) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 1, 1e18);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 1, 1e18);
         vm.prank(stranger);
         uint64 otherShop = ledger.registerMerchant(stranger);
         vm.prank(stranger);
         uint64 otherTerms = ledger.publishTerms(otherShop, 1, 0, 0, false);
         Quote memory quote = _quote(otherTerms, address(0));
-        ILedger.Order memory order = _order(ledger, quote, lines);
+        ILedgerTypes.Order memory order = _order(ledger, quote, lines);
         order.head = order.head & ~(uint256(type(uint64).max) << 32) | uint256(shop) << 32;
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerUnknownTerms.selector, otherTerms));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerUnknownTerms.selector, otherTerms));
         vm.prank(customer);
         ledger.buy(order, lines, 0, "");
 
         order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         order.payment += 1; // one second more of window than the terms give
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerTermsMismatch.selector, fromPurchase));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerTermsMismatch.selector, fromPurchase));
         vm.prank(customer);
         ledger.buy(order, lines, 0, "");
 
         order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         vm.prank(owner);
         ledger.retireTerms(fromPurchase);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerTermsRetired.selector, fromPurchase));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerTermsRetired.selector, fromPurchase));
         vm.prank(customer);
         ledger.buy(order, lines, 0, "");
     }
@@ -219,9 +219,9 @@ contract BuyTest is LedgerFixture {
     function test_buy_refusesAnUnacceptedToken(uint256 seed) public {
         vm.prank(owner);
         ledger.setTokenAccepted(shop, address(plain), false);
-        ILedger.LineItem[] memory lines = _lines(seed, 1, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(plain)), lines);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerTokenNotAccepted.selector, shop, address(plain)));
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(plain)), lines);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerTokenNotAccepted.selector, shop, address(plain)));
         vm.prank(customer);
         ledger.buy(order, lines, 0, "");
     }
@@ -234,26 +234,26 @@ contract BuyTest is LedgerFixture {
         quote.referralBps = which == 2 ? uint16(_bound(bps, 1, type(uint16).max)) : which == 3
             ? uint16(_bound(bps, BPS + 1, type(uint16).max))
             : bps;
-        ILedger.LineItem[] memory lines = _lines(which, 1, 1e18);
-        ILedger.Order memory order = _order(ledger, quote, lines);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerInvalidReferrer.selector, named));
+        ILedgerTypes.LineItem[] memory lines = _lines(which, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, quote, lines);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidReferrer.selector, named));
         vm.prank(customer);
         ledger.buy(order, lines, 0, "");
     }
 
     function test_buy_refusesTheWrongPayment(uint256 seed, uint256 value) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 1, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         value = _bound(value, 0, 100 ether);
         vm.assume(value != order.total);
         bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerWrongPayment.selector, order.total, value));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerWrongPayment.selector, order.total, value));
         vm.prank(customer);
         ledger.buy{value: value}(order, lines, 0, signature);
 
         order = _order(ledger, _quote(fromPurchase, address(plain)), lines);
         signature = _signOrder(ledger, OWNER_KEY, order);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerWrongPayment.selector, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerWrongPayment.selector, 0, 1));
         vm.prank(customer);
         ledger.buy{value: 1}(order, lines, 0, signature);
     }
@@ -262,10 +262,10 @@ contract BuyTest is LedgerFixture {
         FeeAll everything = new FeeAll();
         vm.prank(owner);
         ledger.setTokenAccepted(shop, address(everything), true);
-        ILedger.LineItem[] memory lines = _lines(9, 1, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(everything)), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(9, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(everything)), lines);
         bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
-        vm.expectRevert(ILedger.LedgerZeroAmount.selector);
+        vm.expectRevert(ILedgerErrors.LedgerZeroAmount.selector);
         vm.prank(customer);
         ledger.buy(order, lines, 0, signature);
     }
@@ -275,6 +275,78 @@ contract BuyTest is LedgerFixture {
         vm.prank(customer);
         (bool sent,) = address(ledger).call{value: value}("");
         vm.assertFalse(sent, "the ledger took ETH outside a purchase");
+    }
+
+    // ------------------------------------------------------------------ contract v3 (issue #20)
+
+    /// @notice One order reference, one purchase per shop: a second order the shop signs with the same
+    /// reference (a reloaded checkout) is refused, whatever else differs.
+    function test_buy_refusesASecondOrderWithTheSameReference(uint256 seed, uint256 count) public {
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, count, 1e18);
+        Quote memory quote = _quote(fromPurchase, address(0));
+        ILedgerTypes.Order memory first = _order(ledger, quote, lines);
+        bytes32 firstId = _buyAs(customer, first, lines, 0);
+        vm.assertEq(ledger.purchaseOfOrderRef(shop, quote.orderRef), firstId, "the reference finds its purchase");
+        quote.expiry += 1; // a new quote: a new order, a new digest, the same reference
+        ILedgerTypes.Order memory again = _order(ledger, quote, lines);
+        bytes memory signature = _signOrder(ledger, OWNER_KEY, again);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerOrderRefUsed.selector, shop, quote.orderRef, firstId));
+        vm.prank(customer);
+        ledger.buy{value: again.total}(again, lines, 0, signature);
+    }
+
+    /// @notice An agent's order carries a referral commission only within its referral mandate and only to a
+    /// referrer the owner approved; the owner's own orders may name anyone.
+    function test_buy_boundsAnAgentsReferralCommission(uint16 bps) public {
+        bps = uint16(_bound(bps, 1, BPS));
+        address referrer = vm.addr(0x2EF);
+        ILedgerTypes.LineItem[] memory lines = _lines(1, 1, 1e18);
+        Quote memory quote = _quote(fromPurchase, address(0));
+        (quote.referrer, quote.referralBps) = (referrer, bps);
+        ILedgerTypes.Order memory order = _order(ledger, quote, lines);
+        bytes memory byAgent = _signOrder(ledger, AGENT_KEY, order);
+        bytes32 purchaseId = _purchaseId(ledger, order);
+        vm.expectRevert(abi.encodeWithSelector(
+            ILedgerErrors.LedgerReferralNotAllowed.selector, purchaseId, agent, referrer, bps, 0));
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, byAgent); // no mandate, no approval
+        vm.startPrank(owner);
+        ledger.setReferralMandate(shop, agent, 500);
+        ledger.setReferrerApproved(shop, referrer, true);
+        vm.stopPrank();
+        if (bps > 500) {
+            vm.expectRevert(abi.encodeWithSelector(
+                ILedgerErrors.LedgerReferralNotAllowed.selector, purchaseId, agent, referrer, bps, 500));
+        }
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, byAgent);
+        if (bps > 500) _buyAs(customer, order, lines, 0); // signed by the owner instead: any commission
+        vm.assertTrue(ledger.purchaseState(purchaseId).purchasedAt != 0, "bought");
+    }
+
+    /// @notice Bits of the packed order no field uses are refused: they are not signed.
+    function test_buy_refusesBitsNoFieldUses(uint8 which) public {
+        ILedgerTypes.LineItem[] memory lines = _lines(2, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
+        if (which % 2 == 0) order.head |= uint256(1) << (17 + which % 7);
+        else order.referral |= uint256(1) << (which % 8);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerUnusedOrderBits.selector, _purchaseId(ledger, order)));
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, signature);
+    }
+
+    /// @notice None of the ledger's own contracts can be a referrer: none could ever withdraw a commission.
+    function test_buy_refusesTheLedgersOwnContractsAsReferrer(uint8 which) public {
+        address referrer = [address(ledger), ledger.MODULE(), ledger.FEEDBACK()][which % 3];
+        ILedgerTypes.LineItem[] memory lines = _lines(3, 1, 1e18);
+        Quote memory quote = _quote(fromPurchase, address(0));
+        (quote.referrer, quote.referralBps) = (referrer, 100);
+        ILedgerTypes.Order memory order = _order(ledger, quote, lines);
+        bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidReferrer.selector, referrer));
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, signature);
     }
 }
 

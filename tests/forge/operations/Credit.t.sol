@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "../../../contracts/interfaces/ILedger.sol";
+import {ILedger, ILedgerErrors, ILedgerEvents, ILedgerTypes} from "../../../contracts/interfaces/ILedger.sol";
 import {LedgerFixture} from "../utils/LedgerFixture.sol";
 import {vm} from "../utils/Vm.sol";
 
@@ -12,8 +12,8 @@ contract CreditTest is LedgerFixture {
         bonusBps = uint16(_bound(bonusBps, 0, BPS));
         vm.prank(owner);
         ledger.setCreditBonus(shop, bonusBps);
-        ILedger.LineItem[] memory lines = _lines(seed, 2, 10 ether);
-        ILedger.Order memory order = _purchase(fromPurchase, address(0), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 2, 10 ether);
+        ILedgerTypes.Order memory order = _purchase(fromPurchase, address(0), lines);
         uint256 due = ledger.quoteReturn(order, lines, 1);
         uint256 bonus = due * bonusBps / BPS;
         uint256 kept = order.total - due;
@@ -21,15 +21,15 @@ contract CreditTest is LedgerFixture {
         vm.prank(customer);
         uint256 credited = ledger.returnItemsForCredit(order, lines, 1, bytes32(0));
         vm.assertEq(credited, due + bonus, "credit: the refund and the bonus, capped at what the shop keeps");
-        ILedger.Credit memory held = ledger.creditOf(shop, customer, address(0));
+        ILedgerTypes.Credit memory held = ledger.creditOf(shop, customer, address(0));
         vm.assertEq(held.amount, credited, "credit held");
         vm.assertEq(held.cash, due, "its money part");
         vm.assertEq(ledger.purchaseState(_purchaseId(ledger, order)).refunded, credited, "refunded");
     }
 
     function test_returnItemsForCredit_refusedToAnotherAccount() public {
-        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(fromPurchase);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerNotCustomer.selector, _purchaseId(ledger, order), stranger));
+        (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines) = _standardPurchase(fromPurchase);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerNotCustomer.selector, _purchaseId(ledger, order), stranger));
         vm.prank(stranger);
         ledger.returnItemsForCredit(order, lines, 1, bytes32(0));
     }
@@ -39,15 +39,15 @@ contract CreditTest is LedgerFixture {
         vm.prank(owner);
         ledger.setCreditBonus(shop, 2_000);
         _giveCredit(address(0), amount);
-        ILedger.Credit memory held = ledger.creditOf(shop, customer, address(0));
+        ILedgerTypes.Credit memory held = ledger.creditOf(shop, customer, address(0));
         uint256 credit = _bound(share, 1, held.amount);
-        ILedger.LineItem[] memory lines = new ILedger.LineItem[](1);
+        ILedgerTypes.LineItem[] memory lines = new ILedgerTypes.LineItem[](1);
         lines[0] = _line("SHOE", 1, uint128(held.amount));
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         bytes32 purchaseId = _buyAs(customer, order, lines, credit);
         uint256 bonus = held.amount - held.cash;
         uint256 cash = credit > bonus ? credit - bonus : 0;
-        ILedger.CreditUsed memory used = ledger.creditUsedOf(purchaseId);
+        ILedgerTypes.CreditUsed memory used = ledger.creditUsedOf(purchaseId);
         vm.assertEq(used.amount, credit, "credit used");
         vm.assertEq(used.cash, cash, "its money part: what is left after the bonus");
         vm.assertEq(ledger.creditOf(shop, customer, address(0)).amount, held.amount - credit, "credit left");
@@ -56,7 +56,7 @@ contract CreditTest is LedgerFixture {
     }
 
     /// @dev Returning a purchase paid partly with credit gives the credit part back as credit, the rest as money.
-    function _returnSplitsCreditAndMoney(ILedger.Order memory order, ILedger.LineItem[] memory lines, uint256 credit)
+    function _returnSplitsCreditAndMoney(ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines, uint256 credit)
         internal
     {
         uint256 creditBefore = ledger.creditOf(shop, customer, address(0)).amount;
@@ -72,16 +72,16 @@ contract CreditTest is LedgerFixture {
         amount = uint128(_bound(amount, 1, 100 ether));
         _giveCredit(address(0), amount);
         uint256 held = ledger.creditOf(shop, customer, address(0)).amount;
-        ILedger.LineItem[] memory lines = new ILedger.LineItem[](1);
+        ILedgerTypes.LineItem[] memory lines = new ILedgerTypes.LineItem[](1);
         lines[0] = _line("SHOE", 1, uint128(held + 1));
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
         vm.expectRevert(
-            abi.encodeWithSelector(ILedger.LedgerInsufficientCredit.selector, shop, address(0), held + 1, held)
+            abi.encodeWithSelector(ILedgerErrors.LedgerInsufficientCredit.selector, shop, address(0), held + 1, held)
         );
         vm.prank(customer);
         ledger.buy(order, lines, held + 1, signature);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerWrongPayment.selector, held + 1, held + 2));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerWrongPayment.selector, held + 1, held + 2));
         vm.prank(customer);
         ledger.buy(order, lines, held + 2, signature);
     }
@@ -90,9 +90,9 @@ contract CreditTest is LedgerFixture {
         amount = uint128(_bound(amount, 1, 1e24));
         _giveCredit(address(plain), amount);
         uint256 held = ledger.creditOf(shop, customer, address(plain)).amount;
-        ILedger.LineItem[] memory lines = new ILedger.LineItem[](1);
+        ILedgerTypes.LineItem[] memory lines = new ILedgerTypes.LineItem[](1);
         lines[0] = _line("SHOE", 1, uint128(held));
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(plain)), lines);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(plain)), lines);
         uint256 before = plain.balanceOf(customer);
         _buyAs(customer, order, lines, held);
         vm.assertEq(plain.balanceOf(customer), before, "nothing paid in money");
@@ -108,12 +108,12 @@ contract CreditTest is LedgerFixture {
         vm.prank(owner);
         ledger.setCreditBonus(shop, 1_000);
         _giveCredit(address(0), amount);
-        ILedger.Credit memory held = ledger.creditOf(shop, customer, address(0));
+        ILedgerTypes.Credit memory held = ledger.creditOf(shop, customer, address(0));
         wait = _bound(wait, 0, 2 * uint256(delay));
         vm.warp(block.timestamp + wait);
         if (wait < delay) {
             vm.expectRevert(
-                abi.encodeWithSelector(ILedger.LedgerCreditLocked.selector, shop, uint256(held.issuedAt) + delay)
+                abi.encodeWithSelector(ILedgerErrors.LedgerCreditLocked.selector, shop, uint256(held.issuedAt) + delay)
             );
             vm.prank(customer);
             ledger.cashOutCredit(shop, address(0));
@@ -131,7 +131,7 @@ contract CreditTest is LedgerFixture {
     function test_cashOutCredit_lockedWithoutDelayUntilTheShopStopsTrading(uint128 amount) public {
         amount = uint128(_bound(amount, 1, 100 ether));
         _giveCredit(address(0), amount);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerCreditLocked.selector, shop, type(uint256).max));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerCreditLocked.selector, shop, type(uint256).max));
         vm.prank(customer);
         ledger.cashOutCredit(shop, address(0));
         vm.startPrank(owner);
@@ -146,7 +146,7 @@ contract CreditTest is LedgerFixture {
     }
 
     function test_cashOutCredit_refusedWithoutCredit(address anyone) public {
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerNothingToWithdraw.selector, address(0), anyone));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerNothingToWithdraw.selector, address(0), anyone));
         vm.prank(anyone);
         ledger.cashOutCredit(shop, address(0));
     }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "../../../contracts/interfaces/ILedger.sol";
+import {ILedger, ILedgerErrors, ILedgerEvents, ILedgerTypes} from "../../../contracts/interfaces/ILedger.sol";
 import {ILedgerFeedback} from "../../../contracts/interfaces/ILedgerFeedback.sol";
 import {LedgerFixture} from "../utils/LedgerFixture.sol";
 import {vm} from "../utils/Vm.sol";
@@ -10,7 +10,7 @@ import {vm} from "../utils/Vm.sol";
 /// (`Ledger.logContact`).
 contract FeedbackTest is LedgerFixture {
     function test_review_byTheBuyerOnlyAndReplaced(uint8 rating, uint8 again) public {
-        (ILedger.Order memory order,) = _standardPurchase(fromPurchase);
+        (ILedgerTypes.Order memory order,) = _standardPurchase(fromPurchase);
         bytes32 purchaseId = _purchaseId(ledger, order);
         rating = uint8(_bound(rating, 1, 5));
         again = uint8(_bound(again, 1, 5));
@@ -29,18 +29,18 @@ contract FeedbackTest is LedgerFixture {
 
     function test_review_refusesOutOfRangeAndUnboughtOrders(uint8 rating) public {
         vm.assume(rating == 0 || rating > 5);
-        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(fromPurchase);
+        (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines) = _standardPurchase(fromPurchase);
         vm.expectRevert(abi.encodeWithSelector(ILedgerFeedback.LedgerScoreOutOfRange.selector, rating, 1, 5));
         vm.prank(customer);
         feedback.review(order, rating, "");
-        ILedger.Order memory unbought = _order(ledger, _quote(fromPurchase, address(0)), lines);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerUnknownPurchase.selector, _purchaseId(ledger, unbought)));
+        ILedgerTypes.Order memory unbought = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerUnknownPurchase.selector, _purchaseId(ledger, unbought)));
         vm.prank(customer);
         feedback.review(unbought, 5, "");
     }
 
     function test_giveNps_onceInRange(uint8 score) public {
-        (ILedger.Order memory order,) = _standardPurchase(fromPurchase);
+        (ILedgerTypes.Order memory order,) = _standardPurchase(fromPurchase);
         bytes32 purchaseId = _purchaseId(ledger, order);
         if (score > 10) {
             vm.expectRevert(abi.encodeWithSelector(ILedgerFeedback.LedgerScoreOutOfRange.selector, score, 0, 10));
@@ -79,38 +79,38 @@ contract FeedbackTest is LedgerFixture {
     }
 
     function test_logContact_byStaffOrTheCustomer(uint40 occurredAt, bytes32 content, uint8 channel) public {
-        ILedger.Channel via = ILedger.Channel(_bound(channel, 0, 7));
+        ILedgerTypes.Channel via = ILedgerTypes.Channel(_bound(channel, 0, 7));
         occurredAt = uint40(_bound(occurredAt, 0, block.timestamp));
         vm.expectEmit(address(ledger));
-        emit ILedger.ContactLogged(
-            shop, customer, bytes32(0), agent, via, ILedger.ContactKind.Question,
+        emit ILedgerEvents.ContactLogged(
+            shop, customer, bytes32(0), agent, via, ILedgerTypes.ContactKind.Question,
             occurredAt == 0 ? uint40(block.timestamp) : occurredAt, content
         );
         vm.prank(agent);
-        ledger.logContact(shop, customer, bytes32(0), via, ILedger.ContactKind.Question, occurredAt, content);
+        ledger.logContact(shop, customer, bytes32(0), via, ILedgerTypes.ContactKind.Question, occurredAt, content);
         vm.prank(customer);
-        ledger.logContact(shop, customer, bytes32(0), via, ILedger.ContactKind.Complaint, 0, content);
+        ledger.logContact(shop, customer, bytes32(0), via, ILedgerTypes.ContactKind.Complaint, 0, content);
     }
 
     function test_logContact_refusesStrangersFutureTimesAndUnknownShops(uint40 later) public {
         later = uint40(_bound(later, block.timestamp + 1, type(uint40).max));
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerNotMerchantAgent.selector, shop, stranger));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerNotMerchantAgent.selector, shop, stranger));
         vm.prank(stranger);
-        ledger.logContact(shop, customer, 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, 0, "");
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerTimeInFuture.selector, later, block.timestamp));
+        ledger.logContact(shop, customer, 0, ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Other, 0, "");
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerTimeInFuture.selector, later, block.timestamp));
         vm.prank(agent);
-        ledger.logContact(shop, customer, 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, later, "");
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerInvalidAddress.selector, address(0)));
+        ledger.logContact(shop, customer, 0, ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Other, later, "");
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidAddress.selector, address(0)));
         vm.prank(agent);
-        ledger.logContact(shop, address(0), 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, 0, "");
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerUnknownMerchant.selector, 0));
+        ledger.logContact(shop, address(0), 0, ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Other, 0, "");
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerUnknownMerchant.selector, 0));
         vm.prank(customer);
-        ledger.logContact(0, customer, 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, 0, "");
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerUnknownMerchant.selector, 7));
+        ledger.logContact(0, customer, 0, ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Other, 0, "");
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerUnknownMerchant.selector, 7));
         vm.prank(customer);
-        ledger.logContact(7, customer, 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, 0, "");
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerUnknownMerchant.selector, 7));
+        ledger.logContact(7, customer, 0, ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Other, 0, "");
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerUnknownMerchant.selector, 7));
         vm.prank(stranger);
-        ledger.logContact(7, customer, 0, ILedger.Channel.Chat, ILedger.ContactKind.Other, 0, "");
+        ledger.logContact(7, customer, 0, ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Other, 0, "");
     }
 }

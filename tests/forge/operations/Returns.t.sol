@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "../../../contracts/interfaces/ILedger.sol";
+import {ILedger, ILedgerErrors, ILedgerEvents, ILedgerTypes} from "../../../contracts/interfaces/ILedger.sol";
 import {LedgerFixture} from "../utils/LedgerFixture.sol";
 import {vm} from "../utils/Vm.sol";
 
@@ -9,8 +9,8 @@ import {vm} from "../utils/Vm.sol";
 /// by the customer or on its signature, with nobody's approval.
 contract ReturnsTest is LedgerFixture {
     function test_returnItems_refundsInsideWindow(uint256 seed, uint256 count, uint32 mask, uint256 after_) public {
-        ILedger.LineItem[] memory lines = _lines(seed, count, 10 ether);
-        ILedger.Order memory order = _purchase(fromPurchase, address(0), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, count, 10 ether);
+        ILedgerTypes.Order memory order = _purchase(fromPurchase, address(0), lines);
         mask = uint32(_bound(mask, 1, (1 << lines.length) - 1));
         vm.warp(block.timestamp + _bound(after_, 0, 3 * DAY - 1));
         uint256 price;
@@ -28,27 +28,27 @@ contract ReturnsTest is LedgerFixture {
     }
 
     function test_returnItems_allLinesWithoutListingThem(uint256 seed, uint256 count) public {
-        ILedger.LineItem[] memory lines = _lines(seed, count, 10 ether);
-        ILedger.Order memory order = _purchase(fromPurchase, address(plain), lines);
-        ILedger.LineItem[] memory none = new ILedger.LineItem[](0);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, count, 10 ether);
+        ILedgerTypes.Order memory order = _purchase(fromPurchase, address(plain), lines);
+        ILedgerTypes.LineItem[] memory none = new ILedgerTypes.LineItem[](0);
         uint32 all = uint32((1 << lines.length) - 1);
         vm.prank(customer);
         uint256 refund = ledger.returnItems(order, none, all, bytes32(0));
         vm.assertEq(refund, order.total - order.total * 500 / BPS, "refund of everything");
         vm.prank(customer);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerAlreadyReturned.selector, _purchaseId(ledger, order), 1));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerAlreadyReturned.selector, _purchaseId(ledger, order), 1));
         ledger.returnItems(order, lines, 1, bytes32(0));
     }
 
     function test_returnItems_refusedAfterWindow(uint256 late) public {
-        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(fromPurchase);
+        (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines) = _standardPurchase(fromPurchase);
         uint256 deadline = block.timestamp + 3 * DAY;
         vm.assertEq(ledger.returnDeadline(order), deadline, "deadline");
         late = _bound(late, 0, 365 days);
         vm.warp(deadline + late);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ILedger.LedgerReturnWindowClosed.selector, _purchaseId(ledger, order), deadline, deadline + late
+                ILedgerErrors.LedgerReturnWindowClosed.selector, _purchaseId(ledger, order), deadline, deadline + late
             )
         );
         vm.prank(customer);
@@ -56,10 +56,10 @@ contract ReturnsTest is LedgerFixture {
     }
 
     function test_returnItems_refusedForAFinalSale() public {
-        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(finalSale);
+        (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines) = _standardPurchase(finalSale);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ILedger.LedgerReturnWindowClosed.selector, _purchaseId(ledger, order), block.timestamp, block.timestamp
+                ILedgerErrors.LedgerReturnWindowClosed.selector, _purchaseId(ledger, order), block.timestamp, block.timestamp
             )
         );
         vm.prank(customer);
@@ -68,15 +68,15 @@ contract ReturnsTest is LedgerFixture {
 
     function test_returnItems_refusedToAnotherAccount(address caller) public {
         vm.assume(caller != customer);
-        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(fromPurchase);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerNotCustomer.selector, _purchaseId(ledger, order), caller));
+        (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines) = _standardPurchase(fromPurchase);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerNotCustomer.selector, _purchaseId(ledger, order), caller));
         vm.prank(caller);
         ledger.returnItems(order, lines, 1, bytes32(0));
     }
 
     function test_returnItems_needsAShipmentWhenTheItemComesBack(bytes32 shipment) public {
-        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(fromDelivery);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerShipmentRequired.selector, _purchaseId(ledger, order)));
+        (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines) = _standardPurchase(fromDelivery);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerShipmentRequired.selector, _purchaseId(ledger, order)));
         vm.prank(customer);
         ledger.returnItems(order, lines, 1, bytes32(0));
         vm.assume(shipment != 0);
@@ -85,35 +85,35 @@ contract ReturnsTest is LedgerFixture {
     }
 
     function test_returnItems_refusesABadSelection(uint32 mask) public {
-        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(fromPurchase);
+        (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines) = _standardPurchase(fromPurchase);
         vm.assume(mask == 0 || mask >> 2 != 0);
         bytes32 purchaseId = _purchaseId(ledger, order);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerInvalidLineSelection.selector, purchaseId, mask, 2));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidLineSelection.selector, purchaseId, mask, 2));
         vm.prank(customer);
         ledger.returnItems(order, lines, mask, bytes32(0));
-        ILedger.LineItem[] memory none = new ILedger.LineItem[](0);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerLinesMismatch.selector, purchaseId));
+        ILedgerTypes.LineItem[] memory none = new ILedgerTypes.LineItem[](0);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerLinesMismatch.selector, purchaseId));
         vm.prank(customer);
         ledger.returnItems(order, none, 1, bytes32(0));
         lines[1].quantity = 3;
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerLinesMismatch.selector, purchaseId));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerLinesMismatch.selector, purchaseId));
         vm.prank(customer);
         ledger.returnItems(order, lines, 1, bytes32(0));
     }
 
     function test_returnItems_refusesAnUnknownPurchase(uint256 seed) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 2, 1e18);
-        ILedger.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerUnknownPurchase.selector, _purchaseId(ledger, order)));
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 2, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerUnknownPurchase.selector, _purchaseId(ledger, order)));
         vm.prank(customer);
         ledger.returnItems(order, lines, 1, bytes32(0));
     }
 
     function test_returnItemsBySig_refundsTheCustomerWhoeverRelays(uint256 nonce, address relayer) public {
         vm.assume(relayer != address(0));
-        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(fromPurchase);
+        (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines) = _standardPurchase(fromPurchase);
         bytes32 purchaseId = _purchaseId(ledger, order);
-        ILedger.ReturnRequest memory request = ILedger.ReturnRequest(2, bytes32(0), nonce, block.timestamp + 60);
+        ILedgerTypes.ReturnRequest memory request = ILedgerTypes.ReturnRequest(2, bytes32(0), nonce, block.timestamp + 60);
         bytes memory signature = _signReturn(ledger, CUSTOMER_KEY, purchaseId, request);
         uint256 before = customer.balance;
         vm.prank(relayer);
@@ -121,7 +121,7 @@ contract ReturnsTest is LedgerFixture {
         vm.assertEq(refund, 0.5 ether - 0.5 ether * 500 / BPS, "refund");
         vm.assertEq(customer.balance - before, refund, "the refund goes to the customer");
         vm.assertTrue(ledger.nonceUsed(customer, nonce), "nonce used");
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerNonceUsed.selector, customer, nonce));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerNonceUsed.selector, customer, nonce));
         vm.prank(relayer);
         ledger.returnItemsBySig(order, lines, request, signature);
     }
@@ -129,41 +129,41 @@ contract ReturnsTest is LedgerFixture {
     function test_returnItemsBySig_refusesAnotherSignerOrALateRequest(uint256 key, uint256 late) public {
         key = _bound(key, 1, 1e60);
         vm.assume(key != CUSTOMER_KEY);
-        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(fromPurchase);
+        (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines) = _standardPurchase(fromPurchase);
         bytes32 purchaseId = _purchaseId(ledger, order);
-        ILedger.ReturnRequest memory request = ILedger.ReturnRequest(1, bytes32(0), 7, block.timestamp + 60);
+        ILedgerTypes.ReturnRequest memory request = ILedgerTypes.ReturnRequest(1, bytes32(0), 7, block.timestamp + 60);
         bytes memory signature = _signReturn(ledger, key, purchaseId, request);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerInvalidSignature.selector, purchaseId, customer));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidSignature.selector, purchaseId, customer));
         ledger.returnItemsBySig(order, lines, request, signature);
 
         signature = _signReturn(ledger, CUSTOMER_KEY, purchaseId, request);
         late = _bound(late, 61, 2 * DAY);
         vm.warp(block.timestamp + late);
         vm.expectRevert(
-            abi.encodeWithSelector(ILedger.LedgerSignatureExpired.selector, request.deadline, block.timestamp)
+            abi.encodeWithSelector(ILedgerErrors.LedgerSignatureExpired.selector, request.deadline, block.timestamp)
         );
         ledger.returnItemsBySig(order, lines, request, signature);
     }
 
     function test_cancelNonce_voidsASignedRequest(uint256 nonce) public {
-        (ILedger.Order memory order, ILedger.LineItem[] memory lines) = _standardPurchase(fromPurchase);
+        (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines) = _standardPurchase(fromPurchase);
         bytes32 purchaseId = _purchaseId(ledger, order);
-        ILedger.ReturnRequest memory request = ILedger.ReturnRequest(1, bytes32(0), nonce, block.timestamp + 60);
+        ILedgerTypes.ReturnRequest memory request = ILedgerTypes.ReturnRequest(1, bytes32(0), nonce, block.timestamp + 60);
         bytes memory signature = _signReturn(ledger, CUSTOMER_KEY, purchaseId, request);
         vm.prank(customer);
         ledger.cancelNonce(nonce);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerNonceUsed.selector, customer, nonce));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerNonceUsed.selector, customer, nonce));
         ledger.returnItemsBySig(order, lines, request, signature);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerNonceUsed.selector, customer, nonce));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerNonceUsed.selector, customer, nonce));
         vm.prank(customer);
         ledger.cancelNonce(nonce);
     }
 
     function test_returnItems_refundToARejectingBuyerIsKeptToWithdraw(uint256 seed) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 1, 10 ether);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 1, 10 ether);
         Quote memory quote = _quote(fromPurchase, address(0));
         quote.customer = address(rejecter);
-        ILedger.Order memory order = _order(ledger, quote, lines);
+        ILedgerTypes.Order memory order = _order(ledger, quote, lines);
         _buyAs(address(rejecter), order, lines, 0);
         vm.prank(address(rejecter));
         uint256 refund = ledger.returnItems(order, lines, 1, bytes32(0));

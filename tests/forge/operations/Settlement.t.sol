@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "../../../contracts/interfaces/ILedger.sol";
+import {ILedger, ILedgerErrors, ILedgerEvents, ILedgerTypes} from "../../../contracts/interfaces/ILedger.sol";
 import {EthRejecter} from "../../contracts/EthRejecter.sol";
 import {LedgerFixture} from "../utils/LedgerFixture.sol";
 import {vm} from "../utils/Vm.sol";
@@ -9,9 +9,9 @@ import {vm} from "../utils/Vm.sol";
 /// @notice `settle` (what was kept, to the shop and its referrer, once the window has closed), and the
 /// payments kept when a push fails: `withdraw` and `withdrawMerchant`.
 contract SettlementTest is LedgerFixture {
-    function _referred(address token, address to, uint16 bps, ILedger.LineItem[] memory lines)
+    function _referred(address token, address to, uint16 bps, ILedgerTypes.LineItem[] memory lines)
         internal
-        returns (ILedger.Order memory order)
+        returns (ILedgerTypes.Order memory order)
     {
         Quote memory quote = _quote(fromPurchase, token);
         quote.referrer = to;
@@ -22,14 +22,14 @@ contract SettlementTest is LedgerFixture {
 
     function test_settle_paysTheShopAndTheReferrerAfterTheWindow(uint256 seed, uint16 bps, uint256 refund) public {
         bps = uint16(_bound(bps, 0, BPS));
-        ILedger.LineItem[] memory lines = _lines(seed, 3, 10 ether);
-        ILedger.Order memory order = _referred(address(0), referrer, bps, lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 3, 10 ether);
+        ILedgerTypes.Order memory order = _referred(address(0), referrer, bps, lines);
         refund = _bound(refund, 0, order.total);
         if (refund != 0) {
             vm.prank(owner);
-            ledger.goodwillRefund(order, refund, ILedger.Reason.Other, "");
+            ledger.goodwillRefund(order, refund, ILedgerTypes.Reason.Other, "");
         }
-        ILedger.Order[] memory batch = _one(order);
+        ILedgerTypes.Order[] memory batch = _one(order);
         vm.assertEq(ledger.settle(batch), 0, "nothing settles while the window is open");
         vm.warp(ledger.returnDeadline(order));
         uint256 kept = order.total - refund;
@@ -45,8 +45,8 @@ contract SettlementTest is LedgerFixture {
     }
 
     function test_settle_sumsABatchAndSkipsWhatItCannotSettle(uint256 seed) public {
-        ILedger.Order[] memory batch = new ILedger.Order[](5);
-        ILedger.LineItem[] memory lines = _lines(seed, 2, 1 ether);
+        ILedgerTypes.Order[] memory batch = new ILedgerTypes.Order[](5);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 2, 1 ether);
         batch[0] = _referred(address(plain), referrer, 100, lines);
         batch[1] = _referred(address(plain), referrer, 200, lines);
         batch[2] = _referred(address(0), address(0), 0, lines);
@@ -66,8 +66,8 @@ contract SettlementTest is LedgerFixture {
         EthRejecter shopWallet = new EthRejecter();
         vm.prank(owner);
         ledger.setPayout(shop, address(shopWallet));
-        ILedger.LineItem[] memory lines = _lines(seed, 1, 10 ether);
-        ILedger.Order memory order = _referred(address(0), address(rejecter), 1_000, lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 1, 10 ether);
+        ILedgerTypes.Order memory order = _referred(address(0), address(rejecter), 1_000, lines);
         vm.warp(ledger.returnDeadline(order));
         ledger.settle(_one(order));
         uint256 commission = order.total * 1_000 / BPS;
@@ -82,19 +82,19 @@ contract SettlementTest is LedgerFixture {
         vm.prank(stranger);
         ledger.withdrawMerchant(shop, address(0));
         vm.assertEq(payout.balance - before, order.total - commission, "to the payout of the day");
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerNothingToWithdraw.selector, address(0), payout));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerNothingToWithdraw.selector, address(0), payout));
         ledger.withdrawMerchant(shop, address(0));
 
         vm.prank(address(rejecter));
         ledger.withdraw(address(0), stranger);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerNothingToWithdraw.selector, address(0), address(rejecter)));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerNothingToWithdraw.selector, address(0), address(rejecter)));
         vm.prank(address(rejecter));
         ledger.withdraw(address(0), stranger);
     }
 
     function test_settle_deferresAGasBurningTokensPayment(uint256 seed) public {
-        ILedger.LineItem[] memory lines = _lines(seed, 1, 1e24);
-        ILedger.Order memory order = _purchase(fromPurchase, address(gasBurner), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(seed, 1, 1e24);
+        ILedgerTypes.Order memory order = _purchase(fromPurchase, address(gasBurner), lines);
         gasBurner.setBurning(true);
         vm.warp(ledger.returnDeadline(order));
         vm.assertEq(ledger.settle(_one(order)), 1, "the batch goes through");
@@ -106,21 +106,21 @@ contract SettlementTest is LedgerFixture {
 
     function test_withdraw_refusesAnInvalidRecipient(uint256 which) public {
         address to = _bound(which, 0, 1) == 0 ? address(0) : address(ledger);
-        vm.expectRevert(abi.encodeWithSelector(ILedger.LedgerInvalidAddress.selector, to));
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidAddress.selector, to));
         vm.prank(customer);
         ledger.withdraw(address(0), to);
     }
 
     function test_settle_revertsWhenTheGasLeftCouldStarveAPush() public {
-        ILedger.LineItem[] memory lines = _lines(5, 1, 1e18);
-        ILedger.Order memory order = _purchase(fromPurchase, address(gasBurner), lines);
+        ILedgerTypes.LineItem[] memory lines = _lines(5, 1, 1e18);
+        ILedgerTypes.Order memory order = _purchase(fromPurchase, address(gasBurner), lines);
         gasBurner.setBurning(true);
         vm.warp(ledger.returnDeadline(order));
         bool starved;
         for (uint256 gas = 60_000; gas < 140_000; gas += 2_000) {
             (bool ok, bytes memory data) =
                 address(ledger).call{gas: gas}(abi.encodeCall(ledger.settle, (_one(order))));
-            if (!ok && data.length >= 4 && bytes4(data) == ILedger.LedgerGasTooLowForPayment.selector) {
+            if (!ok && data.length >= 4 && bytes4(data) == ILedgerErrors.LedgerGasTooLowForPayment.selector) {
                 starved = true;
                 break;
             }

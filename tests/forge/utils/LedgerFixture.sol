@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "../../../contracts/interfaces/ILedger.sol";
+import {ILedger, ILedgerErrors, ILedgerEvents, ILedgerTypes} from "../../../contracts/interfaces/ILedger.sol";
 import {LedgerFeedback} from "../../../contracts/LedgerFeedback.sol";
 import {TestToken} from "../../contracts/TestToken.sol";
 import {FeeOnTransferToken} from "../../contracts/FeeOnTransferToken.sol";
 import {NoReturnToken} from "../../contracts/NoReturnToken.sol";
 import {GasBurningToken} from "../../contracts/GasBurningToken.sol";
 import {EthRejecter} from "../../contracts/EthRejecter.sol";
-import {ILedgerFull} from "./ILedgerFull.sol";
 import {LedgerKit} from "./LedgerKit.sol";
 import {vm} from "./Vm.sol";
 
@@ -17,7 +16,7 @@ import {vm} from "./Vm.sol";
 /// mandate, a payout), a customer and a stranger with keys, the plain and hostile test tokens the shop
 /// accepts, and three terms: returns from purchase, returns from delivery (the item must come back), no returns.
 abstract contract LedgerFixture is LedgerKit {
-    ILedgerFull internal ledger;
+    ILedger internal ledger;
     LedgerFeedback internal feedback;
 
     uint256 internal constant OWNER_KEY = 0xA11CE;
@@ -92,9 +91,9 @@ abstract contract LedgerFixture is LedgerKit {
     // ------------------------------------------------------------------ building orders
 
     /// @notice Lines from fuzzed numbers: `count` lines (1-4) with quantities 1-3 and prices up to `maxPrice`.
-    function _lines(uint256 seed, uint256 count, uint256 maxPrice) internal pure returns (ILedger.LineItem[] memory) {
+    function _lines(uint256 seed, uint256 count, uint256 maxPrice) internal pure returns (ILedgerTypes.LineItem[] memory) {
         count = _bound(count, 1, 4);
-        ILedger.LineItem[] memory lines = new ILedger.LineItem[](count);
+        ILedgerTypes.LineItem[] memory lines = new ILedgerTypes.LineItem[](count);
         for (uint256 i; i < count; ++i) {
             uint256 word = uint256(keccak256(abi.encode(seed, i)));
             lines[i] = _line(bytes32(i + 1), uint32(1 + word % 3), uint128(_bound(word >> 8, 1, maxPrice)));
@@ -118,7 +117,7 @@ abstract contract LedgerFixture is LedgerKit {
 
     /// @notice `buyer` buys `order` (signed by the owner) paying `credit` in store credit and the rest in
     /// its token (ETH sent along when the token is the native currency).
-    function _buyAs(address buyer, ILedger.Order memory order, ILedger.LineItem[] memory lines, uint256 credit)
+    function _buyAs(address buyer, ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines, uint256 credit)
         internal
         returns (bytes32 purchaseId)
     {
@@ -129,9 +128,9 @@ abstract contract LedgerFixture is LedgerKit {
     }
 
     /// @notice The customer buys a fresh order of `lines` under `termsId` in `token`.
-    function _purchase(uint64 termsId, address token, ILedger.LineItem[] memory lines)
+    function _purchase(uint64 termsId, address token, ILedgerTypes.LineItem[] memory lines)
         internal
-        returns (ILedger.Order memory order)
+        returns (ILedgerTypes.Order memory order)
     {
         order = _order(ledger, _quote(termsId, token), lines);
         _buyAs(customer, order, lines, 0);
@@ -140,9 +139,9 @@ abstract contract LedgerFixture is LedgerKit {
     /// @notice A purchase of two lines (1 × 1 ether, 2 × 0.25 ether) in ETH under `termsId`.
     function _standardPurchase(uint64 termsId)
         internal
-        returns (ILedger.Order memory order, ILedger.LineItem[] memory lines)
+        returns (ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines)
     {
-        lines = new ILedger.LineItem[](2);
+        lines = new ILedgerTypes.LineItem[](2);
         lines[0] = _line("COAT", 1, 1 ether);
         lines[1] = _line("HAT", 2, 0.25 ether);
         order = _purchase(termsId, address(0), lines);
@@ -150,9 +149,9 @@ abstract contract LedgerFixture is LedgerKit {
 
     /// @notice Store credit for the customer: it buys `amount` under `fromPurchase` and returns it for credit.
     function _giveCredit(address token, uint128 amount) internal {
-        ILedger.LineItem[] memory lines = new ILedger.LineItem[](1);
+        ILedgerTypes.LineItem[] memory lines = new ILedgerTypes.LineItem[](1);
         lines[0] = _line("GIFT", 1, amount);
-        ILedger.Order memory order = _purchase(fromPurchase, token, lines);
+        ILedgerTypes.Order memory order = _purchase(fromPurchase, token, lines);
         vm.prank(customer);
         ledger.returnItemsForCredit(order, lines, 1, bytes32(0));
     }
@@ -162,8 +161,8 @@ abstract contract LedgerFixture is LedgerKit {
         return token == address(0) ? account.balance : TestToken(token).balanceOf(account);
     }
 
-    function _one(ILedger.Order memory order) internal pure returns (ILedger.Order[] memory orders) {
-        orders = new ILedger.Order[](1);
+    function _one(ILedgerTypes.Order memory order) internal pure returns (ILedgerTypes.Order[] memory orders) {
+        orders = new ILedgerTypes.Order[](1);
         orders[0] = order;
     }
 }

@@ -1,20 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ILedger} from "../../../contracts/interfaces/ILedger.sol";
+import {ILedger, ILedgerErrors, ILedgerEvents, ILedgerTypes} from "../../../contracts/interfaces/ILedger.sol";
 import {Ledger} from "../../../contracts/Ledger.sol";
-import {LedgerShops} from "../../../contracts/LedgerShops.sol";
-import {LedgerService} from "../../../contracts/LedgerService.sol";
+import {LedgerModule} from "../../../contracts/LedgerModule.sol";
 import {LedgerFeedback} from "../../../contracts/LedgerFeedback.sol";
-import {ILedgerPurchases} from "../../../contracts/interfaces/ILedgerFeedback.sol";
-import {ILedgerFull} from "./ILedgerFull.sol";
 import {vm} from "./Vm.sol";
 
 /// @title LedgerKit
 /// @notice What every Solidity test of the ledger needs, and nothing about any one test: deploying a ledger
-/// with its modules, packing orders as `ILedger.Order` documents them, hashing them again independently of
+/// with its modules, packing orders as `ILedgerTypes.Order` documents them, hashing them again independently of
 /// `Orders.structHash`, and signing orders and return requests with `vm.sign`.
-/// @dev Written against contract v2. For a new contract version, this file and `ILedgerFull.sol` are where
+/// @dev Written against contract v2. For a new contract version, this file and `ILedger.sol` are where
 /// the order layout, the EIP-712 types and the deployment change; the tests and the handler call only these.
 abstract contract LedgerKit {
     /// @notice EIP-712 type of an order, spelled out here rather than imported, so a change in the contract
@@ -48,13 +45,12 @@ abstract contract LedgerKit {
 
     // ------------------------------------------------------------------ deployment
 
-    /// @notice A ledger as `ledger.client.Ledger.deploy` makes one: service, shops in front of it, the entry
-    /// point in front of both, and the feedback contract reading it.
-    function _deployLedger() internal returns (ILedgerFull ledger, LedgerFeedback feedback) {
-        LedgerService service = new LedgerService();
-        LedgerShops shops = new LedgerShops(address(service));
-        ledger = ILedgerFull(payable(address(new Ledger(address(shops)))));
-        feedback = new LedgerFeedback(ILedgerPurchases(address(ledger)));
+    /// @notice A ledger as `ledger.client.Ledger.deploy` makes one: the module, then the entry point in front
+    /// of it, which makes the feedback contract that reads it.
+    function _deployLedger() internal returns (ILedger ledger, LedgerFeedback feedback) {
+        LedgerModule module = new LedgerModule();
+        ledger = ILedger(payable(address(new Ledger(address(module)))));
+        feedback = LedgerFeedback(ledger.FEEDBACK());
         vm.label(address(ledger), "ledger");
         vm.label(address(feedback), "feedback");
     }
@@ -62,12 +58,12 @@ abstract contract LedgerKit {
     // ------------------------------------------------------------------ orders
 
     /// @notice The order for `quote` and `lines`, under the terms the chain has for `quote.termsId`.
-    function _order(ILedgerFull ledger, Quote memory quote, ILedger.LineItem[] memory lines)
+    function _order(ILedger ledger, Quote memory quote, ILedgerTypes.LineItem[] memory lines)
         internal
         view
-        returns (ILedger.Order memory order)
+        returns (ILedgerTypes.Order memory order)
     {
-        ILedger.Terms memory terms = ledger.terms(quote.termsId);
+        ILedgerTypes.Terms memory terms = ledger.terms(quote.termsId);
         uint256 total;
         for (uint256 i; i < lines.length; ++i) {
             total += uint256(lines[i].quantity) * lines[i].unitPrice;
@@ -84,13 +80,13 @@ abstract contract LedgerKit {
     }
 
     /// @notice One line of `quantity` units at `unitPrice`.
-    function _line(bytes32 sku, uint32 quantity, uint128 unitPrice) internal pure returns (ILedger.LineItem memory) {
-        return ILedger.LineItem(sku, quantity, unitPrice);
+    function _line(bytes32 sku, uint32 quantity, uint128 unitPrice) internal pure returns (ILedgerTypes.LineItem memory) {
+        return ILedgerTypes.LineItem(sku, quantity, unitPrice);
     }
 
     /// @notice The order's EIP-712 struct hash from its fields, with `abi.encode` (the contract does it in
     /// assembly from the packed words: the two must agree).
-    function _orderStructHash(ILedger.Order memory order) internal pure returns (bytes32) {
+    function _orderStructHash(ILedgerTypes.Order memory order) internal pure returns (bytes32) {
         bytes memory first = abi.encode(
             ORDER_TYPEHASH,
             uint64(order.head >> 32), // merchantId
@@ -115,19 +111,19 @@ abstract contract LedgerKit {
     }
 
     /// @notice The ledger's EIP-712 domain separator, from its name, version, chain and address.
-    function _domainSeparator(ILedgerFull ledger) internal view returns (bytes32) {
+    function _domainSeparator(ILedger ledger) internal view returns (bytes32) {
         return keccak256(
-            abi.encode(DOMAIN_TYPEHASH, keccak256("Ledger"), keccak256("2"), block.chainid, address(ledger))
+            abi.encode(DOMAIN_TYPEHASH, keccak256("Ledger"), keccak256("3"), block.chainid, address(ledger))
         );
     }
 
     /// @notice The EIP-712 digest of `structHash` in the ledger's domain.
-    function _typedDigest(ILedgerFull ledger, bytes32 structHash) internal view returns (bytes32) {
+    function _typedDigest(ILedger ledger, bytes32 structHash) internal view returns (bytes32) {
         return keccak256(abi.encodePacked("\x19\x01", _domainSeparator(ledger), structHash));
     }
 
     /// @notice A purchase's id: its order's digest, worked out here.
-    function _purchaseId(ILedgerFull ledger, ILedger.Order memory order) internal view returns (bytes32) {
+    function _purchaseId(ILedger ledger, ILedgerTypes.Order memory order) internal view returns (bytes32) {
         return _typedDigest(ledger, _orderStructHash(order));
     }
 
@@ -146,7 +142,7 @@ abstract contract LedgerKit {
     }
 
     /// @notice The staff signature of an order by `key`.
-    function _signOrder(ILedgerFull ledger, uint256 key, ILedger.Order memory order)
+    function _signOrder(ILedger ledger, uint256 key, ILedgerTypes.Order memory order)
         internal
         view
         returns (bytes memory)
@@ -155,7 +151,7 @@ abstract contract LedgerKit {
     }
 
     /// @notice The customer's signature by `key` of a return request for `purchaseId`.
-    function _signReturn(ILedgerFull ledger, uint256 key, bytes32 purchaseId, ILedger.ReturnRequest memory request)
+    function _signReturn(ILedger ledger, uint256 key, bytes32 purchaseId, ILedgerTypes.ReturnRequest memory request)
         internal
         view
         returns (bytes memory)
@@ -176,9 +172,9 @@ abstract contract LedgerKit {
     // ------------------------------------------------------------------ reading
 
     /// @notice What a purchase still holds in escrow, from the contract's views.
-    function _inEscrow(ILedgerFull ledger, ILedger.Order memory order) internal view returns (uint256) {
+    function _inEscrow(ILedger ledger, ILedgerTypes.Order memory order) internal view returns (uint256) {
         (bytes32 purchaseId,,, uint256 paid) = ledger.purchaseOf(order);
-        ILedger.PurchaseState memory state = ledger.purchaseState(purchaseId);
+        ILedgerTypes.PurchaseState memory state = ledger.purchaseState(purchaseId);
         return state.flags & SETTLED != 0 ? 0 : paid - state.refunded;
     }
 

@@ -7,8 +7,8 @@ session: a sign-in message (EIP-191), a customer's return request and a shop's o
   some libraries) give ``v`` as 0 or 1 instead of 27 or 28; the contract's ECDSA recovery refuses those, so
   they are normalised here, and what is sent on chain is the normalised form.
 - A contract wallet (a Safe, an ERC-4337 account) answers ERC-1271 ``isValidSignature(hash, signature)``
-  with ``0x1626ba7e``. As OpenZeppelin's ``SignatureChecker`` does, the ECDSA reading is tried first and
-  the wallet is asked when that does not give its address.
+  with ``0x1626ba7e``. As OpenZeppelin's ``SignatureChecker`` does, an address with code is asked that way
+  only, and an address without code must give an account signature.
 
 Wallets not yet deployed (ERC-6492 counterfactual signatures) are not accepted: no well-kept Python library
 checks them, and the contract would refuse them too.
@@ -75,11 +75,13 @@ def wallet_accepts(w3: Any, wallet: str, digest: bytes, signature: bytes) -> boo
 
 
 def signed_by(w3: Any, signer: str, digest: bytes, signature: bytes) -> bool:
-    """Whether ``signer`` signed ``digest``: its account's signature, or its wallet's ERC-1271 acceptance (as
-    the contract's ``SignatureChecker.isValidSignatureNow`` decides)."""
-    if recover(digest, signature) == to_checksum_address(signer):
-        return True
-    return wallet_accepts(w3, signer, digest, signature)
+    """Whether ``signer`` signed ``digest`` as the contract's ``SignatureChecker.isValidSignatureNow`` decides:
+    an address with code is asked through ERC-1271 only; any other gives a 65-byte account signature (the
+    64-byte EIP-2098 form, which the contract takes only for orders, is refused here too)."""
+    signer = to_checksum_address(signer)
+    if w3.eth.get_code(signer):
+        return wallet_accepts(w3, signer, digest, signature)
+    return len(normalised(signature)) == 65 and recover(digest, signature) == signer
 
 
 def order_signer(w3: Any, digest: bytes, signature: bytes) -> str | None:

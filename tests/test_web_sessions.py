@@ -442,3 +442,76 @@ def test_serve_refuses_an_origin_it_cannot_name_before_connecting(args, says, tm
     result = CliRunner().invoke(main, ["serve", *args])
     assert result.exit_code != 0 and says in result.output and "Traceback" not in result.output
     assert not (tmp_path / ".ledger").exists()
+
+
+# ------------------------------------------------------------ from the review: races and bounds
+
+
+def test_parallel_notes_cannot_pass_the_bound_together(scene) -> None:
+    """Five servers on one database hold a note for the same visitor at once, with one place left: one
+    gets it, the others are refused (the count and the insert are one step per visitor)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ledger.texts import TextStore
+    from ledger.web.store import TooManyPending, WebStore, pending_texts
+
+    visitor, at = "0x" + "42" * 20, int(time.time())
+    stores = [WebStore(server(scene).state.site.ledger.texts.engine) for _ in range(5)]
+
+    def note(n: int):
+        return TextStore.seal("contact", f"note {n}", visitor, scene.merchant_id, at).text
+
+    for n in range(MAX_PENDING - 1):
+        stores[0].hold(visitor, note(n), at + 60, at)
+
+    def hold(store):
+        try:
+            store.hold(visitor, note(id(store)), at + 60, at)
+            return True
+        except TooManyPending:
+            return False
+
+    with ThreadPoolExecutor(5) as pool:
+        held = list(pool.map(hold, stores))
+    with stores[0].engine.connect() as db:
+        kept = db.execute(select(pending_texts.c.hash).where(pending_texts.c.visitor == visitor)).all()
+    assert held.count(True) == 1 and len(kept) == MAX_PENDING
+
+
+def test_a_landed_transaction_releases_only_its_senders_notes(app, scene) -> None:
+    """Bob lands a transaction carrying the hash of a note Alice is still waiting to send (hashes are public
+    once in the mempool): Alice's note is not kept on his account."""
+    alice, bob = browser(app), browser(app)
+    sign_in(alice, scene.alice)
+    waiting = _ask_for_help(alice, scene, "Alice's private note").json()["text_hash"]
+    sign_in(bob, scene.bob)
+    assert app.state.site.store.release(scene.bob.address, {waiting}, int(time.time())) == []
+    assert bob.get(f"/api/texts/{waiting}").status_code == 404
+
+
+def test_a_body_too_large_or_of_no_stated_length_is_refused(client) -> None:
+    big = client.post("/api/signin/message", content=b"{" + b" " * (300 * 1024) + b"}",
+                      headers={"content-type": "application/json"})
+    assert big.status_code == 413 and "at most 256 KB" in problem(big)
+
+    def chunks():
+        yield b'{"address": "0x00"}'
+
+    unsized = client.post("/api/signin/message", content=chunks(), headers={"content-type": "application/json"})
+    assert unsized.status_code == 411 and "Content-Length" in problem(unsized)
+
+
+def test_a_return_signature_the_contract_would_refuse_is_refused_before_gas(client, scene) -> None:
+    """The 64-byte EIP-2098 form of a customer's return signature: the contract takes only 65 bytes from an
+    account, so the library refuses it too, in words, and sends nothing."""
+    sign_in(client, scene.alice)
+    typed = client.post("/api/returns/prepare", json={"purchase_id": scene.open_purchase.id, "lines": [1],
+                                                      "csrf": csrf_of(client)}).json()["typed_data"]
+    signed = bytes(scene.alice.sign_message(encode_typed_data(full_message={
+        **typed, "message": {**typed["message"], "nonce": int(typed["message"]["nonce"])}})).signature)
+    r, s, v = signed[:32], int.from_bytes(signed[32:64], "big"), signed[64] - 27
+    compact = "0x" + (r + (s | v << 255).to_bytes(32, "big")).hex()
+    refused = client.post("/api/returns/submit", json={"typed_data": typed, "csrf": csrf_of(client),
+                                                       "signature": compact})
+    assert refused.status_code == 403 and "not signed by its customer" in problem(refused)
+    assert scene.ledger.purchase(scene.open_purchase.id).returned_lines == frozenset()

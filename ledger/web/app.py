@@ -50,6 +50,9 @@ content types, no address (which may carry an order link) sent to other sites.""
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
+MAX_BODY = 256 * 1024
+"""Bytes a request's body may have: a form or a JSON request carries a 10,000-character text at most."""
+
 log = logging.getLogger(__name__)
 
 
@@ -165,10 +168,18 @@ async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Resp
 
 
 async def _body_refusal(request: Request) -> tuple[int, str] | None:
-    """Why a request's JSON body is refused (status, words): one not in UTF-8 (JSON readers would guess
+    """Why a write's body is refused (status, words): larger than ``MAX_BODY`` or of no stated length (read
+    before any session or CSRF check, so it is bounded first), or JSON not in UTF-8 (JSON readers would guess
     UTF-16 or UTF-32 from its first bytes)."""
+    if request.method not in WRITES:
+        return None
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        return 411, "say the request body's length (Content-Length): a body of no stated length is not read"
+    if int(length) > MAX_BODY:
+        return 413, f"a request's body is at most {MAX_BODY // 1024} KB: send less"
     kind = request.headers.get("content-type", "").lower()
-    if request.method not in WRITES or "json" not in kind:
+    if "json" not in kind:
         return None
     charset = next((p.split("=", 1)[1].strip(' "') for p in kind.split(";")[1:] if p.strip().startswith("charset=")),
                    "utf-8")

@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Table, Text, delete, func, insert, select
+from sqlalchemy import text
 
 from ..errors import LedgerError
 from ..texts import KeptText, TextKind, row_of
@@ -155,6 +156,11 @@ class WebStore:
         """Keep ``kept`` until its transaction lands (``release``) or ``until`` passes; ``TooManyPending`` when
         the visitor already has ``MAX_PENDING`` waiting."""
         with self.engine.begin() as db:
+            # One visitor's holds one at a time, so two requests at once cannot both pass the count: on SQLite the
+            # first write of a transaction takes the database's write lock, on PostgreSQL a lock per visitor.
+            db.execute(delete(pending_texts).where(pending_texts.c.expires_at <= now))
+            if db.dialect.name == "postgresql":
+                db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:visitor))"), {"visitor": visitor})
             waiting = db.execute(select(func.count()).select_from(pending_texts).where(
                 pending_texts.c.visitor == visitor, pending_texts.c.expires_at > now)).scalar_one()
             if waiting >= MAX_PENDING:
@@ -163,13 +169,15 @@ class WebStore:
                 hash=kept.hash, visitor=visitor, kind=kept.kind.value, customer=kept.customer,
                 merchant_id=kept.merchant_id, salt=kept.salt, body=kept.body, kept_at=kept.kept_at, expires_at=until))
 
-    def release(self, hashes: set[str], now: int) -> list[KeptText]:
-        """Keep for good the waiting texts among ``hashes`` (their transaction landed), in one database
-        transaction; a text another process released first, or that lapsed, is not kept twice."""
+    def release(self, visitor: str, hashes: set[str], now: int) -> list[KeptText]:
+        """Keep for good ``visitor``'s waiting texts among ``hashes`` (their transaction landed), in one
+        database transaction; a text another process released first, or that lapsed, is not kept twice, and
+        nobody's transaction releases another visitor's text (a hash seen in the mempool is public)."""
         if not hashes:
             return []
         with self.engine.begin() as db:
-            rows = db.execute(delete(pending_texts).where(pending_texts.c.hash.in_(sorted(hashes)))
+            rows = db.execute(delete(pending_texts).where(pending_texts.c.hash.in_(sorted(hashes)),
+                                                          pending_texts.c.visitor == visitor)
                               .returning(*pending_texts.c)).mappings().all()
             landed = [KeptText(r["hash"], TextKind(r["kind"]), r["customer"], r["merchant_id"], r["salt"], r["body"],
                                r["kept_at"]) for r in rows if r["expires_at"] > now]

@@ -34,7 +34,7 @@ def seal(request: Request, kind: TextKind, text: str, customer: str, merchant_id
 def keep_landed(request: Request, values: Iterable[Any]) -> None:
     """Keep the sealed texts whose hashes are among ``values`` (the arguments of a landed transaction's events)."""
     hashes = {hex_of(v) for v in values if isinstance(v, (bytes, bytearray)) or (isinstance(v, str) and len(v) == 66)}
-    site(request).store.release(hashes, now(request))
+    site(request).store.release(signed_in(request), hashes, now(request))
 
 
 @router.get("/texts/{content_hash}", include_in_schema=False)

@@ -515,3 +515,19 @@ def test_a_return_signature_the_contract_would_refuse_is_refused_before_gas(clie
                                                        "signature": compact})
     assert refused.status_code == 403 and "not signed by its customer" in problem(refused)
     assert scene.ledger.purchase(scene.open_purchase.id).returned_lines == frozenset()
+
+
+def test_an_agents_link_beyond_its_referral_mandate_is_no_offer(client, scene) -> None:
+    """An agent signs by hand (past the library's own check) a link paying its second wallet a commission:
+    the page says the agent may not, before any button, as the contract would at purchase."""
+    from dataclasses import replace
+
+    from ledger.orders import ORDER_TYPES, compact_signature, domain
+
+    honest = _order(scene, signer=scene.agent)
+    rogue = replace(honest.order, referrer=scene.accounts[9].address, referral_bps=10_000)
+    ledger = scene.ledger
+    signature = scene.agent.sign_typed_data(domain(ledger.chain.chain_id, ledger.address), ORDER_TYPES,
+                                            rogue.message()).signature
+    link = replace(honest, order=rogue, signature="0x" + compact_signature(bytes(signature)).hex()).link()
+    _shows_no_offer(client.get(link), "may not give a referral commission")

@@ -21,6 +21,8 @@ from ..errors import (
     OrderExpired,
     OrderRefUsed,
     PurchaseExists,
+    ReferralNotAllowed,
+    TermsRetired,
     TokenNotAccepted,
     amounts_in,
 )
@@ -257,7 +259,8 @@ def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -
     """Refuse, in the contract's words and before anything is sent or an offer shown, what buying the order
     would be refused for: an order bought already, or another with its order number; a signature not from the shop's current owner or agents (an
     account's, or a contract wallet's ERC-1271 approval, read as the contract reads it); an expired order; one
-    made out to another customer than ``buyer`` (when known); a token the shop does not take."""
+    made out to another customer than ``buyer`` (when known); an agent's commission beyond its mandate; retired
+    terms; a token the shop does not take."""
     order = signed.order
     if (signed.chain_id, signed.ledger) != (ledger.chain.chain_id, ledger.address):
         raise InvalidInput(
@@ -272,8 +275,15 @@ def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -
     if any(earlier):
         raise OrderRefUsed(order.merchant_id, order.order_ref, "0x" + bytes(earlier).hex())
     signer = signatures.order_signer(ledger.w3, bytes.fromhex(purchase_id[2:]), order_signature(signed))
-    if signer is None or ledger.role(order.merchant_id, signer) is Role.NONE:
+    staff = ledger.staff(order.merchant_id, signer) if signer is not None else None
+    if staff is None or staff.role is Role.NONE:
         raise InvalidOrderSignature(purchase_id, signer or "0x" + "00" * 20)
+    if staff.role is Role.AGENT and order.referral_bps:
+        allowed = staff.max_referral_bps if ledger.referrer_approved(order.merchant_id, order.referrer) else 0
+        if order.referral_bps > allowed:
+            raise ReferralNotAllowed(purchase_id, signer, order.referrer, order.referral_bps, allowed)
+    if ledger.terms(order.terms_id).retired:
+        raise TermsRetired(order.terms_id)
     now = ledger.chain.now()
     if now > order.expiry:
         raise OrderExpired(order.expiry, now)

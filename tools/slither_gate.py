@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -79,8 +80,9 @@ class IrFailure:
 def run_slither(contracts: Path, slither: Path = SLITHER) -> dict:
     """Slither's JSON report on `contracts` (detector results and its console log).
 
-    It runs from the project root, where the shim and the `@openzeppelin` remapping resolve; `--fail-none`
-    because the gate, not Slither, decides what fails."""
+    It runs from the project root, where the shim and the `@openzeppelin` remapping resolve, with the project's
+    `node_modules/.bin` on the PATH: crytic-compile finds foundry.toml there and asks `forge config` for the
+    project's settings; `--fail-none` because the gate, not Slither, decides what fails."""
     if not slither.exists():
         raise GateError(f"Slither is not installed ({_shown(slither)} is missing): run ./dev.sh slither")
     command = [
@@ -90,7 +92,9 @@ def run_slither(contracts: Path, slither: Path = SLITHER) -> dict:
         "--json", "-", "--json-types", "detectors,console", "--fail-none",
     ]
     try:
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+        path = os.pathsep.join([str(ROOT / "node_modules" / ".bin"), os.environ.get("PATH", "")])
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+                              env={**os.environ, "PATH": path})
     except subprocess.TimeoutExpired as exc:
         raise GateError(f"Slither did not finish within {TIMEOUT} s") from exc
     try:

@@ -531,3 +531,14 @@ def test_an_agents_link_beyond_its_referral_mandate_is_no_offer(client, scene) -
                                             rogue.message()).signature
     link = replace(honest, order=rogue, signature="0x" + compact_signature(bytes(signature)).hex()).link()
     _shows_no_offer(client.get(link), "may not give a referral commission")
+
+
+@pytest.mark.parametrize("field, value", [("lineMask", True), ("lineMask", 2.0), ("nonce", "0x5"), ("deadline", "9e9")])
+def test_a_return_request_with_a_loosely_typed_field_is_refused(client, scene, field, value) -> None:
+    sign_in(client, scene.alice)
+    typed = client.post("/api/returns/prepare", json={"purchase_id": scene.open_purchase.id, "lines": [1],
+                                                      "csrf": csrf_of(client)}).json()["typed_data"]
+    typed["message"][field] = value
+    answer = client.post("/api/returns/submit", json={"typed_data": typed, "csrf": csrf_of(client),
+                                                      "signature": "0x" + "11" * 65})
+    assert answer.status_code == 400 and "must be a whole number" in problem(answer)

@@ -159,16 +159,28 @@ def submit_return(request: Request, typed_data: dict = Body(), signature: str = 
             "lines": list(refund.lines), "tx_hash": refund.tx_hash}
 
 
+def _whole(value: object, what: str) -> int:
+    """A whole number as the typed data carries it: a JSON number, or (for 256-bit values) its decimal string;
+    ``true``, ``5.9`` or ``"0x5"`` are refused, as every other JSON input is."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return int(value)
+    raise InvalidInput(f"the return request's {what} must be a whole number: start the return again")
+
+
 def _signed_return(typed_data: dict, signature: str, ledger: Any) -> SignedReturn:
     """The request back from the browser, checked field by field."""
     try:
         message, domain = typed_data["message"], typed_data["domain"]
         return SignedReturn(
             "0x" + validate.bytes32(message["purchaseId"], "purchase id").hex(),
-            validate.positive(int(message["lineMask"]), "line mask"),
+            validate.positive(_whole(message["lineMask"], "line mask"), "line mask"),
             "0x" + validate.bytes32(message["shipmentRef"], "shipment reference").hex(),
-            validate.non_negative(int(message["nonce"]), "nonce"), validate.positive(int(message["deadline"]), "deadline"),
-            signature, int(domain["chainId"]), validate.address(domain["verifyingContract"], "ledger address"))
+            validate.non_negative(_whole(message["nonce"], "nonce"), "nonce"),
+            validate.positive(_whole(message["deadline"], "deadline"), "deadline"),
+            signature, _whole(domain["chainId"], "chain id"),
+            validate.address(domain["verifyingContract"], "ledger address"))
     except (KeyError, TypeError, ValueError) as error:
         if isinstance(error, InvalidInput):
             raise

@@ -211,6 +211,16 @@ class Ledger:
             ("role", "generation", "maxExtensionDays", "maxReferralBps"))
         return Staff(Role(role), days, referral)
 
+    def referral_limit(self, merchant_id: int, signer: str, referrer: str, staff: Staff | None = None) -> int:
+        """The most referral commission (basis points) an order ``signer`` signs may give ``referrer``, as the
+        contract decides at purchase: an agent's referral mandate for a referrer the owner approved, else none;
+        anyone else is not limited here (the owner names whom it likes; a signature from outside the staff is
+        refused on its own). ``staff``: ``signer``'s record, when read already."""
+        staff = staff or self.staff(merchant_id, signer)
+        if staff.role is not Role.AGENT:
+            return 10_000
+        return staff.max_referral_bps if self.referrer_approved(merchant_id, referrer) else 0
+
     def referrer_approved(self, merchant_id: int, referrer: str) -> bool:
         """Whether the shop's agents may name ``referrer`` in the orders they sign."""
         return bool(self.call(self.contract.functions.referrerApproved(merchant_id,

@@ -278,8 +278,8 @@ def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -
     staff = ledger.staff(order.merchant_id, signer) if signer is not None else None
     if staff is None or staff.role is Role.NONE:
         raise InvalidOrderSignature(purchase_id, signer or "0x" + "00" * 20)
-    if staff.role is Role.AGENT and order.referral_bps:
-        allowed = staff.max_referral_bps if ledger.referrer_approved(order.merchant_id, order.referrer) else 0
+    if order.referral_bps:
+        allowed = ledger.referral_limit(order.merchant_id, signer, order.referrer, staff)
         if order.referral_bps > allowed:
             raise ReferralNotAllowed(purchase_id, signer, order.referrer, order.referral_bps, allowed)
     if ledger.terms(order.terms_id).retired:

@@ -102,8 +102,9 @@ class MerchantDesk:
         referrer = validate.address(referrer, "referrer") if referrer is not None else NATIVE
         if referral_bps and referrer == NATIVE:
             raise InvalidInput("a referral commission needs a referrer")
-        if referral_bps:
-            self._check_referral(referrer, referral_bps)
+        allowed = self.ledger.referral_limit(self.merchant_id, self.account.address, referrer) if referral_bps else 0
+        if referral_bps > allowed:  # refused before signing, as the contract would refuse it at purchase
+            raise ReferralNotAllowed("0x" + "00" * 32, self.account.address, referrer, referral_bps, allowed)
         ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
         order = Order(
             merchant_id=self.merchant_id, terms_id=terms.id, lines=items, order_ref="0x" + ref.hex(),
@@ -117,16 +118,6 @@ class MerchantDesk:
         signed = self.account.sign_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message())
         return SignedOrder(order, "0x" + compact_signature(bytes(signed.signature)).hex(), self.account.address,
                            chain_id, ledger, order.purchase_id(chain_id, ledger))
-
-    def _check_referral(self, referrer: str, referral_bps: int) -> None:
-        """Refuse, before signing, a commission the contract would refuse at purchase: an agent grants one only
-        within its referral mandate, to a referrer the owner approved (``ReferralNotAllowed``)."""
-        staff = self.ledger.staff(self.merchant_id, self.account.address)
-        if staff.role is not Role.AGENT:
-            return
-        allowed = staff.max_referral_bps if self.ledger.referrer_approved(self.merchant_id, referrer) else 0
-        if referral_bps > allowed:
-            raise ReferralNotAllowed("0x" + "00" * 32, self.account.address, referrer, referral_bps, allowed)
 
     # ------------------------------------------------------------ shop settings (owner)
 

@@ -16,11 +16,10 @@ from functools import cached_property
 from typing import Any
 
 from eth_abi import encode
-from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
-from . import validate
+from . import signatures, validate
 from .convert import checksum
 from .errors import InvalidInput
 from .models import NATIVE, LineItem, SignedReturn
@@ -87,7 +86,12 @@ def return_digest(request: SignedReturn) -> bytes:
     message = {"purchaseId": bytes.fromhex(request.purchase_id[2:]), "lineMask": request.line_mask,
                "shipmentRef": bytes.fromhex(request.shipment_ref[2:]), "nonce": request.nonce,
                "deadline": request.deadline}
-    signable = encode_typed_data(domain(request.chain_id, request.contract), RETURN_REQUEST_TYPES, message)
+    return _typed_digest(domain(request.chain_id, request.contract), RETURN_REQUEST_TYPES, message)
+
+
+def _typed_digest(domain_fields: dict[str, Any], types: dict[str, Any], message: dict[str, Any]) -> bytes:
+    """The EIP-712 digest of ``message``, as eth-account encodes it (independently of the contract)."""
+    signable = encode_typed_data(domain_fields, types, message)
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
@@ -204,13 +208,10 @@ class Order:
         )
 
 
-def recover_order_signer(order: Order, signature: bytes, chain_id: int, ledger: str) -> str:
-    """Who signed an order with an account's signature (64-byte EIP-2098 or 65-byte), as the contract sees it."""
-    if len(signature) == 64:
-        r, vs = signature[:32], int.from_bytes(signature[32:], "big")
-        signature = r + (vs & (2**255 - 1)).to_bytes(32, "big") + bytes([27 + (vs >> 255)])
-    return Account.recover_message(encode_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message()),
-                                   signature=signature)
+def recover_order_signer(order: Order, signature: bytes, chain_id: int, ledger: str) -> str | None:
+    """Who signed an order with an account's signature (64-byte EIP-2098 or 65-byte), as the contract sees it;
+    the digest is eth-account's encoding of the typed data, not the contract's hashing of the packed order."""
+    return signatures.recover(_typed_digest(domain(chain_id, ledger), ORDER_TYPES, order.message()), signature)
 
 
 @dataclass(frozen=True)

@@ -59,9 +59,8 @@ contract Ledger is LedgerBase, Proxy {
     bytes32 private constant _DUE_TAG = keccak256("Ledger.settle.due");
 
     /// @dev The bits of the packed order no field uses (`ILedgerTypes.Order`): head bits 17-23 (the rest of the
-    /// `itemMustBeReturned` byte) and referral bits 0-7.
+    /// `itemMustBeReturned` byte).
     uint256 private constant _UNUSED_HEAD_BITS = 0xFE << 16;
-    uint256 private constant _UNUSED_REFERRAL_BITS = 0xFF;
 
     /// @notice Deploys the ledger in front of its modules.
     /// @param module The `LedgerModule`.
@@ -79,7 +78,8 @@ contract Ledger is LedgerBase, Proxy {
     /// @param lines Its line items (they must hash to `order.linesHash` and add up to `order.total`).
     /// @param credit Store credit at this merchant to pay with (in the order's token); the rest is paid as usual.
     /// @param signature The staff signature: from an account 64 bytes (EIP-2098 r, vs) or 65 (r, s, v); from a
-    /// contract wallet its address (20 bytes) followed by what its ERC-1271 `isValidSignature` accepts.
+    /// contract wallet `abi.encode(wallet, payload)`, with what its ERC-1271 `isValidSignature` accepts as
+    /// payload (at least 96 bytes, so never read as an account's).
     /// @return purchaseId The order's digest, the new purchase's id.
     function buy(Order calldata order, LineItem[] calldata lines, uint256 credit, bytes calldata signature)
         external
@@ -87,40 +87,38 @@ contract Ledger is LedgerBase, Proxy {
         nonReentrant
         returns (bytes32 purchaseId)
     {
-        purchaseId = _digest(order);
-        uint64 merchantId = order.merchantId();
-        _checkOrder(purchaseId, order, lines);
-        _checkOrderSigner(purchaseId, order, merchantId, signature);
-        PurchaseState storage state = _purchases[purchaseId];
-        if (state.purchasedAt != 0) revert LedgerPurchaseExists(purchaseId);
-        _useOrderRef(purchaseId, merchantId, order.orderRef);
+        purchaseId = _open(order, lines, credit, signature);
+        _collectRest(purchaseId, order, credit);
+    }
 
-        // slither-disable-next-line uninitialized-local (no flags until set just below)
-        uint8 flags;
-        if (order.customer() == address(0)) {
-            flags = _BUYER_STORED;
-            _buyers[purchaseId] = msg.sender;
+    /// @notice Exchanges lines of the caller's purchase for a new order from the same shop in the same token,
+    /// in one transaction ("here is a new one"): the lines are returned as by `returnItems` (inside the window,
+    /// restocking fee and all), and what that refunds pays the new order without leaving escrow (the part paid
+    /// with store credit as credit, first); the caller pays any difference (as for `buy`) or gets what is left
+    /// over back. The new purchase has its own return window under its own terms.
+    /// @param order The order of the purchase returned, as bought.
+    /// @param lines Its line items (may be empty as for `returnItems`).
+    /// @param lineMask Bit i set returns line i.
+    /// @param shipmentRef Hash of the return shipment reference; required when the item must come back.
+    /// @param newOrder The new order, signed by the shop's staff as for `buy`.
+    /// @param newLines Its line items.
+    /// @param signature The staff signature of the new order (as for `buy`).
+    /// @return newPurchaseId The new purchase's id.
+    function exchange(
+        Order calldata order,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        bytes32 shipmentRef,
+        Order calldata newOrder,
+        LineItem[] calldata newLines,
+        bytes calldata signature
+    ) external payable nonReentrant returns (bytes32 newPurchaseId) {
+        (bytes32 purchaseId, uint256 money, uint256 asCredit) = _returnForExchange(order, lines, lineMask, shipmentRef);
+        if (newOrder.merchantId() != order.merchantId() || newOrder.token() != order.token()) {
+            revert LedgerExchangeMismatch(purchaseId, _digest(newOrder));
         }
-        if (credit != 0) {
-            flags |= _CREDIT_USED;
-            _spendCredit(purchaseId, merchantId, order, credit);
-        }
-        _purchases[purchaseId] = PurchaseState({
-            refunded: 0,
-            purchasedAt: uint40(block.timestamp),
-            deliveredAfter: 0,
-            returnedLines: 0,
-            extensionDays: 0,
-            flags: flags
-        });
-        _emitPurchase(purchaseId, order, lines);
-
-        uint256 paid = _collect(order.token(), order.total - credit) + credit;
-        if (paid != order.total) {
-            state.flags = flags | _PAID_STORED;
-            _paidShort[purchaseId] = paid;
-            emit PaidShort(purchaseId, paid);
-        }
+        newPurchaseId = _buyWithRefund(newOrder, newLines, signature, money, asCredit);
+        emit Exchanged(purchaseId, newPurchaseId, money + asCredit);
     }
 
     /// @notice Records that the merchant delivered, now, a purchase whose window runs from delivery: the
@@ -204,6 +202,7 @@ contract Ledger is LedgerBase, Proxy {
                 continue;
             }
             uint256 kept = _inEscrow(current, _paidOf(purchaseId, order, current.flags));
+            if (current.flags & _BONUS_PENDING != 0) kept = _creditPendingBonus(purchaseId, order, current, kept);
             uint256 commission = kept * order.referralBps() / _BPS;
             state.flags = current.flags | _SETTLED;
             ++settled;
@@ -243,11 +242,24 @@ contract Ledger is LedgerBase, Proxy {
         bytes32 contentHash
     ) external {
         if (customer == address(0)) revert LedgerInvalidAddress(customer);
-        if (customer != msg.sender) _checkAgent(merchantId);
-        else if (merchantId == 0 || merchantId > _merchantCount) revert LedgerUnknownMerchant(merchantId);
-        if (occurredAt == 0) occurredAt = uint40(block.timestamp);
-        else if (occurredAt > block.timestamp) revert LedgerTimeInFuture(occurredAt, block.timestamp);
+        bool byStaff = customer != msg.sender;
+        if (byStaff) _checkAgent(merchantId);
+        if (occurredAt == 0) {
+            occurredAt = uint40(block.timestamp);
+            if (!byStaff) _registeredAt(merchantId);
+        } else {
+            if (occurredAt > block.timestamp) revert LedgerTimeInFuture(occurredAt, block.timestamp);
+            uint256 since = _registeredAt(merchantId);
+            if (occurredAt < since) revert LedgerTimeBeforeShop(occurredAt, since);
+        }
         emit ContactLogged(merchantId, customer, purchaseId, msg.sender, channel, kind, occurredAt, contentHash);
+    }
+
+    /// @dev When the merchant was registered; reverts for an unknown merchant.
+    function _registeredAt(uint64 merchantId) private view returns (uint256 since) {
+        since = _merchants[merchantId].registeredAt;
+        // slither-disable-next-line incorrect-equality (zero means no such merchant, not a balance)
+        if (since == 0) revert LedgerUnknownMerchant(merchantId);
     }
 
     // ------------------------------------------------------------------ money owed
@@ -372,7 +384,7 @@ contract Ledger is LedgerBase, Proxy {
     function _checkOrder(bytes32 purchaseId, Order calldata order, LineItem[] calldata lines) private view {
         // Bits of the packed order that no field uses are not hashed: set, they would make the purchase's event
         // say something the shop never signed.
-        if (order.head & _UNUSED_HEAD_BITS != 0 || order.referral & _UNUSED_REFERRAL_BITS != 0) {
+        if (order.head & _UNUSED_HEAD_BITS != 0) {
             revert LedgerUnusedOrderBits(purchaseId);
         }
         if (block.timestamp > order.expiry()) revert LedgerOrderExpired(order.expiry(), block.timestamp);
@@ -416,6 +428,69 @@ contract Ledger is LedgerBase, Proxy {
         ) revert LedgerInvalidReferrer(referrer);
     }
 
+    /// @dev The buying half of an exchange: the order is paid with the returned lines' credit part (as credit)
+    /// and money part (still in escrow) first, the caller pays the rest, and what is left over goes back.
+    function _buyWithRefund(
+        Order calldata order,
+        LineItem[] calldata lines,
+        bytes calldata signature,
+        uint256 money,
+        uint256 asCredit
+    ) private returns (bytes32 purchaseId) {
+        uint256 total = order.total;
+        uint256 credit = asCredit < total ? asCredit : total;
+        purchaseId = _open(order, lines, credit, signature);
+        uint256 applied = money < total - credit ? money : total - credit;
+        _collectRest(purchaseId, order, credit + applied);
+        if (money != applied) _pay(order.token(), msg.sender, money - applied);
+    }
+
+    /// @dev Checks an order and opens its purchase for the caller, paying `credit` of it with the caller's store
+    /// credit; the rest is collected by `_collectRest`.
+    function _open(Order calldata order, LineItem[] calldata lines, uint256 credit, bytes calldata signature)
+        private
+        returns (bytes32 purchaseId)
+    {
+        purchaseId = _digest(order);
+        uint64 merchantId = order.merchantId();
+        _checkOrder(purchaseId, order, lines);
+        _checkOrderSigner(purchaseId, order, merchantId, signature);
+        if (_purchases[purchaseId].purchasedAt != 0) revert LedgerPurchaseExists(purchaseId);
+        _useOrderRef(purchaseId, merchantId, order.orderRef);
+
+        // slither-disable-next-line uninitialized-local (no flags until set just below)
+        uint8 flags;
+        if (order.customer() == address(0)) {
+            flags = _BUYER_STORED;
+            _buyers[purchaseId] = msg.sender;
+        }
+        if (credit != 0) {
+            flags |= _CREDIT_USED;
+            _spendCredit(purchaseId, merchantId, order, credit);
+        }
+        _purchases[purchaseId] = PurchaseState({
+            refunded: 0,
+            purchasedAt: uint40(block.timestamp),
+            deliveredAfter: 0,
+            returnedLines: 0,
+            extensionDays: 0,
+            flags: flags
+        });
+        _emitPurchase(purchaseId, order, lines);
+    }
+
+    /// @dev Collects what is still due for a purchase just opened, `inEscrow` of it being there already (store
+    /// credit, or what an exchange's return moved), and records what arrived when less did.
+    function _collectRest(bytes32 purchaseId, Order calldata order, uint256 inEscrow) private {
+        uint256 paid = _collect(order.token(), order.total - inEscrow) + inEscrow;
+        if (paid != order.total) {
+            PurchaseState storage state = _purchases[purchaseId];
+            state.flags |= _PAID_STORED;
+            _paidShort[purchaseId] = paid;
+            emit PaidShort(purchaseId, paid);
+        }
+    }
+
     /// @dev Marks the shop's order reference paid, once per shop: a checkout that signs the same order number
     /// twice (a reloaded page, a second tab) gets one purchase, not two. A zero reference marks nothing.
     function _useOrderRef(bytes32 purchaseId, uint64 merchantId, bytes32 orderRef) private {
@@ -432,10 +507,11 @@ contract Ledger is LedgerBase, Proxy {
         );
     }
 
-    /// @dev Reverts unless the merchant's owner or an agent signed the order: an account's signature
-    /// (64-byte EIP-2098 or 65-byte), or a contract wallet's address followed by what its ERC-1271 check accepts.
-    /// An agent's order carries referral commission only within the agent's mandate, to a referrer the owner
-    /// approved: an agent sets prices, but does not divert revenue to a wallet of its own.
+    /// @dev Reverts unless the merchant's owner or an agent signed the order, in the staff generation the order
+    /// names: an account's signature (64-byte EIP-2098 or 65-byte), or a contract wallet's
+    /// `abi.encode(wallet, payload)` (at least 96 bytes, a whole number of words) with what its ERC-1271 check
+    /// accepts as payload. An agent's order carries referral commission only within the agent's mandate, to a
+    /// referrer the owner approved: an agent sets prices, but does not divert revenue to a wallet of its own.
     function _checkOrderSigner(bytes32 purchaseId, Order calldata order, uint64 merchantId, bytes calldata signature)
         private
         view
@@ -452,14 +528,20 @@ contract Ledger is LedgerBase, Proxy {
             // slither-disable-next-line unused-return (every error comes with signer zero, checked below)
             (signer,,) = ECDSA.tryRecoverCalldata(purchaseId, signature);
             valid = signer != address(0);
-        } else if (signature.length > 20) {
-            signer = address(bytes20(signature[:20]));
-            valid = SignatureChecker.isValidERC1271SignatureNow(signer, purchaseId, signature[20:]);
-            // Not a wallet's signature (or not this wallet's): report it as malformed, naming no one.
-            if (!valid) signer = address(0);
+        } else if (signature.length > 95 && signature.length % 32 == 0) {
+            (address wallet, bytes memory payload) = abi.decode(signature, (address, bytes));
+            // Exactly the two values in the standard encoding, so one signature has one reading.
+            if (uint256(bytes32(signature[32:64])) == 64 && signature.length == 96 + (payload.length + 31) / 32 * 32) {
+                valid = SignatureChecker.isValidERC1271SignatureNow(wallet, purchaseId, payload);
+                // Not a wallet's signature (or not this wallet's): report it as malformed, naming no one.
+                if (valid) signer = wallet;
+            }
         }
         Staff memory staff = _staff[merchantId][signer];
         if (!valid || staff.role == Role.None) revert LedgerInvalidOrderSignature(purchaseId, signer);
+        if (staff.generation != order.signerGeneration()) {
+            revert LedgerStaleOrderSigner(purchaseId, signer, order.signerGeneration(), staff.generation);
+        }
         uint256 commission = order.referralBps();
         if (staff.role == Role.Agent && commission != 0) {
             address referrer = order.referrer();
@@ -490,6 +572,25 @@ contract Ledger is LedgerBase, Proxy {
         _refund(purchaseId, order, current.flags, refund, paid);
     }
 
+    /// @dev The return half of an exchange, for the caller's purchase: the lines are booked returned and the
+    /// part of the refund paid with store credit is given back as credit; returns the money part, which stays
+    /// in escrow for the new order, and the credit part.
+    function _returnForExchange(Order calldata order, LineItem[] calldata lines, uint32 lineMask, bytes32 shipmentRef)
+        private
+        returns (bytes32 purchaseId, uint256 money, uint256 asCredit)
+    {
+        PurchaseState storage state;
+        (purchaseId, state) = _load(order);
+        _checkCustomer(purchaseId, order, state);
+        (uint256 due, uint256 paid, PurchaseState memory current) =
+            _takeBack(purchaseId, order, state, lines, lineMask, shipmentRef);
+        state.refunded = current.refunded + uint128(due);
+        state.returnedLines = current.returnedLines;
+        emit ItemsReturned(purchaseId, lineMask, due, shipmentRef);
+        money = _refundCredit(purchaseId, order, current.flags, msg.sender, due, paid);
+        asCredit = due - money;
+    }
+
     /// @dev Whether a purchase can be settled now, and if not, why.
     function _settleable(Order calldata order, PurchaseState memory state)
         private
@@ -507,6 +608,24 @@ contract Ledger is LedgerBase, Proxy {
     }
 
     // ------------------------------------------------------------------ internal: money
+
+    /// @dev Gives a settling purchase's credit bonus still owed, out of what the merchant keeps (at most that),
+    /// as credit to the buyer; returns what the merchant keeps after it.
+    function _creditPendingBonus(bytes32 purchaseId, Order calldata order, PurchaseState memory state, uint256 kept)
+        private
+        returns (uint256)
+    {
+        uint256 bonus = _pendingBonus[purchaseId];
+        delete _pendingBonus[purchaseId];
+        if (bonus > kept) bonus = kept;
+        // slither-disable-next-line incorrect-equality (nothing left to give is skipped, not a balance test)
+        if (bonus == 0) return kept;
+        address buyer = _buyerOf(purchaseId, order, state.flags);
+        _purchases[purchaseId].refunded = state.refunded + uint128(bonus);
+        emit BonusCredited(purchaseId, order.merchantId(), buyer, bonus);
+        _addCredit(order.merchantId(), buyer, order.token(), bonus, 0);
+        return kept - bonus;
+    }
 
     /// @dev Takes store credit for a purchase, the bonus part first, and records what it was.
     function _spendCredit(bytes32 purchaseId, uint64 merchantId, Order calldata order, uint256 credit) private {

@@ -34,6 +34,7 @@ contract LedgerModule is LedgerBase {
         merchantId = ++_merchantCount;
         _merchants[merchantId].owner = msg.sender;
         _merchants[merchantId].payout = payout;
+        _merchants[merchantId].registeredAt = uint40(block.timestamp);
         _staff[merchantId][msg.sender].role = Role.Owner;
         emit MerchantRegistered(merchantId, msg.sender, payout);
     }
@@ -60,7 +61,8 @@ contract LedgerModule is LedgerBase {
     }
 
     /// @notice Sets the bonus customers get on top when they take store credit instead of money, in basis
-    /// points of the money part; it comes out of what the merchant would keep of the purchase. Owner only.
+    /// points of the money part; it comes out of what the merchant keeps of the purchase: at once what it is
+    /// sure to keep, the rest when the purchase settles. Owner only.
     /// @param merchantId The merchant.
     /// @param creditBonusBps The bonus, at most 10,000 (100 %).
     function setCreditBonus(uint64 merchantId, uint16 creditBonusBps) external onlyDelegated {
@@ -70,8 +72,9 @@ contract LedgerModule is LedgerBase {
         emit CreditBonusSet(merchantId, creditBonusBps);
     }
 
-    /// @notice Sets after how long since credit was last issued customers may cash out its money part
-    /// while the shop still trades (0: only once the shop has no active terms). Owner only.
+    /// @notice Sets after how long from its issue customers may cash out the money part of store credit
+    /// while the shop still trades (0: only once the shop has no active terms). Applies to credit issued from
+    /// now on: credit already held keeps its date. Owner only.
     /// @param merchantId The merchant.
     /// @param delay Seconds.
     function setCreditCashOutDelay(uint64 merchantId, uint32 delay) external onlyDelegated {
@@ -88,6 +91,7 @@ contract LedgerModule is LedgerBase {
         _checkRecipient(agent);
         Staff storage staff = _staff[merchantId][agent];
         if (staff.role != Role.None) revert LedgerAlreadyHasRole(merchantId, agent, staff.role);
+        if (staff.generation > type(uint8).max) revert LedgerAgentGenerationsUsed(merchantId, agent);
         staff.role = Role.Agent;
         emit AgentAdded(merchantId, agent);
     }
@@ -374,23 +378,21 @@ contract LedgerModule is LedgerBase {
         _checkCustomer(purchaseId, order, state);
         (uint256 amount, uint256 paid, PurchaseState memory current) =
             _takeBack(purchaseId, order, state, lines, lineMask, shipmentRef);
-        credited = _issueCredit(purchaseId, order, state, current, amount, paid, lineMask);
+        credited = _issueCredit(purchaseId, order, current, lines, amount, paid, lineMask);
     }
 
-    /// @notice Takes the money part of the caller's store credit at a merchant out, once the shop has no
-    /// active terms or its stated delay since the credit was last issued has passed. The bonus part goes
-    /// back to the merchant.
+    /// @notice Takes the money part of the caller's store credit at a merchant out: once the credit's cash-out
+    /// date has come (fixed when it was issued), the shop has no active terms, or the shop no longer accepts the
+    /// token (so the credit could not be spent). The bonus part goes back to the merchant.
     /// @param merchantId The merchant.
     /// @param token The token (address(0) for the native currency).
     function cashOutCredit(uint64 merchantId, address token) external onlyDelegated nonReentrant {
         Credit memory held = _credit[merchantId][msg.sender][token];
         if (held.amount == 0) revert LedgerNothingToWithdraw(token, msg.sender);
-        Merchant storage shop = _merchants[merchantId];
-        if (shop.activeTerms != 0) {
-            uint256 delay = shop.creditCashOutDelay;
-            uint256 availableAt = delay == 0 ? type(uint256).max : held.issuedAt + delay;
-            if (block.timestamp < availableAt) revert LedgerCreditLocked(merchantId, availableAt);
-        }
+        if (
+            block.timestamp < held.cashableAt && _merchants[merchantId].activeTerms != 0
+                && (token == address(0) || _accepts[merchantId][token])
+        ) revert LedgerCreditLocked(merchantId, held.cashableAt);
         delete _credit[merchantId][msg.sender][token];
         uint256 bonus = held.amount - held.cash;
         emit CreditCashedOut(merchantId, msg.sender, token, held.cash, bonus);
@@ -415,6 +417,13 @@ contract LedgerModule is LedgerBase {
     /// @param purchaseId The purchase.
     function creditUsedOf(bytes32 purchaseId) external view onlyDelegated returns (CreditUsed memory) {
         return _creditUsed[purchaseId];
+    }
+
+    /// @notice The credit bonus a purchase still owes its customer, given when it settles (out of what the
+    /// merchant keeps then, at most that).
+    /// @param purchaseId The purchase.
+    function pendingBonusOf(bytes32 purchaseId) external view onlyDelegated returns (uint256) {
+        return _pendingBonus[purchaseId];
     }
 
     // ------------------------------------------------------------------ internal
@@ -467,34 +476,51 @@ contract LedgerModule is LedgerBase {
     }
 
     /// @dev Books `amount` returned as store credit for the caller (the buyer), with the merchant's bonus on
-    /// the money part; returns the credit added.
+    /// the money part: now what the merchant is sure to keep, the rest owed at settlement; returns the credit
+    /// added now. `current` has the returned lines marked and the refunds before this one.
     function _issueCredit(
         bytes32 purchaseId,
         Order calldata order,
-        PurchaseState storage state,
         PurchaseState memory current,
+        LineItem[] calldata lines,
         uint256 amount,
         uint256 paid,
         uint32 lineMask
     ) private returns (uint256 credited) {
+        PurchaseState storage state = _purchases[purchaseId];
         uint256 cash = _cashShare(purchaseId, current.flags, amount, paid);
-        uint256 bonus = _creditBonus(order, current, amount, paid, cash);
-        credited = amount + bonus;
+        uint256 bonus = cash * _merchants[order.merchantId()].creditBonusBps / _BPS;
+        uint256 now_ = _sureToKeep(order, current, lines, amount, paid);
+        if (bonus < now_) now_ = bonus;
+        credited = amount + now_;
         state.refunded = current.refunded + uint128(credited);
         state.returnedLines = current.returnedLines;
-        emit CreditIssued(purchaseId, order.merchantId(), msg.sender, lineMask, amount, bonus);
+        if (bonus != now_) {
+            state.flags = current.flags | _BONUS_PENDING;
+            _pendingBonus[purchaseId] += bonus - now_;
+        }
+        emit CreditIssued(
+            purchaseId, order.merchantId(), msg.sender, lineMask, amount, now_, bonus - now_
+        );
         cash += _creditCashBack(purchaseId, amount - cash);
         _addCredit(order.merchantId(), msg.sender, order.token(), credited, cash);
     }
 
-    /// @dev The merchant's bonus on `cash` taken as credit, capped at what it would keep of the purchase.
-    function _creditBonus(Order calldata order, PurchaseState memory state, uint256 amount, uint256 paid, uint256 cash)
-        private
-        view
-        returns (uint256)
-    {
-        uint256 bonus = cash * _merchants[order.merchantId()].creditBonusBps / _BPS;
-        uint256 keptByMerchant = paid - state.refunded - amount;
-        return bonus < keptByMerchant ? bonus : keptByMerchant;
+    /// @dev What the merchant is sure to keep of a purchase once `amount` is refunded: what escrow still holds
+    /// beyond the most the lines still returnable can take back (their share less the restocking fee).
+    function _sureToKeep(
+        Order calldata order,
+        PurchaseState memory current,
+        LineItem[] calldata lines,
+        uint256 amount,
+        uint256 paid
+    ) private pure returns (uint256 left) {
+        left = paid - current.refunded - amount;
+        uint32 open = _allLines(order.lineCount()) & ~current.returnedLines;
+        if (open != 0) {
+            uint256 share = _maskPrice(lines, open) * paid / order.total;
+            uint256 owed = share - share * order.restockingFeeBps() / _BPS;
+            left = left > owed ? left - owed : 0;
+        }
     }
 }

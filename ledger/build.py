@@ -17,7 +17,7 @@ SOLC_VERSION = "0.8.30"
 """The solc-js release pinned in package.json."""
 
 SETTINGS: dict[str, Any] = {
-    "optimizer": {"enabled": True, "runs": 1_000},
+    "optimizer": {"enabled": True, "runs": 200},
     "evmVersion": "cancun",
     "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
 }

@@ -46,6 +46,7 @@ abstract contract LedgerBase is ILedgerErrors, ILedgerEvents, ReentrancyGuardTra
     uint8 internal constant _BUYER_STORED = 2;
     uint8 internal constant _PAID_STORED = 4;
     uint8 internal constant _CREDIT_USED = 8;
+    uint8 internal constant _BONUS_PENDING = 16;
 
     /// @dev Gas given to a recipient of the native currency, and to a token's `transfer` when the contract
     /// pushes a payment: enough for wallets that log or forward and for ordinary tokens, small enough that a
@@ -96,6 +97,9 @@ abstract contract LedgerBase is ILedgerErrors, ILedgerEvents, ReentrancyGuardTra
     mapping(address account => mapping(uint256 word => uint256 bits)) internal _nonces;
     /// @dev The purchase each shop's order reference was paid with: one order reference, one purchase.
     mapping(uint64 merchantId => mapping(bytes32 orderRef => bytes32 purchaseId)) internal _orderRefs;
+    /// @dev A credit bonus owed at settlement, beyond what the merchant was sure to keep when credit was taken.
+    // slither-disable-next-line uninitialized-state (written by LedgerModule.returnItemsForCredit)
+    mapping(bytes32 purchaseId => uint256) internal _pendingBonus;
     /// @dev Referrers the owner lets its agents name in the orders they sign.
     // slither-disable-next-line uninitialized-state (written by LedgerModule.setReferrerApproved)
     mapping(uint64 merchantId => mapping(address referrer => bool)) internal _approvedReferrers;
@@ -269,12 +273,14 @@ abstract contract LedgerBase is ILedgerErrors, ILedgerEvents, ReentrancyGuardTra
             return paid;
         }
         if (Orders.hashLines(lines) != order.linesHash) revert LedgerLinesMismatch(purchaseId);
-        // slither-disable-next-line uninitialized-local (a sum: starts at zero on purpose)
-        uint256 linesPrice;
-        for (uint256 i; i < count; ++i) {
-            if ((uint256(lineMask) >> i) & 1 == 1) linesPrice += uint256(lines[i].quantity) * lines[i].unitPrice;
+        return _maskPrice(lines, lineMask) * paid / order.total;
+    }
+
+    /// @dev The list price of the lines in `lineMask` (lines checked against the order by the caller).
+    function _maskPrice(LineItem[] calldata lines, uint32 lineMask) internal pure returns (uint256 price) {
+        for (uint256 i; i < lines.length; ++i) {
+            if ((uint256(lineMask) >> i) & 1 == 1) price += uint256(lines[i].quantity) * lines[i].unitPrice;
         }
-        return linesPrice * paid / order.total;
     }
 
     /// @dev The mask with a bit for each of `count` lines.
@@ -302,12 +308,25 @@ abstract contract LedgerBase is ILedgerErrors, ILedgerEvents, ReentrancyGuardTra
     /// its money part), the rest as money.
     function _refund(bytes32 purchaseId, Order calldata order, uint8 flags, uint256 amount, uint256 paid) internal {
         address buyer = _buyerOf(purchaseId, order, flags);
-        uint256 money = _cashShare(purchaseId, flags, amount, paid);
+        uint256 money = _refundCredit(purchaseId, order, flags, buyer, amount, paid);
+        if (money != 0) _pay(order.token(), buyer, money);
+    }
+
+    /// @dev Gives the part of `amount` paid with store credit back to `buyer` as credit (with its money part);
+    /// returns the rest, the money part.
+    function _refundCredit(
+        bytes32 purchaseId,
+        Order calldata order,
+        uint8 flags,
+        address buyer,
+        uint256 amount,
+        uint256 paid
+    ) internal returns (uint256 money) {
+        money = _cashShare(purchaseId, flags, amount, paid);
         if (money != amount) {
             uint256 asCredit = amount - money;
             _addCredit(order.merchantId(), buyer, order.token(), asCredit, _creditCashBack(purchaseId, asCredit));
         }
-        if (money != 0) _pay(order.token(), buyer, money);
     }
 
     /// @dev The part of `amount` that stands for money paid (not store credit), rounded down.
@@ -325,12 +344,16 @@ abstract contract LedgerBase is ILedgerErrors, ILedgerEvents, ReentrancyGuardTra
         return asCredit * used.cash / used.amount;
     }
 
-    /// @dev Adds store credit, of which `cash` is money the customer paid.
+    /// @dev Adds store credit, of which `cash` is money the customer paid, cashable from the shop's delay from
+    /// now; credit already held keeps its date when that is earlier (added credit never moves it later).
     function _addCredit(uint64 merchantId, address customer, address token, uint256 amount, uint256 cash) internal {
         Credit storage held = _credit[merchantId][customer][token];
-        held.amount += uint128(amount);
-        held.cash += uint128(cash);
-        held.issuedAt = uint40(block.timestamp);
+        Credit memory current = held;
+        uint256 delay = _merchants[merchantId].creditCashOutDelay;
+        uint40 cashableAt = delay == 0 ? type(uint40).max : uint40(block.timestamp + delay);
+        held.amount = current.amount + uint128(amount);
+        held.cash = current.cash + uint128(cash);
+        if (current.amount == 0 || cashableAt < current.cashableAt) held.cashableAt = cashableAt;
     }
 
     /// @dev Pushes a payment to a merchant's payout; when that fails it is kept in the merchant's name.

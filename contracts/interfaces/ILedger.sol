@@ -58,19 +58,22 @@ interface ILedgerTypes {
     }
 
     /// @notice A registered merchant.
-    /// @dev Two slots: owner (20 bytes) | activeTerms (4) | creditCashOutDelay (4); payout (20) | creditBonusBps (2).
+    /// @dev Two slots: owner (20 bytes) | activeTerms (4) | creditCashOutDelay (4); payout (20) | creditBonusBps (2) |
+    /// registeredAt (5).
     struct Merchant {
         /// @dev Account that registered the merchant; it manages staff, terms, tokens and the payout address.
         address owner;
         /// @dev Terms published and not retired; while 0, customers may cash out the money part of their credit.
         uint32 activeTerms;
-        /// @dev Seconds after credit was last issued from which the customer may cash it out even while the
-        /// shop trades; 0 means only once the shop has no active terms.
+        /// @dev Seconds after credit is issued from which the customer may cash it out even while the shop
+        /// trades; 0 means only once the shop has no active terms. Fixed into each credit as it is issued.
         uint32 creditCashOutDelay;
         /// @dev Where settled money is paid.
         address payout;
         /// @dev Bonus on refunds taken as store credit, in basis points of the money part.
         uint16 creditBonusBps;
+        /// @dev Block time of the registration: no contact moment is dated before it.
+        uint40 registeredAt;
     }
 
     /// @notice An account's standing at a merchant, with its mandate.
@@ -78,7 +81,8 @@ interface ILedgerTypes {
     struct Staff {
         /// @dev What the account may do.
         Role role;
-        /// @dev Bumped when an agent is removed, so the budgets it held are void if it is added again.
+        /// @dev Bumped when an agent is removed, so the budgets it held and the orders it signed are void if it
+        /// is added again (an order names its signer's generation; an account is an agent at most 256 times).
         uint32 generation;
         /// @dev For an agent: most days it may add, in all, to one purchase's return window.
         uint16 maxExtensionDays;
@@ -125,7 +129,8 @@ interface ILedgerTypes {
         uint256 head;
         /// @dev token (bits 96-255; zero: the native currency) | termsId (32-95) | returnWindow (0-31).
         uint256 payment;
-        /// @dev referrer (bits 96-255; zero: none) | referralBps (80-95) | deliveryWait (48-79) | expiry (8-47).
+        /// @dev referrer (bits 96-255; zero: none) | referralBps (80-95) | deliveryWait (48-79) | expiry (8-47) |
+        /// signerGeneration (0-7: the staff generation of the account that signs, `Staff.generation`).
         uint256 referral;
         /// @dev Sum of quantity times unit price over the lines.
         uint256 total;
@@ -163,19 +168,22 @@ interface ILedgerTypes {
         /// @dev Days staff added to the return window.
         uint16 extensionDays;
         /// @dev SETTLED (1), BUYER_STORED (2: an open order, buyer in `buyerOf`), PAID_STORED (4: less arrived
-        /// than the total, see `paidOf`), CREDIT_USED (8: see `creditUsedOf`).
+        /// than the total, see `paidOf`), CREDIT_USED (8: see `creditUsedOf`), BONUS_PENDING (16: a credit bonus
+        /// is paid at settlement, see `pendingBonusOf`).
         uint8 flags;
     }
 
     /// @notice Store credit a customer holds at a merchant in one token.
-    /// @dev Two slots: amount (16 bytes) | cash (16); issuedAt (5).
+    /// @dev Two slots: amount (16 bytes) | cash (16); cashableAt (5).
     struct Credit {
         /// @dev Credit held, bonus included.
         uint128 amount;
         /// @dev The part of `amount` that is money the customer paid (the rest is bonus); at most `amount`.
         uint128 cash;
-        /// @dev When credit was last issued.
-        uint40 issuedAt;
+        /// @dev From when the customer may cash the credit out while the shop trades: fixed when credit is
+        /// issued (the shop's delay then), never later for credit added since (added credit joins the earlier
+        /// date); `type(uint40).max` while the shop gave no delay (then only once it has no active terms).
+        uint40 cashableAt;
     }
 
     /// @notice Store credit a purchase was paid with.
@@ -274,6 +282,25 @@ interface ILedgerErrors is ILedgerTypes {
     /// @param purchaseId The order's digest.
     /// @param signer Who signed it (zero when the signature is malformed).
     error LedgerInvalidOrderSignature(bytes32 purchaseId, address signer);
+
+    /// @notice Thrown when an order names a staff generation its signer no longer has: the agent was removed
+    /// since it signed (and maybe added again), so what it signed before is void.
+    /// @param purchaseId The order's digest.
+    /// @param signer Who signed it.
+    /// @param signedGeneration The generation the order names.
+    /// @param generation The signer's generation now.
+    error LedgerStaleOrderSigner(bytes32 purchaseId, address signer, uint256 signedGeneration, uint256 generation);
+
+    /// @notice Thrown when an account that was an agent of the merchant 256 times is added again: orders name a
+    /// signer's generation in one byte, so a 257th stint could revive orders of the first.
+    /// @param merchantId The merchant.
+    /// @param agent The account.
+    error LedgerAgentGenerationsUsed(uint64 merchantId, address agent);
+
+    /// @notice Thrown when an exchange's new order is from another shop or in another token than the purchase.
+    /// @param purchaseId The purchase returned.
+    /// @param newPurchaseId The new order's digest.
+    error LedgerExchangeMismatch(bytes32 purchaseId, bytes32 newPurchaseId);
 
     /// @notice Thrown when an order is bought after its expiry.
     /// @param expiry Last second the order could be bought.
@@ -377,6 +404,11 @@ interface ILedgerErrors is ILedgerTypes {
     /// @param timestamp Block time.
     error LedgerTimeInFuture(uint256 occurredAt, uint256 timestamp);
 
+    /// @notice Thrown when a contact moment is dated before the merchant was registered.
+    /// @param occurredAt The time given.
+    /// @param registeredAt When the merchant was registered.
+    error LedgerTimeBeforeShop(uint256 occurredAt, uint256 registeredAt);
+
     /// @notice Thrown when nothing is owed to withdraw.
     /// @param token The token.
     /// @param account The account.
@@ -413,9 +445,10 @@ interface ILedgerErrors is ILedgerTypes {
     /// @param available Credit held.
     error LedgerInsufficientCredit(uint64 merchantId, address token, uint256 requested, uint256 available);
 
-    /// @notice Thrown when credit is cashed out while the shop still trades and the shop's delay has not passed.
+    /// @notice Thrown when credit is cashed out while the shop still trades, still accepts the token, and the
+    /// credit's cash-out date has not come.
     /// @param merchantId The merchant.
-    /// @param availableAt First second at which it may be cashed out (max while the shop states no delay).
+    /// @param availableAt First second at which it may be cashed out (`type(uint40).max`: once the shop stops).
     error LedgerCreditLocked(uint64 merchantId, uint256 availableAt);
 
     /// @notice Thrown when a signed request is submitted after its deadline.
@@ -563,15 +596,34 @@ interface ILedgerEvents is ILedgerTypes {
     /// @param customer The customer.
     /// @param lineMask Bit mask of the lines returned.
     /// @param amount Credit for the lines (what a money refund would have paid).
-    /// @param bonus The merchant's bonus on top, out of what it would have kept of the purchase.
+    /// @param bonus The merchant's bonus given now, out of what it is sure to keep of the purchase (restocking
+    /// fees, beyond what the lines still returnable could take back).
+    /// @param bonusAtSettlement The rest of the bonus, given as credit when the purchase settles, out of what the
+    /// merchant keeps then (`BonusCredited`).
     event CreditIssued(
         bytes32 indexed purchaseId,
         uint64 indexed merchantId,
         address indexed customer,
         uint32 lineMask,
         uint256 amount,
-        uint256 bonus
+        uint256 bonus,
+        uint256 bonusAtSettlement
     );
+
+    /// @notice Emitted when a purchase settles with a credit bonus still owed: the bonus is added to the
+    /// customer's credit out of what the merchant keeps (at most that).
+    /// @param purchaseId The purchase.
+    /// @param merchantId The merchant the credit is good at.
+    /// @param customer The customer.
+    /// @param bonus The bonus credited.
+    event BonusCredited(bytes32 indexed purchaseId, uint64 indexed merchantId, address indexed customer, uint256 bonus);
+
+    /// @notice Emitted when lines of a purchase are exchanged for a new order from the same shop: what their
+    /// return refunds (`ItemsReturned`) pays the new purchase (`PurchaseRecorded`) without leaving escrow.
+    /// @param purchaseId The purchase returned.
+    /// @param newPurchaseId The new purchase.
+    /// @param value What the return refunded, all of it applied to the new purchase or paid back.
+    event Exchanged(bytes32 indexed purchaseId, bytes32 indexed newPurchaseId, uint256 value);
 
     /// @notice Emitted when staff refund a customer out of escrow as a goodwill gesture.
     /// @param purchaseId The purchase.
@@ -723,7 +775,8 @@ interface ILedger is ILedgerErrors, ILedgerEvents {
     /// @param lines Its line items (they must hash to `order.linesHash` and add up to `order.total`).
     /// @param credit Store credit at this merchant to pay with (in the order's token); the rest is paid as usual.
     /// @param signature The staff signature: from an account 64 bytes (EIP-2098 r, vs) or 65 (r, s, v); from a
-    /// contract wallet its address (20 bytes) followed by what its ERC-1271 `isValidSignature` accepts.
+    /// contract wallet `abi.encode(wallet, payload)`, with what its ERC-1271 `isValidSignature` accepts as
+    /// payload (at least 96 bytes, so never read as an account's).
     /// @return purchaseId The order's digest, the new purchase's id.
     function buy(
         Order calldata order,
@@ -731,6 +784,28 @@ interface ILedger is ILedgerErrors, ILedgerEvents {
         uint256 credit,
         bytes calldata signature
     ) external payable returns (bytes32 purchaseId);
+
+    /// @notice Exchanges lines of the caller's purchase for a new order from the same shop in the same token,
+    /// in one transaction: the lines are returned as by `returnItems`, and what that refunds pays the new order
+    /// without leaving escrow (the part paid with store credit as credit, first); the caller pays any difference
+    /// (as for `buy`) or gets what is left over back. The new purchase has its own return window.
+    /// @param order The order of the purchase returned, as bought.
+    /// @param lines Its line items (may be empty as for `returnItems`).
+    /// @param lineMask Bit i set returns line i.
+    /// @param shipmentRef Hash of the return shipment reference; required when the item must come back.
+    /// @param newOrder The new order, signed by the shop's staff as for `buy`.
+    /// @param newLines Its line items.
+    /// @param signature The staff signature of the new order (as for `buy`).
+    /// @return newPurchaseId The new purchase's id.
+    function exchange(
+        Order calldata order,
+        LineItem[] calldata lines,
+        uint32 lineMask,
+        bytes32 shipmentRef,
+        Order calldata newOrder,
+        LineItem[] calldata newLines,
+        bytes calldata signature
+    ) external payable returns (bytes32 newPurchaseId);
 
     /// @notice Records that the merchant delivered, now, a purchase whose window runs from delivery: the
     /// window starts now and runs its full length. Once, and only before the longest wait is over (after it
@@ -1062,4 +1137,9 @@ interface ILedger is ILedgerErrors, ILedgerEvents {
     /// @notice Store credit a purchase was paid with.
     /// @param purchaseId The purchase.
     function creditUsedOf(bytes32 purchaseId) external view returns (CreditUsed memory);
+
+    /// @notice The credit bonus a purchase still owes its customer, given when it settles (out of what the
+    /// merchant keeps then, at most that).
+    /// @param purchaseId The purchase.
+    function pendingBonusOf(bytes32 purchaseId) external view returns (uint256);
 }

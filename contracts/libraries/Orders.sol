@@ -11,7 +11,7 @@ library Orders {
     bytes32 internal constant ORDER_TYPEHASH = keccak256(
         "Order(uint64 merchantId,uint64 termsId,address customer,address token,uint256 total,bytes32 linesHash,"
         "uint8 lineCount,bytes32 orderRef,uint40 expiry,address referrer,uint16 referralBps,uint32 returnWindow,"
-        "uint16 restockingFeeBps,uint32 deliveryWait,bool itemMustBeReturned)"
+        "uint16 restockingFeeBps,uint32 deliveryWait,bool itemMustBeReturned,uint8 signerGeneration)"
     );
 
     /// @dev Flag bits of the `itemMustBeReturned` byte in `head`.
@@ -77,9 +77,14 @@ library Orders {
         return uint40(order.referral >> 8);
     }
 
+    /// @notice The staff generation of the account that signed (`ILedgerTypes.Staff.generation`).
+    function signerGeneration(ILedgerTypes.Order calldata order) internal pure returns (uint8) {
+        return uint8(order.referral);
+    }
+
     /// @notice The EIP-712 struct hash of the order: what the shop signs, within the ledger's domain.
     /// @dev Written out word by word: this runs on every call that acts on a purchase, and the high-level
-    /// `abi.encode` of sixteen values costs several times more in memory copies.
+    /// `abi.encode` of seventeen values costs several times more in memory copies.
     function structHash(ILedgerTypes.Order calldata order) internal pure returns (bytes32 hash) {
         bytes32 typeHash = ORDER_TYPEHASH;
         assembly ("memory-safe") {
@@ -103,7 +108,8 @@ library Orders {
             mstore(add(m, 0x1a0), and(head, 0xffff)) // restockingFeeBps
             mstore(add(m, 0x1c0), and(shr(48, referral), 0xffffffff)) // deliveryWait
             mstore(add(m, 0x1e0), and(shr(16, head), _ITEM_BACK)) // itemMustBeReturned
-            hash := keccak256(m, 0x200)
+            mstore(add(m, 0x200), and(referral, 0xff)) // signerGeneration
+            hash := keccak256(m, 0x220)
         }
     }
 

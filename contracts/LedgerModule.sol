@@ -507,7 +507,8 @@ contract LedgerModule is LedgerBase {
     }
 
     /// @dev What the merchant is sure to keep of a purchase once `amount` is refunded: what escrow still holds
-    /// beyond the most the lines still returnable can take back (their share less the restocking fee).
+    /// beyond the most the lines still returnable can take back (their share less the restocking fee, and a wei
+    /// a line for the rounding of lines returned one by one, whose fees round down each).
     function _sureToKeep(
         Order calldata order,
         PurchaseState memory current,
@@ -519,7 +520,7 @@ contract LedgerModule is LedgerBase {
         uint32 open = _allLines(order.lineCount()) & ~current.returnedLines;
         if (open != 0) {
             uint256 share = _maskPrice(lines, open) * paid / order.total;
-            uint256 owed = share - share * order.restockingFeeBps() / _BPS;
+            uint256 owed = share - share * order.restockingFeeBps() / _BPS + lines.length;
             left = left > owed ? left - owed : 0;
         }
     }

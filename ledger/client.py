@@ -196,9 +196,10 @@ class Ledger:
         """A registered merchant."""
         validate.identifier(merchant_id, "merchant id")
         raw = self._fields(self.call(self.contract.functions.merchant(merchant_id)),
-                           ("owner", "activeTerms", "creditCashOutDelay", "payout", "creditBonusBps"))
-        owner, active_terms, delay, payout, bonus = raw
-        return Merchant(merchant_id, to_checksum_address(owner), to_checksum_address(payout), active_terms, delay, bonus)
+                           ("owner", "activeTerms", "creditCashOutDelay", "payout", "creditBonusBps", "registeredAt"))
+        owner, active_terms, delay, payout, bonus, registered_at = raw
+        return Merchant(merchant_id, to_checksum_address(owner), to_checksum_address(payout), active_terms, delay, bonus,
+                        registered_at)
 
     def merchants(self) -> list[Merchant]:
         """Every registered merchant."""
@@ -206,10 +207,10 @@ class Ledger:
 
     def staff(self, merchant_id: int, account: str) -> Staff:
         """What ``account`` may do at a merchant, with its mandate."""
-        role, _generation, days, referral = self._fields(
+        role, generation, days, referral = self._fields(
             self.call(self.contract.functions.staffOf(merchant_id, validate.address(account))),
             ("role", "generation", "maxExtensionDays", "maxReferralBps"))
-        return Staff(Role(role), days, referral)
+        return Staff(Role(role), days, referral, generation)
 
     def referral_limit(self, merchant_id: int, signer: str, referrer: str, staff: Staff | None = None) -> int:
         """The most referral commission (basis points) an order ``signer`` signs may give ``referrer``, as the
@@ -466,8 +467,9 @@ class Ledger:
             return index.refunds(hex_of(key) if key else None, customer)
         buyers = {e.args["purchaseId"]: e.args["customer"] for e in self.events("PurchaseRecorded", key)}
         events = self.events("ItemsReturned", key) + self.events("CreditIssued", key, None, customer)
-        events += self.events("GoodwillRefunded", key)
-        found = [self._refund_from_event(event, buyers[event.args["purchaseId"]]) for event in events]
+        events += self.events("GoodwillRefunded", key) + self.events("BonusCredited", key, None, customer)
+        exchanged = {(e.tx_hash, e.args["purchaseId"]) for e in self.events("Exchanged", key)}
+        found = [self._refund_from_event(event, buyers[event.args["purchaseId"]], exchanged) for event in events]
         return sorted((r for r in found if customer is None or r.customer == customer),
                       key=lambda refund: refund.block_number)
 
@@ -507,9 +509,9 @@ class Ledger:
         index = self._indexed()
         if index is not None:
             return index.credit(*key)
-        amount, cash, issued_at = self._fields(self.call(self.contract.functions.creditOf(*key)),
-                                               ("amount", "cash", "issuedAt"))
-        return Credit(amount, cash, issued_at)
+        amount, cash, cashable_at = self._fields(self.call(self.contract.functions.creditOf(*key)),
+                                                 ("amount", "cash", "cashableAt"))
+        return Credit(amount, cash, cashable_at)
 
     def budget(self, merchant_id: int, agent: str, token: str = NATIVE) -> int:
         """What ``agent`` may still refund in ``token`` without asking."""
@@ -855,15 +857,19 @@ class Ledger:
             tx_hash=event.tx_hash,
         )
 
-    def _refund_from_event(self, event: Event, customer: str) -> Refund:
+    def _refund_from_event(self, event: Event, customer: str,
+                          exchanged: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()) -> Refund:
         args = event.args
-        lines = tuple(i for i in range(32) if args["lineMask"] >> i & 1)
+        lines = tuple(i for i in range(32) if args.get("lineMask", 0) >> i & 1)
         common = {"purchase_id": args["purchaseId"], "customer": customer, "lines": lines,
                   "block_number": event.block_number, "tx_hash": event.tx_hash}
         if event.name == "CreditIssued":
             return Refund(amount=args["amount"] + args["bonus"], kind="credit", by=customer, **common)
+        if event.name == "BonusCredited":
+            return Refund(amount=args["bonus"], kind="bonus", by=customer, **common)
         if event.name == "ItemsReturned":
-            return Refund(amount=args["refund"], kind="return", reference=args["shipmentRef"], by=customer, **common)
+            kind = "exchange" if (event.tx_hash, args["purchaseId"]) in exchanged else "return"
+            return Refund(amount=args["refund"], kind=kind, reference=args["shipmentRef"], by=customer, **common)
         return Refund(amount=args["amount"], kind="kept" if lines else "goodwill", reference=args["note"],
                       reason=Reason(args["reason"]), by=args["agent"], **common)
 

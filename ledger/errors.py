@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from . import timefmt
+from .models import CASHABLE_WHEN_CLOSED
 
 
 class LedgerError(Exception):
@@ -557,6 +558,46 @@ class ReferralNotAllowed(ContractError, PermissionError):
                 f"{self.referral_bps / 100:g} %: sign with less, or ask the shop's owner for a larger mandate")
 
 
+class StaleOrderSigner(ContractError, PermissionError):
+    """Raised when an order's signer was removed from the shop's staff since it signed (maybe added again)."""
+
+    solidity_name, fields = "LedgerStaleOrderSigner", ("purchase_id", "signer", "signed_generation", "generation")
+
+    def describe(self) -> str:
+        return (f"order {_short(self.purchase_id)} was signed by {self.signer} before it was removed from the shop's "
+                "staff: what it signed then no longer holds, so nothing was paid; ask the shop for a new order")
+
+
+class AgentGenerationsUsed(ContractError, ValueError):
+    """Raised when an account that was an agent of the shop 256 times is added again."""
+
+    solidity_name, fields = "LedgerAgentGenerationsUsed", ("merchant_id", "agent")
+
+    def describe(self) -> str:
+        return (f"{self.agent} was an agent of merchant #{self.merchant_id} 256 times, the most an account can be "
+                "(orders name their signer's stint in one byte): add a new account for this person")
+
+
+class ExchangeMismatch(ContractError, ValueError):
+    """Raised when an exchange's new order is from another shop or in another token than the purchase."""
+
+    solidity_name, fields = "LedgerExchangeMismatch", ("purchase_id", "new_purchase_id")
+
+    def describe(self) -> str:
+        return (f"purchase {_short(self.purchase_id)} can be exchanged only for an order of the same shop in the same "
+                "token: nothing was returned or paid; ask the shop for such an order")
+
+
+class TimeBeforeShop(ContractError, ValueError):
+    """Raised when a contact moment is dated before the merchant was registered."""
+
+    solidity_name, fields = "LedgerTimeBeforeShop", ("occurred_at", "registered_at")
+
+    def describe(self) -> str:
+        return (f"the contact is dated {timefmt.utc(self.occurred_at)}, before the shop existed "
+                f"({timefmt.utc(self.registered_at)}): give the time it happened")
+
+
 class UnusedOrderBits(ContractError, ValueError):
     """Raised when an order sets bits of its packed words that no field uses (and its signature does not cover)."""
 
@@ -652,12 +693,13 @@ class InvalidDelivery(ContractError, ValueError):
 
 
 class CreditLocked(ContractError, PermissionError):
-    """Raised when store credit is cashed out while the shop still trades and its delay has not passed."""
+    """Raised when store credit is cashed out while the shop still trades, takes its token, and the credit's
+    cash-out date has not come."""
 
     solidity_name, fields = "LedgerCreditLocked", ("merchant_id", "available_at")
 
     def describe(self) -> str:
-        if self.available_at >= 2**255:
+        if self.available_at >= CASHABLE_WHEN_CLOSED:
             return (f"merchant #{self.merchant_id} still trades and sets no delay: credit can be cashed out "
                     "once it retires all its terms; spend it there meanwhile")
         return (f"credit at merchant #{self.merchant_id} can be cashed out from "

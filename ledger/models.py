@@ -76,6 +76,11 @@ class Status(str, enum.Enum):
     """Every line was returned."""
 
 
+CASHABLE_WHEN_CLOSED = 2**40 - 1
+"""``Credit.cashable_at`` of credit the shop gave no cash-out delay for: it can be cashed out once the shop
+retires all its terms (or no longer takes its token)."""
+
+
 @dataclass(frozen=True)
 class Merchant:
     """A registered merchant."""
@@ -86,9 +91,12 @@ class Merchant:
     active_terms: int = 0
     """Terms published and not retired; at 0 customers may cash out their store credit."""
     credit_cash_out_delay: int = 0
-    """Seconds after credit was last issued from which it may be cashed out anyway (0: never while trading)."""
+    """Seconds after credit is issued from which it may be cashed out anyway (0: never while trading); each
+    credit keeps the delay of its issue."""
     credit_bonus_bps: int = 0
     """Bonus on refunds taken as store credit, in basis points of the money part."""
+    registered_at: int = 0
+    """When the shop was registered (no contact moment is dated before)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,9 @@ class Staff:
     """Most days the agent may add, in all, to one purchase's return window."""
     max_referral_bps: int = 0
     """Most referral commission an order the agent signs may carry (to a referrer the owner approved)."""
+    generation: int = 0
+    """How many times the account was removed as an agent: its orders name it, so orders signed before a
+    removal are void."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +121,9 @@ class Credit:
     """Credit held, bonus included."""
     cash: int
     """The part of ``amount`` that is money the customer paid; the rest is bonus."""
-    issued_at: int = 0
-    """When credit was last issued."""
+    cashable_at: int = 0
+    """From when its money part may be cashed out while the shop trades, fixed when it was issued;
+    ``CASHABLE_WHEN_CLOSED`` while the shop gave no delay (then once it retires all its terms); 0 for none held."""
 
 
 @dataclass(frozen=True)
@@ -302,6 +314,21 @@ class Refund:
     by: str = ""
     block_number: int = 0
     tx_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """Lines of a purchase exchanged for a new order of the same shop, in one transaction."""
+
+    returned: Refund
+    """The return (kind ``exchange``): what it refunded paid the new purchase, without leaving escrow."""
+    purchase: Purchase
+    """The new purchase, with its own return window."""
+    paid: int
+    """What the customer paid on top (the new order cost more than the return refunded)."""
+    back: int
+    """What came back to the customer (the return refunded more than the new order cost): money, or store
+    credit for the part the returned purchase was paid with credit."""
 
 
 @dataclass(frozen=True)

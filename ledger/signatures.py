@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eth_abi import decode, encode
 from eth_account.messages import defunct_hash_message
 from eth_keys import keys
 from eth_utils import to_checksum_address
@@ -84,16 +85,27 @@ def signed_by(w3: Any, signer: str, digest: bytes, signature: bytes) -> bool:
     return len(normalised(signature)) == 65 and recover(digest, signature) == signer
 
 
+def wallet_signature(wallet: str, payload: bytes) -> bytes:
+    """A contract wallet's staff signature as the ledger takes it: ``abi.encode(wallet, payload)``, with what
+    the wallet's ERC-1271 check accepts as payload (at least 96 bytes: never read as an account's 64 or 65)."""
+    return encode(["address", "bytes"], [to_checksum_address(wallet), payload])
+
+
 def order_signer(w3: Any, digest: bytes, signature: bytes) -> str | None:
     """Who signed an order, read as the contract reads the staff signature: an account's signature (64 or 65
-    bytes), or a contract wallet's address (20 bytes) followed by what its ERC-1271 check accepts; None for
-    a signature that is neither."""
+    bytes), or a contract wallet's ``abi.encode(wallet, payload)`` (exactly that, ``wallet_signature``) whose
+    ERC-1271 check accepts the payload; None for a signature that is neither."""
     if len(signature) in (64, 65):
         return recover(digest, signature)
-    if len(signature) > 20:
-        wallet = to_checksum_address(signature[:20])
-        return wallet if wallet_accepts(w3, wallet, digest, signature[20:]) else None
-    return None
+    if len(signature) < 96 or len(signature) % 32:
+        return None
+    try:
+        wallet, payload = decode(["address", "bytes"], signature)
+    except Exception:  # not the two values: no reading, as the contract's decoding reverts
+        return None
+    if int.from_bytes(signature[32:64], "big") != 64 or len(signature) != 96 + -(-len(payload) // 32) * 32:
+        return None
+    return to_checksum_address(wallet) if wallet_accepts(w3, wallet, digest, payload) else None
 
 
 def message_digest(text: str) -> bytes:

@@ -195,6 +195,10 @@ ACCESS: dict[str, Access] = {
         keccak(text="a note")), STAFF | CUSTOMER, errors.NotMerchantAgent),
     "Ledger.returnItems": Access(lambda s, who: s.ledger_call(
         "returnItems", s.purchase.order.packed(), _lines(s.purchase), 1, bytes(32)), CUSTOMER, errors.NotCustomer),
+    "Ledger.exchange": Access(lambda s, who: s.ledger_call(
+        "exchange", s.purchase.order.packed(), _lines(s.purchase), 1, bytes(32), s.order.order.packed(),
+        s.order.order.line_tuples(), bytes.fromhex(s.order.signature[2:]),
+        value=s.order.order.total - ETHER // 10 * 9 // 10), CUSTOMER, errors.NotCustomer),
     "Ledger.returnItemsBySig": Access(lambda s, who: s.ledger_call(
         "returnItemsBySig", s.purchase.order.packed(), _lines(s.purchase), _signed_return(s),
         bytes.fromhex(s.request.signature[2:])), ANYONE),

@@ -12,6 +12,7 @@ from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import NATIVE
 from ledger.revert import mapped_errors
+from ledger.signatures import wallet_signature
 
 
 @pytest.fixture
@@ -268,6 +269,6 @@ def test_signed_return_can_be_cancelled_and_an_unused_one_blocks_nothing(ledger,
 
 
 def _signed_by_wallet(quoted, wallet: str, signer):
-    """``quoted`` with an ERC-1271 signature: the wallet's address, then what its signer signed."""
+    """``quoted`` with an ERC-1271 signature: ``abi.encode(wallet, what its signer signed)``."""
     signature = bytes(signer.unsafe_sign_hash(bytes.fromhex(quoted.purchase_id[2:])).signature)
-    return replace(quoted, signature="0x" + bytes.fromhex(wallet[2:]).hex() + signature.hex(), signer=wallet)
+    return replace(quoted, signature="0x" + wallet_signature(wallet, signature).hex(), signer=wallet)

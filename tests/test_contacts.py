@@ -53,10 +53,24 @@ def test_a_text_is_kept_only_when_its_transaction_went_through(chain, shop, staf
 
 def test_log_contact_about_a_purchase_at_a_past_time(chain, shop, staff, week_terms, customer, alice) -> None:
     purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)])
+    chain.advance_time(2 * 3600)
     earlier = chain.now() - 3600
     contact = staff.log_contact(alice.address, "in store", "return help", purchase_id=purchase.id, occurred_at=earlier)
     assert contact.purchase_id == purchase.id and contact.occurred_at == earlier
     assert contact.channel is Channel.IN_STORE and contact.kind is ContactKind.RETURN_HELP
+
+
+def test_no_contact_is_dated_before_the_shop_existed(ledger, chain, shop, staff, customer, alice) -> None:
+    """Issue #20: any address could log contacts at any past date, which counted in the shop's figures. The contract
+    refuses a date before the shop's registration, from staff and from customers alike."""
+    registered = shop.info().registered_at
+    chain.advance_time(3600)
+    for logged in (lambda when: staff.log_contact(alice.address, "phone", "question", occurred_at=when),
+                   lambda when: customer.log_contact(shop.merchant_id, "chat", "complaint", occurred_at=when)):
+        with pytest.raises(errors.TimeBeforeShop) as info:
+            logged(registered - 1)
+        assert (info.value.occurred_at, info.value.registered_at) == (registered - 1, registered)
+        assert logged(registered).occurred_at == registered  # from the shop's first second on: fine
 
 
 def test_log_contact_in_the_future_rejected(chain, staff, alice) -> None:

@@ -194,7 +194,7 @@ def test_the_module_refuses_to_run_at_its_own_address(ledger, chain, accounts, s
     assert ledger.contract.functions.merchantCount().call() >= 1  # through the ledger, the same code answers
 
 
-@pytest.mark.parametrize("word, bits", [(0, 0x02 << 16), (0, 0x80 << 16), (2, 0x01), (2, 0x80)])
+@pytest.mark.parametrize("word, bits", [(0, 0x02 << 16), (0, 0x80 << 16), (0, 0xFE << 16)])
 def test_buy_rejects_bits_of_the_packed_order_no_field_uses(ledger, order, alice, word, bits) -> None:
     """Issue #20: bits of the packed order outside every field are not hashed, so a buyer could set them and the
     purchase's event would differ from what the shop signed. The contract refuses such an order."""
@@ -203,3 +203,13 @@ def test_buy_rejects_bits_of_the_packed_order_no_field_uses(ledger, order, alice
     with pytest.raises(errors.UnusedOrderBits):
         simulate(ledger, raw_buy(ledger, order, packed=tuple(packed)), alice, value=100)
     assert simulate(ledger, raw_buy(ledger, order), alice, value=100) is not None  # the order as signed: fine
+
+
+@pytest.mark.parametrize("generation", [1, 0x80])
+def test_the_signer_generation_byte_is_signed(ledger, order, alice, generation) -> None:
+    """The referral word's low byte, unused before contract v3, names the signer's staff generation and is part of
+    what the shop signs: a buyer who sets it has an order no staff signed."""
+    packed = list(order.order.packed())
+    packed[2] |= generation
+    with pytest.raises(errors.InvalidOrderSignature):
+        simulate(ledger, raw_buy(ledger, order, packed=tuple(packed)), alice, value=100)

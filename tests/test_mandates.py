@@ -163,11 +163,11 @@ def test_removing_an_agent_voids_its_budgets_and_mandate(ledger, shop, mandated,
     token = accounts[9].address
     shop.set_budget(agent.address, 7, token)
     shop.remove_agent(agent.address)
-    assert ledger.staff(shop.merchant_id, agent.address) == Staff(Role.NONE, 0)
+    assert ledger.staff(shop.merchant_id, agent.address) == Staff(Role.NONE, 0, generation=1)
     with pytest.raises(errors.NotMerchantAgent):
         mandated.goodwill_refund(purchase.id, 1)
     shop.add_agent(agent.address)  # re-added: it starts from nothing again
-    assert ledger.staff(shop.merchant_id, agent.address) == Staff(Role.AGENT, 0)
+    assert ledger.staff(shop.merchant_id, agent.address) == Staff(Role.AGENT, 0, generation=1)
     assert (shop.budget(agent.address), shop.budget(agent.address, token)) == (0, 0)
     with pytest.raises(errors.BudgetExceeded):
         mandated.goodwill_refund(purchase.id, 1)

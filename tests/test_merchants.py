@@ -64,13 +64,14 @@ def test_staff_reads_role_and_mandate(ledger, shop, owner, agent, stranger) -> N
     assert ledger.staff(shop.merchant_id, agent.address) == Staff(Role.AGENT, 5)
     assert ledger.staff(shop.merchant_id + 1, agent.address) == Staff(Role.NONE, 0)  # no such merchant: no role
     shop.remove_agent(agent.address)
-    assert ledger.staff(shop.merchant_id, agent.address) == Staff(Role.NONE, 0)
+    assert ledger.staff(shop.merchant_id, agent.address) == Staff(Role.NONE, 0, generation=1)  # its orders void
 
 
 def test_register_merchant_starts_with_default_settings(ledger, owner) -> None:
     desk = ledger.register_merchant(owner)
+    registered = ledger.w3.eth.get_block("latest")["timestamp"]
     assert desk.info() == Merchant(desk.merchant_id, owner.address, owner.address, active_terms=0,
-                                   credit_cash_out_delay=0, credit_bonus_bps=0)
+                                   credit_cash_out_delay=0, credit_bonus_bps=0, registered_at=registered)
 
 
 def test_add_agent_twice_rejected(shop, agent, owner) -> None:

@@ -13,6 +13,7 @@ from ledger.client import MerchantDesk
 from ledger.models import NATIVE, LineItem, Status
 from ledger.orders import ORDER_TYPES, SignedOrder, domain
 from ledger.revert import mapped_errors
+from ledger.signatures import wallet_signature
 from ledger.validate import hash_of
 
 
@@ -223,10 +224,29 @@ def wallet(chain, accounts, test_artifacts):
 
 
 def _wallet_signed(signed, wallet, key) -> SignedOrder:
-    """``signed`` re-signed by a contract wallet: its address, then its key holder's signature of the digest."""
+    """``signed`` re-signed by a contract wallet: ``abi.encode(wallet, its key holder's signature of the digest)``."""
     digest = bytes.fromhex(signed.purchase_id[2:])
     inner = bytes(key.unsafe_sign_hash(digest).signature)
-    return replace(signed, signature="0x" + wallet.address[2:].lower() + inner.hex(), signer=wallet.address)
+    return replace(signed, signature="0x" + wallet_signature(wallet.address, inner).hex(), signer=wallet.address)
+
+
+def test_a_wallet_signature_has_one_reading(ledger, shop, week_terms, customer, wallet, accounts) -> None:
+    """Issue #20: a staff wallet's signature was told from an account's by its length alone, so a wallet payload
+    of 44 or 45 bytes read as an account's. A wallet's is now ``abi.encode(wallet, payload)``: at least 96 bytes,
+    whole words, in the standard encoding only; the old ``wallet ++ payload`` and any other layout are refused."""
+    shop.add_agent(wallet.address)
+    quoted = shop.quote(week_terms.id, [("MUG", 1, 100)], "ORDER-1", customer=customer.address)
+    inner = bytes(accounts[8].unsafe_sign_hash(bytes.fromhex(quoted.purchase_id[2:])).signature)
+    proper = wallet_signature(wallet.address, inner)
+    offset_moved = proper[:32] + (0x60).to_bytes(32, "big") + bytes(32) + proper[64:]
+    for bad in (bytes.fromhex(wallet.address[2:]) + inner,  # the v2 layout
+                bytes.fromhex(wallet.address[2:]) + inner[:44],  # 64 bytes: the old ambiguity
+                proper + bytes(32),  # a trailing word
+                offset_moved):
+        with pytest.raises(errors.InvalidOrderSignature) as info:
+            customer.buy(replace(quoted, signature="0x" + bad.hex(), signer=wallet.address))
+        assert info.value.signer != wallet.address  # never read as the wallet's
+    assert customer.buy(replace(quoted, signature="0x" + proper.hex(), signer=wallet.address)).id == quoted.purchase_id
 
 
 def test_buy_an_order_signed_by_a_contract_wallet_of_the_shop(ledger, shop, week_terms, customer, wallet,

@@ -169,8 +169,12 @@ def test_a_referral_withdrawn_or_an_agent_removed_stops_orders_not_yet_bought(le
     shop.remove_agent(agent.address)
     shop.add_agent(agent.address)
     assert ledger.staff(shop.merchant_id, agent.address).max_referral_bps == 0  # added again: no mandate
-    with pytest.raises(errors.ReferralNotAllowed):
+    shop.set_referral_mandate(agent.address, 500)  # even with its mandate back, what it signed before is void
+    with pytest.raises(errors.StaleOrderSigner) as info:
         customer.buy(second)
+    assert (info.value.signer, info.value.signed_generation, info.value.generation) == (agent.address, 0, 1)
+    assert customer.buy(staff.quote(week_terms.id, [("TV", 1, ETHER)], "R-9", customer=customer.address,
+                                    referrer=bob.address, referral_bps=300)).price == ETHER  # signed anew: fine
 
 
 def test_only_the_owner_sets_referral_mandates_and_approves_referrers(staff, agent, bob) -> None:

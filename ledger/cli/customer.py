@@ -22,7 +22,7 @@ from .. import render, validate
 from ..sending import Call, send_many
 from ..convert import contact_fields, parse_amount
 from ..errors import InvalidInput, InvalidRows
-from ..models import NATIVE, Channel, ContactKind, Credit, Purchase, SignedReturn
+from ..models import CASHABLE_WHEN_CLOSED, NATIVE, Channel, ContactKind, Credit, Purchase, SignedReturn
 from ..orders import MAX_REQUEST_VALIDITY, SignedOrder
 from ..texts import Sealed
 from ..timefmt import local
@@ -110,10 +110,11 @@ def _credit_words(env: Env, merchant_id: int, token: str, held: Credit) -> str:
     if held.amount == 0:
         return f"no store credit at merchant #{merchant_id}"
     shop = env.ledger.merchant(merchant_id)
-    if shop.active_terms == 0:
+    if (shop.active_terms == 0 or held.cashable_at <= env.ledger.chain.now()
+            or (token != NATIVE and not env.ledger.accepts(merchant_id, token))):
         when = "now (`ledger credit cash-out`)"
-    elif shop.credit_cash_out_delay:
-        when = f"from {local(held.issued_at + shop.credit_cash_out_delay, env.zone)}"
+    elif held.cashable_at != CASHABLE_WHEN_CLOSED:
+        when = f"from {local(held.cashable_at, env.zone)}"
     else:
         when = "once the shop retires all its terms"
     return (f"{env.amount(held.amount, token)} store credit at merchant #{merchant_id}, "

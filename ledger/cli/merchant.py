@@ -174,8 +174,9 @@ def credit_delay(env: Env, merchant_id: int, delay: str) -> None:
     env.ledger.merchant_desk(env.account, merchant_id).set_credit_cash_out_delay(parse.duration(delay))
     info = env.ledger.merchant(merchant_id)
     env.emit(info, lambda: f"store credit at merchant #{merchant_id} can be cashed out "
-                           + (f"{render.window(info.credit_cash_out_delay)} after it was last issued"
-                              if info.credit_cash_out_delay else "once the shop retires all its terms"))
+                           + (f"{render.window(info.credit_cash_out_delay)} after it is issued"
+                              if info.credit_cash_out_delay else "once the shop retires all its terms")
+                           + " (credit issued from now on; credit already held keeps its date)")
 
 
 @merchant_group.command(name="withdraw")

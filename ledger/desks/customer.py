@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from .. import signatures, validate
 from ..convert import check_scale, line_mask, lines_for
 from ..errors import (
+    ExchangeMismatch,
     InsufficientFunds,
     InvalidInput,
     InvalidOrderSignature,
@@ -22,6 +23,7 @@ from ..errors import (
     OrderRefUsed,
     PurchaseExists,
     ReferralNotAllowed,
+    StaleOrderSigner,
     TermsRetired,
     TokenNotAccepted,
     amounts_in,
@@ -33,6 +35,7 @@ from ..models import (
     ContactMoment,
     Credit,
     DeferredPayment,
+    Exchange,
     Purchase,
     Refund,
     Review,
@@ -136,6 +139,38 @@ class CustomerDesk:
         """Return lines for store credit at the same merchant instead of money (plus its bonus, if any)."""
         return self._give_back("returnItemsForCredit", "CreditIssued", purchase_id, lines, shipment_ref)
 
+    def exchange(self, purchase_id: str, signed: SignedOrder, lines: Sequence[int] | None = None,
+                 shipment_ref: str | bytes | None = None) -> Exchange:
+        """Exchange lines of my purchase (by index; all open lines by default) for the shop's new order, in one
+        transaction: the lines are returned as by ``return_items`` (inside the window, restocking fee and all)
+        and what that refunds pays the new order without leaving escrow; I pay any difference, or get what is
+        left over back. The new purchase has its own return window."""
+        purchase = self.purchase(purchase_id)
+        mask = line_mask(purchase, lines)
+        order, ledger = signed.order, self.ledger
+        check_order(ledger, signed, self.address)
+        new_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
+        if order.merchant_id != purchase.merchant_id or order.token != purchase.order.token:
+            raise ExchangeMismatch(purchase.id, new_id)
+        packed, old_lines = purchase.order.packed(), lines_for(purchase, mask)
+        value = ledger.call(self._functions.quoteReturn(packed, old_lines, mask))
+        due = max(order.total - value, 0)
+        with amounts_in(order.token), self._shipment(purchase, shipment_ref) as shipment:
+            if order.token != NATIVE and due:
+                self._approve(order.token, due)
+            result = ledger.transact(
+                self.account,
+                self._functions.exchange(packed, old_lines, mask, shipment.hash, order.packed(), order.line_tuples(),
+                                         order_signature(signed)),
+                due if order.token == NATIVE else 0,
+                landed=lambda: ledger.recorded_by(new_id, self.address),  # the new purchase is recorded once
+            )
+        returned = ledger._refund_from_event(result.named("ItemsReturned")[0], self.address,
+                                             {(result.tx_hash, purchase.id)})
+        bought = ledger.with_state(ledger.purchase_from_event(result.named("PurchaseRecorded")[0]), 0)
+        return Exchange(returned, replace(bought, as_of=bought.purchased_at), due,
+                        max(returned.amount - order.total, 0))
+
     def _give_back(self, function: str, event: str, purchase_id: str, lines: Sequence[int] | None,
                    shipment_ref: str | bytes | None) -> Refund:
         purchase = self.purchase(purchase_id)
@@ -162,8 +197,9 @@ class CustomerDesk:
         return self.ledger.credit(merchant_id, self.address, token)
 
     def cash_out_credit(self, merchant_id: int, token: str = NATIVE) -> int:
-        """Take the money part of my credit at a merchant out (once it has no active terms, or its stated
-        delay has passed); the bonus part goes back to the shop. Returns what I was paid."""
+        """Take the money part of my credit at a merchant out (once its cash-out date has come, the shop has no
+        active terms, or it no longer takes the token); the bonus part goes back to the shop. Returns what I
+        was paid."""
         result = self.ledger.transact(self.account, self._functions.cashOutCredit(
             validate.positive(merchant_id, "merchant id"), validate.address(token, "token")), journaled=False)
         return int(result.named("CreditCashedOut")[0].args["cash"])
@@ -278,6 +314,8 @@ def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -
     staff = ledger.staff(order.merchant_id, signer) if signer is not None else None
     if staff is None or staff.role is Role.NONE:
         raise InvalidOrderSignature(purchase_id, signer or "0x" + "00" * 20)
+    if staff.generation != order.signer_generation:
+        raise StaleOrderSigner(purchase_id, signer, order.signer_generation, staff.generation)
     if order.referral_bps:
         allowed = ledger.referral_limit(order.merchant_id, signer, order.referrer, staff)
         if order.referral_bps > allowed:

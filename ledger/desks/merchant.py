@@ -102,7 +102,8 @@ class MerchantDesk:
         referrer = validate.address(referrer, "referrer") if referrer is not None else NATIVE
         if referral_bps and referrer == NATIVE:
             raise InvalidInput("a referral commission needs a referrer")
-        allowed = self.ledger.referral_limit(self.merchant_id, self.account.address, referrer) if referral_bps else 0
+        me = self.ledger.staff(self.merchant_id, self.account.address)
+        allowed = self.ledger.referral_limit(self.merchant_id, self.account.address, referrer, me) if referral_bps else 0
         if referral_bps > allowed:  # refused before signing, as the contract would refuse it at purchase
             raise ReferralNotAllowed("0x" + "00" * 32, self.account.address, referrer, referral_bps, allowed)
         ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
@@ -112,7 +113,7 @@ class MerchantDesk:
             restocking_fee_bps=terms.restocking_fee_bps, delivery_wait=terms.delivery_wait,
             item_must_be_returned=terms.item_must_be_returned,
             customer=validate.address(customer, "customer") if customer is not None else NATIVE,
-            token=token, referrer=referrer, referral_bps=referral_bps,
+            token=token, referrer=referrer, referral_bps=referral_bps, signer_generation=me.generation,
         )
         chain_id, ledger = self.ledger.chain.chain_id, self.ledger.address
         signed = self.account.sign_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message())

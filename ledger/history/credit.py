@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..models import Credit
+from ..models import CASHABLE_WHEN_CLOSED, Credit
 
 
 def cash_share(purchase: dict[str, Any], amount: int) -> int:
@@ -42,17 +42,23 @@ def issued(purchase: dict[str, Any], amount: int, bonus: int) -> tuple[int, int]
 
 
 def balance(changes: Iterable[Any]) -> Credit:
-    """The credit held after ``changes`` (rows of ``credit_changes`` for one holder, oldest first)."""
-    amount = cash = at = 0
+    """The credit held after ``changes`` (rows of ``credit_changes`` for one holder and its shop's "delay"
+    rows, oldest first). Each addition is cashable from its time plus the shop's delay then (never, while the
+    delay is 0); added to credit held, the earlier date stands (``LedgerBase._addCredit``)."""
+    amount = cash = delay = cashable_at = 0
     for change in changes:
         kind = change["kind"]
-        if kind == "add":
-            amount, cash, at = amount + change["amount"], cash + change["cash"], change["at"]
+        if kind == "delay":
+            delay = change["amount"]
+        elif kind == "add":
+            own = change["at"] + delay if delay else CASHABLE_WHEN_CLOSED
+            cashable_at = own if amount == 0 else min(cashable_at, own)
+            amount, cash = amount + change["amount"], cash + change["cash"]
         elif kind == "spend":
             amount, cash = amount - change["amount"], cash - change["cash"]
-        else:
-            amount = cash = at = 0
-    return Credit(amount, cash, at)
+        else:  # cashed out: the contract deletes the balance
+            amount = cash = cashable_at = 0
+    return Credit(amount, cash, cashable_at)
 
 
 def budget_left(changes: Iterable[Any]) -> int:

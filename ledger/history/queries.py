@@ -150,7 +150,8 @@ class Queries:
     def credit(self, merchant_id: int, customer: str, token: str) -> Credit:
         """Store credit a customer holds at a merchant in a token."""
         table = schema.credit_changes
-        query = _matching(table, merchant_id=merchant_id, customer=customer, token=token)
+        query = _matching(table, merchant_id=merchant_id).where(
+            or_(and_(table.c.customer == customer, table.c.token == token), table.c.kind == "delay"))
         with self.store.reading() as db:
             return credit.balance(db.execute(query.with_only_columns(
                 table.c.kind, table.c.amount, table.c.cash, table.c.at)).mappings())

@@ -11,7 +11,7 @@ from typing import Any
 from ..models import DAY
 
 STATE_EVENTS = ("PaidShort", "CreditSpent", "DeliveryConfirmed", "ItemsReturned", "CreditIssued",
-                "GoodwillRefunded", "WindowExtended", "Settled")
+                "GoodwillRefunded", "WindowExtended", "BonusCredited", "Settled")
 """Events that change a purchase after ``PurchaseRecorded``."""
 
 _NONE, _PARTLY, _ALL = 0, 1, 2
@@ -33,6 +33,8 @@ def change_row(event: str, args: dict[str, Any]) -> dict[str, Any]:
         amount, mask = args["amount"] + args["bonus"], args["lineMask"]
     elif event == "GoodwillRefunded":
         amount, mask = args["amount"], args["lineMask"]
+    elif event == "BonusCredited":
+        amount = args["bonus"]
     elif event == "WindowExtended":
         value = args["extensionDays"]
     return {"purchase_id": args["purchaseId"], "event": event, "amount": amount, "mask": mask, "value": value,
@@ -55,7 +57,7 @@ def fold(purchase: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
         state["credit_used"], state["credit_cash"] = change["amount"], change["cash"]
     elif event == "DeliveryConfirmed":
         state["delivered_at"] = change["value"]
-    elif event in ("ItemsReturned", "CreditIssued", "GoodwillRefunded"):
+    elif event in ("ItemsReturned", "CreditIssued", "GoodwillRefunded", "BonusCredited"):
         state["refunded"] += change["amount"]
         state["returned_lines"] |= change["mask"]
     elif event == "WindowExtended":

@@ -21,12 +21,13 @@ from sqlalchemy.pool import StaticPool
 
 from ..convert import line_from_chain
 from ..errors import LedgerError
+from ..models import NATIVE
 from ..orders import Order
 from . import credit, schema
 from .decoding import Record
 from .state import STATE_EVENTS, change_row, fold, initial
 
-TIMED_EVENTS = frozenset({"PurchaseRecorded", "ItemsReturned", "CreditIssued", "GoodwillRefunded"})
+TIMED_EVENTS = frozenset({"PurchaseRecorded", "ItemsReturned", "CreditIssued", "GoodwillRefunded", "BonusCredited"})
 """Events whose rows need their block's time (``Record.timestamp``): a purchase's, and the credit a refund or a
 return for credit adds (dated as the contract dates it)."""
 
@@ -346,6 +347,24 @@ class _Window:
         customer = purchase["customer"]
         self._refund(record, customer, "credit", args["amount"] + args["bonus"], args["lineMask"], "", None, customer)
         self._credit(record, purchase, "add", *credit.issued(purchase, args["amount"], args["bonus"]))
+
+    def _BonusCredited(self, record: Record) -> None:
+        args = record.args
+        purchase = self._state(args["purchaseId"])
+        customer = purchase["customer"]
+        self._refund(record, customer, "bonus", args["bonus"], 0, "", None, customer)
+        self._credit(record, purchase, "add", args["bonus"], 0)
+
+    def _Exchanged(self, record: Record) -> None:
+        """The return that paid a new purchase in the same transaction is an exchange, not a refund paid out."""
+        for row in self.rows.get(schema.refunds, ()):
+            if (row["tx_hash"], row["purchase_id"], row["kind"]) == (record.tx_hash, record.args["purchaseId"], "return"):
+                row["kind"] = "exchange"
+
+    def _CreditCashOutDelaySet(self, record: Record) -> None:
+        """The shop's delay, for the credit it issues from now on (each credit's cash-out date is fixed at issue)."""
+        holder = {"merchant_id": record.args["merchantId"], "customer": NATIVE, "token": NATIVE}
+        self._credit(record, holder, "delay", record.args["delay"], 0)
 
     def _GoodwillRefunded(self, record: Record) -> None:
         args = record.args

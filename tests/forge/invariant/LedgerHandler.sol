@@ -269,11 +269,23 @@ contract LedgerHandler is LedgerKit {
             referrer: seed >> 10 & 3 == 0 ? referrers[seed >> 12 & 1] : address(0),
             referralBps: 0,
             expiry: uint40(seed >> 13 & 15 == 0 ? block.timestamp - 1 : block.timestamp + DAY),
-            orderRef: bytes32(++_orderCount)
+            orderRef: bytes32(++_orderCount),
+            signerGeneration: 0
         });
         if (quote.referrer != address(0)) quote.referralBps = uint16([0, 1, 500, 10_000][seed >> 14 & 3]);
         uint256 signerKey = seed >> 40 & 1 == 0 ? _ownerKeys[s] : _agentKeys[2 * s + (seed >> 41 & 1)];
+        quote.signerGeneration = _signedGeneration(quote.merchantId, signerKey, seed >> 42);
         _buy(b, quote, _randomLines(seed >> 16), signerKey, creditShare);
+    }
+
+    /// @dev The generation an order names for its signer: mostly the signer's own, sometimes the one before (an
+    /// order a removed agent signed in an earlier stint) or the one after (never valid yet).
+    function _signedGeneration(uint64 merchantId, uint256 signerKey, uint256 seed) private view returns (uint8) {
+        uint256 generation = ledger.staffOf(merchantId, vm.addr(signerKey)).generation;
+        uint256 pick = seed & 7;
+        if (pick == 0 && generation != 0) --generation;
+        else if (pick == 1) ++generation;
+        return uint8(generation);
     }
 
     /// @dev The customer `b` buys the order of `quote` and `lines` signed with `signerKey`, paying a share of
@@ -318,7 +330,8 @@ contract LedgerHandler is LedgerKit {
         // An agent grants a referral commission only within its mandate, to a referrer the owner approved.
         uint256 allowed = signer.role == ILedgerTypes.Role.Owner ? BPS
             : ledger.referrerApproved(quote.merchantId, quote.referrer) ? signer.maxReferralBps : 0;
-        valid = signer.role != ILedgerTypes.Role.None && quote.referralBps <= allowed
+        valid = signer.role != ILedgerTypes.Role.None && signer.generation == quote.signerGeneration
+            && quote.referralBps <= allowed
             && quote.expiry >= block.timestamp && !ledger.terms(quote.termsId).retired
             && ledger.accepts(quote.merchantId, quote.token) && credit <= held;
     }
@@ -620,9 +633,9 @@ contract LedgerHandler is LedgerKit {
         address t = tokens[token % TOKENS];
         ILedgerTypes.Credit memory held = ledger.creditOf(id, account, t);
         ILedgerTypes.Merchant memory found = ledger.merchant(id);
+        // v3: the credit's own date (fixed at issue), a shop that stopped trading, or a token it no longer takes.
         bool valid = held.amount != 0
-            && (found.activeTerms == 0
-                || (found.creditCashOutDelay != 0 && block.timestamp >= uint256(held.issuedAt) + found.creditCashOutDelay));
+            && (block.timestamp >= held.cashableAt || found.activeTerms == 0 || !ledger.accepts(id, t));
         _touch(id, account, t);
         int256 before = _near(t, id, account);
         (bool ok,) = _as(account, 0, abi.encodeCall(ledger.cashOutCredit, (id, t)));

@@ -71,6 +71,10 @@ contract LedgerHandler is LedgerKit {
         /// @dev Whether a settlement batch the handler sent settled it.
         bool settledSeen;
         bool npsGiven;
+        /// @dev Store credit it was paid with (v3: an exchange pays with the credit part of its return first).
+        uint256 credit;
+        /// @dev The credit bonus owed at settlement, as the handler worked it out from its own books.
+        uint256 pending;
     }
 
     Purchase[] internal _purchases;
@@ -123,7 +127,13 @@ contract LedgerHandler is LedgerKit {
         touchedTokens = 0;
         touchedPurchases = 0;
         _;
+        _checkCreditDates();
     }
+
+    /// @notice The places store credit may be held (shop, account, token), each once, with the cash-out date and
+    /// balance seen there after the last action that touched its token.
+    Owed[] internal _creditPlaces;
+    mapping(uint256 place => ILedgerTypes.Credit) internal _creditSeen;
 
     /// @param hostile Whether the world starts hostile: the gas-burning token burning and every contract that
     /// can refuse ETH refusing it (the `hostility` action changes both either way).
@@ -305,7 +315,7 @@ contract LedgerHandler is LedgerKit {
         _expect(ok == valid, ok ? "buy accepted what it must refuse" : "buy refused a valid order");
         if (!ok) return;
         _expect(entered > 0, "a purchase put nothing into escrow");
-        _record(order, lines, b, uint256(entered));
+        _purchases[_record(order, lines, b, uint256(entered))].credit = credit;
     }
 
     function _buyCall(ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines, uint256 credit, uint256 key)
@@ -336,8 +346,11 @@ contract LedgerHandler is LedgerKit {
             && ledger.accepts(quote.merchantId, quote.token) && credit <= held;
     }
 
-    function _record(ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines, uint256 b, uint256 paid) private {
-        uint256 index = _purchases.length;
+    function _record(ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines, uint256 b, uint256 paid)
+        private
+        returns (uint256 index)
+    {
+        index = _purchases.length;
         _purchases.push();
         Purchase storage made = _purchases[index];
         made.order = order;
@@ -380,7 +393,43 @@ contract LedgerHandler is LedgerKit {
         bytes memory call = forCredit
             ? abi.encodeCall(ledger.returnItemsForCredit, (order, lines, bits, shipment ? bytes32("PARCEL") : bytes32(0)))
             : abi.encodeCall(ledger.returnItems, (order, lines, bits, shipment ? bytes32("PARCEL") : bytes32(0)));
-        _refundAction(i, caller, call, valid, forCredit ? "return for credit" : "return");
+        if (!forCredit || !valid) return _refundAction(i, caller, call, valid, forCredit ? "return for credit" : "return");
+        (uint256 amount, uint256 bonusNow, uint256 bonusLater) = _bonusSplit(i, bits);
+        uint256 before = _purchases[i].refunded;
+        _refundAction(i, caller, call, valid, "return for credit");
+        _expect(_purchases[i].refunded - before == amount + bonusNow, "credit other than the refund and the sure bonus");
+        _purchases[i].pending += bonusLater;
+        _expect(
+            ledger.pendingBonusOf(_purchaseId(ledger, order)) == _purchases[i].pending, "a bonus owed other than worked out"
+        );
+    }
+
+    /// @dev What returning `bits` of purchase `i` for credit gives, by the handler's books: the refund (the lines'
+    /// share less the fee, at most what escrow holds), the bonus on its money part given now (at most what the shop
+    /// is sure to keep: escrow after the refund beyond what the lines still open could take back), the rest later.
+    function _bonusSplit(uint256 i, uint32 bits) private view returns (uint256 amount, uint256 bonusNow, uint256 bonusLater) {
+        Purchase storage p = _purchases[i];
+        uint256 fee = uint16(p.order.head);
+        amount = _linesPrice(i, bits) * p.paid / p.order.total;
+        amount -= amount * fee / BPS;
+        if (amount > p.paid - p.refunded) amount = p.paid - p.refunded;
+        uint256 cash = p.credit == 0 ? amount : amount * (p.paid - p.credit) / p.paid;
+        uint256 bonus = cash * ledger.merchant(uint64(p.order.head >> 32)).creditBonusBps / BPS;
+        uint32 open = uint32((1 << _lines[i].length) - 1)
+            & ~(ledger.purchaseState(_purchaseId(ledger, p.order)).returnedLines | bits);
+        uint256 sure = p.paid - p.refunded - amount;
+        uint256 share = _linesPrice(i, open) * p.paid / p.order.total;
+        uint256 owed = share - share * fee / BPS;
+        sure = sure > owed ? sure - owed : 0;
+        bonusNow = bonus < sure ? bonus : sure;
+        bonusLater = bonus - bonusNow;
+    }
+
+    /// @dev The list price of purchase `i`'s lines in `bits`.
+    function _linesPrice(uint256 i, uint32 bits) private view returns (uint256 price) {
+        for (uint256 l; l < _lines[i].length; ++l) {
+            if (bits >> l & 1 == 1) price += uint256(_lines[i][l].quantity) * _lines[i][l].unitPrice;
+        }
     }
 
     /// @notice The buyer signs a return request for anyone to relay later (nothing is sent).
@@ -465,11 +514,7 @@ contract LedgerHandler is LedgerKit {
     function _keepItAmount(uint256 i, uint32 bits) private view returns (uint256 amount) {
         ILedgerTypes.Order memory order = _purchases[i].order;
         (,,, uint256 paid) = ledger.purchaseOf(order);
-        uint256 price;
-        for (uint256 l; l < _lines[i].length; ++l) {
-            if (bits >> l & 1 == 1) price += uint256(_lines[i][l].quantity) * _lines[i][l].unitPrice;
-        }
-        amount = price * paid / order.total;
+        amount = _linesPrice(i, bits) * paid / order.total;
         uint256 escrow = _inEscrow(ledger, order);
         if (amount > escrow) amount = escrow;
     }
@@ -565,25 +610,39 @@ contract LedgerHandler is LedgerKit {
             address paidIn = address(uint160(batch[k].payment >> 96));
             _touch(uint64(batch[k].head >> 32), address(0), paidIn);
             _touch(0, address(uint160(batch[k].referral >> 96)), paidIn);
+            // v3: a bonus still owed is credited to the buyer at settlement
+            _touch(uint64(batch[k].head >> 32), customers[_purchases[chosen[k]].buyer], paidIn);
         }
         address token = address(uint160(batch[0].payment >> 96));
         (bool[] memory closes, uint256 expected) = _closing(chosen, token);
         if (caller == address(0)) caller = address(0x5E771E);
         int256 before = _implied(token);
+        uint256 creditBefore = _creditIn(token);
         (bool ok, bytes memory result) = _as(caller, 0, abi.encodeCall(ledger.settle, (batch)));
         _expect(ok, "a settlement batch failed");
         if (!ok) return;
         uint256 predicted;
+        uint256 bonuses;
         for (uint256 k; k < chosen.length; ++k) {
             if (!closes[k]) continue;
             ++predicted;
             Purchase storage p = _purchases[chosen[k]];
             _expect(ledger.purchaseState(_purchaseId(ledger, p.order)).flags & SETTLED != 0, "a closed purchase not settled");
+            // the bonus owed, out of what the merchant keeps and never more
+            uint256 kept = p.paid - p.refunded;
+            uint256 bonus = p.pending < kept ? p.pending : kept;
+            _expect(bonus <= kept, "a bonus at settlement above what the merchant keeps");
+            if (address(uint160(p.order.payment >> 96)) == token) bonuses += bonus;
+            p.refunded += bonus;
+            p.pending = 0;
             p.settled = p.paid - p.refunded;
             p.settledSeen = true;
+            _expect(ledger.pendingBonusOf(_purchaseId(ledger, p.order)) == 0, "a bonus still owed after settlement");
         }
         _expect(abi.decode(result, (uint256)) == predicted, "settled a purchase whose window is open");
+        // what was in escrow left it: to the merchant, its referrer, or as the bonus to the buyer's credit
         _expect(before - _implied(token) == int256(expected), "settlement paid out other than what was in escrow");
+        _expect(_creditIn(token) == creditBefore + bonuses, "the bonuses credited at settlement are not those owed");
     }
 
     /// @dev Which of the chosen purchases a batch must settle (not settled, window closed, first in the batch),
@@ -877,6 +936,31 @@ contract LedgerHandler is LedgerKit {
         if (_owedKnown[key]) return;
         _owedKnown[key] = true;
         _owed.push(place);
+        if (place.merchantId != 0 && place.account != address(0)) _creditPlaces.push(place);
+    }
+
+    /// @dev v3: a credit's cash-out date never moves later while it holds something (credit added joins the
+    /// earlier date; a higher delay applies to credit issued since). Checked for the tokens the action touched.
+    function _checkCreditDates() private {
+        for (uint256 k; k < _creditPlaces.length; ++k) {
+            Owed memory place = _creditPlaces[k];
+            if (touchedTokens >> _tokenIndex(place.token) & 1 == 0) continue;
+            ILedgerTypes.Credit memory held = ledger.creditOf(place.merchantId, place.account, place.token);
+            ILedgerTypes.Credit memory seen = _creditSeen[k];
+            _expect(held.cash <= held.amount, "a credit's money part exceeds it");
+            if (seen.amount != 0 && held.amount != 0) {
+                _expect(held.cashableAt <= seen.cashableAt, "a credit's cash-out date moved later");
+            }
+            _creditSeen[k] = held;
+        }
+    }
+
+    /// @dev All the store credit held in `token` at the places noted so far.
+    function _creditIn(address token) private view returns (uint256 sum) {
+        for (uint256 k; k < _creditPlaces.length; ++k) {
+            Owed memory place = _creditPlaces[k];
+            if (place.token == token) sum += ledger.creditOf(place.merchantId, place.account, token).amount;
+        }
     }
 
     /// @dev Raises the purchase's window floor to what is promised now: its deadline once the window runs, and

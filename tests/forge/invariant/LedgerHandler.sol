@@ -233,7 +233,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice The actions forge may call.
     function actions() external pure returns (bytes4[] memory selectors) {
-        selectors = new bytes4[](27);
+        selectors = new bytes4[](29);
         selectors[0] = this.buy.selector;
         selectors[1] = this.buy.selector; // buying is the most common thing customers do: twice the weight
         selectors[2] = this.returnItems.selector;
@@ -261,6 +261,8 @@ contract LedgerHandler is LedgerKit {
         selectors[24] = this.rateContact.selector;
         selectors[25] = this.warp.selector;
         selectors[26] = this.warp.selector;
+        selectors[27] = this.exchange.selector; // v3
+        selectors[28] = this.returnForCredit.selector; // v3: the bonus now and at settlement, twice the weight
     }
 
     // ------------------------------------------------------------------ purchases
@@ -430,6 +432,109 @@ contract LedgerHandler is LedgerKit {
         for (uint256 l; l < _lines[i].length; ++l) {
             if (bits >> l & 1 == 1) price += uint256(_lines[i][l].quantity) * _lines[i][l].unitPrice;
         }
+    }
+
+    /// @notice The buyer (or, refused, someone else) exchanges lines for a new order of the shop, signed by its
+    /// owner or an agent, paying the difference or getting the leftover; sometimes the new order is another
+    /// shop's or in another token (refused), or otherwise invalid as for `buy`.
+    function exchange(uint256 pick, uint32 mask, bool shipment, uint256 seed, uint8 twist) external fresh {
+        (bool any, uint256 i) = _pick(pick);
+        if (!any || _purchases.length >= MAX_PURCHASES) return;
+        Swap memory x;
+        x.i = i;
+        x.bits = _mask(i, mask);
+        x.shipment = shipment;
+        Purchase storage p = _purchases[i];
+        x.buyer = p.buyer;
+        uint256 s;
+        while (shopIds[s] != uint64(p.order.head >> 32)) ++s;
+        uint256 w = twist % 8; // 0: someone else; 1: another shop's order; 2: another token; else as it should be
+        x.caller = customers[(x.buyer + (w == 0 ? 1 : 0)) % CUSTOMERS];
+        uint256 ns = w == 1 ? (s + 1) % SHOPS : s;
+        x.token = address(uint160(p.order.payment >> 96));
+        Quote memory quote = Quote({
+            merchantId: shopIds[ns],
+            termsId: _terms[ns][seed % _terms[ns].length],
+            customer: seed >> 8 & 1 == 0 ? address(0) : customers[x.buyer],
+            token: w == 2 ? tokens[(_tokenIndex(x.token) + 1 + (seed >> 9) % (TOKENS - 1)) % TOKENS] : x.token,
+            referrer: seed >> 10 & 3 == 0 ? referrers[0] : address(0),
+            referralBps: 0,
+            expiry: uint40(block.timestamp + DAY),
+            orderRef: bytes32(++_orderCount),
+            signerGeneration: 0
+        });
+        if (quote.referrer != address(0)) quote.referralBps = uint16([0, 1, 500, 10_000][seed >> 12 & 3]);
+        uint256 signerKey = seed >> 14 & 1 == 0 ? _ownerKeys[ns] : _agentKeys[2 * ns + (seed >> 15 & 1)];
+        quote.signerGeneration = _signedGeneration(quote.merchantId, signerKey, seed >> 16);
+        x.newLines = _randomLines(seed >> 20);
+        x.newOrder = _order(ledger, quote, x.newLines);
+        (, bool orderValid) = _creditAndValidity(x.buyer, quote, x.newOrder.total, signerKey, 0);
+        x.valid = w > 2 && orderValid && _returnable(i, x.bits, shipment);
+        x.signature = _signOrder(ledger, signerKey, x.newOrder);
+        _exchange(x);
+    }
+
+    /// @dev An exchange's inputs and what the handler works out for it.
+    struct Swap {
+        uint256 i;
+        uint32 bits;
+        bool shipment;
+        uint8 buyer;
+        address caller;
+        address token;
+        ILedgerTypes.Order newOrder;
+        ILedgerTypes.LineItem[] newLines;
+        bytes signature;
+        bool valid;
+        uint256 due;
+        uint256 creditApplied;
+        uint256 value;
+    }
+
+    /// @dev Makes the exchange and books it: the old purchase refunded its quote (by the handler's books), the new
+    /// one paid what entered escrow beyond that refund (its total, but for a fee-on-transfer token).
+    function _exchange(Swap memory x) private {
+        _exchangeTerms(x);
+        Purchase storage p = _purchases[x.i];
+        bytes memory call = abi.encodeCall(
+            ledger.exchange,
+            (p.order, _lines[x.i], x.bits, x.shipment ? bytes32("PARCEL") : bytes32(0), x.newOrder, x.newLines, x.signature)
+        );
+        _observe(x.i);
+        (bool ok, int256 entered) =
+            _measured(x.token, uint64(p.order.head >> 32), customers[x.buyer], x.value, x.caller, call);
+        _expect(ok == x.valid, ok ? "exchange accepted what it must refuse" : "exchange refused a valid one");
+        _observe(x.i);
+        if (ok) _bookExchange(x, entered);
+    }
+
+    /// @dev The refund as `returnItems` would pay it (the lines' share less the fee, at most what escrow holds),
+    /// the credit part it applies to the new order first, and the ETH difference to send.
+    function _exchangeTerms(Swap memory x) private view {
+        Purchase storage p = _purchases[x.i];
+        uint256 total = x.newOrder.total;
+        x.due = _linesPrice(x.i, x.bits) * p.paid / p.order.total;
+        x.due -= x.due * uint16(p.order.head) / BPS;
+        if (x.due > p.paid - p.refunded) x.due = p.paid - p.refunded;
+        uint256 money = p.credit == 0 ? x.due : x.due * (p.paid - p.credit) / p.paid;
+        x.creditApplied = x.due - money < total ? x.due - money : total;
+        uint256 moneyApplied = money < total - x.creditApplied ? money : total - x.creditApplied;
+        if (x.token == address(0)) x.value = total - x.creditApplied - moneyApplied;
+    }
+
+    /// @dev The refund left the old purchase's escrow and the new one's was paid: what entered is paid - refund.
+    function _bookExchange(Swap memory x, int256 entered) private {
+        int256 paid = entered + int256(x.due);
+        _expect(paid > 0, "an exchange's new purchase put nothing into escrow");
+        if (paid <= 0) return;
+        if (x.token != tokens[2]) {
+            _expect(uint256(paid) == x.newOrder.total, "an exchange's new purchase paid other than its total");
+        }
+        _purchases[x.i].refunded += x.due;
+        uint256 index = _record(x.newOrder, x.newLines, x.buyer, uint256(paid));
+        _purchases[index].credit = x.creditApplied;
+        bytes32 newId = _purchaseId(ledger, x.newOrder);
+        _expect(ledger.creditUsedOf(newId).amount == x.creditApplied, "an exchange's credit part is not applied first");
     }
 
     /// @notice The buyer signs a return request for anyone to relay later (nothing is sent).
@@ -804,21 +909,25 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice Staff (or the customer itself; a stranger is refused) log a contact moment.
-    function logContact(uint8 shop, uint8 customer, uint8 who) external fresh {
+    /// v3: dated now (0), at or after the shop's registration, or (refused) before it or in the future.
+    function logContact(uint8 shop, uint8 customer, uint8 who, uint8 when) external fresh {
         uint256 s = shop % SHOPS;
         uint256 c = customer % CUSTOMERS;
         uint256 by = who % 4;
         address caller = by == 0 ? vm.addr(_ownerKeys[s]) : by == 1 ? vm.addr(_agentKeys[2 * s]) : by == 2
             ? customers[c]
             : address(0x5E771E);
-        bool valid = by == 0 || by == 2 || ledger.staffOf(shopIds[s], caller).role != ILedgerTypes.Role.None;
+        uint256 since = ledger.merchant(shopIds[s]).registeredAt;
+        uint40 at = uint40([0, since - 1, since, block.timestamp, block.timestamp + 1][when % 5]);
+        bool valid = (by == 0 || by == 2 || ledger.staffOf(shopIds[s], caller).role != ILedgerTypes.Role.None)
+            && (at == 0 || (at >= since && at <= block.timestamp));
         bytes32 content = keccak256(abi.encode(_contacts.length, s, c));
         (bool ok,) = _as(
             caller,
             0,
             abi.encodeCall(
                 ledger.logContact,
-                (shopIds[s], customers[c], bytes32(0), ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Question, 0, content)
+                (shopIds[s], customers[c], bytes32(0), ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Question, at, content)
             )
         );
         _expect(ok == valid, "logContact");
@@ -886,9 +995,18 @@ contract LedgerHandler is LedgerKit {
         private
         returns (bool ok, int256 entered)
     {
+        return _measured(token, merchantId, account, value, account, call);
+    }
+
+    /// @dev The same, the call made by `caller` (an exchange tried by someone else than the buyer).
+    function _measured(address token, uint64 merchantId, address account, uint256 value, address caller, bytes memory call)
+        private
+        returns (bool ok, int256 entered)
+    {
         _touch(merchantId, account, token);
+        _touch(merchantId, caller, token);
         int256 before = _near(token, merchantId, account);
-        (ok,) = _as(account, value, call);
+        (ok,) = _as(caller, value, call);
         entered = _near(token, merchantId, account) - before;
     }
 

@@ -71,6 +71,10 @@ contract LedgerHandler is LedgerKit {
         /// @dev Whether a settlement batch the handler sent settled it.
         bool settledSeen;
         bool npsGiven;
+        /// @dev Store credit it was paid with (v3: an exchange pays with the credit part of its return first).
+        uint256 credit;
+        /// @dev The credit bonus owed at settlement, as the handler worked it out from its own books.
+        uint256 pending;
     }
 
     Purchase[] internal _purchases;
@@ -123,7 +127,13 @@ contract LedgerHandler is LedgerKit {
         touchedTokens = 0;
         touchedPurchases = 0;
         _;
+        _checkCreditDates();
     }
+
+    /// @notice The places store credit may be held (shop, account, token), each once, with the cash-out date and
+    /// balance seen there after the last action that touched its token.
+    Owed[] internal _creditPlaces;
+    mapping(uint256 place => ILedgerTypes.Credit) internal _creditSeen;
 
     /// @param hostile Whether the world starts hostile: the gas-burning token burning and every contract that
     /// can refuse ETH refusing it (the `hostility` action changes both either way).
@@ -223,7 +233,7 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice The actions forge may call.
     function actions() external pure returns (bytes4[] memory selectors) {
-        selectors = new bytes4[](27);
+        selectors = new bytes4[](29);
         selectors[0] = this.buy.selector;
         selectors[1] = this.buy.selector; // buying is the most common thing customers do: twice the weight
         selectors[2] = this.returnItems.selector;
@@ -251,6 +261,8 @@ contract LedgerHandler is LedgerKit {
         selectors[24] = this.rateContact.selector;
         selectors[25] = this.warp.selector;
         selectors[26] = this.warp.selector;
+        selectors[27] = this.exchange.selector; // v3
+        selectors[28] = this.returnForCredit.selector; // v3: the bonus now and at settlement, twice the weight
     }
 
     // ------------------------------------------------------------------ purchases
@@ -269,11 +281,23 @@ contract LedgerHandler is LedgerKit {
             referrer: seed >> 10 & 3 == 0 ? referrers[seed >> 12 & 1] : address(0),
             referralBps: 0,
             expiry: uint40(seed >> 13 & 15 == 0 ? block.timestamp - 1 : block.timestamp + DAY),
-            orderRef: bytes32(++_orderCount)
+            orderRef: bytes32(++_orderCount),
+            signerGeneration: 0
         });
         if (quote.referrer != address(0)) quote.referralBps = uint16([0, 1, 500, 10_000][seed >> 14 & 3]);
         uint256 signerKey = seed >> 40 & 1 == 0 ? _ownerKeys[s] : _agentKeys[2 * s + (seed >> 41 & 1)];
+        quote.signerGeneration = _signedGeneration(quote.merchantId, signerKey, seed >> 42);
         _buy(b, quote, _randomLines(seed >> 16), signerKey, creditShare);
+    }
+
+    /// @dev The generation an order names for its signer: mostly the signer's own, sometimes the one before (an
+    /// order a removed agent signed in an earlier stint) or the one after (never valid yet).
+    function _signedGeneration(uint64 merchantId, uint256 signerKey, uint256 seed) private view returns (uint8) {
+        uint256 generation = ledger.staffOf(merchantId, vm.addr(signerKey)).generation;
+        uint256 pick = seed & 7;
+        if (pick == 0 && generation != 0) --generation;
+        else if (pick == 1) ++generation;
+        return uint8(generation);
     }
 
     /// @dev The customer `b` buys the order of `quote` and `lines` signed with `signerKey`, paying a share of
@@ -293,7 +317,7 @@ contract LedgerHandler is LedgerKit {
         _expect(ok == valid, ok ? "buy accepted what it must refuse" : "buy refused a valid order");
         if (!ok) return;
         _expect(entered > 0, "a purchase put nothing into escrow");
-        _record(order, lines, b, uint256(entered));
+        _purchases[_record(order, lines, b, uint256(entered))].credit = credit;
     }
 
     function _buyCall(ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines, uint256 credit, uint256 key)
@@ -318,13 +342,17 @@ contract LedgerHandler is LedgerKit {
         // An agent grants a referral commission only within its mandate, to a referrer the owner approved.
         uint256 allowed = signer.role == ILedgerTypes.Role.Owner ? BPS
             : ledger.referrerApproved(quote.merchantId, quote.referrer) ? signer.maxReferralBps : 0;
-        valid = signer.role != ILedgerTypes.Role.None && quote.referralBps <= allowed
+        valid = signer.role != ILedgerTypes.Role.None && signer.generation == quote.signerGeneration
+            && quote.referralBps <= allowed
             && quote.expiry >= block.timestamp && !ledger.terms(quote.termsId).retired
             && ledger.accepts(quote.merchantId, quote.token) && credit <= held;
     }
 
-    function _record(ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines, uint256 b, uint256 paid) private {
-        uint256 index = _purchases.length;
+    function _record(ILedgerTypes.Order memory order, ILedgerTypes.LineItem[] memory lines, uint256 b, uint256 paid)
+        private
+        returns (uint256 index)
+    {
+        index = _purchases.length;
         _purchases.push();
         Purchase storage made = _purchases[index];
         made.order = order;
@@ -367,7 +395,146 @@ contract LedgerHandler is LedgerKit {
         bytes memory call = forCredit
             ? abi.encodeCall(ledger.returnItemsForCredit, (order, lines, bits, shipment ? bytes32("PARCEL") : bytes32(0)))
             : abi.encodeCall(ledger.returnItems, (order, lines, bits, shipment ? bytes32("PARCEL") : bytes32(0)));
-        _refundAction(i, caller, call, valid, forCredit ? "return for credit" : "return");
+        if (!forCredit || !valid) return _refundAction(i, caller, call, valid, forCredit ? "return for credit" : "return");
+        (uint256 amount, uint256 bonusNow, uint256 bonusLater) = _bonusSplit(i, bits);
+        uint256 before = _purchases[i].refunded;
+        _refundAction(i, caller, call, valid, "return for credit");
+        _expect(_purchases[i].refunded - before == amount + bonusNow, "credit other than the refund and the sure bonus");
+        _purchases[i].pending += bonusLater;
+        _expect(
+            ledger.pendingBonusOf(_purchaseId(ledger, order)) == _purchases[i].pending, "a bonus owed other than worked out"
+        );
+    }
+
+    /// @dev What returning `bits` of purchase `i` for credit gives, by the handler's books: the refund (the lines'
+    /// share less the fee, at most what escrow holds), the bonus on its money part given now (at most what the shop
+    /// is sure to keep: escrow after the refund beyond what the lines still open could take back), the rest later.
+    function _bonusSplit(uint256 i, uint32 bits) private view returns (uint256 amount, uint256 bonusNow, uint256 bonusLater) {
+        Purchase storage p = _purchases[i];
+        uint256 fee = uint16(p.order.head);
+        amount = _linesPrice(i, bits) * p.paid / p.order.total;
+        amount -= amount * fee / BPS;
+        if (amount > p.paid - p.refunded) amount = p.paid - p.refunded;
+        uint256 cash = p.credit == 0 ? amount : amount * (p.paid - p.credit) / p.paid;
+        uint256 bonus = cash * ledger.merchant(uint64(p.order.head >> 32)).creditBonusBps / BPS;
+        uint32 open = uint32((1 << _lines[i].length) - 1)
+            & ~(ledger.purchaseState(_purchaseId(ledger, p.order)).returnedLines | bits);
+        uint256 sure = p.paid - p.refunded - amount;
+        uint256 share = _linesPrice(i, open) * p.paid / p.order.total;
+        uint256 owed = share - share * fee / BPS;
+        sure = sure > owed ? sure - owed : 0;
+        bonusNow = bonus < sure ? bonus : sure;
+        bonusLater = bonus - bonusNow;
+    }
+
+    /// @dev The list price of purchase `i`'s lines in `bits`.
+    function _linesPrice(uint256 i, uint32 bits) private view returns (uint256 price) {
+        for (uint256 l; l < _lines[i].length; ++l) {
+            if (bits >> l & 1 == 1) price += uint256(_lines[i][l].quantity) * _lines[i][l].unitPrice;
+        }
+    }
+
+    /// @notice The buyer (or, refused, someone else) exchanges lines for a new order of the shop, signed by its
+    /// owner or an agent, paying the difference or getting the leftover; sometimes the new order is another
+    /// shop's or in another token (refused), or otherwise invalid as for `buy`.
+    function exchange(uint256 pick, uint32 mask, bool shipment, uint256 seed, uint8 twist) external fresh {
+        (bool any, uint256 i) = _pick(pick);
+        if (!any || _purchases.length >= MAX_PURCHASES) return;
+        Swap memory x;
+        x.i = i;
+        x.bits = _mask(i, mask);
+        x.shipment = shipment;
+        Purchase storage p = _purchases[i];
+        x.buyer = p.buyer;
+        uint256 s;
+        while (shopIds[s] != uint64(p.order.head >> 32)) ++s;
+        uint256 w = twist % 8; // 0: someone else; 1: another shop's order; 2: another token; else as it should be
+        x.caller = customers[(x.buyer + (w == 0 ? 1 : 0)) % CUSTOMERS];
+        uint256 ns = w == 1 ? (s + 1) % SHOPS : s;
+        x.token = address(uint160(p.order.payment >> 96));
+        Quote memory quote = Quote({
+            merchantId: shopIds[ns],
+            termsId: _terms[ns][seed % _terms[ns].length],
+            customer: seed >> 8 & 1 == 0 ? address(0) : customers[x.buyer],
+            token: w == 2 ? tokens[(_tokenIndex(x.token) + 1 + (seed >> 9) % (TOKENS - 1)) % TOKENS] : x.token,
+            referrer: seed >> 10 & 3 == 0 ? referrers[0] : address(0),
+            referralBps: 0,
+            expiry: uint40(block.timestamp + DAY),
+            orderRef: bytes32(++_orderCount),
+            signerGeneration: 0
+        });
+        if (quote.referrer != address(0)) quote.referralBps = uint16([0, 1, 500, 10_000][seed >> 12 & 3]);
+        uint256 signerKey = seed >> 14 & 1 == 0 ? _ownerKeys[ns] : _agentKeys[2 * ns + (seed >> 15 & 1)];
+        quote.signerGeneration = _signedGeneration(quote.merchantId, signerKey, seed >> 16);
+        x.newLines = _randomLines(seed >> 20);
+        x.newOrder = _order(ledger, quote, x.newLines);
+        (, bool orderValid) = _creditAndValidity(x.buyer, quote, x.newOrder.total, signerKey, 0);
+        x.valid = w > 2 && orderValid && _returnable(i, x.bits, shipment);
+        x.signature = _signOrder(ledger, signerKey, x.newOrder);
+        _exchange(x);
+    }
+
+    /// @dev An exchange's inputs and what the handler works out for it.
+    struct Swap {
+        uint256 i;
+        uint32 bits;
+        bool shipment;
+        uint8 buyer;
+        address caller;
+        address token;
+        ILedgerTypes.Order newOrder;
+        ILedgerTypes.LineItem[] newLines;
+        bytes signature;
+        bool valid;
+        uint256 due;
+        uint256 creditApplied;
+        uint256 value;
+    }
+
+    /// @dev Makes the exchange and books it: the old purchase refunded its quote (by the handler's books), the new
+    /// one paid what entered escrow beyond that refund (its total, but for a fee-on-transfer token).
+    function _exchange(Swap memory x) private {
+        _exchangeTerms(x);
+        Purchase storage p = _purchases[x.i];
+        bytes memory call = abi.encodeCall(
+            ledger.exchange,
+            (p.order, _lines[x.i], x.bits, x.shipment ? bytes32("PARCEL") : bytes32(0), x.newOrder, x.newLines, x.signature)
+        );
+        _observe(x.i);
+        (bool ok, int256 entered) =
+            _measured(x.token, uint64(p.order.head >> 32), customers[x.buyer], x.value, x.caller, call);
+        _expect(ok == x.valid, ok ? "exchange accepted what it must refuse" : "exchange refused a valid one");
+        _observe(x.i);
+        if (ok) _bookExchange(x, entered);
+    }
+
+    /// @dev The refund as `returnItems` would pay it (the lines' share less the fee, at most what escrow holds),
+    /// the credit part it applies to the new order first, and the ETH difference to send.
+    function _exchangeTerms(Swap memory x) private view {
+        Purchase storage p = _purchases[x.i];
+        uint256 total = x.newOrder.total;
+        x.due = _linesPrice(x.i, x.bits) * p.paid / p.order.total;
+        x.due -= x.due * uint16(p.order.head) / BPS;
+        if (x.due > p.paid - p.refunded) x.due = p.paid - p.refunded;
+        uint256 money = p.credit == 0 ? x.due : x.due * (p.paid - p.credit) / p.paid;
+        x.creditApplied = x.due - money < total ? x.due - money : total;
+        uint256 moneyApplied = money < total - x.creditApplied ? money : total - x.creditApplied;
+        if (x.token == address(0)) x.value = total - x.creditApplied - moneyApplied;
+    }
+
+    /// @dev The refund left the old purchase's escrow and the new one's was paid: what entered is paid - refund.
+    function _bookExchange(Swap memory x, int256 entered) private {
+        int256 paid = entered + int256(x.due);
+        _expect(paid > 0, "an exchange's new purchase put nothing into escrow");
+        if (paid <= 0) return;
+        if (x.token != tokens[2]) {
+            _expect(uint256(paid) == x.newOrder.total, "an exchange's new purchase paid other than its total");
+        }
+        _purchases[x.i].refunded += x.due;
+        uint256 index = _record(x.newOrder, x.newLines, x.buyer, uint256(paid));
+        _purchases[index].credit = x.creditApplied;
+        bytes32 newId = _purchaseId(ledger, x.newOrder);
+        _expect(ledger.creditUsedOf(newId).amount == x.creditApplied, "an exchange's credit part is not applied first");
     }
 
     /// @notice The buyer signs a return request for anyone to relay later (nothing is sent).
@@ -452,11 +619,7 @@ contract LedgerHandler is LedgerKit {
     function _keepItAmount(uint256 i, uint32 bits) private view returns (uint256 amount) {
         ILedgerTypes.Order memory order = _purchases[i].order;
         (,,, uint256 paid) = ledger.purchaseOf(order);
-        uint256 price;
-        for (uint256 l; l < _lines[i].length; ++l) {
-            if (bits >> l & 1 == 1) price += uint256(_lines[i][l].quantity) * _lines[i][l].unitPrice;
-        }
-        amount = price * paid / order.total;
+        amount = _linesPrice(i, bits) * paid / order.total;
         uint256 escrow = _inEscrow(ledger, order);
         if (amount > escrow) amount = escrow;
     }
@@ -552,25 +715,39 @@ contract LedgerHandler is LedgerKit {
             address paidIn = address(uint160(batch[k].payment >> 96));
             _touch(uint64(batch[k].head >> 32), address(0), paidIn);
             _touch(0, address(uint160(batch[k].referral >> 96)), paidIn);
+            // v3: a bonus still owed is credited to the buyer at settlement
+            _touch(uint64(batch[k].head >> 32), customers[_purchases[chosen[k]].buyer], paidIn);
         }
         address token = address(uint160(batch[0].payment >> 96));
         (bool[] memory closes, uint256 expected) = _closing(chosen, token);
         if (caller == address(0)) caller = address(0x5E771E);
         int256 before = _implied(token);
+        uint256 creditBefore = _creditIn(token);
         (bool ok, bytes memory result) = _as(caller, 0, abi.encodeCall(ledger.settle, (batch)));
         _expect(ok, "a settlement batch failed");
         if (!ok) return;
         uint256 predicted;
+        uint256 bonuses;
         for (uint256 k; k < chosen.length; ++k) {
             if (!closes[k]) continue;
             ++predicted;
             Purchase storage p = _purchases[chosen[k]];
             _expect(ledger.purchaseState(_purchaseId(ledger, p.order)).flags & SETTLED != 0, "a closed purchase not settled");
+            // the bonus owed, out of what the merchant keeps and never more
+            uint256 kept = p.paid - p.refunded;
+            uint256 bonus = p.pending < kept ? p.pending : kept;
+            _expect(bonus <= kept, "a bonus at settlement above what the merchant keeps");
+            if (address(uint160(p.order.payment >> 96)) == token) bonuses += bonus;
+            p.refunded += bonus;
+            p.pending = 0;
             p.settled = p.paid - p.refunded;
             p.settledSeen = true;
+            _expect(ledger.pendingBonusOf(_purchaseId(ledger, p.order)) == 0, "a bonus still owed after settlement");
         }
         _expect(abi.decode(result, (uint256)) == predicted, "settled a purchase whose window is open");
+        // what was in escrow left it: to the merchant, its referrer, or as the bonus to the buyer's credit
         _expect(before - _implied(token) == int256(expected), "settlement paid out other than what was in escrow");
+        _expect(_creditIn(token) == creditBefore + bonuses, "the bonuses credited at settlement are not those owed");
     }
 
     /// @dev Which of the chosen purchases a batch must settle (not settled, window closed, first in the batch),
@@ -620,9 +797,9 @@ contract LedgerHandler is LedgerKit {
         address t = tokens[token % TOKENS];
         ILedgerTypes.Credit memory held = ledger.creditOf(id, account, t);
         ILedgerTypes.Merchant memory found = ledger.merchant(id);
+        // v3: the credit's own date (fixed at issue), a shop that stopped trading, or a token it no longer takes.
         bool valid = held.amount != 0
-            && (found.activeTerms == 0
-                || (found.creditCashOutDelay != 0 && block.timestamp >= uint256(held.issuedAt) + found.creditCashOutDelay));
+            && (block.timestamp >= held.cashableAt || found.activeTerms == 0 || !ledger.accepts(id, t));
         _touch(id, account, t);
         int256 before = _near(t, id, account);
         (bool ok,) = _as(account, 0, abi.encodeCall(ledger.cashOutCredit, (id, t)));
@@ -732,21 +909,25 @@ contract LedgerHandler is LedgerKit {
     }
 
     /// @notice Staff (or the customer itself; a stranger is refused) log a contact moment.
-    function logContact(uint8 shop, uint8 customer, uint8 who) external fresh {
+    /// v3: dated now (0), at or after the shop's registration, or (refused) before it or in the future.
+    function logContact(uint8 shop, uint8 customer, uint8 who, uint8 when) external fresh {
         uint256 s = shop % SHOPS;
         uint256 c = customer % CUSTOMERS;
         uint256 by = who % 4;
         address caller = by == 0 ? vm.addr(_ownerKeys[s]) : by == 1 ? vm.addr(_agentKeys[2 * s]) : by == 2
             ? customers[c]
             : address(0x5E771E);
-        bool valid = by == 0 || by == 2 || ledger.staffOf(shopIds[s], caller).role != ILedgerTypes.Role.None;
+        uint256 since = ledger.merchant(shopIds[s]).registeredAt;
+        uint40 at = uint40([0, since - 1, since, block.timestamp, block.timestamp + 1][when % 5]);
+        bool valid = (by == 0 || by == 2 || ledger.staffOf(shopIds[s], caller).role != ILedgerTypes.Role.None)
+            && (at == 0 || (at >= since && at <= block.timestamp));
         bytes32 content = keccak256(abi.encode(_contacts.length, s, c));
         (bool ok,) = _as(
             caller,
             0,
             abi.encodeCall(
                 ledger.logContact,
-                (shopIds[s], customers[c], bytes32(0), ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Question, 0, content)
+                (shopIds[s], customers[c], bytes32(0), ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Question, at, content)
             )
         );
         _expect(ok == valid, "logContact");
@@ -814,9 +995,18 @@ contract LedgerHandler is LedgerKit {
         private
         returns (bool ok, int256 entered)
     {
+        return _measured(token, merchantId, account, value, account, call);
+    }
+
+    /// @dev The same, the call made by `caller` (an exchange tried by someone else than the buyer).
+    function _measured(address token, uint64 merchantId, address account, uint256 value, address caller, bytes memory call)
+        private
+        returns (bool ok, int256 entered)
+    {
         _touch(merchantId, account, token);
+        _touch(merchantId, caller, token);
         int256 before = _near(token, merchantId, account);
-        (ok,) = _as(account, value, call);
+        (ok,) = _as(caller, value, call);
         entered = _near(token, merchantId, account) - before;
     }
 
@@ -864,6 +1054,31 @@ contract LedgerHandler is LedgerKit {
         if (_owedKnown[key]) return;
         _owedKnown[key] = true;
         _owed.push(place);
+        if (place.merchantId != 0 && place.account != address(0)) _creditPlaces.push(place);
+    }
+
+    /// @dev v3: a credit's cash-out date never moves later while it holds something (credit added joins the
+    /// earlier date; a higher delay applies to credit issued since). Checked for the tokens the action touched.
+    function _checkCreditDates() private {
+        for (uint256 k; k < _creditPlaces.length; ++k) {
+            Owed memory place = _creditPlaces[k];
+            if (touchedTokens >> _tokenIndex(place.token) & 1 == 0) continue;
+            ILedgerTypes.Credit memory held = ledger.creditOf(place.merchantId, place.account, place.token);
+            ILedgerTypes.Credit memory seen = _creditSeen[k];
+            _expect(held.cash <= held.amount, "a credit's money part exceeds it");
+            if (seen.amount != 0 && held.amount != 0) {
+                _expect(held.cashableAt <= seen.cashableAt, "a credit's cash-out date moved later");
+            }
+            _creditSeen[k] = held;
+        }
+    }
+
+    /// @dev All the store credit held in `token` at the places noted so far.
+    function _creditIn(address token) private view returns (uint256 sum) {
+        for (uint256 k; k < _creditPlaces.length; ++k) {
+            Owed memory place = _creditPlaces[k];
+            if (place.token == token) sum += ledger.creditOf(place.merchantId, place.account, token).amount;
+        }
     }
 
     /// @dev Raises the purchase's window floor to what is promised now: its deadline once the window runs, and

@@ -18,7 +18,9 @@ import {LedgerHandler} from "./LedgerHandler.sol";
 /// - no window shrinks: a purchase's deadline never falls below what it was promised before, whoever acts
 ///   (an extension is never taken back, and a delivery is confirmed as of now);
 /// - the contract accepted and refused exactly what the handler worked out it must.
-/// @dev Not here yet: exchanges, and the contract v3 rules of issue #20 still to come (credit, feedback).
+/// - v3: the bonus a purchase owes at settlement is what the handler worked out (and at settlement never more than
+///   the merchant keeps); a credit's cash-out date never moves later while it holds something (the handler checks
+///   it after every action, and records a breach in `failure`).
 contract LedgerInvariants is LedgerKit {
     struct FuzzSelector {
         address addr;
@@ -79,6 +81,7 @@ contract LedgerInvariants is LedgerKit {
             if (own) {
                 uint256 deadline = ledger.returnDeadline(seen.order);
                 _refundedAndSettledNeverExceedPaid(seen, state, paid);
+                _pendingBonusAsWorkedOut(seen, purchaseId);
                 _inExactlyOneState(seen, state, deadline);
                 if (!seen.settledSeen && deadline < seen.floor) _broken("a return window shrank", deadline, seen.floor);
             }
@@ -120,6 +123,14 @@ contract LedgerInvariants is LedgerKit {
         if (seen.settledSeen && seen.refunded + seen.settled != seen.paid) {
             _broken("settlement left money in escrow", seen.refunded + seen.settled, seen.paid);
         }
+    }
+
+    /// @dev v3: the credit bonus a purchase still owes is what the handler worked out from its books (given at
+    /// settlement, at most what the merchant keeps: the handler checks that as it settles), none once settled.
+    function _pendingBonusAsWorkedOut(LedgerHandler.Purchase memory seen, bytes32 purchaseId) internal view {
+        uint256 pending = ledger.pendingBonusOf(purchaseId);
+        if (pending != seen.pending) _broken("the bonus owed is not what the handler worked out", pending, seen.pending);
+        if (seen.settledSeen && pending != 0) _broken("a settled purchase still owes a bonus", pending, 0);
     }
 
     // ------------------------------------------------------------------ states and windows

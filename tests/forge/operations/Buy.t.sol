@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ILedger, ILedgerErrors, ILedgerEvents, ILedgerTypes} from "../../../contracts/interfaces/ILedger.sol";
-import {WalletCustomer} from "../../contracts/WalletCustomer.sol";
+import {ShopWallet} from "../../contracts/ShopWallet.sol";
 import {LedgerFixture} from "../utils/LedgerFixture.sol";
 import {vm} from "../utils/Vm.sol";
 
@@ -62,22 +62,32 @@ contract BuyTest is LedgerFixture {
         vm.assertTrue(ledger.purchaseState(_purchaseId(ledger, order)).purchasedAt != 0, "bought");
     }
 
+    /// @notice v3: a contract wallet signs as `abi.encode(wallet, payload)`; a payload the wallet does not accept
+    /// is refused as malformed, naming no one.
     function test_buy_signedByAContractWallet() public {
-        WalletCustomer wallet = new WalletCustomer(vm.addr(0xBEEF));
-        vm.prank(owner);
-        ledger.addAgent(shop, address(wallet));
+        ShopWallet wallet = _walletAgent();
         ILedgerTypes.LineItem[] memory lines = _lines(1, 1, 1e18);
         ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
-        bytes memory signature = bytes.concat(bytes20(address(wallet)), _sign(0xBEEF, _purchaseId(ledger, order)));
+        bytes memory signature = _walletSignature(address(wallet), WALLET_KEY, _purchaseId(ledger, order));
+        vm.assertEq(signature.length, 96 + 96, "offset, length and the 65-byte payload in three words");
         vm.prank(customer);
         ledger.buy{value: order.total}(order, lines, 0, signature);
-        bytes memory forged = bytes.concat(bytes20(address(wallet)), _sign(0xBAD, _purchaseId(ledger, order)));
         ILedgerTypes.Order memory other = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        bytes memory forged = _walletSignature(address(wallet), 0xBAD, _purchaseId(ledger, other));
         vm.expectRevert(
             abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, _purchaseId(ledger, other), address(0))
         );
         vm.prank(customer);
         ledger.buy{value: other.total}(other, lines, 0, forged);
+    }
+
+    uint256 internal constant WALLET_KEY = 0xBEEF;
+
+    /// @dev A shop wallet (ERC-1271, accepting what `WALLET_KEY` signs) made an agent of the shop.
+    function _walletAgent() internal returns (ShopWallet wallet) {
+        wallet = new ShopWallet(vm.addr(WALLET_KEY));
+        vm.prank(owner);
+        ledger.addAgent(shop, address(wallet));
     }
 
     function test_buy_refusesAnOrderNotSignedByStaff(uint256 key) public {
@@ -324,13 +334,13 @@ contract BuyTest is LedgerFixture {
         vm.assertTrue(ledger.purchaseState(purchaseId).purchasedAt != 0, "bought");
     }
 
-    /// @notice Bits of the packed order no field uses are refused: they are not signed.
+    /// @notice Bits of the packed order no field uses are refused: they are not signed. (v3: the referral word's
+    /// low byte is the signer's generation, signed: see `test_buy_theSignerGenerationIsSigned`.)
     function test_buy_refusesBitsNoFieldUses(uint8 which) public {
         ILedgerTypes.LineItem[] memory lines = _lines(2, 1, 1e18);
         ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
         bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
-        if (which % 2 == 0) order.head |= uint256(1) << (17 + which % 7);
-        else order.referral |= uint256(1) << (which % 8);
+        order.head |= uint256(1) << (17 + which % 7);
         vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerUnusedOrderBits.selector, _purchaseId(ledger, order)));
         vm.prank(customer);
         ledger.buy{value: order.total}(order, lines, 0, signature);
@@ -347,6 +357,218 @@ contract BuyTest is LedgerFixture {
         vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidReferrer.selector, referrer));
         vm.prank(customer);
         ledger.buy{value: order.total}(order, lines, 0, signature);
+    }
+
+    // ------------------------------------------------------------------ contract v3: signers' generations
+
+    /// @notice The signer's generation is part of what is signed: an order whose generation byte is changed after
+    /// signing has another digest, so the signature names someone else and is refused.
+    function test_buy_theSignerGenerationIsSigned(uint8 generation) public {
+        vm.assume(generation != 0);
+        ILedgerTypes.LineItem[] memory lines = _lines(generation, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        bytes32 signedId = _purchaseId(ledger, order);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(AGENT_KEY, signedId);
+        order.referral |= generation;
+        bytes32 purchaseId = _purchaseId(ledger, order);
+        vm.assertTrue(purchaseId != signedId, "the generation is hashed");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ILedgerErrors.LedgerInvalidOrderSignature.selector, purchaseId, ecrecover(purchaseId, v, r, s)
+            )
+        );
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, abi.encodePacked(r, s, v));
+    }
+
+    /// @notice An agent removed and added again cannot sell with what it signed before: an order naming any
+    /// earlier stint is stale, one naming the stint it is in is accepted, and while removed it signs nothing.
+    function test_buy_refusesAnOrderOfAnAgentsEarlierStint(uint256 stints, uint256 signedIn) public {
+        stints = _bound(stints, 1, 20);
+        signedIn = _bound(signedIn, 0, stints - 1);
+        ILedgerTypes.LineItem[] memory lines = _lines(stints, 2, 1e18);
+        Quote memory quote = _quote(fromPurchase, address(0));
+        quote.signerGeneration = uint8(signedIn);
+        ILedgerTypes.Order memory old = _order(ledger, quote, lines);
+        bytes memory oldSignature = _signOrder(ledger, AGENT_KEY, old);
+        vm.startPrank(owner);
+        for (uint256 k; k < stints; ++k) {
+            ledger.removeAgent(shop, agent);
+            ledger.addAgent(shop, agent);
+        }
+        ledger.removeAgent(shop, agent);
+        vm.stopPrank();
+        vm.assertEq(ledger.staffOf(shop, agent).generation, stints + 1, "a generation a removal");
+        quote.signerGeneration = uint8(stints + 1);
+        ILedgerTypes.Order memory current = _order(ledger, quote, lines);
+        bytes memory signature = _signOrder(ledger, AGENT_KEY, current);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, _purchaseId(ledger, current), agent)
+        );
+        vm.prank(customer);
+        ledger.buy{value: current.total}(current, lines, 0, signature); // removed: no generation is good
+
+        vm.prank(owner);
+        ledger.addAgent(shop, agent);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ILedgerErrors.LedgerStaleOrderSigner.selector, _purchaseId(ledger, old), agent, signedIn, stints + 1
+            )
+        );
+        vm.prank(customer);
+        ledger.buy{value: old.total}(old, lines, 0, oldSignature);
+        vm.prank(customer);
+        ledger.buy{value: current.total}(current, lines, 0, signature);
+        vm.assertTrue(ledger.purchaseState(_purchaseId(ledger, current)).purchasedAt != 0, "the current stint sells");
+    }
+
+    /// @notice The owner's generation is 0 for good: an order naming another is stale, whoever signs.
+    function test_buy_refusesAnOwnersOrderNamingAnotherGeneration(uint8 generation) public {
+        vm.assume(generation != 0);
+        ILedgerTypes.LineItem[] memory lines = _lines(generation, 1, 1e18);
+        Quote memory quote = _quote(fromPurchase, address(0));
+        quote.signerGeneration = generation;
+        ILedgerTypes.Order memory order = _order(ledger, quote, lines);
+        bytes memory signature = _signOrder(ledger, OWNER_KEY, order);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ILedgerErrors.LedgerStaleOrderSigner.selector, _purchaseId(ledger, order), owner, generation, 0
+            )
+        );
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, signature);
+    }
+
+    /// @notice An account is an agent 256 times at most: the 256th stint (generation 255) still sells, a 257th is
+    /// refused (its generation would read as 0 in an order's byte and revive the first stint's orders).
+    function test_addAgent_refusesA257thStint() public {
+        ILedgerTypes.LineItem[] memory lines = _lines(7, 1, 1e18);
+        ILedgerTypes.Order memory first = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        bytes memory firstSignature = _signOrder(ledger, AGENT_KEY, first);
+        vm.startPrank(owner);
+        for (uint256 k; k < 255; ++k) {
+            ledger.removeAgent(shop, agent);
+            ledger.addAgent(shop, agent);
+        }
+        vm.stopPrank();
+        vm.assertEq(ledger.staffOf(shop, agent).generation, 255, "the 256th stint");
+        Quote memory quote = _quote(fromPurchase, address(0));
+        quote.signerGeneration = 255;
+        ILedgerTypes.Order memory last = _order(ledger, quote, lines);
+        vm.prank(customer);
+        ledger.buy{value: last.total}(last, lines, 0, _signOrder(ledger, AGENT_KEY, last));
+        vm.startPrank(owner);
+        ledger.removeAgent(shop, agent);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerAgentGenerationsUsed.selector, shop, agent));
+        ledger.addAgent(shop, agent);
+        vm.stopPrank();
+        vm.assertTrue(ledger.staffOf(shop, agent).role == ILedgerTypes.Role.None, "not an agent again");
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, _purchaseId(ledger, first), agent)
+        );
+        vm.prank(customer);
+        ledger.buy{value: first.total}(first, lines, 0, firstSignature);
+    }
+
+    // ------------------------------------------------------------------ contract v3: wallet signatures
+
+    /// @notice Any other encoding of a wallet's signature is refused: v2's `wallet ++ payload` (as is, or padded
+    /// to whole words), an offset other than 0x40, words after the payload, a length that does not match, an
+    /// address word with high bits set.
+    function test_buy_refusesAWalletSignatureInAnyOtherEncoding(uint8 how, bytes32 junk) public {
+        ShopWallet wallet = _walletAgent();
+        ILedgerTypes.LineItem[] memory lines = _lines(how, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        bytes32 purchaseId = _purchaseId(ledger, order);
+        bytes memory payload = _sign(WALLET_KEY, purchaseId);
+        bytes memory right = abi.encode(address(wallet), payload);
+        bytes memory signature;
+        bool decodes = true; // false: abi.decode itself refuses (a revert without data)
+        uint256 w = how % 7;
+        if (w == 0) {
+            signature = bytes.concat(bytes20(address(wallet)), payload); // v2's form, 85 bytes
+        } else if (w == 1) {
+            signature = bytes.concat(bytes20(address(wallet)), payload, new bytes(43)); // v2's, padded to 128
+            decodes = false;
+        } else if (w == 2) {
+            // the payload one word further on, the offset saying so: decodes, but not the standard encoding
+            signature = abi.encodePacked(
+                bytes32(uint256(uint160(address(wallet)))), uint256(0x60), junk, uint256(payload.length), payload,
+                new bytes(31)
+            );
+        } else if (w == 3) {
+            signature = bytes.concat(right, junk); // a word after the payload
+        } else if (w == 4) {
+            signature = _slice(right, 0); // a payload length one word short of what follows
+            assembly ("memory-safe") {
+                mstore(add(signature, 0x60), 33)
+            }
+        } else if (w == 5) {
+            signature = bytes.concat(bytes32(uint256(uint160(address(wallet))) | 1 << 160), _slice(right, 32));
+            decodes = false;
+        } else {
+            signature = _slice(right, 0);
+            assembly ("memory-safe") {
+                mstore(signature, sub(mload(signature), 32)) // the last word cut off
+            }
+            decodes = false;
+        }
+        if (decodes) {
+            vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, purchaseId, address(0)));
+        } else {
+            vm.expectRevert();
+        }
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, signature);
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, right); // the standard encoding of the same: accepted
+    }
+
+    /// @notice A staff account's address passed off as a wallet, with the account's own signature as payload, is
+    /// refused: an account answers no ERC-1271 check. A wallet that is not staff is refused by name.
+    function test_buy_refusesAnAccountPassedOffAsAWalletAndAWalletNotStaff(bool ownerAsWallet) public {
+        ILedgerTypes.LineItem[] memory lines = _lines(5, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        bytes32 purchaseId = _purchaseId(ledger, order);
+        if (ownerAsWallet) {
+            vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, purchaseId, address(0)));
+            vm.prank(customer);
+            ledger.buy{value: order.total}(order, lines, 0, abi.encode(owner, _sign(OWNER_KEY, purchaseId)));
+        } else {
+            ShopWallet outsider = new ShopWallet(vm.addr(WALLET_KEY));
+            vm.expectRevert(
+                abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, purchaseId, address(outsider))
+            );
+            vm.prank(customer);
+            ledger.buy{value: order.total}(order, lines, 0, _walletSignature(address(outsider), WALLET_KEY, purchaseId));
+        }
+    }
+
+    /// @notice The padding after a wallet's payload is not read: a signature whose padding bytes are set reads as
+    /// the same wallet and payload (one reading, though not one encoding). Harmless: the purchase id is the order's
+    /// digest, so the order is bought once whichever encoding comes first.
+    function test_buy_walletSignaturePaddingIsNotRead(uint8 dirt) public {
+        vm.assume(dirt != 0);
+        ShopWallet wallet = _walletAgent();
+        ILedgerTypes.LineItem[] memory lines = _lines(dirt, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        bytes32 purchaseId = _purchaseId(ledger, order);
+        bytes memory right = _walletSignature(address(wallet), WALLET_KEY, purchaseId);
+        bytes memory padded = _slice(right, 0);
+        padded[padded.length - 1] = bytes1(dirt); // the 65-byte payload's last word has 31 bytes of padding
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, padded);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerPurchaseExists.selector, purchaseId));
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, right);
+    }
+
+    /// @dev `data` from byte `from` on.
+    function _slice(bytes memory data, uint256 from) internal pure returns (bytes memory out) {
+        out = new bytes(data.length - from);
+        for (uint256 i; i < out.length; ++i) {
+            out[i] = data[from + i];
+        }
     }
 }
 

@@ -80,7 +80,10 @@ contract FeedbackTest is LedgerFixture {
 
     function test_logContact_byStaffOrTheCustomer(uint40 occurredAt, bytes32 content, uint8 channel) public {
         ILedgerTypes.Channel via = ILedgerTypes.Channel(_bound(channel, 0, 7));
-        occurredAt = uint40(_bound(occurredAt, 0, block.timestamp));
+        uint256 registeredAt = ledger.merchant(shop).registeredAt;
+        vm.warp(block.timestamp + 30 days);
+        // 0 (now), or any moment since the shop was registered
+        occurredAt = occurredAt % 5 == 0 ? 0 : uint40(_bound(occurredAt, registeredAt, block.timestamp));
         vm.expectEmit(address(ledger));
         emit ILedgerEvents.ContactLogged(
             shop, customer, bytes32(0), agent, via, ILedgerTypes.ContactKind.Question,
@@ -112,5 +115,33 @@ contract FeedbackTest is LedgerFixture {
         vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerUnknownMerchant.selector, 7));
         vm.prank(stranger);
         ledger.logContact(7, customer, 0, ILedgerTypes.Channel.Chat, ILedgerTypes.ContactKind.Other, 0, "");
+    }
+
+    /// @notice v3: a contact moment cannot be dated before the shop was registered, by staff or by the customer;
+    /// the moment of registration itself is fine. A shop registered later has its own date.
+    function test_logContact_refusesMomentsBeforeTheShop(uint40 before, uint256 later, bool byCustomer) public {
+        uint256 registeredAt = ledger.merchant(shop).registeredAt;
+        vm.assertEq(registeredAt, 1_800_000_000, "the registration's block time");
+        later = _bound(later, 1, 365 days);
+        vm.warp(registeredAt + later);
+        before = uint40(_bound(before, 1, registeredAt - 1));
+        address caller = byCustomer ? customer : agent;
+        vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerTimeBeforeShop.selector, before, registeredAt));
+        vm.prank(caller);
+        ledger.logContact(shop, customer, 0, ILedgerTypes.Channel.Phone, ILedgerTypes.ContactKind.Other, before, "");
+        vm.prank(caller);
+        ledger.logContact(
+            shop, customer, 0, ILedgerTypes.Channel.Phone, ILedgerTypes.ContactKind.Other, uint40(registeredAt), ""
+        );
+        vm.prank(stranger);
+        uint64 newer = ledger.registerMerchant(stranger);
+        vm.assertEq(ledger.merchant(newer).registeredAt, block.timestamp, "registered now");
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerErrors.LedgerTimeBeforeShop.selector, block.timestamp - 1, block.timestamp)
+        );
+        vm.prank(customer);
+        ledger.logContact(
+            newer, customer, 0, ILedgerTypes.Channel.Phone, ILedgerTypes.ContactKind.Other, uint40(block.timestamp - 1), ""
+        );
     }
 }

@@ -111,7 +111,8 @@ abstract contract LedgerFixture is LedgerKit {
             referrer: address(0),
             referralBps: 0,
             expiry: uint40(block.timestamp + DAY),
-            orderRef: bytes32(++_orders)
+            orderRef: bytes32(++_orders),
+            signerGeneration: 0
         });
     }
 

@@ -11,7 +11,8 @@ import {vm} from "./Vm.sol";
 /// @notice What every Solidity test of the ledger needs, and nothing about any one test: deploying a ledger
 /// with its modules, packing orders as `ILedgerTypes.Order` documents them, hashing them again independently of
 /// `Orders.structHash`, and signing orders and return requests with `vm.sign`.
-/// @dev Written against contract v2. For a new contract version, this file and `ILedger.sol` are where
+/// @dev Written against contract v3 (orders name their signer's staff generation; wallet signatures are
+/// `abi.encode(wallet, payload)`). For a new contract version, this file and `ILedger.sol` are where
 /// the order layout, the EIP-712 types and the deployment change; the tests and the handler call only these.
 abstract contract LedgerKit {
     /// @notice EIP-712 type of an order, spelled out here rather than imported, so a change in the contract
@@ -19,7 +20,7 @@ abstract contract LedgerKit {
     bytes32 internal constant ORDER_TYPEHASH = keccak256(
         "Order(uint64 merchantId,uint64 termsId,address customer,address token,uint256 total,bytes32 linesHash,"
         "uint8 lineCount,bytes32 orderRef,uint40 expiry,address referrer,uint16 referralBps,uint32 returnWindow,"
-        "uint16 restockingFeeBps,uint32 deliveryWait,bool itemMustBeReturned)"
+        "uint16 restockingFeeBps,uint32 deliveryWait,bool itemMustBeReturned,uint8 signerGeneration)"
     );
     bytes32 internal constant RETURN_REQUEST_TYPEHASH = keccak256(
         "ReturnRequest(bytes32 purchaseId,uint32 lineMask,bytes32 shipmentRef,uint256 nonce,uint256 deadline)"
@@ -30,6 +31,7 @@ abstract contract LedgerKit {
     uint256 internal constant DAY = 1 days;
     uint16 internal constant BPS = 10_000;
     uint8 internal constant SETTLED = 1;
+    uint8 internal constant BONUS_PENDING = 16;
 
     /// @notice What an order says besides its lines and its terms (which are read from the chain).
     struct Quote {
@@ -41,6 +43,8 @@ abstract contract LedgerKit {
         uint16 referralBps;
         uint40 expiry;
         bytes32 orderRef;
+        /// @dev The staff generation of the account that signs (`Staff.generation`, at most 255).
+        uint8 signerGeneration;
     }
 
     // ------------------------------------------------------------------ deployment
@@ -73,7 +77,7 @@ abstract contract LedgerKit {
         order.payment =
             uint256(uint160(quote.token)) << 96 | uint256(quote.termsId) << 32 | uint256(terms.returnWindow);
         order.referral = uint256(uint160(quote.referrer)) << 96 | uint256(quote.referralBps) << 80
-            | uint256(terms.deliveryWait) << 48 | uint256(quote.expiry) << 8;
+            | uint256(terms.deliveryWait) << 48 | uint256(quote.expiry) << 8 | quote.signerGeneration;
         order.total = total;
         order.linesHash = keccak256(abi.encode(lines));
         order.orderRef = quote.orderRef;
@@ -105,7 +109,8 @@ abstract contract LedgerKit {
             uint32(order.payment), // returnWindow
             uint16(order.head), // restockingFeeBps
             uint32(order.referral >> 48), // deliveryWait
-            uint8(order.head >> 16) & 1 != 0 // itemMustBeReturned
+            uint8(order.head >> 16) & 1 != 0, // itemMustBeReturned
+            uint8(order.referral) // signerGeneration
         );
         return keccak256(bytes.concat(first, second));
     }
@@ -148,6 +153,12 @@ abstract contract LedgerKit {
         returns (bytes memory)
     {
         return _sign(key, _purchaseId(ledger, order));
+    }
+
+    /// @notice A contract wallet's staff signature: `abi.encode(wallet, payload)`, the payload being what the
+    /// wallet's ERC-1271 `isValidSignature` accepts (here its signer's 65-byte signature of `digest`).
+    function _walletSignature(address wallet, uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        return abi.encode(wallet, _sign(key, digest));
     }
 
     /// @notice The customer's signature by `key` of a return request for `purchaseId`.

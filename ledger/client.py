@@ -513,6 +513,11 @@ class Ledger:
                                                  ("amount", "cash", "cashableAt"))
         return Credit(amount, cash, cashable_at)
 
+    def pending_bonus(self, purchase_id: str) -> int:
+        """The credit bonus a purchase still owes its customer: given as credit when it settles, out of what the
+        shop keeps then (at most that)."""
+        return self.call(self.contract.functions.pendingBonusOf(validate.bytes32(purchase_id, "purchase id")))
+
     def budget(self, merchant_id: int, agent: str, token: str = NATIVE) -> int:
         """What ``agent`` may still refund in ``token`` without asking."""
         key = (validate.identifier(merchant_id, "merchant id"), validate.address(agent, "agent"),

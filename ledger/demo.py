@@ -113,8 +113,11 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     credit = alice_desk.return_for_credit(alice_bed.id, [1])
     duvet = alice_desk.buy(checkout.quote(dream_terms.id, [LineItem("DUVET", 1, 3 * ETHER // 10)], "DR-1003",
                                           customer=alice.address), use_credit=credit.amount)
-    say(f"Alice swaps her pillows for store credit: {render.amount(credit.amount)} (10 % bonus included); "
-        f"it pays part of a duvet, and she pays only {render.amount(duvet.price - credit.amount)} more. "
+    later = ledger.pending_bonus(alice_bed.id)
+    say(f"Alice swaps her pillows for store credit: {render.amount(credit.amount)}, with as much of the 10 % "
+        "bonus as DreamRest is sure to keep while the bed can still come back; "
+        f"{render.amount(later)} more bonus comes when the purchase settles. "
+        f"The credit pays part of a duvet, and she pays only {render.amount(duvet.price - credit.amount)} more. "
         "Credit never becomes more money than she paid: DreamRest lets its money part be cashed out "
         "90 days after it was issued.")
 

@@ -149,8 +149,8 @@ def test_quote_under_another_shops_terms_refused(ledger, week_terms, bob, nonce_
     "text, phrase",
     [
         ("not json", "malformed"),
-        ('{"kind": "ledger-order", "version": 1}', "version 2"),
-        ('{"kind": "ledger-order", "version": 2, "order": {}}', "missing field"),
+        ('{"kind": "ledger-order", "version": 2}', "version 3"),
+        ('{"kind": "ledger-order", "version": 3, "order": {}}', "missing field"),
     ],
 )
 def test_malformed_order_file_refused(text, phrase) -> None:

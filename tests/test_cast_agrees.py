@@ -24,7 +24,7 @@ LINES = "(bytes32,uint32,uint128)[]"
 ORDER_TYPE = (
     "Order(uint64 merchantId,uint64 termsId,address customer,address token,uint256 total,bytes32 linesHash,"
     "uint8 lineCount,bytes32 orderRef,uint40 expiry,address referrer,uint16 referralBps,uint32 returnWindow,"
-    "uint16 restockingFeeBps,uint32 deliveryWait,bool itemMustBeReturned)"
+    "uint16 restockingFeeBps,uint32 deliveryWait,bool itemMustBeReturned,uint8 signerGeneration)"
 )
 DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 
@@ -133,10 +133,11 @@ def test_purchase_id_is_the_eip712_digest_of_the_order(story) -> None:
         assert lines_hash == p.order.lines_hash
         o = p.order
         struct = run_cast("abi-encode", "f(bytes32,uint64,uint64,address,address,uint256,bytes32,uint8,bytes32,uint40,"
-                                        "address,uint16,uint32,uint16,uint32,bool)",
+                                        "address,uint16,uint32,uint16,uint32,bool,uint8)",
                           run_cast("keccak", ORDER_TYPE), o.merchant_id, o.terms_id, o.customer, o.token, o.total,
                           lines_hash, len(o.lines), o.order_ref, o.expiry, o.referrer, o.referral_bps, o.return_window,
-                          o.restocking_fee_bps, o.delivery_wait, str(o.item_must_be_returned).lower())
+                          o.restocking_fee_bps, o.delivery_wait, str(o.item_must_be_returned).lower(),
+                          o.signer_generation)
         digest = run_cast("keccak", "0x1901" + separator[2:] + run_cast("keccak", struct)[2:])
         assert digest == p.id
         (on_chain,) = cast(chain, "call", "--json", ledger.address, f"purchaseIdOf({ORDER_WORDS})(bytes32)",

@@ -47,7 +47,8 @@ def _import(cli, tmp_path, text: str, *options: str):
 
 
 def test_import_logs_every_row_in_bulk(cli, cli_project, library, purchase, tmp_path) -> None:
-    earlier = library.chain.now() - 3_600
+    library.chain.advance_time(2 * 3_600)
+    earlier = library.chain.now() - 3_600  # after the shop was registered: no contact is dated before it
     rows = (f"chat,question,{ALICE},{purchase},{earlier},which size?\n"
             f"email,complaint,{ALICE},,,\"late, and the box was wet\"\n"
             f"phone,return_help,{BOB},,,call me on 555-0100\n")

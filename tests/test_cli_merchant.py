@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from conftest import ETHER, deploy_contract, ok, send
@@ -51,6 +52,7 @@ def test_register_and_show_a_merchant(cli) -> None:
     out = ok(cli("--account", "1", "merchant", "register", "--payout", AGENT))
     assert "merchant #1 registered" in out
     shown = json.loads(ok(cli("--json", "merchant", "show", "1")))
+    assert shown.pop("registered_at") > 1_700_000_000  # a block time: no contact is dated before it
     assert shown == {"id": 1, "owner": OWNER, "payout": AGENT, "active_terms": 0, "credit_cash_out_delay": 0,
                      "credit_bonus_bps": 0}
     assert "0 terms in force" in ok(cli("merchant", "show", "1"))
@@ -214,9 +216,11 @@ def test_merchant_withdraw_with_nothing_deferred(shop) -> None:
     assert result.exit_code == 1 and "nothing is waiting for" in result.output
 
 
-def test_staff_logs_a_contact(shop, sale) -> None:
+def test_staff_logs_a_contact(shop, sale, library) -> None:
+    library.chain.advance_time(2 * 3_600)
+    at = datetime.fromtimestamp(library.merchant(1).registered_at + 3_600, UTC).isoformat()  # since the shop
     out = ok(shop("--account", "2", "contact", "log", "1", "--customer", ALICE, "--channel", "video", "--kind",
-                  "complaint", "--purchase", sale["id"], "--note", "scratched", "--at", "2026-01-02T10:00"))
+                  "complaint", "--purchase", sale["id"], "--note", "scratched", "--at", at))
     assert "video complaint logged" in out
     (contact,) = json.loads(ok(shop("--json", "contact", "list", "--purchase", sale["id"])))
     assert contact["logged_by"] == AGENT and contact["by_customer"] is False

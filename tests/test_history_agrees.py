@@ -180,16 +180,23 @@ def test_credit_and_budgets_from_the_index_match_the_contract_step_by_step(ledge
         "a budget used, voided with its agent, set again and used"
 
 
-def test_a_return_for_credit_worth_nothing_still_dates_the_credit(ledger, chain, shop, bob) -> None:
-    """The contract dates a customer's credit at every return for credit, one that adds nothing (a 100 %
-    restocking fee) included: the cash-out delay runs from then, so the index says the same."""
+def test_later_credit_never_moves_the_cash_out_date(ledger, chain, shop, bob) -> None:
+    """Each credit's cash-out date is fixed when it is issued; credit added later (here a return for credit that
+    adds nothing, a 100 % restocking fee) joins the earlier date, and a delay changed since applies to new credit
+    only: the index works it out from the events as the contract does."""
     direct, bob_desk = twin(ledger, False), ledger.customer_desk(bob)
+    shop.set_credit_cash_out_delay(DAY)
     week, full_fee = shop.publish_terms(7 * DAY), shop.publish_terms(7 * DAY, restocking_fee_bps=10_000)
     bob_desk.return_for_credit(buy(shop, bob_desk, week.id, [("MUG", 1, 1_000)], "Z-1").id)
     first = ledger.credit(shop.merchant_id, bob.address)
     kept = buy(shop, bob_desk, full_fee.id, [("CUP", 1, 1_000)], "Z-2")
-    chain.advance_time(DAY)
+    chain.advance_time(DAY // 2)
+    shop.set_credit_cash_out_delay(30 * DAY)
     bob_desk.return_for_credit(kept.id)
     held = ledger.credit(shop.merchant_id, bob.address)
     assert held == direct.credit(shop.merchant_id, bob.address)
-    assert held.amount == first.amount == 1_000 and held.issued_at > first.issued_at + DAY - 60
+    assert held.amount == first.amount == 1_000 and held.cashable_at == first.cashable_at
+    shop.set_credit_cash_out_delay(DAY // 10)  # shorter now: new credit may bring the date forward, never back
+    bob_desk.return_for_credit(buy(shop, bob_desk, week.id, [("PIN", 1, 10)], "Z-3").id)
+    sooner = ledger.credit(shop.merchant_id, bob.address)
+    assert sooner == direct.credit(shop.merchant_id, bob.address) and sooner.cashable_at < first.cashable_at

@@ -408,7 +408,8 @@ contract LedgerHandler is LedgerKit {
 
     /// @dev What returning `bits` of purchase `i` for credit gives, by the handler's books: the refund (the lines'
     /// share less the fee, at most what escrow holds), the bonus on its money part given now (at most what the shop
-    /// is sure to keep: escrow after the refund beyond what the lines still open could take back), the rest later.
+    /// is sure to keep: escrow after the refund beyond what the lines still open could take back, a wei a line
+    /// included), the rest later.
     function _bonusSplit(uint256 i, uint32 bits) private view returns (uint256 amount, uint256 bonusNow, uint256 bonusLater) {
         Purchase storage p = _purchases[i];
         uint256 fee = uint16(p.order.head);
@@ -421,7 +422,8 @@ contract LedgerHandler is LedgerKit {
             & ~(ledger.purchaseState(_purchaseId(ledger, p.order)).returnedLines | bits);
         uint256 sure = p.paid - p.refunded - amount;
         uint256 share = _linesPrice(i, open) * p.paid / p.order.total;
-        uint256 owed = share - share * fee / BPS;
+        // and a wei a line for each line's own rounding, while any line is open
+        uint256 owed = open == 0 ? 0 : share - share * fee / BPS + _lines[i].length;
         sure = sure > owed ? sure - owed : 0;
         bonusNow = bonus < sure ? bonus : sure;
         bonusLater = bonus - bonusNow;

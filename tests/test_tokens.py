@@ -3,12 +3,15 @@ whose transfer returns nothing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
-from conftest import DAY, buy, deploy_contract, send
+from conftest import DAY, ETHER, buy, deploy_contract, owed, send
 from eth_account import Account
 
 from ledger import errors
-from ledger.models import NATIVE
+from ledger.models import NATIVE, Purchase
 
 UNIT = 10**6
 
@@ -145,3 +148,149 @@ def test_more_arriving_than_was_due_is_never_recorded_as_paid(ledger, chain, sho
     assert balance(ledger.address).call() == 40 * UNIT
     assert customer.return_items(alices.id).amount == 9 * UNIT  # the price less the 10 % fee, not 18
     assert ledger.customer_desk(bob).return_items(bobs.id).amount == 9 * UNIT  # Bob's is all there
+
+
+# ---------------------------------------------------------------- weird ERC-20 kinds (d-xo/weird-erc20)
+#
+# Each kind goes through one trade: Alice and Bob buy in the token, Alice returns a line for money and gets a
+# goodwill refund, Bob returns a line for credit and later cashes it out, and the rest settles to the shop and
+# to a referrer, in one batch with Bob's purchases in a plain token and in ETH. The books are checked per token.
+
+PLAIN_KINDS = {"TestToken": ("Test Dollar", "TUSD"), "NoReturnToken": (), "StrictToken": (),
+               "ApprovalRaceToken": (), "DecimalsToken": (6,)}
+"""Tokens whose transfers move exactly what was asked, with their constructor arguments."""
+
+
+@dataclass
+class Trade:
+    """Purchases of one trade: Alice's and Bob's in the token, Bob's in a plain token and in ETH (controls)."""
+
+    token: Any
+    plain: Any
+    alices: Purchase
+    bobs: Purchase
+    controls: tuple[Purchase, Purchase]
+
+
+@dataclass
+class Payouts:
+    """What the ledger booked as paid out in a trade (what it pushed, or kept when the push failed)."""
+
+    returned: int
+    """Alice's refund for her scarf."""
+    goodwill: int
+    """The shop's goodwill refund to Alice."""
+    credited: int
+    """Bob's credit for his hat, later cashed out."""
+    merchant: int
+    """Settled to the shop, in the token."""
+    commission: int
+    """Settled to the referrer, in the token."""
+
+
+def _trader(chain, accounts, test_artifacts, name, *args, unit=UNIT):
+    """A token minted to Alice and Bob (1,000 units each)."""
+    token = deploy_contract(chain, accounts[0], test_artifacts[name], *args)
+    for holder in accounts[3:5]:
+        send(chain, accounts[0], token.functions.mint(holder.address, 1_000 * unit))
+    return token
+
+
+def _open(ledger, chain, shop, week_terms, accounts, test_artifacts, token, unit=UNIT, referral_bps=1_000) -> Trade:
+    """The shop lists ``token`` and a plain token and lets credit be cashed out after a day; Alice buys two hats
+    (10 each) and a scarf (30) in ``token``; Bob a hat (20) and a scarf (30) with a referrer's commission, in
+    ``token``, in the plain token and in ETH."""
+    plain = _accepted(chain, shop, accounts, test_artifacts, "TestToken")
+    shop.accept_token(token.address)
+    shop.set_credit_cash_out_delay(DAY)
+    alice, bob = (ledger.customer_desk(account) for account in accounts[3:5])
+    alices = buy(shop, alice, week_terms.id, [("HAT", 2, 10 * unit), ("SCARF", 1, 30 * unit)], "A-1",
+                 token=token.address)
+    bobs_lines = [("HAT", 1, 20 * unit), ("SCARF", 1, 30 * unit)]
+    bobs = buy(shop, bob, week_terms.id, bobs_lines, "B-1", token=token.address, referrer=accounts[7].address,
+               referral_bps=referral_bps)
+    controls = tuple(buy(shop, bob, week_terms.id, lines, ref, token=currency, referrer=accounts[7].address,
+                         referral_bps=referral_bps)
+                     for lines, ref, currency in (([("HAT", 1, 20 * UNIT), ("SCARF", 1, 30 * UNIT)], "B-2",
+                                                    plain.address),
+                                                   ([("HAT", 1, 20 * ETHER), ("SCARF", 1, 30 * ETHER)], "B-3",
+                                                    NATIVE)))
+    return Trade(token, plain, alices, bobs, controls)
+
+
+def _close(ledger, chain, shop, trade: Trade, accounts, goodwill: int) -> Payouts:
+    """Alice returns her scarf and gets ``goodwill``; Bob returns his hats for credit (in the token) or money
+    (controls); after the window one batch settles all four purchases; a day later Bob cashes out his credit."""
+    alice, bob = (ledger.customer_desk(account) for account in accounts[3:5])
+    returned = alice.return_items(trade.alices.id, [1]).amount
+    shop.goodwill_refund(trade.alices.id, goodwill)
+    credited = bob.return_for_credit(trade.bobs.id, [0]).amount
+    for control in trade.controls:
+        bob.return_items(control.id, [0])
+    chain.advance_time(8 * DAY)
+    batch = ledger.settle(accounts[5], [trade.alices.id, trade.bobs.id, *(c.id for c in trade.controls)])
+    assert len(batch.settled) == 4 and batch.skipped == ()
+    in_token = [s for s in batch.settled if s.purchase_id in (trade.alices.id, trade.bobs.id)]
+    assert bob.cash_out_credit(shop.merchant_id, trade.token.address) == credited
+    return Payouts(returned, goodwill, credited, sum(s.amount for s in in_token), sum(s.commission for s in in_token))
+
+
+def _holders(accounts) -> list[str]:
+    return [account.address for account in accounts]
+
+
+def _held(ledger, token) -> int:
+    return token.functions.balanceOf(ledger.address).call()
+
+
+def _shortfall(ledger, shop, accounts, token) -> int:
+    """What the ledger owes in ``token`` less what it holds (negative: it holds more than it owes)."""
+    return owed(ledger, token.address, _holders(accounts), [shop.merchant_id]) - _held(ledger, token)
+
+
+def _assert_controls_exact(ledger, shop, accounts, trade: Trade) -> None:
+    """The plain token's and the ETH books are exact: the ledger holds what it owes, not a unit more or less,
+    and nothing in them waits to be withdrawn (so the weird token touched none of their payments)."""
+    holders, merchants = _holders(accounts), [shop.merchant_id]
+    assert _held(ledger, trade.plain) == owed(ledger, trade.plain.address, holders, merchants)
+    assert ledger.w3.eth.get_balance(ledger.address) == owed(ledger, NATIVE, holders, merchants)
+    for currency in (trade.plain.address, NATIVE):
+        assert all(ledger.deferred_balance(holder, currency) == 0 for holder in holders)
+        assert ledger.merchant_deferred_balance(shop.merchant_id, currency) == 0
+    for control in trade.controls:
+        settled = ledger.purchase(control.id)
+        assert settled.settled and settled.paid == settled.price
+
+
+def _assert_never_more_than_due(ledger) -> None:
+    assert all(p.paid <= p.price for p in ledger.purchases())
+
+
+def _deferred(ledger, shop, accounts, token) -> dict[str, int]:
+    """What waits to be withdrawn in ``token``, by who (the shop as ``"shop"``)."""
+    waiting = {holder: ledger.deferred_balance(holder, token.address) for holder in _holders(accounts)}
+    waiting["shop"] = ledger.merchant_deferred_balance(shop.merchant_id, token.address)
+    return {who: amount for who, amount in waiting.items() if amount}
+
+
+@pytest.mark.parametrize("kind", sorted(PLAIN_KINDS))
+def test_weird_token_that_moves_what_it_is_asked_is_supported(ledger, chain, shop, week_terms, accounts,
+                                                             test_artifacts, kind) -> None:
+    """No return value, reverting on zero-value and self transfers, USDT's approval race protection, 6
+    decimals: every payment arrives in full, nothing waits, and the ledger ends holding exactly what it owes."""
+    token = _trader(chain, accounts, test_artifacts, kind, *PLAIN_KINDS[kind])
+    trade = _open(ledger, chain, shop, week_terms, accounts, test_artifacts, token)
+    assert (trade.alices.paid, trade.bobs.paid) == (50 * UNIT, 50 * UNIT) == (_held(ledger, token) // 2,) * 2
+    alice, bob, referrer, payout = (accounts[i].address for i in (3, 4, 7, 6))
+    paid = _close(ledger, chain, shop, trade, accounts, goodwill=UNIT)
+    # Kept: Alice 50 - 27 - 1, Bob 50 - 18, of which 10 % commission.
+    assert (paid.returned, paid.credited, paid.merchant, paid.commission) == (27 * UNIT, 18 * UNIT,
+                                                                              50_800_000, 3_200_000)
+    balance = token.functions.balanceOf
+    assert balance(alice).call() == 1_000 * UNIT - 50 * UNIT + 27 * UNIT + UNIT
+    assert balance(bob).call() == 1_000 * UNIT - 50 * UNIT + 18 * UNIT
+    assert (balance(payout).call(), balance(referrer).call()) == (paid.merchant, paid.commission)
+    assert _held(ledger, token) == 0 == _shortfall(ledger, shop, accounts, token)
+    assert _deferred(ledger, shop, accounts, token) == {}
+    _assert_controls_exact(ledger, shop, accounts, trade)
+    _assert_never_more_than_due(ledger)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from conftest import DAY, ETHER, buy, deploy_contract, owed, send
 from eth_account import Account
+from eth_utils import function_signature_to_4byte_selector
 
 from ledger import errors
 from ledger.models import NATIVE, Purchase
@@ -266,6 +267,18 @@ def _assert_never_more_than_due(ledger) -> None:
     assert all(p.paid <= p.price for p in ledger.purchases())
 
 
+def _token_error(refused: pytest.ExceptionInfo) -> str:
+    """Which of the test tokens' errors a revert the library could not decode carries (bubbled up by the ledger)."""
+    for signature in TOKEN_ERRORS:
+        if refused.value.data[:4] == function_signature_to_4byte_selector(signature):
+            return signature
+    return "0x" + refused.value.data.hex()
+
+
+TOKEN_ERRORS = ("FlatFeeTokenBelowFee(uint256,uint256)", "PausableTokenPaused()", "BlocklistTokenBlocked(address)",
+                "ApprovalRaceTokenNonZeroAllowance(uint256,uint256)")
+
+
 def _deferred(ledger, shop, accounts, token) -> dict[str, int]:
     """What waits to be withdrawn in ``token``, by who (the shop as ``"shop"``)."""
     waiting = {holder: ledger.deferred_balance(holder, token.address) for holder in _holders(accounts)}
@@ -292,5 +305,45 @@ def test_weird_token_that_moves_what_it_is_asked_is_supported(ledger, chain, sho
     assert (balance(payout).call(), balance(referrer).call()) == (paid.merchant, paid.commission)
     assert _held(ledger, token) == 0 == _shortfall(ledger, shop, accounts, token)
     assert _deferred(ledger, shop, accounts, token) == {}
+    _assert_controls_exact(ledger, shop, accounts, trade)
+    _assert_never_more_than_due(ledger)
+
+
+def test_flat_fee_token_leaves_payments_smaller_than_the_fee_kept_but_unwithdrawable(
+        ledger, chain, shop, week_terms, accounts, test_artifacts) -> None:
+    """A fee of 1 token out of every transfer (d-xo's TransferFee): a purchase pays what arrived, 49 of 50; a
+    push smaller than the fee (a goodwill refund of 0.5, a commission of 0.63) is refused by the token and kept
+    for its recipient, who cannot withdraw it either while what is kept stays below the fee. Kept sums add up: a
+    second small refund to Alice lifts hers over the fee, and she gets what is left after it."""
+    fee = UNIT
+    token = _trader(chain, accounts, test_artifacts, "FlatFeeToken", fee)
+    alice, referrer = (ledger.customer_desk(accounts[i]) for i in (3, 7))
+    trade = _open(ledger, chain, shop, week_terms, accounts, test_artifacts, token, referral_bps=200)
+    assert (trade.alices.paid, trade.bobs.paid) == (49 * UNIT, 49 * UNIT) == (_held(ledger, token) // 2,) * 2
+    for total in (fee // 2, fee):  # the token refuses to move less than its fee; the fee itself: nothing arrives
+        small = shop.quote(week_terms.id, [("PIN", 1, total)], f"PIN-{total}", customer=alice.address,
+                           token=token.address)
+        with pytest.raises(errors.ContractReverted if total < fee else errors.ZeroAmount) as refused:
+            alice.buy(small)
+        assert total == fee or _token_error(refused) == "FlatFeeTokenBelowFee(uint256,uint256)"
+
+    shop.goodwill_refund(trade.alices.id, fee // 2)
+    assert _deferred(ledger, shop, accounts, token) == {alice.address: fee // 2}
+    with pytest.raises(errors.ContractReverted) as refused:
+        alice.withdraw(token.address)
+    assert _token_error(refused) == "FlatFeeTokenBelowFee(uint256,uint256)"
+    paid = _close(ledger, chain, shop, trade, accounts, goodwill=fee * 7 // 10)
+    commission = (49 * UNIT - paid.credited) * 200 // 10_000
+    assert (paid.returned, paid.credited, paid.commission) == (26_460_000, 17_640_000, commission)
+    assert commission < fee
+    assert _deferred(ledger, shop, accounts, token) == {alice.address: fee * 12 // 10, referrer.address: commission}
+    before = token.functions.balanceOf(alice.address).call()
+    assert alice.withdraw(token.address).amount == fee * 12 // 10
+    assert token.functions.balanceOf(alice.address).call() - before == fee * 2 // 10  # 1.2 kept, 1 to the token
+    with pytest.raises(errors.ContractReverted) as refused:
+        referrer.withdraw(token.address)
+    assert _token_error(refused) == "FlatFeeTokenBelowFee(uint256,uint256)"
+    assert _deferred(ledger, shop, accounts, token) == {referrer.address: commission}  # for good, unless more comes
+    assert _held(ledger, token) == commission and _shortfall(ledger, shop, accounts, token) == 0
     _assert_controls_exact(ledger, shop, accounts, trade)
     _assert_never_more_than_due(ledger)

@@ -347,3 +347,20 @@ def test_flat_fee_token_leaves_payments_smaller_than_the_fee_kept_but_unwithdraw
     assert _held(ledger, token) == commission and _shortfall(ledger, shop, accounts, token) == 0
     _assert_controls_exact(ledger, shop, accounts, trade)
     _assert_never_more_than_due(ledger)
+
+
+def test_token_with_approval_race_protection_is_bought_with_an_allowance_left_over(
+        ledger, chain, shop, week_terms, customer, accounts, test_artifacts) -> None:
+    """USDT refuses to change a non-zero allowance to another non-zero amount. Alice let the ledger take 1 token
+    earlier (an approval whose purchase never came): the customer desk first sets the allowance to zero, then to
+    what is due, and buys; nothing of the old allowance is taken."""
+    token = _trader(chain, accounts, test_artifacts, "ApprovalRaceToken")
+    shop.accept_token(token.address)
+    send(chain, accounts[3], token.functions.approve(ledger.address, UNIT))
+    with pytest.raises(errors.ContractReverted) as refused:  # what the wallet would meet without the zero step
+        ledger.transact(accounts[3], token.functions.approve(ledger.address, 50 * UNIT))
+    assert _token_error(refused) == "ApprovalRaceTokenNonZeroAllowance(uint256,uint256)"
+    purchase = buy(shop, customer, week_terms.id, [("HAT", 2, 10 * UNIT), ("SCARF", 1, 30 * UNIT)], "R-1",
+                   token=token.address)
+    assert purchase.paid == 50 * UNIT == _held(ledger, token)
+    assert token.functions.allowance(customer.address, ledger.address).call() == 0

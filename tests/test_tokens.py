@@ -276,7 +276,7 @@ def _token_error(refused: pytest.ExceptionInfo) -> str:
 
 
 TOKEN_ERRORS = ("FlatFeeTokenBelowFee(uint256,uint256)", "PausableTokenPaused()", "BlocklistTokenBlocked(address)",
-                "ApprovalRaceTokenNonZeroAllowance(uint256,uint256)")
+                "ApprovalRaceTokenNonZeroAllowance(uint256,uint256)", "ERC20InsufficientBalance(address,uint256,uint256)")
 
 
 def _deferred(ledger, shop, accounts, token) -> dict[str, int]:
@@ -364,3 +364,147 @@ def test_token_with_approval_race_protection_is_bought_with_an_allowance_left_ov
                    token=token.address)
     assert purchase.paid == 50 * UNIT == _held(ledger, token)
     assert token.functions.allowance(customer.address, ledger.address).call() == 0
+
+
+EVERY_PAYOUT = {"alice": 27 * UNIT + UNIT, "bob": 18 * UNIT, "referrer": 3_200_000, "shop": 50_800_000}
+"""What the trade pays out in the token with a goodwill refund of 1: Alice's refund and goodwill, Bob's credit
+cashed out, the referrer's commission, the shop's part."""
+
+
+def _by_name(accounts, waiting: dict[str, int]) -> dict[str, int]:
+    names = {accounts[3].address: "alice", accounts[4].address: "bob", accounts[7].address: "referrer",
+             "shop": "shop"}
+    return {names[who]: amount for who, amount in waiting.items()}
+
+
+def _withdraw_everything(ledger, shop, accounts, token) -> None:
+    """Everyone takes out what was kept for them in ``token``, the shop to its payout."""
+    for index in (3, 4, 7):
+        if ledger.deferred_balance(accounts[index].address, token.address):
+            ledger.withdraw(accounts[index], token.address)
+    if ledger.merchant_deferred_balance(shop.merchant_id, token.address):
+        ledger.withdraw_merchant(accounts[5], shop.merchant_id, token.address)
+
+
+def test_paused_token_payments_are_kept_and_withdrawn_once_it_unpauses(ledger, chain, shop, week_terms, customer,
+                                                                       accounts, test_artifacts) -> None:
+    """While the token is paused a purchase in it is refused, and every payment in it (refund, goodwill,
+    settlement, commission, credit cashed out) is kept for its recipient; the same batch pays the other
+    currencies. Unpaused, everyone withdraws in full."""
+    token = _trader(chain, accounts, test_artifacts, "PausableToken")
+    trade = _open(ledger, chain, shop, week_terms, accounts, test_artifacts, token)
+    send(chain, accounts[0], token.functions.setPaused(True))
+    with pytest.raises(errors.ContractReverted) as refused:
+        buy(shop, customer, week_terms.id, [("HAT", 1, UNIT)], "P-1", token=token.address)
+    assert _token_error(refused) == "PausableTokenPaused()"
+    _close(ledger, chain, shop, trade, accounts, goodwill=UNIT)
+    assert _by_name(accounts, _deferred(ledger, shop, accounts, token)) == EVERY_PAYOUT
+    assert _shortfall(ledger, shop, accounts, token) == 0
+    _assert_controls_exact(ledger, shop, accounts, trade)
+    with pytest.raises(errors.ContractReverted) as refused:
+        customer.withdraw(token.address)
+    assert _token_error(refused) == "PausableTokenPaused()"
+    send(chain, accounts[0], token.functions.setPaused(False))
+    _withdraw_everything(ledger, shop, accounts, token)
+    balance = token.functions.balanceOf
+    assert balance(customer.address).call() == 1_000 * UNIT - 50 * UNIT + EVERY_PAYOUT["alice"]
+    assert (balance(accounts[6].address).call(), balance(accounts[7].address).call()) == (
+        EVERY_PAYOUT["shop"], EVERY_PAYOUT["referrer"])
+    assert _held(ledger, token) == 0 and _deferred(ledger, shop, accounts, token) == {}
+    _assert_never_more_than_due(ledger)
+
+
+def test_blocklisted_recipients_withdraw_elsewhere_and_a_blocked_ledger_freezes_only_that_token(
+        ledger, chain, shop, week_terms, customer, accounts, test_artifacts) -> None:
+    """USDC-style: Alice, the referrer and the shop's payout are blocked after buying. Their payments are
+    kept; each takes them out to an address that is not blocked (the shop by changing its payout). Once the
+    token blocks the ledger itself, its escrow in that token cannot move at all, and nothing else is touched."""
+    token = _trader(chain, accounts, test_artifacts, "BlocklistToken")
+    trade = _open(ledger, chain, shop, week_terms, accounts, test_artifacts, token)
+    alice, referrer, payout, elsewhere = (accounts[i] for i in (3, 7, 6, 8))
+    for blocked in (alice, referrer, payout):
+        send(chain, accounts[0], token.functions.setBlocked(blocked.address, True))
+    _close(ledger, chain, shop, trade, accounts, goodwill=UNIT)
+    assert _by_name(accounts, _deferred(ledger, shop, accounts, token)) == {
+        key: EVERY_PAYOUT[key] for key in ("alice", "referrer", "shop")}  # Bob's cash-out went straight to him
+    with pytest.raises(errors.ContractReverted) as refused:
+        ledger.withdraw_merchant(accounts[5], shop.merchant_id, token.address)
+    assert _token_error(refused) == "BlocklistTokenBlocked(address)"
+    ledger.withdraw(alice, token.address, to=elsewhere.address)
+    ledger.withdraw(referrer, token.address, to=elsewhere.address)
+    shop.set_payout(accounts[9].address)
+    ledger.withdraw_merchant(accounts[5], shop.merchant_id, token.address)
+    assert token.functions.balanceOf(elsewhere.address).call() == EVERY_PAYOUT["alice"] + EVERY_PAYOUT["referrer"]
+    assert token.functions.balanceOf(accounts[9].address).call() == EVERY_PAYOUT["shop"]
+    assert _held(ledger, token) == 0
+
+    bob = ledger.customer_desk(accounts[4])
+    frozen = buy(shop, bob, week_terms.id, [("HAT", 1, 10 * UNIT)], "B-9", token=token.address)
+    send(chain, accounts[0], token.functions.setBlocked(ledger.address, True))
+    assert bob.return_items(frozen.id).amount == 9 * UNIT  # booked, and kept: the token will not let it go
+    assert _by_name(accounts, _deferred(ledger, shop, accounts, token)) == {"bob": 9 * UNIT}
+    with pytest.raises(errors.ContractReverted) as refused:
+        bob.withdraw(token.address, to=elsewhere.address)
+    assert _token_error(refused) == "BlocklistTokenBlocked(address)"
+    assert _held(ledger, token) == 10 * UNIT and _shortfall(ledger, shop, accounts, token) == 0
+    _assert_controls_exact(ledger, shop, accounts, trade)
+    _assert_never_more_than_due(ledger)
+
+
+def test_token_returning_false_on_failure_is_refused_at_purchase_and_kept_on_payouts(
+        ledger, chain, shop, week_terms, customer, accounts, test_artifacts) -> None:
+    """ZRX-style: a transfer that fails answers false and moves nothing. A purchase is refused in words
+    (nothing recorded); payments while it fails are kept, and withdrawn once it works again."""
+    token = _trader(chain, accounts, test_artifacts, "FalseReturnToken")
+    trade = _open(ledger, chain, shop, week_terms, accounts, test_artifacts, token)
+    send(chain, accounts[0], token.functions.setAnswers(True, False))
+    with pytest.raises(errors.TokenTransferFailed) as refused:
+        buy(shop, customer, week_terms.id, [("HAT", 1, UNIT)], "F-1", token=token.address)
+    assert refused.value.token == token.address and len(ledger.purchases()) == 4
+    _close(ledger, chain, shop, trade, accounts, goodwill=UNIT)
+    assert _by_name(accounts, _deferred(ledger, shop, accounts, token)) == EVERY_PAYOUT
+    with pytest.raises(errors.TokenTransferFailed):
+        customer.withdraw(token.address)
+    assert _shortfall(ledger, shop, accounts, token) == 0
+    send(chain, accounts[0], token.functions.setAnswers(False, False))
+    _withdraw_everything(ledger, shop, accounts, token)
+    assert token.functions.balanceOf(customer.address).call() == 1_000 * UNIT - 50 * UNIT + EVERY_PAYOUT["alice"]
+    assert _held(ledger, token) == 0 and _deferred(ledger, shop, accounts, token) == {}
+    _assert_controls_exact(ledger, shop, accounts, trade)
+    _assert_never_more_than_due(ledger)
+
+
+def test_token_returning_false_on_success_pays_twice_and_leaves_that_token_short(
+        ledger, chain, shop, week_terms, customer, accounts, test_artifacts, stranger) -> None:
+    """Tether-Gold-style: a transfer moves the tokens and answers false. A purchase is refused (the revert
+    undoes the move). Once a token bought with starts doing it, a push that did arrive is also kept as failed:
+    Alice's refund reaches her and is kept for her too; her withdrawal is refused while the token answers false,
+    and pays her a second time once it stops. The 27 missing then fall on the last paid in that token (here the
+    shop's settlement, kept for it and more than the ledger holds); the other currencies are exact."""
+    token = _trader(chain, accounts, test_artifacts, "FalseReturnToken")
+    trade = _open(ledger, chain, shop, week_terms, accounts, test_artifacts, token)
+    send(chain, accounts[0], token.functions.setAnswers(False, True))
+    with pytest.raises(errors.TokenTransferFailed):
+        buy(shop, customer, week_terms.id, [("HAT", 1, UNIT)], "F-1", token=token.address)
+    assert token.functions.balanceOf(customer.address).call() == 1_000 * UNIT - 50 * UNIT
+    assert customer.return_items(trade.alices.id, [1]).amount == 27 * UNIT
+    assert token.functions.balanceOf(customer.address).call() == 1_000 * UNIT - 50 * UNIT + 27 * UNIT
+    assert _by_name(accounts, _deferred(ledger, shop, accounts, token)) == {"alice": 27 * UNIT}
+    with pytest.raises(errors.TokenTransferFailed):
+        customer.withdraw(token.address)
+    send(chain, accounts[0], token.functions.setAnswers(False, False))
+    customer.withdraw(token.address)
+    assert token.functions.balanceOf(customer.address).call() == 1_000 * UNIT - 50 * UNIT + 2 * 27 * UNIT
+    assert _shortfall(ledger, shop, accounts, token) == 27 * UNIT
+
+    chain.advance_time(8 * DAY)
+    batch = ledger.settle(stranger, [trade.alices.id, trade.bobs.id, *(c.id for c in trade.controls)])
+    assert len(batch.settled) == 4
+    assert _by_name(accounts, _deferred(ledger, shop, accounts, token)) == {"shop": 23 * UNIT + 45 * UNIT}
+    assert _held(ledger, token) == 46 * UNIT - 5 * UNIT  # the referrer was paid; the shop's 68 cannot be
+    with pytest.raises(errors.ContractReverted) as refused:
+        ledger.withdraw_merchant(stranger, shop.merchant_id, token.address)
+    assert _token_error(refused) == "ERC20InsufficientBalance(address,uint256,uint256)"
+    assert _shortfall(ledger, shop, accounts, token) == 27 * UNIT
+    _assert_controls_exact(ledger, shop, accounts, trade)
+    _assert_never_more_than_due(ledger)

@@ -508,3 +508,109 @@ def test_token_returning_false_on_success_pays_twice_and_leaves_that_token_short
     assert _shortfall(ledger, shop, accounts, token) == 27 * UNIT
     _assert_controls_exact(ledger, shop, accounts, trade)
     _assert_never_more_than_due(ledger)
+
+
+def test_token_refusing_zero_value_and_self_transfers_is_never_sent_one(ledger, chain, shop, customer, bob,
+                                                                        accounts, test_artifacts, stranger) -> None:
+    """Zero amounts are skipped, never sent: a purchase paid wholly with credit, a return whose restocking fee is
+    all of it, a settlement whose commission is all of it, and one of a purchase refunded in full. The ledger
+    never sends to itself or to the zero address (OpenZeppelin tokens revert on that)."""
+    token = _trader(chain, accounts, test_artifacts, "StrictToken")
+    shop.accept_token(token.address)
+    shop.set_credit_cash_out_delay(DAY)
+    week, keep_all = shop.publish_terms(7 * DAY, restocking_fee_bps=1_000), shop.publish_terms(7 * DAY, 10_000)
+    bobs = ledger.customer_desk(bob)
+    first = buy(shop, customer, week.id, [("HAT", 1, 10 * UNIT)], "S-1", token=token.address)
+    assert customer.return_for_credit(first.id).amount == 9 * UNIT
+    on_credit = buy(shop, customer, week.id, [("PIN", 1, 9 * UNIT)], "S-2", token=token.address, use_credit=9 * UNIT)
+    assert on_credit.paid == 9 * UNIT and _held(ledger, token) == 10 * UNIT  # nothing moved for it
+    kept = buy(shop, bobs, keep_all.id, [("HAT", 1, 10 * UNIT)], "S-3", token=token.address)
+    assert bobs.return_items(kept.id).amount == 0
+    referred = buy(shop, bobs, week.id, [("HAT", 1, 10 * UNIT)], "S-4", token=token.address,
+                   referrer=accounts[7].address, referral_bps=10_000)
+    refunded = buy(shop, bobs, week.id, [("HAT", 1, 10 * UNIT)], "S-5", token=token.address)
+    shop.goodwill_refund(refunded.id, 10 * UNIT)
+    chain.advance_time(8 * DAY)
+    batch = ledger.settle(stranger, [p.id for p in (first, on_credit, kept, referred, refunded)])
+    by_id = {s.purchase_id: s for s in batch.settled}
+    assert (by_id[referred.id].amount, by_id[referred.id].commission) == (0, 10 * UNIT)
+    assert (by_id[refunded.id].amount, by_id[kept.id].amount) == (0, 10 * UNIT)
+    assert _deferred(ledger, shop, accounts, token) == {}  # no push failed: none was of zero or to itself
+    assert token.functions.balanceOf(accounts[7].address).call() == 10 * UNIT
+    assert token.functions.balanceOf(accounts[6].address).call() == 1 * UNIT + 9 * UNIT + 10 * UNIT
+    assert _held(ledger, token) == 0 == _shortfall(ledger, shop, accounts, token)
+    _assert_never_more_than_due(ledger)
+
+
+def test_low_decimals_round_down_inside_each_purchase(ledger, chain, shop, week_terms, accounts,
+                                                      test_artifacts) -> None:
+    """A token with 2 decimals, prices of a few cents: each share and fee rounds down, and what rounding leaves
+    stays with the purchase's own settlement; every cent paid in is paid out, none is made up."""
+    token = _trader(chain, accounts, test_artifacts, "DecimalsToken", 2, unit=1)
+    trade = _open(ledger, chain, shop, week_terms, accounts, test_artifacts, token, unit=1, referral_bps=333)
+    paid = _close(ledger, chain, shop, trade, accounts, goodwill=1)
+    assert (paid.returned, paid.credited, paid.commission) == (27, 18, 1)  # 32 kept by Bob: 1.0656 cents
+    assert paid.returned + paid.goodwill + paid.credited + paid.merchant + paid.commission == 100
+    assert _held(ledger, token) == 0 and _deferred(ledger, shop, accounts, token) == {}
+    _assert_controls_exact(ledger, shop, accounts, trade)
+
+
+def test_amounts_up_to_uint128_with_24_decimals_are_supported(ledger, chain, shop, week_terms, customer, accounts,
+                                                              test_artifacts, stranger) -> None:
+    """A 24-decimal token and a purchase of 2^128 - 1 units (about 3.4e14 tokens), the largest the ledger takes:
+    a return for credit, a 50 % commission and the cash-out work without overflow; one unit more is refused."""
+    largest = 2**128 - 1
+    token = deploy_contract(chain, accounts[0], test_artifacts["DecimalsToken"], 24)
+    send(chain, accounts[0], token.functions.mint(customer.address, 2**129))
+    shop.accept_token(token.address)
+    shop.set_credit_cash_out_delay(DAY)
+    with pytest.raises((errors.InvalidInput, errors.AmountTooLarge)):
+        shop.quote(week_terms.id, [("BAR", 1, largest + 1)], "L-0", customer=customer.address, token=token.address)
+    purchase = buy(shop, customer, week_terms.id, [("BAR", 1, 2**127), ("COIN", 1, 2**127 - 1)], "L-1",
+                   token=token.address, referrer=accounts[7].address, referral_bps=5_000)
+    assert purchase.paid == largest == _held(ledger, token)
+    credited = customer.return_for_credit(purchase.id, [0]).amount
+    assert credited == 2**127 - 2**127 // 10
+    chain.advance_time(8 * DAY)
+    (settled,) = ledger.settle(stranger, [purchase.id]).settled
+    assert settled.amount + settled.commission == largest - credited and settled.commission == (largest - credited) // 2
+    assert customer.cash_out_credit(shop.merchant_id, token.address) == credited
+    assert _held(ledger, token) == 0 and _deferred(ledger, shop, accounts, token) == {}
+    assert token.functions.balanceOf(customer.address).call() == 2**129 - largest + credited
+
+
+def test_rebase_up_leaves_a_surplus_no_one_can_claim(ledger, chain, shop, week_terms, accounts,
+                                                     test_artifacts) -> None:
+    """Every balance doubles after the purchases: the ledger pays what it booked, nothing more, and the other
+    half stays in it, owed to nobody. (A rebase down: test_hostile_peers.py,
+    test_rebasing_token_damage_stays_with_that_tokens_claimants.)"""
+    token = _trader(chain, accounts, test_artifacts, "RebasingToken")
+    trade = _open(ledger, chain, shop, week_terms, accounts, test_artifacts, token)
+    send(chain, accounts[0], token.functions.rebase(2 * 10**18))
+    assert _held(ledger, token) == 200 * UNIT
+    paid = _close(ledger, chain, shop, trade, accounts, goodwill=UNIT)
+    assert (paid.returned, paid.credited, paid.merchant, paid.commission) == (27 * UNIT, 18 * UNIT,
+                                                                              50_800_000, 3_200_000)
+    assert _deferred(ledger, shop, accounts, token) == {}
+    assert _held(ledger, token) == 100 * UNIT == -_shortfall(ledger, shop, accounts, token)
+    _assert_controls_exact(ledger, shop, accounts, trade)
+    _assert_never_more_than_due(ledger)
+
+
+@pytest.mark.parametrize(("kind", "arrived"), [("FeeOnTransferToken", 49_500_000), ("BonusOnTransferToken", 50 * UNIT)])
+def test_token_moving_more_or_less_than_asked_pays_out_what_it_booked(ledger, chain, shop, week_terms, accounts,
+                                                                      test_artifacts, kind, arrived) -> None:
+    """1 % burnt on each transfer, or as much again minted to the recipient: a purchase records what arrived,
+    never more than its price; the ledger sends what it booked (the token then takes its cut, or adds its
+    bonus, on the way), nothing waits, and the ledger ends owing nothing and holding no less."""
+    token = _trader(chain, accounts, test_artifacts, kind, *TOKEN_ARGS[kind])
+    trade = _open(ledger, chain, shop, week_terms, accounts, test_artifacts, token)
+    assert trade.alices.paid == trade.bobs.paid == arrived
+    paid = _close(ledger, chain, shop, trade, accounts, goodwill=UNIT)
+    booked = paid.returned + paid.goodwill + paid.credited + paid.merchant + paid.commission
+    assert booked == 2 * arrived
+    assert _deferred(ledger, shop, accounts, token) == {}
+    assert owed(ledger, token.address, _holders(accounts), [shop.merchant_id]) == 0
+    assert _held(ledger, token) == (0 if kind == "FeeOnTransferToken" else 100 * UNIT)  # the bonus on the buys
+    _assert_controls_exact(ledger, shop, accounts, trade)
+    _assert_never_more_than_due(ledger)

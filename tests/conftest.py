@@ -141,6 +141,14 @@ def buy(shop: MerchantDesk, buyer: CustomerDesk, terms_id: int, lines, order_ref
     return buyer.buy(order, use_credit=use_credit)
 
 
+def owed(ledger: Ledger, token: str, accounts: list[str], merchants: list[int]) -> int:
+    """What the ledger owes in ``token``: escrow, store credit, and payments kept for accounts and merchants."""
+    escrow = sum(p.in_escrow for p in ledger.purchases() if p.token == token)
+    credit = sum(ledger.credit(m, a, token).amount for m in merchants for a in accounts)
+    deferred = sum(ledger.deferred_balance(a, token) for a in accounts)
+    return escrow + credit + deferred + sum(ledger.merchant_deferred_balance(m, token) for m in merchants)
+
+
 def simulate(ledger: Ledger, function: Any, sender: LocalAccount, value: int = 0) -> Any:
     """Run a ledger call as ``sender`` without sending it (skipping the library's own checks); reverts come
     back as our exceptions."""

@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 
 import pytest
-from conftest import DAY, ETHER, buy, deploy_contract, send
+from conftest import DAY, ETHER, buy, deploy_contract, owed, send
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 
@@ -53,14 +53,6 @@ def _signed_return(ledger: Ledger, purchase: Purchase, mask: int, key: LocalAcco
     signed = key.sign_typed_data(domain(chain.chain_id, ledger.address), RETURN_REQUEST_TYPES, message)
     return SignedReturn(purchase.id, mask, "0x" + "00" * 32, nonce, deadline, "0x" + bytes(signed.signature).hex(),
                         chain.chain_id, ledger.address)
-
-
-def _owed(ledger: Ledger, token: str, accounts: list[str], merchants: list[int]) -> int:
-    """What the ledger owes in ``token``: escrow, store credit, and payments kept for accounts and merchants."""
-    escrow = sum(p.in_escrow for p in ledger.purchases() if p.token == token)
-    credit = sum(ledger.credit(m, a, token).amount for m in merchants for a in accounts)
-    deferred = sum(ledger.deferred_balance(a, token) for a in accounts)
-    return escrow + credit + deferred + sum(ledger.merchant_deferred_balance(m, token) for m in merchants)
 
 
 def _balance(ledger: Ledger, token: Any, holder: str) -> int:
@@ -146,7 +138,7 @@ def test_customer_reentering_every_money_moving_function_from_its_eth_hook_gets_
     # Nobody else is held up, and the ledger holds exactly what it owes.
     assert bobs.return_items(others.id).amount == others.refund_for((0,))
     everyone = [account.address for account in accounts] + [hostile.address]
-    assert w3.eth.get_balance(ledger.address) == _owed(ledger, NATIVE, everyone, [shop.merchant_id])
+    assert w3.eth.get_balance(ledger.address) == owed(ledger, NATIVE, everyone, [shop.merchant_id])
 
 
 def test_token_with_hooks_cannot_reenter_on_send_or_receive(ledger, chain, shop, week_terms, bob, stranger,
@@ -193,7 +185,7 @@ def test_token_with_hooks_cannot_reenter_on_send_or_receive(ledger, chain, shop,
     assert len(ledger.settle(stranger, [closed.id]).settled) == 1
     assert token.functions.balanceOf(payout).call() == 10 * UNIT
     everyone = [account.address for account in accounts] + [hostile.address]
-    assert token.functions.balanceOf(ledger.address).call() == _owed(ledger, token.address, everyone,
+    assert token.functions.balanceOf(ledger.address).call() == owed(ledger, token.address, everyone,
                                                                       [shop.merchant_id])
 
 
@@ -233,7 +225,7 @@ def test_gas_burning_payout_and_customer_only_defer_their_own_money(ledger, chai
     _act(ledger, runner, guzzling, "withdraw", [NATIVE, runner.address])  # and the customer takes its own out
     assert ledger.deferred_balance(guzzling.address) == 0
     everyone = [account.address for account in accounts] + [guzzling.address, burner.address]
-    assert w3.eth.get_balance(ledger.address) == _owed(ledger, NATIVE, everyone,
+    assert w3.eth.get_balance(ledger.address) == owed(ledger, NATIVE, everyone,
                                                        [shop.merchant_id, other_shop.merchant_id])
 
 
@@ -265,7 +257,7 @@ def test_rebasing_token_damage_stays_with_that_tokens_claimants(ledger, chain, s
     assert bobs.return_items(his.id).amount == 90 * UNIT  # the token cannot pay: kept for bob, not reverted
     assert ledger.deferred_balance(bob.address, rebasing.address) == 90 * UNIT
     everyone = [account.address for account in accounts]
-    shortfall = _owed(ledger, rebasing.address, everyone, [shop.merchant_id]) - \
+    shortfall = owed(ledger, rebasing.address, everyone, [shop.merchant_id]) - \
         rebasing.functions.balanceOf(ledger.address).call()
     assert shortfall == 100 * UNIT  # exactly what the rebase took from the ledger, and no more
 
@@ -273,9 +265,9 @@ def test_rebasing_token_damage_stays_with_that_tokens_claimants(ledger, chain, s
     assert bobs.return_items(his_plain.id).amount == 90 * UNIT
     assert bobs.return_items(his_eth.id).amount == ETHER * 9 // 10
     assert len(ledger.settle(stranger, [sold.id]).settled) == 1
-    assert plain.functions.balanceOf(ledger.address).call() == _owed(ledger, plain.address, everyone,
+    assert plain.functions.balanceOf(ledger.address).call() == owed(ledger, plain.address, everyone,
                                                                       [shop.merchant_id])
-    assert chain.w3.eth.get_balance(ledger.address) == _owed(ledger, NATIVE, everyone, [shop.merchant_id])
+    assert chain.w3.eth.get_balance(ledger.address) == owed(ledger, NATIVE, everyone, [shop.merchant_id])
 
 
 def test_smart_wallet_customer_returns_by_a_relayed_erc1271_signature(ledger, chain, shop, week_terms, bob,

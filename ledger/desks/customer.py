@@ -104,8 +104,10 @@ class CustomerDesk:
         return replace(purchase, as_of=purchase.purchased_at)  # as of its own block: nothing happened to it yet
 
     def _approve(self, token: str, amount: int) -> None:
-        approval = approval_needed(self.ledger, self.address, token, amount)
-        if approval is not None:
+        for _ in range(2):  # at most a reset of an allowance left over, then the allowance
+            approval = approval_needed(self.ledger, self.address, token, amount)
+            if approval is None:
+                return
             self.ledger.transact(self.account, approval)
 
     def purchases(self, **filters: Any) -> list[Purchase]:
@@ -332,15 +334,18 @@ def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -
 
 
 def approval_needed(ledger: Ledger, owner: str, token: str, amount: int) -> Any:
-    """The ``approve`` call that lets the ledger take ``amount`` of ``token`` from ``owner``, or None when it
-    may already; ``InsufficientFunds`` when the owner does not hold that much."""
+    """The next ``approve`` call on the way to letting the ledger take ``amount`` of ``token`` from ``owner``, or
+    None when it may already; ``InsufficientFunds`` when the owner does not hold that much. An allowance left
+    over that is too small is first set to zero: tokens with USDT's approval race protection refuse to change
+    one non-zero allowance to another (so ask again after sending it)."""
     erc20 = ledger.w3.eth.contract(address=token, abi=ERC20_ABI)
     balance = erc20.functions.balanceOf(owner).call()
     if balance < amount:
         raise InsufficientFunds(owner, amount, balance, f"token {token}", token)
-    if erc20.functions.allowance(owner, ledger.address).call() >= amount:
+    allowance = erc20.functions.allowance(owner, ledger.address).call()
+    if allowance >= amount:
         return None
-    return erc20.functions.approve(ledger.address, amount)
+    return erc20.functions.approve(ledger.address, 0 if allowance else amount)
 
 
 def order_signature(signed: SignedOrder) -> bytes:

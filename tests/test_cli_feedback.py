@@ -41,7 +41,7 @@ def test_nps_once_and_csat_once_show_in_figures(cli, bought) -> None:
     again = cli("--account", "4", "nps", bought["id"], "2")
     assert again.exit_code == 1 and "can be given once only" in again.output
     ok(cli("--account", "1", "contact", "log", "1", "--customer", ALICE, "--channel", "phone", "--kind", "question",
-           "--note", "hi"))
+           "--note", "hi", "--purchase", bought["id"]))
     (contact,) = json.loads(ok(cli("--json", "--account", "4", "my", "contacts")))
     assert "contact rated 4/5" in ok(cli("--account", "4", "contact", "rate", "1", contact["content_hash"], "4"))
     unknown = cli("--account", "4", "contact", "rate", "1", "0x" + "11" * 32, "4")

@@ -26,6 +26,7 @@ from .build import load_artifact
 from .chain import Chain
 from .convert import contact_fields, hex_of, line_from_chain, lines_for, plain, status as parse_status, topic
 from .deployment import Deployment
+from .history import counting
 from .errors import GasLimitExceeded, InvalidInput, InvalidSignature, PurchaseExists, UnknownEvent, UnknownPurchase
 from .desks import CustomerDesk, MerchantDesk
 from .models import (
@@ -447,7 +448,8 @@ class Ledger:
     def contacts(
         self, merchant_id: int | None = None, customer: str | None = None, purchase_id: str | None = None
     ) -> list[ContactMoment]:
-        """Contact moments, oldest first."""
+        """Contact moments, oldest first, each marked as counted in the shop's figures or not, and why
+        (``ledger.history.counting``)."""
         if merchant_id is not None:
             validate.identifier(merchant_id, "merchant id")
         customer = validate.address(customer, "customer") if customer is not None else None
@@ -456,7 +458,9 @@ class Ledger:
         if index is not None:
             return index.contacts(merchant_id, customer, key)
         found = [self._contact_from_event(event) for event in self.events("ContactLogged", merchant_id, customer)]
-        return [contact for contact in found if key is None or contact.purchase_id == key]
+        found = [contact for contact in found if key is None or contact.purchase_id == key]
+        bought = self._bought_on_chain() if any(c.purchase_id for c in found) else {}
+        return counting.contacts(found, bought, self._shops_on_chain({c.merchant_id for c in found}))
 
     def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
         """Refunds paid (returns, credit and goodwill), oldest first."""
@@ -530,23 +534,19 @@ class Ledger:
     # ------------------------------------------------------------ reads: figures and feedback
 
     def figures(self, merchant_id: int) -> list[Figures]:
-        """Sales, refunds, return rate and contacts per purchase of a merchant, one entry per token."""
+        """Sales, refunds, return rate and contacts per purchase of a merchant, one entry per token, with the
+        feedback that counts (``ledger.history.counting``: what does not is counted apart)."""
         self.merchant(merchant_id)
         index = self._indexed()
-        if index is not None:
-            totals, contacts = index.totals(merchant_id)
-        else:
-            totals, contacts = self._totals(merchant_id), len(self.contacts(merchant_id=merchant_id))
-        feedback = {
-            "average_rating": self.ratings(merchant_id).average,
-            "csat": _average([s.score for s in self.scores("csat", merchant_id)]),
-            "nps": net_promoter([s.score for s in self.scores("nps", merchant_id)]),
-        }
+        totals = index.totals(merchant_id) if index is not None else self._totals(merchant_id)
+        feedback: dict[str, Any] = counting.figures(
+            self.reviews(merchant_id), self.scores("nps", merchant_id), self.scores("csat", merchant_id),
+            self.contacts(merchant_id=merchant_id))
         return [Figures(merchant_id=merchant_id, token=token, purchases=t.purchases, sales=t.sales, refunds=t.refunds,
-                        returned_purchases=t.returned_purchases, contacts=contacts, settled=t.settled, **feedback)
+                        returned_purchases=t.returned_purchases, settled=t.settled, **feedback)
                 for token, t in sorted(totals.items())] or [
             Figures(merchant_id=merchant_id, token=NATIVE, purchases=0, sales=0, refunds=0, returned_purchases=0,
-                    contacts=contacts, settled=0, **feedback)]
+                    settled=0, **feedback)]
 
     def _totals(self, merchant_id: int) -> dict[str, Totals]:
         """``figures``' sums from the chain itself."""
@@ -558,7 +558,9 @@ class Ledger:
 
     def reviews(self, merchant_id: int | None = None, sku: str | None = None,
                 purchase_id: str | None = None) -> list[Review]:
-        """The latest review of each purchase, oldest first, linked to its purchase (SKUs, returned or not)."""
+        """The latest review of each purchase, oldest first, linked to its purchase: SKUs, what it paid, whether
+        it was kept (a review of a purchase fully refunded is listed, not counted) and whether the reviewer
+        bought at another shop (``ledger.history.counting``)."""
         if merchant_id is not None:
             validate.identifier(merchant_id, "merchant id")
         key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
@@ -571,52 +573,69 @@ class Ledger:
         for event in self.events("ReviewPosted", key, merchant_id):
             latest[event.args["purchaseId"]] = event
         # One scan of the purchases for all reviews, not one log scan per review.
-        reviewed = [self.purchase(purchase_id)] if purchase_id else self.purchases(merchant_id=merchant_id)
-        purchases = {p.id: p for p in reviewed}
-        found = []
-        for event in latest.values():
-            purchase = purchases[event.args["purchaseId"]]
-            skus = tuple(dict.fromkeys(line.sku for line in purchase.lines))
-            if sku is not None and sku not in skus:
-                continue
-            args = event.args
-            found.append(Review(
-                purchase_id=args["purchaseId"], merchant_id=args["merchantId"], customer=args["customer"],
-                rating=args["rating"], text_hash=args["textHash"], replaced=args["replaced"],
-                block_number=event.block_number, tx_hash=event.tx_hash, skus=skus, returned=bool(purchase.returned_lines),
-            ))
-        return sorted(found, key=lambda review: review.block_number)
+        reviewed = [self.purchase(key)] if key is not None else self.purchases(merchant_id=merchant_id) if latest else []
+        bought = {p.id: counting.Bought.of(p) for p in reviewed}
+        found = counting.reviews((Review(
+            purchase_id=e.args["purchaseId"], merchant_id=e.args["merchantId"], customer=e.args["customer"],
+            rating=e.args["rating"], text_hash=e.args["textHash"], replaced=e.args["replaced"],
+            block_number=e.block_number, tx_hash=e.tx_hash) for e in latest.values()),
+            bought, self._shops_of_on_chain() if latest else {})
+        return sorted((r for r in found if sku is None or sku in r.skus), key=lambda review: review.block_number)
 
     def ratings(self, merchant_id: int) -> RatingSummary:
-        """Average review rating of a merchant, overall and per SKU."""
-        reviews = self.reviews(merchant_id)
-        by_sku: dict[str, list[int]] = {}
-        for review in reviews:
-            for sku in review.skus:
-                by_sku.setdefault(sku, []).append(review.rating)
-        return RatingSummary(
-            merchant_id, len(reviews), _average([r.rating for r in reviews]),
-            {sku: (sum(r) / len(r), len(r)) for sku, r in sorted(by_sku.items())},
-        )
+        """Average rating of a merchant's reviews that count, overall and per SKU (with how many do not)."""
+        return counting.summary(merchant_id, self.reviews(merchant_id))
 
     def scores(self, kind: str, merchant_id: int | None = None) -> list[Score]:
-        """Net promoter scores (``nps``) or contact satisfaction scores (``csat``). A CSAT score counts only
-        for a contact the merchant's staff logged with that customer: the contract keeps contacts as events
-        and cannot check it, so this is where the rule is applied (a customer's own log does not count)."""
+        """Net promoter scores (``nps``) or contact satisfaction scores (``csat``), each marked as counted or not,
+        and why. The contract keeps contacts as events and cannot check them, so this is where the rules apply
+        (``ledger.history.counting``): an NPS of a purchase fully refunded does not count, nor a rating of a
+        contact other than one the shop's staff logged with that customer about its purchase there."""
         if kind not in ("nps", "csat"):
             raise InvalidInput(f"{kind!r} is not a kind of score: use nps or csat")
         index = self._indexed()
         if index is not None:
             return index.scores(kind, merchant_id)
         if kind == "nps":
-            return [Score("nps", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["purchaseId"],
-                          e.block_number, e.tx_hash) for e in self.events("NpsGiven", None, merchant_id)]
-        logged = {(c.merchant_id, c.customer, c.content_hash)
-                  for c in self.contacts(merchant_id) if not c.by_customer}
-        return [Score("csat", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["contentHash"],
-                      e.block_number, e.tx_hash)
-                for e in self.events("ContactRated", merchant_id)
-                if (e.args["merchantId"], e.args["customer"], e.args["contentHash"]) in logged]
+            found = [Score("nps", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["purchaseId"],
+                           e.block_number, e.tx_hash) for e in self.events("NpsGiven", None, merchant_id)]
+            bought = {p.id: counting.Bought.of(p) for p in self.purchases(merchant_id=merchant_id)} if found else {}
+            return counting.nps(found, bought)
+        found = [Score("csat", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["contentHash"],
+                       e.block_number, e.tx_hash) for e in self.events("ContactRated", merchant_id)]
+        return counting.csat(found, self.contacts(merchant_id) if found else [])
+
+    def contact_logged(self, result: TxResult) -> ContactMoment:
+        """The contact a transaction logged, as ``contacts`` gives it (marked counted or not)."""
+        logged = self._contact_from_event(result.named("ContactLogged")[0])
+        return next(c for c in self.contacts(logged.merchant_id, logged.customer, logged.purchase_id)
+                    if (c.tx_hash, c.content_hash) == (logged.tx_hash, logged.content_hash))
+
+    def score_given(self, kind: str, merchant_id: int, tx_hash: str) -> Score:
+        """The score a transaction gave, as ``scores`` gives it (marked counted or not)."""
+        return next(s for s in self.scores(kind, merchant_id) if s.tx_hash == tx_hash)
+
+    def _bought_on_chain(self) -> dict[str, counting.Bought]:
+        return {p.id: counting.Bought.of(p) for p in self.purchases()}
+
+    def _shops_of_on_chain(self) -> dict[str, frozenset[int]]:
+        """The shops each customer bought at, from the purchases' events."""
+        found: dict[str, set[int]] = {}
+        for event in self.events("PurchaseRecorded"):
+            found.setdefault(to_checksum_address(event.args["customer"]), set()).add(event.args["merchantId"])
+        return {customer: frozenset(shops) for customer, shops in found.items()}
+
+    def _shops_on_chain(self, merchant_ids: set[int]) -> counting.Shops:
+        """When those shops were registered and who was their staff when, from their events."""
+        changes = []
+        for merchant_id in sorted(merchant_ids):
+            for event in self.events("MerchantRegistered", merchant_id):
+                at = self.w3.eth.get_block(event.block_number)["timestamp"]
+                changes.append(counting.StaffChange(merchant_id, event.args["owner"], "owner", event.block_number, at))
+            for name, kind in (("AgentAdded", "agent"), ("AgentRemoved", "removed")):
+                changes += [counting.StaffChange(merchant_id, e.args["agent"], kind, e.block_number)
+                            for e in self.events(name, merchant_id)]
+        return counting.Shops(changes)
 
     # ------------------------------------------------------------ actions anyone may take
 
@@ -900,20 +919,6 @@ class Ledger:
             key = bytes.fromhex(purchase.id[2:])
         return self.contract.functions.logContact(
             merchant_id, customer, key, *contact_fields(channel, kind, occurred_at, content_hash))
-
-
-def _average(values: list[int]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def net_promoter(scores: list[int]) -> float | None:
-    """The net promoter score of 0–10 scores: the share of promoters (9–10) less that of detractors (0–6),
-    in points from -100 to 100; None without scores."""
-    if not scores:
-        return None
-    promoters = sum(1 for score in scores if score >= 9)
-    detractors = sum(1 for score in scores if score <= 6)
-    return 100 * (promoters - detractors) / len(scores)
 
 
 def _filters(merchant_id: int | None, customer: str | None,

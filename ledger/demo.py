@@ -140,7 +140,8 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     carol_desk.review(carol_bed.id, 2, "Too soft for me")
     alice_desk.review(alice_bed.id, 5, "Best sleep in years")
     alice_desk.give_nps(alice_bed.id, 10)
-    say("Only buyers can review: Alice gives her mattress 5 stars; Carol's 2 stars show she returned hers.")
+    say("Only buyers can review: Alice gives her mattress 5 stars; Carol's 2 stars are listed, not counted: she "
+        "returned hers in full.")
     console.print(render.reviews_table(
         ledger.reviews(dream.merchant_id), ledger.ratings(dream.merchant_id), title="DreamRest reviews", names=people
     ))

@@ -289,6 +289,15 @@ class ContactMoment:
     content_hash: str
     block_number: int
     tx_hash: str
+    counted: bool = True
+    """Whether it counts in the shop's contact figures (``ledger.history.counting``: a customer's own log that
+    names a purchase not its own there, or is dated before the shop existed, does not; nor does staff's log
+    naming a purchase that is not this customer's there)."""
+    not_counted_because: str = ""
+    """Why it does not count, in words ("" when it does)."""
+    rated_counts: bool = False
+    """Whether a rating (CSAT) of it counts: logged by the shop's staff, with a customer, about that customer's
+    purchase at the shop."""
 
     @property
     def by_customer(self) -> bool:
@@ -423,14 +432,27 @@ class Figures:
     returned_purchases: int
     """Purchases with at least one returned line."""
     contacts: int
+    """Contact moments that count (``ContactMoment.counted``)."""
     settled: int
     """Paid out to the merchant."""
     average_rating: float | None = None
-    """Average review rating (1-5), None without reviews."""
+    """Average rating (1-5) of the reviews that count (of purchases kept), None without any."""
     csat: float | None = None
-    """Average satisfaction score of rated contacts (1-5), None without ratings."""
+    """Average satisfaction score (1-5) of the contact ratings that count, None without any."""
     nps: float | None = None
-    """Net promoter score: % promoters (9-10) minus % detractors (0-6), None without scores."""
+    """Net promoter score of the scores that count (of purchases kept): % promoters (9-10) minus % detractors
+    (0-6), None without any."""
+    reviews: int = 0
+    """Reviews that count in the average."""
+    reviews_only_here: int = 0
+    """Of the reviews that count, those from wallets with no purchase at another shop: a shop's own second
+    wallets would be among them, so the fewer, the more the average stands on customers seen elsewhere too."""
+    reviews_not_counted: int = 0
+    """Reviews shown but not counted (their purchase was fully refunded)."""
+    scores_not_counted: int = 0
+    """NPS and CSAT scores shown but not counted (each says why: ``Score.not_counted_because``)."""
+    contacts_not_counted: int = 0
+    """Contact moments shown but not counted (each says why: ``ContactMoment.not_counted_because``)."""
 
     @property
     def return_rate(self) -> float:
@@ -460,6 +482,18 @@ class Review:
     """The SKUs of the purchase reviewed."""
     returned: bool = False
     """Whether any line of the purchase was returned."""
+    paid: int = 0
+    """What the purchase paid into escrow, in ``token``'s smallest unit (1 wei says a lot about a review)."""
+    token: str = NATIVE
+    kept: bool = True
+    """Whether the customer kept the purchase (not every line returned or refunded, less refunded than paid)."""
+    bought_elsewhere: bool = False
+    """Whether the reviewer's wallet has a purchase at another shop too."""
+
+    @property
+    def counted(self) -> bool:
+        """Whether it counts in the averages: a review of a purchase fully refunded is shown, not counted."""
+        return self.kept
 
 
 @dataclass(frozen=True)
@@ -475,6 +509,10 @@ class Score:
     """The purchase id (NPS) or the contact's content hash (CSAT)."""
     block_number: int = 0
     tx_hash: str = ""
+    counted: bool = True
+    """Whether it counts in NPS or CSAT (``ledger.history.counting``)."""
+    not_counted_because: str = ""
+    """Why it does not, in words ("" when it does)."""
 
 
 @dataclass(frozen=True)
@@ -483,9 +521,14 @@ class RatingSummary:
 
     merchant_id: int
     reviews: int
+    """Reviews that count (of purchases kept)."""
     average: float | None
     by_sku: dict[str, tuple[float, int]] = field(hash=False, default_factory=dict)
-    """SKU: (average rating, number of reviews) of purchases with that SKU."""
+    """SKU: (average rating, number of reviews) of purchases with that SKU, of the reviews that count."""
+    not_counted: int = 0
+    """Reviews shown but not counted: their purchase was fully refunded."""
+    only_here: int = 0
+    """Of the reviews that count, those from wallets with no purchase at another shop."""
 
 
 @dataclass(frozen=True)

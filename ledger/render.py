@@ -11,6 +11,7 @@ from rich.console import Group
 from rich.table import Table
 
 from . import timefmt
+from .history.counting import ONLY_HERE
 from .models import DAY, NATIVE, ContactMoment, Figures, Purchase, RatingSummary, ReturnTerms, Review
 from .orders import Order
 
@@ -180,14 +181,18 @@ def contacts_table(
     names: Mapping[str, str] | None = None,
     merchants: Mapping[int, str] | None = None,
 ) -> Table:
-    table = Table(title=title)
-    for column in ("when", "merchant", "customer", "channel", "about", "purchase", "logged by"):
+    contacts = list(contacts)
+    left_out = sum(1 for c in contacts if not c.counted)
+    caption = (f"{left_out} contact(s) not counted in the shop's figures (see why)" if left_out else None)
+    table = Table(title=title, caption=caption)
+    for column in ("when", "merchant", "customer", "channel", "about", "purchase", "logged by", "counted"):
         table.add_column(column)
     for c in contacts:
         table.add_row(
             timefmt.relative(c.occurred_at, now), merchant(c.merchant_id, merchants), who(c.customer, names),
             c.channel.name.lower().replace("_", " "), c.kind.name.lower().replace("_", " "),
             c.purchase_id[:8] if c.purchase_id else "-", who(c.logged_by, names),
+            "yes" if c.counted else f"no: {c.not_counted_because}",
         )
     return table
 
@@ -195,17 +200,38 @@ def contacts_table(
 def figures_table(
     figures: Iterable[Figures], title: str = "Figures", merchants: Mapping[int, str] | None = None
 ) -> Table:
-    table = Table(title=title)
+    figures = list(figures)
+    table = Table(title=title, caption="\n".join(feedback_notes(figures[0])) if figures else None)
     for column in ("merchant", "purchases", "sales", "refunds", "return rate", "contacts per purchase", "rating",
-                   "CSAT", "NPS", "settled"):
+                   "reviews", "from one-shop wallets", "CSAT", "NPS", "settled"):
         table.add_column(column)
     for f in figures:
         table.add_row(
             merchant(f.merchant_id, merchants), str(f.purchases), amount(f.sales, f.token), amount(f.refunds, f.token),
             f"{f.return_rate:.0%}", f"{f.contacts_per_purchase:.2f}", _score(f.average_rating, "{:.1f}/5"),
-            _score(f.csat, "{:.1f}/5"), _score(f.nps, "{:+.0f}"), amount(f.settled, f.token),
+            str(f.reviews), str(f.reviews_only_here), _score(f.csat, "{:.1f}/5"), _score(f.nps, "{:+.0f}"),
+            amount(f.settled, f.token),
         )
     return table
+
+
+def feedback_notes(f: Figures) -> list[str]:
+    """What the feedback figures mean and what they leave out, in words (the CLI's caption, the page's notes)."""
+    notes = [f"from one-shop wallets: {ONLY_HERE}"]
+    left_out = [f"{n} {what}" for n, what in ((f.reviews_not_counted, "review(s) of purchases fully refunded"),
+                                             (f.scores_not_counted, "NPS/CSAT score(s)"),
+                                             (f.contacts_not_counted, "contact(s)")) if n]
+    if left_out:
+        notes.append("not counted: " + ", ".join(left_out) + " (each listed with the reason)")
+    return notes
+
+
+def paid(value: int, token: str = NATIVE) -> str:
+    """What a purchase paid; below what ``amount`` shows, the exact number of smallest units (``1 wei``)."""
+    shown = amount(value, token)
+    if value and shown.startswith("0 "):
+        return f"{value:,} wei" if token == NATIVE else f"{value:,} units of {token[:6]}…"
+    return shown
 
 
 def _score(value: float | None, form: str) -> str:
@@ -215,13 +241,24 @@ def _score(value: float | None, form: str) -> str:
 def reviews_table(reviews: Iterable[Review], summary: RatingSummary | None = None, title: str = "Reviews",
                   names: Mapping[str, str] | None = None) -> Table:
     caption = None
-    if summary is not None and summary.reviews:
-        per_sku = ", ".join(f"{sku} {avg:.1f} ({n})" for sku, (avg, n) in summary.by_sku.items())
-        caption = f"average {summary.average:.1f}/5 over {summary.reviews} review(s); by SKU: {per_sku}"
+    if summary is not None and (summary.reviews or summary.not_counted):
+        lines = []
+        if summary.reviews:
+            per_sku = ", ".join(f"{sku} {avg:.1f} ({n})" for sku, (avg, n) in summary.by_sku.items())
+            lines.append(f"average {summary.average:.1f}/5 over {summary.reviews} review(s); by SKU: {per_sku}")
+            lines.append(f"{summary.only_here} of them {ONLY_HERE}")
+        if summary.not_counted:
+            lines.append(f"{summary.not_counted} review(s) not counted: the purchase was fully refunded")
+        caption = "\n".join(lines)
     table = Table(title=title, caption=caption)
-    for column in ("purchase", "customer", "rating", "SKUs", "returned", "rewritten"):
+    for column in ("purchase", "customer", "rating", "SKUs", "paid", "kept", "counted", "bought elsewhere",
+                   "rewritten"):
         table.add_column(column)
     for r in reviews:
+        kept = "yes" if r.kept else "no: fully refunded"
+        if r.kept and r.returned:
+            kept = "partly returned"
         table.add_row(r.purchase_id[:8], who(r.customer, names), "★" * r.rating + "☆" * (5 - r.rating),
-                      ", ".join(r.skus), "yes" if r.returned else "", "yes" if r.replaced else "")
+                      ", ".join(r.skus), paid(r.paid, r.token), kept, "yes" if r.counted else "no",
+                      "yes" if r.bought_elsewhere else "no", "yes" if r.replaced else "")
     return table

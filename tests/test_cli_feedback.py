@@ -41,7 +41,7 @@ def test_nps_once_and_csat_once_show_in_figures(cli, bought) -> None:
     again = cli("--account", "4", "nps", bought["id"], "2")
     assert again.exit_code == 1 and "can be given once only" in again.output
     ok(cli("--account", "1", "contact", "log", "1", "--customer", ALICE, "--channel", "phone", "--kind", "question",
-           "--note", "hi"))
+           "--note", "hi", "--purchase", bought["id"]))
     (contact,) = json.loads(ok(cli("--json", "--account", "4", "my", "contacts")))
     assert "contact rated 4/5" in ok(cli("--account", "4", "contact", "rate", "1", contact["content_hash"], "4"))
     unknown = cli("--account", "4", "contact", "rate", "1", "0x" + "11" * 32, "4")
@@ -141,3 +141,31 @@ def test_credit_can_be_cashed_out_once_the_shop_stops_trading(cli, bought) -> No
     ok(cli("--account", "1", "terms", "retire", "1"))
     assert "can be cashed out now" in ok(cli("--account", "4", "my", "credit", "1"))
     assert "cashed out 0.45 ETH" in ok(cli("--account", "4", "credit", "cash-out", "1"))
+
+
+WALLET = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # development account 3: the shop's second wallet
+
+
+def test_reviews_and_figures_say_what_counts(cli, bought, tmp_path) -> None:
+    """A 1-wei review by the shop's own wallet is counted and shows its price; a review of a purchase returned
+    in full is listed, not counted; contacts are listed with whether they count."""
+    ok(cli("--account", "4", "review", bought["id"], "4"))
+    ok(cli("--account", "4", "return", bought["id"], "--line", "0", "--line", "1"))
+    path = tmp_path / "pin.json"
+    ok(cli("--account", "1", "quote", "1", "PIN:1:1wei", "--order", "PIN-1", "--for", WALLET, "-o", path))
+    pin = json.loads(ok(cli("--json", "--account", "3", "buy", path)))
+    ok(cli("--account", "3", "review", pin["id"], "5"))
+    listed = ok(cli("reviews", "--merchant", "1"))
+    assert "1 wei" in listed and "no: fully refunded" in listed
+    assert "1 of them reviews from wallets with no purchase at another shop" in listed
+    assert "1 review(s) not counted: the purchase was fully refunded" in listed
+    shown = json.loads(ok(cli("--json", "reviews", "--merchant", "1")))["reviews"]
+    assert [(r["paid"], r["kept"], r["counted"]) for r in shown] == [(15 * 10**17, False, False), (1, True, True)]
+    (figures,) = json.loads(ok(cli("--json", "figures", "1")))
+    assert (figures["average_rating"], figures["reviews"], figures["reviews_only_here"]) == (5.0, 1, 1)
+    table = ok(cli("figures", "1"))
+    assert "from one-shop wallets: reviews from wallets with no purchase at another shop" in table
+    assert "not counted: 1 review(s) of purchases fully refunded" in table
+    ok(cli("--account", "3", "contact", "log", "1", "--channel", "chat", "--kind", "complaint", "--note", "n"))
+    contacts = ok(cli("contact", "list", "--merchant", "1"))
+    assert "counted" in contacts and "not counted" not in contacts

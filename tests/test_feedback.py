@@ -87,16 +87,18 @@ def test_nps_once_per_purchase(ledger, customer, purchase, stranger) -> None:
 
 
 def test_csat_once_per_contact_and_only_for_contacts_staff_logged(ledger, shop, staff, customer, alice,
-                                                                  bob) -> None:
-    contact = staff.log_contact(alice.address, "phone", "complaint", "late parcel")
+                                                                  bob, purchase) -> None:
+    contact = staff.log_contact(alice.address, "phone", "complaint", "late parcel", purchase_id=purchase.id)
     assert customer.rate_contact(contact, 4).score == 4
     with pytest.raises(errors.AlreadyRated):
         customer.rate_contact(contact, 5)
     with pytest.raises(errors.InvalidInput, match="not with you"):
         ledger.customer_desk(bob).rate_contact(contact, 1)
-    # A rating of a contact that was never logged is accepted on chain but not counted.
+    # A rating of a contact that was never logged is accepted on chain, listed, but not counted.
     ledger.transact(bob, ledger.feedback.functions.rateContact(shop.merchant_id, b"\7" * 32, 1))
-    assert [s.score for s in ledger.scores("csat", shop.merchant_id)] == [4]
+    rated = ledger.scores("csat", shop.merchant_id)
+    assert [(s.score, s.counted) for s in rated] == [(4, True), (1, False)]
+    assert rated[1].not_counted_because == "no contact with this customer was logged under this note"
 
 
 def test_rating_a_self_logged_contact_does_not_count(ledger, shop, customer, alice) -> None:
@@ -105,9 +107,10 @@ def test_rating_a_self_logged_contact_does_not_count(ledger, shop, customer, ali
         customer.rate_contact(own, 1)
     content = bytes.fromhex(own.content_hash[2:])
     ledger.transact(alice, ledger.feedback.functions.rateContact(shop.merchant_id, content, 1))  # past the library
-    assert ledger.scores("csat", shop.merchant_id) == []
+    (rated,) = ledger.scores("csat", shop.merchant_id)
+    assert not rated.counted and rated.not_counted_because == "the customer logged this contact itself"
     (figures,) = shop.figures()
-    assert figures.csat is None and figures.contacts == 1
+    assert figures.csat is None and figures.contacts == 1 and figures.scores_not_counted == 1
 
 
 def test_figures_show_csat_and_nps_next_to_return_rate(ledger, shop, staff, week_terms, customer, alice, bob,
@@ -117,7 +120,7 @@ def test_figures_show_csat_and_nps_next_to_return_rate(ledger, shop, staff, week
     customer.give_nps(purchase.id, 10)   # promoter
     bob_desk.give_nps(second.id, 3)      # detractor
     customer.review(purchase.id, 4)
-    customer.rate_contact(staff.log_contact(alice.address, "chat", "question"), 5)
-    bob_desk.rate_contact(staff.log_contact(bob.address, "chat", "question"), 2)
+    customer.rate_contact(staff.log_contact(alice.address, "chat", "question", purchase_id=purchase.id), 5)
+    bob_desk.rate_contact(staff.log_contact(bob.address, "chat", "question", purchase_id=second.id), 2)
     (figures,) = shop.figures()
     assert (figures.nps, figures.csat, figures.average_rating) == (0.0, 3.5, 4.0)

@@ -324,3 +324,20 @@ def test_staff_see_the_consequence_of_an_extension_and_a_delivery(client, scene)
     assert 'id="deliver-form"' in client.get(f"/shop/{scene.merchant_id}/purchases/{bought.id}").text
     page = client.get(f"/shop/{scene.merchant_id}/purchases/{purchase.id}")
     assert page.status_code == 200 and 'id="extend-form"' in page.text and 'id="deliver-form"' not in page.text
+
+
+def test_the_shop_page_shows_what_counts_in_its_reviews(client, scene) -> None:
+    """A 1-wei purchase by a wallet of the shop's own, reviewed 5 stars: on the page with its price, counted, and
+    among the reviews from one-shop wallets, with the line that says what those are."""
+    ledger, wallet = scene.ledger, scene.accounts[7]
+    shop = ledger.merchant_desk(scene.owner, scene.merchant_id)
+    desk = ledger.customer_desk(wallet)
+    order = shop.quote(scene.open_purchase.terms_id, [("PIN", 1, 1)], "PIN-WEB", customer=wallet.address)
+    desk.review(desk.buy(order).id, 5)
+    sign_in(client, scene.owner)
+    page = client.get(f"/shop/{scene.merchant_id}").text
+    section = page[page.index('id="feedback"'):page.index("</section>", page.index('id="feedback"'))]
+    assert "1 wei" in section and "from one-shop wallets" in section
+    assert "reviews from wallets with no purchase at another shop" in section
+    row = section[section.index(wallet.address):]
+    assert "<td>yes</td><td>no</td>" in row  # counted, bought nowhere else

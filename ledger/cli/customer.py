@@ -428,7 +428,8 @@ def nps(env: Env, purchase_id: str, score: int) -> None:
 @click.option("--sku", help="Only reviews of purchases with this SKU.")
 @pass_env
 def reviews(env: Env, merchant_id: int | None, sku: str | None) -> None:
-    """Verified-purchase reviews (the latest per purchase), returned purchases marked.
+    """Verified-purchase reviews (the latest per purchase), with what each purchase paid and whether it was kept:
+    a review of a purchase fully refunded is listed, not counted in the averages.
 
     \b
     Example:
@@ -459,7 +460,8 @@ def rate_contact(env: Env, merchant_id: int, content_hash: str, score: int) -> N
     if contact is None:
         raise InvalidInput(f"you have no contact {content_hash} with merchant #{merchant_id}: see `ledger my contacts --json`")
     rated = desk.rate_contact(contact, score)
-    env.emit(rated, lambda: f"contact rated {rated.score}/5")
+    env.emit(rated, lambda: f"contact rated {rated.score}/5" + (
+        "" if rated.counted else f"; it does not count in the shop's CSAT: {rated.not_counted_because}"))
 
 
 @main.command()

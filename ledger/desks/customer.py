@@ -221,7 +221,7 @@ class CustomerDesk:
         with self.ledger.sealing("contact", content, self.address, merchant_id) as sealed:
             result = self.ledger.transact(self.account, self.ledger.contact_call(
                 merchant_id, self.address, purchase_id, channel, kind, occurred_at, sealed.hash))
-        return self.ledger._contact_from_event(result.named("ContactLogged")[0])
+        return self.ledger.contact_logged(result)
 
     def review(self, purchase_id: str, rating: int, text: str | bytes = b"") -> Review:
         """Review one of my purchases (1-5); a new review replaces the earlier one. Only a salted hash of the
@@ -239,8 +239,7 @@ class CustomerDesk:
         check_scale(score, 0, 10, "score")
         result = self.ledger.transact(self.account, self.ledger.feedback.functions.giveNps(
             purchase.order.packed(), score))
-        event = result.named("NpsGiven")[0]
-        return Score("nps", purchase.merchant_id, self.address, score, purchase.id, event.block_number, event.tx_hash)
+        return self.ledger.score_given("nps", purchase.merchant_id, result.tx_hash)
 
     def rate_contact(self, contact: ContactMoment, score: int) -> Score:
         """Rate one of my contact moments that the shop's staff logged (1-5), once."""
@@ -251,9 +250,7 @@ class CustomerDesk:
         check_scale(score, 1, 5, "score")
         result = self.ledger.transact(self.account, self.ledger.feedback.functions.rateContact(
             contact.merchant_id, bytes.fromhex(contact.content_hash[2:]), score))
-        event = result.named("ContactRated")[0]
-        return Score("csat", contact.merchant_id, self.address, score, contact.content_hash, event.block_number,
-                     event.tx_hash)
+        return self.ledger.score_given("csat", contact.merchant_id, result.tx_hash)
 
     def sign_return(self, purchase_id: str, lines: Sequence[int] | None = None,
                     shipment_ref: str | bytes | None = None, valid_for: int = 86_400) -> SignedReturn:

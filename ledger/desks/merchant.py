@@ -253,7 +253,7 @@ class MerchantDesk:
         with self.ledger.sealing("contact", content, customer, self.merchant_id) as sealed:
             result = self._send(self.ledger.contact_call(self.merchant_id, customer, purchase_id, channel, kind,
                                                          occurred_at, sealed.hash))
-        return self.ledger._contact_from_event(result.named("ContactLogged")[0])
+        return self.ledger.contact_logged(result)
 
     def goodwill_refund(self, purchase_id: str, amount: int, reason: Reason | str = Reason.OTHER,
                         note: str | bytes = b"") -> Refund:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
+from sqlalchemy import and_, false, func, or_, select, true, tuple_
 
 from ..models import (
     Channel, ContactKind, ContactMoment, Credit, LineItem, Purchase, Reason, Refund, Review, Score, Settlement, Status,
     Totals,
 )
 from ..orders import Order
-from . import credit, schema
+from . import counting, credit, schema
 from .store import Store, chunks
 
 _P, _L = schema.purchases, schema.purchase_lines
@@ -97,10 +97,10 @@ class Queries:
         with self.store.reading() as db:
             return db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 
-    def totals(self, merchant_id: int) -> tuple[dict[str, Totals], int]:
-        """A merchant's purchases, sales, refunds, returned purchases and settled amounts per token, and its
-        number of contacts. Amounts are decimal text that SQLite cannot sum exactly, so the rows are summed
-        here as they stream by, a few columns each: one pass, no object per purchase."""
+    def totals(self, merchant_id: int) -> dict[str, Totals]:
+        """A merchant's purchases, sales, refunds, returned purchases and settled amounts per token. Amounts are
+        decimal text that SQLite cannot sum exactly, so the rows are summed here as they stream by, a few columns
+        each: one pass, no object per purchase."""
         settled = schema.settlements
         query = (select(_P.c.token, _P.c.paid, _P.c.refunded, _P.c.returned_lines, settled.c.amount,
                         settled.c.commission)
@@ -111,21 +111,22 @@ class Queries:
             for token, paid, refunded, returned_lines, amount, commission in db.execute(query):
                 totals = found.get(token) or found.setdefault(token, Totals())
                 totals.add(paid, refunded, returned_lines != 0, (amount or 0) + (commission or 0))
-            contacts = db.execute(select(func.count()).select_from(schema.contacts)
-                                  .where(schema.contacts.c.merchant_id == merchant_id)).scalar_one()
-        return found, contacts
+        return found
 
     def contacts(self, merchant_id: int | None = None, customer: str | None = None,
                  purchase_id: str | None = None) -> list[ContactMoment]:
-        """Contact moments, oldest first."""
+        """Contact moments, oldest first, each marked as counted or not (``counting.contacts``)."""
         table = schema.contacts
         query = _matching(table, merchant_id=merchant_id, customer=customer, purchase_id=purchase_id)
         with self.store.reading() as db:
-            return [ContactMoment(
+            found = [ContactMoment(
                 merchant_id=r["merchant_id"], customer=r["customer"], purchase_id=r["purchase_id"],
                 logged_by=r["logged_by"], channel=Channel(r["channel"]), kind=ContactKind(r["kind"]),
                 occurred_at=r["occurred_at"], content_hash=r["content_hash"], block_number=r["block_number"],
                 tx_hash=r["tx_hash"]) for r in db.execute(query).mappings()]
+            bought = _bought(db, {c.purchase_id for c in found if c.purchase_id})
+            shops = _shops(db, {c.merchant_id for c in found})
+        return counting.contacts(found, bought, shops)
 
     def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
         """Refunds paid (returns, credit, goodwill), oldest first."""
@@ -166,37 +167,59 @@ class Queries:
 
     def reviews(self, merchant_id: int | None = None, sku: str | None = None,
                 purchase_id: str | None = None) -> list[Review]:
-        """The latest review of each purchase, oldest first, with the purchase's SKUs and whether it was returned."""
+        """The latest review of each purchase, oldest first, with its purchase's SKUs, what it paid, whether it
+        was kept, and whether the reviewer bought at another shop (``counting.reviews``)."""
         query = _matching(schema.reviews, merchant_id=merchant_id, purchase_id=purchase_id)
         with self.store.reading() as db:
             latest = {r["purchase_id"]: r for r in db.execute(query).mappings()}
-            bought: dict[str, tuple[tuple[str, ...], bool]] = {}
-            for chunk in chunks(list(latest)):
-                for key, items, returned in db.execute(
-                        select(_P.c.id, _P.c.line_items, _P.c.returned).where(_P.c.id.in_(chunk))):
-                    bought[key] = (tuple(dict.fromkeys(line.sku for line in _line_items(items))), returned > 0)
-        found = []
-        for key, r in latest.items():
-            skus, returned = bought[key]
-            if sku is not None and sku not in skus:
-                continue
-            found.append(Review(
-                purchase_id=key, merchant_id=r["merchant_id"], customer=r["customer"], rating=r["rating"],
-                text_hash=r["text_hash"], replaced=r["replaced"], block_number=r["block_number"],
-                tx_hash=r["tx_hash"], skus=skus, returned=returned))
-        return sorted(found, key=lambda review: review.block_number)
+            bought = _bought(db, set(latest))
+            shops_of = _shops_of(db, {r["customer"] for r in latest.values()})
+        found = counting.reviews((Review(
+            purchase_id=key, merchant_id=r["merchant_id"], customer=r["customer"], rating=r["rating"],
+            text_hash=r["text_hash"], replaced=r["replaced"], block_number=r["block_number"], tx_hash=r["tx_hash"])
+            for key, r in latest.items()), bought, shops_of)
+        return sorted((r for r in found if sku is None or sku in r.skus), key=lambda review: review.block_number)
 
     def scores(self, kind: str, merchant_id: int | None = None) -> list[Score]:
-        """NPS or CSAT scores, oldest first; a CSAT score only for a contact staff logged with that customer."""
-        table, contacts = schema.scores, schema.contacts
-        query = _matching(table, kind=kind, merchant_id=merchant_id)
-        if kind == "csat":
-            query = query.where(exists().where(
-                contacts.c.merchant_id == table.c.merchant_id, contacts.c.customer == table.c.customer,
-                contacts.c.content_hash == table.c.subject, contacts.c.logged_by != contacts.c.customer))
+        """NPS or CSAT scores, oldest first, each marked as counted or not (``counting.nps``, ``counting.csat``)."""
+        query = _matching(schema.scores, kind=kind, merchant_id=merchant_id)
         with self.store.reading() as db:
-            return [Score(kind, r["merchant_id"], r["customer"], r["score"], r["subject"], r["block_number"],
-                          r["tx_hash"]) for r in db.execute(query).mappings()]
+            found = [Score(kind, r["merchant_id"], r["customer"], r["score"], r["subject"], r["block_number"],
+                           r["tx_hash"]) for r in db.execute(query).mappings()]
+            if kind == "nps":
+                return counting.nps(found, _bought(db, {s.subject for s in found}))
+        return counting.csat(found, self.contacts(merchant_id))
+
+
+def _bought(db: Any, ids: set[str]) -> dict[str, counting.Bought]:
+    """What ``counting`` needs of the purchases ``ids`` (those the index has)."""
+    found = {}
+    for chunk in chunks(sorted(ids)):
+        for key, merchant_id, customer, paid, token, refunded, mask, count, items in db.execute(
+                select(_P.c.id, _P.c.merchant_id, _P.c.customer, _P.c.paid, _P.c.token, _P.c.refunded,
+                       _P.c.returned_lines, _P.c.line_count, _P.c.line_items).where(_P.c.id.in_(chunk))):
+            found[key] = counting.Bought(merchant_id, customer, paid, token, refunded, mask.bit_count(), count,
+                                         tuple(dict.fromkeys(line.sku for line in _line_items(items))))
+    return found
+
+
+def _shops(db: Any, merchant_ids: set[int]) -> counting.Shops:
+    """When those shops were registered and who was their staff when."""
+    table = schema.staff_changes
+    return counting.Shops(
+        counting.StaffChange(r["merchant_id"], r["account"], r["kind"], r["block_number"], r["at"])
+        for r in db.execute(select(table).where(table.c.merchant_id.in_(sorted(merchant_ids)))
+                            .order_by(*_in_order(table))).mappings())
+
+
+def _shops_of(db: Any, customers: set[str]) -> dict[str, frozenset[int]]:
+    """The shops each of ``customers`` bought at."""
+    found: dict[str, set[int]] = {}
+    for chunk in chunks(sorted(customers)):
+        for customer, merchant_id in db.execute(
+                select(_P.c.customer, _P.c.merchant_id).distinct().where(_P.c.customer.in_(chunk))):
+            found.setdefault(customer, set()).add(merchant_id)
+    return {customer: frozenset(shops) for customer, shops in found.items()}
 
 
 def _status(status: Status, now: int) -> Any:

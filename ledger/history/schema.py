@@ -221,6 +221,19 @@ budget_changes = Table(
 """Every change to an agent's goodwill budgets: "set" in a token, "use" by a goodwill refund in a token,
 "void" of all its tokens when the agent is removed (``credit.py`` adds them up)."""
 
+staff_changes = Table(
+    "staff_changes", metadata,
+    *_where(
+        Column("merchant_id", BigInteger, nullable=False),
+        Column("account", ADDRESS, nullable=False),
+        Column("kind", String(7), nullable=False),
+        Column("at", BigInteger, nullable=False),
+    ),
+    Index("staff_changes_by_merchant", "merchant_id", "block_number", "log_index"),
+)
+"""Who was a shop's staff when: "owner" when it registered (``at``: the block's time, which no contact the
+customer logs about the shop may come before), "agent" added, "removed" (``counting.Shops``)."""
+
 EVENT_TABLES = (purchase_lines, purchases, changes, contacts, refunds, settlements, reviews, scores, credit_changes,
-                budget_changes)
+                budget_changes, staff_changes)
 """Tables filled from events (a rewind deletes from each what came after the fork)."""

@@ -23,16 +23,15 @@ from ..convert import line_from_chain
 from ..errors import LedgerError
 from ..models import NATIVE
 from ..orders import Order
-from . import credit, schema
+from . import MEMORY, credit, schema
 from .decoding import Record
 from .state import STATE_EVENTS, change_row, fold, initial
 
-TIMED_EVENTS = frozenset({"PurchaseRecorded", "ItemsReturned", "CreditIssued", "GoodwillRefunded", "BonusCredited"})
-"""Events whose rows need their block's time (``Record.timestamp``): a purchase's, and the credit a refund or a
-return for credit adds (dated as the contract dates it)."""
+TIMED_EVENTS = frozenset({"PurchaseRecorded", "ItemsReturned", "CreditIssued", "GoodwillRefunded", "BonusCredited",
+                          "MerchantRegistered"})
+"""Events whose rows need their block's time (``Record.timestamp``): a purchase's, the credit a refund, a return
+for credit or a settled bonus adds (dated as the contract dates it), and a shop's registration (``counting``)."""
 
-MEMORY = "sqlite://"
-"""An index that lives as long as the process (a ledger without a deployment file)."""
 
 STATE_COLUMNS = ("paid", "refunded", "credit_used", "credit_cash", "delivered_at", "extension_days",
                  "returned_lines", "returned", "settled", "deadline", "awaiting_until")
@@ -406,6 +405,19 @@ class _Window:
     def _AgentRemoved(self, record: Record) -> None:
         args = record.args
         self._budget(record, args["merchantId"], args["agent"], None, "void", 0)
+        self._staff(record, args["merchantId"], args["agent"], "removed")
+
+    def _AgentAdded(self, record: Record) -> None:
+        self._staff(record, record.args["merchantId"], record.args["agent"], "agent")
+
+    def _MerchantRegistered(self, record: Record) -> None:
+        if record.timestamp is None:
+            raise LedgerError(f"block {record.block_number}'s time is needed to index the shop it registered")
+        self._staff(record, record.args["merchantId"], record.args["owner"], "owner", record.timestamp)
+
+    def _staff(self, record: Record, merchant_id: int, account: str, kind: str, at: int = 0) -> None:
+        self._add(schema.staff_changes, record, {"merchant_id": merchant_id, "account": account, "kind": kind,
+                                                 "at": at})
 
     def _budget(self, record: Record, merchant_id: int, agent: str, token: str | None, kind: str,
                 amount: int) -> None:

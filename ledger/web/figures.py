@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from typing import Any
 
-from ..client import net_promoter  # the one definition of NPS, as `ledger figures` uses it
+from ..history.counting import net_promoter  # the one definition of NPS, as `ledger figures` uses it
 
 UNIT = 10**18
 
@@ -67,18 +67,19 @@ def _return_rate(purchases: list[Any]) -> dict[str, Any]:
 
 
 def _contacts_per_purchase(ledger: Any, merchant_id: int, purchases: list[Any]) -> dict[str, Any]:
-    """How many purchases had 0, 1, 2 or 3 and more contacts."""
-    per_purchase = Counter(c.purchase_id for c in ledger.contacts(merchant_id=merchant_id) if c.purchase_id)
+    """How many purchases had 0, 1, 2 or 3 and more contacts (those that count: ``counting.contacts``)."""
+    per_purchase = Counter(c.purchase_id for c in ledger.contacts(merchant_id=merchant_id)
+                           if c.purchase_id and c.counted)
     buckets = Counter(min(per_purchase[p.id], 3) for p in purchases)
     return {"labels": ["0", "1", "2", "3 or more"], "purchases": [buckets[n] for n in range(4)]}
 
 
 def _feedback(ledger: Any, merchant_id: int, day_of: _Days) -> dict[str, Any]:
-    """Average CSAT (1 to 5) and NPS (-100 to 100) of the scores given each day."""
+    """Average CSAT (1 to 5) and NPS (-100 to 100) of the scores given each day that count."""
     csat: dict[str, list[int]] = defaultdict(list)
     nps: dict[str, list[int]] = defaultdict(list)
     for kind, by_day in (("csat", csat), ("nps", nps)):
-        for score in ledger.scores(kind, merchant_id):
+        for score in (s for s in ledger.scores(kind, merchant_id) if s.counted):
             by_day[day_of(score.block_number)].append(score.score)
     days = sorted(set(csat) | set(nps))
     return {"labels": days, "csat": [sum(csat[d]) / len(csat[d]) if csat[d] else None for d in days],

@@ -87,8 +87,10 @@ def history(request: Request, merchant_id: int, status: str = "", sku: str = "",
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     waiting = ledger.count_purchases(merchant_id=merchant_id, status=Status.CLOSED, up_to=SETTLE_BATCH + 1)
+    shown = ledger.figures(merchant_id)[0]
     return page(request, "shop.html", merchant_id=merchant_id, rows=rows, filters=filters, waiting=waiting,
-                settle_batch=SETTLE_BATCH,
+                settle_batch=SETTLE_BATCH, feedback=shown, feedback_notes=render.feedback_notes(shown),
+                reviews=ledger.reviews(merchant_id), paid=render.paid,
                 next_link=filters.link(after=rows[-1].id) if more else None, charts=figures.charts(ledger, merchant_id),
                 window_state=render.window_state, statuses=["open", "awaiting_delivery", "closed", "settled",
                                                             "partly_returned", "returned"])

@@ -114,10 +114,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _merchant(self, merchant_id: int) -> list[Any]:
         return fields(self._view(self.functions.merchant(merchant_id)),
-                      ("owner", "activeTerms", "creditCashOutDelay", "payout", "creditBonusBps"))
+                      ("owner", "activeTerms", "creditCashOutDelay", "payout", "creditBonusBps", "registeredAt"))
 
     def _credit(self, merchant_id: int, customer: str, token: str) -> list[int]:
-        return fields(self._view(self.functions.creditOf(merchant_id, customer, token)), ("amount", "cash", "issuedAt"))
+        return fields(self._view(self.functions.creditOf(merchant_id, customer, token)), ("amount", "cash", "cashableAt"))
 
     def _pick(self, pick: int) -> str | None:
         ids = list(self.bought)
@@ -288,12 +288,19 @@ class LedgerMachine(RuleBasedStateMachine):
         return found
 
     def _credited(self, onchain: OnChain, line_bits: int) -> int:
-        """Credit a return of ``line_bits`` for credit adds: the refund plus the shop's bonus on its money part,
-        capped at what the shop would keep (``_issueCredit``)."""
+        """Credit a return of ``line_bits`` for credit adds now: the refund plus the shop's bonus on its money part,
+        as far as the shop is sure to keep it (escrow beyond what the lines still open could take back, a wei a
+        line for rounding; ``_issueCredit``); the rest of the bonus waits for settlement."""
         amount = onchain.return_due(line_bits)
         bonus_bps = self._merchant(onchain.order.merchant_id)[4]
         bonus = onchain.cash_share(amount) * bonus_bps // BPS
-        return amount + min(bonus, onchain.paid - onchain.refunded - amount)
+        lines = onchain.order.lines
+        open_bits = ((1 << len(lines)) - 1) & ~(onchain.returned_mask | line_bits)
+        sure = onchain.paid - onchain.refunded - amount
+        if open_bits:
+            share = sum(line.total for i, line in enumerate(lines) if open_bits >> i & 1) * onchain.paid // onchain.order.total
+            sure = max(sure - (share - share * onchain.order.restocking_fee_bps // BPS + len(lines)), 0)
+        return amount + min(bonus, sure)
 
     @rule(pick=PICK, mask=st.integers(1, 7), shipment=st.booleans(), valid_for=st.sampled_from([1, 60, DAY]))
     def sign_return(self, pick: int, mask: int, shipment: bool, valid_for: int) -> None:
@@ -466,6 +473,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _settle(self, ids: list[str], send: Callable[[Any, list[str]], Any], account: Any) -> None:
         before = {purchase_id: self._onchain(purchase_id) for purchase_id in ids}
+        owed = {purchase_id: self._view(self.functions.pendingBonusOf(bytes.fromhex(purchase_id[2:])))
+                for purchase_id in ids}
         now = self._now()
         batch = self._attempt(set(), lambda: send(account, ids))
         states = {purchase_id: onchain.window_state(now) for purchase_id, onchain in before.items()}
@@ -474,7 +483,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert list(batch.skipped) == [(i, reasons[states[i]]) for i in ids if states[i] != "closed"]
         for settlement in batch.settled:
             onchain = before[settlement.purchase_id]
-            kept = onchain.in_escrow
+            kept = onchain.in_escrow - min(owed[settlement.purchase_id], onchain.in_escrow)  # the bonus owed first
             assert settlement.commission == kept * onchain.order.referral_bps // BPS
             assert (settlement.amount + settlement.commission, settlement.referrer) == (kept, onchain.order.referrer)
 
@@ -530,15 +539,16 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(customer=st.integers(0, 2), shop=st.integers(0, 1), token=st.integers(0, 2))
     def cash_out(self, customer: int, shop: int, token: int) -> None:
-        """A customer takes the money part of its store credit out (refused while the shop trades and its
-        delay has not passed); the bonus part goes back to the shop."""
+        """A customer takes the money part of its store credit out (refused while the shop trades, takes the
+        token, and the credit's own cash-out date has not come); the bonus part goes back to the shop."""
         desk, seller, token_address = self.w.customers[customer], self.w.shops[shop], self.w.tokens[token]
-        amount, cash, issued_at = self._credit(seller.id, desk.address, token_address)
-        _owner, active, delay, _payout, _bonus = self._merchant(seller.id)
+        amount, cash, cashable_at = self._credit(seller.id, desk.address, token_address)
+        _owner, active, _delay, _payout, _bonus, _since = self._merchant(seller.id)
+        accepted = self._view(self.functions.accepts(seller.id, token_address))
         refusals: set[type] = set()
         if amount == 0:
             refusals.add(errors.NothingToWithdraw)
-        elif active and (delay == 0 or self._now() < issued_at + delay):
+        elif active and accepted and self._now() < cashable_at:
             refusals.add(errors.CreditLocked)
         paid = self._attempt(refusals, lambda: desk.cash_out_credit(seller.id, token_address))
         if paid is not None:
@@ -751,7 +761,7 @@ class LedgerMachine(RuleBasedStateMachine):
         budgets = [(shop.id, agent.address, token) for shop in w.shops for agent in w.agents for token in w.tokens]
         calls += [self.functions.budgetOf(*key) for key in budgets]
         values = iter(self.views.read(calls))
-        held_credit = {key: fields(next(values), ("amount", "cash", "issuedAt")) for key in credits}
+        held_credit = {key: fields(next(values), ("amount", "cash", "cashableAt")) for key in credits}
         deferred = {token: sum(next(values) for _ in holders) for token in w.tokens}
         for token in w.tokens:
             deferred[token] += sum(next(values) for _ in w.shops)

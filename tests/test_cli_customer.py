@@ -183,6 +183,23 @@ def test_return_by_someone_else_refused(shop, tmp_path) -> None:
     assert result.exit_code == 1 and "is not yours" in result.output
 
 
+def test_exchange_pays_the_new_order_with_the_return(shop, tmp_path) -> None:
+    """Issue #20 item 7: one command returns the line and pays the new order with its refund; only the difference
+    is paid, and the new purchase has its own window."""
+    purchase = bought(shop, tmp_path, "SHOE-41:1:0.5", "SOCKS:1:0.01")
+    new = quoted(shop, tmp_path, "SHOE-42:1:0.6", order="ORD-2")
+    out = ok(shop("--account", "4", "exchange", purchase["id"], new, "--line", "0"))
+    assert "exchanged line(s) 0" in out and "their refund of 0.475 ETH paid the new order" in out
+    assert "you paid 0.125 ETH on top" in out and "New purchase" in out
+    refunds = json.loads(ok(shop("--json", "--account", "4", "my", "refunds")))
+    assert [(r["kind"], r["amount"]) for r in refunds] == [("exchange", 475 * 10**15)]
+    again = shop("--account", "4", "exchange", purchase["id"], quoted(shop, tmp_path, "SHOE-43:1:0.6", order="ORD-3"),
+                 "--line", "0")
+    assert again.exit_code == 1 and "already returned" in again.output and "Traceback" not in again.output
+    cheaper = quoted(shop, tmp_path, "SOCKS-BLUE:1:0.001", order="ORD-4")
+    assert "came back to you" in ok(shop("--account", "4", "exchange", purchase["id"], cheaper, "--line", "1"))
+
+
 def test_customer_logs_and_lists_its_contacts(shop) -> None:
     result = shop("--account", "4", "contact", "log", "1", "--channel", "chatbot", "--kind", "order_status")
     assert result.exit_code == 0 and "chatbot order status logged" in result.output

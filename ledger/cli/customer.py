@@ -254,6 +254,37 @@ def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipme
 
 
 @main.command()
+@click.argument("purchase_id")
+@click.argument("order_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--line", "line_indexes", type=int, multiple=True, help="Line to send back (repeat; default: all open).")
+@click.option("--shipment", help="Return shipment reference, when the terms say the item goes back.")
+@pass_env
+def exchange(env: Env, purchase_id: str, order_file: Path, line_indexes: Sequence[int], shipment: str | None) -> None:
+    """Exchange lines of a purchase for the shop's new order (`ledger quote … -o FILE`), in one transaction.
+
+    The lines are returned as by `ledger return` (inside the window, restocking fee and all) and what they
+    refund pays the new order without leaving escrow: you pay only the difference, or get what is left over
+    back. The new purchase has its own return window. ORDER_FILE is the order as JSON, or - for stdin.
+
+    \b
+    Example:
+      ledger --account 3 exchange 0x5d2f… order-size-l.json --line 0
+    """
+    signed = SignedOrder.from_json(read_file(order_file, "order file"))
+    done = env.ledger.customer_desk(env.account).exchange(purchase_id, signed, list(line_indexes) or None, shipment)
+    token = done.purchase.token
+
+    def words() -> Group:
+        money = (f"you paid {env.amount(done.paid, token)} on top" if done.paid else
+                 f"{env.amount(done.back, token)} came back to you" if done.back else "nothing more to pay")
+        return Group(f"exchanged line(s) {', '.join(map(str, done.returned.lines))} of purchase "
+                     f"{done.returned.purchase_id[:10]}…: their refund of {env.amount(done.returned.amount, token)} "
+                     f"paid the new order; {money}", _detail(env, done.purchase, [], title="New purchase"))
+
+    env.emit(done, words)
+
+
+@main.command()
 @click.option("--token", default=NATIVE, help="Token of the payments (default: ETH).")
 @click.option("--to", "to", help="Where to send them (default: the signing account).")
 @pass_env

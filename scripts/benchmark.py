@@ -131,6 +131,16 @@ def gas_table(chain: Chain, batch: int) -> Meter:
     measure("net promoter score", lambda: alice_desk.give_nps(three.id, 9), SLOT_UPDATE + 2_600 + COLD_SLOAD)
     contact = staff.log_contact(alice.address, "email", "question", "size?")
     measure("contact satisfaction score", lambda: alice_desk.rate_contact(contact, 5), NEW_SLOT)
+    shop.set_credit_bonus(1_000)
+    pair = bought(bob_desk, terms.id, [LineItem("COAT", 1, ETHER), LineItem("HAT", 1, ETHER)], "o-3")()
+    # the purchase slot rewritten; the credit's two slots written new; the shop's bonus read
+    measure("return for credit, 1 of 2 lines", lambda: bob_desk.return_for_credit(pair.id, [1]),
+            SLOT_UPDATE + 2 * NEW_SLOT + COLD_SLOAD)
+    swap = shop.quote(terms.id, [LineItem("COAT-L", 1, ETHER)], "o-4", customer=bob.address)
+    # the return's slot rewritten, and a purchase as bought: its slot, its order reference's, the signer's and
+    # the terms' reads and the signature (the 5 % fee's difference comes in with the call)
+    measure("exchange, 1 line for a new 1-line order", lambda: bob_desk.exchange(pair.id, swap, [0]),
+            SLOT_UPDATE + signed_buy)
     orders = [shop.quote(terms.id, [LineItem("SKU-1", 1, ETHER)], f"b-{i}", customer=bob.address)
               for i in range(batch)]
     purchases = [bob_desk.buy(order) for order in orders]

@@ -213,10 +213,10 @@ def test_outcome_of_another_wallets_transaction_is_refused(client, scene) -> Non
 
 def _posts() -> list[str]:
     """Every JSON endpoint that changes something, read from the routes (a new one cannot be forgotten)."""
-    from ledger.web import customer, feedback, payments, session, staff, wallet
+    from ledger.web import customer, exchanges, feedback, payments, session, staff, wallet
 
-    return sorted(route.path.replace("{merchant_id}", "1") for module in (customer, feedback, payments, session, staff,
-                                                                         wallet)
+    return sorted(route.path.replace("{merchant_id}", "1") for module in (customer, exchanges, feedback, payments,
+                                                                         session, staff, wallet)
                   for route in module.router.routes if "POST" in route.methods and route.path.startswith("/api/"))
 
 

@@ -162,6 +162,7 @@ def test_openapi_describes_the_json_endpoints(client) -> None:
     assert {"/api/signin/message", "/api/signin", "/api/returns/prepare", "/api/returns/submit",
             "/api/texts/{content_hash}", "/api/orders/prepare", "/api/returns/credit/prepare", "/api/contacts/prepare",
             "/api/reviews/prepare", "/api/nps/prepare", "/api/contacts/rate/prepare", "/api/wallet/outcome",
+            "/api/exchange/prepare",
             "/api/shop/{merchant_id}/goodwill/prepare"} <= set(paths)
 
 

@@ -138,7 +138,17 @@ def create_app(ledger: Ledger, relayer: LocalAccount | None, node_modules: Path,
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_api_route("/vendor/{name}", _vendor, include_in_schema=False)
     _handle_errors(app)
-    from . import customer, exchanges, feedback, merchant, payments, session, staff, texts, wallet  # the routes
+    from . import (  # the routes
+        customer,
+        exchanges,
+        feedback,
+        merchant,
+        payments,
+        session,
+        staff,
+        texts,
+        wallet,
+    )
 
     for module in (session, customer, exchanges, feedback, merchant, payments, staff, texts, wallet):
         app.include_router(module.router)

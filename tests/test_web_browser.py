@@ -406,6 +406,33 @@ def test_owner_confirms_delivery_then_lets_the_customer_keep_a_line(as_, scene, 
     assert kept.returned_lines == frozenset({1}) and kept.refunded == 2 * ETHER // 100
 
 
+def test_customer_exchanges_a_line_for_a_new_order_paying_only_the_difference(as_, scene, server) -> None:
+    shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
+    alice = scene.ledger.customer_desk(scene.alice)
+    old = alice.buy(shop.quote(scene.terms_id, [("COAT-M", 1, ETHER // 10), ("HAT", 1, ETHER // 20)], "ORDER-COAT",
+                               customer=scene.alice.address))
+    new = shop.quote(scene.terms_id, [("COAT-L", 1, ETHER * 12 // 100)], "ORDER-COAT-L", customer=scene.alice.address)
+    page = as_(scene.alice)
+    page.goto(server + new.link())
+    offer = page.locator(f'#exchange form[data-purchase="{old.id}"]')
+    offer.locator('input[name="lines"][value="0"]').check()
+    offer.locator("button").click()
+    assert page.inner_text("#refund") == "0.095 ETH"  # 0.1 ETH less the 5 % restocking fee
+    assert page.inner_text("#due") == "0.025 ETH"
+    before = scene.ledger.w3.eth.get_balance(scene.alice.address)
+    page.click("#exchange-send")  # one transaction from the wallet: the return and the new purchase
+    page.wait_for_selector("#status[data-tx]", timeout=20_000)
+    assert page.inner_text("#status").startswith("Exchanged: the new purchase is under My purchases")
+    paid = before - scene.ledger.w3.eth.get_balance(scene.alice.address)
+    assert 25 * ETHER // 1000 < paid < 25 * ETHER // 1000 + ETHER // 1000  # the difference, and a little gas
+    page.goto(server + "/purchases")
+    new_id = new.order.purchase_id(scene.ledger.chain.chain_id, scene.ledger.address)
+    assert "COAT-L" in page.locator(f'article[data-purchase="{new_id}"]').inner_text()
+    old_lines = page.locator(f'article[data-purchase="{old.id}"] table.lines tbody tr')
+    assert old_lines.nth(0).locator(".exchanged").inner_text() == "exchanged"
+    assert old_lines.nth(1).locator(".exchanged").count() == 0
+
+
 def test_owner_settles_every_closed_purchase_in_one_transaction(as_, scene, server) -> None:
     ledger = scene.ledger
     ledger.chain.advance_time(60 * 86_400)  # every window of the scene closes

@@ -162,6 +162,7 @@ def test_openapi_describes_the_json_endpoints(client) -> None:
     assert {"/api/signin/message", "/api/signin", "/api/returns/prepare", "/api/returns/submit",
             "/api/texts/{content_hash}", "/api/orders/prepare", "/api/returns/credit/prepare", "/api/contacts/prepare",
             "/api/reviews/prepare", "/api/nps/prepare", "/api/contacts/rate/prepare", "/api/wallet/outcome",
+            "/api/exchange/prepare",
             "/api/shop/{merchant_id}/goodwill/prepare"} <= set(paths)
 
 
@@ -213,10 +214,10 @@ def test_outcome_of_another_wallets_transaction_is_refused(client, scene) -> Non
 
 def _posts() -> list[str]:
     """Every JSON endpoint that changes something, read from the routes (a new one cannot be forgotten)."""
-    from ledger.web import customer, feedback, payments, session, staff, wallet
+    from ledger.web import customer, exchanges, feedback, payments, session, staff, wallet
 
-    return sorted(route.path.replace("{merchant_id}", "1") for module in (customer, feedback, payments, session, staff,
-                                                                         wallet)
+    return sorted(route.path.replace("{merchant_id}", "1") for module in (customer, exchanges, feedback, payments,
+                                                                         session, staff, wallet)
                   for route in module.router.routes if "POST" in route.methods and route.path.startswith("/api/"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
@@ -47,6 +47,7 @@ from ..orders import MAX_REQUEST_VALIDITY, RETURN_REQUEST_TYPES, SignedOrder, do
 
 if TYPE_CHECKING:
     from ..client import Ledger
+    from ..orders import Order
     from ..texts import Sealed
 
 ERC20_ABI: list[dict[str, Any]] = [
@@ -148,29 +149,17 @@ class CustomerDesk:
         and what that refunds pays the new order without leaving escrow; I pay any difference, or get what is
         left over back. The new purchase has its own return window."""
         purchase = self.purchase(purchase_id)
-        mask = line_mask(purchase, lines)
-        order, ledger = signed.order, self.ledger
-        check_order(ledger, signed, self.address)
-        new_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
-        if order.merchant_id != purchase.merchant_id or order.token != purchase.order.token:
-            raise ExchangeMismatch(purchase.id, new_id)
-        packed, old_lines = purchase.order.packed(), lines_for(purchase, mask)
-        value = ledger.call(self._functions.quoteReturn(packed, old_lines, mask))
-        due = max(order.total - value, 0)
+        plan = prepare_exchange(self.ledger, self.address, purchase, signed, line_mask(purchase, lines))
+        ledger, order = self.ledger, signed.order
         with amounts_in(order.token), self._shipment(purchase, shipment_ref) as shipment:
-            if order.token != NATIVE and due:
-                self._approve(order.token, due)
-            result = ledger.transact(
-                self.account,
-                self._functions.exchange(packed, old_lines, mask, shipment.hash, order.packed(), order.line_tuples(),
-                                         order_signature(signed)),
-                due if order.token == NATIVE else 0,
-                landed=lambda: ledger.recorded_by(new_id, self.address),  # the new purchase is recorded once
-            )
+            if order.token != NATIVE and plan.due:
+                self._approve(order.token, plan.due)
+            result = ledger.transact(self.account, plan.call(shipment.hash), plan.value,
+                                     landed=lambda: ledger.recorded_by(plan.new_purchase_id, self.address))  # recorded once
         returned = ledger._refund_from_event(result.named("ItemsReturned")[0], self.address,
                                              {(result.tx_hash, purchase.id)})
         bought = ledger.with_state(ledger.purchase_from_event(result.named("PurchaseRecorded")[0]), 0)
-        return Exchange(returned, replace(bought, as_of=bought.purchased_at), due,
+        return Exchange(returned, replace(bought, as_of=bought.purchased_at), plan.due,
                         max(returned.amount - order.total, 0))
 
     def _give_back(self, function: str, event: str, purchase_id: str, lines: Sequence[int] | None,
@@ -328,6 +317,62 @@ def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -
         raise NotOrderCustomer(purchase_id, order.customer, buyer)
     if not ledger.accepts(order.merchant_id, order.token):
         raise TokenNotAccepted(order.merchant_id, order.token)
+
+
+@dataclass(frozen=True)
+class ExchangePlan:
+    """An exchange checked and priced before anything is sent (``prepare_exchange``): what the returned lines
+    refund, what the customer pays on top or gets back, and the call to send."""
+
+    ledger: Ledger
+    purchase: Purchase
+    signed: SignedOrder
+    mask: int
+    refund: int
+    """What the returned lines refund (restocking fee off), money and credit: all of it pays the new order first."""
+    due: int
+    """What the customer pays on top: the transaction's value in ETH, or the allowance to give for a token."""
+    back: int
+    """What comes back to the customer when the refund is more than the new order costs."""
+    new_purchase_id: str
+
+    @property
+    def value(self) -> int:
+        """The ``msg.value`` the contract takes, exactly: what is due in ETH, nothing for a token."""
+        return self.due if self.signed.order.token == NATIVE else 0
+
+    def call(self, shipment_hash: bytes = bytes(32)) -> Any:
+        """The ``exchange`` call, carrying the return's shipment reference hash (zero when the terms need none)."""
+        old, new = self.purchase.order, self.signed.order
+        return self.ledger.contract.functions.exchange(
+            old.packed(), lines_for(self.purchase, self.mask), self.mask, shipment_hash, new.packed(),
+            new.line_tuples(), order_signature(self.signed))
+
+
+def exchangeable(purchase: Purchase, order: Order) -> bool:
+    """Whether lines of ``purchase`` could pay ``order`` in an exchange now: the same shop, the same token, its
+    window open (per ``as_of``) and a line left to return."""
+    return (purchase.merchant_id, purchase.order.token) == (order.merchant_id, order.token) \
+        and purchase.window_open and bool(purchase.open_lines)
+
+
+def prepare_exchange(ledger: Ledger, customer: str, purchase: Purchase, signed: SignedOrder,
+                     mask: int) -> ExchangePlan:
+    """Check an exchange of the lines in ``mask`` of ``customer``'s purchase for the shop's signed order, and price
+    it, before anything is sent: ``NotCustomer`` for another's purchase, the order refused as ``check_order``
+    refuses it, ``ExchangeMismatch`` for another shop's order or another token, the contract's refusal of the
+    return (a closed window, lines already returned) from its own quote."""
+    if purchase.customer != customer:
+        raise NotCustomer(purchase.id, customer)
+    order = signed.order
+    check_order(ledger, signed, customer)
+    new_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
+    if (order.merchant_id, order.token) != (purchase.merchant_id, purchase.order.token):
+        raise ExchangeMismatch(purchase.id, new_id)
+    refund = ledger.call(ledger.contract.functions.quoteReturn(purchase.order.packed(), lines_for(purchase, mask),
+                                                               mask))
+    return ExchangePlan(ledger, purchase, signed, mask, refund, max(order.total - refund, 0),
+                        max(refund - order.total, 0), new_id)
 
 
 def approval_needed(ledger: Ledger, owner: str, token: str, amount: int) -> Any:

@@ -138,9 +138,19 @@ def create_app(ledger: Ledger, relayer: LocalAccount | None, node_modules: Path,
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_api_route("/vendor/{name}", _vendor, include_in_schema=False)
     _handle_errors(app)
-    from . import customer, feedback, merchant, payments, session, staff, texts, wallet  # the routes
+    from . import (  # the routes
+        customer,
+        exchanges,
+        feedback,
+        merchant,
+        payments,
+        session,
+        staff,
+        texts,
+        wallet,
+    )
 
-    for module in (session, customer, feedback, merchant, payments, staff, texts, wallet):
+    for module in (session, customer, exchanges, feedback, merchant, payments, staff, texts, wallet):
         app.include_router(module.router)
     return app
 

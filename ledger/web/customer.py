@@ -35,7 +35,8 @@ def own_purchase(request: Request, purchase_id: str, customer: str) -> Purchase:
 
 @router.get("/purchases", include_in_schema=False)
 def my_purchases(request: Request) -> Response:
-    """Every purchase of the signed-in customer, newest first, with contacts and the notes kept for them."""
+    """Every purchase of the signed-in customer, newest first, with contacts and the notes kept for them, and
+    which returned lines went in an exchange."""
     me = signed_in(request)
     ledger = site(request).ledger
     purchases = list(reversed(ledger.purchases(customer=me)))
@@ -44,8 +45,9 @@ def my_purchases(request: Request) -> Response:
         contacts[contact.purchase_id].append((contact, _text(request, contact.content_hash)))
     reviews = {r.purchase_id: (r, _text(request, r.text_hash)) for r in ledger.reviews() if r.customer == me}
     scores = {s.subject: s.score for kind in ("nps", "csat") for s in ledger.scores(kind) if s.customer == me}
+    exchanged = {(r.purchase_id, line) for r in ledger.refunds(customer=me) if r.kind == "exchange" for line in r.lines}
     return page(request, "purchases.html", purchases=purchases, contacts=contacts, reviews=reviews, scores=scores,
-                window_state=render.window_state)
+                exchanged=exchanged, window_state=render.window_state)
 
 
 def _text(request: Request, content_hash: str) -> Any:
@@ -67,10 +69,10 @@ def return_quote(request: Request, purchase_id: str, csrf: str = Form(), lines: 
                  shipment: str = Form(default="")) -> Response:
     """The exact refund for the chosen lines, before anything is signed."""
     check_csrf(request, csrf)
-    purchase = _returnable(request, purchase_id, signed_in(request))
+    purchase = returnable(request, purchase_id, signed_in(request))
     mask = line_mask(purchase, lines or [])
     chosen = tuple(i for i in range(len(purchase.lines)) if mask >> i & 1)
-    _check_shipment(purchase, shipment)
+    check_shipment(purchase, shipment)
     refund = purchase.refund_for(chosen)
     share = sum(purchase.lines[i].total for i in chosen) * purchase.paid // purchase.price
     credited = _credit_offer(request, purchase, mask, shipment.strip())
@@ -102,23 +104,25 @@ def prepare_credit_return(request: Request, purchase_id: str = Body(), lines: li
     buyer who calls it (no signed request can be relayed for credit)."""
     check_csrf(request, csrf)
     me = signed_in(request)
-    purchase = _returnable(request, purchase_id, me)
+    purchase = returnable(request, purchase_id, me)
     mask = line_mask(purchase, lines)
-    _check_shipment(purchase, shipment)
+    check_shipment(purchase, shipment)
     reference = bytes(32)
     if shipment.strip():
         reference = bytes.fromhex(seal(request, TextKind.SHIPMENT, shipment.strip(), me, purchase.merchant_id)[2:])
     return {"transaction": wallet.prepare(site(request).ledger, me, _credit_call(request, purchase, mask, reference))}
 
 
-def _returnable(request: Request, purchase_id: str, customer: str) -> Purchase:
+def returnable(request: Request, purchase_id: str, customer: str) -> Purchase:
+    """One of the visitor's purchases whose window is open (``NotCustomer``, ``ReturnWindowClosed`` otherwise)."""
     purchase = own_purchase(request, purchase_id, customer)
     if not purchase.window_open:
         raise ReturnWindowClosed(purchase.id, purchase.deadline, purchase.as_of)
     return purchase
 
 
-def _check_shipment(purchase: Purchase, shipment: str) -> None:
+def check_shipment(purchase: Purchase, shipment: str) -> None:
+    """``InvalidInput`` when the terms want the item back and no shipment reference is given."""
     if purchase.item_must_be_returned and not shipment.strip():
         raise InvalidInput("these terms ask for the item back: enter the shipment reference (tracking number)")
 
@@ -130,9 +134,9 @@ def prepare_return(request: Request, purchase_id: str = Body(), lines: list[Stri
     salted hash, which is what the request carries."""
     check_csrf(request, csrf)
     me = signed_in(request)
-    purchase = _returnable(request, purchase_id, me)
+    purchase = returnable(request, purchase_id, me)
     mask = line_mask(purchase, lines)
-    _check_shipment(purchase, shipment)
+    check_shipment(purchase, shipment)
     ledger = site(request).ledger
     reference = "0x" + bytes(32).hex()
     if shipment.strip():

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from .. import render
-from ..desks.customer import approval_needed, check_order, order_signature
+from ..desks.customer import approval_needed, check_order, exchangeable, order_signature
 from ..errors import LedgerError, PurchaseExists
 from ..models import NATIVE
 from ..orders import SignedOrder
@@ -30,17 +30,21 @@ def read_order(encoded: str) -> SignedOrder:
 
 @router.get("/pay", include_in_schema=False)
 def pay_page(request: Request, order: str = "") -> Response:
-    """The order to pay (lines, total, terms in words, token, the button for the wallet), or why it cannot be."""
+    """The order to pay (lines, total, terms in words, token, the button for the wallet), or why it cannot be;
+    for a signed-in customer, the purchases whose lines could pay it in an exchange instead."""
     signed = read_order(order)
-    ledger = site(request).ledger
+    ledger, me = site(request).ledger, visitor(request)
     try:
-        check_order(ledger, signed, visitor(request))
+        check_order(ledger, signed, me)
     except PurchaseExists:
         return page(request, "pay.html", o=signed.order, refused=None, paid=True)
     except LedgerError as refusal:
         return page(request, "pay.html", o=signed.order, refused=str(refusal), paid=False, status=409)
-    return page(request, "pay.html", o=signed.order, encoded=order, refused=None, paid=False,
-                terms=render.terms_words(signed.order), merchant=ledger.merchant(signed.order.merchant_id))
+    offers = [p for p in reversed(ledger.purchases(merchant_id=signed.order.merchant_id, customer=me))
+              if exchangeable(p, signed.order)] if me else []
+    return page(request, "pay.html", o=signed.order, encoded=order, refused=None, paid=False, offers=offers,
+                terms=render.terms_words(signed.order), merchant=ledger.merchant(signed.order.merchant_id),
+                window_state=render.window_state)
 
 
 @router.post("/api/orders/prepare")

@@ -390,6 +390,14 @@ def approval_needed(ledger: Ledger, owner: str, token: str, amount: int) -> Any:
     return erc20.functions.approve(ledger.address, 0 if allowance else amount)
 
 
+def bonus_later(ledger: Ledger, purchase: Purchase, refund: int, credited: int) -> int:
+    """The part of the shop's credit bonus a return for credit refunding ``refund`` (and crediting ``credited``
+    now) leaves owed until the purchase settles: the bonus on the money part, less what is given now
+    (``LedgerModule._issueCredit``); at settlement it is paid out of what the shop keeps then, at most that."""
+    cash = refund if not purchase.credit_used else refund * (purchase.paid - purchase.credit_used) // purchase.paid
+    return max(cash * ledger.merchant(purchase.merchant_id).credit_bonus_bps // 10_000 - (credited - refund), 0)
+
+
 def order_signature(signed: SignedOrder) -> bytes:
     """The order's signature as the contract takes it (``v`` as 27/28, ``signatures.normalised``); a file whose
     signature is not hex is refused, not sent."""

@@ -14,6 +14,7 @@ from pydantic import StrictInt
 
 from .. import render, validate
 from ..convert import line_mask, lines_for
+from ..desks.customer import bonus_later
 from ..errors import InvalidInput, LedgerError, NotCustomer, ReturnWindowClosed
 from ..models import Purchase, SignedReturn
 from ..revert import mapped_errors
@@ -77,7 +78,8 @@ def return_quote(request: Request, purchase_id: str, csrf: str = Form(), lines: 
     share = sum(purchase.lines[i].total for i in chosen) * purchase.paid // purchase.price
     credited = _credit_offer(request, purchase, mask, shipment.strip())
     return page(request, "quote.html", p=purchase, chosen=chosen, refund=refund, fee=share - refund,
-                shipment=shipment.strip(), credited=credited, bonus=credited - refund if credited else 0)
+                shipment=shipment.strip(), credited=credited, bonus=credited - refund if credited else 0,
+                bonus_later=bonus_later(site(request).ledger, purchase, refund, credited) if credited else 0)
 
 
 def _credit_call(request: Request, purchase: Purchase, mask: int, reference: bytes) -> Any:

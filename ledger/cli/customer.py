@@ -133,8 +133,8 @@ def credit_group() -> None:
 def cash_out(env: Env, merchant_id: int, token: str) -> None:
     """Take the money part of your store credit at a merchant out; the bonus part goes back to the shop.
 
-    Allowed once the shop has no active terms, or when the delay it states has passed since your credit
-    was last issued (`ledger my credit` says when).
+    Allowed from the date fixed when your credit was issued (`ledger my credit` says when), or at once when
+    the shop has no active terms or no longer accepts the credit's token.
 
     \b
     Example:

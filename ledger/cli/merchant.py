@@ -164,8 +164,9 @@ def approve_referrer(env: Env, merchant_id: int, referrer: str, revoke: bool) ->
 @click.argument("delay")
 @pass_env
 def credit_delay(env: Env, merchant_id: int, delay: str) -> None:
-    """Let customers cash out store credit this long after it was last issued, even while the shop trades
-    (owner only). 0s: only once the shop has retired all its terms.
+    """Let customers cash out store credit this long after it is issued, even while the shop trades (owner
+    only), for credit issued from now on: credit held keeps its date. 0s: only once the shop has retired all
+    its terms.
 
     \b
     Example:

@@ -184,7 +184,7 @@ class CustomerDesk:
         return self.ledger.credit(merchant_id, self.address, token).amount
 
     def credit_held(self, merchant_id: int, token: str = NATIVE) -> Credit:
-        """Store credit I hold at a merchant, with its money part and when it was last issued."""
+        """Store credit I hold at a merchant, with its money part and from when it can be cashed out."""
         return self.ledger.credit(merchant_id, self.address, token)
 
     def cash_out_credit(self, merchant_id: int, token: str = NATIVE) -> int:

@@ -139,8 +139,8 @@ class MerchantDesk:
         return self._send(self._functions.setCreditBonus(self.merchant_id, basis_points))
 
     def set_credit_cash_out_delay(self, seconds: int) -> TxResult:
-        """Let customers cash out store credit this long after it was last issued, even while the shop
-        trades (0: only once it has no active terms). Owner only."""
+        """Let customers cash out store credit this long after it is issued, even while the shop trades (0: only
+        once it has no active terms), for credit issued from now on: credit held keeps its date. Owner only."""
         validate.non_negative(seconds, "delay (seconds)")
         if seconds >= 2**32:
             raise InvalidInput(f"a delay of {seconds} s is too long: at most {2**32 - 1} s")

@@ -132,8 +132,8 @@ brownie_check() {
 }
 
 # Foundry's forge (npm @foundry-rs/forge) runs the Solidity tests in tests/forge, compiling through the solc-js
-# shim (foundry.toml).
-forge() { node_modules/.bin/forge "$@"; }
+# shim (foundry.toml), run by tools/forge (the npm launcher does not pass forge's exit status on).
+forge() { tools/forge "$@"; }
 
 forge_check() {
   echo "==> forge: a fuzz test per operation, and the invariant campaigns (2 x 128 runs x 400 calls)"

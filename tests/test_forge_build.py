@@ -29,7 +29,7 @@ def _without_metadata(code: str) -> str:
 @pytest.fixture(scope="module")
 def forge_out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("forge")
-    subprocess.run([str(ROOT / "node_modules" / ".bin" / "forge"), "build", "contracts", "--out", str(out / "out"),
+    subprocess.run([str(ROOT / "tools" / "forge"), "build", "contracts", "--out", str(out / "out"),
                     "--cache-path", str(out / "cache")], cwd=ROOT, check=True, capture_output=True, timeout=600)
     return out / "out"
 
@@ -41,3 +41,24 @@ def test_forge_compiles_the_shipped_bytecode(forge_out, name) -> None:
     for key in ("bytecode", "deployedBytecode"):
         assert _without_metadata(built[key]["object"]) == _without_metadata(shipped[key]), \
             f"forge compiles {name} {key} differently from the shipped artifact: check foundry.toml's settings"
+
+
+def test_a_failing_solidity_test_fails_the_command(tmp_path) -> None:
+    """``./dev.sh test`` runs forge through tools/forge, whose exit status is the tests': npm's launcher
+    (node_modules/.bin/forge) ends with 0 even when a test fails, so a broken invariant would pass CI."""
+    project = tmp_path / "project"
+    (project / "test").mkdir(parents=True)
+    (project / "test" / "Fails.t.sol").write_text(
+        "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.24;\n"
+        "contract FailsTest { function test_fails() public pure { require(false, \"broken\"); } }\n")
+    (project / "foundry.toml").write_text(
+        f'[profile.default]\nsrc = "test"\ntest = "test"\nout = "out"\ncache_path = "cache"\n'
+        f'solc = "{ROOT / "tools" / "solc-forge"}"\noffline = true\n')
+
+    def forge(command: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([str(command), "test", "--root", str(project)], cwd=project, capture_output=True,
+                              text=True, timeout=600)
+
+    ours = forge(ROOT / "tools" / "forge")
+    assert ours.returncode == 1 and "test_fails" in ours.stdout + ours.stderr
+    assert forge(ROOT / "node_modules" / ".bin" / "forge").returncode == 0  # why tools/forge exists

@@ -314,7 +314,7 @@ contract LedgerHandler is LedgerKit {
             quote.token == address(0) ? order.total - credit : 0,
             _buyCall(order, lines, credit, signerKey)
         );
-        _expect(ok == valid, ok ? "buy accepted what it must refuse" : "buy refused a valid order");
+        _expect(ok == valid, ok ? "buy accepted what it must refuse" : _refused("buy refused a valid order"));
         if (!ok) return;
         _expect(entered > 0, "a purchase put nothing into escrow");
         _purchases[_record(order, lines, b, uint256(entered))].credit = credit;
@@ -505,7 +505,7 @@ contract LedgerHandler is LedgerKit {
         _observe(x.i);
         (bool ok, int256 entered) =
             _measured(x.token, uint64(p.order.head >> 32), customers[x.buyer], x.value, x.caller, call);
-        _expect(ok == x.valid, ok ? "exchange accepted what it must refuse" : "exchange refused a valid one");
+        _expect(ok == x.valid, ok ? "exchange accepted what it must refuse" : _refused("exchange refused a valid one"));
         _observe(x.i);
         if (ok) _bookExchange(x, entered);
     }
@@ -1114,11 +1114,20 @@ contract LedgerHandler is LedgerKit {
     function _as(address caller, uint256 value, bytes memory call) internal returns (bool ok, bytes memory result) {
         vm.prank(caller);
         (ok, result) = address(ledger).call{value: value}(call);
+        if (!ok) lastRevert = result;
     }
+
+    /// @notice What the ledger's last refused call reverted with, for the failure messages.
+    bytes public lastRevert;
 
     function _on(address target, address caller, bytes memory call) internal returns (bool ok, bytes memory result) {
         vm.prank(caller);
         (ok, result) = target.call(call);
+    }
+
+    /// @dev `what`, with the revert data of the refused call (its error and arguments), to tell why.
+    function _refused(string memory what) internal view returns (string memory) {
+        return string.concat(what, ": ", vm.toString(lastRevert));
     }
 
     function _expect(bool holds, string memory what) internal {

@@ -5,6 +5,8 @@ pragma solidity ^0.8.24;
 /// @notice The few forge cheatcodes these tests use, declared as forge's own `Vm` interface declares them
 /// (same signatures, so the same selectors). We keep our own small copy instead of vendoring forge-std.
 interface Vm {
+    function toString(bytes calldata value) external pure returns (string memory);
+
     function warp(uint256 newTimestamp) external;
     function getBlockTimestamp() external view returns (uint256 timestamp);
     function prank(address msgSender) external;

@@ -124,7 +124,7 @@ def test_store_credit_cash_out(cli, bought) -> None:
     ok(cli("--account", "1", "merchant", "credit-bonus", "1", "10%"))
     assert "30 days after it is issued" in ok(cli("--account", "1", "merchant", "credit-delay", "1", "30d"))
     ok(cli("--account", "4", "return", bought["id"], "--line", "1", "--credit"))
-    ok(cli("--account", "1", "merchant", "credit-delay", "1", "0"))  # for credit issued from now on only
+    ok(cli("--account", "1", "merchant", "credit-delay", "1", "0s"))  # for credit issued from now on only
     assert "which can be cashed out from" in ok(cli("--account", "4", "my", "credit", "1"))
     still = cli("--account", "4", "credit", "cash-out", "1")
     assert still.exit_code == 1 and "can be cashed out from" in still.output

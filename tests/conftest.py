@@ -27,6 +27,9 @@ ETHER = 10**18
 
 CHAIN_KINDS = ["embedded", "anvil"]
 
+pytest_plugins = ("web_helpers",)
+"""The page's HTTP fixtures (``scene``, ``app``, ``client``), for the modules that do not make their own."""
+
 
 def _start(kind: str) -> Chain:
     return EmbeddedChain() if kind == "embedded" else AnvilChain()

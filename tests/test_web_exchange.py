@@ -5,53 +5,26 @@ way an attacker or a stale link tries it is refused in words, with nothing sent.
 
 from __future__ import annotations
 
-import time
 from itertools import count
-from pathlib import Path
 
 import pytest
 from conftest import deploy_contract, send
-from web_helpers import DAY, ETHER, Scene, build_scene, csrf_of, send_prepared, sign_in
+from web_helpers import (
+    DAY,
+    ETHER,
+    Scene,
+    csrf_of,
+    problem,
+    send_prepared,
+    sign_in,
+)
 
-from ledger.chain import EmbeddedChain
-from ledger.client import Ledger
 from ledger.desks.customer import prepare_exchange
 from ledger.orders import SignedOrder
-from ledger.web import create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
 refs = count(1)
-
-
-@pytest.fixture(scope="module")
-def scene() -> Scene:
-    chain = EmbeddedChain()
-    accounts = chain.accounts()
-    return build_scene(Ledger.deploy(chain, accounts[0]), accounts)
-
-
-@pytest.fixture(scope="module")
-def app(scene: Scene):
-    return create_app(scene.ledger, scene.accounts[0], Path(__file__).parent.parent / "node_modules",
-                      origin="http://testserver")
-
-
-@pytest.fixture
-def client(app):
-    from fastapi.testclient import TestClient
-
-    app.state.site.clock = time.time
-    return TestClient(app, raise_server_exceptions=False)
-
-
-def problem(response) -> str:
-    """The message of an error answer (JSON or page); a stack trace is never part of it."""
-    assert "Traceback" not in response.text and 'File "' not in response.text
-    if response.headers["content-type"].startswith("application/json"):
-        return response.json()["error"]
-    return response.text.split('id="problem">')[1].split("</p>")[0]
-
 
 def shop(scene: Scene, account=None):
     return scene.ledger.merchant_desk(account or scene.owner, scene.merchant_id)

@@ -6,47 +6,18 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from eth_account.messages import encode_defunct, encode_typed_data
-
-from ledger.chain import EmbeddedChain
-from ledger.client import Ledger
-from ledger.web import create_app
-from web_helpers import ETHER, Scene, build_scene, csrf_of, send_prepared, sign_in
+from web_helpers import (
+    ETHER,
+    csrf_of,
+    problem,
+    send_prepared,
+    sign_in,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
-
-
-@pytest.fixture(scope="module")
-def scene() -> Scene:
-    chain = EmbeddedChain()
-    accounts = chain.accounts()
-    return build_scene(Ledger.deploy(chain, accounts[0]), accounts)
-
-
-@pytest.fixture(scope="module")
-def app(scene: Scene):
-    return create_app(scene.ledger, scene.accounts[0], Path(__file__).parent.parent / "node_modules",
-                      origin="http://testserver")
-
-
-@pytest.fixture
-def client(app):
-    """A browser of its own (own cookies), app errors answered as the server would."""
-    from fastapi.testclient import TestClient
-
-    app.state.site.clock = time.time
-    return TestClient(app, raise_server_exceptions=False)
-
-
-def problem(response) -> str:
-    """The message of an error answer (JSON or page); a stack trace is never part of it."""
-    assert "Traceback" not in response.text and 'File "' not in response.text
-    if response.headers["content-type"].startswith("application/json"):
-        return response.json()["error"]
-    return response.text.split('id="problem">')[1].split("</p>")[0]
 
 
 def test_pages_need_a_signed_in_wallet(client, scene) -> None:
@@ -214,7 +185,15 @@ def test_outcome_of_another_wallets_transaction_is_refused(client, scene) -> Non
 
 def _posts() -> list[str]:
     """Every JSON endpoint that changes something, read from the routes (a new one cannot be forgotten)."""
-    from ledger.web import customer, exchanges, feedback, payments, session, staff, wallet
+    from ledger.web import (
+        customer,
+        exchanges,
+        feedback,
+        payments,
+        session,
+        staff,
+        wallet,
+    )
 
     return sorted(route.path.replace("{merchant_id}", "1") for module in (customer, exchanges, feedback, payments,
                                                                          session, staff, wallet)

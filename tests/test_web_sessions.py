@@ -209,8 +209,14 @@ def test_the_cookie_carries_a_random_token_the_database_keeps_only_hashed(client
 def test_the_cookie_is_not_secure_on_a_plain_http_origin(scene) -> None:
     local = browser(create_app(scene.ledger, None, NODE_MODULES, origin="http://127.0.0.1:8000"),
                     "http://127.0.0.1:8000")
-    cookie = local.get("/").headers["set-cookie"]
-    assert "HttpOnly" in cookie and "Secure" not in cookie
+    answer = local.get("/")
+    assert "HttpOnly" in answer.headers["set-cookie"] and "Secure" not in answer.headers["set-cookie"]
+    assert "strict-transport-security" not in answer.headers  # a plain-http site promises nothing of https
+
+
+@pytest.mark.parametrize("path", ["/", "/api/me", "/no-such-page", "/static/app.js"])
+def test_an_https_site_tells_browsers_to_stay_on_https(client, path) -> None:
+    assert client.get(path).headers["strict-transport-security"] == "max-age=31536000"
 
 
 # ------------------------------------------------------------ headers

@@ -32,6 +32,11 @@ SESSION_SECONDS = 3_600
 """How long a sign-in lasts."""
 
 COOKIE = "ledger_session"
+
+HSTS = "max-age=31536000"
+"""``Strict-Transport-Security`` on every answer of an https origin: for a year the browser reaches the site by
+https only, so nobody on the network can strip the session cookie's transport down to plain http. Not
+``includeSubDomains``: the shop's other hosts are not the ledger's to decide."""
 """The session cookie: a random token, nothing else (the session itself is kept by the server)."""
 
 VENDOR = {"chart.umd.min.js": ("chart.js", "dist/chart.umd.min.js")}
@@ -172,6 +177,8 @@ async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Resp
                                                    "again, and tell the shop if it happens again")
     _cookie(site, request.state.visit, response)
     response.headers.update(SECURITY_HEADERS)
+    if site.origin.secure:  # a browser that reached the site over https never goes back to plain http for it
+        response.headers["Strict-Transport-Security"] = HSTS
     if not request.url.path.startswith(("/static/", "/vendor/")):
         response.headers["Cache-Control"] = "no-store"  # pages and answers may hold personal data
     return response

@@ -19,11 +19,20 @@ from rich.console import Group
 from rich.table import Table
 
 from .. import render, validate
-from ..sending import Call, send_many
 from ..convert import contact_fields, parse_amount
+from ..desks.customer import cashable_now
 from ..errors import InvalidInput, InvalidRows
-from ..models import CASHABLE_WHEN_CLOSED, NATIVE, Channel, ContactKind, Credit, Purchase, SignedReturn
+from ..models import (
+    CASHABLE_WHEN_CLOSED,
+    NATIVE,
+    Channel,
+    ContactKind,
+    Credit,
+    Purchase,
+    SignedReturn,
+)
 from ..orders import MAX_REQUEST_VALIDITY, SignedOrder
+from ..sending import Call, send_many
 from ..texts import Sealed
 from ..timefmt import local
 from . import main, parse
@@ -109,9 +118,7 @@ def my_credit(env: Env, merchant_id: int, token: str) -> None:
 def _credit_words(env: Env, merchant_id: int, token: str, held: Credit) -> str:
     if held.amount == 0:
         return f"no store credit at merchant #{merchant_id}"
-    shop = env.ledger.merchant(merchant_id)
-    if (shop.active_terms == 0 or held.cashable_at <= env.ledger.chain.now()
-            or (token != NATIVE and not env.ledger.accepts(merchant_id, token))):
+    if cashable_now(env.ledger, merchant_id, token, held):
         when = "now (`ledger credit cash-out`)"
     elif held.cashable_at != CASHABLE_WHEN_CLOSED:
         when = f"from {local(held.cashable_at, env.zone)}"

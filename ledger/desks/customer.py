@@ -12,6 +12,7 @@ from eth_account.signers.local import LocalAccount
 
 from .. import signatures, validate
 from ..convert import check_scale, line_mask, lines_for
+from ..history.credit import cash_share
 from ..errors import (
     ExchangeMismatch,
     InsufficientFunds,
@@ -394,8 +395,15 @@ def bonus_later(ledger: Ledger, purchase: Purchase, refund: int, credited: int) 
     """The part of the shop's credit bonus a return for credit refunding ``refund`` (and crediting ``credited``
     now) leaves owed until the purchase settles: the bonus on the money part, less what is given now
     (``LedgerModule._issueCredit``); at settlement it is paid out of what the shop keeps then, at most that."""
-    cash = refund if not purchase.credit_used else refund * (purchase.paid - purchase.credit_used) // purchase.paid
+    cash = cash_share(purchase.paid, purchase.credit_used, refund)
     return max(cash * ledger.merchant(purchase.merchant_id).credit_bonus_bps // 10_000 - (credited - refund), 0)
+
+
+def cashable_now(ledger: Ledger, merchant_id: int, token: str, held: Credit) -> bool:
+    """Whether ``held`` credit's money part can be cashed out now, as ``LedgerModule.cashOutCredit`` decides: its
+    cash-out date has come, the shop has no active terms, or the shop no longer accepts its token."""
+    return (held.cashable_at <= ledger.chain.now() or ledger.merchant(merchant_id).active_terms == 0
+            or (token != NATIVE and not ledger.accepts(merchant_id, token)))
 
 
 def order_signature(signed: SignedOrder) -> bytes:

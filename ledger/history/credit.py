@@ -18,10 +18,10 @@ from typing import Any
 from ..models import CASHABLE_WHEN_CLOSED, Credit
 
 
-def cash_share(purchase: dict[str, Any], amount: int) -> int:
-    """The part of ``amount`` refunded of a purchase that stands for money paid (not credit), rounded down."""
-    used = purchase["credit_used"]
-    return amount if not used else amount * (purchase["paid"] - used) // purchase["paid"]
+def cash_share(paid: int, credit_used: int, amount: int) -> int:
+    """The part of ``amount`` refunded of a purchase that ``paid`` with ``credit_used`` of it in store credit that
+    stands for money paid (not credit), rounded down (``LedgerBase._cashShare``)."""
+    return amount if not credit_used else amount * (paid - credit_used) // paid
 
 
 def cash_back(purchase: dict[str, Any], as_credit: int) -> int:
@@ -31,13 +31,13 @@ def cash_back(purchase: dict[str, Any], as_credit: int) -> int:
 
 def refunded_as_credit(purchase: dict[str, Any], amount: int) -> tuple[int, int]:
     """Credit and its money part that a refund of ``amount`` (a return or goodwill) gives back."""
-    as_credit = amount - cash_share(purchase, amount)
+    as_credit = amount - cash_share(purchase["paid"], purchase["credit_used"], amount)
     return as_credit, cash_back(purchase, as_credit)
 
 
 def issued(purchase: dict[str, Any], amount: int, bonus: int) -> tuple[int, int]:
     """Credit and its money part that a return for credit of ``amount`` with the shop's ``bonus`` adds."""
-    cash = cash_share(purchase, amount)
+    cash = cash_share(purchase["paid"], purchase["credit_used"], amount)
     return amount + bonus, cash + cash_back(purchase, amount - cash)
 
 

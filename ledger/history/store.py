@@ -356,8 +356,10 @@ class _Window:
 
     def _Exchanged(self, record: Record) -> None:
         """The return that paid a new purchase in the same transaction is an exchange, not a refund paid out."""
-        for row in self.rows.get(schema.refunds, ()):
-            if (row["tx_hash"], row["purchase_id"], row["kind"]) == (record.tx_hash, record.args["purchaseId"], "return"):
+        for row in reversed(self.rows.get(schema.refunds, ())):  # the return is among this transaction's last rows
+            if row["tx_hash"] != record.tx_hash:
+                break
+            if (row["purchase_id"], row["kind"]) == (record.args["purchaseId"], "return"):
                 row["kind"] = "exchange"
 
     def _CreditCashOutDelaySet(self, record: Record) -> None:

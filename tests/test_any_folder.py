@@ -1,4 +1,5 @@
-"""The README's commands work from a folder whose path holds dots, spaces and non-ASCII letters.
+"""The commands of the README and docs/brownie.md work from a folder whose path holds dots, spaces and non-ASCII
+letters.
 
 brownie 1.22 imports the script of ``brownie run`` under a module name made of its folder's path, which a
 dot in any folder name breaks; ``./dev.sh`` works around it. The repository is cloned into

@@ -231,8 +231,8 @@ def test_gas_burning_payout_and_customer_only_defer_their_own_money(ledger, chai
 
 def test_rebasing_token_damage_stays_with_that_tokens_claimants(ledger, chain, shop, week_terms, customer, bob,
                                                                  stranger, accounts, test_artifacts) -> None:
-    """README: rebasing tokens are not supported, and the shop's list of tokens is the guard. A shop that
-    does not list one never sees it; a shop that lists one anyway puts only that token's claimants at risk."""
+    """docs/protocol.md: rebasing tokens are not supported, and the shop's list of tokens is the guard. A shop
+    that does not list one never sees it; a shop that lists one anyway puts only that token's claimants at risk."""
     rebasing = deploy_contract(chain, accounts[0], test_artifacts["RebasingToken"])
     plain = deploy_contract(chain, accounts[0], test_artifacts["TestToken"], "Test Dollar", "TUSD")
     for token in (rebasing, plain):
@@ -240,7 +240,7 @@ def test_rebasing_token_damage_stays_with_that_tokens_claimants(ledger, chain, s
             send(chain, accounts[0], token.functions.mint(holder, 1_000 * UNIT))
     with pytest.raises(errors.InvalidInput, match="does not accept token"):
         shop.quote(week_terms.id, [("HAT", 1, UNIT)], "R-0", customer=customer.address, token=rebasing.address)
-    shop.accept_token(rebasing.address)  # the shop's choice, against the README's advice
+    shop.accept_token(rebasing.address)  # the shop's choice, against the advice of docs/protocol.md
     shop.accept_token(plain.address)
     bobs = ledger.customer_desk(bob)
     final = shop.publish_terms(0)

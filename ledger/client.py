@@ -36,6 +36,7 @@ from .errors import (
 )
 from .events import contact_of, purchase_of, refund_of, settlement_of
 from .history import counting
+from .history.synced import Synced
 from .models import (
     NATIVE,
     Channel,
@@ -58,11 +59,12 @@ from .models import (
     SignedReturn,
     Staff,
     Status,
-    Totals,
     TxResult,
     TxState,
 )
 from .orders import MAX_REQUEST_VALIDITY, return_digest
+from .reading import Reader
+from .reading.scan import LogScan
 from .revert import RevertDecoder, mapped_errors
 from .sending import BulkReport, Call, send_many, sign_and_send
 from .sending.journal import Journal, Operation
@@ -115,6 +117,8 @@ class Ledger:
         self.feedback: Contract = self.contracts.feedback
         self.sources_hash = self.contracts.sources_hash
         self.errors = self.contracts.errors
+        self.reader: Reader = LogScan(self.contracts) if index is False else Synced(lambda: self.history, self.errors)
+        """Where the reads come from: the index, caught up before each query, or the chain's logs (``index``)."""
 
     # ------------------------------------------------------------ deployment
 
@@ -336,33 +340,15 @@ class Ledger:
         """The operation the calling code runs in on this ledger (``operation``), if any."""
         return _operations.get().get(id(self))
 
-    def _indexed(self) -> Any:
-        """The index's queries, caught up with the chain; None when reading straight from the chain. When
-        catching up meant forgetting blocks the chain no longer has, a warning (``logging``, shown on
-        standard error unless the application routes it) says so: answers changed under the reader."""
-        if self.index is False:
-            return None
-        with mapped_errors(self.errors):
-            report = self.history.sync()
-        if report.went_back is not None:
-            _log.warning("the history index went back: %s", report.went_back)
-        return self.history.queries
-
     # ------------------------------------------------------------ reads: purchases
 
     def purchase(self, purchase_id: str | bytes) -> Purchase:
         """One purchase with its current state; ``UnknownPurchase`` if there is none."""
-        key = validate.bytes32(purchase_id, "purchase id")
-        index = self._indexed()
-        if index is not None:
-            found = index.purchase(hex_of(key), self.chain.now())
-            if found is None:
-                raise UnknownPurchase(hex_of(key))
-            return found
-        logs = self.events("PurchaseRecorded", key)
-        if not logs:
-            raise UnknownPurchase(hex_of(key))
-        return self.with_state(self.purchase_from_event(logs[0]), self.chain.now())
+        key = hex_of(validate.bytes32(purchase_id, "purchase id"))
+        found = self.reader.purchase(key, self.chain.now())
+        if found is None:
+            raise UnknownPurchase(key)
+        return found
 
     def purchases(
         self,
@@ -381,28 +367,8 @@ class Ledger:
         if limit is not None:
             validate.positive(limit, "limit")
         after = hex_of(validate.bytes32(after, "purchase id")) if after else None
-        index = self._indexed()
-        if index is not None:
-            return index.purchases(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status,
-                                   limit, after)
-        logs = self.events("PurchaseRecorded", None, merchant_id, customer)
-        now = self.chain.now()
-        found = []
-        for event in logs:
-            purchase = self.purchase_from_event(event)
-            if sku is not None and all(line.sku != sku for line in purchase.lines):
-                continue
-            purchase = self.with_state(purchase, now)
-            if since is not None and purchase.purchased_at < since:
-                continue
-            if until is not None and purchase.purchased_at > until:
-                continue
-            if wanted_status is not None and wanted_status not in purchase.statuses:
-                continue
-            found.append(purchase)
-        if after is not None:
-            found = found[next((i + 1 for i, p in enumerate(found) if p.id == after), len(found)):]
-        return found[:limit]
+        return self.reader.purchases(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status,
+                                     limit, after)
 
     def count_purchases(
         self,
@@ -419,10 +385,7 @@ class Ledger:
         customer, wanted_status = _filters(merchant_id, customer, status)
         if up_to is not None:
             validate.positive(up_to, "up_to")
-        index = self._indexed()
-        if index is not None:
-            return index.count(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status, up_to)
-        return len(self.purchases(merchant_id, customer, sku, since, until, wanted_status, up_to))
+        return self.reader.count(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status, up_to)
 
     def contacts(
         self, merchant_id: int | None = None, customer: str | None = None, purchase_id: str | None = None
@@ -433,46 +396,24 @@ class Ledger:
             validate.identifier(merchant_id, "merchant id")
         customer = validate.address(customer, "customer") if customer is not None else None
         key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id is not None else None
-        index = self._indexed()
-        if index is not None:
-            return index.contacts(merchant_id, customer, key)
-        found = [contact_of(event) for event in self.events("ContactLogged", merchant_id, customer)]
-        found = [contact for contact in found if key is None or contact.purchase_id == key]
-        bought = self._bought_on_chain() if any(c.purchase_id for c in found) else {}
-        return counting.contacts(found, bought, self._shops_on_chain({c.merchant_id for c in found}))
+        return self.reader.contacts(merchant_id, customer, key)
 
     def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
-        """Refunds paid (returns, credit and goodwill), oldest first."""
+        """Refunds paid (returns, credit, bonuses and goodwill), oldest first."""
         customer = validate.address(customer, "customer") if customer else None
-        key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
-        index = self._indexed()
-        if index is not None:
-            return index.refunds(hex_of(key) if key else None, customer)
-        buyers = {e.args["purchaseId"]: e.args["customer"] for e in self.events("PurchaseRecorded", key)}
-        events = self.events("ItemsReturned", key) + self.events("CreditIssued", key, None, customer)
-        events += self.events("GoodwillRefunded", key) + self.events("BonusCredited", key, None, customer)
-        exchanged = {(e.tx_hash, e.args["purchaseId"]) for e in self.events("Exchanged", key)}
-        found = [refund_of(event, buyers[event.args["purchaseId"]], exchanged) for event in events]
-        return sorted((r for r in found if customer is None or r.customer == customer),
-                      key=lambda refund: refund.block_number)
+        key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id else None
+        return self.reader.refunds(key, customer)
 
     def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None) -> list[Settlement]:
         """Settlements made, oldest first."""
         if merchant_id is not None:
             validate.identifier(merchant_id, "merchant id")
-        key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
-        index = self._indexed()
-        if index is not None:
-            return index.settlements(merchant_id, hex_of(key) if key else None)
-        return [settlement_of(event) for event in self.events("Settled", key, merchant_id)]
+        key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id else None
+        return self.reader.settlements(merchant_id, key)
 
     def referral_earnings(self, referrer: str) -> list[Settlement]:
         """The settlements that paid ``referrer`` a commission, with the purchases they came from."""
-        referrer = validate.address(referrer, "referrer")
-        index = self._indexed()
-        if index is not None:
-            return index.settlements(referrer=referrer)
-        return [settlement_of(event) for event in self.events("Settled", None, None, referrer)]
+        return self.reader.settlements(referrer=validate.address(referrer, "referrer"))
 
     def deferred_balance(self, account: str, token: str = NATIVE) -> int:
         """Payments kept for ``account`` because pushing them failed."""
@@ -487,14 +428,8 @@ class Ledger:
 
     def credit(self, merchant_id: int, customer: str, token: str = NATIVE) -> Credit:
         """Store credit a customer holds at a merchant."""
-        key = (validate.identifier(merchant_id, "merchant id"), validate.address(customer, "customer"),
-               validate.address(token, "token"))
-        index = self._indexed()
-        if index is not None:
-            return index.credit(*key)
-        amount, cash, cashable_at = self.contracts.fields(self.call(self.contract.functions.creditOf(*key)),
-                                                 ("amount", "cash", "cashableAt"))
-        return Credit(amount, cash, cashable_at)
+        return self.reader.credit(validate.identifier(merchant_id, "merchant id"),
+                                  validate.address(customer, "customer"), validate.address(token, "token"))
 
     def pending_bonus(self, purchase_id: str) -> int:
         """The credit bonus a purchase still owes its customer: given as credit when it settles, out of what the
@@ -503,12 +438,8 @@ class Ledger:
 
     def budget(self, merchant_id: int, agent: str, token: str = NATIVE) -> int:
         """What ``agent`` may still refund in ``token`` without asking."""
-        key = (validate.identifier(merchant_id, "merchant id"), validate.address(agent, "agent"),
-               validate.address(token, "token"))
-        index = self._indexed()
-        if index is not None:
-            return index.budget(*key)
-        return self.call(self.contract.functions.budgetOf(*key))
+        return self.reader.budget(validate.identifier(merchant_id, "merchant id"), validate.address(agent, "agent"),
+                                  validate.address(token, "token"))
 
     # ------------------------------------------------------------ reads: figures and feedback
 
@@ -516,8 +447,7 @@ class Ledger:
         """Sales, refunds, return rate and contacts per purchase of a merchant, one entry per token, with the
         feedback that counts (``ledger.history.counting``: what does not is counted apart)."""
         self.merchant(merchant_id)
-        index = self._indexed()
-        totals = index.totals(merchant_id) if index is not None else self._totals(merchant_id)
+        totals = self.reader.totals(merchant_id)
         feedback: dict[str, Any] = counting.figures(
             self.reviews(merchant_id), self.scores("nps", merchant_id), self.scores("csat", merchant_id),
             self.contacts(merchant_id=merchant_id))
@@ -527,14 +457,6 @@ class Ledger:
             Figures(merchant_id=merchant_id, token=NATIVE, purchases=0, sales=0, refunds=0, returned_purchases=0,
                     settled=0, **feedback)]
 
-    def _totals(self, merchant_id: int) -> dict[str, Totals]:
-        """``figures``' sums from the chain itself."""
-        settled = {s.purchase_id: s.amount + s.commission for s in self.settlements(merchant_id=merchant_id)}
-        totals: dict[str, Totals] = {}
-        for p in self.purchases(merchant_id=merchant_id):
-            totals.setdefault(p.token, Totals()).add(p.paid, p.refunded, bool(p.returned_lines), settled.get(p.id, 0))
-        return totals
-
     def reviews(self, merchant_id: int | None = None, sku: str | None = None,
                 purchase_id: str | None = None) -> list[Review]:
         """The latest review of each purchase, oldest first, linked to its purchase: SKUs, what it paid, whether
@@ -543,23 +465,9 @@ class Ledger:
         if merchant_id is not None:
             validate.identifier(merchant_id, "merchant id")
         key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
-        index = self._indexed()
-        if index is not None:
-            if key is not None:
-                self.purchase(key)  # UnknownPurchase, as on the chain path
-            return index.reviews(merchant_id, sku, hex_of(key) if key else None)
-        latest: dict[str, Event] = {}
-        for event in self.events("ReviewPosted", key, merchant_id):
-            latest[event.args["purchaseId"]] = event
-        # One scan of the purchases for all reviews, not one log scan per review.
-        reviewed = [self.purchase(key)] if key is not None else self.purchases(merchant_id=merchant_id) if latest else []
-        bought = {p.id: counting.Bought.of(p) for p in reviewed}
-        found = counting.reviews((Review(
-            purchase_id=e.args["purchaseId"], merchant_id=e.args["merchantId"], customer=e.args["customer"],
-            rating=e.args["rating"], text_hash=e.args["textHash"], replaced=e.args["replaced"],
-            block_number=e.block_number, tx_hash=e.tx_hash) for e in latest.values()),
-            bought, self._shops_of_on_chain() if latest else {})
-        return sorted((r for r in found if sku is None or sku in r.skus), key=lambda review: review.block_number)
+        if key is not None:
+            self.purchase(key)  # UnknownPurchase for one there is not
+        return self.reader.reviews(merchant_id, sku, hex_of(key) if key else None)
 
     def ratings(self, merchant_id: int) -> RatingSummary:
         """Average rating of a merchant's reviews that count, overall and per SKU (with how many do not)."""
@@ -572,17 +480,7 @@ class Ledger:
         contact other than one the shop's staff logged with that customer about its purchase there."""
         if kind not in ("nps", "csat"):
             raise InvalidInput(f"{kind!r} is not a kind of score: use nps or csat")
-        index = self._indexed()
-        if index is not None:
-            return index.scores(kind, merchant_id)
-        if kind == "nps":
-            found = [Score("nps", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["purchaseId"],
-                           e.block_number, e.tx_hash) for e in self.events("NpsGiven", None, merchant_id)]
-            bought = {p.id: counting.Bought.of(p) for p in self.purchases(merchant_id=merchant_id)} if found else {}
-            return counting.nps(found, bought)
-        found = [Score("csat", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["contentHash"],
-                       e.block_number, e.tx_hash) for e in self.events("ContactRated", merchant_id)]
-        return counting.csat(found, self.contacts(merchant_id) if found else [])
+        return self.reader.scores(kind, merchant_id)
 
     def contact_logged(self, result: TxResult) -> ContactMoment:
         """The contact a transaction logged, as ``contacts`` gives it (marked counted or not)."""
@@ -593,28 +491,6 @@ class Ledger:
     def score_given(self, kind: str, merchant_id: int, tx_hash: str) -> Score:
         """The score a transaction gave, as ``scores`` gives it (marked counted or not)."""
         return next(s for s in self.scores(kind, merchant_id) if s.tx_hash == tx_hash)
-
-    def _bought_on_chain(self) -> dict[str, counting.Bought]:
-        return {p.id: counting.Bought.of(p) for p in self.purchases()}
-
-    def _shops_of_on_chain(self) -> dict[str, frozenset[int]]:
-        """The shops each customer bought at, from the purchases' events."""
-        found: dict[str, set[int]] = {}
-        for event in self.events("PurchaseRecorded"):
-            found.setdefault(to_checksum_address(event.args["customer"]), set()).add(event.args["merchantId"])
-        return {customer: frozenset(shops) for customer, shops in found.items()}
-
-    def _shops_on_chain(self, merchant_ids: set[int]) -> counting.Shops:
-        """When those shops were registered and who was their staff when, from their events."""
-        changes = []
-        for merchant_id in sorted(merchant_ids):
-            for event in self.events("MerchantRegistered", merchant_id):
-                at = self.w3.eth.get_block(event.block_number)["timestamp"]
-                changes.append(counting.StaffChange(merchant_id, event.args["owner"], "owner", event.block_number, at))
-            for name, kind in (("AgentAdded", "agent"), ("AgentRemoved", "removed")):
-                changes += [counting.StaffChange(merchant_id, e.args["agent"], kind, e.block_number)
-                            for e in self.events(name, merchant_id)]
-        return counting.Shops(changes)
 
     # ------------------------------------------------------------ actions anyone may take
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .artifacts import ARTIFACTS_DIR, SHIPPED_CONTRACTS
 from .errors import BuildError
 
 SOLC_VERSION = "0.8.30"
@@ -23,9 +24,6 @@ SETTINGS: dict[str, Any] = {
 }
 """Compiler settings, recorded in every artifact."""
 
-ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
-SHIPPED_CONTRACTS = ("Ledger", "LedgerModule", "LedgerFeedback")
-"""The contracts a deployment is made of (see ``client.Ledger.deploy``)."""
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -132,12 +130,3 @@ def build(root: Path | None = None, check: bool = False) -> list[Path]:
             path.write_text(text)
             touched.append(path)
     return touched
-
-
-def load_artifact(name: str) -> dict[str, Any]:
-    """Read a shipped artifact."""
-    path = ARTIFACTS_DIR / f"{name}.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError as error:
-        raise BuildError(f"artifact {path} is missing: run `ledger build` in the repository") from error

@@ -25,7 +25,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
 
-from .convert import hex_of
+from .codec import hex_of
 from .errors import InvalidInput, NodeError, NotALocalChain
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"

@@ -8,27 +8,35 @@ error and sends nothing; they are then signed locally and sent raw (``sending.py
 
 from __future__ import annotations
 
-import json
 import logging
-from contextvars import ContextVar
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils import to_checksum_address
 from web3.contract import Contract
-from web3.exceptions import TransactionNotFound
 
 from . import signatures, validate
-from .build import load_artifact
+from .artifacts import load_artifact
 from .chain import Chain
-from .convert import contact_fields, hex_of, line_from_chain, lines_for, plain, status as parse_status, topic
+from .codec import hex_of
+from .contracts import LedgerContracts
 from .deployment import Deployment
-from .history import counting
-from .errors import GasLimitExceeded, InvalidInput, InvalidSignature, PurchaseExists, UnknownEvent, UnknownPurchase
 from .desks import CustomerDesk, MerchantDesk
+from .desks.contacts import contact_fields
+from .errors import (
+    GasLimitExceeded,
+    InvalidInput,
+    InvalidSignature,
+    PurchaseExists,
+    TextNotFound,
+    UnknownPurchase,
+)
+from .events import contact_of, purchase_of, refund_of, settlement_of
+from .history import counting
+from .history.synced import Synced
 from .models import (
     NATIVE,
     Channel,
@@ -41,7 +49,6 @@ from .models import (
     Merchant,
     Purchase,
     RatingSummary,
-    Reason,
     Refund,
     ReturnTerms,
     Review,
@@ -52,13 +59,14 @@ from .models import (
     SignedReturn,
     Staff,
     Status,
-    Totals,
     TxResult,
     TxState,
 )
-from .orders import MAX_REQUEST_VALIDITY, Order, return_digest
+from .orders import MAX_REQUEST_VALIDITY, return_digest
+from .reading import Reader
+from .reading.scan import LogScan
 from .revert import RevertDecoder, mapped_errors
-from .sending import sign_and_send
+from .sending import BulkReport, Call, send_many, sign_and_send
 from .sending.journal import Journal, Operation
 from .sending.single import Landed
 
@@ -66,15 +74,9 @@ if TYPE_CHECKING:
     from .history import History
     from .texts import Sealed, TextKind, TextStore
 
-__all__ = ["CustomerDesk", "Ledger", "MerchantDesk", "ledger_abi"]
+__all__ = ["CustomerDesk", "Ledger", "MerchantDesk"]
 
 _log = logging.getLogger("ledger")
-
-LOG_CHUNK = 50_000
-"""Blocks per ``eth_getLogs`` request, within what public RPC providers accept."""
-
-LEDGER_MODULES = ("Ledger", "LedgerModule")
-"""The contracts behind the ledger's one address, entry point first."""
 
 SKIP_REASONS = ("unknown", "already_settled", "window_open", "awaiting_delivery")
 """``ILedger.SkipReason`` by number."""
@@ -88,25 +90,8 @@ SETTLE_BLOCK_SHARE = 4
 """A settlement transaction is sized for this fraction of a block's gas limit: it fits beside others'
 transactions (a 30 million gas block: 250 purchases a transaction, about 3.4 million gas)."""
 
-_SETTLED, _PAID_STORED, _CREDIT_USED = 1, 4, 8
-
 _operations: ContextVar[dict[int, Operation]] = ContextVar("ledger_operations", default={})
 """The operation each ledger (by ``id``) runs in, in this thread or task (``Ledger.operation``)."""
-"""``PurchaseState.flags`` bits the library reads."""
-
-
-def ledger_abi() -> list[dict[str, Any]]:
-    """The ABI at the ledger's address: the entry point's and its modules', each entry once."""
-    merged, seen = [], set()
-    for name in LEDGER_MODULES:
-        for entry in load_artifact(name)["abi"]:
-            key = json.dumps({k: entry.get(k) for k in ("type", "name", "inputs")}, sort_keys=True)
-            if entry["type"] in ("constructor", "fallback", "receive") and name != "Ledger":
-                continue
-            if key not in seen:
-                seen.add(key)
-                merged.append(entry)
-    return merged
 
 
 class Ledger:
@@ -123,20 +108,17 @@ class Ledger:
         self._texts: TextStore | None = None
         self.journal = Journal()
         """Where operations (``operation``) write what they send: in memory unless set to a ``Journal(folder)``."""
+        self.contracts = LedgerContracts(chain, address, feedback, from_block)
+        """The contracts bound on the chain: calls, events, sending (``ledger.contracts``)."""
         self.w3 = chain.w3
-        self.address = validate.address(address, "ledger address")
+        self.address = self.contracts.address
         self.from_block = from_block
-        self.contract: Contract = self.w3.eth.contract(address=self.address, abi=ledger_abi())
-        feedback_abi = load_artifact("LedgerFeedback")["abi"]
-        self.feedback: Contract = self.w3.eth.contract(
-            address=validate.address(feedback, "feedback module address"), abi=feedback_abi)
-        self.sources_hash: str = load_artifact("Ledger")["sourcesHash"]
-        self.errors = RevertDecoder(self.contract.abi + feedback_abi)
-        self._events: dict[bytes, tuple[str, Contract]] = {}
-        for contract in (self.contract, self.feedback):
-            for entry in contract.abi:
-                if entry["type"] == "event":
-                    self._events[event_abi_to_log_topic(entry)] = (entry["name"], contract)
+        self.contract: Contract = self.contracts.contract
+        self.feedback: Contract = self.contracts.feedback
+        self.sources_hash = self.contracts.sources_hash
+        self.errors = self.contracts.errors
+        self.reader: Reader = LogScan(self.contracts) if index is False else Synced(lambda: self.history, self.errors)
+        """Where the reads come from: the index, caught up before each query, or the chain's logs (``index``)."""
 
     # ------------------------------------------------------------ deployment
 
@@ -196,7 +178,7 @@ class Ledger:
     def merchant(self, merchant_id: int) -> Merchant:
         """A registered merchant."""
         validate.identifier(merchant_id, "merchant id")
-        raw = self._fields(self.call(self.contract.functions.merchant(merchant_id)),
+        raw = self.contracts.fields(self.call(self.contract.functions.merchant(merchant_id)),
                            ("owner", "activeTerms", "creditCashOutDelay", "payout", "creditBonusBps", "registeredAt"))
         owner, active_terms, delay, payout, bonus, registered_at = raw
         return Merchant(merchant_id, to_checksum_address(owner), to_checksum_address(payout), active_terms, delay, bonus,
@@ -208,7 +190,7 @@ class Ledger:
 
     def staff(self, merchant_id: int, account: str) -> Staff:
         """What ``account`` may do at a merchant, with its mandate."""
-        role, generation, days, referral = self._fields(
+        role, generation, days, referral = self.contracts.fields(
             self.call(self.contract.functions.staffOf(merchant_id, validate.address(account))),
             ("role", "generation", "maxExtensionDays", "maxReferralBps"))
         return Staff(Role(role), days, referral, generation)
@@ -239,7 +221,7 @@ class Ledger:
     def terms(self, terms_id: int) -> ReturnTerms:
         """Published return terms (retired ones included)."""
         validate.identifier(terms_id, "terms id")
-        values = self._fields(self.call(self.contract.functions.terms(terms_id)), (
+        values = self.contracts.fields(self.call(self.contract.functions.terms(terms_id)), (
             "merchantId", "returnWindow", "restockingFeeBps", "deliveryWait", "itemMustBeReturned", "retired"))
         return ReturnTerms(terms_id, *values)
 
@@ -255,9 +237,12 @@ class Ledger:
     def history(self) -> History:
         """The index of this ledger's events (created on first use; ``sync()`` catches it up)."""
         if self._history is None:
-            from .history import MEMORY, History  # SQLAlchemy only where the index is used (not under brownie)
+            from .history import (  # SQLAlchemy only where the index is used (not under brownie)
+                MEMORY,
+                History,
+            )
 
-            self._history = History(self, MEMORY if self.index is True else str(self.index))
+            self._history = History(self.contracts, MEMORY if self.index is True else str(self.index))
         return self._history
 
     @property
@@ -309,8 +294,6 @@ class Ledger:
     def keep_texts(self, *sealed: Sealed) -> None:
         """Keep sealed texts whose hashes went out (``TextStore.save``); one an earlier run of the operation
         kept already is passed over."""
-        from .texts import TextNotFound
-
         new = []
         for one in sealed:
             try:
@@ -357,33 +340,15 @@ class Ledger:
         """The operation the calling code runs in on this ledger (``operation``), if any."""
         return _operations.get().get(id(self))
 
-    def _indexed(self) -> Any:
-        """The index's queries, caught up with the chain; None when reading straight from the chain. When
-        catching up meant forgetting blocks the chain no longer has, a warning (``logging``, shown on
-        standard error unless the application routes it) says so: answers changed under the reader."""
-        if self.index is False:
-            return None
-        with mapped_errors(self.errors):
-            report = self.history.sync()
-        if report.went_back is not None:
-            _log.warning("the history index went back: %s", report.went_back)
-        return self.history.queries
-
     # ------------------------------------------------------------ reads: purchases
 
     def purchase(self, purchase_id: str | bytes) -> Purchase:
         """One purchase with its current state; ``UnknownPurchase`` if there is none."""
-        key = validate.bytes32(purchase_id, "purchase id")
-        index = self._indexed()
-        if index is not None:
-            found = index.purchase(hex_of(key), self.chain.now())
-            if found is None:
-                raise UnknownPurchase(hex_of(key))
-            return found
-        logs = self.events("PurchaseRecorded", key)
-        if not logs:
-            raise UnknownPurchase(hex_of(key))
-        return self.with_state(self.purchase_from_event(logs[0]), self.chain.now())
+        key = hex_of(validate.bytes32(purchase_id, "purchase id"))
+        found = self.reader.purchase(key, self.chain.now())
+        if found is None:
+            raise UnknownPurchase(key)
+        return found
 
     def purchases(
         self,
@@ -402,28 +367,8 @@ class Ledger:
         if limit is not None:
             validate.positive(limit, "limit")
         after = hex_of(validate.bytes32(after, "purchase id")) if after else None
-        index = self._indexed()
-        if index is not None:
-            return index.purchases(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status,
-                                   limit, after)
-        logs = self.events("PurchaseRecorded", None, merchant_id, customer)
-        now = self.chain.now()
-        found = []
-        for event in logs:
-            purchase = self.purchase_from_event(event)
-            if sku is not None and all(line.sku != sku for line in purchase.lines):
-                continue
-            purchase = self.with_state(purchase, now)
-            if since is not None and purchase.purchased_at < since:
-                continue
-            if until is not None and purchase.purchased_at > until:
-                continue
-            if wanted_status is not None and wanted_status not in purchase.statuses:
-                continue
-            found.append(purchase)
-        if after is not None:
-            found = found[next((i + 1 for i, p in enumerate(found) if p.id == after), len(found)):]
-        return found[:limit]
+        return self.reader.purchases(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status,
+                                     limit, after)
 
     def count_purchases(
         self,
@@ -440,10 +385,7 @@ class Ledger:
         customer, wanted_status = _filters(merchant_id, customer, status)
         if up_to is not None:
             validate.positive(up_to, "up_to")
-        index = self._indexed()
-        if index is not None:
-            return index.count(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status, up_to)
-        return len(self.purchases(merchant_id, customer, sku, since, until, wanted_status, up_to))
+        return self.reader.count(self.chain.now(), merchant_id, customer, sku, since, until, wanted_status, up_to)
 
     def contacts(
         self, merchant_id: int | None = None, customer: str | None = None, purchase_id: str | None = None
@@ -454,46 +396,24 @@ class Ledger:
             validate.identifier(merchant_id, "merchant id")
         customer = validate.address(customer, "customer") if customer is not None else None
         key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id is not None else None
-        index = self._indexed()
-        if index is not None:
-            return index.contacts(merchant_id, customer, key)
-        found = [self._contact_from_event(event) for event in self.events("ContactLogged", merchant_id, customer)]
-        found = [contact for contact in found if key is None or contact.purchase_id == key]
-        bought = self._bought_on_chain() if any(c.purchase_id for c in found) else {}
-        return counting.contacts(found, bought, self._shops_on_chain({c.merchant_id for c in found}))
+        return self.reader.contacts(merchant_id, customer, key)
 
     def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
-        """Refunds paid (returns, credit and goodwill), oldest first."""
+        """Refunds paid (returns, credit, bonuses and goodwill), oldest first."""
         customer = validate.address(customer, "customer") if customer else None
-        key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
-        index = self._indexed()
-        if index is not None:
-            return index.refunds(hex_of(key) if key else None, customer)
-        buyers = {e.args["purchaseId"]: e.args["customer"] for e in self.events("PurchaseRecorded", key)}
-        events = self.events("ItemsReturned", key) + self.events("CreditIssued", key, None, customer)
-        events += self.events("GoodwillRefunded", key) + self.events("BonusCredited", key, None, customer)
-        exchanged = {(e.tx_hash, e.args["purchaseId"]) for e in self.events("Exchanged", key)}
-        found = [self._refund_from_event(event, buyers[event.args["purchaseId"]], exchanged) for event in events]
-        return sorted((r for r in found if customer is None or r.customer == customer),
-                      key=lambda refund: refund.block_number)
+        key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id else None
+        return self.reader.refunds(key, customer)
 
     def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None) -> list[Settlement]:
         """Settlements made, oldest first."""
         if merchant_id is not None:
             validate.identifier(merchant_id, "merchant id")
-        key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
-        index = self._indexed()
-        if index is not None:
-            return index.settlements(merchant_id, hex_of(key) if key else None)
-        return [self._settlement_from_event(event) for event in self.events("Settled", key, merchant_id)]
+        key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id else None
+        return self.reader.settlements(merchant_id, key)
 
     def referral_earnings(self, referrer: str) -> list[Settlement]:
         """The settlements that paid ``referrer`` a commission, with the purchases they came from."""
-        referrer = validate.address(referrer, "referrer")
-        index = self._indexed()
-        if index is not None:
-            return index.settlements(referrer=referrer)
-        return [self._settlement_from_event(event) for event in self.events("Settled", None, None, referrer)]
+        return self.reader.settlements(referrer=validate.address(referrer, "referrer"))
 
     def deferred_balance(self, account: str, token: str = NATIVE) -> int:
         """Payments kept for ``account`` because pushing them failed."""
@@ -508,14 +428,8 @@ class Ledger:
 
     def credit(self, merchant_id: int, customer: str, token: str = NATIVE) -> Credit:
         """Store credit a customer holds at a merchant."""
-        key = (validate.identifier(merchant_id, "merchant id"), validate.address(customer, "customer"),
-               validate.address(token, "token"))
-        index = self._indexed()
-        if index is not None:
-            return index.credit(*key)
-        amount, cash, cashable_at = self._fields(self.call(self.contract.functions.creditOf(*key)),
-                                                 ("amount", "cash", "cashableAt"))
-        return Credit(amount, cash, cashable_at)
+        return self.reader.credit(validate.identifier(merchant_id, "merchant id"),
+                                  validate.address(customer, "customer"), validate.address(token, "token"))
 
     def pending_bonus(self, purchase_id: str) -> int:
         """The credit bonus a purchase still owes its customer: given as credit when it settles, out of what the
@@ -524,12 +438,8 @@ class Ledger:
 
     def budget(self, merchant_id: int, agent: str, token: str = NATIVE) -> int:
         """What ``agent`` may still refund in ``token`` without asking."""
-        key = (validate.identifier(merchant_id, "merchant id"), validate.address(agent, "agent"),
-               validate.address(token, "token"))
-        index = self._indexed()
-        if index is not None:
-            return index.budget(*key)
-        return self.call(self.contract.functions.budgetOf(*key))
+        return self.reader.budget(validate.identifier(merchant_id, "merchant id"), validate.address(agent, "agent"),
+                                  validate.address(token, "token"))
 
     # ------------------------------------------------------------ reads: figures and feedback
 
@@ -537,8 +447,7 @@ class Ledger:
         """Sales, refunds, return rate and contacts per purchase of a merchant, one entry per token, with the
         feedback that counts (``ledger.history.counting``: what does not is counted apart)."""
         self.merchant(merchant_id)
-        index = self._indexed()
-        totals = index.totals(merchant_id) if index is not None else self._totals(merchant_id)
+        totals = self.reader.totals(merchant_id)
         feedback: dict[str, Any] = counting.figures(
             self.reviews(merchant_id), self.scores("nps", merchant_id), self.scores("csat", merchant_id),
             self.contacts(merchant_id=merchant_id))
@@ -548,14 +457,6 @@ class Ledger:
             Figures(merchant_id=merchant_id, token=NATIVE, purchases=0, sales=0, refunds=0, returned_purchases=0,
                     settled=0, **feedback)]
 
-    def _totals(self, merchant_id: int) -> dict[str, Totals]:
-        """``figures``' sums from the chain itself."""
-        settled = {s.purchase_id: s.amount + s.commission for s in self.settlements(merchant_id=merchant_id)}
-        totals: dict[str, Totals] = {}
-        for p in self.purchases(merchant_id=merchant_id):
-            totals.setdefault(p.token, Totals()).add(p.paid, p.refunded, bool(p.returned_lines), settled.get(p.id, 0))
-        return totals
-
     def reviews(self, merchant_id: int | None = None, sku: str | None = None,
                 purchase_id: str | None = None) -> list[Review]:
         """The latest review of each purchase, oldest first, linked to its purchase: SKUs, what it paid, whether
@@ -564,23 +465,9 @@ class Ledger:
         if merchant_id is not None:
             validate.identifier(merchant_id, "merchant id")
         key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
-        index = self._indexed()
-        if index is not None:
-            if key is not None:
-                self.purchase(key)  # UnknownPurchase, as on the chain path
-            return index.reviews(merchant_id, sku, hex_of(key) if key else None)
-        latest: dict[str, Event] = {}
-        for event in self.events("ReviewPosted", key, merchant_id):
-            latest[event.args["purchaseId"]] = event
-        # One scan of the purchases for all reviews, not one log scan per review.
-        reviewed = [self.purchase(key)] if key is not None else self.purchases(merchant_id=merchant_id) if latest else []
-        bought = {p.id: counting.Bought.of(p) for p in reviewed}
-        found = counting.reviews((Review(
-            purchase_id=e.args["purchaseId"], merchant_id=e.args["merchantId"], customer=e.args["customer"],
-            rating=e.args["rating"], text_hash=e.args["textHash"], replaced=e.args["replaced"],
-            block_number=e.block_number, tx_hash=e.tx_hash) for e in latest.values()),
-            bought, self._shops_of_on_chain() if latest else {})
-        return sorted((r for r in found if sku is None or sku in r.skus), key=lambda review: review.block_number)
+        if key is not None:
+            self.purchase(key)  # UnknownPurchase for one there is not
+        return self.reader.reviews(merchant_id, sku, hex_of(key) if key else None)
 
     def ratings(self, merchant_id: int) -> RatingSummary:
         """Average rating of a merchant's reviews that count, overall and per SKU (with how many do not)."""
@@ -593,49 +480,17 @@ class Ledger:
         contact other than one the shop's staff logged with that customer about its purchase there."""
         if kind not in ("nps", "csat"):
             raise InvalidInput(f"{kind!r} is not a kind of score: use nps or csat")
-        index = self._indexed()
-        if index is not None:
-            return index.scores(kind, merchant_id)
-        if kind == "nps":
-            found = [Score("nps", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["purchaseId"],
-                           e.block_number, e.tx_hash) for e in self.events("NpsGiven", None, merchant_id)]
-            bought = {p.id: counting.Bought.of(p) for p in self.purchases(merchant_id=merchant_id)} if found else {}
-            return counting.nps(found, bought)
-        found = [Score("csat", e.args["merchantId"], e.args["customer"], e.args["score"], e.args["contentHash"],
-                       e.block_number, e.tx_hash) for e in self.events("ContactRated", merchant_id)]
-        return counting.csat(found, self.contacts(merchant_id) if found else [])
+        return self.reader.scores(kind, merchant_id)
 
     def contact_logged(self, result: TxResult) -> ContactMoment:
         """The contact a transaction logged, as ``contacts`` gives it (marked counted or not)."""
-        logged = self._contact_from_event(result.named("ContactLogged")[0])
+        logged = contact_of(result.named("ContactLogged")[0])
         return next(c for c in self.contacts(logged.merchant_id, logged.customer, logged.purchase_id)
                     if (c.tx_hash, c.content_hash) == (logged.tx_hash, logged.content_hash))
 
     def score_given(self, kind: str, merchant_id: int, tx_hash: str) -> Score:
         """The score a transaction gave, as ``scores`` gives it (marked counted or not)."""
         return next(s for s in self.scores(kind, merchant_id) if s.tx_hash == tx_hash)
-
-    def _bought_on_chain(self) -> dict[str, counting.Bought]:
-        return {p.id: counting.Bought.of(p) for p in self.purchases()}
-
-    def _shops_of_on_chain(self) -> dict[str, frozenset[int]]:
-        """The shops each customer bought at, from the purchases' events."""
-        found: dict[str, set[int]] = {}
-        for event in self.events("PurchaseRecorded"):
-            found.setdefault(to_checksum_address(event.args["customer"]), set()).add(event.args["merchantId"])
-        return {customer: frozenset(shops) for customer, shops in found.items()}
-
-    def _shops_on_chain(self, merchant_ids: set[int]) -> counting.Shops:
-        """When those shops were registered and who was their staff when, from their events."""
-        changes = []
-        for merchant_id in sorted(merchant_ids):
-            for event in self.events("MerchantRegistered", merchant_id):
-                at = self.w3.eth.get_block(event.block_number)["timestamp"]
-                changes.append(counting.StaffChange(merchant_id, event.args["owner"], "owner", event.block_number, at))
-            for name, kind in (("AgentAdded", "agent"), ("AgentRemoved", "removed")):
-                changes += [counting.StaffChange(merchant_id, e.args["agent"], kind, e.block_number)
-                            for e in self.events(name, merchant_id)]
-        return counting.Shops(changes)
 
     # ------------------------------------------------------------ actions anyone may take
 
@@ -658,11 +513,11 @@ class Ledger:
         if not signatures.signed_by(self.w3, purchase.customer, return_digest(request), signature):
             raise InvalidSignature(purchase.id, purchase.customer)  # found before the relayer pays any gas
         result = self.transact(relayer, self.contract.functions.returnItemsBySig(
-            purchase.order.packed(), lines_for(purchase, request.line_mask),
+            purchase.order.packed(), purchase.lines_to_send(request.line_mask),
             (request.line_mask, bytes.fromhex(request.shipment_ref[2:]), request.nonce, request.deadline),
             signature,
         ))
-        return self._refund_from_event(result.named("ItemsReturned")[0], purchase.customer)
+        return refund_of(result.named("ItemsReturned")[0], purchase.customer)
 
     def settle(self, account: LocalAccount, purchase_ids: Iterable[str],
                progress: Callable[[int], None] | None = None) -> SettlementBatch:
@@ -697,7 +552,7 @@ class Ledger:
                     raise
                 size //= 2  # nothing was sent: the same purchases in smaller transactions
                 continue
-            settled += [self._settlement_from_event(event) for event in result.named("Settled")]
+            settled += [settlement_of(event) for event in result.named("Settled")]
             skipped += [(e.args["purchaseId"], SKIP_REASONS[e.args["reason"]])
                         for e in result.named("SettlementSkipped")]
             hashes.append(result.tx_hash)
@@ -736,10 +591,14 @@ class Ledger:
 
     # ------------------------------------------------------------ plumbing
 
+    def send_many(self, calls: Sequence[Call], **options: Any) -> BulkReport:
+        """Simulate, sign, send and confirm many calls (``sending.send_many``: ``batch_size``, ``workers``,
+        ``timeout``, ``wave_size``), journaled in the operation the caller runs in (``operation``)."""
+        return send_many(self.contracts, calls, operation=self.current_operation, **options)
+
     def call(self, function: Any) -> Any:
         """Run a view function; contract errors come back as our exceptions."""
-        with mapped_errors(self.errors):
-            return function.call({"chainId": self.chain.chain_id})
+        return self.contracts.call(function)
 
     def transact(self, account: LocalAccount, function: Any, value: int = 0, landed: Landed | None = None,
                  journaled: bool = True) -> TxResult:
@@ -748,87 +607,22 @@ class Ledger:
         ``operation`` the call is journaled, and found if an earlier run sent it; ``journaled=False`` is for a
         call that pays what is due when it runs (settlement, withdrawals): the contract never pays the same
         thing twice, and running it again later must pay what has come due since."""
-        operation = self.current_operation if journaled else None
-        with mapped_errors(self.errors):
-            receipt = sign_and_send(self.chain, account, function, value, landed, operation)
-        ours = (self.address, self.feedback.address)
-        events = tuple(self._decode(log) for log in receipt["logs"] if log["address"] in ours)
-        return TxResult(hex_of(receipt["transactionHash"]), receipt["blockNumber"], receipt["gasUsed"], events)
+        return self.contracts.send(account, function, value, landed, self.current_operation if journaled else None)
 
     def transaction(self, tx_hash: str) -> TxState:
         """What the node says of a transaction: mined (with the ledger's events it emitted), failed, waiting
         in its pool, or unknown to it; for a transaction whose outcome was not known (``OutcomeUnknown``)."""
-        key = hex_of(validate.bytes32(tx_hash, "transaction hash"))
-        with mapped_errors(self.errors):
-            try:
-                tx = self.w3.eth.get_transaction(key)
-            except TransactionNotFound:
-                return TxState(key, "unknown")
-            if tx.get("blockNumber") is None:
-                return TxState(key, "pending", tx["from"], int(tx["nonce"]))
-            try:
-                receipt = self.w3.eth.get_transaction_receipt(key)
-            except TransactionNotFound:  # a node whose back ends lag: the block is there, its receipt not yet
-                return TxState(key, "pending", tx["from"], int(tx["nonce"]))
-            block, head = int(receipt["blockNumber"]), int(self.w3.eth.block_number)
-        common = {"sender": tx["from"], "nonce": int(tx["nonce"]), "block_number": block,
-                  "confirmations": head - block + 1}
-        if receipt["status"] != 1:
-            return TxState(key, "failed", **common)
-        ours = (self.address, self.feedback.address)
-        return TxState(key, "mined", events=tuple(self._decode(log) for log in receipt["logs"]
-                                                  if log["address"] in ours), **common)
+        return self.contracts.transaction(tx_hash)
 
     def events(self, name: str, *indexed: Any) -> list[Event]:
         """Events of one name, filtered on their indexed arguments in order (None matches any)."""
-        for contract in (self.contract, self.feedback):
-            entry = next((e for e in contract.abi if e["type"] == "event" and e["name"] == name), None)
-            if entry is not None:
-                break
-        else:
-            raise InvalidInput(f"the ledger has no event {name!r}")
-        topics: list[Any] = [hex_of(event_abi_to_log_topic(entry))]
-        for value in indexed:
-            topics.append(None if value is None else topic(value))
-        while topics and topics[-1] is None:
-            topics.pop()
-        with mapped_errors(self.errors):
-            return self._events_between(contract.address, topics)
-
-    def _events_between(self, address: str, topics: list[Any]) -> list[Event]:
-        latest = self.w3.eth.block_number
-        found: list[Event] = []
-        start = self.from_block
-        while start <= latest:
-            end = min(start + LOG_CHUNK - 1, latest)
-            logs = self.w3.eth.get_logs({"address": address, "fromBlock": start, "toBlock": end, "topics": topics})
-            found.extend(self._decode(log) for log in logs)
-            start = end + 1
-        return found
-
-    def _decode(self, log: Any) -> Event:
-        topic0 = bytes(log["topics"][0]) if log["topics"] else b""
-        known = self._events.get(topic0)
-        if known is None:
-            raise UnknownEvent(
-                f"the ledger emitted an event this library does not know (topic {hex_of(topic0)}): "
-                "upgrade the library to the version that matches the deployment"
-            )
-        name, contract = known
-        decoded = getattr(contract.events, name)().process_log(log)
-        return Event(name, plain(dict(decoded["args"])), decoded["blockNumber"], hex_of(decoded["transactionHash"]))
-
-    @staticmethod
-    def _fields(raw: Any, names: tuple[str, ...]) -> list[Any]:
-        """A struct a call returned, as a list in ``names`` order (web3 gives dicts or tuples)."""
-        return [raw[name] for name in names] if isinstance(raw, dict) else list(raw)
+        return self.contracts.events(name, *indexed)
 
     def recorded_by(self, purchase_id: str, customer: str) -> str | None:
         """The transaction that recorded purchase ``purchase_id`` for ``customer``; None while it is not
         recorded; ``PurchaseExists`` when it was recorded for someone else. A purchase id is recorded once, so
         this tells whether a buy whose answer was lost went through."""
-        state = self.call(self.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
-        if self._fields(state, ("refunded", "purchasedAt"))[1] == 0:
+        if not self.contracts.is_bought(purchase_id):
             return None
         (event,) = self.events("PurchaseRecorded", purchase_id)
         if event.args["customer"] != customer:
@@ -837,72 +631,11 @@ class Ledger:
 
     def purchase_from_event(self, event: Event) -> Purchase:
         """A purchase as its ``PurchaseRecorded`` event tells it (state not read yet)."""
-        args = event.args
-        lines = tuple(line_from_chain(line) for line in args["lines"])
-        order = Order.unpack((args["head"], args["payment"], args["referral"], 0, b"", args["orderRef"]), lines)
-        return Purchase(
-            id=args["purchaseId"], customer=to_checksum_address(args["customer"]), order=order, paid=order.total,
-            purchased_at=0, block_number=event.block_number, tx_hash=event.tx_hash,
-        )
+        return purchase_of(event)
 
     def with_state(self, purchase: Purchase, now: int) -> Purchase:
         """The purchase with its changing state read from the chain, as of ``now``."""
-        raw = self.call(self.contract.functions.purchaseState(bytes.fromhex(purchase.id[2:])))
-        refunded, purchased_at, delivered_after, returned_mask, extension_days, flags = self._fields(
-            raw, ("refunded", "purchasedAt", "deliveredAfter", "returnedLines", "extensionDays", "flags"))
-        paid = purchase.paid
-        if flags & _PAID_STORED:
-            paid = self.call(self.contract.functions.purchaseOf(purchase.order.packed()))[3]
-        credit_used = 0
-        if flags & _CREDIT_USED:
-            credit_used = self._fields(self.call(self.contract.functions.creditUsedOf(
-                bytes.fromhex(purchase.id[2:]))), ("amount", "cash"))[0]
-        return replace(
-            purchase, paid=paid, purchased_at=purchased_at, refunded=refunded,
-            delivered_at=purchased_at + delivered_after - 1 if delivered_after else 0,
-            extension_days=extension_days,
-            returned_lines=frozenset(i for i in range(len(purchase.lines)) if returned_mask >> i & 1),
-            settled=bool(flags & _SETTLED), credit_used=credit_used, as_of=now,
-        )
-
-    def _contact_from_event(self, event: Event) -> ContactMoment:
-        args = event.args
-        purchase_id = args["purchaseId"]
-        return ContactMoment(
-            merchant_id=args["merchantId"],
-            customer=args["customer"],
-            purchase_id=None if int(purchase_id, 16) == 0 else purchase_id,
-            logged_by=args["loggedBy"],
-            channel=Channel(args["channel"]),
-            kind=ContactKind(args["kind"]),
-            occurred_at=args["occurredAt"],
-            content_hash=args["contentHash"],
-            block_number=event.block_number,
-            tx_hash=event.tx_hash,
-        )
-
-    def _refund_from_event(self, event: Event, customer: str,
-                          exchanged: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()) -> Refund:
-        args = event.args
-        lines = tuple(i for i in range(32) if args.get("lineMask", 0) >> i & 1)
-        common = {"purchase_id": args["purchaseId"], "customer": customer, "lines": lines,
-                  "block_number": event.block_number, "tx_hash": event.tx_hash}
-        if event.name == "CreditIssued":
-            return Refund(amount=args["amount"] + args["bonus"], kind="credit", by=customer, **common)
-        if event.name == "BonusCredited":
-            return Refund(amount=args["bonus"], kind="bonus", by=customer, **common)
-        if event.name == "ItemsReturned":
-            kind = "exchange" if (event.tx_hash, args["purchaseId"]) in exchanged else "return"
-            return Refund(amount=args["refund"], kind=kind, reference=args["shipmentRef"], by=customer, **common)
-        return Refund(amount=args["amount"], kind="kept" if lines else "goodwill", reference=args["note"],
-                      reason=Reason(args["reason"]), by=args["agent"], **common)
-
-    def _settlement_from_event(self, event: Event) -> Settlement:
-        args = event.args
-        return Settlement(
-            args["purchaseId"], args["merchantId"], args["amount"], args["referrer"], args["commission"],
-            event.block_number, event.tx_hash,
-        )
+        return self.contracts.with_state(purchase, now)
 
     def contact_call(self, merchant_id: int, customer: str, purchase_id: str | None, channel: Channel | str,
                      kind: ContactKind | str, occurred_at: int | None, content_hash: bytes) -> Any:
@@ -927,4 +660,4 @@ def _filters(merchant_id: int | None, customer: str | None,
     if merchant_id is not None:
         validate.identifier(merchant_id, "merchant id")
     return (validate.address(customer, "customer") if customer is not None else None,
-            parse_status(status) if status is not None else None)
+            Status.parse(status) if status is not None else None)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .convert import hex_of
+from .codec import hex_of
 from .errors import DeploymentError, WrongChain
 from .validate import address
 

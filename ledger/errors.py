@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from . import timefmt
-from .models import CASHABLE_WHEN_CLOSED
 
 
 class LedgerError(Exception):
@@ -699,7 +698,7 @@ class CreditLocked(ContractError, PermissionError):
     solidity_name, fields = "LedgerCreditLocked", ("merchant_id", "available_at")
 
     def describe(self) -> str:
-        if self.available_at >= CASHABLE_WHEN_CLOSED:
+        if self.available_at >= timefmt.CASHABLE_WHEN_CLOSED:
             return (f"merchant #{self.merchant_id} still trades and sets no delay: credit can be cashed out "
                     "once it retires all its terms; spend it there meanwhile")
         return (f"credit at merchant #{self.merchant_id} can be cashed out from "
@@ -799,3 +798,37 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
 }
 """Our exception class for each Solidity error name."""
 
+
+# ------------------------------------------------------------------ the library's own (no contract error)
+
+
+class SendFailed(LedgerError, RuntimeError):
+    """Raised when the node refuses or loses a transaction for a reason that is not a contract error."""
+
+
+class MalformedData(LedgerError, ValueError):
+    """The event's data do not hold what its ABI says (a node or contract sending garbage)."""
+
+
+class BlockReplaced(LedgerError, RuntimeError):
+    """Raised inside a sync when a block read in this window was replaced meanwhile (the window is retried)."""
+
+
+class IndexMoved(LedgerError, RuntimeError):
+    """Raised when another indexer wrote the same window first (the window is then skipped)."""
+
+
+class TextNotFound(LedgerError, LookupError):
+    """Raised when no text is kept for a hash, or none that the one asking may read or erase: both get the same
+    answer, so nobody learns which hashes are kept here by asking for them."""
+
+    def __init__(self, content_hash: str, reader: str | None = None, action: str | None = None) -> None:
+        self.content_hash = content_hash
+        if action is None:
+            super().__init__(f"no text is kept for hash {content_hash}: it was logged elsewhere, or never kept here")
+            return
+        who = reader or "someone not signed in"
+        super().__init__(
+            f"no text that {who} may {action} is kept for hash {content_hash}: it was logged elsewhere, never kept "
+            f"here, or is not theirs ({'its customer and the shop' if action == 'read' else 'only its customer'} "
+            f"may {action} a note or shipment reference)")

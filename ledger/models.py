@@ -3,16 +3,38 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from .orders import Order
+from .errors import InvalidInput
 
-NATIVE = "0x0000000000000000000000000000000000000000"
-"""The token address that stands for the chain's native currency (ETH)."""
+# Re-exported from their homes (a line and a signed return are parts of orders):
+from .orders import NATIVE as NATIVE
+from .orders import LineItem as LineItem
+from .orders import Order
+from .orders import SignedReturn as SignedReturn
+from .timefmt import CASHABLE_WHEN_CLOSED as CASHABLE_WHEN_CLOSED
 
 DAY = 86_400
+
+_Named = TypeVar("_Named", bound="_ByName")
+
+
+class _ByName:
+    """An enum a user may name: ``Reason.parse("late delivery")``."""
+
+    @classmethod
+    def parse(cls: type[_Named], value: Any) -> _Named:
+        """The member itself, or the one named ``value`` in any case with - or space for _."""
+        if isinstance(value, cls):
+            return value
+        members: Any = cls
+        try:
+            return members[str(value).upper().replace("-", "_").replace(" ", "_")]  # type: ignore[no-any-return]
+        except KeyError as error:
+            choices = ", ".join(member.name.lower() for member in members)
+            raise InvalidInput(f"{value!r} is not a {cls.__name__.lower()}: choose one of {choices}") from error
 
 
 class Role(enum.IntEnum):
@@ -23,7 +45,7 @@ class Role(enum.IntEnum):
     OWNER = 2
 
 
-class Channel(enum.IntEnum):
+class Channel(_ByName, enum.IntEnum):
     """How a customer and a merchant were in touch (mirrors ``ILedger.Channel``)."""
 
     PHONE = 0
@@ -36,7 +58,7 @@ class Channel(enum.IntEnum):
     SOCIAL = 7
 
 
-class ContactKind(enum.IntEnum):
+class ContactKind(_ByName, enum.IntEnum):
     """What a contact moment was about (mirrors ``ILedger.ContactKind``)."""
 
     QUESTION = 0
@@ -48,7 +70,7 @@ class ContactKind(enum.IntEnum):
     OTHER = 6
 
 
-class Reason(enum.IntEnum):
+class Reason(_ByName, enum.IntEnum):
     """Why staff used their goodwill mandate (mirrors ``ILedger.Reason``)."""
 
     OTHER = 0
@@ -75,10 +97,14 @@ class Status(str, enum.Enum):
     RETURNED = "returned"
     """Every line was returned."""
 
-
-CASHABLE_WHEN_CLOSED = 2**40 - 1
-"""``Credit.cashable_at`` of credit the shop gave no cash-out delay for: it can be cashed out once the shop
-retires all its terms (or no longer takes its token)."""
+    @classmethod
+    def parse(cls, value: Status | str) -> Status:
+        """A purchase status from itself or its name."""
+        try:
+            return cls(value)
+        except ValueError as error:
+            choices = ", ".join(item.value for item in cls)
+            raise InvalidInput(f"{value!r} is not a purchase status: choose one of {choices}") from error
 
 
 @dataclass(frozen=True)
@@ -144,20 +170,6 @@ class ReturnTerms:
     def window_from_delivery(self) -> bool:
         """Whether the window starts at delivery."""
         return self.delivery_wait > 0
-
-
-@dataclass(frozen=True)
-class LineItem:
-    """One line of a purchase."""
-
-    sku: str
-    quantity: int
-    unit_price: int
-
-    @property
-    def total(self) -> int:
-        """Quantity times unit price."""
-        return self.quantity * self.unit_price
 
 
 @dataclass(frozen=True)
@@ -266,6 +278,27 @@ class Purchase:
             if status in self.statuses:
                 return status
         raise AssertionError("a purchase always has a window status")
+
+    def mask_of(self, lines: Sequence[int] | None) -> int:
+        """The bit mask of the lines to return (every open line when ``None``), checked against the purchase."""
+        if lines is not None and not lines:
+            raise InvalidInput("no line named: give the index of at least one line, or none for every open line")
+        indexes = tuple(self.open_lines if lines is None else lines)
+        if not indexes:
+            raise InvalidInput(f"every line of purchase {self.id[:10]}… was already returned")
+        for index in indexes:
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.lines):
+                raise InvalidInput(
+                    f"line {index!r} does not exist: purchase {self.id[:10]}… has lines 0 to {len(self.lines) - 1}"
+                )
+        return sum(1 << index for index in set(indexes))
+
+    def lines_to_send(self, mask: int) -> list[tuple[bytes, int, int]]:
+        """The lines to pass with a return of ``mask``: none when it returns every line of an untouched
+        purchase (the contract then needs no lines, which saves calldata), else all of them."""
+        if not self.returned_lines and mask == (1 << len(self.lines)) - 1:
+            return []
+        return self.order.line_tuples()
 
     def refund_for(self, line_indexes: tuple[int, ...]) -> int:
         """What returning these lines would refund (same rule as the contract)."""
@@ -529,21 +562,6 @@ class RatingSummary:
     """Reviews shown but not counted: their purchase was fully refunded."""
     only_here: int = 0
     """Of the reviews that count, those from wallets with no purchase at another shop."""
-
-
-@dataclass(frozen=True)
-class SignedReturn:
-    """A return request signed by the customer (EIP-712); anyone may submit it, once. The nonce is random,
-    so an unused request blocks no other; the customer may cancel it (``CustomerDesk.cancel_return``)."""
-
-    purchase_id: str
-    line_mask: int
-    shipment_ref: str
-    nonce: int
-    deadline: int
-    signature: str
-    chain_id: int
-    contract: str
 
 
 class Totals:

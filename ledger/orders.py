@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -20,9 +21,53 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from . import signatures, validate
-from .convert import checksum
+from .codec import checksum
 from .errors import InvalidInput
-from .models import NATIVE, LineItem, SignedReturn
+
+NATIVE = "0x0000000000000000000000000000000000000000"
+"""The token address that stands for the chain's native currency (ETH)."""
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One line of a purchase."""
+
+    sku: str
+    quantity: int
+    unit_price: int
+
+    @property
+    def total(self) -> int:
+        """Quantity times unit price."""
+        return self.quantity * self.unit_price
+
+    @classmethod
+    def of(cls, line: LineItem | Sequence[Any]) -> LineItem:
+        """A ``LineItem`` from itself or a (sku, quantity, unit price) tuple."""
+        if isinstance(line, LineItem):
+            return line
+        try:
+            return cls(*line)
+        except TypeError as error:
+            raise InvalidInput(f"a line is a (sku, quantity, unit price), not {line!r}") from error
+
+
+
+@dataclass(frozen=True)
+class SignedReturn:
+    """A return request signed by the customer (EIP-712); anyone may submit it, once. The nonce is random,
+    so an unused request blocks no other; the customer may cancel it (``CustomerDesk.cancel_return``)."""
+
+    purchase_id: str
+    line_mask: int
+    shipment_ref: str
+    nonce: int
+    deadline: int
+    signature: str
+    chain_id: int
+    contract: str
+
+
 
 ORDER_TYPES: dict[str, list[dict[str, str]]] = {
     "Order": [

@@ -12,7 +12,16 @@ from rich.table import Table
 
 from . import timefmt
 from .history.counting import ONLY_HERE
-from .models import DAY, NATIVE, ContactMoment, Figures, Purchase, RatingSummary, ReturnTerms, Review
+from .models import (
+    DAY,
+    NATIVE,
+    ContactMoment,
+    Figures,
+    Purchase,
+    RatingSummary,
+    ReturnTerms,
+    Review,
+)
 from .orders import Order
 
 

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import requests
-
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 

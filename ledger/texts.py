@@ -20,10 +20,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
 
 from . import validate
-from .errors import InvalidInput, LedgerError
+from .errors import InvalidInput, TextNotFound
 from .models import Role
 
 if TYPE_CHECKING:
@@ -55,21 +66,6 @@ class TextKind(str, enum.Enum):
     REVIEW = "review"
     SHIPMENT = "shipment"
 
-
-class TextNotFound(LedgerError, LookupError):
-    """Raised when no text is kept for a hash, or none that the one asking may read or erase: both get the same
-    answer, so nobody learns which hashes are kept here by asking for them."""
-
-    def __init__(self, content_hash: str, reader: str | None = None, action: str | None = None) -> None:
-        self.content_hash = content_hash
-        if action is None:
-            super().__init__(f"no text is kept for hash {content_hash}: it was logged elsewhere, or never kept here")
-            return
-        who = reader or "someone not signed in"
-        super().__init__(
-            f"no text that {who} may {action} is kept for hash {content_hash}: it was logged elsewhere, never kept "
-            f"here, or is not theirs ({'its customer and the shop' if action == 'read' else 'only its customer'} "
-            f"may {action} a note or shipment reference)")
 
 
 def salted_hash(salt: bytes, text: str) -> bytes:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone, tzinfo
 
+CASHABLE_WHEN_CLOSED = 2**40 - 1
+"""``Credit.cashable_at`` of credit the shop gave no cash-out delay for: it can be cashed out once the shop
+retires all its terms (or no longer takes its token)."""
+
 
 def utc(timestamp: int) -> str:
     """``2026-12-24 14:00 UTC`` for a Unix timestamp."""

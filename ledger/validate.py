@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
+
 from eth_utils import is_address, keccak, to_checksum_address
 
 from .errors import InvalidInput
@@ -86,3 +89,37 @@ def hash_of(content: str | bytes) -> bytes:
     Only this hash goes on chain; keep the content itself off chain to prove it later.
     """
     return keccak(content.encode() if isinstance(content, str) else content)
+
+
+def check_scale(value: object, low: int, high: int, what: str) -> None:
+    """``InvalidInput`` unless ``value`` is a whole number from ``low`` to ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{what} must be a whole number from {low} to {high}, not {value!r}")
+
+
+AMOUNT_UNITS = {"wei": 0, "gwei": 9, "eth": 18, "ether": 18}
+
+MAX_AMOUNT = 2**128 - 1
+"""The largest amount the ledger holds (amounts are 128-bit on chain), in the token's smallest unit."""
+
+
+def parse_amount(text: str, decimals: int = 18, symbol: str = "ETH") -> int:
+    """Smallest units in ``1.5`` (whole tokens, or ether), ``1.5eth``, ``20gwei`` or ``1000wei``; below 2^128."""
+    match = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([a-z]*)\s*", text.lower())
+    if not match:
+        raise InvalidInput(f"{text!r} is not an amount: write it like 0.25, 1.5eth, 20gwei or 1000wei")
+    number, unit = match.groups()
+    if unit and unit not in AMOUNT_UNITS:
+        raise InvalidInput(f"unknown unit {unit!r} in {text!r}: use eth, gwei or wei (or no unit)")
+    places = AMOUNT_UNITS[unit] if unit else decimals
+    try:
+        value = Decimal(number.replace("_", "")) * (Decimal(10) ** places)
+    except InvalidOperation as error:
+        raise InvalidInput(f"{text!r} is not an amount") from error
+    if value != value.to_integral_value():
+        raise InvalidInput(f"{text!r} has more decimals than the token's {places}")
+    if value > MAX_AMOUNT:
+        largest = Decimal(MAX_AMOUNT) / Decimal(10) ** (places if unit else decimals)
+        raise InvalidInput(f"{text!r} is more than the ledger can hold: amounts are below {largest:.3g} "
+                           f"{unit or symbol}")
+    return int(value)

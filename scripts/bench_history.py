@@ -39,12 +39,11 @@ from eth_utils import keccak  # noqa: E402
 
 from ledger.chain import AnvilChain, Chain, connect  # noqa: E402
 from ledger.client import Ledger  # noqa: E402
-from ledger.convert import line_mask, lines_for  # noqa: E402
 from ledger.history import History  # noqa: E402
 from ledger.history.decoding import Decoder  # noqa: E402
 from ledger.models import LineItem, Status  # noqa: E402
 from ledger.orders import Order  # noqa: E402
-from ledger.sending import Call, encoder, send_many, sign_orders  # noqa: E402
+from ledger.sending import Call, encoder, sign_orders  # noqa: E402
 from tools import postgres_server  # noqa: E402
 
 DAY = 86_400
@@ -249,15 +248,15 @@ class Bench:
             calls += [Call(customer, self.buy(s.order.packed(), s.order.line_tuples(), 0,
                                               bytes.fromhex(s.signature[2:])), s.order.total)
                       for (_, customer, _), s in zip(mine, signed)]
-        results = send_many(self.ledger, calls, wave_size=WAVE).results()
+        results = self.ledger.send_many(calls, wave_size=WAVE).results()
         returns = []
         for call, result in zip(calls, results):
             if self.rng.random() < 0.05:
                 purchase = self.ledger.purchase_from_event(result.named("PurchaseRecorded")[0])
-                mask = line_mask(purchase, [0])
+                mask = purchase.mask_of([0])
                 returns.append(Call(call.account, self.give_back(
-                    purchase.order.packed(), lines_for(purchase, mask), mask, bytes(32))))
-        send_many(self.ledger, returns, wave_size=WAVE).results()
+                    purchase.order.packed(), purchase.lines_to_send(mask), mask, bytes(32))))
+        self.ledger.send_many(returns, wave_size=WAVE).results()
         return len(returns)
 
     def one_by_one(self, count: int) -> float:
@@ -315,7 +314,7 @@ class Reads:
     def index_and_query(self, backend: str, url: str, repeat: int) -> None:
         """Catch an index up from block 0, then time the queries read from it."""
         memory: list[tuple[int, float]] = []
-        history = History(self.ledger, url)
+        history = History(self.ledger.contracts, url)
         started = time.perf_counter()
 
         def progress(sync: Any) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger.build import SHIPPED_CONTRACTS, load_artifact  # noqa: E402
+from ledger.artifacts import SHIPPED_CONTRACTS, load_artifact  # noqa: E402
 from ledger.chain import AnvilChain, Chain, EmbeddedChain  # noqa: E402
 from ledger.client import Ledger  # noqa: E402
 from ledger.models import LineItem  # noqa: E402

@@ -33,15 +33,15 @@ from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 
 from ledger import validate  # noqa: E402
-from ledger.sending import Call, send_many, sign_orders  # noqa: E402
 from ledger.client import Ledger, MerchantDesk  # noqa: E402
-from ledger.convert import contact_fields, line_mask, lines_for  # noqa: E402
 from ledger.deployment import Deployment  # noqa: E402
+from ledger.desks.contacts import contact_fields  # noqa: E402
 from ledger.errors import DeploymentError  # noqa: E402
 from ledger.models import NATIVE, Channel, ContactKind, LineItem, ReturnTerms  # noqa: E402
 from ledger.node import HOME  # noqa: E402
 from ledger.orders import Order  # noqa: E402
 from ledger.scripting import run, script_chain, script_signer  # noqa: E402
+from ledger.sending import Call, sign_orders  # noqa: E402
 
 DAY = 86_400
 FINNEY = 10**15
@@ -193,7 +193,7 @@ def _round(ledger: Ledger, chain, rng: random.Random, batch: list[Plan], counts:
                              ledger.address)
         orders.update({plan.n: order for plan, order in zip(mine, signed)})
     functions = ledger.contract.functions
-    bought = send_many(ledger, [Call(plan.customer, functions.buy(
+    bought = ledger.send_many([Call(plan.customer, functions.buy(
         orders[plan.n].order.packed(), orders[plan.n].order.line_tuples(), 0,
         bytes.fromhex(orders[plan.n].signature[2:])), plan.total) for plan in batch]).results()
     purchases = [ledger.purchase_from_event(result.named("PurchaseRecorded")[0]) for result in bought]
@@ -211,7 +211,7 @@ def _round(ledger: Ledger, chain, rng: random.Random, batch: list[Plan], counts:
                                 validate.hash_of(f"conversation {plan.n}")))))
         if plan.shop.terms.window_from_delivery and rng.random() < 0.9:  # the rest start at the longest wait
             staff_work.append(Call(owner.account, functions.confirmDelivery(purchase.order.packed())))
-    done = send_many(ledger, staff_work).results()
+    done = ledger.send_many(staff_work).results()
     contacts = [(customer, done[i].named("ContactLogged")[0]) for i, customer in contacted]
     counts["contacts"] += len(contacted)
     counts["deliveries"] += len(staff_work) - len(contacted)
@@ -223,10 +223,10 @@ def _round(ledger: Ledger, chain, rng: random.Random, batch: list[Plan], counts:
         returned = rng.random() < 0.15
         if returned:
             sent_back = [i for i in range(len(plan.lines)) if rng.random() < 0.6] or [0]
-            mask = line_mask(purchase, sent_back)
+            mask = purchase.mask_of(sent_back)
             shipment = validate.hash_of(f"PARCEL-{plan.n}") if plan.shop.terms.item_must_be_returned else bytes(32)
             customer_work.append(Call(plan.customer, functions.returnItems(
-                packed, lines_for(purchase, mask), mask, shipment)))
+                packed, purchase.lines_to_send(mask), mask, shipment)))
             counts["returns"] += 1
         if rng.random() < 0.3:
             weights = (3, 3, 2, 1, 1) if returned else (1, 1, 2, 4, 6)
@@ -241,7 +241,7 @@ def _round(ledger: Ledger, chain, rng: random.Random, batch: list[Plan], counts:
         if rng.random() < 0.3:
             customer_work.append(Call(customer, feedback.rateContact(
                 event.args["merchantId"], bytes.fromhex(event.args["contentHash"][2:]), rng.randint(2, 5))))
-    send_many(ledger, customer_work).results()
+    ledger.send_many(customer_work).results()
 
 
 def _order(shop: Shop, plan: Plan, expiry: int) -> Order:

@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ledger import errors
-from ledger.build import load_artifact
-from ledger.client import CustomerDesk, MerchantDesk, ledger_abi
+from ledger.artifacts import ledger_abi, load_artifact
+from ledger.client import CustomerDesk, MerchantDesk
 from ledger.models import NATIVE, Credit, Role, SignedReturn, Status
 from ledger.orders import SignedOrder
 

@@ -10,11 +10,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from conftest import deploy_contract, send
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
-from conftest import deploy_contract, send
 from ledger.chain import Chain
 
 ARTIFACTS = Path(__file__).parent.parent / "node_modules/@safe-global/safe-contracts/build/artifacts/contracts"

@@ -21,9 +21,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger import errors
-from ledger.build import load_artifact
+from ledger.artifacts import ledger_abi, load_artifact
 from ledger.chain import AnvilChain, Chain
-from ledger.client import Ledger, ledger_abi
+from ledger.client import Ledger
 from ledger.desks import MerchantDesk
 from ledger.models import NATIVE, Purchase, SignedReturn
 from ledger.orders import SignedOrder

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
+from ledger.artifacts import ARTIFACTS_DIR, SHIPPED_CONTRACTS
 from ledger.build import (
-    ARTIFACTS_DIR,
     SETTINGS,
-    SHIPPED_CONTRACTS,
     SOLC_VERSION,
     compile_sources,
     project_root,

@@ -16,12 +16,19 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from ledger import errors
-from ledger.validate import hash_of
-from ledger.sending import Call, bulk, send_many, sign_orders
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
+from ledger.events import contact_of
 from ledger.models import LineItem
-from ledger.orders import ORDER_TYPES, Order, compact_signature, domain, recover_order_signer
+from ledger.orders import (
+    ORDER_TYPES,
+    Order,
+    compact_signature,
+    domain,
+    recover_order_signer,
+)
+from ledger.sending import Call, bulk, sign_orders
+from ledger.validate import hash_of
 
 
 def _contact(ledger: Ledger, merchant_id: int, customer: str, text: str, occurred_at: int | None = None):
@@ -55,14 +62,14 @@ def _nonce(chain, account) -> int:
 
 def test_bulk_sends_exactly_one_transaction_per_item(ledger, chain, staff, agent, alice) -> None:
     before, first_block = _nonce(chain, agent), chain.w3.eth.block_number + 1
-    report = send_many(ledger, [Call(agent, _contact(ledger, staff.merchant_id, alice.address, f"call {n}"))
+    report = ledger.send_many([Call(agent, _contact(ledger, staff.merchant_id, alice.address, f"call {n}"))
                                 for n in range(12)])
     assert not report.failed and len(report.sent) == 12
     assert _nonce(chain, agent) == before + 12
     mined = [bytes(tx).hex() for number in range(first_block, chain.w3.eth.block_number + 1)
              for tx in chain.w3.eth.get_block(number)["transactions"]]
     assert sorted("0x" + tx for tx in mined) == sorted(result.tx_hash for result in report.sent)  # none twice
-    contacts = [ledger._contact_from_event(result.named("ContactLogged")[0]) for result in report.results()]
+    contacts = [contact_of(result.named("ContactLogged")[0]) for result in report.results()]
     assert [c.content_hash for c in contacts] == [c.content_hash for c in ledger.contacts()]  # in order
 
 
@@ -72,7 +79,7 @@ def test_bulk_reports_each_failure_and_leaves_no_nonce_gap(ledger, chain, staff,
     calls[1] = Call(stranger, calls[1].function)  # not the shop's staff
     calls[4] = Call(agent, _contact(ledger, staff.merchant_id, alice.address, "later", now + 10 * DAY))
     before = _nonce(chain, agent)
-    report = send_many(ledger, calls)
+    report = ledger.send_many(calls)
     assert [outcome.index for outcome in report.failed] == [1, 4]
     assert isinstance(report.outcomes[1].error, errors.NotMerchantAgent)
     assert report.outcomes[1].error.caller == stranger.address
@@ -91,7 +98,7 @@ def test_bulk_buys_orders_signed_in_bulk(ledger, chain, shop, agent, week_terms,
     signed = sign_orders(agent, orders, chain.chain_id, ledger.address)
     assert all(recover_order_signer(s.order, bytes.fromhex(s.signature[2:]), chain.chain_id, ledger.address)
                == agent.address for s in signed)
-    report = send_many(ledger, _buys(ledger, signed, [alice, bob]))
+    report = ledger.send_many(_buys(ledger, signed, [alice, bob]))
     bought = [result.named("PurchaseRecorded")[0].args["purchaseId"] for result in report.results()]
     assert bought == [s.purchase_id for s in signed] == [o.purchase_id(chain.chain_id, ledger.address) for o in orders]
     assert chain.w3.eth.get_balance(ledger.address) == sum(order.total for order in orders)
@@ -102,7 +109,7 @@ def test_bulk_decodes_a_failure_that_happens_when_mined(ledger, chain, shop, age
     order = _orders(ledger, week_terms, [alice], 1)[0]
     anyone = Order(**{**order.__dict__, "customer": "0x" + "00" * 20})
     signed = sign_orders(agent, [anyone], chain.chain_id, ledger.address)
-    report = send_many(ledger, [_buy(ledger, alice, signed[0]), _buy(ledger, bob, signed[0])])
+    report = ledger.send_many([_buy(ledger, alice, signed[0]), _buy(ledger, bob, signed[0])])
     assert report.outcomes[0].ok
     assert isinstance(report.outcomes[1].error, errors.PurchaseExists)
     assert report.outcomes[1].error.purchase_id == signed[0].purchase_id
@@ -112,7 +119,7 @@ def test_bulk_decodes_a_failure_that_happens_when_mined(ledger, chain, shop, age
 def test_bulk_leaves_out_what_a_sender_cannot_pay(ledger, chain, shop, agent, week_terms, alice) -> None:
     third = chain.w3.eth.get_balance(alice.address) // 3
     orders = _orders(ledger, week_terms, [alice], 3, price=third)  # a third, two thirds, all of her balance
-    report = send_many(ledger, _buys(ledger, sign_orders(agent, orders, chain.chain_id, ledger.address), [alice]))
+    report = ledger.send_many(_buys(ledger, sign_orders(agent, orders, chain.chain_id, ledger.address), [alice]))
     assert [outcome.ok for outcome in report.outcomes] == [True, False, False]
     assert all(isinstance(outcome.error, errors.InsufficientFunds) for outcome in report.failed)
     assert _nonce(chain, alice) == len(report.sent)
@@ -120,11 +127,11 @@ def test_bulk_leaves_out_what_a_sender_cannot_pay(ledger, chain, shop, agent, we
 
 def test_bulk_events_match_the_ledgers_own_decoding(ledger, chain, shop, agent, week_terms, alice) -> None:
     signed = sign_orders(agent, _orders(ledger, week_terms, [alice], 2), chain.chain_id, ledger.address)
-    report = send_many(ledger, _buys(ledger, signed, [alice]) + [
+    report = ledger.send_many(_buys(ledger, signed, [alice]) + [
         Call(agent, _contact(ledger, shop.merchant_id, alice.address, "hello"))])
     for result in report.results():
         receipt = chain.w3.eth.get_transaction_receipt(result.tx_hash)
-        assert result.events == tuple(ledger._decode(log) for log in receipt["logs"])
+        assert result.events == tuple(ledger.contracts.decode(log) for log in receipt["logs"])
 
 
 def test_orders_signed_in_the_pool_equal_those_signed_inline(ledger, chain, agent, monkeypatch) -> None:
@@ -155,7 +162,7 @@ def test_bulk_does_not_resend_what_the_node_already_has(ledger, chain, staff, ag
 
     monkeypatch.setattr(bulk._HttpNode, "send", answer_lost)
     before = _nonce(chain, agent)
-    report = send_many(ledger, [Call(agent, _contact(ledger, staff.merchant_id, alice.address, f"call {n}"))
+    report = ledger.send_many([Call(agent, _contact(ledger, staff.merchant_id, alice.address, f"call {n}"))
                                 for n in range(5)])
     assert len(report.results()) == 5 and _nonce(chain, agent) == before + 5
 
@@ -172,7 +179,7 @@ def measure(purchases: int = 2_000, one_by_one: int = 100) -> None:
         buyers = accounts[2:]
         started = time.monotonic()
         signed = sign_orders(accounts[1], _orders(ledger, terms, buyers, purchases), chain.chain_id, ledger.address)
-        report = send_many(ledger, _buys(ledger, signed, buyers))
+        report = ledger.send_many(_buys(ledger, signed, buyers))
         bulk_rate = len(report.results()) / (time.monotonic() - started)
         started = time.monotonic()
         for n in range(one_by_one):
@@ -210,7 +217,7 @@ def test_a_call_that_needs_more_gas_than_its_shape_is_sent_again_with_its_own(
     probe = deploy_contract(chain, agent, test_artifacts["GasProbe"])
     fill = bulk.encoder(probe, "fill")
     before = _nonce(chain, agent)
-    report = send_many(ledger, [Call(agent, fill(count)) for count in (1, 1, 1, 1, 40)])  # the first three priced
+    report = ledger.send_many([Call(agent, fill(count)) for count in (1, 1, 1, 1, 40)])  # the first three priced
     assert [outcome.ok for outcome in report.outcomes] == [True] * 5
     assert probe.functions.slots(43).call() == 39  # every fill ran once: 4 one-slot fills, then 40 slots
     assert _nonce(chain, agent) == before + 6  # the 40-slot fill ran short once, then went through
@@ -235,7 +242,7 @@ def test_a_stalled_automining_node_is_asked_to_mine(says_it_automines, monkeypat
 
         monkeypatch.setattr(bulk._HttpNode, "_many", node_says)
         calls = [Call(accounts[1], _contact(ledger, merchant, accounts[3].address, f"call {n}")) for n in range(3)]
-        report = send_many(ledger, calls, timeout=3)
+        report = ledger.send_many(calls, timeout=3)
         if says_it_automines:
             assert len(report.results()) == 3
             assert node.w3.eth.get_transaction_count(accounts[1].address) == 4  # registration + 3

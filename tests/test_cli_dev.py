@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ok
 from click.testing import CliRunner
+from conftest import ok
 from eth_account import Account
 
 from ledger.cli import main

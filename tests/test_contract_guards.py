@@ -183,7 +183,7 @@ def test_the_module_refuses_to_run_at_its_own_address(ledger, chain, accounts, s
     money) every function refuses, views included, while the same calls through the ledger work."""
     from conftest import deploy_contract
 
-    from ledger.build import load_artifact
+    from ledger.artifacts import load_artifact
 
     module = deploy_contract(chain, accounts[0], load_artifact("LedgerModule"))
     for call in (module.functions.registerMerchant(alice.address), module.functions.merchantCount(),

@@ -9,7 +9,7 @@ import pytest
 
 from ledger import errors
 from ledger.client import Ledger
-from ledger.convert import hex_of
+from ledger.codec import hex_of
 from ledger.deployment import Deployment
 
 

@@ -7,8 +7,7 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
 from ledger import errors
-from ledger.build import load_artifact
-from ledger.client import ledger_abi
+from ledger.artifacts import ledger_abi, load_artifact
 from ledger.revert import RevertDecoder, revert_data
 
 ABI = ledger_abi() + load_artifact("LedgerFeedback")["abi"]

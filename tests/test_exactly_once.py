@@ -14,7 +14,7 @@ from faulty_proxy import FAULTS, FaultyProxy
 from ledger.chain import AnvilChain, connect, dev_accounts
 from ledger.client import Ledger
 from ledger.errors import LedgerError
-from ledger.sending import Call, send_many
+from ledger.sending import Call
 from ledger.validate import hash_of
 
 SENDS = 1_000
@@ -77,7 +77,7 @@ def test_a_thousand_sends_one_at_a_time_on_anvil_are_each_reported_once(node, ho
 def test_a_thousand_sends_in_bulk_on_anvil_are_each_reported_once(node, home, lagging) -> None:
     far, proxy = lagging
     first = node.w3.eth.get_transaction_count(AGENT.address)
-    report = send_many(far, [Call(AGENT, _contact(far, f"bulk {n}")) for n in range(SENDS)])
+    report = far.send_many([Call(AGENT, _contact(far, f"bulk {n}")) for n in range(SENDS)])
     assert report.failed == []
     assert [outcome.index for outcome in report.outcomes] == list(range(SENDS))
     assert len({result.tx_hash for result in report.sent}) == SENDS

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.build import ARTIFACTS_DIR, SHIPPED_CONTRACTS, project_root
+from ledger.artifacts import ARTIFACTS_DIR, SHIPPED_CONTRACTS
+from ledger.build import project_root
 
 ROOT = project_root(Path(__file__).parent)
 

@@ -32,7 +32,7 @@ def test_a_stranger_cannot_starve_a_payout_into_deferral(ledger, chain, shop, we
             break
         refusals.append(gas)
     assert receipt["status"] == 1 and refusals  # the low limits failed; one went through
-    assert [ledger._decode(log).name for log in receipt["logs"]] == ["Settled"]  # paid, not deferred
+    assert [ledger.contracts.decode(log).name for log in receipt["logs"]] == ["Settled"]  # paid, not deferred
     assert wallet.functions.payments(0).call() == ETHER
     assert ledger.merchant_deferred_balance(shop.merchant_id) == 0
 

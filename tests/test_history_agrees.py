@@ -11,6 +11,7 @@ from conftest import DAY, ETHER, buy
 from ledger.client import Ledger
 from ledger.models import Status
 
+
 def twin(ledger: Ledger, index: bool | str) -> Ledger:
     """The same deployment read another way."""
     return Ledger(ledger.chain, ledger.address, ledger.feedback.address, ledger.from_block, index)

@@ -21,12 +21,11 @@ from sqlalchemy import create_engine, select, text
 
 from ledger.chain import AnvilChain, connect
 from ledger.client import Ledger
-from ledger.errors import IndexStuck, UnknownEvent
+from ledger.errors import IndexMoved, IndexStuck, UnknownEvent
 from ledger.history import History, schema
 from ledger.history import store as store_module
 from ledger.history.decoding import Decoder
 from ledger.history.logs import LogReader
-from ledger.history.store import IndexMoved
 from tools import postgres_server
 
 
@@ -62,10 +61,10 @@ def busy(ledger, chain, shop, staff, week_terms, customer, bob):
 
 
 def test_killed_catch_up_resumes_to_the_same_database(ledger, busy, tmp_path) -> None:
-    whole = History(ledger, f"sqlite:///{tmp_path / 'whole.sqlite'}")
+    whole = History(ledger.contracts, f"sqlite:///{tmp_path / 'whole.sqlite'}")
     whole.sync()
     url = f"sqlite:///{tmp_path / 'killed.sqlite'}"
-    first = narrow(History(ledger, url), 3)
+    first = narrow(History(ledger.contracts, url), 3)
 
     def die_after_four(report) -> None:
         if report.windows == 4:
@@ -75,7 +74,7 @@ def test_killed_catch_up_resumes_to_the_same_database(ledger, busy, tmp_path) ->
         first.sync(die_after_four)
     first.close()
     # Killed again inside a window's transaction: nothing of that window may stay.
-    second = narrow(History(ledger, url), 5)
+    second = narrow(History(ledger.contracts, url), 5)
     real_write = second.store.write
 
     def die_while_writing(after, end, records, hashes, keep_from):
@@ -86,7 +85,7 @@ def test_killed_catch_up_resumes_to_the_same_database(ledger, busy, tmp_path) ->
     with pytest.raises(Killed):
         second.sync()
     second.close()
-    resumed = narrow(History(ledger, url), 7)
+    resumed = narrow(History(ledger.contracts, url), 7)
     report = resumed.sync()
     assert report.start == ledger.from_block + 4 * 3 + 5 and report.end == report.head  # where the kills left it
     assert dump(resumed) == dump(whole)
@@ -96,12 +95,12 @@ def test_killed_catch_up_resumes_to_the_same_database(ledger, busy, tmp_path) ->
 
 def test_what_a_catch_up_writes_reaches_the_database_file_not_only_its_log(ledger, busy, tmp_path) -> None:
     folder = tmp_path / "jane.doe" / "my shop"
-    history = narrow(History(ledger, f"sqlite:///{folder / 'history.sqlite'}"), 3)
+    history = narrow(History(ledger.contracts, f"sqlite:///{folder / 'history.sqlite'}"), 3)
     assert history.sync().windows > 5
     history.store.flush()
     # The file alone, without its write-ahead log, holds what was copied out of the log: all of it.
     shutil.copyfile(folder / "history.sqlite", tmp_path / "alone.sqlite")
-    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
+    alone = History(ledger.contracts, f"sqlite:///{tmp_path / 'alone.sqlite'}")
     assert dump(alone) == dump(history)
     alone.close()
     history.close()
@@ -118,12 +117,12 @@ def test_a_log_copy_that_breaks_does_not_stop_the_next_ones(ledger, busy, tmp_pa
         real(uri)
 
     monkeypatch.setattr(store_module, "_checkpoint", first_one_breaks)
-    history = narrow(History(ledger, f"sqlite:///{tmp_path / 'history.sqlite'}"), 3)
+    history = narrow(History(ledger.contracts, f"sqlite:///{tmp_path / 'history.sqlite'}"), 3)
     history.sync()
     history.store.flush()
     assert len(tried) > 1
     shutil.copyfile(tmp_path / "history.sqlite", tmp_path / "alone.sqlite")
-    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
+    alone = History(ledger.contracts, f"sqlite:///{tmp_path / 'alone.sqlite'}")
     assert dump(alone) == dump(history)  # the copies after the broken one took everything
     alone.close()
     history.close()
@@ -133,9 +132,9 @@ def test_a_log_copy_that_breaks_does_not_stop_the_next_ones(ledger, busy, tmp_pa
 def test_an_indexer_overtaken_by_another_on_its_database_goes_on_from_where_that_one_got(
         ledger, busy, tmp_path, request, backend) -> None:
     url = f"sqlite:///{tmp_path / 'shared.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
-    whole = History(ledger, f"sqlite:///{tmp_path / 'whole.sqlite'}")
+    whole = History(ledger.contracts, f"sqlite:///{tmp_path / 'whole.sqlite'}")
     whole.sync()
-    slow, fast = narrow(History(ledger, url), 3), History(ledger, url)
+    slow, fast = narrow(History(ledger.contracts, url), 3), History(ledger.contracts, url)
 
     def overtaken(report) -> None:
         if report.windows == 1:  # between two of the slow one's windows, the fast one indexes everything
@@ -154,13 +153,13 @@ def test_a_large_catch_up_leaves_postgresql_with_its_planner_statistics(ledger, 
         with history.store.reading() as db:
             return db.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'purchases'"))
 
-    small = History(ledger, postgres_url)
+    small = History(ledger.contracts, postgres_url)
     small.indexer.analyze_after = 10**6
     small.sync()
     assert analyzed(small) == -1  # too few rows for autovacuum ever to look at them: this stays as it is
     small.close()
     server, name = postgres_url.rsplit("/", 1)
-    large = History(ledger, postgres_server.create_database(server, f"{name}_large"))
+    large = History(ledger.contracts, postgres_server.create_database(server, f"{name}_large"))
     large.indexer.analyze_after = len(busy)
     assert large.sync().records >= len(busy)
     assert analyzed(large) == len(busy)
@@ -178,20 +177,20 @@ def test_a_catch_up_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(ledg
         raise Killed
 
     try:
-        History(ledger).sync(note)
+        History(ledger.contracts).sync(note)
         assert states and not any(states) and gc.isenabled()  # off while it indexed, on again after
         with pytest.raises(Killed):
-            History(ledger).sync(note_then_die)
+            History(ledger.contracts).sync(note_then_die)
         assert gc.isenabled()  # on again after a catch-up that died
         gc.disable()  # an application that keeps it off finds it off
-        History(ledger).sync(note)
+        History(ledger.contracts).sync(note)
         assert not gc.isenabled()
     finally:
         gc.enable()
 
 
 def test_a_window_undone_every_time_stops_the_sync_and_says_what_to_do(ledger, busy) -> None:
-    history = History(ledger)
+    history = History(ledger.contracts)
     tries = []
 
     def always_overtaken(after, end, *rest) -> None:
@@ -206,7 +205,7 @@ def test_a_window_undone_every_time_stops_the_sync_and_says_what_to_do(ledger, b
 
 def test_an_index_of_another_layout_is_rebuilt_from_the_chain(ledger, busy, tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    whole = History(ledger, url)
+    whole = History(ledger.contracts, url)
     whole.sync()
     expected = dump(whole)
     whole.close()
@@ -215,7 +214,7 @@ def test_an_index_of_another_layout_is_rebuilt_from_the_chain(ledger, busy, tmp_
         db.execute(text("ALTER TABLE purchases DROP COLUMN line_items"))
         db.execute(text("UPDATE progress SET last_block = last_block + 1000"))
     old.dispose()
-    rebuilt = History(ledger, url)
+    rebuilt = History(ledger.contracts, url)
     assert rebuilt.sync().records > 0
     assert dump(rebuilt) == expected
     assert [p.order.lines for p in ledger.purchases()] == [p.order.lines for p in busy]
@@ -224,7 +223,7 @@ def test_an_index_of_another_layout_is_rebuilt_from_the_chain(ledger, busy, tmp_
 def test_confirmations_leave_the_newest_blocks_out(ledger, chain, shop, week_terms, customer) -> None:
     for number in range(4):
         buy(shop, customer, week_terms.id, [("MUG", 1, ETHER)], f"C-{number}")
-    history = History(ledger, confirmations=3)
+    history = History(ledger.contracts, confirmations=3)
     report = history.sync()
     assert report.end == chain.w3.eth.block_number - 3
 
@@ -380,7 +379,7 @@ def proxy(anvil):
 
 def on_threads(ledger: Ledger, tmp_path) -> History:
     """``ledger`` indexed by the log reader's thread alone (no worker process), to compare with."""
-    alone = History(ledger, f"sqlite:///{tmp_path / 'alone.sqlite'}")
+    alone = History(ledger.contracts, f"sqlite:///{tmp_path / 'alone.sqlite'}")
     alone.indexer.worker_after = None
     alone.sync()
     return alone
@@ -409,7 +408,7 @@ def helped(ledger: Ledger, url: str, then=None) -> tuple[History, Any, list]:
     with a log, two blocks a window, and a progress for its ``sync``: it waits for the workers to be ready (so
     the windows after those being read are read by them), then calls ``then(workers)`` after each window. The
     list gets the ``ahead.Workers`` started."""
-    history = narrow(History(ledger, url), 2)
+    history = narrow(History(ledger.contracts, url), 2)
     history.indexer.worker_after = 1
     workers: list = []
 
@@ -508,7 +507,7 @@ def test_a_worker_process_that_cannot_start_leaves_the_catch_up_to_the_reader_th
     ledger = anvil_shop[0]
     monkeypatch.setattr(sys, "executable", shutil.which("false") if python == "exits at once"
                         else str(tmp_path / "no-python"))
-    history = narrow(History(ledger, f"sqlite:///{tmp_path / 'helped.sqlite'}"), 2)
+    history = narrow(History(ledger.contracts, f"sqlite:///{tmp_path / 'helped.sqlite'}"), 2)
     history.indexer.worker_after = 1
     workers = []
     history.sync(lambda _report: workers.append(history.indexer.workers))

@@ -27,7 +27,7 @@ from ledger.history import History
 url, address, feedback, start, database = sys.argv[1:]
 chain = connect(url)
 ledger = Ledger(chain, address, feedback, int(start), False)
-history = History(ledger, database)
+history = History(ledger.contracts, database)
 history.indexer.reader.size = history.indexer.reader.largest = 2  # many small windows
 history.sync(lambda report: time.sleep(0.02))
 """
@@ -59,7 +59,7 @@ def test_sigkilled_indexer_resumes_to_the_same_database(anvil, tmp_path) -> None
     customer = ledger.customer_desk(accounts[3])
     bought = [buy(shop, customer, terms.id, [("MUG", 1 + n % 2, ETHER)], f"K-{n}") for n in range(24)]
     customer.return_items(bought[3].id)
-    whole = History(ledger, f"sqlite:///{tmp_path / 'whole.sqlite'}")
+    whole = History(ledger.contracts, f"sqlite:///{tmp_path / 'whole.sqlite'}")
     whole.sync()
 
     database = f"sqlite:///{tmp_path / 'killed.sqlite'}"
@@ -76,6 +76,6 @@ def test_sigkilled_indexer_resumes_to_the_same_database(anvil, tmp_path) -> None
         assert child.wait(10) == -signal.SIGKILL
     assert 0 < _progress(database) < anvil.w3.eth.block_number  # it stopped part way
 
-    resumed = narrow(History(ledger, database), 5)
+    resumed = narrow(History(ledger.contracts, database), 5)
     resumed.sync()
     assert dump(resumed) == dump(whole)

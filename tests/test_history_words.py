@@ -9,7 +9,7 @@ from eth_utils.abi import collapse_if_tuple
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.build import load_artifact
+from ledger.artifacts import load_artifact
 from ledger.history import words
 from ledger.history.decoding import _value
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
+from safe_wallet import Safe, deploy_safe
+from web_helpers import ETHER, Scene, build_scene, csrf_of
 
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.signatures import message_digest
 from ledger.web import create_app
-from safe_wallet import Safe, deploy_safe
-from web_helpers import ETHER, Scene, build_scene, csrf_of
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 

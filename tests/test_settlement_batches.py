@@ -11,7 +11,7 @@ from test_bulk import _buys, _orders
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.errors import GasLimitExceeded
-from ledger.sending import send_many, sign_orders
+from ledger.sending import sign_orders
 
 PURCHASES = 2_500
 PRICE = 10**15
@@ -27,7 +27,7 @@ def closed():
         terms = shop.publish_terms(7 * DAY)
         signed = sign_orders(accounts[1], _orders(ledger, terms, accounts[2:9], PURCHASES, PRICE), chain.chain_id,
                              ledger.address)
-        assert send_many(ledger, _buys(ledger, signed, accounts[2:9])).failed == []
+        assert ledger.send_many(_buys(ledger, signed, accounts[2:9])).failed == []
         chain.advance_time(8 * DAY)
         yield ledger, shop, signed
 

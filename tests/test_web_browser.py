@@ -23,13 +23,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import deploy_contract, send
+from web_helpers import ETHER, Scene, build_scene
 
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.models import ContactKind
-from conftest import deploy_contract, send
-from web_helpers import ETHER, Scene, build_scene
-
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",

@@ -13,14 +13,21 @@ from pathlib import Path
 import pytest
 from eth_account.messages import encode_defunct, encode_typed_data
 from sqlalchemy import select
+from web_helpers import (
+    ETHER,
+    Scene,
+    build_scene,
+    csrf_of,
+    send_prepared,
+    sign_in,
+    sign_in_message,
+)
 
 from ledger.chain import EmbeddedChain
 from ledger.client import Ledger
-from ledger.web import create_app
-from ledger.web import siwe
+from ledger.web import create_app, siwe
 from ledger.web.store import MAX_PENDING, sessions
 from ledger.web.texts import PENDING_SECONDS
-from web_helpers import ETHER, Scene, build_scene, csrf_of, send_prepared, sign_in, sign_in_message
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -459,7 +466,8 @@ def test_parallel_notes_cannot_pass_the_bound_together(scene) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from ledger.texts import TextStore
-    from ledger.web.store import TooManyPending, WebStore, pending_texts
+    from ledger.web.errors import TooManyPending
+    from ledger.web.store import WebStore, pending_texts
 
     visitor, at = "0x" + "42" * 20, int(time.time())
     stores = [WebStore(server(scene).state.site.ledger.texts.engine) for _ in range(5)]

@@ -6,9 +6,9 @@ import pytest
 from eth_utils import keccak
 from sqlalchemy import create_engine
 
-from ledger.errors import InvalidInput
-from ledger.models import ContactKind, Channel
-from ledger.texts import TextKind, TextNotFound, TextStore, on_ledger
+from ledger.errors import InvalidInput, TextNotFound
+from ledger.models import Channel, ContactKind
+from ledger.texts import TextKind, TextStore, on_ledger
 
 
 @pytest.fixture

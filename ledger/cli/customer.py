@@ -19,7 +19,7 @@ from rich.console import Group
 from rich.table import Table
 
 from .. import render, validate
-from ..convert import contact_fields, parse_amount
+from ..desks.contacts import contact_fields
 from ..desks.customer import cashable_now
 from ..errors import InvalidInput, InvalidRows
 from ..models import (
@@ -32,9 +32,10 @@ from ..models import (
     SignedReturn,
 )
 from ..orders import MAX_REQUEST_VALIDITY, SignedOrder
-from ..sending import Call, send_many
+from ..sending import Call
 from ..texts import Sealed
 from ..timefmt import local
+from ..validate import parse_amount
 from . import main, parse
 from .context import Env, pass_env, read_file, write_file
 
@@ -359,7 +360,7 @@ def import_contacts(env: Env, merchant_id: int, csv_file: Path) -> None:
     """
     desk = env.ledger.merchant_desk(env.account, merchant_id)
     rows = _contact_rows(env, desk.merchant_id, read_file(csv_file, "contacts file"), csv_file)
-    report = send_many(env.ledger, [Call(env.account, function) for _, function, _ in rows])
+    report = env.ledger.send_many([Call(env.account, function) for _, function, _ in rows])
     env.ledger.keep_texts(*(rows[o.index][2] for o in report.outcomes if o.result is not None))
     failed = [{"row": rows[o.index][0], "error": str(o.error)} for o in report.failed]
     env.emit({"sent": len(report.sent), "failed": failed, "tx_hashes": [r.tx_hash for r in report.sent]},

@@ -15,12 +15,13 @@ from rich.console import Group
 from rich.progress import Progress
 
 from .. import render
-from ..convert import parse_amount
 from ..errors import InvalidInput
 from ..models import NATIVE, Purchase, Reason, Status
 from ..timefmt import local, relative
+from ..validate import parse_amount
 from . import main, parse
 from .context import Env, pass_env, plain, write_file
+
 
 @main.group(name="merchant")
 def merchant_group() -> None:

@@ -5,7 +5,6 @@ value the chain cannot hold is refused before anything is looked up or sent."""
 from __future__ import annotations
 
 import math
-
 import re
 from datetime import datetime, timezone, tzinfo
 from decimal import Decimal
@@ -14,9 +13,9 @@ from typing import Any
 import click
 
 from .. import validate
-from ..convert import parse_amount
 from ..errors import InvalidInput
 from ..models import LineItem
+from ..validate import parse_amount
 
 _UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800}
 MAX_DURATION = 2**32 - 1

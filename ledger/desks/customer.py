@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 
 from .. import signatures, validate
-from ..convert import check_scale, line_mask, lines_for
-from ..history.credit import cash_share
 from ..errors import (
     ExchangeMismatch,
     InsufficientFunds,
@@ -29,6 +27,8 @@ from ..errors import (
     TokenNotAccepted,
     amounts_in,
 )
+from ..events import refund_of
+from ..history.credit import cash_share
 from ..models import (
     NATIVE,
     Channel,
@@ -45,6 +45,7 @@ from ..models import (
     SignedReturn,
 )
 from ..orders import MAX_REQUEST_VALIDITY, RETURN_REQUEST_TYPES, SignedOrder, domain
+from ..validate import check_scale
 
 if TYPE_CHECKING:
     from ..client import Ledger
@@ -150,14 +151,14 @@ class CustomerDesk:
         and what that refunds pays the new order without leaving escrow; I pay any difference, or get what is
         left over back. The new purchase has its own return window."""
         purchase = self.purchase(purchase_id)
-        plan = prepare_exchange(self.ledger, self.address, purchase, signed, line_mask(purchase, lines))
+        plan = prepare_exchange(self.ledger, self.address, purchase, signed, purchase.mask_of(lines))
         ledger, order = self.ledger, signed.order
         with amounts_in(order.token), self._shipment(purchase, shipment_ref) as shipment:
             if order.token != NATIVE and plan.due:
                 self._approve(order.token, plan.due)
             result = ledger.transact(self.account, plan.call(shipment.hash), plan.value,
                                      landed=lambda: ledger.recorded_by(plan.new_purchase_id, self.address))  # recorded once
-        returned = ledger._refund_from_event(result.named("ItemsReturned")[0], self.address,
+        returned = refund_of(result.named("ItemsReturned")[0], self.address,
                                              {(result.tx_hash, purchase.id)})
         bought = ledger.with_state(ledger.purchase_from_event(result.named("PurchaseRecorded")[0]), 0)
         return Exchange(returned, replace(bought, as_of=bought.purchased_at), plan.due,
@@ -166,15 +167,17 @@ class CustomerDesk:
     def _give_back(self, function: str, event: str, purchase_id: str, lines: Sequence[int] | None,
                    shipment_ref: str | bytes | None) -> Refund:
         purchase = self.purchase(purchase_id)
-        mask = line_mask(purchase, lines)
+        mask = purchase.mask_of(lines)
         with self._shipment(purchase, shipment_ref) as shipment:
             result = self.ledger.transact(self.account, getattr(self._functions, function)(
-                purchase.order.packed(), lines_for(purchase, mask), mask, shipment.hash))
-        return self.ledger._refund_from_event(result.named(event)[0], self.address)
+                purchase.order.packed(), purchase.lines_to_send(mask), mask, shipment.hash))
+        return refund_of(result.named(event)[0], self.address)
 
     def _shipment(self, purchase: Purchase, shipment_ref: str | bytes | None) -> AbstractContextManager[Sealed]:
         """The shipment reference of a return sealed (``Ledger.sealing``), or, without one, the zero hash."""
-        from ..texts import Sealed  # the texts' database layer is loaded when a text is first kept
+        from ..texts import (
+            Sealed,  # the texts' database layer is loaded when a text is first kept
+        )
 
         if not shipment_ref:
             return nullcontext(Sealed(bytes(32), None))
@@ -247,7 +250,7 @@ class CustomerDesk:
         """Sign a return request that anyone may submit for me (I need no ether); nothing is sent. Its nonce
         is random, so it blocks no other request; ``cancel_return`` voids it."""
         purchase = self.purchase(purchase_id)
-        mask = line_mask(purchase, lines)
+        mask = purchase.mask_of(lines)
         validate.positive(valid_for, "validity (seconds)")
         if valid_for > MAX_REQUEST_VALIDITY:
             raise InvalidInput(f"a signed return request may be valid for at most {MAX_REQUEST_VALIDITY // 86_400} "
@@ -292,8 +295,7 @@ def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -
             f"the order was signed for ledger {signed.ledger} on chain {signed.chain_id}, not for this one "
             f"({ledger.address} on chain {ledger.chain.chain_id}): ask the shop for an order here")
     purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
-    state = ledger.call(ledger.contract.functions.purchaseState(bytes.fromhex(purchase_id[2:])))
-    if ledger._fields(state, ("refunded", "purchasedAt"))[1] != 0:
+    if ledger.contracts.is_bought(purchase_id):
         raise PurchaseExists(purchase_id)
     reference = bytes.fromhex(order.order_ref[2:])
     earlier = ledger.call(ledger.contract.functions.purchaseOfOrderRef(order.merchant_id, reference))
@@ -346,7 +348,7 @@ class ExchangePlan:
         """The ``exchange`` call, carrying the return's shipment reference hash (zero when the terms need none)."""
         old, new = self.purchase.order, self.signed.order
         return self.ledger.contract.functions.exchange(
-            old.packed(), lines_for(self.purchase, self.mask), self.mask, shipment_hash, new.packed(),
+            old.packed(), self.purchase.lines_to_send(self.mask), self.mask, shipment_hash, new.packed(),
             new.line_tuples(), order_signature(self.signed))
 
 
@@ -370,7 +372,7 @@ def prepare_exchange(ledger: Ledger, customer: str, purchase: Purchase, signed: 
     new_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
     if (order.merchant_id, order.token) != (purchase.merchant_id, purchase.order.token):
         raise ExchangeMismatch(purchase.id, new_id)
-    refund = ledger.call(ledger.contract.functions.quoteReturn(purchase.order.packed(), lines_for(purchase, mask),
+    refund = ledger.call(ledger.contract.functions.quoteReturn(purchase.order.packed(), purchase.lines_to_send(mask),
                                                                mask))
     return ExchangePlan(ledger, purchase, signed, mask, refund, max(order.total - refund, 0),
                         max(refund - order.total, 0), new_id)

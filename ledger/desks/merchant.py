@@ -8,11 +8,17 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 
 from .. import validate
-from ..convert import MAX_AMOUNT, as_line, enum_value, line_mask
 from ..errors import (
-    AlreadyReturned, AlreadySettled, FeeTooHigh, InvalidInput, NotAnAgent, ReferralNotAllowed, TermsRetired,
+    AlreadyReturned,
+    AlreadySettled,
+    FeeTooHigh,
+    InvalidInput,
+    NotAnAgent,
+    ReferralNotAllowed,
+    TermsRetired,
     amounts_in,
 )
+from ..events import refund_of
 from ..models import (
     NATIVE,
     Channel,
@@ -29,19 +35,25 @@ from ..models import (
     SettlementBatch,
     TxResult,
 )
-from ..orders import MAX_LINES, ORDER_TYPES, Order, SignedOrder, compact_signature, domain, line_tuple
+from ..orders import (
+    MAX_LINES,
+    ORDER_TYPES,
+    Order,
+    SignedOrder,
+    compact_signature,
+    domain,
+    line_tuple,
+)
+from ..validate import MAX_AMOUNT
 
 if TYPE_CHECKING:
     from ..client import Ledger
 
-
-"""The largest amount the ledger holds (amounts are 128-bit on chain)."""
-
 MAX_ORDER_VALIDITY = 365 * 86_400
+"""The longest a signed order may be bought for: an offer at a price, not a standing promise."""
 
 MAX_EXTENSION_DAYS = 365
 """The most days a window can be extended by, or an agent allowed to extend (``LedgerExtensionTooLong``)."""
-"""The longest a signed order may be bought for: an offer at a price, not a standing promise."""
 
 
 class MerchantDesk:
@@ -78,7 +90,7 @@ class MerchantDesk:
             raise InvalidInput(f"terms #{terms_id} belong to merchant #{terms.merchant_id}, not #{self.merchant_id}")
         if terms.retired:
             raise TermsRetired(terms.id)
-        items = tuple(as_line(line) for line in lines)
+        items = tuple(LineItem.of(line) for line in lines)
         if not 1 <= len(items) <= MAX_LINES:
             raise InvalidInput(f"an order has 1 to {MAX_LINES} lines, not {len(items)}")
         for line in items:
@@ -267,23 +279,23 @@ class MerchantDesk:
         with self.ledger.sealing("contact", note, purchase.customer, self.merchant_id) as sealed, \
                 amounts_in(purchase.token):
             result = self._send(self._functions.goodwillRefund(
-                purchase.order.packed(), amount, enum_value(Reason, reason), sealed.hash))
-        return self.ledger._refund_from_event(result.named("GoodwillRefunded")[0], purchase.customer)
+                purchase.order.packed(), amount, int(Reason.parse(reason)), sealed.hash))
+        return refund_of(result.named("GoodwillRefunded")[0], purchase.customer)
 
     def refund_without_return(self, purchase_id: str, lines: Sequence[int] | None = None,
                               reason: Reason | str = Reason.OTHER) -> Refund:
         """Refund lines the customer keeps ("keep it"): their share of what was paid, no fee, no return."""
         purchase = self._own_purchase(purchase_id)
         result = self._send(self._functions.refundWithoutReturn(
-            purchase.order.packed(), purchase.order.line_tuples(), line_mask(purchase, lines),
-            enum_value(Reason, reason)))
-        return self.ledger._refund_from_event(result.named("GoodwillRefunded")[0], purchase.customer)
+            purchase.order.packed(), purchase.order.line_tuples(), purchase.mask_of(lines),
+            int(Reason.parse(reason))))
+        return refund_of(result.named("GoodwillRefunded")[0], purchase.customer)
 
     def extend_window(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
         """Give one purchase's open window more days (an agent within its mandate)."""
         purchase = self._open_purchase(purchase_id)
         _within_the_longest_extension(validate.positive(days, "extension (days)"))
-        self._send(self._functions.extendWindow(purchase.order.packed(), days, enum_value(Reason, reason)))
+        self._send(self._functions.extendWindow(purchase.order.packed(), days, int(Reason.parse(reason))))
         return self.ledger.purchase(purchase.id)
 
     def set_window_extension(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
@@ -291,7 +303,7 @@ class MerchantDesk:
         an open one without a mandate. Never fewer (an extension given is the customer's). Owner only."""
         purchase = self._open_purchase(purchase_id)
         _within_the_longest_extension(validate.positive(days, "extension (days)"))
-        self._send(self._functions.setWindowExtension(purchase.order.packed(), days, enum_value(Reason, reason)))
+        self._send(self._functions.setWindowExtension(purchase.order.packed(), days, int(Reason.parse(reason))))
         return self.ledger.purchase(purchase.id)
 
     def settle(self, purchase_ids: Iterable[str] | None = None) -> SettlementBatch | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..contracts import LedgerContracts
     from .indexer import Progress, SyncReport
 
 MEMORY = "sqlite://"
@@ -30,14 +31,14 @@ def database_url(deployment_path: Path) -> str:
 class History:
     """A ledger's index: ``sync()`` catches it up, the rest are the queries (``queries.Queries``)."""
 
-    def __init__(self, ledger: Any, url: str = MEMORY, confirmations: int = 0) -> None:
+    def __init__(self, contracts: LedgerContracts, url: str = MEMORY, confirmations: int = 0) -> None:
         # SQLAlchemy only once an index is used: ``counting`` serves the chain's logs without it.
         from .indexer import Indexer
         from .queries import Queries
         from .store import Store
 
         self.store = Store(url)
-        self.indexer = Indexer(ledger, self.store, confirmations)
+        self.indexer = Indexer(contracts, self.store, confirmations)
         self.queries = Queries(self.store)
 
     def sync(self, progress: Progress | None = None) -> SyncReport:

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Dialect, make_url
 from web3 import Web3
 from web3.exceptions import Web3Exception, Web3RPCError
 
-from ..convert import hex_of
+from ..codec import hex_of
 from ..errors import NodeError
 from .decoding import Decoder, Record
 from .logs import LogReader, LogWindow

@@ -11,7 +11,7 @@ from eth_abi import decode
 from eth_utils import event_abi_to_log_topic
 from eth_utils.abi import collapse_if_tuple
 
-from ..convert import checksum, hex_of
+from ..codec import checksum, hex_of
 from ..errors import UnknownEvent
 from . import words
 

@@ -13,15 +13,15 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from ..chain import Provider
-from ..convert import hex_of
-from ..errors import IndexStuck, LedgerError
+from ..codec import hex_of
+from ..contracts import LedgerContracts
+from ..errors import BlockReplaced, IndexMoved, IndexStuck
 from .ahead import WORKER_AFTER, WORKERS, Preparer, Workers
 from .decoding import Decoder
 from .logs import LogReader, LogWindow
-from .store import IndexMoved, Store
+from .store import Store
 
 REORG_DEPTH = 128
 """Blocks whose hashes are kept; a reorg deeper than that rebuilds the index from the deployment block."""
@@ -33,9 +33,6 @@ no further, before a sync gives up: a database that refuses the same rows every 
 ANALYZE_AFTER = 10_000
 """Events indexed in one catch-up past which the database gathers its planner's statistics (``Store.analyze``)."""
 
-
-class BlockReplaced(LedgerError, RuntimeError):
-    """Raised inside a sync when a block read in this window was replaced meanwhile (the window is retried)."""
 
 
 @dataclass
@@ -81,7 +78,7 @@ def collector_paused() -> Iterator[None]:
 class Indexer:
     """Catches a store up with a ledger's events."""
 
-    def __init__(self, ledger: Any, store: Store, confirmations: int = 0, depth: int = REORG_DEPTH,
+    def __init__(self, ledger: LedgerContracts, store: Store, confirmations: int = 0, depth: int = REORG_DEPTH,
                  analyze_after: int = ANALYZE_AFTER, worker_after: int | None = WORKER_AFTER) -> None:
         self.ledger = ledger
         self.analyze_after = analyze_after

@@ -8,7 +8,18 @@ from typing import Any
 from sqlalchemy import and_, false, func, or_, select, true, tuple_
 
 from ..models import (
-    Channel, ContactKind, ContactMoment, Credit, LineItem, Purchase, Reason, Refund, Review, Score, Settlement, Status,
+    Channel,
+    ContactKind,
+    ContactMoment,
+    Credit,
+    LineItem,
+    Purchase,
+    Reason,
+    Refund,
+    Review,
+    Score,
+    Settlement,
+    Status,
     Totals,
 )
 from ..orders import Order

@@ -7,7 +7,17 @@ Amounts are uint256 on chain and wider than any SQL integer, so they are kept as
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Index, Integer, MetaData, SmallInteger, String, Table, Text, TypeDecorator,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
 )
 
 

@@ -14,13 +14,24 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, insert, inspect, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from ..convert import line_from_chain
-from ..errors import LedgerError
+from ..errors import IndexMoved, LedgerError
+from ..events import goodwill_kind, line_from_chain
 from ..models import NATIVE
 from ..orders import Order
 from . import MEMORY, credit, schema
@@ -49,9 +60,6 @@ SQLITE_CHECKPOINT_PAGES = 65_536
 file itself (SQLite's default is 1,000). A store copies them sooner, after each window, on a thread of its own
 (``Store.write``): this bound holds only if that thread falls behind."""
 
-
-class IndexMoved(LedgerError, RuntimeError):
-    """Raised when another indexer wrote the same window first (the window is then skipped)."""
 
 
 def engine_for(url: str) -> Engine:
@@ -370,7 +378,7 @@ class _Window:
     def _GoodwillRefunded(self, record: Record) -> None:
         args = record.args
         purchase = self._state(args["purchaseId"])
-        kind = "kept" if args["lineMask"] else "goodwill"
+        kind = goodwill_kind(args["lineMask"])
         self._refund(record, purchase["customer"], kind, args["amount"], args["lineMask"], args["note"],
                      args["reason"], args["agent"])
         self._credit_back(record, purchase, args["amount"])

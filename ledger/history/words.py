@@ -15,14 +15,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..convert import checksum, hex_of
+from ..codec import checksum, hex_of
+from ..errors import MalformedData
 
 Read = Callable[[bytes, int], Any]
 """Reads a value whose head starts at a byte position of the data."""
 
-
-class MalformedData(ValueError):
-    """The event's data do not hold what its ABI says (a node or contract sending garbage)."""
 
 
 def reader(inputs: list[dict[str, Any]]) -> Callable[[bytes], list[Any]] | None:

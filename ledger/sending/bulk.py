@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import coincurve
 import requests
@@ -49,16 +49,37 @@ from web3.contract import Contract
 from web3.exceptions import TransactionNotFound
 
 from ..chain import PATIENCE, Chain, RpcChain, transport_reason
-from ..convert import hex_of
-from ..errors import GasLimitExceeded, InsufficientFunds, LedgerError, NodeError, NotRecorded, OutcomeUnknown
+from ..codec import hex_of
+from ..errors import (
+    GasLimitExceeded,
+    InsufficientFunds,
+    LedgerError,
+    NodeError,
+    NotRecorded,
+    OutcomeUnknown,
+    SendFailed,
+)
 from ..models import Event, TxResult
 from ..orders import Order, SignedOrder, compact_signature, domain_separator
-from ..revert import as_ledger_error
+from ..revert import RevertDecoder, as_ledger_error
 from .journal import Operation, Sent
-from .single import _ALREADY_THERE, _GAS_REFUSED, GAS_MARGIN, mined_at_nonce, priority_fee
+from .single import (
+    _ALREADY_THERE,
+    _GAS_REFUSED,
+    GAS_MARGIN,
+    mined_at_nonce,
+    priority_fee,
+)
 
-if TYPE_CHECKING:
-    from ..client import Ledger
+
+class Contracts(Protocol):
+    """What a bulk send needs of the contracts it calls (``ledger.contracts.LedgerContracts`` has it)."""
+
+    chain: Chain
+    errors: RevertDecoder
+    address: str
+    contract: Contract
+    feedback: Contract
 
 BATCH_SIZE = 200
 """Requests per JSON-RPC batch: what anvil takes in one go without slowing down."""
@@ -83,9 +104,6 @@ STALL = 2.0
 in automine leaves some transactions pending when many arrive at once out of nonce order (foundry-rs/foundry
 issue 10122) and, automining, never mines them on its own."""
 
-
-class SendFailed(LedgerError, RuntimeError):
-    """Raised when the node refuses or loses a transaction for a reason that is not a contract error."""
 
 
 @dataclass(frozen=True)
@@ -323,11 +341,13 @@ def _node(chain: Chain, batch_size: int) -> _HttpNode | _Web3Node:
 class _Codec:
     """Calls encoded with eth-abi alone, and the ledger's events decoded by the index's decoder
     (``history.decoding``): web3.py's normalisers cost about 2 ms a call or a log, most of a bulk send's
-    time; the results are the same as web3's (a test compares them with ``Ledger._decode`` on every event a
+    time; the results are the same as web3's (a test compares them with ``LedgerContracts.decode`` on every event a
     bulk send produced). An event no ABI knows fails loudly there too."""
 
-    def __init__(self, ledger: Ledger) -> None:
-        from ..history.decoding import Decoder  # imported where used, as the index itself (Ledger.history)
+    def __init__(self, ledger: Contracts) -> None:
+        from ..history.decoding import (
+            Decoder,  # imported where used, as the index itself (Ledger.history)
+        )
 
         self._decoder = Decoder([ledger.contract.abi, ledger.feedback.abi])
         self._functions: dict[str, tuple[bytes, list[str]]] = {}
@@ -440,10 +460,14 @@ class _Item:
     """The newest block when it was signed: what mined its nonce is after it."""
 
 
-def send_many(ledger: Ledger, calls: Sequence[Call], batch_size: int = BATCH_SIZE,
-              workers: int | None = None, timeout: float = RECEIPT_TIMEOUT, wave_size: int = WAVE_SIZE) -> BulkReport:
-    """Simulate, sign, send and confirm many contract calls; one ``Outcome`` per call, in order. Nothing
-    is raised for a failed call: its outcome carries the error (``BulkReport.results()`` raises it)."""
+def send_many(ledger: Contracts, calls: Sequence[Call], batch_size: int = BATCH_SIZE,
+              workers: int | None = None, timeout: float = RECEIPT_TIMEOUT, wave_size: int = WAVE_SIZE,
+              operation: Operation | None = None) -> BulkReport:
+    """Simulate, sign, send and confirm many contract calls to the ledger's contracts; one ``Outcome`` per
+    call, in order. Nothing is raised for a failed call: its outcome carries the error
+    (``BulkReport.results()`` raises it). Inside an ``operation`` (``Ledger.operation``; ``Ledger.send_many``
+    passes the one it runs in) every call is journaled before it is sent, and one an earlier run sent is
+    followed, not sent again."""
     started = time.monotonic()
     node = _node(ledger.chain, batch_size)
     codec = _Codec(ledger)
@@ -452,14 +476,14 @@ def send_many(ledger: Ledger, calls: Sequence[Call], batch_size: int = BATCH_SIZ
                              "data": codec.encode(call.function), "value": call.value})
              for i, call in enumerate(calls)]
     results: dict[int, TxResult] = {}
-    if ledger.current_operation is not None:
-        items = _resumed(ledger, codec, node, items, ledger.current_operation, errors, results, timeout)
+    if operation is not None:
+        items = _resumed(ledger, codec, node, items, operation, errors, results, timeout)
     for start in range(0, len(items), wave_size):
         wave = items[start:start + wave_size]
         try:
-            short = _wave(ledger, codec, node, wave, errors, results, workers, timeout)
+            short = _wave(ledger, codec, node, wave, errors, results, workers, timeout, operation)
             if short:  # ran out of the gas of their kind when mined: once more, each with its own estimate
-                _wave(ledger, codec, node, short, errors, results, workers, timeout, exact=True)
+                _wave(ledger, codec, node, short, errors, results, workers, timeout, operation, exact=True)
         except NodeError as error:  # the node stopped answering: what was handed to it may still land
             _stopped(error, wave, items[start + wave_size:], errors, results)
             break
@@ -481,11 +505,11 @@ def _stopped(error: NodeError, wave: list[_Item], later: list[_Item], errors: di
             errors[item.index] = NodeError(f"{error}; nothing was sent for it")
 
 
-def _ours(ledger: Ledger) -> tuple[str, ...]:
+def _ours(ledger: Contracts) -> tuple[str, ...]:
     return ledger.address, ledger.feedback.address
 
 
-def _resumed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], operation: Operation,
+def _resumed(ledger: Contracts, codec: _Codec, node: Any, items: list[_Item], operation: Operation,
              errors: dict[int, LedgerError], results: dict[int, TxResult], timeout: float) -> list[_Item]:
     """Items an earlier run of the operation sent are looked for instead of signed anew: one mined comes back
     as its result with nothing sent (``Operation.found``); one not mined is sent again (the same bytes) and
@@ -538,14 +562,14 @@ def _journaled(chain: Chain, item: _Item) -> Sent:
                 item.since, tx, [["0x" + item.hash.hex(), "0x" + item.raw.hex()]])
 
 
-def _wave(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],
-          results: dict[int, TxResult], workers: int | None, timeout: float, exact: bool = False) -> list[_Item]:
+def _wave(ledger: Contracts, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],
+          results: dict[int, TxResult], workers: int | None, timeout: float, operation: Operation | None,
+          exact: bool = False) -> list[_Item]:
     """Simulate, price, number, sign, (journal,) send and confirm one wave; the items that ran short of gas are
     returned (and left without an outcome) unless their gas was ``exact`` already."""
     wave = _simulated(ledger, node, items, errors, exact)
     wave = _funded(ledger.chain, node, wave, errors)
     _sign(ledger.chain, node, wave, workers)
-    operation = ledger.current_operation
     if operation is not None and wave:
         operation.start(*(_journaled(ledger.chain, item) for item in wave))
     _send_once(node, wave, errors)
@@ -555,7 +579,7 @@ def _wave(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], errors: 
     return short
 
 
-def _simulated(ledger: Ledger, node: Any, items: list[_Item], errors: dict[int, LedgerError],
+def _simulated(ledger: Contracts, node: Any, items: list[_Item], errors: dict[int, LedgerError],
                exact: bool) -> list[_Item]:
     """The items whose simulation passed, with their gas; the others get their decoded error.
 
@@ -604,7 +628,7 @@ def _shape(tx: dict[str, Any]) -> tuple[Any, ...]:
     return tx["to"], tx["data"][:10], len(tx["data"]), tx["value"] > 0
 
 
-def _as_error(ledger: Ledger, error: BaseException, call: Call) -> LedgerError:
+def _as_error(ledger: Contracts, error: BaseException, call: Call) -> LedgerError:
     mapped = as_ledger_error(error, ledger.errors)
     if isinstance(mapped, LedgerError):
         return mapped
@@ -682,7 +706,7 @@ def _fill_gaps(chain: Chain, node: Any, items: list[_Item], errors: dict[int, Le
         node.send([raw for raw, _ in _sign_transactions(fillers)])
 
 
-def _confirmed(ledger: Ledger, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],
+def _confirmed(ledger: Contracts, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],
                timeout: float, exact: bool) -> tuple[dict[int, TxResult], list[_Item]]:
     """Poll receipts until every sent item is mined, oldest first, a batch at a time (asking for all of
     them again and again would keep a busy node busier); decode events, or learn why an item failed. An
@@ -752,7 +776,7 @@ def _look_again(chain: Chain, node: Any, waiting: dict[bytes, _Item], errors: di
     node.mine_if_automining()
 
 
-def _why_failed(ledger: Ledger, item: _Item, block: int) -> LedgerError | None:
+def _why_failed(ledger: Contracts, item: _Item, block: int) -> LedgerError | None:
     """Run a call that failed when mined again to decode its revert: on the state after its block (which
     holds what the transactions before it in the block did, and nothing of its own), then before it.
     None when both replays pass: with no gas limit, it goes through, so it ran short of gas."""

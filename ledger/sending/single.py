@@ -31,8 +31,15 @@ from eth_account.signers.local import LocalAccount
 from web3.exceptions import TransactionNotFound, Web3Exception
 
 from ..chain import Chain
-from ..convert import hex_of
-from ..errors import ContractReverted, GasLimitExceeded, InsufficientFunds, NodeError, NotRecorded, OutcomeUnknown
+from ..codec import hex_of
+from ..errors import (
+    ContractReverted,
+    GasLimitExceeded,
+    InsufficientFunds,
+    NodeError,
+    NotRecorded,
+    OutcomeUnknown,
+)
 from .journal import Operation, Sent
 
 GAS_MARGIN = 1.25

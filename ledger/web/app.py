@@ -22,10 +22,11 @@ from starlette.exceptions import HTTPException
 from .. import render
 from ..client import Ledger
 from ..errors import InvalidInput, LedgerError
-from . import views
 from ..texts import TextStore
-from .store import TooManyPending, WebStore
-from .views import NotSignedIn, Visit
+from . import views
+from .errors import NotSignedIn, TooManyPending
+from .store import WebStore
+from .views import Visit
 
 HERE = Path(__file__).parent
 SESSION_SECONDS = 3_600

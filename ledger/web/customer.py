@@ -13,12 +13,17 @@ from fastapi.responses import Response
 from pydantic import StrictInt
 
 from .. import render, validate
-from ..convert import line_mask, lines_for
 from ..desks.customer import bonus_later
-from ..errors import InvalidInput, LedgerError, NotCustomer, ReturnWindowClosed
+from ..errors import (
+    InvalidInput,
+    LedgerError,
+    NotCustomer,
+    ReturnWindowClosed,
+    TextNotFound,
+)
 from ..models import Purchase, SignedReturn
 from ..revert import mapped_errors
-from ..texts import TextKind, TextNotFound
+from ..texts import TextKind
 from . import returns, wallet
 from .texts import keep_landed, seal
 from .views import check_csrf, page, signed_in, site
@@ -71,7 +76,7 @@ def return_quote(request: Request, purchase_id: str, csrf: str = Form(), lines: 
     """The exact refund for the chosen lines, before anything is signed."""
     check_csrf(request, csrf)
     purchase = returnable(request, purchase_id, signed_in(request))
-    mask = line_mask(purchase, lines or [])
+    mask = purchase.mask_of(lines or [])
     chosen = tuple(i for i in range(len(purchase.lines)) if mask >> i & 1)
     check_shipment(purchase, shipment)
     refund = purchase.refund_for(chosen)
@@ -84,7 +89,7 @@ def return_quote(request: Request, purchase_id: str, csrf: str = Form(), lines: 
 
 def _credit_call(request: Request, purchase: Purchase, mask: int, reference: bytes) -> Any:
     return site(request).ledger.contract.functions.returnItemsForCredit(
-        purchase.order.packed(), lines_for(purchase, mask), mask, reference)
+        purchase.order.packed(), purchase.lines_to_send(mask), mask, reference)
 
 
 def _credit_offer(request: Request, purchase: Purchase, mask: int, shipment: str) -> int | None:
@@ -107,7 +112,7 @@ def prepare_credit_return(request: Request, purchase_id: str = Body(), lines: li
     check_csrf(request, csrf)
     me = signed_in(request)
     purchase = returnable(request, purchase_id, me)
-    mask = line_mask(purchase, lines)
+    mask = purchase.mask_of(lines)
     check_shipment(purchase, shipment)
     reference = bytes(32)
     if shipment.strip():
@@ -137,7 +142,7 @@ def prepare_return(request: Request, purchase_id: str = Body(), lines: list[Stri
     check_csrf(request, csrf)
     me = signed_in(request)
     purchase = returnable(request, purchase_id, me)
-    mask = line_mask(purchase, lines)
+    mask = purchase.mask_of(lines)
     check_shipment(purchase, shipment)
     ledger = site(request).ledger
     reference = "0x" + bytes(32).hex()

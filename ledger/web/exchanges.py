@@ -18,7 +18,6 @@ from fastapi.responses import Response
 from pydantic import StrictInt
 from starlette.exceptions import HTTPException
 
-from ..convert import line_mask
 from ..desks.customer import ExchangePlan, approval_needed, prepare_exchange
 from ..errors import ContractError, InsufficientFunds, NotCustomer
 from ..models import NATIVE
@@ -47,7 +46,7 @@ def _refusals_in_words() -> Iterator[None]:
 def _plan(request: Request, customer: str, purchase_id: str, lines: list[int], order: str,
           shipment: str) -> ExchangePlan:
     purchase = returnable(request, purchase_id, customer)
-    mask = line_mask(purchase, lines)
+    mask = purchase.mask_of(lines)
     check_shipment(purchase, shipment)
     return prepare_exchange(site(request).ledger, customer, purchase, read_order(order), mask)
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Body, Request
 
-from ..convert import check_scale
 from ..errors import InvalidInput
 from ..models import Channel, ContactKind
 from ..texts import TextKind
+from ..validate import check_scale
 from . import wallet
-from .texts import seal
 from .customer import own_purchase
+from .texts import seal
 from .views import check_csrf, signed_in, site
 
 router = APIRouter()

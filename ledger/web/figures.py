@@ -9,7 +9,9 @@ from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from typing import Any
 
-from ..history.counting import net_promoter  # the one definition of NPS, as `ledger figures` uses it
+from ..history.counting import (
+    net_promoter,  # the one definition of NPS, as `ledger figures` uses it
+)
 
 UNIT = 10**18
 

@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import signatures, validate
-from ..errors import InvalidInput, LedgerError
+from ..errors import InvalidInput
+from .errors import SignInRefused
 from .store import WaitingSignIn
 
 STATEMENT = "Sign in to see your purchases and returns. This costs nothing and sends no transaction."
@@ -24,9 +25,6 @@ STATEMENT = "Sign in to see your purchases and returns. This costs nothing and s
 VALID_FOR = 300
 """Seconds a sign-in message may wait for its signature."""
 
-
-class SignInRefused(LedgerError, PermissionError):
-    """Raised when a sign-in signature is missing, malformed, expired, replayed or not the address's."""
 
 
 def _iso(timestamp: int) -> str:

@@ -13,13 +13,13 @@ from fastapi.responses import Response
 from pydantic import StrictInt
 
 from .. import render
-from ..convert import enum_value, line_mask, parse_amount
 from ..errors import InvalidInput
-from ..models import NATIVE, DAY, Purchase, Reason, Role
+from ..models import DAY, NATIVE, Purchase, Reason, Role
 from ..texts import TextKind
+from ..validate import parse_amount
 from . import wallet
-from .texts import seal
 from .merchant import SETTLE_BATCH, staff_only, waiting_for_settlement
+from .texts import seal
 from .views import check_csrf, page, site
 
 router = APIRouter()
@@ -81,7 +81,7 @@ def goodwill(request: Request, merchant_id: int, purchase_id: str = Body(), amou
     note_hash = bytes(32)
     if note.strip():
         note_hash = bytes.fromhex(seal(request, TextKind.CONTACT, note.strip(), purchase.customer, merchant_id)[2:])
-    call = shop.ledger.contract.functions.goodwillRefund(purchase.order.packed(), value, enum_value(Reason, reason),
+    call = shop.ledger.contract.functions.goodwillRefund(purchase.order.packed(), value, int(Reason.parse(reason)),
                                                         note_hash)
     words = (f"{purchase.customer} gets {shop.amount(value, purchase.token)} back from this purchase, which holds "
              f"{shop.amount(purchase.in_escrow, purchase.token)}. "
@@ -96,12 +96,12 @@ def keep_it(request: Request, merchant_id: int, purchase_id: str = Body(), lines
     check_csrf(request, csrf)
     me = staff_only(request, merchant_id)
     purchase = _purchase(request, merchant_id, purchase_id)
-    mask = line_mask(purchase, lines)
+    mask = purchase.mask_of(lines)
     chosen = [i for i in range(len(purchase.lines)) if mask >> i & 1]
     value = sum(purchase.lines[i].total for i in chosen) * purchase.paid // purchase.price
     shop = site(request)
     call = shop.ledger.contract.functions.refundWithoutReturn(
-        purchase.order.packed(), purchase.order.line_tuples(), mask, enum_value(Reason, reason))
+        purchase.order.packed(), purchase.order.line_tuples(), mask, int(Reason.parse(reason)))
     items = ", ".join(purchase.lines[i].sku for i in chosen)
     words = (f"{purchase.customer} keeps {items} and gets {shop.amount(value, purchase.token)} back, with no "
              "restocking fee. " + _budget_words(request, merchant_id, me, purchase, value))
@@ -118,7 +118,7 @@ def extend(request: Request, merchant_id: int, purchase_id: str = Body(), days: 
     if not 1 <= days <= 365:
         raise InvalidInput(f"an extension is 1 to 365 days, not {days}")
     call = site(request).ledger.contract.functions.extendWindow(purchase.order.packed(), days,
-                                                                enum_value(Reason, reason))
+                                                                int(Reason.parse(reason)))
     words = (f"The return window then closes on {_utc(purchase.deadline + days * DAY)} instead of "
              f"{_utc(purchase.deadline)}.")
     return _answer(request, me, call, words)

@@ -17,12 +17,25 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Table, Text, delete, func, insert, select
-from sqlalchemy import text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 
-from ..errors import LedgerError
 from ..texts import KeptText, TextKind, row_of
 from ..texts import texts as kept_texts
+from .errors import TooManyPending
 
 metadata = MetaData()
 
@@ -63,13 +76,6 @@ pending_texts = Table(
 MAX_PENDING = 20
 """Texts one visitor may have waiting for their transactions at once."""
 
-
-class TooManyPending(LedgerError, ValueError):
-    """Raised when a visitor has as many texts waiting for their transactions as one may."""
-
-    def __init__(self, waiting: int) -> None:
-        super().__init__(f"you have {waiting} notes waiting for their transactions: send those from your wallet "
-                         "(or wait an hour for them to lapse), then try again")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..convert import hex_of
+from ..codec import hex_of
 from ..texts import TextKind, TextStore, on_ledger
 from .views import check_csrf, now, page, signed_in, site, visitor
 

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from .. import render
-from ..errors import LedgerError
+from .errors import BadCsrf, NotSignedIn
 from .store import Session, WebStore
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -23,18 +23,6 @@ templates.env.filters["iso"] = lambda ts: datetime.fromtimestamp(ts, timezone.ut
 templates.env.filters["utc"] = lambda ts: datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-class NotSignedIn(LedgerError, PermissionError):
-    """Raised when a page needs a signed-in wallet and the session has none (or it expired)."""
-
-    def __init__(self) -> None:
-        super().__init__("sign in with your wallet first (your session may have expired)")
-
-
-class BadCsrf(LedgerError, PermissionError):
-    """Raised when a form or request lacks this session's CSRF token (it came from another site, or an old page)."""
-
-    def __init__(self) -> None:
-        super().__init__("this form is out of date or came from another site: reload the page and try again")
 
 
 def site(request: Request) -> Any:

@@ -12,21 +12,15 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Request
 
-from ..convert import hex_of
+from ..codec import hex_of
 from ..errors import ContractReverted, InvalidInput, LedgerError
 from ..revert import mapped_errors
+from .errors import NotYourTransaction
 from .texts import keep_landed
 from .views import check_csrf, signed_in, site
 
 router = APIRouter()
 
-
-class NotYourTransaction(LedgerError, PermissionError):
-    """Raised when a transaction the page reports was sent by another wallet than the signed-in one."""
-
-    def __init__(self, sender: str, visitor: str) -> None:
-        super().__init__(f"that transaction was sent by {sender}, not by you ({visitor}): send it from the wallet "
-                         "you signed in with")
 
 
 def prepare(ledger: Any, sender: str, function: Any, value: int = 0) -> dict[str, str]:
@@ -55,7 +49,7 @@ def outcome(ledger: Any, tx_hash: str, visitor: str) -> Any:
     if receipt["status"] != 1:
         raise _reason(ledger, sent, receipt["blockNumber"])
     ours = (ledger.address, ledger.feedback.address)
-    return [ledger._decode(log) for log in receipt["logs"] if log["address"] in ours]
+    return [ledger.contracts.decode(log) for log in receipt["logs"] if log["address"] in ours]
 
 
 def _reason(ledger: Any, sent: Any, block: int) -> LedgerError:

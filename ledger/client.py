@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,8 @@ from .codec import hex_of
 from .contracts import LedgerContracts
 from .deployment import Deployment
 from .desks import CustomerDesk, MerchantDesk
-from .desks.contacts import contact_fields
+from .desks.contacts import contact_call, purchase_key
+from .desks.prepared import Prepared, T
 from .errors import (
     GasLimitExceeded,
     InvalidInput,
@@ -33,6 +34,7 @@ from .errors import (
     PurchaseExists,
     TextNotFound,
     UnknownPurchase,
+    amounts_in,
 )
 from .events import contact_of, purchase_of, refund_of, settlement_of
 from .history import counting
@@ -162,15 +164,18 @@ class Ledger:
         merchant_id = int(result.named("MerchantRegistered")[0].args["merchantId"])
         return MerchantDesk(self, owner, merchant_id)
 
-    def merchant_desk(self, account: LocalAccount, merchant_id: int) -> MerchantDesk:
-        """Act for merchant ``merchant_id`` as ``account`` (its owner or an agent)."""
+    def merchant_desk(self, account: LocalAccount | str, merchant_id: int) -> MerchantDesk:
+        """Act for merchant ``merchant_id`` as ``account`` (its owner or an agent); given only an address, the
+        desk prepares actions for that address's wallet to sign (``prepare_<action>``) and sends none."""
         merchant = self.merchant(merchant_id)
-        if self.role(merchant.id, account.address) is Role.NONE:
-            raise InvalidInput(f"{account.address} is neither owner nor agent of merchant #{merchant_id}")
+        address = account if isinstance(account, str) else account.address
+        if self.role(merchant.id, address) is Role.NONE:
+            raise InvalidInput(f"{address} is neither owner nor agent of merchant #{merchant_id}")
         return MerchantDesk(self, account, merchant.id)
 
-    def customer_desk(self, account: LocalAccount) -> CustomerDesk:
-        """Act as the customer ``account``."""
+    def customer_desk(self, account: LocalAccount | str) -> CustomerDesk:
+        """Act as the customer ``account``; given only an address, the desk prepares actions for that address's
+        wallet to sign (``prepare_<action>``) and sends none."""
         return CustomerDesk(self, account)
 
     # ------------------------------------------------------------ reads: shops
@@ -533,10 +538,7 @@ class Ledger:
         for what it did). ``progress`` is told how many purchases each transaction took. Should a
         transaction's outcome be unknown (``OutcomeUnknown``), those before it are settled: a settlement run
         again passes over them."""
-        if not purchases:
-            raise InvalidInput("no purchases to settle: give at least one purchase id")
-        if len({p.id for p in purchases}) != len(purchases):
-            raise InvalidInput("a purchase id is given twice: name each purchase once")
+        _each_once(purchases)
         settled: list[Settlement] = []
         skipped = [(p.id, "already_settled") for p in purchases if p.settled]
         waiting = [p for p in purchases if not p.settled]
@@ -545,8 +547,7 @@ class Ledger:
         while waiting:
             batch = waiting[:size]
             try:
-                result = self.transact(account, self.contract.functions.settle([p.order.packed() for p in batch]),
-                                       journaled=False)
+                result = self.send(account, self.prepare_settle(batch))
             except GasLimitExceeded:
                 if size == 1:
                     raise
@@ -563,6 +564,14 @@ class Ledger:
         return SettlementBatch(tuple(sorted(settled, key=lambda s: order[s.purchase_id])),
                                tuple(sorted(skipped, key=lambda skip: order[skip[0]])),
                                hashes[0] if hashes else "", tuple(hashes))
+
+    def prepare_settle(self, purchases: Sequence[Purchase]) -> Prepared[TxResult]:
+        """One settlement transaction for ``purchases`` (as read), which anyone may send: the contract settles
+        those whose window has closed and passes the others over (``SettlementSkipped``). Not journaled: it pays
+        what is due when it runs, and the contract never pays the same thing twice."""
+        _each_once(purchases)
+        return Prepared(self.contract.functions.settle([p.order.packed() for p in purchases]), read=_receipt,
+                        journaled=False)
 
     def settle_batch_size(self) -> int:
         """Purchases one settlement transaction takes: what ``SETTLE_GAS_PER_PURCHASE`` reckons fits in
@@ -599,6 +608,15 @@ class Ledger:
     def call(self, function: Any) -> Any:
         """Run a view function; contract errors come back as our exceptions."""
         return self.contracts.call(function)
+
+    def send(self, account: LocalAccount, prepared: Prepared[T]) -> T:
+        """Sign and send a prepared action (a desk's ``prepare_<action>``) as ``account``: what it returns, read
+        from the receipt. The texts whose hashes it carries are kept once it landed, never before; a refusal
+        names amounts in the action's token."""
+        with amounts_in(prepared.token) if prepared.token is not None else nullcontext():
+            result = self.transact(account, prepared.function, prepared.value, prepared.landed, prepared.journaled)
+        self.keep_texts(*prepared.texts)
+        return prepared.read(result)
 
     def transact(self, account: LocalAccount, function: Any, value: int = 0, landed: Landed | None = None,
                  journaled: bool = True) -> TxResult:
@@ -640,18 +658,26 @@ class Ledger:
     def contact_call(self, merchant_id: int, customer: str, purchase_id: str | None, channel: Channel | str,
                      kind: ContactKind | str, occurred_at: int | None, content_hash: bytes) -> Any:
         """The contract call that logs a contact (its content's hash from ``seal_text``), with the purchase
-        checked to be this customer's there."""
-        key = bytes(32)
-        if purchase_id is not None:
+        checked to be this customer's there (``desks.contacts.purchase_key``)."""
+        def made(purchase_id: str) -> tuple[str, int]:
             purchase = self.purchase(purchase_id)
-            if purchase.customer != customer or purchase.merchant_id != merchant_id:
-                raise InvalidInput(
-                    f"purchase {purchase.id[:10]}… is between {purchase.customer} and merchant "
-                    f"#{purchase.merchant_id}, not this contact's customer and merchant"
-                )
-            key = bytes.fromhex(purchase.id[2:])
-        return self.contract.functions.logContact(
-            merchant_id, customer, key, *contact_fields(channel, kind, occurred_at, content_hash))
+            return purchase.customer, purchase.merchant_id
+
+        key = purchase_key(purchase_id, customer, merchant_id, made)
+        return contact_call(self.contract.functions, merchant_id, customer, key, channel, kind, occurred_at,
+                            content_hash)
+
+
+def _each_once(purchases: Sequence[Purchase]) -> None:
+    """A settlement names at least one purchase, each once."""
+    if not purchases:
+        raise InvalidInput("no purchases to settle: give at least one purchase id")
+    if len({p.id for p in purchases}) != len(purchases):
+        raise InvalidInput("a purchase id is given twice: name each purchase once")
+
+
+def _receipt(result: TxResult) -> TxResult:
+    return result
 
 
 def _filters(merchant_id: int | None, customer: str | None,

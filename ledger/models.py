@@ -300,10 +300,13 @@ class Purchase:
             return []
         return self.order.line_tuples()
 
+    def share_of(self, line_indexes: Sequence[int]) -> int:
+        """These lines' share of what was paid (what a refund without return pays: no fee)."""
+        return sum(self.lines[i].total for i in line_indexes) * self.paid // self.price
+
     def refund_for(self, line_indexes: tuple[int, ...]) -> int:
         """What returning these lines would refund (same rule as the contract)."""
-        lines_price = sum(self.lines[i].total for i in line_indexes)
-        share = lines_price * self.paid // self.price
+        share = self.share_of(line_indexes)
         refund = share - share * self.restocking_fee_bps // 10_000
         return min(refund, self.in_escrow)
 

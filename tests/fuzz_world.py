@@ -20,9 +20,9 @@ from eth_account.signers.local import LocalAccount
 from ledger.build import compile_sources, project_root, read_sources
 from ledger.chain import AnvilChain, Chain
 from ledger.client import CustomerDesk, Ledger, MerchantDesk
-from ledger.desks.customer import ERC20_ABI
 from ledger.models import NATIVE, LineItem, ReturnTerms
 from ledger.orders import SignedOrder
+from ledger.tokens import ERC20_ABI
 
 DAY = 86_400
 FEE_BPS = 100

@@ -131,10 +131,16 @@ def test_customer_contact_with_an_unknown_merchant_rejected(customer) -> None:
 
 def test_contact_about_someone_elses_purchase_rejected(ledger, shop, staff, week_terms, customer, bob) -> None:
     purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)])
-    with pytest.raises(errors.InvalidInput, match="not this contact's customer"):
+    made_by = f"was made by {customer.address}, not by {bob.address}"
+    with pytest.raises(errors.InvalidInput, match=made_by):
         staff.log_contact(bob.address, "phone", "question", purchase_id=purchase.id)
-    with pytest.raises(errors.InvalidInput, match="not this contact's customer"):
+    with pytest.raises(errors.InvalidInput, match=made_by):
         ledger.customer_desk(bob).log_contact(staff.merchant_id, "phone", "question", purchase_id=purchase.id)
+    other = ledger.register_merchant(bob)
+    with pytest.raises(errors.InvalidInput, match=f"was made at merchant #{staff.merchant_id}, not at merchant "
+                                                  f"#{other.merchant_id}"):
+        ledger.customer_desk(customer.account).log_contact(other.merchant_id, "phone", "question",
+                                                           purchase_id=purchase.id)
 
 
 def test_unknown_channel_rejected(staff, alice) -> None:

@@ -126,7 +126,7 @@ def test_a_shipment_reference_is_sealed_and_kept_once_the_exchange_landed(client
     page = client.get(new.link()).text
     assert 'name="shipment" required' in page[page.index(f'data-purchase="{old.id}"'):]
     missing = ask(client, new, old.id, [0])
-    assert missing.status_code == 400 and "enter the shipment reference" in problem(missing)
+    assert missing.status_code == 400 and "give the return shipment reference" in problem(missing)
     answer = ask(client, new, old.id, [0], shipment="TRACK-77").json()
     tx_hash = send_prepared(ledger, alice, answer["transaction"])
     client.post("/api/wallet/outcome", json={"tx_hash": tx_hash, "csrf": csrf_of(client)})

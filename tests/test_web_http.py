@@ -258,7 +258,7 @@ def test_owner_sees_the_consequence_of_keep_it_before_sending(client, scene) -> 
     ("/api/orders/prepare", {"order": "e30"}, 400, "not a ledger order"),
     ("/api/shop/1/goodwill/prepare", {"purchase_id": "0x12", "amount": "1"}, 400, "is not a 32-byte id"),
     ("/api/shop/1/goodwill/prepare", {"amount": "lots"}, 400, "is not an amount"),
-    ("/api/shop/1/extend/prepare", {"days": 400}, 400, "an extension is 1 to 365 days"),
+    ("/api/shop/1/extend/prepare", {"days": 400}, 400, "above the 365 days a window can be extended by"),
     ("/api/shop/1/settle/prepare", {}, 400, "is still open"),
     ("/api/shop/1/keep/prepare", {"lines": [7]}, 400, "line"),
     ("/api/shop/2/settle/prepare", {}, 404, "there is no merchant #2"),

@@ -29,6 +29,7 @@ from ..deployment import Deployment
 from ..errors import InvalidInput, NodeError
 from ..models import NATIVE
 from ..sending.journal import Journal
+from ..tokens import token_info
 from .parse import LAST_MOMENT
 
 PASSWORD_VARIABLE = "LEDGER_KEY_PASSWORD"
@@ -40,12 +41,6 @@ not run as an operation (two equal relays there are two requests, each checked b
 MAX_ADVANCE = 3_650 * 86_400
 """The most ``ledger time advance`` moves a local chain's clock in one step: ten years."""
 
-TOKEN_INFO_ABI = [
-    {"type": "function", "name": "decimals", "stateMutability": "view", "inputs": [],
-     "outputs": [{"name": "", "type": "uint8"}]},
-    {"type": "function", "name": "symbol", "stateMutability": "view", "inputs": [],
-     "outputs": [{"name": "", "type": "string"}]},
-]
 
 
 @dataclass
@@ -217,17 +212,7 @@ class Env:
     def _token_info(self, token: str) -> tuple[int, str | None]:
         token = validate.address(token, "token")
         if token not in self._tokens:
-            contract = self.chain.w3.eth.contract(address=token, abi=TOKEN_INFO_ABI)
-            try:
-                decimals = int(contract.functions.decimals().call())
-            except Exception:  # decimals() is optional in ERC-20
-                decimals = 18
-            try:
-                symbol = str(contract.functions.symbol().call())
-            except Exception:  # so is symbol()
-                symbol = None
-            if symbol is not None and not re.fullmatch(r"[A-Za-z0-9.$_-]{1,12}", symbol):
-                symbol = None  # a token names itself; markup, spaces or control characters are not a name
+            decimals, symbol = token_info(self.chain.w3, token)
             self._tokens[token] = (decimals, symbol)
         return self._tokens[token]
 

@@ -19,8 +19,10 @@ from rich.console import Group
 from rich.table import Table
 
 from .. import render, validate
-from ..desks.contacts import contact_fields
+from ..desks import MerchantDesk
+from ..desks.contacts import ContactRow
 from ..desks.customer import cashable_now
+from ..desks.prepared import Prepared
 from ..errors import InvalidInput, InvalidRows
 from ..models import (
     CASHABLE_WHEN_CLOSED,
@@ -33,7 +35,6 @@ from ..models import (
 )
 from ..orders import MAX_REQUEST_VALIDITY, SignedOrder
 from ..sending import Call
-from ..texts import Sealed
 from ..timefmt import local
 from ..validate import parse_amount
 from . import main, parse
@@ -359,10 +360,10 @@ def import_contacts(env: Env, merchant_id: int, csv_file: Path) -> None:
       ledger --account 2 contact import 1 contacts.csv
     """
     desk = env.ledger.merchant_desk(env.account, merchant_id)
-    rows = _contact_rows(env, desk.merchant_id, read_file(csv_file, "contacts file"), csv_file)
-    report = env.ledger.send_many([Call(env.account, function) for _, function, _ in rows])
-    env.ledger.keep_texts(*(rows[o.index][2] for o in report.outcomes if o.result is not None))
-    failed = [{"row": rows[o.index][0], "error": str(o.error)} for o in report.failed]
+    numbers, prepared = _contact_rows(env, desk, read_file(csv_file, "contacts file"), csv_file)
+    report = env.ledger.send_many([Call(env.account, one.function) for one in prepared])
+    env.ledger.keep_texts(*(text for o in report.outcomes if o.result is not None for text in prepared[o.index].texts))
+    failed = [{"row": numbers[o.index], "error": str(o.error)} for o in report.failed]
     env.emit({"sent": len(report.sent), "failed": failed, "tx_hashes": [r.tx_hash for r in report.sent]},
              lambda: "\n".join([f"sent {len(report.sent)} contact moments, failed {len(failed)}"]
                                + [f"row {f['row']}: {f['error']}" for f in failed]))
@@ -370,46 +371,40 @@ def import_contacts(env: Env, merchant_id: int, csv_file: Path) -> None:
         raise click.exceptions.Exit(1)
 
 
-def _contact_rows(env: Env, merchant_id: int, text: str, path: Path) -> list[tuple[int, Any, Sealed]]:
-    """(row number, contract call, sealed text) for every row of a contacts file, all checked first;
-    ``InvalidInput`` naming each bad row when any is. The merchant's purchases are read once, not once per
-    row; each text is salted, and kept once its row was sent."""
+def _contact_rows(env: Env, desk: MerchantDesk, text: str, path: Path) -> tuple[list[int], list[Prepared[Any]]]:
+    """The row numbers and prepared calls (``MerchantDesk.prepare_log_contacts``) of every row of a contacts
+    file, all checked first; ``InvalidRows`` naming each bad row when any is."""
     reader = csv.DictReader(io.StringIO(text))
     missing = [column for column in CONTACT_COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
         raise InvalidInput(f"{path} has no column {', '.join(missing)}: the header row must name "
                            f"{', '.join(CONTACT_COLUMNS)}; nothing was sent")
-    buyers = {event.args["purchaseId"]: event.args["customer"]
-              for event in env.ledger.events("PurchaseRecorded", None, merchant_id)}
-    rows, problems, now = [], [], env.chain.now()
+    numbers: list[int] = []
+    rows: list[ContactRow] = []
+    problems: dict[int, str] = {}
     for row in reader:
         number = reader.line_num
         try:
             if None in row or None in row.values():
-                raise InvalidInput(f"it does not have the header's {len(reader.fieldnames)} columns")
-            customer = validate.address(row["customer"].strip(), "customer")
-            if customer == env.account.address:
-                raise InvalidInput("the customer is the signing account itself: give the customer's address")
-            key = bytes(32)
-            if row["purchase"].strip():
-                key = validate.bytes32(row["purchase"].strip(), "purchase id")
-                buyer = buyers.get("0x" + key.hex())
-                if buyer is None:
-                    raise InvalidInput(f"purchase 0x{key.hex()[:8]}… was not made at merchant #{merchant_id}")
-                if buyer != customer:
-                    raise InvalidInput(f"purchase 0x{key.hex()[:8]}… was made by {buyer}, not by {customer}")
+                raise InvalidInput(f"it does not have the header's {len(reader.fieldnames or [])} columns")
             at = parse.moment(row["time"].strip(), env.zone) if row["time"].strip() else None
-            sealed = env.ledger.seal_text("contact", row["text"], customer, merchant_id, now)
-            fields = contact_fields(row["channel"].strip(), row["kind"].strip(), at, sealed.hash)
-            rows.append((number, env.ledger.contract.functions.logContact(merchant_id, customer, key, *fields),
-                         sealed))
+            rows.append(ContactRow(row["customer"].strip(), row["channel"].strip(), row["kind"].strip(), row["text"],
+                                   row["purchase"].strip() or None, at))
+            numbers.append(number)
         except InvalidInput as error:
-            problems.append(f"row {number}: {error}")
+            problems[number] = str(error)
+    prepared = []
+    for number, one in zip(numbers, desk.prepare_log_contacts(rows)):
+        if isinstance(one, InvalidInput):
+            problems[number] = str(one)
+        else:
+            prepared.append(one)
     if problems:
-        raise InvalidRows(f"{path} has {len(problems)} bad row(s), nothing was sent", problems)
-    if not rows:
+        raise InvalidRows(f"{path} has {len(problems)} bad row(s), nothing was sent",
+                          [f"row {number}: {problems[number]}" for number in sorted(problems)])
+    if not prepared:
         raise InvalidInput(f"{path} has no contact rows under its header: nothing to send")
-    return rows
+    return numbers, prepared
 
 
 @contact_group.command(name="list")

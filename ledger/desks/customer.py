@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +21,14 @@ from ..errors import (
     OrderRefUsed,
     PurchaseExists,
     ReferralNotAllowed,
+    ReturnWindowClosed,
+    ShipmentRequired,
     StaleOrderSigner,
     TermsRetired,
     TokenNotAccepted,
     amounts_in,
 )
-from ..events import refund_of
+from ..events import purchase_of, refund_of
 from ..history.credit import cash_share
 from ..models import (
     NATIVE,
@@ -43,41 +44,48 @@ from ..models import (
     Role,
     Score,
     SignedReturn,
+    TxResult,
 )
 from ..orders import MAX_REQUEST_VALIDITY, RETURN_REQUEST_TYPES, SignedOrder, domain
+from ..tokens import ERC20_ABI
 from ..validate import check_scale
+from .prepared import Prepared, T
 
 if TYPE_CHECKING:
     from ..client import Ledger
     from ..orders import Order
     from ..texts import Sealed
 
-ERC20_ABI: list[dict[str, Any]] = [
-    {"type": "function", "name": name, "stateMutability": mutability, "inputs": inputs, "outputs": outputs}
-    for name, mutability, inputs, outputs in (
-        ("balanceOf", "view", [{"name": "a", "type": "address"}], [{"name": "", "type": "uint256"}]),
-        ("allowance", "view", [{"name": "o", "type": "address"}, {"name": "s", "type": "address"}],
-         [{"name": "", "type": "uint256"}]),
-        ("approve", "nonpayable", [{"name": "s", "type": "address"}, {"name": "v", "type": "uint256"}], []),
-    )
-]
-"""The part of ERC-20 the library uses. ``approve`` is declared without a return value so tokens that
-return nothing (old USDT style) work too."""
 
 
 class CustomerDesk:
-    """What a customer does: buy a shop's order, look up its history, return, give feedback."""
+    """What a customer does: buy a shop's order, look up its history, return, give feedback. Each action is
+    prepared once (``prepare_<action>``: every library-side check, the call, how to read its receipt, the texts
+    it carries) and ``<action>`` signs and sends it."""
 
-    def __init__(self, ledger: Ledger, account: LocalAccount) -> None:
-        self.ledger, self.account = ledger, account
-        self.address = account.address
+    def __init__(self, ledger: Ledger, actor: LocalAccount | str) -> None:
+        """``actor``: the customer's account (it signs), or only its address: then the desk prepares actions for
+        the customer's wallet to sign (the page) and sends none."""
+        self.ledger = ledger
+        self.account: LocalAccount | None = None if isinstance(actor, str) else actor
+        self.address = validate.address(actor if isinstance(actor, str) else actor.address, "customer address")
         self._functions = ledger.contract.functions
 
-    def buy(self, signed: SignedOrder, use_credit: int = 0) -> Purchase:
-        """Buy an order the shop signed, paying its total into escrow (approving an ERC-20 token first).
+    def _signer(self) -> LocalAccount:
+        if self.account is None:
+            raise InvalidInput(f"this desk acts for {self.address} without its key: it prepares calls for a wallet "
+                               "to sign and sends none")
+        return self.account
 
-        ``use_credit`` pays that much with store credit held at the shop (in the order's token).
-        """
+    def _send(self, prepared: Prepared[T]) -> T:
+        return self.ledger.send(self._signer(), prepared)
+
+    # ------------------------------------------------------------ buying
+
+    def prepare_buy(self, signed: SignedOrder, use_credit: int = 0) -> Prepared[Purchase]:
+        """Buy an order the shop signed, paying its total into escrow; ``use_credit`` pays that much with store
+        credit held at the shop (in the order's token). A token order needs the ledger allowed to take what is
+        due first (``prepare_approval``)."""
         order, ledger = signed.order, self.ledger
         if (signed.chain_id, signed.ledger) != (ledger.chain.chain_id, ledger.address):
             raise InvalidInput(
@@ -91,27 +99,45 @@ class CustomerDesk:
         if use_credit > order.total:
             raise InvalidInput("the credit to use is more than the order's total: use at most the total")
         due = order.total - use_credit
-        signature = order_signature(signed)
-        with amounts_in(order.token):
-            if order.token != NATIVE and due:
-                check_order(ledger, signed, self.address)
-                self._approve(order.token, due)
-            purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
-            result = ledger.transact(
-                self.account,
-                self._functions.buy(order.packed(), order.line_tuples(), use_credit, signature),
-                due if order.token == NATIVE else 0,
-                landed=lambda: ledger.recorded_by(purchase_id, self.address),  # a purchase id is recorded once
-            )
-        purchase = ledger.with_state(ledger.purchase_from_event(result.named("PurchaseRecorded")[0]), 0)
-        return replace(purchase, as_of=purchase.purchased_at)  # as of its own block: nothing happened to it yet
+        if order.token != NATIVE and due:
+            with amounts_in(order.token):
+                check_order(ledger, signed, self.address)  # before an allowance is asked for
+        purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
+
+        def bought(result: TxResult) -> Purchase:
+            purchase = ledger.with_state(purchase_of(result.named("PurchaseRecorded")[0]), 0)
+            return replace(purchase, as_of=purchase.purchased_at)  # as of its own block: nothing happened yet
+
+        return Prepared(self._functions.buy(order.packed(), order.line_tuples(), use_credit, order_signature(signed)),
+                        read=bought, value=due if order.token == NATIVE else 0, token=order.token,
+                        landed=lambda: ledger.recorded_by(purchase_id, self.address))  # a purchase id is recorded once
+
+    def prepare_approval(self, token: str, amount: int) -> Prepared[TxResult] | None:
+        """The next ``approve`` on the way to letting the ledger take ``amount`` of ``token`` (``approval_needed``),
+        or None when it may already."""
+        approval = approval_needed(self.ledger, self.address, token, amount)
+        return None if approval is None else Prepared(approval, read=_receipt, token=token)
+
+    def buy(self, signed: SignedOrder, use_credit: int = 0) -> Purchase:
+        """Buy an order the shop signed, paying its total into escrow (approving an ERC-20 token first).
+
+        ``use_credit`` pays that much with store credit held at the shop (in the order's token).
+        """
+        prepared = self.prepare_buy(signed, use_credit)
+        order = signed.order
+        if order.token != NATIVE and order.total - use_credit:
+            self._approve(order.token, order.total - use_credit)
+        return self._send(prepared)
 
     def _approve(self, token: str, amount: int) -> None:
         for _ in range(2):  # at most a reset of an allowance left over, then the allowance
-            approval = approval_needed(self.ledger, self.address, token, amount)
+            with amounts_in(token):
+                approval = self.prepare_approval(token, amount)
             if approval is None:
                 return
-            self.ledger.transact(self.account, approval)
+            self._send(approval)
+
+    # ------------------------------------------------------------ history
 
     def purchases(self, **filters: Any) -> list[Purchase]:
         """My purchases at every merchant; filters as in ``Ledger.purchases``."""
@@ -128,21 +154,64 @@ class CustomerDesk:
         """My contact moments with every merchant."""
         return self.ledger.contacts(customer=self.address)
 
+    def contact(self, content_hash: str) -> ContactMoment:
+        """My contact moment whose note has this hash (``InvalidInput`` when none of mine has)."""
+        found = next((c for c in self.contacts() if c.content_hash == content_hash.lower()), None)
+        if found is None:
+            raise InvalidInput(f"no contact of yours has the note hash {content_hash}: rate a contact from My purchases")
+        return found
+
     def refunds(self) -> list[Refund]:
         """Refunds I received."""
         return self.ledger.refunds(customer=self.address)
+
+    # ------------------------------------------------------------ returns
+
+    def returnable(self, purchase_id: str, lines: Sequence[int] | None = None,
+                   shipment_ref: str | bytes | None = None) -> tuple[Purchase, int]:
+        """One of my purchases whose window is open, and the mask of ``lines`` (every open line when None),
+        refused in the contract's words before anything is sent: ``NotCustomer``, ``ReturnWindowClosed``, lines
+        that do not exist or went back already, ``ShipmentRequired`` when the terms want the item back and no
+        shipment reference is given."""
+        purchase = self.purchase(purchase_id)
+        if not purchase.window_open:
+            raise ReturnWindowClosed(purchase.id, purchase.deadline, purchase.as_of)
+        mask = purchase.mask_of(lines)
+        if purchase.item_must_be_returned and not _given(shipment_ref):
+            raise ShipmentRequired(purchase.id)
+        return purchase, mask
+
+    def prepare_return_items(self, purchase_id: str, lines: Sequence[int] | None = None,
+                             shipment_ref: str | bytes | None = None) -> Prepared[Refund]:
+        """Return some lines (by index; all open lines by default) and receive the refund at once."""
+        return self._give_back("returnItems", "ItemsReturned", purchase_id, lines, shipment_ref)
 
     def return_items(
         self, purchase_id: str, lines: Sequence[int] | None = None, shipment_ref: str | bytes | None = None
     ) -> Refund:
         """Return some lines (by index; all open lines by default) and receive the refund at once."""
-        return self._give_back("returnItems", "ItemsReturned", purchase_id, lines, shipment_ref)
+        return self._send(self.prepare_return_items(purchase_id, lines, shipment_ref))
+
+    def prepare_return_for_credit(self, purchase_id: str, lines: Sequence[int] | None = None,
+                                  shipment_ref: str | bytes | None = None) -> Prepared[Refund]:
+        """Return lines for store credit at the same merchant instead of money (plus its bonus, if any); only the
+        buyer's own call gets credit (no signed request can be relayed for it)."""
+        return self._give_back("returnItemsForCredit", "CreditIssued", purchase_id, lines, shipment_ref)
 
     def return_for_credit(
         self, purchase_id: str, lines: Sequence[int] | None = None, shipment_ref: str | bytes | None = None
     ) -> Refund:
         """Return lines for store credit at the same merchant instead of money (plus its bonus, if any)."""
-        return self._give_back("returnItemsForCredit", "CreditIssued", purchase_id, lines, shipment_ref)
+        return self._send(self.prepare_return_for_credit(purchase_id, lines, shipment_ref))
+
+    def _give_back(self, function: str, event: str, purchase_id: str, lines: Sequence[int] | None,
+                   shipment_ref: str | bytes | None) -> Prepared[Refund]:
+        purchase, mask = self.returnable(purchase_id, lines, shipment_ref)
+        shipment = self._shipment(purchase, shipment_ref)
+        return Prepared(getattr(self._functions, function)(purchase.order.packed(), purchase.lines_to_send(mask), mask,
+                                                           shipment.hash),
+                        read=lambda result: refund_of(result.named(event)[0], self.address), texts=(shipment,),
+                        token=purchase.token)
 
     def exchange(self, purchase_id: str, signed: SignedOrder, lines: Sequence[int] | None = None,
                  shipment_ref: str | bytes | None = None) -> Exchange:
@@ -150,38 +219,43 @@ class CustomerDesk:
         transaction: the lines are returned as by ``return_items`` (inside the window, restocking fee and all)
         and what that refunds pays the new order without leaving escrow; I pay any difference, or get what is
         left over back. The new purchase has its own return window."""
-        purchase = self.purchase(purchase_id)
-        plan = prepare_exchange(self.ledger, self.address, purchase, signed, purchase.mask_of(lines))
+        plan, prepared = self.prepare_exchange(purchase_id, signed, lines, shipment_ref)
+        if signed.order.token != NATIVE and plan.due:
+            self._approve(signed.order.token, plan.due)
+        return self._send(prepared)
+
+    def prepare_exchange(self, purchase_id: str, signed: SignedOrder, lines: Sequence[int] | None = None,
+                         shipment_ref: str | bytes | None = None) -> tuple[ExchangePlan, Prepared[Exchange]]:
+        """The exchange checked and priced (``ExchangePlan``: what I pay on top or get back) and prepared; a token
+        order needs the ledger allowed to take ``plan.due`` first (``prepare_approval``)."""
+        purchase, mask = self.returnable(purchase_id, lines, shipment_ref)
+        plan = prepare_exchange(self.ledger, self.address, purchase, signed, mask)
         ledger, order = self.ledger, signed.order
-        with amounts_in(order.token), self._shipment(purchase, shipment_ref) as shipment:
-            if order.token != NATIVE and plan.due:
-                self._approve(order.token, plan.due)
-            result = ledger.transact(self.account, plan.call(shipment.hash), plan.value,
-                                     landed=lambda: ledger.recorded_by(plan.new_purchase_id, self.address))  # recorded once
-        returned = refund_of(result.named("ItemsReturned")[0], self.address,
-                                             {(result.tx_hash, purchase.id)})
-        bought = ledger.with_state(ledger.purchase_from_event(result.named("PurchaseRecorded")[0]), 0)
-        return Exchange(returned, replace(bought, as_of=bought.purchased_at), plan.due,
-                        max(returned.amount - order.total, 0))
+        shipment = self._shipment(purchase, shipment_ref)
 
-    def _give_back(self, function: str, event: str, purchase_id: str, lines: Sequence[int] | None,
-                   shipment_ref: str | bytes | None) -> Refund:
-        purchase = self.purchase(purchase_id)
-        mask = purchase.mask_of(lines)
-        with self._shipment(purchase, shipment_ref) as shipment:
-            result = self.ledger.transact(self.account, getattr(self._functions, function)(
-                purchase.order.packed(), purchase.lines_to_send(mask), mask, shipment.hash))
-        return refund_of(result.named(event)[0], self.address)
+        def exchanged(result: TxResult) -> Exchange:
+            returned = refund_of(result.named("ItemsReturned")[0], self.address, {(result.tx_hash, purchase.id)})
+            bought = ledger.with_state(purchase_of(result.named("PurchaseRecorded")[0]), 0)
+            return Exchange(returned, replace(bought, as_of=bought.purchased_at), plan.due,
+                            max(returned.amount - order.total, 0))
 
-    def _shipment(self, purchase: Purchase, shipment_ref: str | bytes | None) -> AbstractContextManager[Sealed]:
-        """The shipment reference of a return sealed (``Ledger.sealing``), or, without one, the zero hash."""
+        return plan, Prepared(plan.call(shipment.hash), read=exchanged, value=plan.value, texts=(shipment,),
+                              token=order.token,
+                              landed=lambda: ledger.recorded_by(plan.new_purchase_id, self.address))  # recorded once
+
+    def _shipment(self, purchase: Purchase, shipment_ref: str | bytes | None) -> Sealed:
+        """The shipment reference of a return sealed (``Ledger.seal_text``), or, without one, the zero hash."""
         from ..texts import (
             Sealed,  # the texts' database layer is loaded when a text is first kept
         )
 
-        if not shipment_ref:
-            return nullcontext(Sealed(bytes(32), None))
-        return self.ledger.sealing("shipment", shipment_ref, self.address, purchase.merchant_id)
+        if not _given(shipment_ref):
+            return Sealed(bytes(32), None)
+        assert shipment_ref is not None
+        reference = shipment_ref.strip() if isinstance(shipment_ref, str) else shipment_ref
+        return self.ledger.seal_text("shipment", reference, self.address, purchase.merchant_id)
+
+    # ------------------------------------------------------------ store credit
 
     def credit(self, merchant_id: int, token: str = NATIVE) -> int:
         """Store credit I hold at a merchant."""
@@ -191,15 +265,22 @@ class CustomerDesk:
         """Store credit I hold at a merchant, with its money part and from when it can be cashed out."""
         return self.ledger.credit(merchant_id, self.address, token)
 
-    def cash_out_credit(self, merchant_id: int, token: str = NATIVE) -> int:
+    def prepare_cash_out_credit(self, merchant_id: int, token: str = NATIVE) -> Prepared[int]:
         """Take the money part of my credit at a merchant out (once its cash-out date has come, the shop has no
-        active terms, or it no longer takes the token); the bonus part goes back to the shop. Returns what I
-        was paid."""
-        result = self.ledger.transact(self.account, self._functions.cashOutCredit(
-            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")), journaled=False)
-        return int(result.named("CreditCashedOut")[0].args["cash"])
+        active terms, or it no longer takes the token); the bonus part goes back to the shop. Reads what I was
+        paid. Not journaled: it pays what is held when it runs."""
+        return Prepared(self._functions.cashOutCredit(validate.positive(merchant_id, "merchant id"),
+                                                      validate.address(token, "token")),
+                        read=lambda result: int(result.named("CreditCashedOut")[0].args["cash"]), token=token,
+                        journaled=False)
 
-    def log_contact(
+    def cash_out_credit(self, merchant_id: int, token: str = NATIVE) -> int:
+        """``prepare_cash_out_credit``, sent: what I was paid."""
+        return self._send(self.prepare_cash_out_credit(merchant_id, token))
+
+    # ------------------------------------------------------------ contacts and feedback
+
+    def prepare_log_contact(
         self,
         merchant_id: int,
         channel: Channel | str,
@@ -207,72 +288,102 @@ class CustomerDesk:
         content: str | bytes = b"",
         purchase_id: str | None = None,
         occurred_at: int | None = None,
-    ) -> ContactMoment:
+    ) -> Prepared[ContactMoment]:
         """Log my own contact with a merchant; only a salted hash of ``content`` goes on chain (the text is
-        kept off chain, ``Ledger.texts``)."""
+        kept off chain, ``Ledger.texts``, once the call lands)."""
         validate.positive(merchant_id, "merchant id")
-        with self.ledger.sealing("contact", content, self.address, merchant_id) as sealed:
-            result = self.ledger.transact(self.account, self.ledger.contact_call(
-                merchant_id, self.address, purchase_id, channel, kind, occurred_at, sealed.hash))
-        return self.ledger.contact_logged(result)
+        sealed = self.ledger.seal_text("contact", content, self.address, merchant_id)
+        return Prepared(self.ledger.contact_call(merchant_id, self.address, purchase_id, channel, kind, occurred_at,
+                                                 sealed.hash),
+                        read=self.ledger.contact_logged, texts=(sealed,))
 
-    def review(self, purchase_id: str, rating: int, text: str | bytes = b"") -> Review:
+    def log_contact(self, merchant_id: int, channel: Channel | str, kind: ContactKind | str,
+                    content: str | bytes = b"", purchase_id: str | None = None,
+                    occurred_at: int | None = None) -> ContactMoment:
+        """``prepare_log_contact``, sent: the contact as ``Ledger.contacts`` gives it."""
+        return self._send(self.prepare_log_contact(merchant_id, channel, kind, content, purchase_id, occurred_at))
+
+    def prepare_review(self, purchase_id: str, rating: int, text: str | bytes = b"") -> Prepared[Review]:
         """Review one of my purchases (1-5); a new review replaces the earlier one. Only a salted hash of the
         text goes on chain; the text is kept off chain for everyone to read (``Ledger.texts``)."""
         purchase = self.purchase(purchase_id)
         check_scale(rating, 1, 5, "rating")
-        with self.ledger.sealing("review", text, self.address, purchase.merchant_id) as sealed:
-            self.ledger.transact(self.account, self.ledger.feedback.functions.review(
-                purchase.order.packed(), rating, sealed.hash))
-        return self.ledger.reviews(purchase_id=purchase.id)[-1]
+        sealed = self.ledger.seal_text("review", text, self.address, purchase.merchant_id)
+        return Prepared(self.ledger.feedback.functions.review(purchase.order.packed(), rating, sealed.hash),
+                        read=lambda _: self.ledger.reviews(purchase_id=purchase.id)[-1], texts=(sealed,))
 
-    def give_nps(self, purchase_id: str, score: int) -> Score:
+    def review(self, purchase_id: str, rating: int, text: str | bytes = b"") -> Review:
+        """``prepare_review``, sent: the review as ``Ledger.reviews`` gives it."""
+        return self._send(self.prepare_review(purchase_id, rating, text))
+
+    def prepare_give_nps(self, purchase_id: str, score: int) -> Prepared[Score]:
         """Say how likely I am to recommend the shop after this purchase (0-10), once."""
         purchase = self.purchase(purchase_id)
         check_scale(score, 0, 10, "score")
-        result = self.ledger.transact(self.account, self.ledger.feedback.functions.giveNps(
-            purchase.order.packed(), score))
-        return self.ledger.score_given("nps", purchase.merchant_id, result.tx_hash)
+        return Prepared(self.ledger.feedback.functions.giveNps(purchase.order.packed(), score),
+                        read=lambda result: self.ledger.score_given("nps", purchase.merchant_id, result.tx_hash))
 
-    def rate_contact(self, contact: ContactMoment, score: int) -> Score:
+    def give_nps(self, purchase_id: str, score: int) -> Score:
+        """``prepare_give_nps``, sent: the score as ``Ledger.scores`` gives it."""
+        return self._send(self.prepare_give_nps(purchase_id, score))
+
+    def prepare_rate_contact(self, contact: ContactMoment, score: int) -> Prepared[Score]:
         """Rate one of my contact moments that the shop's staff logged (1-5), once."""
         if contact.customer != self.address:
             raise InvalidInput(f"that contact was with {contact.customer}, not with you ({self.address})")
         if contact.by_customer:
             raise InvalidInput("that contact is one you logged yourself: rate the contacts the shop's staff logged")
         check_scale(score, 1, 5, "score")
-        result = self.ledger.transact(self.account, self.ledger.feedback.functions.rateContact(
-            contact.merchant_id, bytes.fromhex(contact.content_hash[2:]), score))
-        return self.ledger.score_given("csat", contact.merchant_id, result.tx_hash)
+        return Prepared(self.ledger.feedback.functions.rateContact(
+            contact.merchant_id, bytes.fromhex(contact.content_hash[2:]), score),
+            read=lambda result: self.ledger.score_given("csat", contact.merchant_id, result.tx_hash))
+
+    def rate_contact(self, contact: ContactMoment, score: int) -> Score:
+        """``prepare_rate_contact``, sent: the score as ``Ledger.scores`` gives it."""
+        return self._send(self.prepare_rate_contact(contact, score))
+
+    # ------------------------------------------------------------ signed returns
+
+    def prepare_return_request(self, purchase_id: str, lines: Sequence[int] | None = None,
+                               shipment_ref: str | bytes | None = None,
+                               valid_for: int = 86_400) -> tuple[SignedReturn, Sealed]:
+        """A return request for my wallet to sign (its ``signature`` empty: ``returns.typed_data`` on the page,
+        ``sign_return`` here), with the sealed shipment reference it carries. Its nonce is random, so it blocks
+        no other request."""
+        purchase, mask = self.returnable(purchase_id, lines, shipment_ref)
+        validate.positive(valid_for, "validity (seconds)")
+        if valid_for > MAX_REQUEST_VALIDITY:
+            raise InvalidInput(f"a signed return request may be valid for at most {MAX_REQUEST_VALIDITY // 86_400} "
+                               "days: sign a shorter one (a new one can be signed any time)")
+        shipment = self._shipment(purchase, shipment_ref)
+        ledger = self.ledger
+        return SignedReturn(purchase.id, mask, "0x" + shipment.hash.hex(), secrets.randbits(256),
+                            ledger.chain.now() + valid_for, "", ledger.chain.chain_id, ledger.address), shipment
 
     def sign_return(self, purchase_id: str, lines: Sequence[int] | None = None,
                     shipment_ref: str | bytes | None = None, valid_for: int = 86_400) -> SignedReturn:
         """Sign a return request that anyone may submit for me (I need no ether); nothing is sent. Its nonce
         is random, so it blocks no other request; ``cancel_return`` voids it."""
-        purchase = self.purchase(purchase_id)
-        mask = purchase.mask_of(lines)
-        validate.positive(valid_for, "validity (seconds)")
-        if valid_for > MAX_REQUEST_VALIDITY:
-            raise InvalidInput(f"a signed return request may be valid for at most {MAX_REQUEST_VALIDITY // 86_400} "
-                               "days: sign a shorter one (a new one can be signed any time)")
-        with self._shipment(purchase, shipment_ref) as sealed:  # kept now: the request is the customer's,
-            shipment = sealed.hash                                # whoever submits it and whenever
-        ledger = self.ledger
-        nonce = secrets.randbits(256)
-        deadline = ledger.chain.now() + valid_for
-        message = {"purchaseId": bytes.fromhex(purchase.id[2:]), "lineMask": mask, "shipmentRef": shipment,
-                   "nonce": nonce, "deadline": deadline}
-        signed = self.account.sign_typed_data(domain(ledger.chain.chain_id, ledger.address), RETURN_REQUEST_TYPES,
-                                              message)
-        return SignedReturn(purchase.id, mask, "0x" + shipment.hex(), nonce, deadline,
-                            "0x" + bytes(signed.signature).hex(), ledger.chain.chain_id, ledger.address)
+        request, shipment = self.prepare_return_request(purchase_id, lines, shipment_ref, valid_for)
+        message = {"purchaseId": bytes.fromhex(request.purchase_id[2:]), "lineMask": request.line_mask,
+                   "shipmentRef": shipment.hash, "nonce": request.nonce, "deadline": request.deadline}
+        signed = self._signer().sign_typed_data(domain(request.chain_id, request.contract), RETURN_REQUEST_TYPES,
+                                                message)
+        self.ledger.keep_texts(shipment)  # kept now: the request is the customer's, whoever submits it and whenever
+        return replace(request, signature="0x" + bytes(signed.signature).hex())
 
-    def cancel_return(self, request: SignedReturn) -> None:
+    def prepare_cancel_return(self, request: SignedReturn) -> Prepared[TxResult]:
         """Void a return request I signed and did not use, so nobody can submit it."""
         if request.contract != self.ledger.address:
             raise InvalidInput(f"the request was signed for ledger {request.contract}, not {self.ledger.address}")
         self.purchase(request.purchase_id)  # another account's cancel would void its own nonce, not this request
-        self.ledger.transact(self.account, self._functions.cancelNonce(request.nonce))
+        return Prepared(self._functions.cancelNonce(request.nonce), read=_receipt)
+
+    def cancel_return(self, request: SignedReturn) -> None:
+        """Void a return request I signed and did not use, so nobody can submit it."""
+        self._send(self.prepare_cancel_return(request))
+
+    # ------------------------------------------------------------ deferred payments
 
     def deferred_balance(self, token: str = NATIVE) -> int:
         """Refunds kept for me because my address rejected them."""
@@ -280,7 +391,16 @@ class CustomerDesk:
 
     def withdraw(self, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
         """Collect refunds kept for me."""
-        return self.ledger.withdraw(self.account, token, to)
+        return self.ledger.withdraw(self._signer(), token, to)
+
+
+def _given(shipment_ref: str | bytes | None) -> bool:
+    """Whether a shipment reference was given (blank text is none)."""
+    return bool(shipment_ref.strip() if isinstance(shipment_ref, str) else shipment_ref)
+
+
+def _receipt(result: TxResult) -> TxResult:
+    return result
 
 
 def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -> None:

@@ -16,7 +16,6 @@ from ..errors import (
     NotAnAgent,
     ReferralNotAllowed,
     TermsRetired,
-    amounts_in,
 )
 from ..events import refund_of
 from ..models import (
@@ -45,6 +44,8 @@ from ..orders import (
     line_tuple,
 )
 from ..validate import MAX_AMOUNT
+from .contacts import ContactRow, contact_call, purchase_key
+from .prepared import Prepared, T
 
 if TYPE_CHECKING:
     from ..client import Ledger
@@ -59,12 +60,22 @@ MAX_EXTENSION_DAYS = 365
 class MerchantDesk:
     """What a merchant's owner or agents do: orders, terms, staff, deliveries, contacts, refunds, settlement."""
 
-    def __init__(self, ledger: Ledger, account: LocalAccount, merchant_id: int) -> None:
-        self.ledger, self.account, self.merchant_id = ledger, account, merchant_id
+    def __init__(self, ledger: Ledger, actor: LocalAccount | str, merchant_id: int) -> None:
+        """``actor``: the account that signs (the library, the CLI), or only its address: then the desk prepares
+        each action (``prepare_<action>``) for a wallet to sign (the page) and sends none."""
+        self.ledger, self.merchant_id = ledger, merchant_id
+        self.account: LocalAccount | None = None if isinstance(actor, str) else actor
+        self.address = validate.address(actor if isinstance(actor, str) else actor.address, "staff address")
         self._functions = ledger.contract.functions
 
-    def _send(self, function: Any) -> TxResult:
-        return self.ledger.transact(self.account, function)
+    def _send(self, prepared: Prepared[T]) -> T:
+        return self.ledger.send(self._signer(), prepared)
+
+    def _signer(self) -> LocalAccount:
+        if self.account is None:
+            raise InvalidInput(f"this desk acts for {self.address} without its key: it prepares calls for a wallet "
+                               "to sign and sends none")
+        return self.account
 
     def info(self) -> Merchant:
         """This merchant's owner, payout address and settings."""
@@ -114,10 +125,10 @@ class MerchantDesk:
         referrer = validate.address(referrer, "referrer") if referrer is not None else NATIVE
         if referral_bps and referrer == NATIVE:
             raise InvalidInput("a referral commission needs a referrer")
-        me = self.ledger.staff(self.merchant_id, self.account.address)
-        allowed = self.ledger.referral_limit(self.merchant_id, self.account.address, referrer, me) if referral_bps else 0
+        me = self.ledger.staff(self.merchant_id, self.address)
+        allowed = self.ledger.referral_limit(self.merchant_id, self.address, referrer, me) if referral_bps else 0
         if referral_bps > allowed:  # refused before signing, as the contract would refuse it at purchase
-            raise ReferralNotAllowed("0x" + "00" * 32, self.account.address, referrer, referral_bps, allowed)
+            raise ReferralNotAllowed("0x" + "00" * 32, self.address, referrer, referral_bps, allowed)
         ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
         order = Order(
             merchant_id=self.merchant_id, terms_id=terms.id, lines=items, order_ref="0x" + ref.hex(),
@@ -128,72 +139,112 @@ class MerchantDesk:
             token=token, referrer=referrer, referral_bps=referral_bps, signer_generation=me.generation,
         )
         chain_id, ledger = self.ledger.chain.chain_id, self.ledger.address
-        signed = self.account.sign_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message())
-        return SignedOrder(order, "0x" + compact_signature(bytes(signed.signature)).hex(), self.account.address,
+        signed = self._signer().sign_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message())
+        return SignedOrder(order, "0x" + compact_signature(bytes(signed.signature)).hex(), self.address,
                            chain_id, ledger, order.purchase_id(chain_id, ledger))
 
     # ------------------------------------------------------------ shop settings (owner)
 
+    def prepare_set_payout(self, payout: str) -> Prepared[TxResult]:
+        """Change where settled money goes. Owner only."""
+        return _plain(self._functions.setPayout(self.merchant_id, validate.address(payout, "payout address")))
+
     def set_payout(self, payout: str) -> TxResult:
         """Change where settled money goes. Owner only."""
-        return self._send(self._functions.setPayout(self.merchant_id, validate.address(payout, "payout address")))
+        return self._send(self.prepare_set_payout(payout))
+
+    def prepare_accept_token(self, token: str, accepted: bool = True) -> Prepared[TxResult]:
+        """Start (or stop) accepting an ERC-20 token for new orders; ETH is always accepted. Owner only."""
+        return _plain(self._functions.setTokenAccepted(self.merchant_id, validate.address(token, "token"),
+                                                       bool(accepted)))
 
     def accept_token(self, token: str, accepted: bool = True) -> TxResult:
         """Start (or stop) accepting an ERC-20 token for new orders; ETH is always accepted. Owner only."""
-        return self._send(self._functions.setTokenAccepted(self.merchant_id, validate.address(token, "token"),
-                                                           accepted))
+        return self._send(self.prepare_accept_token(token, accepted))
 
-    def set_credit_bonus(self, basis_points: int) -> TxResult:
+    def prepare_set_credit_bonus(self, basis_points: int) -> Prepared[TxResult]:
         """Set the bonus on refunds taken as store credit (basis points). Owner only."""
         validate.non_negative(basis_points, "credit bonus (basis points)")
         if basis_points > 10_000:
             raise FeeTooHigh(basis_points, 10_000)
-        return self._send(self._functions.setCreditBonus(self.merchant_id, basis_points))
+        return _plain(self._functions.setCreditBonus(self.merchant_id, basis_points))
 
-    def set_credit_cash_out_delay(self, seconds: int) -> TxResult:
+    def set_credit_bonus(self, basis_points: int) -> TxResult:
+        """Set the bonus on refunds taken as store credit (basis points). Owner only."""
+        return self._send(self.prepare_set_credit_bonus(basis_points))
+
+    def prepare_set_credit_cash_out_delay(self, seconds: int) -> Prepared[TxResult]:
         """Let customers cash out store credit this long after it is issued, even while the shop trades (0: only
         once it has no active terms), for credit issued from now on: credit held keeps its date. Owner only."""
         validate.non_negative(seconds, "delay (seconds)")
         if seconds >= 2**32:
             raise InvalidInput(f"a delay of {seconds} s is too long: at most {2**32 - 1} s")
-        return self._send(self._functions.setCreditCashOutDelay(self.merchant_id, seconds))
+        return _plain(self._functions.setCreditCashOutDelay(self.merchant_id, seconds))
+
+    def set_credit_cash_out_delay(self, seconds: int) -> TxResult:
+        """``prepare_set_credit_cash_out_delay``, sent."""
+        return self._send(self.prepare_set_credit_cash_out_delay(seconds))
+
+    def prepare_add_agent(self, agent: str) -> Prepared[TxResult]:
+        """Let ``agent`` act as staff (with no budget and no extension mandate). Owner only."""
+        return _plain(self._functions.addAgent(self.merchant_id, validate.address(agent, "agent")))
 
     def add_agent(self, agent: str) -> TxResult:
         """Let ``agent`` act as staff (with no budget and no extension mandate). Owner only."""
-        return self._send(self._functions.addAgent(self.merchant_id, validate.address(agent, "agent")))
+        return self._send(self.prepare_add_agent(agent))
+
+    def prepare_remove_agent(self, agent: str) -> Prepared[TxResult]:
+        """Take an agent's rights away, with its budgets and mandate. Owner only."""
+        return _plain(self._functions.removeAgent(self.merchant_id, validate.address(agent, "agent")))
 
     def remove_agent(self, agent: str) -> TxResult:
         """Take an agent's rights away, with its budgets and mandate. Owner only."""
-        return self._send(self._functions.removeAgent(self.merchant_id, validate.address(agent, "agent")))
+        return self._send(self.prepare_remove_agent(agent))
 
-    def set_mandate(self, agent: str, max_extension_days: int) -> TxResult:
+    def prepare_set_mandate(self, agent: str, max_extension_days: int) -> Prepared[TxResult]:
         """Set how many days, in all, ``agent`` may add to one purchase's window. Owner only."""
         validate.non_negative(max_extension_days, "extension mandate (days)")
         if max_extension_days > MAX_EXTENSION_DAYS:
             raise InvalidInput(f"an extension mandate of {max_extension_days} days is above {MAX_EXTENSION_DAYS} days")
-        return self._send(self._functions.setMandate(self.merchant_id, self._agent(agent), max_extension_days))
+        return _plain(self._functions.setMandate(self.merchant_id, self._agent(agent), max_extension_days))
 
-    def set_referral_mandate(self, agent: str, max_referral_bps: int) -> TxResult:
+    def set_mandate(self, agent: str, max_extension_days: int) -> TxResult:
+        """Set how many days, in all, ``agent`` may add to one purchase's window. Owner only."""
+        return self._send(self.prepare_set_mandate(agent, max_extension_days))
+
+    def prepare_set_referral_mandate(self, agent: str, max_referral_bps: int) -> Prepared[TxResult]:
         """Set the most referral commission an order ``agent`` signs may carry (to approved referrers only;
         0 lets its orders carry none). Owner only."""
         validate.non_negative(max_referral_bps, "referral mandate (basis points)")
         if max_referral_bps > 10_000:
             raise FeeTooHigh(max_referral_bps, 10_000)
-        return self._send(self._functions.setReferralMandate(self.merchant_id, self._agent(agent), max_referral_bps))
+        return _plain(self._functions.setReferralMandate(self.merchant_id, self._agent(agent), max_referral_bps))
 
-    def approve_referrer(self, referrer: str, approved: bool = True) -> TxResult:
+    def set_referral_mandate(self, agent: str, max_referral_bps: int) -> TxResult:
+        """``prepare_set_referral_mandate``, sent."""
+        return self._send(self.prepare_set_referral_mandate(agent, max_referral_bps))
+
+    def prepare_approve_referrer(self, referrer: str, approved: bool = True) -> Prepared[TxResult]:
         """Let the shop's agents name ``referrer`` in the orders they sign (or, with ``approved=False``, no
         longer). The owner's own orders may name anyone. Owner only."""
         referrer = validate.address(referrer, "referrer")
-        return self._send(self._functions.setReferrerApproved(self.merchant_id, referrer, bool(approved)))
+        return _plain(self._functions.setReferrerApproved(self.merchant_id, referrer, bool(approved)))
 
-    def set_budget(self, agent: str, amount: int, token: str = NATIVE) -> TxResult:
+    def approve_referrer(self, referrer: str, approved: bool = True) -> TxResult:
+        """``prepare_approve_referrer``, sent."""
+        return self._send(self.prepare_approve_referrer(referrer, approved))
+
+    def prepare_set_budget(self, agent: str, amount: int, token: str = NATIVE) -> Prepared[TxResult]:
         """Set what ``agent`` may still refund in ``token`` without asking (0 revokes). Owner only."""
         validate.non_negative(amount, "budget")
         if amount >= 2**128:
             raise InvalidInput("a budget must be below 2^128 of the token's smallest unit")
         token = validate.address(token, "token")
-        return self._send(self._functions.setBudget(self.merchant_id, self._agent(agent), token, amount))
+        return _plain(self._functions.setBudget(self.merchant_id, self._agent(agent), token, amount), token)
+
+    def set_budget(self, agent: str, amount: int, token: str = NATIVE) -> TxResult:
+        """Set what ``agent`` may still refund in ``token`` without asking (0 revokes). Owner only."""
+        return self._send(self.prepare_set_budget(agent, amount, token))
 
     def _agent(self, agent: str) -> str:
         """``agent``'s address, refused in words when it is not an agent here (budgets and mandates are an
@@ -211,13 +262,13 @@ class MerchantDesk:
         """What ``agent`` may still refund in ``token``."""
         return self.ledger.budget(self.merchant_id, agent, token)
 
-    def publish_terms(
+    def prepare_publish_terms(
         self,
         return_window: int,
         restocking_fee_bps: int = 0,
         delivery_wait: int = 0,
         item_must_be_returned: bool = False,
-    ) -> ReturnTerms:
+    ) -> Prepared[ReturnTerms]:
         """Publish return terms; ``return_window`` in seconds (0 for no returns); ``delivery_wait`` 0 for a window
         from purchase, else the longest wait (seconds) for the delivery the window starts at. Owner only."""
         validate.non_negative(return_window, "return window (seconds)")
@@ -227,13 +278,24 @@ class MerchantDesk:
             raise InvalidInput(f"windows and waits are at most {2**32 - 1} s")
         if restocking_fee_bps > 10_000:
             raise FeeTooHigh(restocking_fee_bps, 10_000)
-        result = self._send(self._functions.publishTerms(
-            self.merchant_id, return_window, restocking_fee_bps, delivery_wait, item_must_be_returned))
-        return self.ledger.terms(int(result.named("TermsPublished")[0].args["termsId"]))
+        return Prepared(
+            self._functions.publishTerms(self.merchant_id, return_window, restocking_fee_bps, delivery_wait,
+                                         bool(item_must_be_returned)),
+            read=lambda result: self.ledger.terms(int(result.named("TermsPublished")[0].args["termsId"])))
+
+    def publish_terms(self, return_window: int, restocking_fee_bps: int = 0, delivery_wait: int = 0,
+                      item_must_be_returned: bool = False) -> ReturnTerms:
+        """``prepare_publish_terms``, sent: the terms as published."""
+        return self._send(self.prepare_publish_terms(return_window, restocking_fee_bps, delivery_wait,
+                                                     item_must_be_returned))
+
+    def prepare_retire_terms(self, terms_id: int) -> Prepared[TxResult]:
+        """Stop terms from being used for new orders. Owner only."""
+        return _plain(self._functions.retireTerms(validate.positive(terms_id, "terms id")))
 
     def retire_terms(self, terms_id: int) -> TxResult:
         """Stop terms from being used for new orders. Owner only."""
-        return self._send(self._functions.retireTerms(validate.positive(terms_id, "terms id")))
+        return self._send(self.prepare_retire_terms(terms_id))
 
     def terms(self) -> list[ReturnTerms]:
         """Every set of terms this merchant published."""
@@ -241,14 +303,18 @@ class MerchantDesk:
 
     # ------------------------------------------------------------ purchases (staff)
 
-    def confirm_delivery(self, purchase_id: str) -> Purchase:
+    def prepare_confirm_delivery(self, purchase_id: str) -> Prepared[Purchase]:
         """Record that a purchase was delivered now; its window runs its full length from now (a delivery
         cannot be dated back, so a confirmation never leaves the customer less than the whole window)."""
-        purchase = self._open_purchase(purchase_id)
-        self._send(self._functions.confirmDelivery(purchase.order.packed()))
-        return self.ledger.purchase(purchase.id)
+        purchase = self.open_purchase(purchase_id)
+        return Prepared(self._functions.confirmDelivery(purchase.order.packed()),
+                        read=lambda _: self.ledger.purchase(purchase.id))
 
-    def log_contact(
+    def confirm_delivery(self, purchase_id: str) -> Purchase:
+        """``prepare_confirm_delivery``, sent: the purchase as it stands then."""
+        return self._send(self.prepare_confirm_delivery(purchase_id))
+
+    def prepare_log_contact(
         self,
         customer: str,
         channel: Channel | str,
@@ -256,67 +322,125 @@ class MerchantDesk:
         content: str | bytes = b"",
         purchase_id: str | None = None,
         occurred_at: int | None = None,
-    ) -> ContactMoment:
+    ) -> Prepared[ContactMoment]:
         """Log a contact moment with a customer. Only a salted hash of ``content`` goes on chain; the text is
-        kept off chain (``Ledger.texts``) for the customer and the shop's staff."""
-        customer = validate.address(customer, "customer")
-        if customer == self.account.address:
-            raise InvalidInput("staff log contacts with a customer: give the customer's address, not your own")
-        with self.ledger.sealing("contact", content, customer, self.merchant_id) as sealed:
-            result = self._send(self.ledger.contact_call(self.merchant_id, customer, purchase_id, channel, kind,
-                                                         occurred_at, sealed.hash))
-        return self.ledger.contact_logged(result)
+        kept off chain (``Ledger.texts``) for the customer and the shop's staff once the call lands."""
+        customer = self._customer(customer)
+        sealed = self.ledger.seal_text("contact", content, customer, self.merchant_id)
+        return Prepared(self.ledger.contact_call(self.merchant_id, customer, purchase_id, channel, kind, occurred_at,
+                                                 sealed.hash),
+                        read=self.ledger.contact_logged, texts=(sealed,))
 
-    def goodwill_refund(self, purchase_id: str, amount: int, reason: Reason | str = Reason.OTHER,
-                        note: str | bytes = b"") -> Refund:
+    def _customer(self, customer: str) -> str:
+        """The customer a contact is with: an address, not the staff member's own."""
+        customer = validate.address(customer, "customer")
+        if customer == self.address:
+            raise InvalidInput("staff log contacts with a customer: give the customer's address, not your own")
+        return customer
+
+    def prepare_log_contacts(self, rows: Sequence[ContactRow]) -> list[Prepared[ContactMoment] | InvalidInput]:
+        """Many contact moments (a CRM export) prepared at once, for the bulk path (``Ledger.send_many``): each
+        row checked as ``prepare_log_contact`` checks one, the shop's purchases read once, not once per row;
+        a row refused gives its ``InvalidInput`` in its place, so every bad row can be named before anything
+        is sent. Each text is salted, and is to be kept once its row was sent."""
+        buyers = {event.args["purchaseId"]: event.args["customer"]
+                  for event in self.ledger.events("PurchaseRecorded", None, self.merchant_id)}
+
+        def made(purchase_id: str) -> tuple[str, int] | None:
+            return (buyers[purchase_id], self.merchant_id) if purchase_id in buyers else None
+
+        now = self.ledger.chain.now()
+        prepared: list[Prepared[ContactMoment] | InvalidInput] = []
+        for row in rows:
+            try:
+                customer = self._customer(row.customer)
+                key = purchase_key(row.purchase_id, customer, self.merchant_id, made)
+                sealed = self.ledger.seal_text("contact", row.text, customer, self.merchant_id, now)
+                prepared.append(Prepared(
+                    contact_call(self._functions, self.merchant_id, customer, key, row.channel, row.kind,
+                                 row.occurred_at, sealed.hash),
+                    read=self.ledger.contact_logged, texts=(sealed,)))
+            except InvalidInput as refusal:
+                prepared.append(refusal)
+        return prepared
+
+    def log_contact(self, customer: str, channel: Channel | str, kind: ContactKind | str, content: str | bytes = b"",
+                    purchase_id: str | None = None, occurred_at: int | None = None) -> ContactMoment:
+        """``prepare_log_contact``, sent: the contact as ``Ledger.contacts`` gives it."""
+        return self._send(self.prepare_log_contact(customer, channel, kind, content, purchase_id, occurred_at))
+
+    def prepare_goodwill_refund(self, purchase_id: str, amount: int, reason: Reason | str = Reason.OTHER,
+                                note: str | bytes = b"") -> Prepared[Refund]:
         """Refund a customer out of what the purchase still holds, at any time before settlement; an agent
         within its goodwill budget. Only a salted hash of ``note`` goes on chain (the note is kept as a contact
         note is)."""
-        purchase = self._own_purchase(purchase_id)
+        purchase = self.own_purchase(purchase_id)
         validate.positive(amount)
         if amount > MAX_AMOUNT:
             raise InvalidInput("a refund must be below 2^128 of the token's smallest unit")
-        with self.ledger.sealing("contact", note, purchase.customer, self.merchant_id) as sealed, \
-                amounts_in(purchase.token):
-            result = self._send(self._functions.goodwillRefund(
-                purchase.order.packed(), amount, int(Reason.parse(reason)), sealed.hash))
-        return refund_of(result.named("GoodwillRefunded")[0], purchase.customer)
+        why = int(Reason.parse(reason))
+        sealed = self.ledger.seal_text("contact", note, purchase.customer, self.merchant_id)
+        return Prepared(
+            self._functions.goodwillRefund(purchase.order.packed(), amount, why, sealed.hash),
+            read=lambda result: refund_of(result.named("GoodwillRefunded")[0], purchase.customer),
+            texts=(sealed,), token=purchase.token)
+
+    def goodwill_refund(self, purchase_id: str, amount: int, reason: Reason | str = Reason.OTHER,
+                        note: str | bytes = b"") -> Refund:
+        """``prepare_goodwill_refund``, sent: the refund paid."""
+        return self._send(self.prepare_goodwill_refund(purchase_id, amount, reason, note))
+
+    def prepare_refund_without_return(self, purchase_id: str, lines: Sequence[int] | None = None,
+                                      reason: Reason | str = Reason.OTHER) -> Prepared[Refund]:
+        """Refund lines the customer keeps ("keep it"): their share of what was paid, no fee, no return."""
+        purchase = self.own_purchase(purchase_id)
+        return Prepared(
+            self._functions.refundWithoutReturn(purchase.order.packed(), purchase.order.line_tuples(),
+                                                purchase.mask_of(lines), int(Reason.parse(reason))),
+            read=lambda result: refund_of(result.named("GoodwillRefunded")[0], purchase.customer),
+            token=purchase.token)
 
     def refund_without_return(self, purchase_id: str, lines: Sequence[int] | None = None,
                               reason: Reason | str = Reason.OTHER) -> Refund:
-        """Refund lines the customer keeps ("keep it"): their share of what was paid, no fee, no return."""
-        purchase = self._own_purchase(purchase_id)
-        result = self._send(self._functions.refundWithoutReturn(
-            purchase.order.packed(), purchase.order.line_tuples(), purchase.mask_of(lines),
-            int(Reason.parse(reason))))
-        return refund_of(result.named("GoodwillRefunded")[0], purchase.customer)
+        """``prepare_refund_without_return``, sent: the refund paid."""
+        return self._send(self.prepare_refund_without_return(purchase_id, lines, reason))
+
+    def prepare_extend_window(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER
+                              ) -> Prepared[Purchase]:
+        """Give one purchase's open window more days (an agent within its mandate)."""
+        purchase = self.open_purchase(purchase_id)
+        _within_the_longest_extension(validate.positive(days, "extension (days)"))
+        return Prepared(self._functions.extendWindow(purchase.order.packed(), days, int(Reason.parse(reason))),
+                        read=lambda _: self.ledger.purchase(purchase.id))
 
     def extend_window(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
-        """Give one purchase's open window more days (an agent within its mandate)."""
-        purchase = self._open_purchase(purchase_id)
-        _within_the_longest_extension(validate.positive(days, "extension (days)"))
-        self._send(self._functions.extendWindow(purchase.order.packed(), days, int(Reason.parse(reason))))
-        return self.ledger.purchase(purchase.id)
+        """``prepare_extend_window``, sent: the purchase with its new deadline."""
+        return self._send(self.prepare_extend_window(purchase_id, days, reason))
 
-    def set_window_extension(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
+    def prepare_set_window_extension(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER
+                                     ) -> Prepared[Purchase]:
         """Set the days added to a purchase's window to more than they are: reopen a closed window, or extend
         an open one without a mandate. Never fewer (an extension given is the customer's). Owner only."""
-        purchase = self._open_purchase(purchase_id)
+        purchase = self.open_purchase(purchase_id)
         _within_the_longest_extension(validate.positive(days, "extension (days)"))
-        self._send(self._functions.setWindowExtension(purchase.order.packed(), days, int(Reason.parse(reason))))
-        return self.ledger.purchase(purchase.id)
+        return Prepared(self._functions.setWindowExtension(purchase.order.packed(), days, int(Reason.parse(reason))),
+                        read=lambda _: self.ledger.purchase(purchase.id))
+
+    def set_window_extension(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
+        """``prepare_set_window_extension``, sent: the purchase with its new deadline."""
+        return self._send(self.prepare_set_window_extension(purchase_id, days, reason))
 
     def settle(self, purchase_ids: Iterable[str] | None = None) -> SettlementBatch | None:
         """Settle the given purchases, or every closed one of this merchant (None when there is none), in
         transactions that fit well inside a block (``Ledger.settle_purchases``)."""
         if purchase_ids is not None:
-            return self.ledger.settle(self.account, purchase_ids)
+            return self.ledger.settle(self._signer(), purchase_ids)
         closed = self.ledger.settleable(self.merchant_id)
-        return self.ledger.settle_purchases(self.account, closed) if closed else None
+        return self.ledger.settle_purchases(self._signer(), closed) if closed else None
 
     def withdraw_deferred(self, token: str = NATIVE) -> Any:
         """Send payments that could not be pushed to the payout to the current payout address."""
-        return self.ledger.withdraw_merchant(self.account, self.merchant_id, token)
+        return self.ledger.withdraw_merchant(self._signer(), self.merchant_id, token)
 
     def purchases(self, **filters: Any) -> list[Purchase]:
         """This merchant's purchases; filters as in ``Ledger.purchases`` (customer, sku, since, until, status)."""
@@ -330,17 +454,17 @@ class MerchantDesk:
         """Sales, refunds, return rate and contacts per purchase, one entry per token."""
         return self.ledger.figures(self.merchant_id)
 
-    def _open_purchase(self, purchase_id: str) -> Purchase:
+    def open_purchase(self, purchase_id: str) -> Purchase:
         """One of this merchant's purchases that still has something to act on: not settled, and not every
         line returned (a delivery or an extension of such a purchase would change nothing)."""
-        purchase = self._own_purchase(purchase_id)
+        purchase = self.own_purchase(purchase_id)
         if purchase.settled:  # the contract's own refusals, before anything is sent
             raise AlreadySettled(purchase.id)
         if not purchase.open_lines:
             raise AlreadyReturned(purchase.id, (1 << len(purchase.lines)) - 1)
         return purchase
 
-    def _own_purchase(self, purchase_id: str) -> Purchase:
+    def own_purchase(self, purchase_id: str) -> Purchase:
         purchase = self.ledger.purchase(purchase_id)
         if purchase.merchant_id != self.merchant_id:
             raise InvalidInput(
@@ -348,6 +472,15 @@ class MerchantDesk:
                 f"not at merchant #{self.merchant_id}"
             )
         return purchase
+
+
+def _plain(function: Any, token: str | None = None) -> Prepared[TxResult]:
+    """A call whose result is its receipt."""
+    return Prepared(function, read=_receipt, token=token)
+
+
+def _receipt(result: TxResult) -> TxResult:
+    return result
 
 
 def _within_the_longest_extension(days: int) -> None:

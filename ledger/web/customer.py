@@ -4,7 +4,6 @@ contract gives credit only to the buyer who calls it)."""
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from typing import Any
 
@@ -13,30 +12,39 @@ from fastapi.responses import Response
 from pydantic import StrictInt
 
 from .. import render, validate
+from ..desks import CustomerDesk
 from ..desks.customer import bonus_later
+from ..desks.prepared import Prepared
 from ..errors import (
     InvalidInput,
     LedgerError,
-    NotCustomer,
-    ReturnWindowClosed,
     TextNotFound,
 )
 from ..models import Purchase, SignedReturn
 from ..revert import mapped_errors
-from ..texts import TextKind
 from . import returns, wallet
-from .texts import keep_landed, seal
+from .texts import hold, keep_landed
 from .views import check_csrf, page, signed_in, site
 
 router = APIRouter()
 
 
+def customer_desk(request: Request) -> CustomerDesk:
+    """The signed-in visitor's desk (``NotSignedIn`` first): it prepares the actions the visitor's wallet sends."""
+    return site(request).ledger.customer_desk(signed_in(request))
+
+
+def hand_over(request: Request, prepared: Prepared[Any], **more: Any) -> dict:
+    """A prepared action as the transaction for the visitor's wallet (run as that wallet first: what the
+    contract would refuse is refused here), its texts held until it lands."""
+    transaction = wallet.prepare(site(request).ledger, signed_in(request), prepared.function, prepared.value)
+    hold(request, prepared.texts)
+    return {"transaction": transaction, **more}
+
+
 def own_purchase(request: Request, purchase_id: str, customer: str) -> Purchase:
     """One of the visitor's purchases (``NotCustomer`` for anyone else's)."""
-    purchase = site(request).ledger.purchase(purchase_id)
-    if purchase.customer != customer:
-        raise NotCustomer(purchase.id, customer)
-    return purchase
+    return site(request).ledger.customer_desk(customer).purchase(purchase_id)
 
 
 @router.get("/purchases", include_in_schema=False)
@@ -75,31 +83,26 @@ def return_quote(request: Request, purchase_id: str, csrf: str = Form(), lines: 
                  shipment: str = Form(default="")) -> Response:
     """The exact refund for the chosen lines, before anything is signed."""
     check_csrf(request, csrf)
-    purchase = returnable(request, purchase_id, signed_in(request))
-    mask = purchase.mask_of(lines or [])
+    desk = customer_desk(request)
+    purchase, mask = desk.returnable(purchase_id, lines, shipment)
     chosen = tuple(i for i in range(len(purchase.lines)) if mask >> i & 1)
-    check_shipment(purchase, shipment)
     refund = purchase.refund_for(chosen)
-    share = sum(purchase.lines[i].total for i in chosen) * purchase.paid // purchase.price
-    credited = _credit_offer(request, purchase, mask, shipment.strip())
-    return page(request, "quote.html", p=purchase, chosen=chosen, refund=refund, fee=share - refund,
-                shipment=shipment.strip(), credited=credited, bonus=credited - refund if credited else 0,
+    credited = _credit_offer(request, desk, purchase.id, lines, shipment)
+    return page(request, "quote.html", p=purchase, chosen=chosen, refund=refund,
+                fee=purchase.share_of(chosen) - refund, shipment=shipment.strip(), credited=credited,
+                bonus=credited - refund if credited else 0,
                 bonus_later=bonus_later(site(request).ledger, purchase, refund, credited) if credited else 0)
 
 
-def _credit_call(request: Request, purchase: Purchase, mask: int, reference: bytes) -> Any:
-    return site(request).ledger.contract.functions.returnItemsForCredit(
-        purchase.order.packed(), purchase.lines_to_send(mask), mask, reference)
-
-
-def _credit_offer(request: Request, purchase: Purchase, mask: int, shipment: str) -> int | None:
+def _credit_offer(request: Request, desk: CustomerDesk, purchase_id: str, lines: list[int], shipment: str) -> int | None:
     """The store credit (bonus included) the contract would give instead of money, found by running the
-    return as the customer; None when the contract would not take it (the page offers money only)."""
-    reference = validate.hash_of(shipment) if shipment else bytes(32)  # the salted hash comes when it is sent
+    return as the customer (nothing is held or sent); None when the contract would not take it (the page
+    offers money only)."""
     ledger = site(request).ledger
     try:
+        prepared = desk.prepare_return_for_credit(purchase_id, lines, shipment)
         with mapped_errors(ledger.errors):
-            return _credit_call(request, purchase, mask, reference).call({"from": purchase.customer})
+            return int(prepared.function.call({"from": desk.address}))
     except LedgerError:
         return None
 
@@ -110,28 +113,7 @@ def prepare_credit_return(request: Request, purchase_id: str = Body(), lines: li
     """The return for store credit, for the customer's wallet to send: the contract pays credit only to the
     buyer who calls it (no signed request can be relayed for credit)."""
     check_csrf(request, csrf)
-    me = signed_in(request)
-    purchase = returnable(request, purchase_id, me)
-    mask = purchase.mask_of(lines)
-    check_shipment(purchase, shipment)
-    reference = bytes(32)
-    if shipment.strip():
-        reference = bytes.fromhex(seal(request, TextKind.SHIPMENT, shipment.strip(), me, purchase.merchant_id)[2:])
-    return {"transaction": wallet.prepare(site(request).ledger, me, _credit_call(request, purchase, mask, reference))}
-
-
-def returnable(request: Request, purchase_id: str, customer: str) -> Purchase:
-    """One of the visitor's purchases whose window is open (``NotCustomer``, ``ReturnWindowClosed`` otherwise)."""
-    purchase = own_purchase(request, purchase_id, customer)
-    if not purchase.window_open:
-        raise ReturnWindowClosed(purchase.id, purchase.deadline, purchase.as_of)
-    return purchase
-
-
-def check_shipment(purchase: Purchase, shipment: str) -> None:
-    """``InvalidInput`` when the terms want the item back and no shipment reference is given."""
-    if purchase.item_must_be_returned and not shipment.strip():
-        raise InvalidInput("these terms ask for the item back: enter the shipment reference (tracking number)")
+    return hand_over(request, customer_desk(request).prepare_return_for_credit(purchase_id, lines, shipment))
 
 
 @router.post("/api/returns/prepare")
@@ -140,16 +122,8 @@ def prepare_return(request: Request, purchase_id: str = Body(), lines: list[Stri
     """The EIP-712 return request for the wallet to sign; a shipment reference is kept off chain under its
     salted hash, which is what the request carries."""
     check_csrf(request, csrf)
-    me = signed_in(request)
-    purchase = returnable(request, purchase_id, me)
-    mask = purchase.mask_of(lines)
-    check_shipment(purchase, shipment)
-    ledger = site(request).ledger
-    reference = "0x" + bytes(32).hex()
-    if shipment.strip():
-        reference = seal(request, TextKind.SHIPMENT, shipment.strip(), me, purchase.merchant_id)
-    unsigned = SignedReturn(purchase.id, mask, reference, secrets.randbits(256), ledger.chain.now() + returns.VALID_FOR,
-                            "", ledger.chain.chain_id, ledger.address)
+    unsigned, sealed = customer_desk(request).prepare_return_request(purchase_id, lines, shipment, returns.VALID_FOR)
+    hold(request, (sealed,))
     return {"typed_data": returns.typed_data(unsigned)}
 
 

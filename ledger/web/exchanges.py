@@ -18,15 +18,13 @@ from fastapi.responses import Response
 from pydantic import StrictInt
 from starlette.exceptions import HTTPException
 
-from ..desks.customer import ExchangePlan, approval_needed, prepare_exchange
-from ..errors import ContractError, InsufficientFunds, NotCustomer
-from ..models import NATIVE
-from ..texts import TextKind
-from . import wallet
-from .customer import check_shipment, returnable
+from ..desks.customer import ExchangePlan
+from ..desks.prepared import Prepared
+from ..errors import ContractError, InsufficientFunds, NotCustomer, ShipmentRequired
+from ..models import NATIVE, Exchange
+from .customer import customer_desk, hand_over
 from .payments import read_order
-from .texts import seal
-from .views import check_csrf, page, signed_in, site
+from .views import check_csrf, page
 
 router = APIRouter()
 
@@ -34,21 +32,19 @@ router = APIRouter()
 @contextmanager
 def _refusals_in_words() -> Iterator[None]:
     """The exchange refused by the contract's rules (or the wallet short of the token) as a 409 in words;
-    someone else's purchase stays the 403 it is everywhere."""
+    someone else's purchase stays the 403 it is everywhere, and a shipment reference the terms need and the
+    form lacks the 400 of any missing input."""
     try:
         yield
-    except NotCustomer:
+    except (NotCustomer, ShipmentRequired):
         raise
     except (ContractError, InsufficientFunds) as refusal:
         raise HTTPException(409, str(refusal)) from refusal
 
 
-def _plan(request: Request, customer: str, purchase_id: str, lines: list[int], order: str,
-          shipment: str) -> ExchangePlan:
-    purchase = returnable(request, purchase_id, customer)
-    mask = purchase.mask_of(lines)
-    check_shipment(purchase, shipment)
-    return prepare_exchange(site(request).ledger, customer, purchase, read_order(order), mask)
+def _plan(request: Request, purchase_id: str, lines: list[int], order: str,
+          shipment: str) -> tuple[ExchangePlan, Prepared[Exchange]]:
+    return customer_desk(request).prepare_exchange(purchase_id, read_order(order), lines, shipment)
 
 
 @router.post("/pay/exchange", include_in_schema=False)
@@ -57,7 +53,7 @@ def exchange_quote(request: Request, csrf: str = Form(), order: str = Form(), pu
     """What the chosen lines refund, and what is still to pay (or comes back), before the wallet is asked."""
     check_csrf(request, csrf)
     with _refusals_in_words():
-        plan = _plan(request, signed_in(request), purchase_id, lines, order, shipment)
+        plan, _ = _plan(request, purchase_id, lines, order, shipment)
     chosen = tuple(i for i in range(len(plan.purchase.lines)) if plan.mask >> i & 1)
     return page(request, "exchange.html", plan=plan, p=plan.purchase, o=plan.signed.order, chosen=chosen,
                 encoded=order, shipment=shipment.strip(), native=plan.signed.order.token == NATIVE)
@@ -69,18 +65,12 @@ def prepare_exchange_call(request: Request, purchase_id: str = Body(), lines: li
     """The ``exchange`` transaction for the customer's wallet, its value exactly what is due in ETH; for a token
     with too small an allowance, first the approval of what is due (ask again once it landed)."""
     check_csrf(request, csrf)
-    me = signed_in(request)
-    ledger = site(request).ledger
     with _refusals_in_words():
-        plan = _plan(request, me, purchase_id, lines, order, shipment)
+        plan, prepared = _plan(request, purchase_id, lines, order, shipment)
         quoted = {"purchase_id": plan.new_purchase_id, "refund": plan.refund, "due": plan.due, "back": plan.back}
         token = plan.signed.order.token
         if token != NATIVE and plan.due:
-            approval = approval_needed(ledger, me, token, plan.due)
+            approval = customer_desk(request).prepare_approval(token, plan.due)
             if approval is not None:
-                return {"transaction": wallet.prepare(ledger, me, approval), "approval": True, **quoted}
-        reference = bytes(32)
-        if shipment.strip():
-            reference = bytes.fromhex(seal(request, TextKind.SHIPMENT, shipment.strip(), me,
-                                           plan.purchase.merchant_id)[2:])
-        return {"transaction": wallet.prepare(ledger, me, plan.call(reference), plan.value), **quoted}
+                return hand_over(request, approval, approval=True, **quoted)
+        return hand_over(request, prepared, **quoted)

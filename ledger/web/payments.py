@@ -13,12 +13,12 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from .. import render
-from ..desks.customer import approval_needed, check_order, exchangeable, order_signature
+from ..desks.customer import check_order, exchangeable
 from ..errors import LedgerError, PurchaseExists
 from ..models import NATIVE
 from ..orders import SignedOrder
-from . import wallet
-from .views import check_csrf, page, signed_in, site, visitor
+from .customer import customer_desk, hand_over
+from .views import check_csrf, page, site, visitor
 
 router = APIRouter()
 
@@ -52,15 +52,13 @@ def prepare_payment(request: Request, order: str = Body(), csrf: str = Body()) -
     """The ``buy`` transaction for the wallet, after running it as the signed-in customer: an expired order, one
     already paid or a signature not from the shop's staff is refused here, in words, before the wallet asks."""
     check_csrf(request, csrf)
-    me = signed_in(request)
+    desk = customer_desk(request)
     signed = read_order(order)
     ledger, o = site(request).ledger, signed.order
-    check_order(ledger, signed, me)
+    check_order(ledger, signed, desk.address)
     purchase_id = o.purchase_id(ledger.chain.chain_id, ledger.address)
     if o.token != NATIVE:  # the ledger takes the token itself: first the wallet lets it, then it pays
-        approval = approval_needed(ledger, me, o.token, o.total)
+        approval = desk.prepare_approval(o.token, o.total)
         if approval is not None:
-            return {"transaction": wallet.prepare(ledger, me, approval), "approval": True, "purchase_id": purchase_id}
-    buy = ledger.contract.functions.buy(o.packed(), o.line_tuples(), 0, order_signature(signed))
-    return {"transaction": wallet.prepare(ledger, me, buy, o.total if o.token == NATIVE else 0),
-            "purchase_id": purchase_id}
+            return hand_over(request, approval, approval=True, purchase_id=purchase_id)
+    return hand_over(request, desk.prepare_buy(signed), purchase_id=purchase_id)

@@ -5,60 +5,56 @@ refuse (an agent past its budget or mandate) is shown in the contract's words be
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 from pydantic import StrictInt
 
-from .. import render
+from .. import render, timefmt
+from ..desks import MerchantDesk
+from ..desks.prepared import Prepared
 from ..errors import InvalidInput
 from ..models import DAY, NATIVE, Purchase, Reason, Role
-from ..texts import TextKind
 from ..validate import parse_amount
 from . import wallet
 from .merchant import SETTLE_BATCH, staff_only, waiting_for_settlement
-from .texts import seal
+from .texts import hold
 from .views import check_csrf, page, site
 
 router = APIRouter()
 
 
-def _purchase(request: Request, merchant_id: int, purchase_id: str) -> Purchase:
-    """One purchase of this shop (``InvalidInput`` for another shop's)."""
-    purchase = site(request).ledger.purchase(purchase_id)
-    if purchase.merchant_id != merchant_id:
-        raise InvalidInput(f"purchase {purchase.id[:10]}… was made at shop #{purchase.merchant_id}, not at "
-                           f"shop #{merchant_id}")
-    return purchase
-
-
-def _utc(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def _desk(request: Request, merchant_id: int) -> MerchantDesk:
+    """The signed-in staff member's desk at this shop (owner or agent, on chain; ``NotMerchantAgent`` else)."""
+    return site(request).ledger.merchant_desk(staff_only(request, merchant_id), merchant_id)
 
 
 @router.get("/shop/{merchant_id}/purchases/{purchase_id}", include_in_schema=False)
 def purchase_page(request: Request, merchant_id: int, purchase_id: str) -> Response:
     """One purchase as the staff see it, with the forms they may use on it."""
-    me = staff_only(request, merchant_id)
-    purchase = _purchase(request, merchant_id, purchase_id)
+    desk = _desk(request, merchant_id)
+    purchase = desk.own_purchase(purchase_id)
     ledger = site(request).ledger
-    role = ledger.role(merchant_id, me)
-    budget = ledger.budget(merchant_id, me, purchase.token) if role is Role.AGENT else None
+    role = ledger.role(merchant_id, desk.address)
+    budget = ledger.budget(merchant_id, desk.address, purchase.token) if role is Role.AGENT else None
     return page(request, "staff.html", p=purchase, merchant_id=merchant_id, role=role.name.lower(), budget=budget,
                 reasons=[r.name.lower() for r in Reason], window_state=render.window_state)
 
 
-def _answer(request: Request, me: str, function: Any, consequence: str) -> dict:
-    return {"transaction": wallet.prepare(site(request).ledger, me, function), "consequence": consequence}
+def _answer(request: Request, desk: MerchantDesk, prepared: Prepared[Any], consequence: str) -> dict:
+    """The prepared action as a transaction for the staff member's wallet (run as that wallet first), its
+    texts held until it lands, and what it will do in words."""
+    transaction = wallet.prepare(site(request).ledger, desk.address, prepared.function, prepared.value)
+    hold(request, prepared.texts)
+    return {"transaction": transaction, "consequence": consequence}
 
 
-def _budget_words(request: Request, merchant_id: int, me: str, purchase: Purchase, amount: int) -> str:
+def _budget_words(request: Request, desk: MerchantDesk, purchase: Purchase, amount: int) -> str:
     ledger = site(request).ledger
-    if ledger.role(merchant_id, me) is Role.OWNER:
+    if ledger.role(desk.merchant_id, desk.address) is Role.OWNER:
         return "As the owner you refund without a budget."
-    left = ledger.budget(merchant_id, me, purchase.token)
+    left = ledger.budget(desk.merchant_id, desk.address, purchase.token)
     money = site(request).amount
     return f"Your goodwill budget goes from {money(left, purchase.token)} to {money(left - amount, purchase.token)}."
 
@@ -72,21 +68,14 @@ def goodwill(request: Request, merchant_id: int, purchase_id: str = Body(), amou
              reason: str = Body(default="other"), note: str = Body(default=""), csrf: str = Body()) -> dict:
     """Refund part of what the purchase holds, at any time before settlement (an agent within its budget)."""
     check_csrf(request, csrf)
-    me = staff_only(request, merchant_id)
-    purchase = _purchase(request, merchant_id, purchase_id)
+    desk = _desk(request, merchant_id)
+    purchase = desk.own_purchase(purchase_id)
     value = _amount(amount, purchase.token)
-    if value <= 0:
-        raise InvalidInput("the goodwill amount must be more than zero")
+    prepared = desk.prepare_goodwill_refund(purchase.id, value, reason, note.strip())
     shop = site(request)
-    note_hash = bytes(32)
-    if note.strip():
-        note_hash = bytes.fromhex(seal(request, TextKind.CONTACT, note.strip(), purchase.customer, merchant_id)[2:])
-    call = shop.ledger.contract.functions.goodwillRefund(purchase.order.packed(), value, int(Reason.parse(reason)),
-                                                        note_hash)
     words = (f"{purchase.customer} gets {shop.amount(value, purchase.token)} back from this purchase, which holds "
-             f"{shop.amount(purchase.in_escrow, purchase.token)}. "
-             + _budget_words(request, merchant_id, me, purchase, value))
-    return _answer(request, me, call, words)
+             f"{shop.amount(purchase.in_escrow, purchase.token)}. " + _budget_words(request, desk, purchase, value))
+    return _answer(request, desk, prepared, words)
 
 
 @router.post("/api/shop/{merchant_id}/keep/prepare")
@@ -94,18 +83,15 @@ def keep_it(request: Request, merchant_id: int, purchase_id: str = Body(), lines
             reason: str = Body(default="other"), csrf: str = Body()) -> dict:
     """Refund lines the customer keeps: their share of what was paid, no fee, nothing shipped back."""
     check_csrf(request, csrf)
-    me = staff_only(request, merchant_id)
-    purchase = _purchase(request, merchant_id, purchase_id)
-    mask = purchase.mask_of(lines)
-    chosen = [i for i in range(len(purchase.lines)) if mask >> i & 1]
-    value = sum(purchase.lines[i].total for i in chosen) * purchase.paid // purchase.price
-    shop = site(request)
-    call = shop.ledger.contract.functions.refundWithoutReturn(
-        purchase.order.packed(), purchase.order.line_tuples(), mask, int(Reason.parse(reason)))
+    desk = _desk(request, merchant_id)
+    purchase = desk.own_purchase(purchase_id)
+    prepared = desk.prepare_refund_without_return(purchase.id, lines, reason)
+    chosen = [i for i in range(len(purchase.lines)) if purchase.mask_of(lines) >> i & 1]
+    value = purchase.share_of(chosen)
     items = ", ".join(purchase.lines[i].sku for i in chosen)
-    words = (f"{purchase.customer} keeps {items} and gets {shop.amount(value, purchase.token)} back, with no "
-             "restocking fee. " + _budget_words(request, merchant_id, me, purchase, value))
-    return _answer(request, me, call, words)
+    words = (f"{purchase.customer} keeps {items} and gets {site(request).amount(value, purchase.token)} back, with no "
+             "restocking fee. " + _budget_words(request, desk, purchase, value))
+    return _answer(request, desk, prepared, words)
 
 
 @router.post("/api/shop/{merchant_id}/extend/prepare")
@@ -113,54 +99,50 @@ def extend(request: Request, merchant_id: int, purchase_id: str = Body(), days: 
            reason: str = Body(default="other"), csrf: str = Body()) -> dict:
     """Give the purchase's window more days (an agent within its mandate)."""
     check_csrf(request, csrf)
-    me = staff_only(request, merchant_id)
-    purchase = _purchase(request, merchant_id, purchase_id)
-    if not 1 <= days <= 365:
-        raise InvalidInput(f"an extension is 1 to 365 days, not {days}")
-    call = site(request).ledger.contract.functions.extendWindow(purchase.order.packed(), days,
-                                                                int(Reason.parse(reason)))
-    words = (f"The return window then closes on {_utc(purchase.deadline + days * DAY)} instead of "
-             f"{_utc(purchase.deadline)}.")
-    return _answer(request, me, call, words)
+    desk = _desk(request, merchant_id)
+    prepared = desk.prepare_extend_window(purchase_id, days, reason)
+    purchase = desk.own_purchase(purchase_id)
+    words = (f"The return window then closes on {timefmt.utc(purchase.deadline + days * DAY)} instead of "
+             f"{timefmt.utc(purchase.deadline)}.")
+    return _answer(request, desk, prepared, words)
 
 
 @router.post("/api/shop/{merchant_id}/deliver/prepare")
 def deliver(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: str = Body()) -> dict:
     """Record the delivery as now: a window that runs from delivery starts."""
     check_csrf(request, csrf)
-    me = staff_only(request, merchant_id)
-    purchase = _purchase(request, merchant_id, purchase_id)
+    desk = _desk(request, merchant_id)
+    prepared = desk.prepare_confirm_delivery(purchase_id)
+    purchase = desk.own_purchase(purchase_id)
     today = site(request).ledger.chain.now()
-    call = site(request).ledger.contract.functions.confirmDelivery(purchase.order.packed())
     words = (f"Delivered now: the {render.window(purchase.return_window)} return window runs from now and "
-             f"closes on {_utc(today + purchase.return_window + purchase.extension_days * DAY)}.")
-    return _answer(request, me, call, words)  # the contract refuses a window that does not start at delivery
+             f"closes on {timefmt.utc(today + purchase.return_window + purchase.extension_days * DAY)}.")
+    return _answer(request, desk, prepared, words)  # the contract refuses a window that does not start at delivery
 
 
 @router.post("/api/shop/{merchant_id}/settle/prepare")
 def settle(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: str = Body()) -> dict:
     """Pay out what the shop kept of a purchase whose window has closed."""
     check_csrf(request, csrf)
-    me = staff_only(request, merchant_id)
-    purchase = _purchase(request, merchant_id, purchase_id)
+    desk = _desk(request, merchant_id)
+    purchase = desk.own_purchase(purchase_id)
     shop = site(request)
     if purchase.window_open or purchase.awaiting_delivery:
         raise InvalidInput(f"the return window of purchase {purchase.id[:10]}… is still open (until "
-                           f"{_utc(purchase.deadline)}): settle it after that")
+                           f"{timefmt.utc(purchase.deadline)}): settle it after that")
     if purchase.settled:
         raise InvalidInput(f"purchase {purchase.id[:10]}… is settled already")
     payout = shop.ledger.merchant(merchant_id).payout
-    call = shop.ledger.contract.functions.settle([purchase.order.packed()])
     words = (f"Pays {shop.amount(purchase.in_escrow, purchase.token)} to the shop's payout address {payout}; "
              "after this the purchase can no longer be returned or refunded.")
-    return _answer(request, me, call, words)
+    return _answer(request, desk, shop.ledger.prepare_settle([purchase]), words)
 
 
 @router.post("/api/shop/{merchant_id}/settle-all/prepare")
 def settle_all(request: Request, merchant_id: int, csrf: str = Body(embed=True)) -> dict:
     """Pay out, in one transaction, what the shop kept of its closed purchases (oldest first, a batch)."""
     check_csrf(request, csrf)
-    me = staff_only(request, merchant_id)
+    desk = _desk(request, merchant_id)
     shop = site(request)
     waiting = waiting_for_settlement(request, merchant_id)
     if not waiting:
@@ -175,4 +157,4 @@ def settle_all(request: Request, merchant_id: int, csrf: str = Body(embed=True))
     words = (f"Settles {len(batch)} purchase{'s' if len(batch) > 1 else ''}: pays out the {money} they hold, to the "
              f"shop's payout address {shop.ledger.merchant(merchant_id).payout} (less any referrer's commission); "
              f"after this they can no longer be returned or refunded.{more}")
-    return _answer(request, me, shop.ledger.contract.functions.settle([p.order.packed() for p in batch]), words)
+    return _answer(request, desk, shop.ledger.prepare_settle(batch), words)

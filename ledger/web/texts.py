@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..codec import hex_of
-from ..texts import TextKind, TextStore, on_ledger
+from ..texts import Sealed, on_ledger
 from .views import check_csrf, now, page, signed_in, site, visitor
 
 router = APIRouter()
@@ -21,14 +21,13 @@ PENDING_SECONDS = 3_600
 """How long a sealed text waits for its transaction (the wallet, a relay) before it is dropped."""
 
 
-def seal(request: Request, kind: TextKind, text: str, customer: str, merchant_id: int) -> str:
-    """The salted hash for ``text``, which is kept once a transaction carrying it lands (``keep_landed``); the
-    signed-in visitor may have ``store.MAX_PENDING`` such texts waiting at once."""
+def hold(request: Request, sealed: Iterable[Sealed]) -> None:
+    """Hold the texts a prepared action sealed (``Prepared.texts``) until a transaction carrying them lands
+    (``keep_landed``); the signed-in visitor may have ``store.MAX_PENDING`` such texts waiting at once."""
     at = now(request)
-    kept = TextStore.seal(kind, text, customer, merchant_id, at).text
-    assert kept is not None  # the callers give non-empty text
-    site(request).store.hold(signed_in(request), kept, at + PENDING_SECONDS, at)
-    return kept.hash
+    for one in sealed:
+        if one.text is not None:
+            site(request).store.hold(signed_in(request), one.text, at + PENDING_SECONDS, at)
 
 
 def keep_landed(request: Request, values: Iterable[Any]) -> None:

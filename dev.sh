@@ -17,6 +17,8 @@ cd "$(dirname "$0")"
 
 VENV=.venv
 PY=python3
+# The package with every extra (cli, web, postgres, dev: see pyproject.toml) and the test tools.
+EXTRAS=all,test
 
 # needs_install DIR WHAT: make sure virtualenv DIR exists; succeed when what it should hold (pyproject.toml
 # and WHAT) changed since its last install, which `installed DIR WHAT` records.
@@ -55,9 +57,9 @@ apt_install() {
 setup() {
   setup_postgres
   setup_chromium
-  if needs_install "$VENV" "ledger"; then
-    "$VENV/bin/python" -m pip install --quiet -e '.[test]'
-    installed "$VENV" "ledger"
+  if needs_install "$VENV" "ledger[$EXTRAS]"; then
+    "$VENV/bin/python" -m pip install --quiet -e ".[$EXTRAS]"
+    installed "$VENV" "ledger[$EXTRAS]"
   fi
   if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.ledger-lock; then
     echo "==> installing the pinned Node.js tools (solc-js, anvil, cast, forge, OpenZeppelin)"
@@ -74,9 +76,9 @@ WEB3_OLD=7.16.0
 VENV_OLD=.venv-web3v7
 
 setup_web3_old() {
-  if needs_install "$VENV_OLD" "web3 $WEB3_OLD"; then
-    "$VENV_OLD/bin/python" -m pip install --quiet -e '.[test]' "web3==$WEB3_OLD"
-    installed "$VENV_OLD" "web3 $WEB3_OLD"
+  if needs_install "$VENV_OLD" "ledger[$EXTRAS] web3 $WEB3_OLD"; then
+    "$VENV_OLD/bin/python" -m pip install --quiet -e ".[$EXTRAS]" "web3==$WEB3_OLD"
+    installed "$VENV_OLD" "ledger[$EXTRAS] web3 $WEB3_OLD"
   fi
 }
 

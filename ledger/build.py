@@ -13,6 +13,7 @@ from typing import Any
 
 from .artifacts import ARTIFACTS_DIR, SHIPPED_CONTRACTS
 from .errors import BuildError
+from .extras import require
 
 SOLC_VERSION = "0.8.30"
 """The solc-js release pinned in package.json."""
@@ -58,6 +59,7 @@ def read_sources(root: Path, folder: str) -> dict[str, str]:
 
 def compile_sources(root: Path, sources: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Compile ``sources`` with the pinned solc-js and return one artifact per contract name."""
+    require("dev", "compiling the contracts", "solcx")
     import solcx
     import solcx.wrapper
     from solcx.exceptions import SolcError

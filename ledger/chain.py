@@ -27,6 +27,7 @@ from web3.types import RPCEndpoint
 
 from .codec import hex_of
 from .errors import InvalidInput, NodeError, NotALocalChain
+from .extras import require
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 """The development mnemonic anvil uses; its accounts hold test ether on every local chain here."""
@@ -243,6 +244,7 @@ class EmbeddedChain(Chain):
     simulation_block = "latest"  # eth-tester cannot estimate against "pending"; "latest" runs on top of it
 
     def __init__(self) -> None:
+        require("dev", "the embedded chain", "eth_tester", "eth")  # eth-tester on py-evm
         from eth_tester import EthereumTester, PyEVMBackend
         from web3 import EthereumTesterProvider
 

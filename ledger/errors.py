@@ -53,6 +53,11 @@ class BuildError(LedgerError, RuntimeError):
     """Raised when the contracts cannot be compiled or a shipped artifact is missing."""
 
 
+class MissingExtra(LedgerError, ImportError):
+    """Raised when a part of the package is used whose optional dependencies (an extra) are not installed; the
+    message names the ``pip install 'ledger[extra]'`` that adds them."""
+
+
 class InvalidInput(LedgerError, ValueError):
     """Raised when an argument is malformed (address, amount, SKU, file); nothing was sent."""
 

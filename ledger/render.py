@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import tzinfo
 from decimal import Decimal
-from typing import Protocol
-
-from rich.console import Group
-from rich.table import Table
+from typing import TYPE_CHECKING, Protocol
 
 from . import timefmt
 from .history.counting import ONLY_HERE
@@ -23,6 +20,10 @@ from .models import (
     Review,
 )
 from .orders import Order
+
+if TYPE_CHECKING:  # rich (the cli extra) is imported where a table is drawn: the page uses only the words here
+    from rich.console import Group
+    from rich.table import Table
 
 
 def amount(value: int, token: str = NATIVE, decimals: int = 18, symbol: str | None = None) -> str:
@@ -110,6 +111,9 @@ def order_view(
     title: str = "Order",
 ) -> Group:
     """What a shop-signed order says: lines, total, terms in words, referral, expiry and purchase id."""
+    from rich.console import Group
+    from rich.table import Table
+
     def name(address: str) -> str:
         return (names or {}).get(address, address)
 
@@ -136,6 +140,8 @@ def order_view(
 def terms_table(
     terms: Iterable[ReturnTerms], title: str = "Return terms", merchants: Mapping[int, str] | None = None
 ) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for column in ("terms", "merchant", "window", "starts at", "fee", "item goes back", "state"):
         table.add_column(column)
@@ -156,6 +162,8 @@ def purchases_table(
     names: Mapping[str, str] | None = None,
     merchants: Mapping[int, str] | None = None,
 ) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for column in ("purchase", "customer", "merchant", "lines", "paid", "refunded", "status", "return window"):
         table.add_column(column)
@@ -190,6 +198,8 @@ def contacts_table(
     names: Mapping[str, str] | None = None,
     merchants: Mapping[int, str] | None = None,
 ) -> Table:
+    from rich.table import Table
+
     contacts = list(contacts)
     left_out = sum(1 for c in contacts if not c.counted)
     caption = (f"{left_out} contact(s) not counted in the shop's figures (see why)" if left_out else None)
@@ -209,6 +219,8 @@ def contacts_table(
 def figures_table(
     figures: Iterable[Figures], title: str = "Figures", merchants: Mapping[int, str] | None = None
 ) -> Table:
+    from rich.table import Table
+
     figures = list(figures)
     table = Table(title=title, caption="\n".join(feedback_notes(figures[0])) if figures else None)
     for column in ("merchant", "purchases", "sales", "refunds", "return rate", "contacts per purchase", "rating",
@@ -249,6 +261,8 @@ def _score(value: float | None, form: str) -> str:
 
 def reviews_table(reviews: Iterable[Review], summary: RatingSummary | None = None, title: str = "Reviews",
                   names: Mapping[str, str] | None = None) -> Table:
+    from rich.table import Table
+
     caption = None
     if summary is not None and (summary.reviews or summary.not_counted):
         lines = []

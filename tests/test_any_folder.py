@@ -40,7 +40,9 @@ def _check_borrowable() -> None:
     pyproject = (ROOT / "pyproject.toml").read_bytes()
     brownie = re.search(r"^BROWNIE=(\S+)$", (ROOT / "dev.sh").read_text(), re.MULTILINE)
     assert brownie, "dev.sh no longer pins brownie as BROWNIE=…"
-    for venv, what in ((".venv", "ledger"), (".venv-brownie", f"eth-brownie {brownie[1]}")):
+    extras = re.search(r"^EXTRAS=(\S+)$", (ROOT / "dev.sh").read_text(), re.MULTILINE)
+    assert extras, "dev.sh no longer names the extras it installs as EXTRAS=…"
+    for venv, what in ((".venv", f"ledger[{extras[1]}]"), (".venv-brownie", f"eth-brownie {brownie[1]}")):
         installed = ROOT / venv / ".installed"
         if not installed.exists() or installed.read_text().strip() != _stamp(pyproject, what):
             pytest.fail(f"{ROOT / venv} is not installed for the current pyproject.toml: {advice}", pytrace=False)

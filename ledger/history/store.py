@@ -32,6 +32,7 @@ from sqlalchemy.pool import StaticPool
 
 from ..errors import IndexMoved, LedgerError
 from ..events import goodwill_kind, line_from_chain
+from ..extras import require
 from ..models import NATIVE
 from ..orders import Order
 from . import MEMORY, credit, schema
@@ -66,6 +67,8 @@ def engine_for(url: str) -> Engine:
     """An engine for a database URL (``postgresql://`` goes through psycopg 3), with the tables created."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("postgresql+psycopg://"):
+        require("postgres", "an index in PostgreSQL", "psycopg")
     if url == MEMORY:
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:

@@ -1,9 +1,8 @@
-"""The facade: ``Ledger`` for reads and the actions anyone may take; ``MerchantDesk`` and ``CustomerDesk``
-(in ``merchant.py`` and ``customer.py``) for each side.
-
-A deployment is three contracts: ``Ledger`` (the entry point, which holds the money), the ``LedgerModule``
-it delegates to (one storage, one address, so one merged ABI here: ``ILedger``'s), and ``LedgerFeedback``. Writes are simulated first, so a call the contract would refuse raises the decoded
-error and sends nothing; they are then signed locally and sent raw (``sending.py``).
+"""The facade: ``Ledger`` builds the parts of a deployed ledger and hands each public method to one of them:
+the reads (``reading.reads.Reads``), where actions go out (``desks.outbox.Outbox``), the actions anyone may
+take (``desks.anyone.Anyone``), and the desks of each side (``MerchantDesk``, ``CustomerDesk``). Nothing below
+this module knows ``Ledger`` (docs/architecture.md). Writes are simulated first, so a call the contract would
+refuse raises the decoded error and sends nothing; they are then signed locally and sent raw (``sending``).
 """
 
 from __future__ import annotations

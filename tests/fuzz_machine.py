@@ -1,8 +1,8 @@
 """Long random use: a hypothesis state machine that plays shops, staff, customers, a relayer and a griefer
 against the ledger on anvil (world in ``fuzz_world.py``), with every feature and the gaming moves of the
-contract v2 issue, and the feedback customers give (reviews, NPS, CSAT of contacts). Each step first works out from the chain what the contract must do; a step the contract
-(or the library, before sending) must refuse has to fail with one of the typed errors that apply, and
-nothing may be mined. After every step the invariants hold:
+contract v2 issue, and the feedback customers give (reviews, NPS, CSAT of contacts). Each step first works
+out from the chain what the contract must do; a step the contract (or the library, before sending) must
+refuse has to fail with one of the typed errors that apply, and nothing may be mined. After every step the invariants hold:
 
 - for every token the ledger holds exactly what it owes (escrow + store credit + deferred payments, read
   from the contract's views) plus what was given to it outright; so never less;
@@ -569,7 +569,8 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.NotMerchantOwner)
         if fields(self._view(self.functions.terms(chosen.id)), ("m", "w", "f", "d", "i", "retired"))[5]:
             refusals.add(errors.TermsRetired)
-        self._attempt(refusals, lambda: MerchantDesk(self.w.ledger.reads, self.w.ledger.outbox, account, seller.id).retire_terms(chosen.id))
+        desk = MerchantDesk(self.w.ledger.reads, self.w.ledger.outbox, account, seller.id)
+        self._attempt(refusals, lambda: desk.retire_terms(chosen.id))
 
     @rule(shop=st.integers(0, 1), agent=st.integers(0, 1))
     def add_or_remove_agent(self, shop: int, agent: int) -> None:

@@ -34,7 +34,8 @@ def rogue(ledger, shop, agent):
 
 def test_customer_pricing_its_own_purchase_is_refused(ledger, shop, week_terms, customer, alice,
                                                       test_artifacts) -> None:
-    self_made = MerchantDesk(ledger.reads, ledger.outbox, alice, shop.merchant_id).quote(week_terms.id, [("TV", 1, 1)], "FAKE-1")
+    self_made = MerchantDesk(ledger.reads, ledger.outbox, alice, shop.merchant_id).quote(
+        week_terms.id, [("TV", 1, 1)], "FAKE-1")
     with pytest.raises(errors.InvalidOrderSignature) as info:
         customer.buy(self_made)  # a 1-wei TV signed by the customer herself
     assert info.value.signer == alice.address

@@ -85,7 +85,8 @@ def test_log_contact_in_the_future_rejected(chain, staff, alice) -> None:
 def test_log_contact_by_a_stranger_rejected(ledger, shop, stranger, alice) -> None:
     kept_before = ledger.texts.of_customer(alice.address)  # the texts of earlier tests on this deployment
     with pytest.raises(errors.NotMerchantAgent) as info:
-        MerchantDesk(ledger.reads, ledger.outbox, stranger, shop.merchant_id).log_contact(alice.address, "chat", "question", "a made-up note")
+        MerchantDesk(ledger.reads, ledger.outbox, stranger, shop.merchant_id).log_contact(
+            alice.address, "chat", "question", "a made-up note")
     assert (info.value.merchant_id, info.value.caller) == (shop.merchant_id, stranger.address)
     assert ledger.contacts() == []
     assert ledger.texts.of_customer(alice.address) == kept_before  # kept only once its hash went on chain

@@ -359,9 +359,9 @@ class CustomerDesk:
             raise InvalidInput(f"a signed return request may be valid for at most {MAX_REQUEST_VALIDITY // 86_400} "
                                "days: sign a shorter one (a new one can be signed any time)")
         shipment = self._shipment(purchase, shipment_ref)
-        reads = self.reads
-        return SignedReturn(purchase.id, mask, "0x" + shipment.hash.hex(), secrets.randbits(256),
-                            reads.contracts.chain.now() + valid_for, "", reads.contracts.chain.chain_id, reads.contracts.address), shipment
+        chain = self.reads.contracts.chain
+        return SignedReturn(purchase.id, mask, "0x" + shipment.hash.hex(), secrets.randbits(256), chain.now() + valid_for,
+                            "", chain.chain_id, self.reads.contracts.address), shipment
 
     def sign_return(self, purchase_id: str, lines: Sequence[int] | None = None,
                     shipment_ref: str | bytes | None = None, valid_for: int = 86_400) -> SignedReturn:
@@ -408,10 +408,10 @@ def _receipt(result: TxResult) -> TxResult:
 
 def check_order(reads: Reads, signed: SignedOrder, buyer: str | None = None) -> None:
     """Refuse, in the contract's words and before anything is sent or an offer shown, what buying the order
-    would be refused for: an order bought already, or another with its order number; a signature not from the shop's current owner or agents (an
-    account's, or a contract wallet's ERC-1271 approval, read as the contract reads it); an expired order; one
-    made out to another customer than ``buyer`` (when known); an agent's commission beyond its mandate; retired
-    terms; a token the shop does not take."""
+    would be refused for: an order bought already, or another with its order number; a signature not from the
+    shop's current owner or agents (an account's, or a contract wallet's ERC-1271 approval, read as the contract
+    reads it); an expired order; one made out to another customer than ``buyer`` (when known); an agent's
+    commission beyond its mandate; retired terms; a token the shop does not take."""
     order = signed.order
     if (signed.chain_id, signed.ledger) != (reads.contracts.chain.chain_id, reads.contracts.address):
         raise InvalidInput(

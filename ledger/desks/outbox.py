@@ -4,9 +4,10 @@ salted hashes they carry sealed before and kept once they landed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
@@ -22,7 +23,7 @@ from .prepared import Prepared, T
 if TYPE_CHECKING:
     from ..texts import Sealed, TextKind, TextStore
 
-_operations: ContextVar[dict[int, Operation]] = ContextVar("ledger_operations", default={})
+_operations: ContextVar[Mapping[int, Operation]] = ContextVar("ledger_operations", default=MappingProxyType({}))
 """The operation each ledger (by ``id``) runs in, in this thread or task (``Outbox.operation``)."""
 
 

@@ -19,9 +19,9 @@ from ..chain import Provider
 from ..codec import hex_of
 from ..contracts import LedgerContracts
 from ..errors import BlockReplaced, IndexMoved, IndexStuck
-from .workers import WORKER_AFTER, WORKERS, Preparer, Workers
 from .logs import LogReader, LogWindow
 from .store import Store
+from .workers import WORKER_AFTER, WORKERS, Preparer, Workers
 
 REORG_DEPTH = 128
 """Blocks whose hashes are kept; a reorg deeper than that rebuilds the index from the deployment block."""

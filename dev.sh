@@ -149,6 +149,9 @@ case "$job" in
   setup) ;;
   demo) exec "$VENV/bin/ledger" demo "$@" ;;
   test)
+    echo "==> the package's layers (lint-imports), lint (ruff)"
+    "$VENV/bin/lint-imports" --no-cache
+    "$VENV/bin/ruff" check ledger scripts tests tools
     setup_slither  # tests/test_slither_gate.py runs the gate (tools/slither_gate.py) on contracts/
     setup_brownie
     brownie_check

@@ -176,7 +176,7 @@ def connect(url: str, patience: float = PATIENCE) -> Chain:
     no answer are asked again for up to ``patience`` seconds (``Provider``)."""
     w3 = Web3(Provider(url, patience))
     try:
-        w3.eth.chain_id
+        _ = w3.eth.chain_id  # one request: does a node answer?
     except Exception as error:  # any transport failure means the same thing to the user
         raise NodeError(f"no Ethereum node answers at {_where(url)}: start one (e.g. `ledger node start`) or fix "
                         "the URL") from error

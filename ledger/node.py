@@ -197,7 +197,7 @@ def stop(home: Path = HOME, timeout: float = 15) -> NodeInfo:
 def answers(url: str) -> bool:
     """Whether a JSON-RPC node answers at ``url``."""
     try:
-        Web3(HTTPProvider(url, request_kwargs={"timeout": 3})).eth.chain_id
+        _ = Web3(HTTPProvider(url, request_kwargs={"timeout": 3})).eth.chain_id  # one request: does it answer?
     except Exception:  # any failure to reach it means the same here
         return False
     return True

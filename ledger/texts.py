@@ -38,7 +38,7 @@ from .errors import InvalidInput, TextNotFound
 from .models import Role
 
 if TYPE_CHECKING:
-    from .client import Ledger
+    from .reading.reads import Reads
 
 metadata = MetaData()
 
@@ -212,13 +212,13 @@ def _kept(row: Any) -> KeptText:
                     row["body"], row["kept_at"], row["erased_at"])
 
 
-def on_ledger(ledger: Ledger, kept: KeptText) -> bool:
+def on_ledger(reads: Reads, kept: KeptText) -> bool:
     """Whether the hash of a kept text is on chain where its kind says (a contact's content hash, a review's
     text hash, a return's shipment reference): the text is then what the ledger recorded."""
     if kept.kind is TextKind.CONTACT:
-        found = (c.content_hash for c in ledger.contacts(merchant_id=kept.merchant_id, customer=kept.customer))
+        found = (c.content_hash for c in reads.contacts(merchant_id=kept.merchant_id, customer=kept.customer))
     elif kept.kind is TextKind.REVIEW:
-        found = (r.text_hash for r in ledger.reviews(merchant_id=kept.merchant_id) if r.customer == kept.customer)
+        found = (r.text_hash for r in reads.reviews(merchant_id=kept.merchant_id) if r.customer == kept.customer)
     else:
-        found = (r.reference for r in ledger.refunds(customer=kept.customer))
+        found = (r.reference for r in reads.refunds(customer=kept.customer))
     return kept.hash in found

@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eth_account import Account  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 
+from ledger.abi.decoder import Decoder  # noqa: E402
 from ledger.chain import AnvilChain, Chain, connect  # noqa: E402
 from ledger.client import Ledger  # noqa: E402
 from ledger.history import History  # noqa: E402
-from ledger.history.decoding import Decoder  # noqa: E402
 from ledger.models import LineItem, Status  # noqa: E402
 from ledger.orders import Order  # noqa: E402
 from ledger.sending import Call, encoder, sign_orders  # noqa: E402

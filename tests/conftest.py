@@ -18,6 +18,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.build import compile_sources, project_root, read_sources
 from ledger.chain import AnvilChain, Chain, EmbeddedChain
 from ledger.client import CustomerDesk, Ledger, MerchantDesk
+from ledger.desks.outbox import Outbox
 from ledger.models import NATIVE, Purchase, ReturnTerms
 from ledger.revert import mapped_errors
 from tools import postgres_server
@@ -243,7 +244,7 @@ def cli(cli_project: CliProject, monkeypatch: pytest.MonkeyPatch):
     chain.revert(snapshot)
 
 
-def assert_kept(ledger: Ledger, content_hash: str, text: str, kind: str) -> None:
+def assert_kept(ledger: Ledger | Outbox, content_hash: str, text: str, kind: str) -> None:
     """The text behind a hash on chain is kept off chain and salted: the hash is not the text's plain keccak
     (nobody can test a guess against it), and the kept text with its salt gives the hash again."""
     from ledger.validate import hash_of

@@ -1,8 +1,8 @@
 """Long random use: a hypothesis state machine that plays shops, staff, customers, a relayer and a griefer
 against the ledger on anvil (world in ``fuzz_world.py``), with every feature and the gaming moves of the
-contract v2 issue, and the feedback customers give (reviews, NPS, CSAT of contacts). Each step first works out from the chain what the contract must do; a step the contract
-(or the library, before sending) must refuse has to fail with one of the typed errors that apply, and
-nothing may be mined. After every step the invariants hold:
+contract v2 issue, and the feedback customers give (reviews, NPS, CSAT of contacts). Each step first works
+out from the chain what the contract must do; a step the contract (or the library, before sending) must
+refuse has to fail with one of the typed errors that apply, and nothing may be mined. After every step the invariants hold:
 
 - for every token the ledger holds exactly what it owes (escrow + store credit + deferred payments, read
   from the contract's views) plus what was given to it outright; so never less;
@@ -195,7 +195,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if (refer and bps and self._role(seller.id, actor.address)[0] is Role.AGENT
                 and bps > self._referral_allowed(seller.id, actor.address, refer)):
             refusals.add(errors.ReferralNotAllowed)  # an agent grants commission only within its mandate
-        desk = MerchantDesk(self.w.ledger, actor, seller.id)
+        desk = MerchantDesk(self.w.ledger.reads, self.w.ledger.outbox, actor, seller.id)
         signed = self._attempt(refusals, lambda: desk.quote(
             chosen.id, [(f"SKU-{i}", q, p) for i, (q, p) in enumerate(lines)], f"Q-{len(self.quotes)}",
             customer=buyer, valid_for=valid_for, token=token_address, referrer=refer,
@@ -360,7 +360,7 @@ class LedgerMachine(RuleBasedStateMachine):
         refusals = self._staff_refusals(order.merchant_id, account.address, amount, order.token)
         if amount > onchain.in_escrow:
             refusals.add(errors.RefundExceedsEscrow)
-        desk = MerchantDesk(self.w.ledger, account, order.merchant_id)
+        desk = MerchantDesk(self.w.ledger.reads, self.w.ledger.outbox, account, order.merchant_id)
         refund = self._attempt(refusals, lambda: desk.goodwill_refund(purchase_id, amount, "damaged", "sorry"))
         if refund is not None:
             assert refund.amount == amount
@@ -380,7 +380,7 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.AlreadyReturned)
         if amount == 0:
             refusals.add(errors.ZeroAmount)
-        desk = MerchantDesk(self.w.ledger, account, order.merchant_id)
+        desk = MerchantDesk(self.w.ledger.reads, self.w.ledger.outbox, account, order.merchant_id)
         refund = self._attempt(refusals, lambda: desk.refund_without_return(purchase_id, lines, "wrong item"))
         if refund is not None:
             assert (refund.amount, refund.kind) == (amount, "kept")
@@ -405,7 +405,7 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.ReturnWindowClosed)
         if onchain.extension_days + days > (365 if role is Role.OWNER else mandate):
             refusals.add(errors.ExtensionTooLong)
-        desk = MerchantDesk(self.w.ledger, account, onchain.order.merchant_id)
+        desk = MerchantDesk(self.w.ledger.reads, self.w.ledger.outbox, account, onchain.order.merchant_id)
         if self._attempt(refusals, lambda: desk.extend_window(purchase_id, days, "service recovery")):
             assert self._onchain(purchase_id).extension_days == onchain.extension_days + days
 
@@ -426,7 +426,7 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.InvalidInput)
         if days <= onchain.extension_days:
             refusals.add(errors.ExtensionNotLonger)
-        desk = MerchantDesk(self.w.ledger, account, onchain.order.merchant_id)
+        desk = MerchantDesk(self.w.ledger.reads, self.w.ledger.outbox, account, onchain.order.merchant_id)
         if self._attempt(refusals, lambda: desk.set_window_extension(purchase_id, days)):
             assert self._onchain(purchase_id).extension_days == days
 
@@ -444,7 +444,7 @@ class LedgerMachine(RuleBasedStateMachine):
         wait = onchain.order.delivery_wait
         if not wait or onchain.delivered_after or now >= onchain.purchased_at + wait:
             refusals.add(errors.InvalidDelivery)
-        desk = MerchantDesk(self.w.ledger, account, onchain.order.merchant_id)
+        desk = MerchantDesk(self.w.ledger.reads, self.w.ledger.outbox, account, onchain.order.merchant_id)
         if self._attempt(refusals, lambda: desk.confirm_delivery(purchase_id)):
             assert self._onchain(purchase_id).delivered_after == now - onchain.purchased_at + 1
 
@@ -569,7 +569,8 @@ class LedgerMachine(RuleBasedStateMachine):
             refusals.add(errors.NotMerchantOwner)
         if fields(self._view(self.functions.terms(chosen.id)), ("m", "w", "f", "d", "i", "retired"))[5]:
             refusals.add(errors.TermsRetired)
-        self._attempt(refusals, lambda: MerchantDesk(self.w.ledger, account, seller.id).retire_terms(chosen.id))
+        desk = MerchantDesk(self.w.ledger.reads, self.w.ledger.outbox, account, seller.id)
+        self._attempt(refusals, lambda: desk.retire_terms(chosen.id))
 
     @rule(shop=st.integers(0, 1), agent=st.integers(0, 1))
     def add_or_remove_agent(self, shop: int, agent: int) -> None:

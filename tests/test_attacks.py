@@ -34,7 +34,8 @@ def rogue(ledger, shop, agent):
 
 def test_customer_pricing_its_own_purchase_is_refused(ledger, shop, week_terms, customer, alice,
                                                       test_artifacts) -> None:
-    self_made = MerchantDesk(ledger, alice, shop.merchant_id).quote(week_terms.id, [("TV", 1, 1)], "FAKE-1")
+    self_made = MerchantDesk(ledger.reads, ledger.outbox, alice, shop.merchant_id).quote(
+        week_terms.id, [("TV", 1, 1)], "FAKE-1")
     with pytest.raises(errors.InvalidOrderSignature) as info:
         customer.buy(self_made)  # a 1-wei TV signed by the customer herself
     assert info.value.signer == alice.address
@@ -133,7 +134,7 @@ def test_agent_cannot_confirm_delivery_twice_or_as_a_stranger(ledger, chain, sho
     from_delivery = shop.publish_terms(7 * DAY, delivery_wait=5 * DAY)
     purchase = buy(shop, customer, from_delivery.id, [("TV", 1, ETHER)], "DELIVERY-1")
     with pytest.raises(errors.NotMerchantAgent):
-        MerchantDesk(ledger, stranger, shop.merchant_id).confirm_delivery(purchase.id)
+        MerchantDesk(ledger.reads, ledger.outbox, stranger, shop.merchant_id).confirm_delivery(purchase.id)
     delivered = staff.confirm_delivery(purchase.id)
     with pytest.raises(errors.InvalidDelivery):
         staff.confirm_delivery(purchase.id)  # once: a later date would push the window out

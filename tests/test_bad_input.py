@@ -140,7 +140,7 @@ def test_malformed_quote_refused(shop, week_terms, nonce_unchanged) -> None:
 
 
 def test_quote_under_another_shops_terms_refused(ledger, week_terms, bob, nonce_unchanged) -> None:
-    other_shop = MerchantDesk(ledger, bob, week_terms.merchant_id + 1)
+    other_shop = MerchantDesk(ledger.reads, ledger.outbox, bob, week_terms.merchant_id + 1)
     with pytest.raises(errors.InvalidInput, match=f"belong to merchant #{week_terms.merchant_id}, not #"):
         other_shop.quote(week_terms.id, [("MUG", 1, 1)], "ORDER-2")
 

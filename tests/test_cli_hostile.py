@@ -154,7 +154,8 @@ PLACEHOLDERS = {
     "merchant_id": "999", "terms_id": "999", "purchase_id": UNKNOWN_PURCHASE, "purchase_ids": UNKNOWN_PURCHASE,
     "order_file": f"{DATA}/open.json", "request_file": f"{DATA}/request.json", "csv_file": f"{DATA}/contacts.csv",
     "content_hash": "0x" + "ab" * 32, "score": "1", "rating": "1", "address": ALICE, "agent": AGENT,
-    "referrer": ALICE, "commission": "1%", "token": "0x" + "00" * 20, "days": "1d", "delay": "1d", "bonus": "1%", "amount": "0.01",
+    "referrer": ALICE, "commission": "1%", "token": "0x" + "00" * 20, "days": "1d", "delay": "1d", "bonus": "1%",
+    "amount": "0.01",
     "window": "1d", "lines": "MUG:1:0.01", "order_ref": "X", "channel": "chat", "kind": "question", "name": "shop",
     "variable": "HOME", "by": None, "tx_hash": None,
 }

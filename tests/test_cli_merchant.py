@@ -15,6 +15,7 @@ from conftest import ETHER, deploy_contract, ok, send
 from ledger.chain import connect
 from ledger.client import Ledger
 from ledger.deployment import Deployment
+from ledger.desks.anyone import Anyone
 from ledger.history import database_url
 from ledger.history.store import engine_for
 from ledger.models import LineItem
@@ -179,9 +180,9 @@ def test_delivery_out_of_bounds_is_refused(shop, sale, tmp_path) -> None:
 
 
 def test_settle_many_in_batches(shop, library, monkeypatch) -> None:
-    """Transactions of ``Ledger.settle_batch_size`` purchases (250 in anvil's blocks; 40 here), each purchase
+    """Transactions of ``Anyone.settle_batch_size`` purchases (250 in anvil's blocks; 40 here), each purchase
     reported once."""
-    monkeypatch.setattr(Ledger, "settle_batch_size", lambda self: 40)
+    monkeypatch.setattr(Anyone, "settle_batch_size", lambda self: 40)
     desk = library.merchant_desk(library.chain.accounts()[1], 1)
     terms = desk.publish_terms(1)
     buyer = library.customer_desk(library.chain.accounts()[4])

@@ -39,16 +39,16 @@ def test_log_contact_keeps_the_text_off_chain(chain, staff, customer, alice) -> 
 def test_a_text_is_kept_only_when_its_transaction_went_through(chain, shop, staff, week_terms, customer,
                                                                alice) -> None:
     purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)])
-    kept_before = customer.ledger.texts.of_customer(alice.address)
+    kept_before = customer.outbox.texts.of_customer(alice.address)
     with pytest.raises(errors.UnknownMerchant):
         customer.log_contact(999, "phone", "complaint", "this shop does not exist")
     chain.advance_time(8 * 86_400)
     with pytest.raises(errors.ReturnWindowClosed):
         customer.return_items(purchase.id, shipment_ref="TRACK-LATE")
-    assert customer.ledger.texts.of_customer(alice.address) == kept_before  # nothing was sent, nothing is kept
+    assert customer.outbox.texts.of_customer(alice.address) == kept_before  # nothing was sent, nothing is kept
     kept = customer.log_contact(shop.merchant_id, "phone", "complaint", "this one goes through")
-    assert customer.ledger.texts.of_customer(alice.address)[len(kept_before):] == [
-        customer.ledger.texts.get(kept.content_hash)]
+    assert customer.outbox.texts.of_customer(alice.address)[len(kept_before):] == [
+        customer.outbox.texts.get(kept.content_hash)]
 
 
 def test_log_contact_about_a_purchase_at_a_past_time(chain, shop, staff, week_terms, customer, alice) -> None:
@@ -85,7 +85,8 @@ def test_log_contact_in_the_future_rejected(chain, staff, alice) -> None:
 def test_log_contact_by_a_stranger_rejected(ledger, shop, stranger, alice) -> None:
     kept_before = ledger.texts.of_customer(alice.address)  # the texts of earlier tests on this deployment
     with pytest.raises(errors.NotMerchantAgent) as info:
-        MerchantDesk(ledger, stranger, shop.merchant_id).log_contact(alice.address, "chat", "question", "a made-up note")
+        MerchantDesk(ledger.reads, ledger.outbox, stranger, shop.merchant_id).log_contact(
+            alice.address, "chat", "question", "a made-up note")
     assert (info.value.merchant_id, info.value.caller) == (shop.merchant_id, stranger.address)
     assert ledger.contacts() == []
     assert ledger.texts.of_customer(alice.address) == kept_before  # kept only once its hash went on chain
@@ -106,7 +107,7 @@ def test_customer_logs_its_own_contact(shop, week_terms, customer, alice) -> Non
     assert contact.by_customer and contact.customer == contact.logged_by == alice.address
     assert (contact.merchant_id, contact.purchase_id) == (shop.merchant_id, purchase.id)
     assert (contact.channel, contact.kind) == (Channel.CHATBOT, ContactKind.ORDER_STATUS)
-    assert_kept(customer.ledger, contact.content_hash, "where is my parcel?", "contact")
+    assert_kept(customer.outbox, contact.content_hash, "where is my parcel?", "contact")
     assert customer.contacts() == [contact]
 
 

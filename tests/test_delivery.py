@@ -91,7 +91,7 @@ def test_confirm_delivery_of_a_returned_or_settled_purchase_rejected(chain, shop
 
 def test_confirm_delivery_by_a_stranger_rejected(ledger, shop, car, stranger) -> None:
     with pytest.raises(errors.NotMerchantAgent) as info:
-        MerchantDesk(ledger, stranger, shop.merchant_id).confirm_delivery(car.id)
+        MerchantDesk(ledger.reads, ledger.outbox, stranger, shop.merchant_id).confirm_delivery(car.id)
     assert (info.value.merchant_id, info.value.caller) == (shop.merchant_id, stranger.address)
     assert ledger.purchase(car.id).delivered_at == 0
 

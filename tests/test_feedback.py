@@ -21,7 +21,7 @@ def purchase(shop, week_terms, customer):
 def test_review_is_linked_to_its_purchase(customer, purchase, alice) -> None:
     review = customer.review(purchase.id, 4, "solid mug")
     assert (review.purchase_id, review.customer, review.rating) == (purchase.id, alice.address, 4)
-    assert_kept(customer.ledger, review.text_hash, "solid mug", "review")
+    assert_kept(customer.outbox, review.text_hash, "solid mug", "review")
     assert not review.replaced
     assert review.skus == ("MUG", "TEA") and not review.returned
 

@@ -52,7 +52,7 @@ def test_goodwill_then_return_is_capped_at_what_is_left(staff, customer, purchas
 
 def test_goodwill_refund_by_a_stranger_rejected(ledger, shop, purchase, stranger) -> None:
     with pytest.raises(errors.NotMerchantAgent) as info:
-        MerchantDesk(ledger, stranger, shop.merchant_id).goodwill_refund(purchase.id, 1)
+        MerchantDesk(ledger.reads, ledger.outbox, stranger, shop.merchant_id).goodwill_refund(purchase.id, 1)
     assert (info.value.merchant_id, info.value.caller) == (shop.merchant_id, stranger.address)
     assert ledger.purchase(purchase.id).refunded == 0
 

@@ -19,12 +19,12 @@ import pytest
 from conftest import DAY, ETHER, buy
 from sqlalchemy import create_engine, select, text
 
+from ledger.abi.decoder import Decoder
 from ledger.chain import AnvilChain, connect
 from ledger.client import Ledger
 from ledger.errors import IndexMoved, IndexStuck, UnknownEvent
 from ledger.history import History, schema
 from ledger.history import store as store_module
-from ledger.history.decoding import Decoder
 from ledger.history.logs import LogReader
 from tools import postgres_server
 

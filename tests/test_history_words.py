@@ -9,9 +9,9 @@ from eth_utils.abi import collapse_if_tuple
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.abi import words
+from ledger.abi.decoder import _value
 from ledger.artifacts import load_artifact
-from ledger.history import words
-from ledger.history.decoding import _value
 
 
 def _events() -> list[dict]:

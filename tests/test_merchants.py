@@ -83,7 +83,7 @@ def test_add_agent_twice_rejected(shop, agent, owner) -> None:
 
 
 def test_owner_actions_rejected_for_a_stranger(ledger, shop, agent, stranger, bob) -> None:
-    outsider = MerchantDesk(ledger, stranger, shop.merchant_id)
+    outsider = MerchantDesk(ledger.reads, ledger.outbox, stranger, shop.merchant_id)
     for action in (lambda: outsider.add_agent(bob.address), lambda: outsider.remove_agent(agent.address),
                    lambda: outsider.set_payout(bob.address)):
         with pytest.raises(errors.NotMerchantOwner) as info:
@@ -125,7 +125,7 @@ def test_unknown_merchant_is_reported_by_id(ledger, owner) -> None:
         ledger.merchant(7)
     assert info.value.merchant_id == 7
     with pytest.raises(errors.UnknownMerchant) as info:
-        MerchantDesk(ledger, owner, 7).add_agent(owner.address)
+        MerchantDesk(ledger.reads, ledger.outbox, owner, 7).add_agent(owner.address)
     assert info.value.merchant_id == 7
 
 

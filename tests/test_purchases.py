@@ -138,7 +138,7 @@ def test_buy_an_order_up_to_its_expiry(chain, shop, week_terms, customer) -> Non
 
 
 def test_buy_an_order_signed_by_a_stranger_refused(ledger, shop, week_terms, customer, stranger) -> None:
-    forged = MerchantDesk(ledger, stranger, shop.merchant_id).quote(
+    forged = MerchantDesk(ledger.reads, ledger.outbox, stranger, shop.merchant_id).quote(
         week_terms.id, [("TV", 1, 1)], "ORDER-1", customer=customer.address)
     with pytest.raises(errors.InvalidOrderSignature) as info:
         customer.buy(forged)
@@ -148,7 +148,7 @@ def test_buy_an_order_signed_by_a_stranger_refused(ledger, shop, week_terms, cus
 
 def test_buy_an_order_signed_by_another_shops_owner_refused(ledger, shop, week_terms, customer, bob) -> None:
     ledger.register_merchant(bob)  # bob owns a shop, but not this one
-    forged = MerchantDesk(ledger, bob, shop.merchant_id).quote(
+    forged = MerchantDesk(ledger.reads, ledger.outbox, bob, shop.merchant_id).quote(
         week_terms.id, [("TV", 1, 1)], "ORDER-1", customer=customer.address)
     with pytest.raises(errors.InvalidOrderSignature) as info:
         customer.buy(forged)

@@ -61,7 +61,8 @@ def test_rejecting_payout_does_not_block_a_batch_settlement(ledger, chain, shop,
     act(ledger, chain, owner, rejecter, "publishTerms", [rejecting_shop.id, 7 * DAY, 0, 0, False])
     act(ledger, chain, owner, rejecter, "addAgent", [rejecting_shop.id, owner.address])  # signs its orders
     (terms,) = ledger.terms_of(rejecting_shop.id)
-    theirs = buy(MerchantDesk(ledger, owner, rejecting_shop.id), customer, terms.id, [("LAMP", 1, ETHER)], "R-1")
+    their_desk = MerchantDesk(ledger.reads, ledger.outbox, owner, rejecting_shop.id)
+    theirs = buy(their_desk, customer, terms.id, [("LAMP", 1, ETHER)], "R-1")
     ours = buy(shop, customer, week_terms.id, [("LAMP", 1, 2 * ETHER)], "S-1")
     payout = ledger.merchant(shop.merchant_id).payout
     before = chain.w3.eth.get_balance(payout)

@@ -121,7 +121,7 @@ def test_return_needs_a_shipment_when_the_item_must_come_back(shop, customer) ->
     assert info.value.purchase_id == purchase.id
     assert customer.purchase(purchase.id).refunded == 0
     refund = customer.return_items(purchase.id, shipment_ref="PARCEL-123")
-    assert_kept(customer.ledger, refund.reference, "PARCEL-123", "shipment")
+    assert_kept(customer.outbox, refund.reference, "PARCEL-123", "shipment")
     assert refund.amount == ETHER
 
 

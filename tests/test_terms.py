@@ -119,4 +119,4 @@ def test_terms_of_lists_only_that_merchant(ledger, shop, week_terms, bob) -> Non
     other = ledger.register_merchant(bob)
     other.publish_terms(DAY)
     assert [t.id for t in ledger.terms_of(shop.merchant_id)] == [week_terms.id]
-    assert isinstance(MerchantDesk(ledger, bob, other.merchant_id).terms()[0], ReturnTerms)
+    assert isinstance(MerchantDesk(ledger.reads, ledger.outbox, bob, other.merchant_id).terms()[0], ReturnTerms)

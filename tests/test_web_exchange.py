@@ -81,7 +81,7 @@ def test_an_exchange_for_a_dearer_order_pays_the_difference_in_one_transaction(c
     answer, transaction = prepared.json(), prepared.json()["transaction"]
     assert (answer["refund"], answer["due"], answer["back"]) == (refund, due, 0)
     assert answer["purchase_id"] == new.purchase_id and "approval" not in answer
-    plan = prepare_exchange(ledger, alice.address, ledger.purchase(old.id), new, 1)
+    plan = prepare_exchange(ledger.reads, alice.address, ledger.purchase(old.id), new, 1)
     assert (transaction["from"], transaction["to"], transaction["value"]) == (alice.address, ledger.address, hex(due))
     assert transaction["data"] == plan.call()._encode_transaction_data()  # exactly the library's call
 

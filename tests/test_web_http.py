@@ -169,7 +169,8 @@ def test_a_text_is_kept_only_once_its_transaction_landed(client, scene) -> None:
     assert client.get(f"/api/texts/{abandoned['text_hash']}").status_code == 404
     sent = client.post("/api/contacts/prepare", json=ask).json()
     assert sent["text_hash"] != abandoned["text_hash"]  # salted anew
-    client.post("/api/wallet/outcome", json={"tx_hash": send_prepared(scene.ledger, scene.alice, sent["transaction"]), "csrf": csrf})
+    landed = send_prepared(scene.ledger, scene.alice, sent["transaction"])
+    client.post("/api/wallet/outcome", json={"tx_hash": landed, "csrf": csrf})
     assert client.get(f"/api/texts/{sent['text_hash']}").json()["text"] == "the zip broke"
     assert client.get(f"/api/texts/{abandoned['text_hash']}").status_code == 404
 

@@ -71,18 +71,18 @@ def test_review_text_is_public(ledger, store, shop, alice) -> None:
 def test_erased_text_is_gone_and_hash_stays_on_ledger(ledger, store, shop, agent, alice, bob) -> None:
     kept = store.keep(TextKind.CONTACT, "call me at 555-0100", alice.address, shop.merchant_id, now=1)
     log_contact_with(ledger, agent, shop.merchant_id, alice.address, kept.hash)
-    assert on_ledger(ledger, kept)
+    assert on_ledger(ledger.reads, kept)
     with pytest.raises(TextNotFound, match="only its customer may erase"):
         store.erase(kept.hash, bob.address, now=2)
     erased = store.erase(kept.hash, alice.address, now=2)
     assert (erased.body, erased.salt, erased.erased_at, erased.matches) == (None, None, 2, False)
-    assert on_ledger(ledger, erased)  # the hash is still what the ledger recorded
+    assert on_ledger(ledger.reads, erased)  # the hash is still what the ledger recorded
     assert [c.content_hash for c in ledger.contacts(customer=alice.address)] == [kept.hash]
 
 
 def test_text_never_logged_is_not_on_ledger(ledger, store, shop, alice) -> None:
     kept = store.keep(TextKind.CONTACT, "not sent", alice.address, shop.merchant_id, now=1)
-    assert not on_ledger(ledger, kept)
+    assert not on_ledger(ledger.reads, kept)
 
 
 def test_bad_input_is_refused_clearly(store, shop, alice) -> None:

@@ -143,7 +143,7 @@ def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, acco
     """
     ctx.obj = Env(rpc=rpc, deployment_file=deployment_file, account_spec=account_spec, as_json=as_json,
                   zone_name=zone_name, use_index=not no_index, confirmations=confirmations, again=again)
-    ctx.obj.zone  # a wrong --tz fails here, before any command runs
+    _ = ctx.obj.zone  # a wrong --tz fails here, before any command runs
 
 
 from . import customer, dev, history, merchant, tx, web  # noqa: E402  (the commands register themselves on `main`)

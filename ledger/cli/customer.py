@@ -120,7 +120,7 @@ def my_credit(env: Env, merchant_id: int, token: str) -> None:
 def _credit_words(env: Env, merchant_id: int, token: str, held: Credit) -> str:
     if held.amount == 0:
         return f"no store credit at merchant #{merchant_id}"
-    if cashable_now(env.ledger, merchant_id, token, held):
+    if cashable_now(env.ledger.reads, merchant_id, token, held):
         when = "now (`ledger credit cash-out`)"
     elif held.cashable_at != CASHABLE_WHEN_CLOSED:
         when = f"from {local(held.cashable_at, env.zone)}"

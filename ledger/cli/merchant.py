@@ -519,8 +519,9 @@ def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> No
     """Pay what was kept of closed purchases to their merchants (and referrers). Anyone may do it.
 
     With no ids, settles every purchase whose window has closed (of --merchant, if given), in
-    transactions that fit well inside a block (250 purchases in a 30-million-gas block). A purchase that cannot be settled (window still open, awaiting
-    delivery, already settled) is skipped and said why; the others are settled all the same.
+    transactions that fit well inside a block (250 purchases in a 30-million-gas block). A purchase that
+    cannot be settled (window still open, awaiting delivery, already settled) is skipped and said why; the
+    others are settled all the same.
 
     \b
     Example:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import validate
 from ..errors import InvalidInput
 from ..models import Channel, ContactKind
+
+if TYPE_CHECKING:
+    from ..reading.reads import Reads
 
 Made = Callable[[str], "tuple[str, int] | None"]
 """Who made a purchase and at which shop, given its id (None when it is not known there)."""
@@ -63,3 +66,15 @@ def contact_call(functions: Any, merchant_id: int, customer: str, purchase: byte
     """The ``logContact`` call (``purchase`` checked by ``purchase_key``)."""
     return functions.logContact(merchant_id, customer, purchase, *contact_fields(channel, kind, occurred_at,
                                                                                 content_hash))
+
+
+def checked_contact_call(reads: Reads, merchant_id: int, customer: str, purchase_id: str | None,
+                         channel: Channel | str, kind: ContactKind | str, occurred_at: int | None,
+                         content_hash: bytes) -> Any:
+    """The ``logContact`` call for one contact, its purchase (read through ``reads``) checked by ``purchase_key``."""
+    def made(purchase_id: str) -> tuple[str, int]:
+        purchase = reads.purchase(purchase_id)
+        return purchase.customer, purchase.merchant_id
+
+    key = purchase_key(purchase_id, customer, merchant_id, made)
+    return contact_call(reads.contracts.functions, merchant_id, customer, key, channel, kind, occurred_at, content_hash)

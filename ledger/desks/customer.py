@@ -47,12 +47,15 @@ from ..models import (
     TxResult,
 )
 from ..orders import MAX_REQUEST_VALIDITY, RETURN_REQUEST_TYPES, SignedOrder, domain
+from ..reading.reads import Reads
 from ..tokens import ERC20_ABI
 from ..validate import check_scale
+from .anyone import Anyone
+from .contacts import checked_contact_call
+from .outbox import Outbox
 from .prepared import Prepared, T
 
 if TYPE_CHECKING:
-    from ..client import Ledger
     from ..orders import Order
     from ..texts import Sealed
 
@@ -63,13 +66,13 @@ class CustomerDesk:
     prepared once (``prepare_<action>``: every library-side check, the call, how to read its receipt, the texts
     it carries) and ``<action>`` signs and sends it."""
 
-    def __init__(self, ledger: Ledger, actor: LocalAccount | str) -> None:
+    def __init__(self, reads: Reads, outbox: Outbox, actor: LocalAccount | str) -> None:
         """``actor``: the customer's account (it signs), or only its address: then the desk prepares actions for
         the customer's wallet to sign (the page) and sends none."""
-        self.ledger = ledger
+        self.reads, self.outbox = reads, outbox
         self.account: LocalAccount | None = None if isinstance(actor, str) else actor
         self.address = validate.address(actor if isinstance(actor, str) else actor.address, "customer address")
-        self._functions = ledger.contract.functions
+        self._functions = reads.contracts.functions
 
     def _signer(self) -> LocalAccount:
         if self.account is None:
@@ -78,7 +81,7 @@ class CustomerDesk:
         return self.account
 
     def _send(self, prepared: Prepared[T]) -> T:
-        return self.ledger.send(self._signer(), prepared)
+        return self.outbox.send(self._signer(), prepared)
 
     # ------------------------------------------------------------ buying
 
@@ -86,14 +89,14 @@ class CustomerDesk:
         """Buy an order the shop signed, paying its total into escrow; ``use_credit`` pays that much with store
         credit held at the shop (in the order's token). A token order needs the ledger allowed to take what is
         due first (``prepare_approval``)."""
-        order, ledger = signed.order, self.ledger
-        if (signed.chain_id, signed.ledger) != (ledger.chain.chain_id, ledger.address):
+        order, reads = signed.order, self.reads
+        if (signed.chain_id, signed.ledger) != (reads.contracts.chain.chain_id, reads.contracts.address):
             raise InvalidInput(
                 f"the order was signed for ledger {signed.ledger} on chain {signed.chain_id}, not for this one "
-                f"({ledger.address} on chain {ledger.chain.chain_id}): ask the shop for an order here"
+                f"({reads.contracts.address} on chain {reads.contracts.chain.chain_id}): ask the shop for an order here"
             )
         if order.customer not in (NATIVE, self.address):
-            raise NotOrderCustomer(order.purchase_id(ledger.chain.chain_id, ledger.address), order.customer,
+            raise NotOrderCustomer(order.purchase_id(reads.contracts.chain.chain_id, reads.contracts.address), order.customer,
                                    self.address)
         validate.non_negative(use_credit, "credit to use")
         if use_credit > order.total:
@@ -101,21 +104,21 @@ class CustomerDesk:
         due = order.total - use_credit
         if order.token != NATIVE and due:
             with amounts_in(order.token):
-                check_order(ledger, signed, self.address)  # before an allowance is asked for
-        purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
+                check_order(reads, signed, self.address)  # before an allowance is asked for
+        purchase_id = order.purchase_id(reads.contracts.chain.chain_id, reads.contracts.address)
 
         def bought(result: TxResult) -> Purchase:
-            purchase = ledger.with_state(purchase_of(result.named("PurchaseRecorded")[0]), 0)
+            purchase = reads.contracts.with_state(purchase_of(result.named("PurchaseRecorded")[0]), 0)
             return replace(purchase, as_of=purchase.purchased_at)  # as of its own block: nothing happened yet
 
         return Prepared(self._functions.buy(order.packed(), order.line_tuples(), use_credit, order_signature(signed)),
                         read=bought, value=due if order.token == NATIVE else 0, token=order.token,
-                        landed=lambda: ledger.recorded_by(purchase_id, self.address))  # a purchase id is recorded once
+                        landed=lambda: reads.recorded_by(purchase_id, self.address))  # a purchase id is recorded once
 
     def prepare_approval(self, token: str, amount: int) -> Prepared[TxResult] | None:
         """The next ``approve`` on the way to letting the ledger take ``amount`` of ``token`` (``approval_needed``),
         or None when it may already."""
-        approval = approval_needed(self.ledger, self.address, token, amount)
+        approval = approval_needed(self.reads, self.address, token, amount)
         return None if approval is None else Prepared(approval, read=_receipt, token=token)
 
     def buy(self, signed: SignedOrder, use_credit: int = 0) -> Purchase:
@@ -141,18 +144,18 @@ class CustomerDesk:
 
     def purchases(self, **filters: Any) -> list[Purchase]:
         """My purchases at every merchant; filters as in ``Ledger.purchases``."""
-        return self.ledger.purchases(customer=self.address, **filters)
+        return self.reads.purchases(customer=self.address, **filters)
 
     def purchase(self, purchase_id: str) -> Purchase:
         """One of my purchases, with its status and time left to return."""
-        purchase = self.ledger.purchase(purchase_id)
+        purchase = self.reads.purchase(purchase_id)
         if purchase.customer != self.address:
             raise NotCustomer(purchase.id, self.address)
         return purchase
 
     def contacts(self) -> list[ContactMoment]:
         """My contact moments with every merchant."""
-        return self.ledger.contacts(customer=self.address)
+        return self.reads.contacts(customer=self.address)
 
     def contact(self, content_hash: str) -> ContactMoment:
         """My contact moment whose note has this hash (``InvalidInput`` when none of mine has)."""
@@ -163,7 +166,7 @@ class CustomerDesk:
 
     def refunds(self) -> list[Refund]:
         """Refunds I received."""
-        return self.ledger.refunds(customer=self.address)
+        return self.reads.refunds(customer=self.address)
 
     # ------------------------------------------------------------ returns
 
@@ -229,19 +232,19 @@ class CustomerDesk:
         """The exchange checked and priced (``ExchangePlan``: what I pay on top or get back) and prepared; a token
         order needs the ledger allowed to take ``plan.due`` first (``prepare_approval``)."""
         purchase, mask = self.returnable(purchase_id, lines, shipment_ref)
-        plan = prepare_exchange(self.ledger, self.address, purchase, signed, mask)
-        ledger, order = self.ledger, signed.order
+        plan = prepare_exchange(self.reads, self.address, purchase, signed, mask)
+        reads, order = self.reads, signed.order
         shipment = self._shipment(purchase, shipment_ref)
 
         def exchanged(result: TxResult) -> Exchange:
             returned = refund_of(result.named("ItemsReturned")[0], self.address, {(result.tx_hash, purchase.id)})
-            bought = ledger.with_state(purchase_of(result.named("PurchaseRecorded")[0]), 0)
+            bought = reads.contracts.with_state(purchase_of(result.named("PurchaseRecorded")[0]), 0)
             return Exchange(returned, replace(bought, as_of=bought.purchased_at), plan.due,
                             max(returned.amount - order.total, 0))
 
         return plan, Prepared(plan.call(shipment.hash), read=exchanged, value=plan.value, texts=(shipment,),
                               token=order.token,
-                              landed=lambda: ledger.recorded_by(plan.new_purchase_id, self.address))  # recorded once
+                              landed=lambda: reads.recorded_by(plan.new_purchase_id, self.address))  # recorded once
 
     def _shipment(self, purchase: Purchase, shipment_ref: str | bytes | None) -> Sealed:
         """The shipment reference of a return sealed (``Ledger.seal_text``), or, without one, the zero hash."""
@@ -253,17 +256,17 @@ class CustomerDesk:
             return Sealed(bytes(32), None)
         assert shipment_ref is not None
         reference = shipment_ref.strip() if isinstance(shipment_ref, str) else shipment_ref
-        return self.ledger.seal_text("shipment", reference, self.address, purchase.merchant_id)
+        return self.outbox.seal_text("shipment", reference, self.address, purchase.merchant_id)
 
     # ------------------------------------------------------------ store credit
 
     def credit(self, merchant_id: int, token: str = NATIVE) -> int:
         """Store credit I hold at a merchant."""
-        return self.ledger.credit(merchant_id, self.address, token).amount
+        return self.reads.credit(merchant_id, self.address, token).amount
 
     def credit_held(self, merchant_id: int, token: str = NATIVE) -> Credit:
         """Store credit I hold at a merchant, with its money part and from when it can be cashed out."""
-        return self.ledger.credit(merchant_id, self.address, token)
+        return self.reads.credit(merchant_id, self.address, token)
 
     def prepare_cash_out_credit(self, merchant_id: int, token: str = NATIVE) -> Prepared[int]:
         """Take the money part of my credit at a merchant out (once its cash-out date has come, the shop has no
@@ -292,10 +295,10 @@ class CustomerDesk:
         """Log my own contact with a merchant; only a salted hash of ``content`` goes on chain (the text is
         kept off chain, ``Ledger.texts``, once the call lands)."""
         validate.positive(merchant_id, "merchant id")
-        sealed = self.ledger.seal_text("contact", content, self.address, merchant_id)
-        return Prepared(self.ledger.contact_call(merchant_id, self.address, purchase_id, channel, kind, occurred_at,
+        sealed = self.outbox.seal_text("contact", content, self.address, merchant_id)
+        return Prepared(checked_contact_call(self.reads, merchant_id, self.address, purchase_id, channel, kind, occurred_at,
                                                  sealed.hash),
-                        read=self.ledger.contact_logged, texts=(sealed,))
+                        read=self.reads.contact_logged, texts=(sealed,))
 
     def log_contact(self, merchant_id: int, channel: Channel | str, kind: ContactKind | str,
                     content: str | bytes = b"", purchase_id: str | None = None,
@@ -308,9 +311,9 @@ class CustomerDesk:
         text goes on chain; the text is kept off chain for everyone to read (``Ledger.texts``)."""
         purchase = self.purchase(purchase_id)
         check_scale(rating, 1, 5, "rating")
-        sealed = self.ledger.seal_text("review", text, self.address, purchase.merchant_id)
-        return Prepared(self.ledger.feedback.functions.review(purchase.order.packed(), rating, sealed.hash),
-                        read=lambda _: self.ledger.reviews(purchase_id=purchase.id)[-1], texts=(sealed,))
+        sealed = self.outbox.seal_text("review", text, self.address, purchase.merchant_id)
+        return Prepared(self.reads.contracts.feedback.functions.review(purchase.order.packed(), rating, sealed.hash),
+                        read=lambda _: self.reads.reviews(purchase_id=purchase.id)[-1], texts=(sealed,))
 
     def review(self, purchase_id: str, rating: int, text: str | bytes = b"") -> Review:
         """``prepare_review``, sent: the review as ``Ledger.reviews`` gives it."""
@@ -320,8 +323,8 @@ class CustomerDesk:
         """Say how likely I am to recommend the shop after this purchase (0-10), once."""
         purchase = self.purchase(purchase_id)
         check_scale(score, 0, 10, "score")
-        return Prepared(self.ledger.feedback.functions.giveNps(purchase.order.packed(), score),
-                        read=lambda result: self.ledger.score_given("nps", purchase.merchant_id, result.tx_hash))
+        return Prepared(self.reads.contracts.feedback.functions.giveNps(purchase.order.packed(), score),
+                        read=lambda result: self.reads.score_given("nps", purchase.merchant_id, result.tx_hash))
 
     def give_nps(self, purchase_id: str, score: int) -> Score:
         """``prepare_give_nps``, sent: the score as ``Ledger.scores`` gives it."""
@@ -334,9 +337,9 @@ class CustomerDesk:
         if contact.by_customer:
             raise InvalidInput("that contact is one you logged yourself: rate the contacts the shop's staff logged")
         check_scale(score, 1, 5, "score")
-        return Prepared(self.ledger.feedback.functions.rateContact(
+        return Prepared(self.reads.contracts.feedback.functions.rateContact(
             contact.merchant_id, bytes.fromhex(contact.content_hash[2:]), score),
-            read=lambda result: self.ledger.score_given("csat", contact.merchant_id, result.tx_hash))
+            read=lambda result: self.reads.score_given("csat", contact.merchant_id, result.tx_hash))
 
     def rate_contact(self, contact: ContactMoment, score: int) -> Score:
         """``prepare_rate_contact``, sent: the score as ``Ledger.scores`` gives it."""
@@ -356,9 +359,9 @@ class CustomerDesk:
             raise InvalidInput(f"a signed return request may be valid for at most {MAX_REQUEST_VALIDITY // 86_400} "
                                "days: sign a shorter one (a new one can be signed any time)")
         shipment = self._shipment(purchase, shipment_ref)
-        ledger = self.ledger
-        return SignedReturn(purchase.id, mask, "0x" + shipment.hash.hex(), secrets.randbits(256),
-                            ledger.chain.now() + valid_for, "", ledger.chain.chain_id, ledger.address), shipment
+        chain = self.reads.contracts.chain
+        return SignedReturn(purchase.id, mask, "0x" + shipment.hash.hex(), secrets.randbits(256), chain.now() + valid_for,
+                            "", chain.chain_id, self.reads.contracts.address), shipment
 
     def sign_return(self, purchase_id: str, lines: Sequence[int] | None = None,
                     shipment_ref: str | bytes | None = None, valid_for: int = 86_400) -> SignedReturn:
@@ -369,13 +372,13 @@ class CustomerDesk:
                    "shipmentRef": shipment.hash, "nonce": request.nonce, "deadline": request.deadline}
         signed = self._signer().sign_typed_data(domain(request.chain_id, request.contract), RETURN_REQUEST_TYPES,
                                                 message)
-        self.ledger.keep_texts(shipment)  # kept now: the request is the customer's, whoever submits it and whenever
+        self.outbox.keep_texts(shipment)  # kept now: the request is the customer's, whoever submits it and whenever
         return replace(request, signature="0x" + bytes(signed.signature).hex())
 
     def prepare_cancel_return(self, request: SignedReturn) -> Prepared[TxResult]:
         """Void a return request I signed and did not use, so nobody can submit it."""
-        if request.contract != self.ledger.address:
-            raise InvalidInput(f"the request was signed for ledger {request.contract}, not {self.ledger.address}")
+        if request.contract != self.reads.contracts.address:
+            raise InvalidInput(f"the request was signed for ledger {request.contract}, not {self.reads.contracts.address}")
         self.purchase(request.purchase_id)  # another account's cancel would void its own nonce, not this request
         return Prepared(self._functions.cancelNonce(request.nonce), read=_receipt)
 
@@ -387,11 +390,11 @@ class CustomerDesk:
 
     def deferred_balance(self, token: str = NATIVE) -> int:
         """Refunds kept for me because my address rejected them."""
-        return self.ledger.deferred_balance(self.address, token)
+        return self.reads.deferred_balance(self.address, token)
 
     def withdraw(self, token: str = NATIVE, to: str | None = None) -> DeferredPayment:
         """Collect refunds kept for me."""
-        return self.ledger.withdraw(self._signer(), token, to)
+        return Anyone(self.reads, self.outbox).withdraw(self._signer(), token, to)
 
 
 def _given(shipment_ref: str | bytes | None) -> bool:
@@ -403,42 +406,42 @@ def _receipt(result: TxResult) -> TxResult:
     return result
 
 
-def check_order(ledger: Ledger, signed: SignedOrder, buyer: str | None = None) -> None:
+def check_order(reads: Reads, signed: SignedOrder, buyer: str | None = None) -> None:
     """Refuse, in the contract's words and before anything is sent or an offer shown, what buying the order
-    would be refused for: an order bought already, or another with its order number; a signature not from the shop's current owner or agents (an
-    account's, or a contract wallet's ERC-1271 approval, read as the contract reads it); an expired order; one
-    made out to another customer than ``buyer`` (when known); an agent's commission beyond its mandate; retired
-    terms; a token the shop does not take."""
+    would be refused for: an order bought already, or another with its order number; a signature not from the
+    shop's current owner or agents (an account's, or a contract wallet's ERC-1271 approval, read as the contract
+    reads it); an expired order; one made out to another customer than ``buyer`` (when known); an agent's
+    commission beyond its mandate; retired terms; a token the shop does not take."""
     order = signed.order
-    if (signed.chain_id, signed.ledger) != (ledger.chain.chain_id, ledger.address):
+    if (signed.chain_id, signed.ledger) != (reads.contracts.chain.chain_id, reads.contracts.address):
         raise InvalidInput(
             f"the order was signed for ledger {signed.ledger} on chain {signed.chain_id}, not for this one "
-            f"({ledger.address} on chain {ledger.chain.chain_id}): ask the shop for an order here")
-    purchase_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
-    if ledger.contracts.is_bought(purchase_id):
+            f"({reads.contracts.address} on chain {reads.contracts.chain.chain_id}): ask the shop for an order here")
+    purchase_id = order.purchase_id(reads.contracts.chain.chain_id, reads.contracts.address)
+    if reads.contracts.is_bought(purchase_id):
         raise PurchaseExists(purchase_id)
     reference = bytes.fromhex(order.order_ref[2:])
-    earlier = ledger.call(ledger.contract.functions.purchaseOfOrderRef(order.merchant_id, reference))
+    earlier = reads.contracts.call(reads.contracts.functions.purchaseOfOrderRef(order.merchant_id, reference))
     if any(earlier):
         raise OrderRefUsed(order.merchant_id, order.order_ref, "0x" + bytes(earlier).hex())
-    signer = signatures.order_signer(ledger.w3, bytes.fromhex(purchase_id[2:]), order_signature(signed))
-    staff = ledger.staff(order.merchant_id, signer) if signer is not None else None
+    signer = signatures.order_signer(reads.contracts.w3, bytes.fromhex(purchase_id[2:]), order_signature(signed))
+    staff = reads.staff(order.merchant_id, signer) if signer is not None else None
     if staff is None or staff.role is Role.NONE:
         raise InvalidOrderSignature(purchase_id, signer or "0x" + "00" * 20)
     if staff.generation != order.signer_generation:
         raise StaleOrderSigner(purchase_id, signer, order.signer_generation, staff.generation)
     if order.referral_bps:
-        allowed = ledger.referral_limit(order.merchant_id, signer, order.referrer, staff)
+        allowed = reads.referral_limit(order.merchant_id, signer, order.referrer, staff)
         if order.referral_bps > allowed:
             raise ReferralNotAllowed(purchase_id, signer, order.referrer, order.referral_bps, allowed)
-    if ledger.terms(order.terms_id).retired:
+    if reads.terms(order.terms_id).retired:
         raise TermsRetired(order.terms_id)
-    now = ledger.chain.now()
+    now = reads.contracts.chain.now()
     if now > order.expiry:
         raise OrderExpired(order.expiry, now)
     if buyer is not None and order.customer not in (NATIVE, buyer):
         raise NotOrderCustomer(purchase_id, order.customer, buyer)
-    if not ledger.accepts(order.merchant_id, order.token):
+    if not reads.accepts(order.merchant_id, order.token):
         raise TokenNotAccepted(order.merchant_id, order.token)
 
 
@@ -447,7 +450,7 @@ class ExchangePlan:
     """An exchange checked and priced before anything is sent (``prepare_exchange``): what the returned lines
     refund, what the customer pays on top or gets back, and the call to send."""
 
-    ledger: Ledger
+    reads: Reads
     purchase: Purchase
     signed: SignedOrder
     mask: int
@@ -467,7 +470,7 @@ class ExchangePlan:
     def call(self, shipment_hash: bytes = bytes(32)) -> Any:
         """The ``exchange`` call, carrying the return's shipment reference hash (zero when the terms need none)."""
         old, new = self.purchase.order, self.signed.order
-        return self.ledger.contract.functions.exchange(
+        return self.reads.contracts.functions.exchange(
             old.packed(), self.purchase.lines_to_send(self.mask), self.mask, shipment_hash, new.packed(),
             new.line_tuples(), order_signature(self.signed))
 
@@ -479,7 +482,7 @@ def exchangeable(purchase: Purchase, order: Order) -> bool:
         and purchase.window_open and bool(purchase.open_lines)
 
 
-def prepare_exchange(ledger: Ledger, customer: str, purchase: Purchase, signed: SignedOrder,
+def prepare_exchange(reads: Reads, customer: str, purchase: Purchase, signed: SignedOrder,
                      mask: int) -> ExchangePlan:
     """Check an exchange of the lines in ``mask`` of ``customer``'s purchase for the shop's signed order, and price
     it, before anything is sent: ``NotCustomer`` for another's purchase, the order refused as ``check_order``
@@ -488,44 +491,44 @@ def prepare_exchange(ledger: Ledger, customer: str, purchase: Purchase, signed: 
     if purchase.customer != customer:
         raise NotCustomer(purchase.id, customer)
     order = signed.order
-    check_order(ledger, signed, customer)
-    new_id = order.purchase_id(ledger.chain.chain_id, ledger.address)
+    check_order(reads, signed, customer)
+    new_id = order.purchase_id(reads.contracts.chain.chain_id, reads.contracts.address)
     if (order.merchant_id, order.token) != (purchase.merchant_id, purchase.order.token):
         raise ExchangeMismatch(purchase.id, new_id)
-    refund = ledger.call(ledger.contract.functions.quoteReturn(purchase.order.packed(), purchase.lines_to_send(mask),
+    refund = reads.contracts.call(reads.contracts.functions.quoteReturn(purchase.order.packed(), purchase.lines_to_send(mask),
                                                                mask))
-    return ExchangePlan(ledger, purchase, signed, mask, refund, max(order.total - refund, 0),
+    return ExchangePlan(reads, purchase, signed, mask, refund, max(order.total - refund, 0),
                         max(refund - order.total, 0), new_id)
 
 
-def approval_needed(ledger: Ledger, owner: str, token: str, amount: int) -> Any:
+def approval_needed(reads: Reads, owner: str, token: str, amount: int) -> Any:
     """The next ``approve`` call on the way to letting the ledger take ``amount`` of ``token`` from ``owner``, or
     None when it may already; ``InsufficientFunds`` when the owner does not hold that much. An allowance left
     over that is too small is first set to zero: tokens with USDT's approval race protection refuse to change
     one non-zero allowance to another (so ask again after sending it)."""
-    erc20 = ledger.w3.eth.contract(address=token, abi=ERC20_ABI)
+    erc20 = reads.contracts.w3.eth.contract(address=token, abi=ERC20_ABI)
     balance = erc20.functions.balanceOf(owner).call()
     if balance < amount:
         raise InsufficientFunds(owner, amount, balance, f"token {token}", token)
-    allowance = erc20.functions.allowance(owner, ledger.address).call()
+    allowance = erc20.functions.allowance(owner, reads.contracts.address).call()
     if allowance >= amount:
         return None
-    return erc20.functions.approve(ledger.address, 0 if allowance else amount)
+    return erc20.functions.approve(reads.contracts.address, 0 if allowance else amount)
 
 
-def bonus_later(ledger: Ledger, purchase: Purchase, refund: int, credited: int) -> int:
+def bonus_later(reads: Reads, purchase: Purchase, refund: int, credited: int) -> int:
     """The part of the shop's credit bonus a return for credit refunding ``refund`` (and crediting ``credited``
     now) leaves owed until the purchase settles: the bonus on the money part, less what is given now
     (``LedgerModule._issueCredit``); at settlement it is paid out of what the shop keeps then, at most that."""
     cash = cash_share(purchase.paid, purchase.credit_used, refund)
-    return max(cash * ledger.merchant(purchase.merchant_id).credit_bonus_bps // 10_000 - (credited - refund), 0)
+    return max(cash * reads.merchant(purchase.merchant_id).credit_bonus_bps // 10_000 - (credited - refund), 0)
 
 
-def cashable_now(ledger: Ledger, merchant_id: int, token: str, held: Credit) -> bool:
+def cashable_now(reads: Reads, merchant_id: int, token: str, held: Credit) -> bool:
     """Whether ``held`` credit's money part can be cashed out now, as ``LedgerModule.cashOutCredit`` decides: its
     cash-out date has come, the shop has no active terms, or the shop no longer accepts its token."""
-    return (held.cashable_at <= ledger.chain.now() or ledger.merchant(merchant_id).active_terms == 0
-            or (token != NATIVE and not ledger.accepts(merchant_id, token)))
+    return (held.cashable_at <= reads.contracts.chain.now() or reads.merchant(merchant_id).active_terms == 0
+            or (token != NATIVE and not reads.accepts(merchant_id, token)))
 
 
 def order_signature(signed: SignedOrder) -> bytes:

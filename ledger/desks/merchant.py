@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
@@ -43,12 +43,12 @@ from ..orders import (
     domain,
     line_tuple,
 )
+from ..reading.reads import Reads
 from ..validate import MAX_AMOUNT
-from .contacts import ContactRow, contact_call, purchase_key
+from .anyone import Anyone
+from .contacts import ContactRow, checked_contact_call, contact_call, purchase_key
+from .outbox import Outbox
 from .prepared import Prepared, T
-
-if TYPE_CHECKING:
-    from ..client import Ledger
 
 MAX_ORDER_VALIDITY = 365 * 86_400
 """The longest a signed order may be bought for: an offer at a price, not a standing promise."""
@@ -60,16 +60,16 @@ MAX_EXTENSION_DAYS = 365
 class MerchantDesk:
     """What a merchant's owner or agents do: orders, terms, staff, deliveries, contacts, refunds, settlement."""
 
-    def __init__(self, ledger: Ledger, actor: LocalAccount | str, merchant_id: int) -> None:
+    def __init__(self, reads: Reads, outbox: Outbox, actor: LocalAccount | str, merchant_id: int) -> None:
         """``actor``: the account that signs (the library, the CLI), or only its address: then the desk prepares
         each action (``prepare_<action>``) for a wallet to sign (the page) and sends none."""
-        self.ledger, self.merchant_id = ledger, merchant_id
+        self.reads, self.outbox, self.merchant_id = reads, outbox, merchant_id
         self.account: LocalAccount | None = None if isinstance(actor, str) else actor
         self.address = validate.address(actor if isinstance(actor, str) else actor.address, "staff address")
-        self._functions = ledger.contract.functions
+        self._functions = reads.contracts.functions
 
     def _send(self, prepared: Prepared[T]) -> T:
-        return self.ledger.send(self._signer(), prepared)
+        return self.outbox.send(self._signer(), prepared)
 
     def _signer(self) -> LocalAccount:
         if self.account is None:
@@ -79,7 +79,7 @@ class MerchantDesk:
 
     def info(self) -> Merchant:
         """This merchant's owner, payout address and settings."""
-        return self.ledger.merchant(self.merchant_id)
+        return self.reads.merchant(self.merchant_id)
 
     # ------------------------------------------------------------ orders
 
@@ -96,7 +96,7 @@ class MerchantDesk:
     ) -> SignedOrder:
         """Sign an order under ``terms_id`` for ``customer`` (anyone, once, when None), valid for ``valid_for``
         seconds; the customer's side buys it with ``CustomerDesk.buy``. Nothing is sent."""
-        terms = self.ledger.terms(validate.positive(terms_id, "terms id"))
+        terms = self.reads.terms(validate.positive(terms_id, "terms id"))
         if terms.merchant_id != self.merchant_id:
             raise InvalidInput(f"terms #{terms_id} belong to merchant #{terms.merchant_id}, not #{self.merchant_id}")
         if terms.retired:
@@ -117,7 +117,7 @@ class MerchantDesk:
         if isinstance(order_ref, str) and not order_ref.strip():
             raise InvalidInput("the order reference is empty: give your own order number (only its hash goes on chain)")
         token = validate.address(token, "token")
-        if not self.ledger.accepts(self.merchant_id, token):
+        if not self.reads.accepts(self.merchant_id, token):
             raise InvalidInput(f"merchant #{self.merchant_id} does not accept token {token}: accept it first")
         validate.non_negative(referral_bps, "referral commission (basis points)")
         if referral_bps > 10_000:
@@ -125,23 +125,23 @@ class MerchantDesk:
         referrer = validate.address(referrer, "referrer") if referrer is not None else NATIVE
         if referral_bps and referrer == NATIVE:
             raise InvalidInput("a referral commission needs a referrer")
-        me = self.ledger.staff(self.merchant_id, self.address)
-        allowed = self.ledger.referral_limit(self.merchant_id, self.address, referrer, me) if referral_bps else 0
+        me = self.reads.staff(self.merchant_id, self.address)
+        allowed = self.reads.referral_limit(self.merchant_id, self.address, referrer, me) if referral_bps else 0
         if referral_bps > allowed:  # refused before signing, as the contract would refuse it at purchase
             raise ReferralNotAllowed("0x" + "00" * 32, self.address, referrer, referral_bps, allowed)
         ref = validate.hash_of(order_ref) if isinstance(order_ref, str) else validate.bytes32(order_ref, "order ref")
         order = Order(
             merchant_id=self.merchant_id, terms_id=terms.id, lines=items, order_ref="0x" + ref.hex(),
-            expiry=self.ledger.chain.now() + valid_for, return_window=terms.return_window,
+            expiry=self.reads.contracts.chain.now() + valid_for, return_window=terms.return_window,
             restocking_fee_bps=terms.restocking_fee_bps, delivery_wait=terms.delivery_wait,
             item_must_be_returned=terms.item_must_be_returned,
             customer=validate.address(customer, "customer") if customer is not None else NATIVE,
             token=token, referrer=referrer, referral_bps=referral_bps, signer_generation=me.generation,
         )
-        chain_id, ledger = self.ledger.chain.chain_id, self.ledger.address
-        signed = self._signer().sign_typed_data(domain(chain_id, ledger), ORDER_TYPES, order.message())
+        chain_id, address = self.reads.contracts.chain.chain_id, self.reads.contracts.address
+        signed = self._signer().sign_typed_data(domain(chain_id, address), ORDER_TYPES, order.message())
         return SignedOrder(order, "0x" + compact_signature(bytes(signed.signature)).hex(), self.address,
-                           chain_id, ledger, order.purchase_id(chain_id, ledger))
+                           chain_id, address, order.purchase_id(chain_id, address))
 
     # ------------------------------------------------------------ shop settings (owner)
 
@@ -250,7 +250,7 @@ class MerchantDesk:
         """``agent``'s address, refused in words when it is not an agent here (budgets and mandates are an
         agent's; the owner needs none)."""
         agent = validate.address(agent, "agent")
-        role = self.ledger.role(self.merchant_id, agent)
+        role = self.reads.role(self.merchant_id, agent)
         if role is Role.OWNER:
             raise InvalidInput(f"{agent} is the owner of merchant #{self.merchant_id}, who may refund and extend "
                                "freely: budgets and mandates are for agents")
@@ -260,7 +260,7 @@ class MerchantDesk:
 
     def budget(self, agent: str, token: str = NATIVE) -> int:
         """What ``agent`` may still refund in ``token``."""
-        return self.ledger.budget(self.merchant_id, agent, token)
+        return self.reads.budget(self.merchant_id, agent, token)
 
     def prepare_publish_terms(
         self,
@@ -281,7 +281,7 @@ class MerchantDesk:
         return Prepared(
             self._functions.publishTerms(self.merchant_id, return_window, restocking_fee_bps, delivery_wait,
                                          bool(item_must_be_returned)),
-            read=lambda result: self.ledger.terms(int(result.named("TermsPublished")[0].args["termsId"])))
+            read=lambda result: self.reads.terms(int(result.named("TermsPublished")[0].args["termsId"])))
 
     def publish_terms(self, return_window: int, restocking_fee_bps: int = 0, delivery_wait: int = 0,
                       item_must_be_returned: bool = False) -> ReturnTerms:
@@ -299,7 +299,7 @@ class MerchantDesk:
 
     def terms(self) -> list[ReturnTerms]:
         """Every set of terms this merchant published."""
-        return self.ledger.terms_of(self.merchant_id)
+        return self.reads.terms_of(self.merchant_id)
 
     # ------------------------------------------------------------ purchases (staff)
 
@@ -308,7 +308,7 @@ class MerchantDesk:
         cannot be dated back, so a confirmation never leaves the customer less than the whole window)."""
         purchase = self.open_purchase(purchase_id)
         return Prepared(self._functions.confirmDelivery(purchase.order.packed()),
-                        read=lambda _: self.ledger.purchase(purchase.id))
+                        read=lambda _: self.reads.purchase(purchase.id))
 
     def confirm_delivery(self, purchase_id: str) -> Purchase:
         """``prepare_confirm_delivery``, sent: the purchase as it stands then."""
@@ -326,10 +326,10 @@ class MerchantDesk:
         """Log a contact moment with a customer. Only a salted hash of ``content`` goes on chain; the text is
         kept off chain (``Ledger.texts``) for the customer and the shop's staff once the call lands."""
         customer = self._customer(customer)
-        sealed = self.ledger.seal_text("contact", content, customer, self.merchant_id)
-        return Prepared(self.ledger.contact_call(self.merchant_id, customer, purchase_id, channel, kind, occurred_at,
+        sealed = self.outbox.seal_text("contact", content, customer, self.merchant_id)
+        return Prepared(checked_contact_call(self.reads, self.merchant_id, customer, purchase_id, channel, kind, occurred_at,
                                                  sealed.hash),
-                        read=self.ledger.contact_logged, texts=(sealed,))
+                        read=self.reads.contact_logged, texts=(sealed,))
 
     def _customer(self, customer: str) -> str:
         """The customer a contact is with: an address, not the staff member's own."""
@@ -344,22 +344,22 @@ class MerchantDesk:
         a row refused gives its ``InvalidInput`` in its place, so every bad row can be named before anything
         is sent. Each text is salted, and is to be kept once its row was sent."""
         buyers = {event.args["purchaseId"]: event.args["customer"]
-                  for event in self.ledger.events("PurchaseRecorded", None, self.merchant_id)}
+                  for event in self.reads.contracts.events("PurchaseRecorded", None, self.merchant_id)}
 
         def made(purchase_id: str) -> tuple[str, int] | None:
             return (buyers[purchase_id], self.merchant_id) if purchase_id in buyers else None
 
-        now = self.ledger.chain.now()
+        now = self.reads.contracts.chain.now()
         prepared: list[Prepared[ContactMoment] | InvalidInput] = []
         for row in rows:
             try:
                 customer = self._customer(row.customer)
                 key = purchase_key(row.purchase_id, customer, self.merchant_id, made)
-                sealed = self.ledger.seal_text("contact", row.text, customer, self.merchant_id, now)
+                sealed = self.outbox.seal_text("contact", row.text, customer, self.merchant_id, now)
                 prepared.append(Prepared(
                     contact_call(self._functions, self.merchant_id, customer, key, row.channel, row.kind,
                                  row.occurred_at, sealed.hash),
-                    read=self.ledger.contact_logged, texts=(sealed,)))
+                    read=self.reads.contact_logged, texts=(sealed,)))
             except InvalidInput as refusal:
                 prepared.append(refusal)
         return prepared
@@ -379,7 +379,7 @@ class MerchantDesk:
         if amount > MAX_AMOUNT:
             raise InvalidInput("a refund must be below 2^128 of the token's smallest unit")
         why = int(Reason.parse(reason))
-        sealed = self.ledger.seal_text("contact", note, purchase.customer, self.merchant_id)
+        sealed = self.outbox.seal_text("contact", note, purchase.customer, self.merchant_id)
         return Prepared(
             self._functions.goodwillRefund(purchase.order.packed(), amount, why, sealed.hash),
             read=lambda result: refund_of(result.named("GoodwillRefunded")[0], purchase.customer),
@@ -411,7 +411,7 @@ class MerchantDesk:
         purchase = self.open_purchase(purchase_id)
         _within_the_longest_extension(validate.positive(days, "extension (days)"))
         return Prepared(self._functions.extendWindow(purchase.order.packed(), days, int(Reason.parse(reason))),
-                        read=lambda _: self.ledger.purchase(purchase.id))
+                        read=lambda _: self.reads.purchase(purchase.id))
 
     def extend_window(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
         """``prepare_extend_window``, sent: the purchase with its new deadline."""
@@ -424,7 +424,7 @@ class MerchantDesk:
         purchase = self.open_purchase(purchase_id)
         _within_the_longest_extension(validate.positive(days, "extension (days)"))
         return Prepared(self._functions.setWindowExtension(purchase.order.packed(), days, int(Reason.parse(reason))),
-                        read=lambda _: self.ledger.purchase(purchase.id))
+                        read=lambda _: self.reads.purchase(purchase.id))
 
     def set_window_extension(self, purchase_id: str, days: int, reason: Reason | str = Reason.OTHER) -> Purchase:
         """``prepare_set_window_extension``, sent: the purchase with its new deadline."""
@@ -434,25 +434,25 @@ class MerchantDesk:
         """Settle the given purchases, or every closed one of this merchant (None when there is none), in
         transactions that fit well inside a block (``Ledger.settle_purchases``)."""
         if purchase_ids is not None:
-            return self.ledger.settle(self._signer(), purchase_ids)
-        closed = self.ledger.settleable(self.merchant_id)
-        return self.ledger.settle_purchases(self._signer(), closed) if closed else None
+            return Anyone(self.reads, self.outbox).settle(self._signer(), purchase_ids)
+        closed = self.reads.settleable(self.merchant_id)
+        return Anyone(self.reads, self.outbox).settle_purchases(self._signer(), closed) if closed else None
 
     def withdraw_deferred(self, token: str = NATIVE) -> Any:
         """Send payments that could not be pushed to the payout to the current payout address."""
-        return self.ledger.withdraw_merchant(self._signer(), self.merchant_id, token)
+        return Anyone(self.reads, self.outbox).withdraw_merchant(self._signer(), self.merchant_id, token)
 
     def purchases(self, **filters: Any) -> list[Purchase]:
         """This merchant's purchases; filters as in ``Ledger.purchases`` (customer, sku, since, until, status)."""
-        return self.ledger.purchases(merchant_id=self.merchant_id, **filters)
+        return self.reads.purchases(merchant_id=self.merchant_id, **filters)
 
     def contacts(self, customer: str | None = None, purchase_id: str | None = None) -> list[ContactMoment]:
         """This merchant's contact moments."""
-        return self.ledger.contacts(self.merchant_id, customer, purchase_id)
+        return self.reads.contacts(self.merchant_id, customer, purchase_id)
 
     def figures(self) -> list[Figures]:
         """Sales, refunds, return rate and contacts per purchase, one entry per token."""
-        return self.ledger.figures(self.merchant_id)
+        return self.reads.figures(self.merchant_id)
 
     def open_purchase(self, purchase_id: str) -> Purchase:
         """One of this merchant's purchases that still has something to act on: not settled, and not every
@@ -465,7 +465,7 @@ class MerchantDesk:
         return purchase
 
     def own_purchase(self, purchase_id: str) -> Purchase:
-        purchase = self.ledger.purchase(purchase_id)
+        purchase = self.reads.purchase(purchase_id)
         if purchase.merchant_id != self.merchant_id:
             raise InvalidInput(
                 f"purchase {purchase.id[:10]}… was made at merchant #{purchase.merchant_id}, "

@@ -1,5 +1,5 @@
 """Purchase history from an index that follows the chain: events are read in windows (``logs.py``),
-decoded into records (``decoding.py``) and made into rows ahead of the writes (``ahead.py``, in a process of
+decoded into records (``ledger.abi``) and made into rows ahead of the writes (``workers.py``, in a process of
 its own on a long catch-up), folded into purchase state (``state.py``) and kept in a database (``store.py``,
 ``schema.py``) by the indexer (``indexer.py``); ``queries.py`` answers from it. ``counting.py`` decides what
 counts in a shop's figures, for the index and for the chain's logs alike (it needs no database).

@@ -14,14 +14,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ..abi.decoder import Decoder
 from ..chain import Provider
 from ..codec import hex_of
 from ..contracts import LedgerContracts
 from ..errors import BlockReplaced, IndexMoved, IndexStuck
-from .ahead import WORKER_AFTER, WORKERS, Preparer, Workers
-from .decoding import Decoder
 from .logs import LogReader, LogWindow
 from .store import Store
+from .workers import WORKER_AFTER, WORKERS, Preparer, Workers
 
 REORG_DEPTH = 128
 """Blocks whose hashes are kept; a reorg deeper than that rebuilds the index from the deployment block."""

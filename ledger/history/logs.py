@@ -149,7 +149,7 @@ class LogReader:
 
     def fetch_logs(self, start: int, end: int) -> list[Any]:
         """The logs of a range. From a node over HTTP, the raw answer of ``eth_getLogs``, past web3's per-log
-        formatting (which costs several times the decoding; ``decoding.Decoder`` reads raw logs), a JSON-RPC
+        formatting (which costs several times the decoding; ``abi.decoder.Decoder`` reads raw logs), a JSON-RPC
         error raised as web3 would; from the embedded chain, through web3 (its provider takes no raw form)."""
         if not isinstance(self.w3.provider, HTTPProvider):
             return list(self.w3.eth.get_logs({"address": self.addresses, "fromBlock": start, "toBlock": end}))

@@ -30,13 +30,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
+from ..abi.decoder import Record
 from ..errors import IndexMoved, LedgerError
 from ..events import goodwill_kind, line_from_chain
 from ..extras import require
 from ..models import NATIVE
 from ..orders import Order
 from . import MEMORY, credit, schema
-from .decoding import Record
 from .state import STATE_EVENTS, change_row, fold, initial
 
 TIMED_EVENTS = frozenset({"PurchaseRecorded", "ItemsReturned", "CreditIssued", "GoodwillRefunded", "BonusCredited",

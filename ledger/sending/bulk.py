@@ -340,12 +340,12 @@ def _node(chain: Chain, batch_size: int) -> _HttpNode | _Web3Node:
 
 class _Codec:
     """Calls encoded with eth-abi alone, and the ledger's events decoded by the index's decoder
-    (``history.decoding``): web3.py's normalisers cost about 2 ms a call or a log, most of a bulk send's
+    (``abi.decoder``): web3.py's normalisers cost about 2 ms a call or a log, most of a bulk send's
     time; the results are the same as web3's (a test compares them with ``LedgerContracts.decode`` on every event a
     bulk send produced). An event no ABI knows fails loudly there too."""
 
     def __init__(self, ledger: Contracts) -> None:
-        from ..history.decoding import (
+        from ..abi.decoder import (
             Decoder,  # imported where used, as the index itself (Ledger.history)
         )
 

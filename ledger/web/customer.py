@@ -91,7 +91,7 @@ def return_quote(request: Request, purchase_id: str, csrf: str = Form(), lines: 
     return page(request, "quote.html", p=purchase, chosen=chosen, refund=refund,
                 fee=purchase.share_of(chosen) - refund, shipment=shipment.strip(), credited=credited,
                 bonus=credited - refund if credited else 0,
-                bonus_later=bonus_later(site(request).ledger, purchase, refund, credited) if credited else 0)
+                bonus_later=bonus_later(site(request).ledger.reads, purchase, refund, credited) if credited else 0)
 
 
 def _credit_offer(request: Request, desk: CustomerDesk, purchase_id: str, lines: list[int], shipment: str) -> int | None:

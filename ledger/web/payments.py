@@ -35,7 +35,7 @@ def pay_page(request: Request, order: str = "") -> Response:
     signed = read_order(order)
     ledger, me = site(request).ledger, visitor(request)
     try:
-        check_order(ledger, signed, me)
+        check_order(ledger.reads, signed, me)
     except PurchaseExists:
         return page(request, "pay.html", o=signed.order, refused=None, paid=True)
     except LedgerError as refusal:
@@ -55,7 +55,7 @@ def prepare_payment(request: Request, order: str = Body(), csrf: str = Body()) -
     desk = customer_desk(request)
     signed = read_order(order)
     ledger, o = site(request).ledger, signed.order
-    check_order(ledger, signed, desk.address)
+    check_order(ledger.reads, signed, desk.address)
     purchase_id = o.purchase_id(ledger.chain.chain_id, ledger.address)
     if o.token != NATIVE:  # the ledger takes the token itself: first the wallet lets it, then it pays
         approval = desk.prepare_approval(o.token, o.total)

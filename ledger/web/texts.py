@@ -41,7 +41,7 @@ def show(request: Request, content_hash: str) -> Response:
     """A kept text, whether it still matches its hash, and whether that hash is on the ledger."""
     shop = site(request)
     kept = shop.texts.read(content_hash, visitor(request), shop.ledger.role)
-    return page(request, "text.html", kept=kept, on_chain=on_ledger(shop.ledger, kept))
+    return page(request, "text.html", kept=kept, on_chain=on_ledger(shop.ledger.reads, kept))
 
 
 @router.get("/api/texts/{content_hash}")
@@ -50,7 +50,7 @@ def read(request: Request, content_hash: str) -> dict:
     shop = site(request)
     kept = shop.texts.read(content_hash, visitor(request), shop.ledger.role)
     return {"hash": kept.hash, "kind": kept.kind.value, "text": kept.body, "salt": kept.salt,
-            "erased": kept.erased, "matches_hash": kept.matches, "on_ledger": on_ledger(shop.ledger, kept)}
+            "erased": kept.erased, "matches_hash": kept.matches, "on_ledger": on_ledger(shop.ledger.reads, kept)}
 
 
 @router.post("/texts/{content_hash}/erase", include_in_schema=False)

@@ -35,9 +35,9 @@ from sqlalchemy.engine import Dialect, make_url
 from web3 import Web3
 from web3.exceptions import Web3Exception, Web3RPCError
 
+from ..abi.decoder import Decoder, Record
 from ..codec import hex_of
 from ..errors import NodeError
-from .decoding import Decoder, Record
 from .logs import LogReader, LogWindow
 from .store import TIMED_EVENTS, Prepared, prepare
 

@@ -1,0 +1,270 @@
+"""The reads of a ledger, checked once and answered by its ``Reader`` (the index or the log scan) and its
+contracts' views: what the facade, the desks and the page ask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from .. import validate
+from ..codec import hex_of
+from ..contracts import LedgerContracts
+from ..errors import InvalidInput, PurchaseExists, UnknownPurchase
+from ..events import contact_of
+from ..history import counting
+from ..models import (
+    NATIVE,
+    ContactMoment,
+    Credit,
+    Figures,
+    Merchant,
+    Purchase,
+    RatingSummary,
+    Refund,
+    ReturnTerms,
+    Review,
+    Role,
+    Score,
+    Settlement,
+    Staff,
+    Status,
+    TxResult,
+)
+from . import Reader
+
+
+class Reads:
+    """Reads of the ledger at ``contracts``, answered by ``reader`` where history is needed."""
+
+    def __init__(self, contracts: LedgerContracts, reader: Reader) -> None:
+        self.contracts = contracts
+        self.reader = reader
+
+    def merchant(self, merchant_id: int) -> Merchant:
+        """A registered merchant."""
+        validate.identifier(merchant_id, "merchant id")
+        raw = self.contracts.fields(self.contracts.call(self.contracts.functions.merchant(merchant_id)),
+                           ("owner", "activeTerms", "creditCashOutDelay", "payout", "creditBonusBps", "registeredAt"))
+        owner, active_terms, delay, payout, bonus, registered_at = raw
+        return Merchant(merchant_id, to_checksum_address(owner), to_checksum_address(payout), active_terms, delay, bonus,
+                        registered_at)
+
+    def merchants(self) -> list[Merchant]:
+        """Every registered merchant."""
+        return [self.merchant(i) for i in range(1, self.contracts.call(self.contracts.functions.merchantCount()) + 1)]
+
+    def staff(self, merchant_id: int, account: str) -> Staff:
+        """What ``account`` may do at a merchant, with its mandate."""
+        role, generation, days, referral = self.contracts.fields(
+            self.contracts.call(self.contracts.functions.staffOf(merchant_id, validate.address(account))),
+            ("role", "generation", "maxExtensionDays", "maxReferralBps"))
+        return Staff(Role(role), days, referral, generation)
+
+    def referral_limit(self, merchant_id: int, signer: str, referrer: str, staff: Staff | None = None) -> int:
+        """The most referral commission (basis points) an order ``signer`` signs may give ``referrer``, as the
+        contract decides at purchase: an agent's referral mandate for a referrer the owner approved, else none;
+        anyone else is not limited here (the owner names whom it likes; a signature from outside the staff is
+        refused on its own). ``staff``: ``signer``'s record, when read already."""
+        staff = staff or self.staff(merchant_id, signer)
+        if staff.role is not Role.AGENT:
+            return 10_000
+        return staff.max_referral_bps if self.referrer_approved(merchant_id, referrer) else 0
+
+    def referrer_approved(self, merchant_id: int, referrer: str) -> bool:
+        """Whether the shop's agents may name ``referrer`` in the orders they sign."""
+        return bool(self.contracts.call(self.contracts.functions.referrerApproved(merchant_id,
+                                                                      validate.address(referrer, "referrer"))))
+
+    def role(self, merchant_id: int, account: str) -> Role:
+        """What ``account`` may do at a merchant."""
+        return self.staff(merchant_id, account).role
+
+    def accepts(self, merchant_id: int, token: str) -> bool:
+        """Whether a merchant accepts a token for new orders (ETH always)."""
+        return bool(self.contracts.call(self.contracts.functions.accepts(merchant_id, validate.address(token, "token"))))
+
+    def terms(self, terms_id: int) -> ReturnTerms:
+        """Published return terms (retired ones included)."""
+        validate.identifier(terms_id, "terms id")
+        values = self.contracts.fields(self.contracts.call(self.contracts.functions.terms(terms_id)), (
+            "merchantId", "returnWindow", "restockingFeeBps", "deliveryWait", "itemMustBeReturned", "retired"))
+        return ReturnTerms(terms_id, *values)
+
+    def terms_of(self, merchant_id: int) -> list[ReturnTerms]:
+        """Every set of terms a merchant published, oldest first."""
+        validate.identifier(merchant_id, "merchant id")
+        logs = self.contracts.events("TermsPublished", None, merchant_id)
+        return [self.terms(int(event.args["termsId"])) for event in logs]
+
+    def purchase(self, purchase_id: str | bytes) -> Purchase:
+        """One purchase with its current state; ``UnknownPurchase`` if there is none."""
+        key = hex_of(validate.bytes32(purchase_id, "purchase id"))
+        found = self.reader.purchase(key, self.contracts.chain.now())
+        if found is None:
+            raise UnknownPurchase(key)
+        return found
+
+    def purchases(
+        self,
+        merchant_id: int | None = None,
+        customer: str | None = None,
+        sku: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        status: Status | str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> list[Purchase]:
+        """Purchases, oldest first, filtered by merchant, customer, SKU, time range (inclusive) and status;
+        at most ``limit`` of them, those after the purchase ``after`` (the last id of the previous page)."""
+        customer, wanted_status = _filters(merchant_id, customer, status)
+        if limit is not None:
+            validate.positive(limit, "limit")
+        after = hex_of(validate.bytes32(after, "purchase id")) if after else None
+        return self.reader.purchases(self.contracts.chain.now(), merchant_id, customer, sku, since, until, wanted_status,
+                                     limit, after)
+
+    def count_purchases(
+        self,
+        merchant_id: int | None = None,
+        customer: str | None = None,
+        sku: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        status: Status | str | None = None,
+        up_to: int | None = None,
+    ) -> int:
+        """How many purchases ``purchases`` gives for the same filters, counted no further than ``up_to``
+        ("more than 100" needs no more): the index counts without reading them; the chain reads them."""
+        customer, wanted_status = _filters(merchant_id, customer, status)
+        if up_to is not None:
+            validate.positive(up_to, "up_to")
+        return self.reader.count(self.contracts.chain.now(), merchant_id, customer, sku, since, until, wanted_status, up_to)
+
+    def contacts(
+        self, merchant_id: int | None = None, customer: str | None = None, purchase_id: str | None = None
+    ) -> list[ContactMoment]:
+        """Contact moments, oldest first, each marked as counted in the shop's figures or not, and why
+        (``ledger.history.counting``)."""
+        if merchant_id is not None:
+            validate.identifier(merchant_id, "merchant id")
+        customer = validate.address(customer, "customer") if customer is not None else None
+        key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id is not None else None
+        return self.reader.contacts(merchant_id, customer, key)
+
+    def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
+        """Refunds paid (returns, credit, bonuses and goodwill), oldest first."""
+        customer = validate.address(customer, "customer") if customer else None
+        key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id else None
+        return self.reader.refunds(key, customer)
+
+    def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None) -> list[Settlement]:
+        """Settlements made, oldest first."""
+        if merchant_id is not None:
+            validate.identifier(merchant_id, "merchant id")
+        key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id else None
+        return self.reader.settlements(merchant_id, key)
+
+    def referral_earnings(self, referrer: str) -> list[Settlement]:
+        """The settlements that paid ``referrer`` a commission, with the purchases they came from."""
+        return self.reader.settlements(referrer=validate.address(referrer, "referrer"))
+
+    def deferred_balance(self, account: str, token: str = NATIVE) -> int:
+        """Payments kept for ``account`` because pushing them failed."""
+        return self.contracts.call(
+            self.contracts.functions.deferredBalance(validate.address(token, "token"), validate.address(account))
+        )
+
+    def merchant_deferred_balance(self, merchant_id: int, token: str = NATIVE) -> int:
+        """Payments kept for a merchant because pushing them to its payout failed."""
+        return self.contracts.call(self.contracts.functions.merchantDeferredBalance(
+            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")))
+
+    def credit(self, merchant_id: int, customer: str, token: str = NATIVE) -> Credit:
+        """Store credit a customer holds at a merchant."""
+        return self.reader.credit(validate.identifier(merchant_id, "merchant id"),
+                                  validate.address(customer, "customer"), validate.address(token, "token"))
+
+    def pending_bonus(self, purchase_id: str) -> int:
+        """The credit bonus a purchase still owes its customer: given as credit when it settles, out of what the
+        shop keeps then (at most that)."""
+        return self.contracts.call(self.contracts.functions.pendingBonusOf(validate.bytes32(purchase_id, "purchase id")))
+
+    def budget(self, merchant_id: int, agent: str, token: str = NATIVE) -> int:
+        """What ``agent`` may still refund in ``token`` without asking."""
+        return self.reader.budget(validate.identifier(merchant_id, "merchant id"), validate.address(agent, "agent"),
+                                  validate.address(token, "token"))
+
+    def figures(self, merchant_id: int) -> list[Figures]:
+        """Sales, refunds, return rate and contacts per purchase of a merchant, one entry per token, with the
+        feedback that counts (``ledger.history.counting``: what does not is counted apart)."""
+        self.merchant(merchant_id)
+        totals = self.reader.totals(merchant_id)
+        feedback: dict[str, Any] = counting.figures(
+            self.reviews(merchant_id), self.scores("nps", merchant_id), self.scores("csat", merchant_id),
+            self.contacts(merchant_id=merchant_id))
+        return [Figures(merchant_id=merchant_id, token=token, purchases=t.purchases, sales=t.sales, refunds=t.refunds,
+                        returned_purchases=t.returned_purchases, settled=t.settled, **feedback)
+                for token, t in sorted(totals.items())] or [
+            Figures(merchant_id=merchant_id, token=NATIVE, purchases=0, sales=0, refunds=0, returned_purchases=0,
+                    settled=0, **feedback)]
+
+    def reviews(self, merchant_id: int | None = None, sku: str | None = None,
+                purchase_id: str | None = None) -> list[Review]:
+        """The latest review of each purchase, oldest first, linked to its purchase: SKUs, what it paid, whether
+        it was kept (a review of a purchase fully refunded is listed, not counted) and whether the reviewer
+        bought at another shop (``ledger.history.counting``)."""
+        if merchant_id is not None:
+            validate.identifier(merchant_id, "merchant id")
+        key = validate.bytes32(purchase_id, "purchase id") if purchase_id else None
+        if key is not None:
+            self.purchase(key)  # UnknownPurchase for one there is not
+        return self.reader.reviews(merchant_id, sku, hex_of(key) if key else None)
+
+    def ratings(self, merchant_id: int) -> RatingSummary:
+        """Average rating of a merchant's reviews that count, overall and per SKU (with how many do not)."""
+        return counting.summary(merchant_id, self.reviews(merchant_id))
+
+    def scores(self, kind: str, merchant_id: int | None = None) -> list[Score]:
+        """Net promoter scores (``nps``) or contact satisfaction scores (``csat``), each marked as counted or not,
+        and why. The contract keeps contacts as events and cannot check them, so this is where the rules apply
+        (``ledger.history.counting``): an NPS of a purchase fully refunded does not count, nor a rating of a
+        contact other than one the shop's staff logged with that customer about its purchase there."""
+        if kind not in ("nps", "csat"):
+            raise InvalidInput(f"{kind!r} is not a kind of score: use nps or csat")
+        return self.reader.scores(kind, merchant_id)
+
+    def contact_logged(self, result: TxResult) -> ContactMoment:
+        """The contact a transaction logged, as ``contacts`` gives it (marked counted or not)."""
+        logged = contact_of(result.named("ContactLogged")[0])
+        return next(c for c in self.contacts(logged.merchant_id, logged.customer, logged.purchase_id)
+                    if (c.tx_hash, c.content_hash) == (logged.tx_hash, logged.content_hash))
+
+    def score_given(self, kind: str, merchant_id: int, tx_hash: str) -> Score:
+        """The score a transaction gave, as ``scores`` gives it (marked counted or not)."""
+        return next(s for s in self.scores(kind, merchant_id) if s.tx_hash == tx_hash)
+
+    def recorded_by(self, purchase_id: str, customer: str) -> str | None:
+        """The transaction that recorded purchase ``purchase_id`` for ``customer``; None while it is not
+        recorded; ``PurchaseExists`` when it was recorded for someone else. A purchase id is recorded once, so
+        this tells whether a buy whose answer was lost went through."""
+        if not self.contracts.is_bought(purchase_id):
+            return None
+        (event,) = self.contracts.events("PurchaseRecorded", purchase_id)
+        if event.args["customer"] != customer:
+            raise PurchaseExists(purchase_id)
+        return event.tx_hash
+
+    def settleable(self, merchant_id: int | None = None, limit: int | None = None) -> list[Purchase]:
+        """Purchases whose window has closed and that wait for settlement, oldest first (``limit`` of them)."""
+        return self.purchases(merchant_id=merchant_id, status=Status.CLOSED, limit=limit)
+
+
+def _filters(merchant_id: int | None, customer: str | None,
+             status: Status | str | None) -> tuple[str | None, Status | None]:
+    """The filters of a purchase list checked: the customer's checksum address and the status, parsed."""
+    if merchant_id is not None:
+        validate.identifier(merchant_id, "merchant id")
+    return (validate.address(customer, "customer") if customer is not None else None,
+            Status.parse(status) if status is not None else None)

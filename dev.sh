@@ -149,9 +149,10 @@ case "$job" in
   setup) ;;
   demo) exec "$VENV/bin/ledger" demo "$@" ;;
   test)
-    echo "==> the package's layers (lint-imports), lint (ruff)"
+    echo "==> the package's layers (lint-imports), lint (ruff), types (mypy)"
     "$VENV/bin/lint-imports" --no-cache
     "$VENV/bin/ruff" check ledger scripts tests tools
+    "$VENV/bin/mypy"
     setup_slither  # tests/test_slither_gate.py runs the gate (tools/slither_gate.py) on contracts/
     setup_brownie
     brownie_check

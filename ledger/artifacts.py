@@ -21,9 +21,10 @@ def load_artifact(name: str) -> dict[str, Any]:
     """Read a shipped artifact."""
     path = ARTIFACTS_DIR / f"{name}.json"
     try:
-        return json.loads(path.read_text())
+        artifact: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError as error:
         raise BuildError(f"artifact {path} is missing: run `ledger build` in the repository") from error
+    return artifact
 
 
 def ledger_abi() -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
-from web3.types import RPCEndpoint
+from web3.types import BlockParams, RPCEndpoint
 
 from .codec import hex_of
 from .errors import InvalidInput, NodeError, NotALocalChain
@@ -87,7 +87,7 @@ class Provider(HTTPProvider):
         self.patience = patience
         # web3 asks the chain id before every call it builds; it is asked once. Nothing else is cached: a block
         # number names another block after a revert or a reorg.
-        self.cacheable_requests = {"eth_chainId"}
+        self.cacheable_requests = {RPCEndpoint("eth_chainId")}
         self.cache_allowed_requests = True
 
     def make_request(self, method: Any, params: Any) -> Any:
@@ -99,7 +99,8 @@ class Provider(HTTPProvider):
             except (requests.ConnectionError, requests.Timeout, requests.HTTPError) as error:
                 reason = transport_reason(error)
                 transient = reason != "connection refused" and (
-                    not isinstance(error, requests.HTTPError) or error.response.status_code in _RETRY_STATUS)
+                    not isinstance(error, requests.HTTPError)
+                    or error.response is not None and error.response.status_code in _RETRY_STATUS)
                 if not (transient and _repeatable(str(method)) and time.monotonic() + pause < deadline):
                     raise NodeError(f"the node at {_where(str(self.endpoint_uri))} stopped answering ({reason})") from error
             time.sleep(pause)
@@ -111,7 +112,7 @@ class Chain:
 
     name = "rpc"
     is_local = False
-    simulation_block: str = "pending"
+    simulation_block: BlockParams = "pending"
     """Block that writes are simulated against before they are sent: the one they will land in."""
 
     def __init__(self, w3: Web3) -> None:
@@ -197,7 +198,7 @@ class RpcChain(Chain):
         self.name = url
 
     def _rpc(self, method: str, params: Sequence[object]) -> object:
-        response = self.w3.provider.make_request(method, list(params))
+        response = self.w3.provider.make_request(RPCEndpoint(method), list(params))
         if "error" in response:
             raise NotALocalChain(f"{self.name} does not support {method}: {response['error']}")
         return response.get("result")

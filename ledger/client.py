@@ -192,7 +192,8 @@ class Ledger:
         shipment references): kept in the index's database, or for as long as the process lives when this
         ledger reads straight from the chain (``index=False``)."""
         if self._texts is None:
-            from .history.store import MEMORY, engine_for
+            from .history import MEMORY
+            from .history.store import engine_for
             from .texts import TextStore
 
             self._texts = TextStore(self.history.store.engine if self.index is not False else engine_for(MEMORY))

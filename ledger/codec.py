@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 
 
-def hex_of(value: bytes | str) -> str:
+def hex_of(value: bytes | bytearray | str) -> str:
     """0x-hex of bytes; a string is taken as already hex."""
     return value if isinstance(value, str) else "0x" + bytes(value).hex()
 
@@ -37,7 +38,7 @@ def topic(value: Any) -> str:
 
 
 @lru_cache(maxsize=1 << 16)
-def checksum(raw: bytes) -> str:
+def checksum(raw: bytes) -> ChecksumAddress:
     """The checksum form of a 20-byte address. Cached: the same few thousand addresses (customers, shops,
     tokens, the zero address) recur in every event and row, and each checksum costs a keccak."""
     return to_checksum_address(raw)

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
 from eth_utils import event_abi_to_log_topic
 from web3.contract import Contract
 from web3.exceptions import TransactionNotFound
@@ -88,18 +89,18 @@ class LedgerContracts:
         key = hex_of(validate.bytes32(tx_hash, "transaction hash"))
         with mapped_errors(self.errors):
             try:
-                tx = self.w3.eth.get_transaction(key)
+                tx = self.w3.eth.get_transaction(HexStr(key))
             except TransactionNotFound:
                 return TxState(key, "unknown")
             if tx.get("blockNumber") is None:
                 return TxState(key, "pending", tx["from"], int(tx["nonce"]))
             try:
-                receipt = self.w3.eth.get_transaction_receipt(key)
+                receipt = self.w3.eth.get_transaction_receipt(HexStr(key))
             except TransactionNotFound:  # a node whose back ends lag: the block is there, its receipt not yet
                 return TxState(key, "pending", tx["from"], int(tx["nonce"]))
             block, head = int(receipt["blockNumber"]), int(self.w3.eth.block_number)
-        common = {"sender": tx["from"], "nonce": int(tx["nonce"]), "block_number": block,
-                  "confirmations": head - block + 1}
+        common: dict[str, Any] = {"sender": tx["from"], "nonce": int(tx["nonce"]), "block_number": block,
+                                  "confirmations": head - block + 1}
         if receipt["status"] != 1:
             return TxState(key, "failed", **common)
         return TxState(key, "mined", events=self.result(receipt).events, **common)
@@ -122,7 +123,7 @@ class LedgerContracts:
         with mapped_errors(self.errors):
             return self._events_between(contract.address, topics)
 
-    def _events_between(self, address: str, topics: list[Any]) -> list[Event]:
+    def _events_between(self, address: ChecksumAddress, topics: list[Any]) -> list[Event]:
         latest = self.w3.eth.block_number
         found: list[Event] = []
         start = self.from_block

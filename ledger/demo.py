@@ -42,9 +42,9 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     say("Two shops publish their return promise; the contract will keep it for them. Northgate's 7 days run "
         "from the delivery it confirms, or from day 14 if it never does.")
     shops = {dream.merchant_id: "DreamRest", cars.merchant_id: "Northgate Cars"}
-    people = {alice.address: "Alice", bob.address: "Bob", carol.address: "Carol", keeper.address: "a keeper",
-              dream_agent.address: "DreamRest agent", car_agent.address: "Northgate agent",
-              car_owner.address: "Northgate owner"}
+    people: dict[str, str] = {
+        alice.address: "Alice", bob.address: "Bob", carol.address: "Carol", keeper.address: "a keeper",
+        dream_agent.address: "DreamRest agent", car_agent.address: "Northgate agent", car_owner.address: "Northgate owner"}
     console.print(render.terms_table([dream_terms, car_terms], merchants=shops))
 
     checkout = ledger.merchant_desk(dream_agent, dream.merchant_id)  # DreamRest's web shop signs with its agent key

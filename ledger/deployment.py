@@ -11,7 +11,9 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from eth_typing import ChecksumAddress
 
 from .codec import hex_of
 from .errors import DeploymentError, WrongChain
@@ -59,8 +61,8 @@ class Deployment:
                     f"block {self.block_number} is no longer the block the ledger was deployed in ({found[:10]}… "
                     f"instead of {self.block_hash[:10]}…): {went_back}, and what is at {self.address} now is not "
                     "this deployment; deploy again, or use the deployment file of the new one")
-        for contract in (self.address, self.feedback):
-            if not chain.w3.eth.get_code(contract):
+        for contract in (self.address, self.feedback):  # checksummed: read by ``load``, or from web3's contracts
+            if not chain.w3.eth.get_code(cast(ChecksumAddress, contract)):
                 raise DeploymentError(
                     f"no contract at {contract} on chain {actual}: {went_back}, or this is another node; deploy again")
 

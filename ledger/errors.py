@@ -166,7 +166,12 @@ class ContractReverted(LedgerError, RuntimeError):
 
 
 class ContractError(LedgerError):
-    """Raised for a custom error of the contract; ``.args_by_name`` holds its decoded arguments."""
+    """Raised for a custom error of the contract; ``.args_by_name`` holds its decoded arguments.
+
+    Each subclass names its arguments in ``fields`` (the error's inputs, in order), which become attributes,
+    and declares each with the type the revert decoder gives it: ``int`` for the error's integers, ``str`` for
+    its addresses (checksummed) and 32-byte values (``0x`` and hex).
+    """
 
     solidity_name: ClassVar[str]
     fields: ClassVar[tuple[str, ...]] = ()
@@ -186,7 +191,8 @@ class ContractError(LedgerError):
         """A sentence a person can act on."""
         return type(self).__name__
 
-    def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) working with positional args
+    def __reduce__(self) -> tuple[type[ContractError], tuple[Any, ...]]:
+        # keep pickling (multiprocessing, pytest-xdist) working with positional args
         return (type(self), tuple(self.args_by_name.values()))
 
 
@@ -210,6 +216,7 @@ class UnknownMerchant(ContractError, LookupError):
     """Raised when no merchant has the id given."""
 
     solidity_name, fields = "LedgerUnknownMerchant", ("merchant_id",)
+    merchant_id: int
 
     def describe(self) -> str:
         return f"there is no merchant #{self.merchant_id}: check the id (merchants are numbered from 1)"
@@ -219,6 +226,8 @@ class NotMerchantOwner(ContractError, PermissionError):
     """Raised when an owner-only action is taken by another account."""
 
     solidity_name, fields = "LedgerNotMerchantOwner", ("merchant_id", "caller")
+    merchant_id: int
+    caller: str
 
     def describe(self) -> str:
         return f"{self.caller} is not the owner of merchant #{self.merchant_id}: use the owner's key"
@@ -228,6 +237,8 @@ class NotMerchantAgent(ContractError, PermissionError):
     """Raised when a staff action is taken by an account that is neither owner nor agent."""
 
     solidity_name, fields = "LedgerNotMerchantAgent", ("merchant_id", "caller")
+    merchant_id: int
+    caller: str
 
     def describe(self) -> str:
         return (
@@ -240,6 +251,7 @@ class InvalidAddress(ContractError, ValueError):
     """Raised when the zero address or the ledger itself is given where money could be sent or staff named."""
 
     solidity_name, fields = "LedgerInvalidAddress", ("account",)
+    account: str
 
     def describe(self) -> str:
         return (f"{self.account} cannot be used here (the zero address or the ledger contract itself): "
@@ -250,6 +262,9 @@ class AlreadyHasRole(ContractError, ValueError):
     """Raised when adding an agent that already has a role at the merchant."""
 
     solidity_name, fields = "LedgerAlreadyHasRole", ("merchant_id", "account", "role")
+    merchant_id: int
+    account: str
+    role: int
 
     def describe(self) -> str:
         role = {1: "an agent", 2: "the owner"}.get(int(self.role), f"role {self.role}")
@@ -260,6 +275,8 @@ class NotAnAgent(ContractError, ValueError):
     """Raised when removing an account that is not an agent."""
 
     solidity_name, fields = "LedgerNotAnAgent", ("merchant_id", "account")
+    merchant_id: int
+    account: str
 
     def describe(self) -> str:
         return (f"{self.account} is not an agent of merchant #{self.merchant_id}: only agents have budgets and "
@@ -270,6 +287,7 @@ class UnknownTerms(ContractError, LookupError):
     """Raised when no return terms have the id given."""
 
     solidity_name, fields = "LedgerUnknownTerms", ("terms_id",)
+    terms_id: int
 
     def describe(self) -> str:
         return f"there are no return terms #{self.terms_id}: list the merchant's terms and pick one"
@@ -279,6 +297,7 @@ class TermsRetired(ContractError, ValueError):
     """Raised when buying under (or retiring again) terms that were retired."""
 
     solidity_name, fields = "LedgerTermsRetired", ("terms_id",)
+    terms_id: int
 
     def describe(self) -> str:
         return f"return terms #{self.terms_id} are retired: use the merchant's current terms"
@@ -288,6 +307,8 @@ class FeeTooHigh(ContractError, ValueError):
     """Raised when a fee, commission or bonus in basis points is above 100 %."""
 
     solidity_name, fields = "LedgerFeeTooHigh", ("fee_bps", "max_bps")
+    fee_bps: int
+    max_bps: int
 
     def describe(self) -> str:
         return f"{self.fee_bps / 100:g} % is more than 100 % ({self.max_bps} bps): give at most 100 %"
@@ -297,6 +318,8 @@ class LineCount(ContractError, ValueError):
     """Raised when a purchase has no lines or too many."""
 
     solidity_name, fields = "LedgerLineCount", ("count", "max_lines")
+    count: int
+    max_lines: int
 
     def describe(self) -> str:
         return f"a purchase needs 1 to {self.max_lines} lines, not {self.count}: split large orders"
@@ -306,6 +329,7 @@ class InvalidLine(ContractError, ValueError):
     """Raised when a line has a quantity of zero."""
 
     solidity_name, fields = "LedgerInvalidLine", ("index",)
+    index: int
 
     def describe(self) -> str:
         return f"line {self.index} has a quantity of 0: every line needs at least one unit"
@@ -324,6 +348,8 @@ class AmountTooLarge(ContractError, ValueError):
     """Raised when an amount does not fit in 128 bits."""
 
     solidity_name, fields = "LedgerAmountTooLarge", ("amount_given", "max_amount")
+    amount_given: int
+    max_amount: int
 
     def describe(self) -> str:
         return (f"the amount {self.amount(self.amount_given)} is above the largest the ledger holds "
@@ -334,6 +360,8 @@ class WrongPayment(ContractError, ValueError):
     """Raised when the native currency sent does not match the price."""
 
     solidity_name, fields = "LedgerWrongPayment", ("expected", "sent")
+    expected: int
+    sent: int
 
     def describe(self) -> str:
         native = "0x" + "0" * 40
@@ -345,6 +373,7 @@ class PurchaseExists(ContractError, ValueError):
     """Raised when buying an order that was already bought (a double click, a replay, a second buyer)."""
 
     solidity_name, fields = "LedgerPurchaseExists", ("purchase_id",)
+    purchase_id: str
 
     def describe(self) -> str:
         return (f"order {_short(self.purchase_id)} was already bought, and an order is bought once: nothing was "
@@ -355,6 +384,7 @@ class UnknownPurchase(ContractError, LookupError):
     """Raised when a purchase id (or the details passed for it) matches no recorded purchase."""
 
     solidity_name, fields = "LedgerUnknownPurchase", ("purchase_id",)
+    purchase_id: str
 
     def describe(self) -> str:
         return f"there is no purchase {_hex(self.purchase_id)}: check the id in your purchase history"
@@ -364,6 +394,7 @@ class LinesMismatch(ContractError, ValueError):
     """Raised when the lines passed are not the ones recorded for the purchase."""
 
     solidity_name, fields = "LedgerLinesMismatch", ("purchase_id",)
+    purchase_id: str
 
     def describe(self) -> str:
         return f"the lines given are not those of purchase {_short(self.purchase_id)}: reload the purchase"
@@ -373,6 +404,8 @@ class NotCustomer(ContractError, PermissionError):
     """Raised when someone other than the buyer tries to return a purchase."""
 
     solidity_name, fields = "LedgerNotCustomer", ("purchase_id", "caller")
+    purchase_id: str
+    caller: str
 
     def describe(self) -> str:
         return (
@@ -385,6 +418,9 @@ class InvalidLineSelection(ContractError, ValueError):
     """Raised when a return names no line or a line the purchase does not have."""
 
     solidity_name, fields = "LedgerInvalidLineSelection", ("purchase_id", "line_mask", "line_count")
+    purchase_id: str
+    line_mask: int
+    line_count: int
 
     def describe(self) -> str:
         return (
@@ -397,6 +433,8 @@ class AlreadyReturned(ContractError, ValueError):
     """Raised when a return names lines that were already returned."""
 
     solidity_name, fields = "LedgerAlreadyReturned", ("purchase_id", "line_mask")
+    purchase_id: str
+    line_mask: int
 
     def describe(self) -> str:
         lines = [str(i) for i in range(32) if int(self.line_mask) >> i & 1]
@@ -410,6 +448,9 @@ class ReturnWindowClosed(ContractError, ValueError):
     """Raised when a return comes at or after the end of the return window."""
 
     solidity_name, fields = "LedgerReturnWindowClosed", ("purchase_id", "deadline", "timestamp")
+    purchase_id: str
+    deadline: int
+    timestamp: int
 
     def describe(self) -> str:
         return (
@@ -422,6 +463,7 @@ class ShipmentRequired(ContractError, ValueError):
     """Raised when the terms require the item back and the return names no shipment."""
 
     solidity_name, fields = "LedgerShipmentRequired", ("purchase_id",)
+    purchase_id: str
 
     def describe(self) -> str:
         return (
@@ -434,6 +476,7 @@ class AlreadySettled(ContractError, ValueError):
     """Raised when acting on a purchase that was settled (nothing is left in escrow)."""
 
     solidity_name, fields = "LedgerAlreadySettled", ("purchase_id",)
+    purchase_id: str
 
     def describe(self) -> str:
         return f"purchase {_short(self.purchase_id)} is already settled: nothing is left in escrow"
@@ -443,6 +486,9 @@ class RefundExceedsEscrow(ContractError, ValueError):
     """Raised when a refund asks for more than the purchase still holds in escrow."""
 
     solidity_name, fields = "LedgerRefundExceedsEscrow", ("purchase_id", "requested", "available")
+    purchase_id: str
+    requested: int
+    available: int
 
     def describe(self) -> str:
         return (
@@ -455,6 +501,8 @@ class TimeInFuture(ContractError, ValueError):
     """Raised when a contact moment is dated in the future."""
 
     solidity_name, fields = "LedgerTimeInFuture", ("occurred_at", "timestamp")
+    occurred_at: int
+    timestamp: int
 
     def describe(self) -> str:
         return (
@@ -467,6 +515,8 @@ class NothingToWithdraw(ContractError, ValueError):
     """Raised when withdrawing deferred payments, or cashing out store credit, with nothing there."""
 
     solidity_name, fields = "LedgerNothingToWithdraw", ("token", "account")
+    token: str
+    account: str
 
     def describe(self) -> str:
         currency = "ETH" if int(self.token, 16) == 0 else f"token {self.token}"
@@ -477,6 +527,7 @@ class GasTooLowForPayment(ContractError, RuntimeError):
     """Raised when a transaction's gas limit left too little to push a payment (which is then not deferred)."""
 
     solidity_name, fields = "LedgerGasTooLowForPayment", ("to",)
+    to: str
 
     def describe(self) -> str:
         return f"the gas limit left too little to pay {self.to}: send the transaction again with more gas"
@@ -486,6 +537,11 @@ class BudgetExceeded(ContractError, PermissionError):
     """Raised when an agent's refund goes past its goodwill budget, or it acts without a mandate."""
 
     solidity_name, fields = "LedgerBudgetExceeded", ("merchant_id", "agent", "token", "requested", "available")
+    merchant_id: int
+    agent: str
+    token: str
+    requested: int
+    available: int
 
     def describe(self) -> str:
         if int(self.available) == 0:
@@ -499,6 +555,9 @@ class ExtensionTooLong(ContractError, PermissionError):
     """Raised when a window extension goes past the caller's mandate or the ledger's longest extension."""
 
     solidity_name, fields = "LedgerExtensionTooLong", ("purchase_id", "extension_days", "max_days")
+    purchase_id: str
+    extension_days: int
+    max_days: int
 
     def describe(self) -> str:
         return (f"an extension of {self.extension_days} days in all is more than the {self.max_days} days allowed "
@@ -509,6 +568,9 @@ class ExtensionNotLonger(ContractError, ValueError):
     """Raised when the owner sets a window's extension to no more days than it has (extensions only grow)."""
 
     solidity_name, fields = "LedgerExtensionNotLonger", ("purchase_id", "extension_days", "current_days")
+    purchase_id: str
+    extension_days: int
+    current_days: int
 
     def describe(self) -> str:
         return (f"purchase {_short(self.purchase_id)}'s window is extended by {self.current_days} days already: "
@@ -530,6 +592,10 @@ class InsufficientCredit(ContractError, ValueError):
     """Raised when a purchase would spend more store credit than the customer holds at the merchant."""
 
     solidity_name, fields = "LedgerInsufficientCredit", ("merchant_id", "token", "requested", "available")
+    merchant_id: int
+    token: str
+    requested: int
+    available: int
 
     def describe(self) -> str:
         return (f"you hold {self.amount(self.available)} in store credit at merchant #{self.merchant_id}, "
@@ -540,6 +606,7 @@ class TermsMismatch(ContractError, ValueError):
     """Raised when an order's copy of its terms is not what the published terms say."""
 
     solidity_name, fields = "LedgerTermsMismatch", ("terms_id",)
+    terms_id: int
 
     def describe(self) -> str:
         return (f"the order's return terms differ from the published terms #{self.terms_id}: "
@@ -552,6 +619,11 @@ class ReferralNotAllowed(ContractError, PermissionError):
 
     solidity_name, fields = "LedgerReferralNotAllowed", ("purchase_id", "agent", "referrer", "referral_bps",
                                                          "max_referral_bps")
+    purchase_id: str
+    agent: str
+    referrer: str
+    referral_bps: int
+    max_referral_bps: int
 
     def describe(self) -> str:
         if not self.max_referral_bps:
@@ -566,6 +638,10 @@ class StaleOrderSigner(ContractError, PermissionError):
     """Raised when an order's signer was removed from the shop's staff since it signed (maybe added again)."""
 
     solidity_name, fields = "LedgerStaleOrderSigner", ("purchase_id", "signer", "signed_generation", "generation")
+    purchase_id: str
+    signer: str
+    signed_generation: int
+    generation: int
 
     def describe(self) -> str:
         return (f"order {_short(self.purchase_id)} was signed by {self.signer} before it was removed from the shop's "
@@ -576,6 +652,8 @@ class AgentGenerationsUsed(ContractError, ValueError):
     """Raised when an account that was an agent of the shop 256 times is added again."""
 
     solidity_name, fields = "LedgerAgentGenerationsUsed", ("merchant_id", "agent")
+    merchant_id: int
+    agent: str
 
     def describe(self) -> str:
         return (f"{self.agent} was an agent of merchant #{self.merchant_id} 256 times, the most an account can be "
@@ -586,6 +664,8 @@ class ExchangeMismatch(ContractError, ValueError):
     """Raised when an exchange's new order is from another shop or in another token than the purchase."""
 
     solidity_name, fields = "LedgerExchangeMismatch", ("purchase_id", "new_purchase_id")
+    purchase_id: str
+    new_purchase_id: str
 
     def describe(self) -> str:
         return (f"purchase {_short(self.purchase_id)} can be exchanged only for an order of the same shop in the same "
@@ -596,6 +676,8 @@ class TimeBeforeShop(ContractError, ValueError):
     """Raised when a contact moment is dated before the merchant was registered."""
 
     solidity_name, fields = "LedgerTimeBeforeShop", ("occurred_at", "registered_at")
+    occurred_at: int
+    registered_at: int
 
     def describe(self) -> str:
         return (f"the contact is dated {timefmt.utc(self.occurred_at)}, before the shop existed "
@@ -606,6 +688,7 @@ class UnusedOrderBits(ContractError, ValueError):
     """Raised when an order sets bits of its packed words that no field uses (and its signature does not cover)."""
 
     solidity_name, fields = "LedgerUnusedOrderBits", ("purchase_id",)
+    purchase_id: str
 
     def describe(self) -> str:
         return (f"order {_short(self.purchase_id)} has bits set that no field uses, which its signature does not "
@@ -616,6 +699,9 @@ class OrderRefUsed(ContractError, ValueError):
     """Raised when another order with the same order reference of the same shop was already bought."""
 
     solidity_name, fields = "LedgerOrderRefUsed", ("merchant_id", "order_ref", "purchase_id")
+    merchant_id: int
+    order_ref: str
+    purchase_id: str
 
     def describe(self) -> str:
         return (f"shop #{self.merchant_id}'s order {_short(self.order_ref)} was paid already, as purchase "
@@ -627,6 +713,8 @@ class TokenNotAccepted(ContractError, ValueError):
     """Raised when an order is paid with a token the merchant does not accept."""
 
     solidity_name, fields = "LedgerTokenNotAccepted", ("merchant_id", "token")
+    merchant_id: int
+    token: str
 
     def describe(self) -> str:
         return (f"merchant #{self.merchant_id} does not accept token {self.token}: pay with a token the shop "
@@ -637,6 +725,8 @@ class InvalidOrderSignature(ContractError, PermissionError):
     """Raised when an order is not signed by the merchant's owner or one of its agents."""
 
     solidity_name, fields = "LedgerInvalidOrderSignature", ("purchase_id", "signer")
+    purchase_id: str
+    signer: str
 
     def describe(self) -> str:
         who = "nobody (the signature is malformed)" if int(self.signer, 16) == 0 else self.signer
@@ -648,6 +738,8 @@ class OrderExpired(ContractError, ValueError):
     """Raised when an order is bought after its expiry."""
 
     solidity_name, fields = "LedgerOrderExpired", ("expiry", "timestamp")
+    expiry: int
+    timestamp: int
 
     def describe(self) -> str:
         return f"the order expired on {timefmt.when(self.expiry, self.timestamp)}: ask the shop for a new one"
@@ -657,6 +749,9 @@ class NotOrderCustomer(ContractError, PermissionError):
     """Raised when an order made out to one customer is bought by another account."""
 
     solidity_name, fields = "LedgerNotOrderCustomer", ("purchase_id", "customer", "caller")
+    purchase_id: str
+    customer: str
+    caller: str
 
     def describe(self) -> str:
         return (f"order {_short(self.purchase_id)} is made out to {self.customer}, not to {self.caller}: "
@@ -668,6 +763,7 @@ class InvalidReferrer(ContractError, ValueError):
     without a referrer."""
 
     solidity_name, fields = "LedgerInvalidReferrer", ("referrer",)
+    referrer: str
 
     def describe(self) -> str:
         return (f"{self.referrer} cannot be this order's referrer (it is the buyer, one of the ledger's own "
@@ -679,6 +775,7 @@ class NoReturns(ContractError, ValueError):
     """Raised when extending the window of a purchase whose terms allow no returns."""
 
     solidity_name, fields = "LedgerNoReturns", ("purchase_id",)
+    purchase_id: str
 
     def describe(self) -> str:
         return (f"purchase {_short(self.purchase_id)} was a final sale (no returns): its window cannot be "
@@ -689,6 +786,8 @@ class InvalidDelivery(ContractError, ValueError):
     """Raised when delivery is confirmed twice, for terms not from delivery, out of time, or too late."""
 
     solidity_name, fields = "LedgerInvalidDelivery", ("purchase_id", "delivered_at")
+    purchase_id: str
+    delivered_at: int
 
     def describe(self) -> str:
         return (f"delivery of purchase {_short(self.purchase_id)} at {timefmt.utc(self.delivered_at)} cannot be "
@@ -701,6 +800,8 @@ class CreditLocked(ContractError, PermissionError):
     cash-out date has not come."""
 
     solidity_name, fields = "LedgerCreditLocked", ("merchant_id", "available_at")
+    merchant_id: int
+    available_at: int
 
     def describe(self) -> str:
         if self.available_at >= timefmt.CASHABLE_WHEN_CLOSED:
@@ -714,6 +815,8 @@ class NonceUsed(ContractError, ValueError):
     """Raised when a signed request's nonce was already used or cancelled."""
 
     solidity_name, fields = "LedgerNonceUsed", ("account", "nonce")
+    account: str
+    nonce: int
 
     def describe(self) -> str:
         return (f"the signed request of {self.account} was already used or cancelled: "
@@ -724,6 +827,9 @@ class ScoreOutOfRange(ContractError, ValueError):
     """Raised when a rating or score is outside its scale."""
 
     solidity_name, fields = "LedgerScoreOutOfRange", ("score", "min", "max")
+    score: int
+    min: int
+    max: int
 
     def describe(self) -> str:
         return f"a score of {self.score} is outside the scale: give {self.min} to {self.max}"
@@ -733,6 +839,7 @@ class AlreadyRated(ContractError, ValueError):
     """Raised when a score that may be given once (NPS, a contact's CSAT) is given again."""
 
     solidity_name, fields = "LedgerAlreadyRated", ("subject",)
+    subject: str
 
     def describe(self) -> str:
         return "this was already rated, and a score can be given once only"
@@ -742,6 +849,8 @@ class SignatureExpired(ContractError, ValueError):
     """Raised when a signed request is submitted after its deadline."""
 
     solidity_name, fields = "LedgerSignatureExpired", ("deadline", "timestamp")
+    deadline: int
+    timestamp: int
 
     def describe(self) -> str:
         return (
@@ -754,6 +863,8 @@ class InvalidSignature(ContractError, PermissionError):
     """Raised when a signed return request is not the customer's for this contract, chain and nonce."""
 
     solidity_name, fields = "LedgerInvalidSignature", ("purchase_id", "customer")
+    purchase_id: str
+    customer: str
 
     def describe(self) -> str:
         return (
@@ -775,6 +886,7 @@ class TokenTransferFailed(ContractError, RuntimeError):
     """Raised when an ERC-20 token refuses a transfer (no allowance, no balance, paused)."""
 
     solidity_name, fields = "SafeERC20FailedOperation", ("token",)
+    token: str
 
     def describe(self) -> str:
         return f"token {self.token} refused the transfer: check the balance and allowance"
@@ -793,6 +905,8 @@ class InsufficientContractBalance(ContractError, RuntimeError):
     """Raised when the contract holds less than a withdrawal needs (a broken invariant)."""
 
     solidity_name, fields = "InsufficientBalance", ("balance", "needed")
+    balance: int
+    needed: int
 
     def describe(self) -> str:
         return f"the contract holds {self.amount(self.balance)} but needs {self.amount(self.needed)}"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 
 from .errors import InvalidInput
@@ -43,7 +44,7 @@ def _save(home: Path, name: str, keystore: dict[str, object]) -> str:
     return _address(keystore)
 
 
-def _address(keystore: dict[str, object]) -> str:
+def _address(keystore: dict[str, object]) -> ChecksumAddress:
     return to_checksum_address("0x" + str(keystore.get("address", "")).removeprefix("0x"))
 
 
@@ -52,7 +53,7 @@ def import_keystore(home: Path, name: str, keystore_file: Path, password: str) -
     _free_path(home, name)
     try:
         keystore = json.loads(Path(keystore_file).read_text())
-        account = Account.from_key(Account.decrypt(keystore, password))
+        account: LocalAccount = Account.from_key(Account.decrypt(keystore, password))
     except FileNotFoundError as error:
         raise InvalidInput(f"no keystore file at {keystore_file}") from error
     except (ValueError, KeyError, TypeError) as error:
@@ -76,9 +77,10 @@ def import_from_env(home: Path, name: str, variable: str, password: str) -> str:
 def account_from_secret(secret: str, where: str) -> LocalAccount:
     """A signing account from a hex private key, without ever echoing the key."""
     try:
-        return Account.from_key(secret.strip())
+        account: LocalAccount = Account.from_key(secret.strip())
     except (ValueError, TypeError) as error:
         raise InvalidInput(f"{where} does not hold a private key (64 hex digits)") from error
+    return account
 
 
 def load(home: Path, name: str, password: str) -> LocalAccount:
@@ -88,12 +90,13 @@ def load(home: Path, name: str, password: str) -> LocalAccount:
         known = ", ".join(n for n, _ in stored(home)) or "none yet"
         raise InvalidInput(f"no key named {name!r} (known: {known}): import it with `ledger key import`")
     try:
-        return Account.from_key(Account.decrypt(json.loads(path.read_text()), password))
+        account: LocalAccount = Account.from_key(Account.decrypt(json.loads(path.read_text()), password))
     except ValueError as error:
         raise InvalidInput(f"wrong password for key {name!r}") from error
+    return account
 
 
-def stored(home: Path) -> list[tuple[str, str]]:
+def stored(home: Path) -> list[tuple[str, ChecksumAddress]]:
     """Names and addresses of the stored keys (no password needed)."""
     folder = _folder(home)
     if not folder.is_dir():

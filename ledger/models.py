@@ -199,18 +199,65 @@ class Purchase:
     as_of: int = 0
     """Chain time at which the state fields were read."""
 
-    merchant_id = property(lambda self: self.order.merchant_id, doc="The merchant sold to.")
-    terms_id = property(lambda self: self.order.terms_id, doc="The terms the order was made under.")
-    token = property(lambda self: self.order.token, doc="The token paid with (the zero address: ETH).")
-    price = property(lambda self: self.order.total, doc="Quantity times unit price over the lines.")
-    lines = property(lambda self: self.order.lines, doc="The lines bought.")
-    order_ref = property(lambda self: self.order.order_ref, doc="The shop's order reference hash.")
-    referrer = property(lambda self: self.order.referrer, doc="Who earns a commission (zero address: nobody).")
-    referral_bps = property(lambda self: self.order.referral_bps, doc="The referrer's commission.")
-    return_window = property(lambda self: self.order.return_window, doc="Seconds to return; 0: no returns.")
-    restocking_fee_bps = property(lambda self: self.order.restocking_fee_bps, doc="Fee kept on returns.")
-    delivery_wait = property(lambda self: self.order.delivery_wait, doc="Longest wait for delivery, or 0.")
-    item_must_be_returned = property(lambda self: self.order.item_must_be_returned, doc="Whether items go back.")
+    @property
+    def merchant_id(self) -> int:
+        """The merchant sold to."""
+        return self.order.merchant_id
+
+    @property
+    def terms_id(self) -> int:
+        """The terms the order was made under."""
+        return self.order.terms_id
+
+    @property
+    def token(self) -> str:
+        """The token paid with (the zero address: ETH)."""
+        return self.order.token
+
+    @property
+    def price(self) -> int:
+        """Quantity times unit price over the lines."""
+        return self.order.total
+
+    @property
+    def lines(self) -> tuple[LineItem, ...]:
+        """The lines bought."""
+        return self.order.lines
+
+    @property
+    def order_ref(self) -> str:
+        """The shop's order reference hash."""
+        return self.order.order_ref
+
+    @property
+    def referrer(self) -> str:
+        """Who earns a commission (zero address: nobody)."""
+        return self.order.referrer
+
+    @property
+    def referral_bps(self) -> int:
+        """The referrer's commission."""
+        return self.order.referral_bps
+
+    @property
+    def return_window(self) -> int:
+        """Seconds to return; 0: no returns."""
+        return self.order.return_window
+
+    @property
+    def restocking_fee_bps(self) -> int:
+        """Fee kept on returns."""
+        return self.order.restocking_fee_bps
+
+    @property
+    def delivery_wait(self) -> int:
+        """Longest wait for delivery, or 0."""
+        return self.order.delivery_wait
+
+    @property
+    def item_must_be_returned(self) -> bool:
+        """Whether items go back."""
+        return self.order.item_must_be_returned
 
     @property
     def window_from_delivery(self) -> bool:
@@ -418,7 +465,7 @@ class Event:
     """A decoded contract event that has no richer type."""
 
     name: str
-    args: dict[str, object] = field(hash=False)
+    args: dict[str, Any] = field(hash=False)
     block_number: int = 0
     tx_hash: str = ""
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from web3 import HTTPProvider, Web3
+from web3.types import RPCEndpoint
 
 from .chain import Provider, launch_anvil
 from .errors import NodeError
@@ -173,7 +174,7 @@ def _keep_time_moving_forward(url: str) -> None:
     w3 = Web3(Provider(url, timeout=10))
     latest = int(w3.eth.get_block("latest")["timestamp"])
     if latest >= int(time.time()):
-        w3.provider.make_request("evm_setTime", [latest + 1])
+        w3.provider.make_request(RPCEndpoint("evm_setTime"), [latest + 1])
 
 
 def stop(home: Path = HOME, timeout: float = 15) -> NodeInfo:

@@ -24,10 +24,11 @@ _PANIC = bytes.fromhex("4e487b71")
 
 
 def _abi_type(entry: dict[str, Any]) -> str:
-    if entry["type"].startswith("tuple"):
+    kind: str = entry["type"]
+    if kind.startswith("tuple"):
         inner = ",".join(_abi_type(component) for component in entry["components"])
-        return f"({inner}){entry['type'][5:]}"
-    return entry["type"]
+        return f"({inner}){kind[5:]}"
+    return kind
 
 
 def _python(value: Any, abi_type: str) -> Any:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from eth_typing import ChecksumAddress
 from eth_utils import is_address, keccak, to_checksum_address
 
 from .errors import InvalidInput
 
 
-def address(value: object, what: str = "address") -> str:
+def address(value: object, what: str = "address") -> ChecksumAddress:
     """A checksummed address, or ``InvalidInput``."""
     if isinstance(value, str) and is_address(value):
         if value != value.lower() and value[2:] != value[2:].upper() and to_checksum_address(value) != value:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
@@ -26,6 +28,17 @@ def test_every_contract_error_has_an_exception_class(entry) -> None:
     assert cls is not None, f"no Python class for {entry['name']}"
     assert len(cls.fields) == len(entry["inputs"]), entry["name"]
     assert cls.__name__ == entry["name"].removeprefix("Ledger") or not entry["name"].startswith("Ledger")
+
+
+@pytest.mark.parametrize("entry", [e for e in ERRORS if e["name"] in errors.CONTRACT_ERRORS], ids=lambda e: e["name"])
+def test_each_field_is_declared_with_the_type_the_decoder_gives_it(entry) -> None:
+    """The class's annotations (what mypy knows of its attributes) name its fields in order, each with what
+    ``RevertDecoder`` makes of the error's input: an ``int``, or a ``str`` for an address or 32 bytes."""
+    cls = errors.CONTRACT_ERRORS[entry["name"]]
+    declared = {name: kind for name, kind in inspect.get_annotations(cls).items() if name not in ("solidity_name", "fields")}
+    decoded = {name: "int" if item["type"].startswith(("uint", "int")) else {"address": "str", "bytes32": "str"}[item["type"]]
+               for name, item in zip(cls.fields, entry["inputs"])}
+    assert list(declared.items()) == list(decoded.items())
 
 
 def test_every_exception_class_stands_for_an_error_of_the_contracts() -> None:

@@ -3,11 +3,12 @@ ABIs (web3's per-log machinery is far slower). An event no ABI knows fails loudl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode
+from eth_typing import ABIEvent
 from eth_utils import event_abi_to_log_topic
 from eth_utils.abi import collapse_if_tuple
 
@@ -34,14 +35,14 @@ class Record:
 class Decoder:
     """Decodes the logs of a set of contract ABIs by their first topic."""
 
-    def __init__(self, abis: list[list[dict[str, Any]]]) -> None:
-        self._events: dict[bytes, dict[str, Any]] = {}
+    def __init__(self, abis: Sequence[Sequence[Mapping[str, Any]]]) -> None:
+        self._events: dict[bytes, Mapping[str, Any]] = {}
         self._layout: dict[bytes, tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]] = {}
         self._readers: dict[bytes, Callable[[bytes], list[Any]] | None] = {}
         for abi in abis:
             for entry in abi:
                 if entry["type"] == "event":
-                    topic = event_abi_to_log_topic(entry)
+                    topic = event_abi_to_log_topic(cast(ABIEvent, entry))  # an event's entry (its "type")
                     self._events[topic] = entry
                     plain = [i for i in entry["inputs"] if not i["indexed"]]
                     self._layout[topic] = ([i for i in entry["inputs"] if i["indexed"]], plain,

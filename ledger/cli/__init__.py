@@ -85,14 +85,16 @@ def _one_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text.strip())
 
 
-class Given(click.ParamType):
+class Given(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on; 8.1 to 8.3 cannot subscript it
     """A text or path parameter given as an empty string is refused: empty is never "use the default" (an
     empty --payout would pay the signer, an empty --rpc would pick the background node)."""
 
-    def __init__(self, inner: click.ParamType) -> None:
+    def __init__(self, inner: click.ParamType[Any]) -> None:
         self.inner = inner
         self.name = inner.name
-        self.envvar_list_splitter = inner.envvar_list_splitter
+
+    def split_envvar_value(self, rv: str) -> Sequence[str]:
+        return self.inner.split_envvar_value(rv)  # a list of paths in one variable splits as the inner type's
 
     def get_metavar(self, *args: Any, **kwargs: Any) -> str | None:
         return self.inner.get_metavar(*args, **kwargs)

@@ -250,9 +250,10 @@ def read_file(path: Path, what: str) -> str:
     """The text of a file the user named (``-`` for stdin); a missing or unreadable one is ``InvalidInput``."""
     try:
         with click.open_file(str(path), encoding="utf-8") as stream:
-            return stream.read()
+            text: str = stream.read()  # opened as text (an encoding given)
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidInput(f"cannot read {what} {path}: {getattr(error, 'strerror', None) or error}") from error
+    return text
 
 
 def write_file(path: Path, text: str) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 
 from .. import render, validate
@@ -29,6 +29,7 @@ from ..models import (
     NATIVE,
     Channel,
     ContactKind,
+    ContactMoment,
     Credit,
     Purchase,
     SignedReturn,
@@ -192,7 +193,7 @@ def _refund_now(p: Purchase) -> int:
     return p.refund_for(p.open_lines) if p.window_open and p.open_lines else 0
 
 
-def _detail(env: Env, p: Purchase, contacts: list, title: str = "Purchase") -> Group:
+def _detail(env: Env, p: Purchase, contacts: list[ContactMoment], title: str = "Purchase") -> Group:
     lines = Table(title=title)
     for column in ("line", "sku", "quantity", "unit price", "total", "returned"):
         lines.add_column(column)
@@ -212,7 +213,7 @@ def _detail(env: Env, p: Purchase, contacts: list, title: str = "Purchase") -> G
     ]
     if p.referrer != NATIVE:
         facts.append(f"referrer {p.referrer} earns {p.referral_bps / 100:g} % of what the shop keeps")
-    parts: list = [lines, *facts]
+    parts: list[RenderableType] = [lines, *facts]
     if contacts:
         parts.append(render.contacts_table(contacts, p.as_of, title="Contacts about this purchase"))
     return Group(*parts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 import click
 from rich.console import Console
@@ -93,6 +94,12 @@ def deploy(env: Env) -> None:
                                           f"chain {env.chain.chain_id}); recorded in {path}")
 
 
+class _AccountRow(TypedDict):
+    account: str
+    address: str
+    balance: int
+
+
 @main.command()
 @pass_env
 def accounts(env: Env) -> None:
@@ -103,8 +110,8 @@ def accounts(env: Env) -> None:
       ledger accounts
     """
     w3 = env.chain.w3
-    rows = [{"account": str(i), "address": a.address, "balance": w3.eth.get_balance(a.address)}
-            for i, a in enumerate(env.chain.accounts())]
+    rows: list[_AccountRow] = [{"account": str(i), "address": a.address, "balance": w3.eth.get_balance(a.address)}
+                               for i, a in enumerate(env.chain.accounts())]
     rows += [{"account": name, "address": address, "balance": w3.eth.get_balance(address)}
              for name, address in keys.stored(env.home)]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import BarColumn, Progress, TextColumn
@@ -11,6 +12,9 @@ from rich.progress import BarColumn, Progress, TextColumn
 from . import main
 from .context import Env, pass_env
 from .parse import a_number
+
+if TYPE_CHECKING:
+    from ..history import History, SyncReport
 
 BAR_FROM = 10_000
 """Blocks behind from which a catch-up shows a progress bar."""
@@ -60,7 +64,7 @@ def index(env: Env, follow: bool, confirmations: int, poll: float) -> None:
             signal.signal(number, handler)
 
 
-def _sync_with_bar(env: Env, history):
+def _sync_with_bar(env: Env, history: History) -> SyncReport:
     last = history.store.start(env.chain.chain_id, env.ledger.address, env.ledger.feedback.address,
                                env.ledger.from_block)
     behind = env.chain.w3.eth.block_number - last
@@ -72,7 +76,7 @@ def _sync_with_bar(env: Env, history):
         return history.sync(lambda report: bar.update(task, completed=report.end - last))
 
 
-def _tell(env: Env, report, url: str) -> None:
+def _tell(env: Env, report: SyncReport, url: str) -> None:
     where = url.split("@")[-1] if url.startswith("postgresql") else url
     went_back = f"note: {report.went_back}\n" if report.went_back else ""
     env.emit(report, lambda: went_back + (

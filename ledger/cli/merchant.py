@@ -7,16 +7,17 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypedDict, TypeVar
 
 import click
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.progress import Progress
 
 from .. import render
 from ..errors import InvalidInput
-from ..models import NATIVE, Purchase, Reason, Status
+from ..models import NATIVE, Purchase, Reason, Settlement, Status
 from ..timefmt import local, relative
 from ..validate import parse_amount
 from . import main, parse
@@ -371,10 +372,10 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
             signed.to_json())}, indent=1))
         return
 
-    def show():
+    def show() -> RenderableType:
         view = render.order_view(signed.order, signed.purchase_id, env.chain.now(), env.zone, env.amount,
                                  title=f"Order {order_ref}")
-        parts = [view]
+        parts: list[RenderableType] = [view]
         if output is not None:
             where = f"{output} (in place of the file that was there)" if existed else output
             parts.append(f"signed order written to {where}; the customer buys it with `ledger buy {output}`")
@@ -532,7 +533,7 @@ def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> No
         env.ledger.merchant(merchant_id)  # an unknown merchant is named, not taken as one with nothing to settle
     ledger = env.ledger
     purchases = [ledger.purchase(p) for p in purchase_ids] if purchase_ids else ledger.settleable(merchant_id)
-    settled: list = []
+    settled: list[Settlement] = []
     skipped: list[dict[str, str]] = []
     if purchases:
         with Progress(console=env.console, transient=True,
@@ -549,7 +550,7 @@ def _extension_words(p: Purchase) -> str:
     return f"return window of purchase {p.id[:10]}…: {added}; it {render.window_state(p, p.as_of)}"
 
 
-def _settle_report(env: Env, settled: list, skipped: list[dict[str, str]]) -> str:
+def _settle_report(env: Env, settled: list[Settlement], skipped: list[dict[str, str]]) -> str:
     if not settled and not skipped:
         return "nothing to settle: no closed purchase is waiting"
     report = [f"settled {len(settled)} purchase(s)" + (": " if settled else "")
@@ -566,8 +567,18 @@ def _skip_reason(env: Env, purchase_id: str, reason: str) -> str:
     return {"already_settled": "already settled", "unknown": "no such purchase"}[reason]
 
 
+class _Filters(TypedDict):
+    """The filters of ``Ledger.purchases`` the commands take as options."""
+
+    customer: str | None
+    sku: str | None
+    since: int | None
+    until: int | None
+    status: str | None
+
+
 def _purchase_filters(env: Env, customer: str | None, sku: str | None, since: str | None, until: str | None,
-                      status: str | None) -> dict[str, object]:
+                      status: str | None) -> _Filters:
     return {
         "customer": customer,
         "sku": sku,
@@ -586,7 +597,10 @@ FILTERS = [
 ]
 
 
-def with_filters(command):
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def with_filters(command: _Command) -> _Command:
     for option in reversed(FILTERS):
         command = option(command)
     return command

@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 
 from .. import signatures, validate
 from ..errors import (
@@ -426,7 +427,7 @@ def check_order(reads: Reads, signed: SignedOrder, buyer: str | None = None) -> 
         raise OrderRefUsed(order.merchant_id, order.order_ref, "0x" + bytes(earlier).hex())
     signer = signatures.order_signer(reads.contracts.w3, bytes.fromhex(purchase_id[2:]), order_signature(signed))
     staff = reads.staff(order.merchant_id, signer) if signer is not None else None
-    if staff is None or staff.role is Role.NONE:
+    if signer is None or staff is None or staff.role is Role.NONE:
         raise InvalidOrderSignature(purchase_id, signer or "0x" + "00" * 20)
     if staff.generation != order.signer_generation:
         raise StaleOrderSigner(purchase_id, signer, order.signer_generation, staff.generation)
@@ -506,7 +507,8 @@ def approval_needed(reads: Reads, owner: str, token: str, amount: int) -> Any:
     None when it may already; ``InsufficientFunds`` when the owner does not hold that much. An allowance left
     over that is too small is first set to zero: tokens with USDT's approval race protection refuse to change
     one non-zero allowance to another (so ask again after sending it)."""
-    erc20 = reads.contracts.w3.eth.contract(address=token, abi=ERC20_ABI)
+    # web3 takes the token's address as given: checksummed (order tokens are), or it refuses it
+    erc20 = reads.contracts.w3.eth.contract(address=cast(ChecksumAddress, token), abi=ERC20_ABI)
     balance = erc20.functions.balanceOf(owner).call()
     if balance < amount:
         raise InsufficientFunds(owner, amount, balance, f"token {token}", token)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from eth_typing import ChecksumAddress
 from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception, Web3RPCError
 from web3.types import RPCEndpoint
@@ -51,7 +52,8 @@ class LogWindow:
 class LogReader:
     """``eth_getLogs`` over a block range for some addresses, window by window."""
 
-    def __init__(self, w3: Web3, addresses: list[str], first: int = FIRST_WINDOW, largest: int = LARGEST_WINDOW) -> None:
+    def __init__(self, w3: Web3, addresses: list[ChecksumAddress], first: int = FIRST_WINDOW,
+                 largest: int = LARGEST_WINDOW) -> None:
         self.w3 = w3
         self.addresses = addresses
         self.size = first
@@ -121,7 +123,8 @@ class LogReader:
             thread.join()
             if "error" in box:
                 raise box["error"]
-            return box["window"]
+            window: LogWindow = box["window"]
+            return window
 
         return result
 

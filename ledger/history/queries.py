@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, true, tuple_
+from sqlalchemy import RowMapping, and_, false, func, or_, select, true, tuple_
 
 from ..models import (
     Channel,
@@ -252,11 +253,11 @@ def _line_items(text: str) -> tuple[LineItem, ...]:
     return tuple(LineItem(sku, quantity, int(price)) for sku, quantity, price in json.loads(text))
 
 
-def _purchases(rows: list[Any], now: int) -> list[Purchase]:
+def _purchases(rows: Sequence[RowMapping], now: int) -> list[Purchase]:
     return [_purchase(row, now) for row in rows]
 
 
-def _purchase(row: Any, now: int) -> Purchase:
+def _purchase(row: RowMapping, now: int) -> Purchase:
     order = Order.unpack((row["head"], row["payment"], row["referral"], 0, b"", row["order_ref"]),
                          _line_items(row["line_items"]))
     return Purchase(

@@ -6,6 +6,8 @@ Amounts are uint256 on chain and wider than any SQL integer, so they are kept as
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -21,7 +23,7 @@ from sqlalchemy import (
 )
 
 
-class Amount(TypeDecorator):
+class Amount(TypeDecorator[int]):
     """A uint256 as decimal text (exact on every backend), an ``int`` in Python."""
 
     impl = String(78)
@@ -40,7 +42,7 @@ ADDRESS = String(42)
 metadata = MetaData()
 
 
-def _where(*extra: Column) -> list[Column]:
+def _where(*extra: Column[Any]) -> list[Column[Any]]:
     """Position on chain and transaction of an event row; (block, log index) is the key."""
     return [Column("block_number", BigInteger, primary_key=True), Column("log_index", Integer, primary_key=True),
             Column("tx_hash", HASH, nullable=False), *extra]

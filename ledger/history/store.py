@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -38,6 +38,9 @@ from ..models import NATIVE
 from ..orders import Order
 from . import MEMORY, credit, schema
 from .state import STATE_EVENTS, change_row, fold, initial
+
+if TYPE_CHECKING:
+    import psycopg
 
 TIMED_EVENTS = frozenset({"PurchaseRecorded", "ItemsReturned", "CreditIssued", "GoodwillRefunded", "BonusCredited",
                           "MerchantRegistered"})
@@ -160,7 +163,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = engine_for(url)
-        path = self.engine.url.database
+        path = self.engine.url.database or ""
         on_disk = self.engine.dialect.name == "sqlite" and path and path != ":memory:" and not path.startswith("file:")
         # The SQLite file as the log copies open it (read and write, never created), worked out once.
         self._log_uri = Path(path).resolve().as_uri() + "?mode=rw" if on_disk else None
@@ -238,17 +241,18 @@ class Store:
         with self._copy_lock:
             self._copy_wanted = True
             if self._copier is None:
-                self._copier = threading.Thread(target=self._copy, name="ledger-log-copy", daemon=True)
+                self._copier = threading.Thread(target=self._copy, args=(self._log_uri,), name="ledger-log-copy",
+                                                daemon=True)
                 self._copier.start()
 
-    def _copy(self) -> None:
+    def _copy(self, uri: str) -> None:
         try:
             while True:
                 with self._copy_lock:
                     if not self._copy_wanted:
                         return
                     self._copy_wanted = False
-                _checkpoint(self._log_uri)
+                _checkpoint(uri)
         finally:  # also should a copy ever raise: the next window starts a thread again
             with self._copy_lock:
                 self._copier = None
@@ -281,7 +285,7 @@ class Store:
                 remaining = db.execute(select(changes).where(changes.c.purchase_id.in_(list(rows)))
                                        .order_by(changes.c.block_number, changes.c.log_index)).mappings()
                 for change in remaining:
-                    rows[change["purchase_id"]] = fold(rows[change["purchase_id"]], change)
+                    rows[change["purchase_id"]] = fold(rows[change["purchase_id"]], dict(change))
                 _save_states(db, rows.values())
             db.execute(update(schema.progress).values(last_block=fork))
         self._copy_log()
@@ -527,7 +531,8 @@ def _run(db: Connection, statement: str, rows: list[Any]) -> None:
     if db.dialect.name != "postgresql":
         db.exec_driver_sql(statement, rows)
         return
-    with db.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+    driver = cast("psycopg.Connection[Any]", db.connection.driver_connection)  # PostgreSQL's driver: psycopg 3
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
 

@@ -172,14 +172,14 @@ class Reads:
 
     def deferred_balance(self, account: str, token: str = NATIVE) -> int:
         """Payments kept for ``account`` because pushing them failed."""
-        return self.contracts.call(
+        return int(self.contracts.call(
             self.contracts.functions.deferredBalance(validate.address(token, "token"), validate.address(account))
-        )
+        ))
 
     def merchant_deferred_balance(self, merchant_id: int, token: str = NATIVE) -> int:
         """Payments kept for a merchant because pushing them to its payout failed."""
-        return self.contracts.call(self.contracts.functions.merchantDeferredBalance(
-            validate.positive(merchant_id, "merchant id"), validate.address(token, "token")))
+        return int(self.contracts.call(self.contracts.functions.merchantDeferredBalance(
+            validate.positive(merchant_id, "merchant id"), validate.address(token, "token"))))
 
     def credit(self, merchant_id: int, customer: str, token: str = NATIVE) -> Credit:
         """Store credit a customer holds at a merchant."""
@@ -189,7 +189,7 @@ class Reads:
     def pending_bonus(self, purchase_id: str) -> int:
         """The credit bonus a purchase still owes its customer: given as credit when it settles, out of what the
         shop keeps then (at most that)."""
-        return self.contracts.call(self.contracts.functions.pendingBonusOf(validate.bytes32(purchase_id, "purchase id")))
+        return int(self.contracts.call(self.contracts.functions.pendingBonusOf(validate.bytes32(purchase_id, "purchase id"))))
 
     def budget(self, merchant_id: int, agent: str, token: str = NATIVE) -> int:
         """What ``agent`` may still refund in ``token`` without asking."""

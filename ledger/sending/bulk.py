@@ -35,18 +35,20 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import coincurve
 import requests
 import rlp
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, Hash32
 from eth_utils import function_abi_to_4byte_selector, keccak, to_checksum_address
 from eth_utils.abi import get_abi_input_types
 from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.exceptions import TransactionNotFound
+from web3.types import BlockParams, TxParams
 
 from ..chain import PATIENCE, Chain, RpcChain, transport_reason
 from ..codec import hex_of
@@ -77,7 +79,7 @@ class Contracts(Protocol):
 
     chain: Chain
     errors: RevertDecoder
-    address: str
+    address: ChecksumAddress
     contract: Contract
     feedback: Contract
 
@@ -118,7 +120,7 @@ def encoder(contract: Contract, name: str) -> Callable[..., Encoded]:
     """Encode calls to one function of a contract with eth-abi alone: a web3 bound function checks and
     normalises its arguments at about 0.3 ms a call, most of what a bulk send of thousands spends before
     the node; here the arguments go as the ABI types take them (ints, bytes, checksum addresses)."""
-    (abi,) = [e for e in contract.abi if e.get("type") == "function" and e["name"] == name]
+    (abi,) = [e for e in contract.abi if e["type"] == "function" and e["name"] == name]
     selector, types, address = function_abi_to_4byte_selector(abi), get_abi_input_types(abi), contract.address
 
     def encoded(*args: Any) -> Encoded:
@@ -220,7 +222,8 @@ class _HttpNode:
             try:
                 response = self.session.post(self.url, json=body, timeout=60)
                 response.raise_for_status()
-                return response.json()
+                answers: list[dict[str, Any]] = response.json()
+                return answers
             except (requests.exceptions.RequestException, ValueError) as error:  # no answer, or half of one
                 if (method == "eth_sendRawTransaction" or transport_reason(error) == "connection refused"
                         or time.monotonic() + pause > deadline):  # nothing listens: asking again cannot help
@@ -228,17 +231,17 @@ class _HttpNode:
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
 
-    def estimates(self, txs: Sequence[dict[str, Any]], block: str) -> list[int | BaseException]:
+    def estimates(self, txs: Sequence[dict[str, Any]], block: BlockParams) -> list[int | BaseException]:
         params = [[{**tx, "value": hex(tx["value"])}, block] for tx in txs]
         return [a if isinstance(a, _RpcError) else int(a, 16) for a in self._many("eth_estimateGas", params)]
 
-    def calls(self, txs: Sequence[dict[str, Any]], block: str) -> list[Any]:
+    def calls(self, txs: Sequence[dict[str, Any]], block: BlockParams) -> list[Any]:
         return self._many("eth_call", [[{**tx, "value": hex(tx["value"])}, block] for tx in txs])
 
-    def nonces(self, addresses: Sequence[str]) -> list[int]:
+    def nonces(self, addresses: Sequence[ChecksumAddress]) -> list[int]:
         return [int(_ok(a), 16) for a in self._many("eth_getTransactionCount", [[a, "pending"] for a in addresses])]
 
-    def balances(self, addresses: Sequence[str]) -> list[int]:
+    def balances(self, addresses: Sequence[ChecksumAddress]) -> list[int]:
         return [int(_ok(a), 16) for a in self._many("eth_getBalance", [[a, "latest"] for a in addresses])]
 
     def send(self, raws: Sequence[bytes]) -> list[BaseException | None]:
@@ -266,16 +269,16 @@ class _Web3Node:
     def __init__(self, chain: Chain, batch_size: int) -> None:
         self.w3, self.batch_size = chain.w3, batch_size
 
-    def estimates(self, txs: Sequence[dict[str, Any]], block: str) -> list[int | BaseException]:
-        return [_attempt(lambda tx=tx: int(self.w3.eth.estimate_gas(tx, block))) for tx in txs]
+    def estimates(self, txs: Sequence[dict[str, Any]], block: BlockParams) -> list[int | BaseException]:
+        return [_attempt(lambda tx=tx: int(self.w3.eth.estimate_gas(_params(tx), block))) for tx in txs]
 
-    def calls(self, txs: Sequence[dict[str, Any]], block: str) -> list[Any]:
-        return [_attempt(lambda tx=tx: self.w3.eth.call(tx, block)) for tx in txs]
+    def calls(self, txs: Sequence[dict[str, Any]], block: BlockParams) -> list[Any]:
+        return [_attempt(lambda tx=tx: self.w3.eth.call(_params(tx), block)) for tx in txs]
 
-    def nonces(self, addresses: Sequence[str]) -> list[int]:
+    def nonces(self, addresses: Sequence[ChecksumAddress]) -> list[int]:
         return [int(self.w3.eth.get_transaction_count(address, "pending")) for address in addresses]
 
-    def balances(self, addresses: Sequence[str]) -> list[int]:
+    def balances(self, addresses: Sequence[ChecksumAddress]) -> list[int]:
         return [int(self.w3.eth.get_balance(address)) for address in addresses]
 
     def send(self, raws: Sequence[bytes]) -> list[BaseException | None]:
@@ -286,10 +289,10 @@ class _Web3Node:
         return [not isinstance(_attempt(lambda h=h: self.w3.eth.get_transaction(h)), BaseException) for h in hashes]
 
     def receipts(self, hashes: Sequence[bytes]) -> list[dict[str, Any] | None]:
-        found = []
+        found: list[dict[str, Any] | None] = []
         for tx_hash in hashes:
             try:
-                found.append(dict(self.w3.eth.get_transaction_receipt(tx_hash)))
+                found.append(dict(self.w3.eth.get_transaction_receipt(Hash32(tx_hash))))
             except TransactionNotFound:
                 found.append(None)
         return found
@@ -298,8 +301,15 @@ class _Web3Node:
         """The embedded chain mines every transaction as it comes: nothing is ever left pending."""
 
 
-def _attempt(action: Callable[[], Any]) -> Any:
-    """The action's result, or the exception it raised (node and contract errors only pass through here)."""
+def _params(tx: dict[str, Any]) -> TxParams:
+    """A transaction as web3 takes it: the items' transactions are plain dicts of its fields."""
+    return cast(TxParams, tx)
+
+
+def _attempt(action: Callable[..., Any]) -> Any:
+    """The action's result, or the exception it raised (node and contract errors only pass through here). It is
+    called without arguments; ``...`` because the callers' lambdas take their loop variable as a default, which
+    mypy cannot match with ``Callable[[], Any]``."""
     try:
         return action()
     except Exception as error:  # reported per item by the caller
@@ -366,7 +376,8 @@ class _Codec:
                 raise TypeError("keyword arguments need web3's mapping")
             return "0x" + (selector + encode(types, function.args)).hex()
         except (TypeError, ValueError, OverflowError):  # arguments in forms only web3 normalises (hex text…)
-            return function._encode_transaction_data()
+            data: str = function._encode_transaction_data()
+            return data
 
     def result(self, receipt: dict[str, Any], ours: tuple[str, ...]) -> TxResult:
         """A successful receipt as a ``TxResult``, with the events of the contracts ``ours``."""
@@ -783,7 +794,7 @@ def _why_failed(ledger: Contracts, item: _Item, block: int) -> LedgerError | Non
     replay = {key: item.tx[key] for key in ("from", "to", "data", "value")}
     for state in (block, block - 1):
         try:
-            ledger.chain.w3.eth.call(replay, state)
+            ledger.chain.w3.eth.call(_params(replay), state)
         except Exception as error:  # the revert we are looking for, decoded here
             return _as_error(ledger, error, item.call)
     return None

@@ -122,9 +122,10 @@ class Journal:
 
     def _read(self, key: str) -> dict[str, Any]:
         if self.folder is None:
-            return json.loads(json.dumps(self._memory.get(key, {})))  # a copy: runs do not share objects
+            copy: dict[str, Any] = json.loads(json.dumps(self._memory.get(key, {})))  # runs do not share objects
+            return copy
         try:
-            record = json.loads(self._path(key).read_text(encoding="utf-8"))
+            record: dict[str, Any] = json.loads(self._path(key).read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         return record if record.get("key") == key else {}

@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from web3.exceptions import TransactionNotFound, Web3Exception
 
 from ..chain import Chain
@@ -147,10 +148,11 @@ def _prepare(chain: Chain, account: LocalAccount, function: Any, value: int) -> 
     needed = value + gas_limit * max_fee
     if balance < needed:
         raise InsufficientFunds(account.address, needed, balance, "the price plus the most gas could cost")
-    return function.build_transaction({
+    tx: dict[str, Any] = function.build_transaction({
         **params, "gas": gas_limit, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip,
         "nonce": w3.eth.get_transaction_count(account.address, "pending"),
     })
+    return tx
 
 
 class _Sending:
@@ -295,13 +297,13 @@ class _Sending:
 
     def _receipt_of(self, tx_hash: str) -> Any:
         try:
-            return self.w3.eth.get_transaction_receipt(tx_hash)
+            return self.w3.eth.get_transaction_receipt(HexStr(tx_hash))
         except TransactionNotFound:
             return None
 
     def _known(self) -> bool:
         try:
-            self.w3.eth.get_transaction(self.hash)
+            self.w3.eth.get_transaction(HexStr(self.hash))
         except TransactionNotFound:
             return False
         return True

@@ -34,7 +34,7 @@ def customer_desk(request: Request) -> CustomerDesk:
     return site(request).ledger.customer_desk(signed_in(request))
 
 
-def hand_over(request: Request, prepared: Prepared[Any], **more: Any) -> dict:
+def hand_over(request: Request, prepared: Prepared[Any], **more: Any) -> dict[str, Any]:
     """A prepared action as the transaction for the visitor's wallet (run as that wallet first: what the
     contract would refuse is refused here), its texts held until it lands."""
     transaction = wallet.prepare(site(request).ledger, signed_in(request), prepared.function, prepared.value)
@@ -109,7 +109,7 @@ def _credit_offer(request: Request, desk: CustomerDesk, purchase_id: str, lines:
 
 @router.post("/api/returns/credit/prepare")
 def prepare_credit_return(request: Request, purchase_id: str = Body(), lines: list[StrictInt] = Body(),
-                          shipment: str = Body(default=""), csrf: str = Body()) -> dict:
+                          shipment: str = Body(default=""), csrf: str = Body()) -> dict[str, Any]:
     """The return for store credit, for the customer's wallet to send: the contract pays credit only to the
     buyer who calls it (no signed request can be relayed for credit)."""
     check_csrf(request, csrf)
@@ -118,7 +118,7 @@ def prepare_credit_return(request: Request, purchase_id: str = Body(), lines: li
 
 @router.post("/api/returns/prepare")
 def prepare_return(request: Request, purchase_id: str = Body(), lines: list[StrictInt] = Body(),
-                   shipment: str = Body(default=""), csrf: str = Body()) -> dict:
+                   shipment: str = Body(default=""), csrf: str = Body()) -> dict[str, Any]:
     """The EIP-712 return request for the wallet to sign; a shipment reference is kept off chain under its
     salted hash, which is what the request carries."""
     check_csrf(request, csrf)
@@ -128,7 +128,8 @@ def prepare_return(request: Request, purchase_id: str = Body(), lines: list[Stri
 
 
 @router.post("/api/returns/submit")
-def submit_return(request: Request, typed_data: dict = Body(), signature: str = Body(), csrf: str = Body()) -> dict:
+def submit_return(request: Request, typed_data: dict[str, Any] = Body(), signature: str = Body(),
+                  csrf: str = Body()) -> dict[str, Any]:
     """Relay a return request the signed-in customer signed; the refund goes straight to the customer."""
     check_csrf(request, csrf)
     me = signed_in(request)
@@ -154,7 +155,7 @@ def _whole(value: object, what: str) -> int:
     raise InvalidInput(f"the return request's {what} must be a whole number: start the return again")
 
 
-def _signed_return(typed_data: dict, signature: str, ledger: Any) -> SignedReturn:
+def _signed_return(typed_data: dict[str, Any], signature: str, ledger: Any) -> SignedReturn:
     """The request back from the browser, checked field by field."""
     try:
         message, domain = typed_data["message"], typed_data["domain"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import Response
@@ -61,7 +62,7 @@ def exchange_quote(request: Request, csrf: str = Form(), order: str = Form(), pu
 
 @router.post("/api/exchange/prepare")
 def prepare_exchange_call(request: Request, purchase_id: str = Body(), lines: list[StrictInt] = Body(),
-                          order: str = Body(), shipment: str = Body(default=""), csrf: str = Body()) -> dict:
+                          order: str = Body(), shipment: str = Body(default=""), csrf: str = Body()) -> dict[str, Any]:
     """The ``exchange`` transaction for the customer's wallet, its value exactly what is due in ETH; for a token
     with too small an allowance, first the approval of what is due (ask again once it landed)."""
     check_csrf(request, csrf)

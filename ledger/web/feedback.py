@@ -5,6 +5,8 @@ chain. The server prepares and tries each transaction; it never signs one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Body, Request
 
 from ..errors import InvalidInput
@@ -16,7 +18,7 @@ router = APIRouter()
 
 
 @router.post("/api/contacts/prepare")
-def ask_for_help(request: Request, purchase_id: str = Body(), note: str = Body(), csrf: str = Body()) -> dict:
+def ask_for_help(request: Request, purchase_id: str = Body(), note: str = Body(), csrf: str = Body()) -> dict[str, Any]:
     """Ask the shop for help with a return: the note is kept (salted) for the customer and the shop's staff,
     and the wallet logs a contact moment of kind "return help" carrying its hash."""
     check_csrf(request, csrf)
@@ -31,21 +33,22 @@ def ask_for_help(request: Request, purchase_id: str = Body(), note: str = Body()
 
 @router.post("/api/reviews/prepare")
 def review(request: Request, purchase_id: str = Body(), rating: int = Body(strict=True), text: str = Body(default=""),
-           csrf: str = Body()) -> dict:
+           csrf: str = Body()) -> dict[str, Any]:
     """Review one of my purchases (1 to 5 stars); the text, if any, is kept for everyone to read."""
     check_csrf(request, csrf)
     return hand_over(request, customer_desk(request).prepare_review(purchase_id, rating, text.strip()))
 
 
 @router.post("/api/nps/prepare")
-def nps(request: Request, purchase_id: str = Body(), score: int = Body(strict=True), csrf: str = Body()) -> dict:
+def nps(request: Request, purchase_id: str = Body(), score: int = Body(strict=True), csrf: str = Body()) -> dict[str, Any]:
     """How likely I am to recommend the shop after this purchase (0 to 10), once."""
     check_csrf(request, csrf)
     return hand_over(request, customer_desk(request).prepare_give_nps(purchase_id, score))
 
 
 @router.post("/api/contacts/rate/prepare")
-def rate_contact(request: Request, content_hash: str = Body(), score: int = Body(strict=True), csrf: str = Body()) -> dict:
+def rate_contact(request: Request, content_hash: str = Body(), score: int = Body(strict=True),
+                 csrf: str = Body()) -> dict[str, Any]:
     """Rate a contact the shop's staff logged with me (1 to 5), once."""
     check_csrf(request, csrf)
     desk = customer_desk(request)

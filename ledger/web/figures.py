@@ -29,7 +29,8 @@ class _Days:
     """The UTC day of a block, each block read once."""
 
     def __init__(self, ledger: Any) -> None:
-        self._ledger, self._seen = ledger, {}
+        self._ledger = ledger
+        self._seen: dict[int, str] = {}
 
     def __call__(self, block_number: int) -> str:
         if block_number not in self._seen:

@@ -9,6 +9,8 @@ place of the offer, with no shop name over it and no button (``desks.customer.ch
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
@@ -48,7 +50,7 @@ def pay_page(request: Request, order: str = "") -> Response:
 
 
 @router.post("/api/orders/prepare")
-def prepare_payment(request: Request, order: str = Body(), csrf: str = Body()) -> dict:
+def prepare_payment(request: Request, order: str = Body(), csrf: str = Body()) -> dict[str, Any]:
     """The ``buy`` transaction for the wallet, after running it as the signed-in customer: an expired order, one
     already paid or a signature not from the shop's staff is refused here, in words, before the wallet asks."""
     check_csrf(request, csrf)

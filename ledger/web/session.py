@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
@@ -26,7 +28,7 @@ def _shops_of(request: Request, address: str | None) -> list[int]:
 
 
 @router.post("/api/signin/message")
-def sign_in_message(request: Request, address: str = Body(embed=True), csrf: str = Body(embed=True)) -> dict:
+def sign_in_message(request: Request, address: str = Body(embed=True), csrf: str = Body(embed=True)) -> dict[str, Any]:
     """The EIP-4361 message for the wallet to sign, naming the site's own origin; it waits five minutes, in the
     server's store, for a signature sent with this session."""
     check_csrf(request, csrf)
@@ -40,7 +42,7 @@ def sign_in_message(request: Request, address: str = Body(embed=True), csrf: str
 
 
 @router.post("/api/signin")
-def sign_in(request: Request, signature: str = Body(embed=True), csrf: str = Body(embed=True)) -> dict:
+def sign_in(request: Request, signature: str = Body(embed=True), csrf: str = Body(embed=True)) -> dict[str, Any]:
     """Check the signed message (taking it, so it is used once) and sign in: a new session, with a new id and
     a new CSRF token, in place of the one the message was asked in."""
     check_csrf(request, csrf)

@@ -42,7 +42,7 @@ def purchase_page(request: Request, merchant_id: int, purchase_id: str) -> Respo
                 reasons=[r.name.lower() for r in Reason], window_state=render.window_state)
 
 
-def _answer(request: Request, desk: MerchantDesk, prepared: Prepared[Any], consequence: str) -> dict:
+def _answer(request: Request, desk: MerchantDesk, prepared: Prepared[Any], consequence: str) -> dict[str, Any]:
     """The prepared action as a transaction for the staff member's wallet (run as that wallet first), its
     texts held until it lands, and what it will do in words."""
     transaction = wallet.prepare(site(request).ledger, desk.address, prepared.function, prepared.value)
@@ -65,7 +65,7 @@ def _amount(text: str, token: str) -> int:
 
 @router.post("/api/shop/{merchant_id}/goodwill/prepare")
 def goodwill(request: Request, merchant_id: int, purchase_id: str = Body(), amount: str = Body(),
-             reason: str = Body(default="other"), note: str = Body(default=""), csrf: str = Body()) -> dict:
+             reason: str = Body(default="other"), note: str = Body(default=""), csrf: str = Body()) -> dict[str, Any]:
     """Refund part of what the purchase holds, at any time before settlement (an agent within its budget)."""
     check_csrf(request, csrf)
     desk = _desk(request, merchant_id)
@@ -80,7 +80,7 @@ def goodwill(request: Request, merchant_id: int, purchase_id: str = Body(), amou
 
 @router.post("/api/shop/{merchant_id}/keep/prepare")
 def keep_it(request: Request, merchant_id: int, purchase_id: str = Body(), lines: list[StrictInt] = Body(),
-            reason: str = Body(default="other"), csrf: str = Body()) -> dict:
+            reason: str = Body(default="other"), csrf: str = Body()) -> dict[str, Any]:
     """Refund lines the customer keeps: their share of what was paid, no fee, nothing shipped back."""
     check_csrf(request, csrf)
     desk = _desk(request, merchant_id)
@@ -96,7 +96,7 @@ def keep_it(request: Request, merchant_id: int, purchase_id: str = Body(), lines
 
 @router.post("/api/shop/{merchant_id}/extend/prepare")
 def extend(request: Request, merchant_id: int, purchase_id: str = Body(), days: int = Body(strict=True),
-           reason: str = Body(default="other"), csrf: str = Body()) -> dict:
+           reason: str = Body(default="other"), csrf: str = Body()) -> dict[str, Any]:
     """Give the purchase's window more days (an agent within its mandate)."""
     check_csrf(request, csrf)
     desk = _desk(request, merchant_id)
@@ -108,7 +108,7 @@ def extend(request: Request, merchant_id: int, purchase_id: str = Body(), days: 
 
 
 @router.post("/api/shop/{merchant_id}/deliver/prepare")
-def deliver(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: str = Body()) -> dict:
+def deliver(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: str = Body()) -> dict[str, Any]:
     """Record the delivery as now: a window that runs from delivery starts."""
     check_csrf(request, csrf)
     desk = _desk(request, merchant_id)
@@ -121,7 +121,7 @@ def deliver(request: Request, merchant_id: int, purchase_id: str = Body(), csrf:
 
 
 @router.post("/api/shop/{merchant_id}/settle/prepare")
-def settle(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: str = Body()) -> dict:
+def settle(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: str = Body()) -> dict[str, Any]:
     """Pay out what the shop kept of a purchase whose window has closed."""
     check_csrf(request, csrf)
     desk = _desk(request, merchant_id)
@@ -139,7 +139,7 @@ def settle(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: 
 
 
 @router.post("/api/shop/{merchant_id}/settle-all/prepare")
-def settle_all(request: Request, merchant_id: int, csrf: str = Body(embed=True)) -> dict:
+def settle_all(request: Request, merchant_id: int, csrf: str = Body(embed=True)) -> dict[str, Any]:
     """Pay out, in one transaction, what the shop kept of its closed purchases (oldest first, a batch)."""
     check_csrf(request, csrf)
     desk = _desk(request, merchant_id)

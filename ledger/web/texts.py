@@ -45,7 +45,7 @@ def show(request: Request, content_hash: str) -> Response:
 
 
 @router.get("/api/texts/{content_hash}")
-def read(request: Request, content_hash: str) -> dict:
+def read(request: Request, content_hash: str) -> dict[str, Any]:
     """A kept text as JSON: hash, kind, text (None once erased), salt, and the two checks."""
     shop = site(request)
     kept = shop.texts.read(content_hash, visitor(request), shop.ledger.role)

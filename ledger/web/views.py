@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -15,6 +15,9 @@ from fastapi.templating import Jinja2Templates
 from .. import render
 from .errors import BadCsrf, NotSignedIn
 from .store import Session, WebStore
+
+if TYPE_CHECKING:
+    from .app import Site
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["words"] = render.terms_words
@@ -25,9 +28,10 @@ templates.env.filters["utc"] = lambda ts: datetime.fromtimestamp(ts, timezone.ut
 
 
 
-def site(request: Request) -> Any:
+def site(request: Request) -> Site:
     """The shared ``Site`` (ledger, relayer, store, origin, clock)."""
-    return request.app.state.site
+    shared: Site = request.app.state.site
+    return shared
 
 
 def now(request: Request) -> int:
@@ -50,7 +54,7 @@ class Visit:
     def session(self) -> Session | None:
         if not self._looked:
             self._looked = True
-            self._session = self.store.find(self.token, self.at)
+            self._session = None if self.token is None else self.store.find(self.token, self.at)
             self.ended = self._session is None  # a cookie that opens nothing is cleared
         return self._session
 
@@ -71,7 +75,8 @@ class Visit:
 
 def visit(request: Request) -> Visit:
     """This request's ``Visit`` (made by the app's middleware)."""
-    return request.state.visit
+    made: Visit = request.state.visit
+    return made
 
 
 def visitor(request: Request) -> str | None:

@@ -67,7 +67,7 @@ def _reason(ledger: Any, sent: Any, block: int) -> LedgerError:
 
 
 @router.post("/api/wallet/outcome")
-def landed(request: Request, tx_hash: str = Body(), csrf: str = Body()) -> dict:
+def landed(request: Request, tx_hash: str = Body(), csrf: str = Body()) -> dict[str, Any]:
     """What a transaction the visitor's wallet sent did on chain (its events), or why the contract refused it."""
     check_csrf(request, csrf)
     events = outcome(site(request).ledger, tx_hash, signed_in(request))

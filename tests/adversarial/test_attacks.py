@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ETHER, buy, deploy_contract, send
 
 from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import NATIVE
 from ledger.revert import mapped_errors
 from ledger.signatures import wallet_signature
+from tests.support.world import DAY, ETHER, buy, deploy_contract, send
 
 
 @pytest.fixture

@@ -11,14 +11,15 @@ import time
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ok
-from faulty_proxy import FAULTS, FaultyProxy
 
 from ledger.chain import AnvilChain, connect, dev_accounts
 from ledger.client import Ledger
 from ledger.errors import NodeError, NotRecorded
 from ledger.sending import sign_orders
 from ledger.validate import hash_of
+from tests.support.cli import ok
+from tests.support.faulty_proxy import FAULTS, FaultyProxy
+from tests.support.world import DAY
 
 PRICE = 10**15
 ACCOUNTS = dev_accounts()

@@ -5,13 +5,12 @@ a SQLite file, PostgreSQL) answering as the chain's logs do."""
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, buy
-from test_history_agrees import twin
 
 from ledger import errors
 from ledger.client import Ledger
 from ledger.history import counting
 from ledger.models import Channel, ContactKind, ContactMoment
+from tests.support.world import DAY, ETHER, buy, twin
 
 NOTE = b"\x07" * 32
 

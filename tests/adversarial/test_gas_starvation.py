@@ -7,10 +7,9 @@ too little gas left for it to have had its stipend."""
 
 from __future__ import annotations
 
-from conftest import DAY, ETHER, buy, deploy_contract
-
 from ledger import errors
 from ledger.revert import mapped_errors
+from tests.support.world import DAY, ETHER, buy, deploy_contract
 
 
 def test_a_stranger_cannot_starve_a_payout_into_deferral(ledger, chain, shop, week_terms, customer, stranger,

@@ -11,7 +11,6 @@ import secrets
 from typing import Any
 
 import pytest
-from conftest import DAY, ETHER, buy, deploy_contract, owed, send
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 
@@ -19,6 +18,7 @@ from ledger import errors
 from ledger.client import Ledger
 from ledger.models import NATIVE, Purchase, SignedReturn
 from ledger.orders import RETURN_REQUEST_TYPES, SignedOrder, domain
+from tests.support.world import DAY, ETHER, buy, deploy_contract, owed, send
 
 GUARD = function_signature_to_4byte_selector("ReentrancyGuardReentrantCall()")
 

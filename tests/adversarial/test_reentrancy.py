@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import ETHER, deploy_contract, send
 from eth_utils import function_signature_to_4byte_selector
 
 from ledger.models import NATIVE
+from tests.support.world import ETHER, deploy_contract, send
 
 
 def _attacker_with_a_purchase(ledger, chain, shop, terms, accounts, test_artifacts, lines=1):

@@ -4,12 +4,12 @@ merchant) to withdraw."""
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, buy, deploy_contract, send
 from eth_utils import function_signature_to_4byte_selector
 
 from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import NATIVE
+from tests.support.world import DAY, ETHER, buy, deploy_contract, send
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ok
 
 from ledger.chain import connect
 from ledger.client import Ledger
@@ -15,6 +14,7 @@ from ledger.history.store import engine_for
 from ledger.models import Channel, ContactKind, LineItem
 from ledger.texts import TextStore
 from ledger.validate import hash_of
+from tests.support.cli import ok
 
 AGENT, BOB, ALICE = (
     "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",  # development account 2

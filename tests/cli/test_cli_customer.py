@@ -7,9 +7,9 @@ import json
 import re
 
 import pytest
-from conftest import ok
 
 from ledger.orders import SignedOrder
+from tests.support.cli import ok
 
 OWNER, AGENT, ALICE, BOB = (
     "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",  # development account 1

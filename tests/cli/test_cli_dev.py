@@ -6,10 +6,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import ok
 from eth_account import Account
 
 from ledger.cli import main
+from tests.support.cli import ok
 
 ALICE_KEY_ADDRESS = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
 

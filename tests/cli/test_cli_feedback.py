@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ok
+
+from tests.support.cli import ok
 
 ALICE = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # development account 4
 REFERRER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # development account 5

@@ -10,7 +10,6 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from conftest import ETHER, deploy_contract, ok, send
 
 from ledger.chain import connect
 from ledger.client import Ledger
@@ -20,6 +19,8 @@ from ledger.history import database_url
 from ledger.history.store import engine_for
 from ledger.models import LineItem
 from ledger.texts import TextStore
+from tests.support.cli import ok
+from tests.support.world import ETHER, deploy_contract, send
 
 OWNER, AGENT, ALICE = (
     "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",  # development account 1

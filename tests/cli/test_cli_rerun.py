@@ -11,8 +11,6 @@ import threading
 
 import click
 import pytest
-from conftest import DAY, ETHER, deploy_contract
-from faulty_proxy import FaultyProxy
 
 from ledger.chain import connect
 from ledger.client import Ledger
@@ -21,6 +19,8 @@ from ledger.history import database_url
 from ledger.history.store import engine_for
 from ledger.models import LineItem
 from ledger.texts import TextStore
+from tests.support.faulty_proxy import FaultyProxy
+from tests.support.world import DAY, ETHER, deploy_contract
 
 OWNER, AGENT, ALICE = 1, 2, 4
 """Development accounts: the shop's owner, its agent, the customer."""

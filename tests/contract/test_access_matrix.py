@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import DAY, ETHER, Deployed, buy, deploy_contract, send
 from eth_abi import decode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
@@ -28,6 +27,7 @@ from ledger.desks import MerchantDesk
 from ledger.models import NATIVE, Purchase, SignedReturn
 from ledger.orders import SignedOrder
 from ledger.revert import mapped_errors
+from tests.support.world import DAY, ETHER, Deployed, buy, deploy_contract, send
 
 ROLES = ("customer", "other customer", "owner", "agent", "removed agent", "stranger", "relayer")
 ANYONE = frozenset(ROLES)

@@ -4,13 +4,13 @@ was said."""
 from __future__ import annotations
 
 import pytest
-from conftest import assert_kept, buy
 
 from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import Channel, ContactKind
 from ledger.revert import mapped_errors
 from ledger.validate import hash_of
+from tests.support.world import assert_kept, buy
 
 
 def test_log_contact_by_staff(ledger, chain, staff, alice, agent) -> None:

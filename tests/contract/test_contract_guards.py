@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ETHER, buy, simulate
 
 from ledger import errors
 from ledger.models import NATIVE
 from ledger.revert import mapped_errors
+from tests.support.world import DAY, ETHER, buy, simulate
 
 
 def line(sku=b"MUG", quantity=1, price=100):

@@ -5,11 +5,11 @@ wait, so nothing waits for delivery forever."""
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, buy
 
 from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import Status
+from tests.support.world import DAY, ETHER, buy
 
 WAIT = 14 * DAY
 """The longest wait for delivery in the terms of ``car``."""

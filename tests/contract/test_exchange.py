@@ -4,9 +4,9 @@ purchase are returned and what they refund pays a new order of the same shop, th
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, buy, deploy_contract, send, simulate
 
 from ledger import errors
+from tests.support.world import DAY, ETHER, buy, deploy_contract, send, simulate
 
 
 @pytest.fixture

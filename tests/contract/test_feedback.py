@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import ETHER, assert_kept, buy
 
 from ledger import errors
 from ledger.revert import mapped_errors
 from ledger.validate import hash_of
+from tests.support.world import ETHER, assert_kept, buy
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ import secrets
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ETHER, assert_kept, buy
 from eth_account import Account
 
 from ledger import errors
 from ledger.models import SignedReturn
 from ledger.orders import RETURN_REQUEST_TYPES, domain
 from ledger.revert import mapped_errors
+from tests.support.world import DAY, ETHER, assert_kept, buy
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, assert_kept, buy
 
 from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import Reason
+from tests.support.world import DAY, ETHER, assert_kept, buy
 
 
 @pytest.fixture

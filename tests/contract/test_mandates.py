@@ -4,11 +4,11 @@ owner granted: a goodwill budget per token and a number of extension days per pu
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, buy
 
 from ledger import errors
 from ledger.models import Reason, Role, Staff, Status
 from ledger.revert import mapped_errors
+from tests.support.world import DAY, ETHER, buy
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ETHER, buy, deploy_contract
 
 from ledger import errors
 from ledger.client import MerchantDesk
@@ -15,6 +14,7 @@ from ledger.orders import ORDER_TYPES, SignedOrder, domain
 from ledger.revert import mapped_errors
 from ledger.signatures import wallet_signature
 from ledger.validate import hash_of
+from tests.support.world import DAY, ETHER, buy, deploy_contract
 
 
 def test_buy_pays_the_price_into_escrow(ledger, chain, shop, week_terms, customer, alice) -> None:

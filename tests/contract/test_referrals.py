@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ETHER, buy
 
 from ledger import errors
+from tests.support.world import DAY, ETHER, buy
 
 
 @pytest.fixture

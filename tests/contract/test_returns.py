@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, assert_kept, buy
 
 from ledger import errors
 from ledger.models import Status
+from tests.support.world import DAY, ETHER, assert_kept, buy
 
 
 @pytest.fixture

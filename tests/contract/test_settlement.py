@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ETHER, buy, deploy_contract, send
 
 from ledger import errors
 from ledger.models import Status
+from tests.support.world import DAY, ETHER, buy, deploy_contract, send
 
 
 def _buy(shop, customer, terms, n, price=ETHER):

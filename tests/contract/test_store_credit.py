@@ -4,11 +4,11 @@ on a later purchase, and cashed out (money part only) once the shop stops tradin
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, buy
 
 from ledger import errors
 from ledger.models import CASHABLE_WHEN_CLOSED, Credit
 from ledger.revert import mapped_errors
+from tests.support.world import DAY, ETHER, buy
 
 HELD, HELD_CASH = ETHER * 99 // 100, ETHER * 9 // 10
 """Credit for returning the 1 ETH hat: 0.9 ETH (10 % restocking fee) plus the 10 % bonus on it."""

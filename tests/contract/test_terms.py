@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, buy, simulate
 
 from ledger import errors
 from ledger.client import MerchantDesk
 from ledger.models import ReturnTerms
+from tests.support.world import DAY, buy, simulate
 
 
 def test_publish_terms_stores_them_exactly(ledger, shop) -> None:

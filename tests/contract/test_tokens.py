@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import DAY, ETHER, buy, deploy_contract, owed, send
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector
 
 from ledger import errors
 from ledger.models import NATIVE, Purchase
+from tests.support.world import DAY, ETHER, buy, deploy_contract, owed, send
 
 UNIT = 10**6
 

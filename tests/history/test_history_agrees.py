@@ -6,15 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ETHER, buy
 
 from ledger.client import Ledger
 from ledger.models import Status
-
-
-def twin(ledger: Ledger, index: bool | str) -> Ledger:
-    """The same deployment read another way."""
-    return Ledger(ledger.chain, ledger.address, ledger.feedback.address, ledger.from_block, index)
+from tests.support.world import DAY, ETHER, buy, twin
 
 
 def _same_time(purchases, now):

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from conftest import ok
+from tests.support.cli import ok
 
 OWNER_ACCOUNT, AGENT_ACCOUNT, BUYER_ACCOUNT = "1", "2", "4"
 AGENT, ALICE = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"

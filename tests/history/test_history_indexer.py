@@ -16,7 +16,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import DAY, ETHER, buy
 from sqlalchemy import create_engine, select, text
 
 from ledger.abi.decoder import Decoder
@@ -26,6 +25,7 @@ from ledger.errors import IndexMoved, IndexStuck, UnknownEvent
 from ledger.history import History, schema
 from ledger.history import store as store_module
 from ledger.history.logs import LogReader
+from tests.support.world import DAY, ETHER, buy
 from tools import postgres_server
 
 

@@ -11,13 +11,13 @@ import sys
 import time
 
 import pytest
-from conftest import DAY, ETHER, buy
 from sqlalchemy import create_engine, select
 from test_history_indexer import dump, narrow
 
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.history import History, schema
+from tests.support.world import DAY, ETHER, buy
 
 CHILD = """
 import sys, time

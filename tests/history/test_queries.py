@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, buy
 
 from ledger import errors
 from ledger.models import NATIVE, Status
+from tests.support.world import DAY, ETHER, buy
 
 
 @pytest.fixture

@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.tooling
+
+ROOT = Path(__file__).resolve().parents[2]
 BORROWED = (".venv", ".venv-brownie", "node_modules")
 
 

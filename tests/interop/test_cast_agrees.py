@@ -17,7 +17,9 @@ from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.models import NATIVE
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.tooling
+
+ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400
 ORDER_WORDS = "(uint256,uint256,uint256,uint256,bytes32,bytes32)"
 LINES = "(bytes32,uint32,uint128)[]"

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import ok
 
 from ledger import node
 from ledger.chain import connect
 from ledger.cli import main
+from tests.support.cli import ok
 
 ALICE = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 SAVE_EVERY = 3_600

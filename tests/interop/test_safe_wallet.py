@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
-from safe_wallet import Safe, deploy_safe
-from web_helpers import ETHER, Scene, build_scene, csrf_of
 
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.signatures import message_digest
 from ledger.web import create_app
+from tests.support.safe_wallet import Safe, deploy_safe
+from tests.support.web import ETHER, Scene, build_scene, csrf_of
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -36,7 +36,7 @@ def client(world):
     from fastapi.testclient import TestClient
 
     scene, _ = world
-    app = create_app(scene.ledger, scene.accounts[0], Path(__file__).parent.parent / "node_modules",
+    app = create_app(scene.ledger, scene.accounts[0], Path(__file__).parents[2] / "node_modules",
                      origin="http://testserver")
     return TestClient(app, raise_server_exceptions=False)
 

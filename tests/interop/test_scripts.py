@@ -7,12 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.deployment import Deployment
 from ledger.models import Status
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.tooling
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_script(name: str, chain: AnvilChain, deployment: Path, **settings: str) -> str:

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.tooling
+
+ROOT = Path(__file__).resolve().parents[2]
 GATE = ROOT / "tools" / "slither_gate.py"
 SLITHER = ROOT / ".venv-slither" / "bin" / "slither"
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, ETHER, buy
 from eth_account import Account
 
 from ledger import errors, validate
 from ledger.client import MerchantDesk
 from ledger.orders import SignedOrder
+from tests.support.world import DAY, ETHER, buy
 
 
 @pytest.fixture

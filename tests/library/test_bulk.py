@@ -1,7 +1,8 @@
 """The bulk write path: many calls simulated, signed over the cores, sent in batches and confirmed in bulk,
 one result or one decoded error per call, each sent once.
 
-Run as a script (``python tests/test_bulk.py [N]``) it prints bulk against one-at-a-time purchases/s on anvil.
+Run as a script (``python -m tests.library.test_bulk [N]``, from the checkout) it prints bulk against one-at-a-time
+purchases/s on anvil.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import sys
 import time
 
 import pytest
-from conftest import DAY, deploy_contract
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
@@ -29,6 +29,7 @@ from ledger.orders import (
 )
 from ledger.sending import Call, bulk, sign_orders
 from ledger.validate import hash_of
+from tests.support.world import DAY, deploy_contract
 
 
 def _contact(ledger: Ledger, merchant_id: int, customer: str, text: str, occurred_at: int | None = None):

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from faulty_proxy import FAULTS, FaultyProxy
 
 from ledger.chain import AnvilChain, connect, dev_accounts
 from ledger.client import Ledger
 from ledger.errors import LedgerError
 from ledger.sending import Call
 from ledger.validate import hash_of
+from tests.support.faulty_proxy import FAULTS, FaultyProxy
 
 SENDS = 1_000
 ACCOUNTS = dev_accounts()

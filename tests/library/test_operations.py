@@ -5,10 +5,10 @@ it was signed; one whose nonce went to another transaction is signed anew."""
 from __future__ import annotations
 
 import pytest
-from conftest import ETHER, buy
 
 from ledger.client import Ledger
 from ledger.sending.journal import Journal
+from tests.support.world import ETHER, buy
 
 
 def _nonce(ledger: Ledger, account) -> int:

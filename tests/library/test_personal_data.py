@@ -14,11 +14,10 @@ import json
 import re
 from collections.abc import Iterator
 
-from conftest import ok
-
 from ledger.chain import RpcChain, connect, dev_accounts
 from ledger.client import Ledger
 from ledger.deployment import Deployment
+from tests.support.cli import ok
 
 PERSONAL = {
     "name": "Jane Doe-Müller",

@@ -5,13 +5,13 @@ the node finds too big for a block is refused in words."""
 from __future__ import annotations
 
 import pytest
-from conftest import DAY
 from test_bulk import _buys, _orders
 
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.errors import GasLimitExceeded
 from ledger.sending import sign_orders
+from tests.support.world import DAY
 
 PURCHASES = 2_500
 PRICE = 10**15

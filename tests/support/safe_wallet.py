@@ -10,14 +10,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from conftest import deploy_contract, send
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
 from ledger.chain import Chain
+from tests.support.world import deploy_contract, send
 
-ARTIFACTS = Path(__file__).parent.parent / "node_modules/@safe-global/safe-contracts/build/artifacts/contracts"
+ARTIFACTS = Path(__file__).parents[2] / "node_modules/@safe-global/safe-contracts/build/artifacts/contracts"
 ZERO = "0x" + "00" * 20
 
 

@@ -1,20 +1,16 @@
-"""Helpers for the web tests: a shop with a purchase to look at, and signing in from a test."""
+"""Helpers for the web tests: a shop with a purchase to look at, and signing in from a test (their HTTP fixtures
+are in ``tests/web/conftest.py``)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from ledger.chain import EmbeddedChain
 from ledger.client import Ledger
 from ledger.models import Channel, ContactKind, Purchase
 from ledger.texts import KeptText, TextKind
-from ledger.web import create_app
 
 DAY = 86_400
 ETHER = 10**18
@@ -88,32 +84,6 @@ def send_prepared(ledger: Ledger, account: LocalAccount, transaction: dict) -> s
         "chainId": w3.eth.chain_id, "maxFeePerGas": 2 * w3.eth.get_block("latest")["baseFeePerGas"] + 10**9,
         "maxPriorityFeePerGas": 10**9})
     return "0x" + bytes(w3.eth.send_raw_transaction(signed.raw_transaction)).hex()
-
-
-# ---------------------------------------------------------------- one page over HTTP, shared by the HTTP tests
-
-
-@pytest.fixture(scope="module")
-def scene() -> Scene:
-    """The page's world on a fresh embedded chain, one per test module."""
-    chain = EmbeddedChain()
-    accounts = chain.accounts()
-    return build_scene(Ledger.deploy(chain, accounts[0]), accounts)
-
-
-@pytest.fixture(scope="module")
-def app(scene: Scene):
-    return create_app(scene.ledger, scene.accounts[0], Path(__file__).parent.parent / "node_modules",
-                      origin="http://testserver")
-
-
-@pytest.fixture
-def client(app):
-    """A browser of its own (own cookies), app errors answered as the server would."""
-    from fastapi.testclient import TestClient
-
-    app.state.site.clock = time.time
-    return TestClient(app, raise_server_exceptions=False)
 
 
 def problem(response) -> str:

@@ -23,12 +23,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import deploy_contract, send
-from web_helpers import ETHER, Scene, build_scene
 
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.models import ContactKind
+from tests.support.web import ETHER, Scene, build_scene
+from tests.support.world import deploy_contract, send
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
@@ -64,7 +66,7 @@ def server(scene: Scene) -> str:
                "--rpc", scene.ledger.chain.url, "--deployment", str(folder / "deployment.json"), "--account", "0",
                "serve", "--port", str(port)]
     log = open(folder / "serve.log", "wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parent.parent)
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -8,8 +8,10 @@ from __future__ import annotations
 from itertools import count
 
 import pytest
-from conftest import deploy_contract, send
-from web_helpers import (
+
+from ledger.desks.customer import prepare_exchange
+from ledger.orders import SignedOrder
+from tests.support.web import (
     DAY,
     ETHER,
     Scene,
@@ -18,9 +20,7 @@ from web_helpers import (
     send_prepared,
     sign_in,
 )
-
-from ledger.desks.customer import prepare_exchange
-from ledger.orders import SignedOrder
+from tests.support.world import deploy_contract, send
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 from eth_account.messages import encode_defunct, encode_typed_data
-from web_helpers import (
+
+from tests.support.web import (
     ETHER,
     csrf_of,
     problem,

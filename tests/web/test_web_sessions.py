@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 from eth_account.messages import encode_defunct, encode_typed_data
 from sqlalchemy import select
-from web_helpers import (
+
+from ledger.chain import EmbeddedChain
+from ledger.client import Ledger
+from ledger.web import create_app, siwe
+from ledger.web.store import MAX_PENDING, sessions
+from ledger.web.texts import PENDING_SECONDS
+from tests.support.web import (
     ETHER,
     Scene,
     build_scene,
@@ -23,15 +29,9 @@ from web_helpers import (
     sign_in_message,
 )
 
-from ledger.chain import EmbeddedChain
-from ledger.client import Ledger
-from ledger.web import create_app, siwe
-from ledger.web.store import MAX_PENDING, sessions
-from ledger.web.texts import PENDING_SECONDS
-
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
-NODE_MODULES = Path(__file__).parent.parent / "node_modules"
+NODE_MODULES = Path(__file__).parents[2] / "node_modules"
 SITE = "https://shop.example"
 
 

@@ -181,9 +181,8 @@ def test_plain_ether_sent_to_the_ledger_is_refused(ledger, chain, alice) -> None
 def test_the_module_refuses_to_run_at_its_own_address(ledger, chain, accounts, shop, alice) -> None:
     """``LedgerModule`` runs only by delegatecall from the ledger: called at its own address (empty storage, no
     money) every function refuses, views included, while the same calls through the ledger work."""
-    from conftest import deploy_contract
-
     from ledger.artifacts import load_artifact
+    from tests.support.world import deploy_contract
 
     module = deploy_contract(chain, accounts[0], load_artifact("LedgerModule"))
     for call in (module.functions.registerMerchant(alice.address), module.functions.merchantCount(),

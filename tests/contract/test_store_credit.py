@@ -241,7 +241,7 @@ def test_credit_added_later_joins_the_earlier_date(chain, shop, week_terms, cust
 def test_credit_in_a_token_the_shop_no_longer_takes_is_cashable_at_once(ledger, chain, shop, customer, alice,
                                                                          accounts, test_artifacts) -> None:
     """Issue #20: credit in a token the shop unlists could be neither spent nor cashed out while the shop trades."""
-    from conftest import deploy_contract, send
+    from tests.support.world import deploy_contract, send
 
     token = deploy_contract(chain, accounts[0], test_artifacts["TestToken"], "Test Dollar", "TUSD")
     send(chain, accounts[0], token.functions.mint(alice.address, 10_000))

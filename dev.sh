@@ -68,10 +68,12 @@ setup() {
   fi
 }
 
-# The suites run on every core (pytest-xdist: -n auto).
+# The suites run on every core (pytest-xdist: -n auto); tests/ is split by layer (docs/layout.md) and the runs
+# below pick tests by marker (pyproject.toml: cli, tooling, browser), not by path.
 # web3.py 7.x must keep working too: the test job runs the suite a second time in a virtualenv that
-# pins the oldest web3 we support: the library's tests on the embedded chain (the anvil half, and the CLI,
-# script and cast tests that run against a node, add nothing web3-specific).
+# pins the oldest web3 we support: the library's tests on the embedded chain (the anvil half, and the tests
+# marked cli or tooling, the command line, the scripts and cast against a node and Slither, add nothing
+# web3-specific).
 WEB3_OLD=7.16.0
 VENV_OLD=.venv-web3v7
 
@@ -96,7 +98,7 @@ setup_brownie() {
     "$VENV_BROWNIE/bin/python" -m pip install --quiet click rich "sqlalchemy>=2" coincurve
     installed "$VENV_BROWNIE" "eth-brownie $BROWNIE"
   fi
-  # The physical path: a virtualenv borrowed through a link by another checkout (tests/test_any_folder.py)
+  # The physical path: a virtualenv borrowed through a link by another checkout (tests/interop/test_any_folder.py)
   # must not end up pointing into that checkout's folder.
   local anvil
   anvil="$(cd node_modules/@foundry-rs/anvil-*/bin && pwd -P)/anvil"
@@ -153,19 +155,17 @@ case "$job" in
     "$VENV/bin/lint-imports" --no-cache
     "$VENV/bin/ruff" check ledger scripts tests tools
     "$VENV/bin/mypy"
-    setup_slither  # tests/test_slither_gate.py runs the gate (tools/slither_gate.py) on contracts/
+    setup_slither  # tests/interop/test_slither_gate.py runs the gate (tools/slither_gate.py) on contracts/
     setup_brownie
     brownie_check
     forge_check
     setup_web3_old
     echo "==> the tests with web3 $WEB3_OLD (embedded chain)"
-    "$VENV_OLD/bin/python" -m pytest -q -n auto -k "not anvil" --ignore-glob='tests/test_cli_*' \
-      --ignore=tests/test_scripts.py --ignore=tests/test_cast_agrees.py --ignore=tests/test_slither_gate.py \
-      --ignore=tests/test_web_browser.py "$@"
+    "$VENV_OLD/bin/python" -m pytest -q -n auto -m "not cli and not tooling and not browser" -k "not anvil" "$@"
     echo "==> the whole suite with web3 $("$VENV/bin/python" -c 'import web3; print(web3.__version__)')"
-    "$VENV/bin/python" -m pytest -n auto --ignore=tests/test_web_browser.py "$@"
+    "$VENV/bin/python" -m pytest -n auto -m "not browser" "$@"
     echo "==> the browser tests (one anvil, one server, one browser, in order)"
-    exec "$VENV/bin/python" -m pytest -n 0 tests/test_web_browser.py "$@" ;;
+    exec "$VENV/bin/python" -m pytest -n 0 -m browser "$@" ;;
   brownie)
     setup_brownie
     brownie "$@" ;;

@@ -9,7 +9,7 @@ make: one customer's history, a shop's first page of open purchases and a shop's
 customer's history read by scanning the chain's logs. It prints every figure with its target;
 BENCHMARKS.md keeps the results of the full run. ``--keep-chain FILE`` stops after the writes and keeps
 anvil running; ``--chain FILE`` then measures the reads on it as often as needed, without writing a million
-purchases again. ``tests/test_benchmarks.py`` runs both small, so they cannot rot.
+purchases again. ``tests/interop/test_benchmarks.py`` runs both small, so they cannot rot.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Long random use: run the ledger's state machine (``tests/fuzz_machine.py``: every feature, the gaming moves,
+"""Long random use: run the ledger's state machine (``tests/fuzz/fuzz_machine.py``: every feature, the gaming moves,
 the invariants after every step) on anvil for ``--steps`` steps in all, then print how many sequences, steps
 and invariant checks passed and how long it took. A failure prints the shortest sequence hypothesis found
 and exits with 1.
@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "fuzz"))
 
 from fuzz_machine import STATS, LedgerMachine, world  # noqa: E402 (found through the path above)
 

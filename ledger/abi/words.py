@@ -6,7 +6,7 @@ booleans, fixed bytes, tuples of those) and arrays of such tuples: for those a r
 event from the ABI and reads the 32-byte words straight off the data, with the same checks eth-abi makes
 (padding, ranges, offsets and lengths inside the data) and the values in the form ``decoding.Record`` gives
 (checksummed addresses, 0x-hex bytes, dicts for tuples). Any other shape returns no reader, and the
-decoder uses eth-abi for it. ``tests/test_history_words.py`` holds the two to the same answers.
+decoder uses eth-abi for it. ``tests/history/test_history_words.py`` holds the two to the same answers.
 """
 
 from __future__ import annotations

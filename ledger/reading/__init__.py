@@ -20,7 +20,7 @@ from ..models import (
 
 
 class Reader(Protocol):
-    """The reads both engines answer alike (``tests/test_history_agrees.py`` holds them to it). Input is checked
+    """The reads both engines answer alike (``tests/history/test_history_agrees.py`` holds them to it). Input is checked
     already: addresses checksummed, ids as 0x and 64 hex digits."""
 
     def purchase(self, purchase_id: str, now: int) -> Purchase | None:

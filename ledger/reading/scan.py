@@ -1,6 +1,6 @@
 """The ``Reader`` that needs no index: every answer from the chain's event logs (``eth_getLogs``) and view calls.
 Slower on a long history (each query scans the logs again), exact at every block, and what the index is held
-to (``tests/test_history_agrees.py``)."""
+to (``tests/history/test_history_agrees.py``)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import {LedgerHandler} from "./LedgerHandler.sol";
 
 /// @title LedgerInvariants
 /// @notice What must hold after every call forge makes to `LedgerHandler` (the same invariants as the Python
-/// state machine in tests/fuzz_machine.py, which also checks the library and the index against the chain):
+/// state machine in tests/fuzz/fuzz_machine.py, which also checks the library and the index against the chain):
 /// - per token, the ledger holds at least what it owes (escrow, store credit, payments kept to withdraw, all
 ///   read from its views), and exactly that plus what was sent to it outright;
 /// - per purchase, refunded plus settled never exceeds what was paid (measured by the handler and as the

@@ -1,0 +1,105 @@
+"""Purchase history and figures, for a merchant and for a customer across merchants."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger import errors
+from ledger.models import NATIVE, Status
+from tests.support.world import DAY, ETHER, buy
+
+
+@pytest.fixture
+def history(ledger, chain, shop, staff, week_terms, customer, alice, bob):
+    """Alice buys twice and Bob once at the shop; Alice also buys at a second shop."""
+    bob_desk = ledger.customer_desk(bob)
+    early = buy(shop, customer, week_terms.id, [("MUG", 2, ETHER), ("TEA", 1, ETHER)], "A-1")
+    chain.advance_time(DAY)
+    middle = buy(shop, bob_desk, week_terms.id, [("TEA", 3, ETHER)], "B-1")
+    chain.advance_time(DAY)
+    late = buy(shop, customer, week_terms.id, [("PLATE", 1, ETHER)], "A-2")
+    other_shop = ledger.register_merchant(bob)
+    elsewhere = buy(other_shop, customer, other_shop.publish_terms(DAY).id, [("BOOK", 1, ETHER)], "X-1")
+    customer.return_items(early.id, [1])  # TEA back: 0.9 ETH refunded
+    bob_desk.return_items(middle.id)  # everything back: 2.7 ETH refunded
+    staff.log_contact(alice.address, "chat", "question", purchase_id=early.id)
+    staff.log_contact(bob.address, "phone", "return help", purchase_id=middle.id)
+    customer.log_contact(shop.merchant_id, "email", "feedback")
+    return {"early": early, "middle": middle, "late": late, "elsewhere": elsewhere, "other_shop": other_shop}
+
+
+def ids(purchases):
+    return [p.id for p in purchases]
+
+
+def test_purchases_by_merchant_customer_sku_and_time(shop, customer, alice, history) -> None:
+    h = history
+    assert ids(shop.purchases()) == ids([h["early"], h["middle"], h["late"]])
+    assert ids(shop.purchases(customer=alice.address)) == ids([h["early"], h["late"]])
+    assert ids(customer.purchases()) == ids([h["early"], h["late"], h["elsewhere"]])  # across merchants
+    assert ids(customer.purchases(merchant_id=h["other_shop"].merchant_id)) == ids([h["elsewhere"]])
+    assert ids(shop.purchases(sku="TEA")) == ids([h["early"], h["middle"]])
+    assert shop.purchases(sku="SPOON") == []
+    middle = h["middle"]
+    assert ids(shop.purchases(since=middle.purchased_at)) == ids([middle, h["late"]])
+    assert ids(shop.purchases(until=middle.purchased_at)) == ids([h["early"], middle])
+    assert ids(shop.purchases(since=middle.purchased_at, until=middle.purchased_at)) == ids([middle])
+
+
+def test_purchases_by_status(ledger, chain, shop, history, stranger) -> None:
+    h = history
+    assert ids(shop.purchases(status="returned")) == ids([h["middle"]])
+    assert ids(shop.purchases(status=Status.PARTLY_RETURNED)) == ids([h["early"]])
+    assert ids(shop.purchases(status="open")) == ids([h["early"], h["middle"], h["late"]])
+    chain.advance_time(6 * DAY)  # the first two windows close; the last one is still open
+    assert ids(shop.purchases(status="closed")) == ids([h["early"], h["middle"]])
+    shop.settle()
+    assert ids(shop.purchases(status="settled")) == ids([h["early"], h["middle"]])
+    assert ids(shop.purchases(status="open")) == ids([h["late"]])
+
+
+def test_purchases_awaiting_delivery_until_the_longest_wait(chain, shop, customer) -> None:
+    terms = shop.publish_terms(7 * DAY, delivery_wait=10 * DAY)
+    waiting = buy(shop, customer, terms.id, [("CAR", 1, ETHER)], "C-1")
+    assert ids(shop.purchases(status="awaiting_delivery")) == [waiting.id]
+    chain.advance_time(10 * DAY)  # never confirmed: the window runs from the end of the longest wait
+    assert shop.purchases(status="awaiting_delivery") == []
+    assert ids(shop.purchases(status="open")) == [waiting.id]
+
+
+def test_figures_count_sales_refunds_returns_and_contacts(ledger, chain, shop, staff, history) -> None:
+    (figures,) = shop.figures()
+    assert figures.token == NATIVE and figures.merchant_id == shop.merchant_id
+    assert figures.purchases == 3
+    assert figures.sales == 7 * ETHER  # 3 + 3 + 1; the other shop's book is not counted here
+    assert figures.refunds == ETHER * 9 // 10 + 3 * ETHER * 9 // 10
+    assert figures.returned_purchases == 2 and figures.return_rate == pytest.approx(2 / 3)
+    assert figures.contacts == 3 and figures.contacts_per_purchase == pytest.approx(1.0)
+    assert figures.settled == 0
+    staff.goodwill_refund(history["late"].id, ETHER // 10)  # money back, but not a return
+    chain.advance_time(8 * DAY)
+    shop.settle()
+    (after,) = shop.figures()
+    assert after.refunds == figures.refunds + ETHER // 10 and after.returned_purchases == 2
+    # kept: 3 - 0.9 (early) + 3 - 2.7 (middle) + 1 - 0.1 (late)
+    assert after.settled == after.sales - after.refunds == 3_300_000_000_000_000_000
+    (other,) = ledger.figures(history["other_shop"].merchant_id)
+    assert (other.purchases, other.sales, other.refunds, other.contacts, other.return_rate) == (1, ETHER, 0, 0, 0.0)
+
+
+def test_figures_of_a_merchant_without_purchases_are_zero(ledger, shop) -> None:
+    (figures,) = shop.figures()
+    assert (figures.purchases, figures.sales, figures.refunds, figures.settled) == (0, 0, 0, 0)
+    assert figures.return_rate == figures.contacts_per_purchase == 0.0
+
+
+def test_figures_of_an_unknown_merchant_rejected(ledger) -> None:
+    with pytest.raises(errors.UnknownMerchant):
+        ledger.figures(99)
+
+
+def test_refunds_lists_returns_and_goodwill(ledger, staff, customer, history, alice) -> None:
+    staff.goodwill_refund(history["late"].id, 5, note="sorry")
+    refunds = customer.refunds()
+    assert [(r.kind, r.purchase_id) for r in refunds] == [("return", history["early"].id), ("goodwill", history["late"].id)]
+    assert all(r.customer == alice.address for r in refunds)

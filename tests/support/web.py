@@ -1,0 +1,94 @@
+"""Helpers for the web tests: a shop with a purchase to look at, and signing in from a test (their HTTP fixtures
+are in ``tests/web/conftest.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+
+from ledger.client import Ledger
+from ledger.models import Channel, ContactKind, Purchase
+from ledger.texts import KeptText, TextKind
+
+DAY = 86_400
+ETHER = 10**18
+
+
+@dataclass
+class Scene:
+    """A shop (owner accounts[1], agent accounts[2]), Alice (accounts[3]) with an open purchase of two lines and
+    a contact note the agent logged, a closed purchase, and Bob (accounts[4]) with nothing."""
+
+    ledger: Ledger
+    accounts: list[LocalAccount]
+    merchant_id: int
+    open_purchase: Purchase
+    closed_purchase: Purchase
+    note: KeptText
+    terms_id: int
+
+    owner = property(lambda self: self.accounts[1])
+    agent = property(lambda self: self.accounts[2])
+    alice = property(lambda self: self.accounts[3])
+    bob = property(lambda self: self.accounts[4])
+
+
+def build_scene(ledger: Ledger, accounts: list[LocalAccount]) -> Scene:
+    """Set the scene on a freshly deployed ledger (the late purchase is made 20 days back in chain time)."""
+    shop = ledger.register_merchant(accounts[1])
+    shop.add_agent(accounts[2].address)
+    terms = shop.publish_terms(14 * DAY, restocking_fee_bps=500)
+    alice = ledger.customer_desk(accounts[3])
+    closed = alice.buy(shop.quote(terms.id, [("SCARF", 1, ETHER // 10)], "ORDER-OLD", customer=alice.address))
+    ledger.chain.advance_time(20 * DAY)
+    bought = alice.buy(shop.quote(terms.id, [("MUG", 2, ETHER // 100), ("TEA", 1, ETHER // 2)], "ORDER-1",
+                                  customer=alice.address))
+    note = ledger.texts.keep(TextKind.CONTACT, "Alice asked about the mug size", alice.address, shop.merchant_id,
+                      ledger.chain.now())
+    ledger.transact(accounts[2], ledger.contract.functions.logContact(
+        shop.merchant_id, alice.address, bytes.fromhex(bought.id[2:]), Channel.CHAT, ContactKind.QUESTION, 0,
+        bytes.fromhex(note.hash[2:])))
+    return Scene(ledger, accounts, shop.merchant_id, ledger.purchase(bought.id), ledger.purchase(closed.id), note,
+                 terms.id)
+
+
+def sign_in(client, account: LocalAccount):
+    """Sign ``client`` in as ``account`` the way the page does (EIP-4361 message, personal_sign)."""
+    message, csrf = sign_in_message(client, account.address)
+    signature = "0x" + bytes(account.sign_message(encode_defunct(text=message)).signature).hex()
+    return client.post("/api/signin", json={"signature": signature, "csrf": csrf})
+
+
+def sign_in_message(client, address: str) -> tuple[str, str]:
+    """Ask for a sign-in message for ``address``: (the message, the CSRF token it was asked with)."""
+    csrf = csrf_of(client)
+    answer = client.post("/api/signin/message", json={"address": address, "csrf": csrf})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["message"], csrf
+
+
+def csrf_of(client) -> str:
+    """The session's CSRF token, read from a page the way the browser does."""
+    html = client.get("/").text
+    return html.split('name="csrf" content="')[1].split('"')[0]
+
+
+def send_prepared(ledger: Ledger, account: LocalAccount, transaction: dict) -> str:
+    """Sign and send a transaction the server prepared, as the visitor's wallet would (here with eth-account)."""
+    w3 = ledger.w3
+    signed = account.sign_transaction({
+        "to": transaction["to"], "data": transaction["data"], "value": int(transaction["value"], 16),
+        "gas": int(transaction["gas"], 16), "nonce": w3.eth.get_transaction_count(account.address),
+        "chainId": w3.eth.chain_id, "maxFeePerGas": 2 * w3.eth.get_block("latest")["baseFeePerGas"] + 10**9,
+        "maxPriorityFeePerGas": 10**9})
+    return "0x" + bytes(w3.eth.send_raw_transaction(signed.raw_transaction)).hex()
+
+
+def problem(response) -> str:
+    """The message of an error answer (JSON or page); a stack trace is never part of it."""
+    assert "Traceback" not in response.text and 'File "' not in response.text
+    if response.headers["content-type"].startswith("application/json"):
+        return response.json()["error"]
+    return response.text.split('id="problem">')[1].split("</p>")[0]

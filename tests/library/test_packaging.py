@@ -23,7 +23,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the copy pip carries
     from pip._vendor import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "ledger"
 
 BLOCKED = {

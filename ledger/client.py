@@ -66,6 +66,7 @@ from .sending.single import Landed
 
 if TYPE_CHECKING:
     from .history import History
+    from .names import Labels, Names, NameStore
     from .texts import Sealed, TextKind, TextStore
 
 __all__ = ["CustomerDesk", "Ledger", "MerchantDesk"]
@@ -87,6 +88,7 @@ class Ledger:
         self.index = index
         self._history: History | None = None
         self._texts: TextStore | None = None
+        self._names: NameStore | None = None
         self.contracts = LedgerContracts(chain, address, feedback, from_block)
         """The contracts bound on the chain: calls, events, sending (``ledger.contracts``)."""
         self.w3 = chain.w3
@@ -100,7 +102,7 @@ class Ledger:
         """Where the reads come from: the index, caught up before each query, or the chain's logs (``index``)."""
         self.reads = Reads(self.contracts, self.reader)
         """The reads, checked once (``reading.reads``)."""
-        self.outbox = Outbox(self.contracts, lambda: self.texts)
+        self.outbox = Outbox(self.contracts, lambda: self.texts, lambda: self.names_store)
         """Where actions go out: signed, sent, journaled, their texts kept (``desks.outbox``)."""
         self.anyone = Anyone(self.reads, self.outbox)
         """The actions anyone may take (``desks.anyone``)."""
@@ -202,6 +204,39 @@ class Ledger:
     @texts.setter
     def texts(self, store: TextStore) -> None:
         self._texts = store
+
+    @property
+    def names_store(self) -> NameStore:
+        """Shops' signed profiles and catalogues and their order numbers (``ledger.names``), kept where the texts
+        are (``texts``)."""
+        if self._names is None:
+            from .names import NameStore
+
+            self._names = NameStore(self.texts.engine)
+        return self._names
+
+    @names_store.setter
+    def names_store(self, store: NameStore) -> None:
+        self._names = store
+
+    def names(self, merchant_id: int) -> Names:
+        """What a shop is called and what it calls its products, as its staff signed them (``names.Names``)."""
+        return self.names_store.names(validate.identifier(merchant_id, "merchant id"), self.reads)
+
+    def labels(self, purchases: Iterable[Purchase]) -> Labels:
+        """The names to show purchases by: their shops' and products' names and their order numbers."""
+        purchases = list(purchases)
+        shops = {merchant_id: self.names(merchant_id) for merchant_id in sorted({p.merchant_id for p in purchases})}
+        from .names import Labels
+
+        return Labels(shops, self.order_numbers(purchases))
+
+    def order_numbers(self, purchases: Iterable[Purchase]) -> dict[str, str]:
+        """The shops' own order numbers of purchases (purchase id → number), for those whose number is kept here
+        (the number's keccak256 is the purchase's order reference on chain)."""
+        purchases = list(purchases)
+        found = self.names_store.order_numbers((p.merchant_id, p.order_ref) for p in purchases)
+        return {p.id: found[key] for p in purchases if (key := (p.merchant_id, p.order_ref.lower())) in found}
 
     # ------------------------------------------------------------ reads: purchases
 

@@ -10,6 +10,7 @@ from .chain import Chain, EmbeddedChain
 from .client import Ledger
 from .errors import LedgerError
 from .models import DAY, LineItem
+from .names import Product
 
 ETHER = 10**18
 
@@ -41,7 +42,13 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     car_terms = cars.publish_terms(7 * DAY, restocking_fee_bps=100, delivery_wait=14 * DAY, item_must_be_returned=True)
     say("Two shops publish their return promise; the contract will keep it for them. Northgate's 7 days run "
         "from the delivery it confirms, or from day 14 if it never does.")
-    shops = {dream.merchant_id: "DreamRest", cars.merchant_id: "Northgate Cars"}
+    dream.set_profile("DreamRest", "sleep@dreamrest.example")
+    dream.import_catalogue([Product("MATTRESS-QUEEN", "Queen mattress"), Product("MATTRESS-KING", "King mattress"),
+                            Product("PILLOW", "Pillow"), Product("DUVET", "Duvet")])
+    cars.set_profile("Northgate Cars", "+44 20 7946 0000")
+    cars.import_catalogue([Product("SEDAN-2024", "Sedan, 2024 model"), Product("FLOOR-MATS", "Floor mats")])
+    say("Each shop names itself and its products, signed by its own key and kept off chain; the chain holds SKUs.")
+    shops = {m: ledger.names(m).shop for m in (dream.merchant_id, cars.merchant_id)}
     people: dict[str, str] = {
         alice.address: "Alice", bob.address: "Bob", carol.address: "Carol", keeper.address: "a keeper",
         dream_agent.address: "DreamRest agent", car_agent.address: "Northgate agent", car_owner.address: "Northgate owner"}
@@ -56,7 +63,7 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     say("DreamRest's checkout signs Alice's order: what she buys, for how much, under which terms, until when, "
         "and that Carol, who sent her, earns 5 % of what the shop keeps. Nothing is on chain yet.")
     console.print(render.order_view(alice_order.order, alice_order.purchase_id, chain.now(), names=people,
-                                    merchants=shops, title="Order DR-1001"))
+                                    title="Order DR-1001", shop=ledger.names(dream.merchant_id)))
     say("The order is made out to Alice: Bob cannot buy it.")
     try:
         bob_desk.buy(alice_order)
@@ -71,7 +78,8 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
     ))
     say("Alice buys it as signed, once (its signed digest is the purchase id); Carol and Bob buy theirs. "
         "The money waits in escrow, in the contract, until each return window closes.")
-    console.print(render.purchases_table(ledger.purchases(), chain.now(), names=people, merchants=shops))
+    console.print(render.purchases_table(ledger.purchases(), chain.now(), names=people,
+                                         labels=ledger.labels(ledger.purchases())))
 
     dream.set_budget(dream_agent.address, ETHER // 2)
     chat = checkout.log_contact(alice.address, "chat", "question", "Which pillow is firmer?", purchase_id=alice_bed.id)
@@ -85,8 +93,8 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
 
     say("Alice looks up her own history, across shops:")
     console.print(render.purchases_table(
-        alice_desk.purchases(), chain.now(), title="Alice's purchases", names=people, merchants=shops
-    ))
+        alice_desk.purchases(), chain.now(), title="Alice's purchases", names=people,
+        labels=ledger.labels(alice_desk.purchases())))
 
     refund = bob_desk.return_items(bob_car.id, [1], shipment_ref="PARCEL-NG-77-MATS")
     say(
@@ -153,8 +161,8 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
         f"transaction and passes over the {len(batch.skipped)} settled before. Carol, who referred Alice, "
         f"earns {render.amount(commission)}: 5 % of what DreamRest kept of that sale.")
     console.print(render.purchases_table(
-        ledger.purchases(), chain.now(), title="All purchases, a year later", names=people, merchants=shops
-    ))
+        ledger.purchases(), chain.now(), title="All purchases, a year later", names=people,
+        labels=ledger.labels(ledger.purchases())))
     console.print(render.figures_table(
         dream.figures() + cars.figures(), title="How the shops are doing", merchants=shops
     ))

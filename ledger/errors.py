@@ -937,6 +937,15 @@ class IndexMoved(LedgerError, RuntimeError):
     """Raised when another indexer wrote the same window first (the window is then skipped)."""
 
 
+class StaleName(LedgerError, ValueError):
+    """Raised when a signed shop profile or catalogue batch is older than the one in place, or was signed too
+    long ago to be handed in now (``names.NameStore.keep``); nothing is kept."""
+
+    def __init__(self, kind: str, issued_at: int, why: str) -> None:
+        self.kind, self.issued_at = kind, issued_at
+        super().__init__(f"the {kind} signed at {timefmt.utc(issued_at)} {why}")
+
+
 class TextNotFound(LedgerError, LookupError):
     """Raised when no text is kept for a hash, or none that the one asking may read or erase: both get the same
     answer, so nobody learns which hashes are kept here by asking for them."""

@@ -274,6 +274,8 @@ class SignedOrder:
     chain_id: int
     ledger: str
     purchase_id: str = field(default="")
+    order_number: str = ""
+    """The shop's own order number, whose keccak256 is the order's reference ('' when not given)."""
 
     def to_json(self) -> str:
         """The signed order as JSON (amounts as strings, so no JSON reader rounds them)."""
@@ -281,6 +283,7 @@ class SignedOrder:
         return json.dumps({
             "kind": "ledger-order", "version": 3, "chainId": self.chain_id, "ledger": self.ledger,
             "purchaseId": self.purchase_id, "signer": self.signer, "signature": self.signature,
+            **({"orderNumber": self.order_number} if self.order_number else {}),
             "order": {
                 "merchantId": order.merchant_id, "termsId": order.terms_id, "customer": order.customer,
                 "token": order.token, "orderRef": order.order_ref, "expiry": order.expiry,
@@ -331,9 +334,13 @@ class SignedOrder:
                 referral_bps=_whole(body["referralBps"], 16),
                 signer_generation=_whole(body["signerGeneration"], 8),
             )
+            number = raw.get("orderNumber", "")
+            if not isinstance(number, str) or (number and "0x" + keccak(text=number).hex() != order.order_ref):
+                raise InvalidInput("the order's number does not match its reference (the number's hash): ask the "
+                                   "shop for a new link")
             return cls(order, str(raw["signature"]), validate.address(raw["signer"], "signer"),
                        _whole(raw["chainId"], 64), validate.address(raw["ledger"], "ledger"),
-                       str(raw.get("purchaseId", "")))
+                       str(raw.get("purchaseId", "")), number)
         except InvalidInput:
             raise
         except json.JSONDecodeError as error:

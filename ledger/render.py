@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # rich (the cli extra) is imported where a table is drawn: th
     from rich.console import Group
     from rich.table import Table
 
+    from .names import Labels, Names
 
 def amount(value: int, token: str = NATIVE, decimals: int = 18, symbol: str | None = None) -> str:
     """``1.25 ETH`` for 1.25e18 wei; trailing zeros trimmed, at most 6 decimals shown."""
@@ -109,8 +110,10 @@ def order_view(
     names: Mapping[str, str] | None = None,
     merchants: Mapping[int, str] | None = None,
     title: str = "Order",
+    shop: Names | None = None,
 ) -> Group:
-    """What a shop-signed order says: lines, total, terms in words, referral, expiry and purchase id."""
+    """What a shop-signed order says: lines (with the products' names, given the shop's ``Names``), total,
+    terms in words, referral, expiry and purchase id."""
     from rich.console import Group
     from rich.table import Table
 
@@ -118,14 +121,16 @@ def order_view(
         return (names or {}).get(address, address)
 
     lines = Table(title=title)
-    for column in ("line", "sku", "quantity", "unit price", "total"):
+    named = shop is not None and any(line.sku in shop.products for line in order.lines)
+    for column in ("line", "sku", *(("product",) if named else ()), "quantity", "unit price", "total"):
         lines.add_column(column)
     for i, line in enumerate(order.lines):
-        lines.add_row(str(i), line.sku, str(line.quantity), price(line.unit_price, order.token),
-                      price(line.total, order.token))
+        lines.add_row(str(i), line.sku, *((shop.product(line.sku),) if shop and named else ()), str(line.quantity),
+                      price(line.unit_price, order.token), price(line.total, order.token))
     buyer = "anyone (once)" if order.customer == NATIVE else name(order.customer)
+    seller = shop.shop if shop else f"merchant {merchant(order.merchant_id, merchants)}"
     facts = [
-        f"merchant {merchant(order.merchant_id, merchants)} sells to {buyer} for {price(order.total, order.token)}",
+        f"{seller} sells to {buyer} for {price(order.total, order.token)}",
         f"terms #{order.terms_id}: {terms_words(order)}",
     ]
     if order.referrer != NATIVE:
@@ -160,20 +165,23 @@ def purchases_table(
     now: int,
     title: str = "Purchases",
     names: Mapping[str, str] | None = None,
-    merchants: Mapping[int, str] | None = None,
+    labels: Labels | None = None,
 ) -> Table:
+    """Purchases with their shop's and products' names and the shop's order number where known (``labels``)."""
     from rich.table import Table
 
     table = Table(title=title)
-    for column in ("purchase", "customer", "merchant", "lines", "paid", "refunded", "status", "return window"):
+    for column in ("purchase", "order", "customer", "shop", "lines", "paid", "refunded", "status", "return window"):
         table.add_column(column)
     for p in purchases:
         lines = ", ".join(
-            f"{line.quantity}× {line.sku}" + (" (returned)" if i in p.returned_lines else "")
+            f"{line.quantity}× {labels.product(p.merchant_id, line.sku) if labels else line.sku}"
+            + (" (returned)" if i in p.returned_lines else "")
             for i, line in enumerate(p.lines)
         )
         table.add_row(
-            p.id[:8], who(p.customer, names), merchant(p.merchant_id, merchants), lines, amount(p.paid, p.token),
+            p.id[:8], labels.order(p.id) if labels else "", who(p.customer, names),
+            labels.shop(p.merchant_id) if labels else f"shop #{p.merchant_id}", lines, amount(p.paid, p.token),
             amount(p.refunded, p.token), p.status.value.replace("_", " "), window_state(p, now),
         )
     return table

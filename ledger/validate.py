@@ -57,6 +57,18 @@ def bytes32(value: object, what: str) -> bytes:
     raise InvalidInput(f"{what} {value!r} is not a 32-byte id: give 0x followed by 64 hex digits")
 
 
+def hex_bytes(value: object, what: str) -> bytes:
+    """Bytes from bytes or a 0x-prefixed hex string (a signature, a payload), or ``InvalidInput``."""
+    if isinstance(value, (bytes, bytearray)) and value:
+        return bytes(value)
+    if isinstance(value, str) and value.startswith("0x") and len(value) > 2:
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+    raise InvalidInput(f"the {what} is not hex: give 0x followed by an even number of hex digits")
+
+
 def sku(value: object) -> bytes:
     """A SKU as the contract stores it: up to 32 bytes of UTF-8, left-aligned in a bytes32.
 

@@ -148,8 +148,8 @@ def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, acco
     _ = ctx.obj.zone  # a wrong --tz fails here, before any command runs
 
 
-from . import customer, dev, history, merchant, tx, web  # noqa: E402  (the commands register themselves on `main`)
+from . import customer, dev, history, merchant, names, tx, web  # noqa: E402  (the commands register themselves on `main`)
 
 _refuse_empty(main)
 
-__all__ = ["main", "customer", "dev", "history", "merchant", "tx", "web"]
+__all__ = ["main", "customer", "dev", "history", "merchant", "names", "tx", "web"]

@@ -85,7 +85,8 @@ def my_purchases(env: Env, status: str | None) -> None:
       ledger --account 3 my purchases --status open
     """
     mine = env.ledger.customer_desk(env.account).purchases(status=status)
-    env.emit(mine, lambda: render.purchases_table(mine, env.chain.now(), title="My purchases"))
+    env.emit(mine, lambda: render.purchases_table(mine, env.chain.now(), title="My purchases",
+                                                  labels=env.ledger.labels(mine)))
 
 
 @my_group.command(name="contacts")

@@ -374,7 +374,7 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
 
     def show() -> RenderableType:
         view = render.order_view(signed.order, signed.purchase_id, env.chain.now(), env.zone, env.amount,
-                                 title=f"Order {order_ref}")
+                                 title=f"Order {order_ref}", shop=env.ledger.names(terms.merchant_id))
         parts: list[RenderableType] = [view]
         if output is not None:
             where = f"{output} (in place of the file that was there)" if existed else output
@@ -622,7 +622,8 @@ def purchases(env: Env, merchant_id: int | None, customer: str | None, sku: str 
     if merchant_id is not None:
         env.ledger.merchant(merchant_id)
     found = env.ledger.purchases(merchant_id=merchant_id, **filters)
-    env.emit(found, lambda: render.purchases_table(found, env.chain.now(), title=f"{len(found)} purchase(s)"))
+    env.emit(found, lambda: render.purchases_table(found, env.chain.now(), title=f"{len(found)} purchase(s)",
+                                                   labels=env.ledger.labels(found)))
 
 
 @main.command()

@@ -110,6 +110,8 @@ class CustomerDesk:
 
         def bought(result: TxResult) -> Purchase:
             purchase = reads.contracts.with_state(purchase_of(result.named("PurchaseRecorded")[0]), 0)
+            if signed.order_number:  # the shop's number for it, kept where the buyer's side reads its history
+                self.outbox.names.keep_order_number(order.merchant_id, order.order_ref, signed.order_number)
             return replace(purchase, as_of=purchase.purchased_at)  # as of its own block: nothing happened yet
 
         return Prepared(self._functions.buy(order.packed(), order.line_tuples(), use_credit, order_signature(signed)),

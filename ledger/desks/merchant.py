@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
 from .. import validate
@@ -34,6 +35,7 @@ from ..models import (
     SettlementBatch,
     TxResult,
 )
+from ..names import MAX_PRODUCTS, Catalogue, Product, Profile, Signed, catalogues, profiles, typed_data
 from ..orders import (
     MAX_LINES,
     ORDER_TYPES,
@@ -140,8 +142,53 @@ class MerchantDesk:
         )
         chain_id, address = self.reads.contracts.chain.chain_id, self.reads.contracts.address
         signed = self._signer().sign_typed_data(domain(chain_id, address), ORDER_TYPES, order.message())
+        number = order_ref.strip() if isinstance(order_ref, str) and order_ref.strip() == order_ref else ""
+        if number:  # the shop's own number, kept beside its hash (the hash alone goes on chain)
+            self.outbox.names.keep_order_number(self.merchant_id, order.order_ref, number)
         return SignedOrder(order, "0x" + compact_signature(bytes(signed.signature)).hex(), self.address,
-                           chain_id, address, order.purchase_id(chain_id, address))
+                           chain_id, address, order.purchase_id(chain_id, address), number)
+
+    # ------------------------------------------------------------ names (off chain, signed by the staff)
+
+    def prepare_profile(self, name: str, support: str = "", logo: str = "") -> Profile:
+        """This shop's profile, checked and dated, for a wallet to sign (``names.typed_data``) and
+        ``Ledger.names_store.keep`` to keep."""
+        return Profile(self.merchant_id, name, support, logo, self._issue_time(profiles)).checked()
+
+    def prepare_catalogue(self, products: Sequence[Product]) -> list[Catalogue]:
+        """Catalogue batches naming ``products`` (at most ``names.MAX_PRODUCTS`` each), checked and dated one
+        second apart, for a wallet to sign; SKUs not among them keep their names."""
+        products = tuple(products)
+        if not products:
+            raise InvalidInput("the catalogue names no product: give at least one row (sku, name)")
+        start = self._issue_time(catalogues)
+        batches = [Catalogue(self.merchant_id, products[i:i + MAX_PRODUCTS], start + n).checked()
+                   for n, i in enumerate(range(0, len(products), MAX_PRODUCTS))]
+        skus = [p.sku for batch in batches for p in batch.products]
+        twice = sorted({sku for sku in skus if skus.count(sku) > 1})
+        if twice:
+            raise InvalidInput(f"SKU {twice[0]} is named twice: name each SKU once")
+        return batches
+
+    def set_profile(self, name: str, support: str = "", logo: str = "") -> Signed:
+        """Sign this shop's profile and keep it (``names.NameStore.keep``): shown wherever the shop is."""
+        return self._sign_and_keep(self.prepare_profile(name, support, logo))
+
+    def import_catalogue(self, products: Sequence[Product]) -> list[Signed]:
+        """Sign names for products and keep them (``names.NameStore.keep``), batch by batch."""
+        return [self._sign_and_keep(batch) for batch in self.prepare_catalogue(products)]
+
+    def _sign_and_keep(self, content: Profile | Catalogue) -> Signed:
+        contracts = self.reads.contracts
+        signed = self._signer().sign_message(
+            encode_typed_data(full_message=typed_data(content, contracts.chain.chain_id, contracts.address)))
+        return self.outbox.names.keep(Signed(content, self.address, "0x" + bytes(signed.signature).hex()),
+                                      self.reads)
+
+    def _issue_time(self, table: Any) -> int:
+        """Now by the chain's clock, or a second after this shop's newest version when that is later."""
+        newest = self.outbox.names.newest(self.merchant_id, table)
+        return max(self.reads.contracts.chain.now(), newest + 1 if newest is not None else 0)
 
     # ------------------------------------------------------------ shop settings (owner)
 

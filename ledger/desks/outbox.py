@@ -21,6 +21,7 @@ from ..sending.single import Landed
 from .prepared import Prepared, T
 
 if TYPE_CHECKING:
+    from ..names import NameStore
     from ..texts import Sealed, TextKind, TextStore
 
 _operations: ContextVar[Mapping[int, Operation]] = ContextVar("ledger_operations", default=MappingProxyType({}))
@@ -28,12 +29,15 @@ _operations: ContextVar[Mapping[int, Operation]] = ContextVar("ledger_operations
 
 
 class Outbox:
-    """Sends to ``contracts``, keeping texts in the store ``texts()`` gives (made on first use)."""
+    """Sends to ``contracts``, keeping texts in the store ``texts()`` gives and shops' names and order numbers in
+    the one ``names()`` gives (each made on first use)."""
 
-    def __init__(self, contracts: LedgerContracts, texts: Callable[[], TextStore]) -> None:
+    def __init__(self, contracts: LedgerContracts, texts: Callable[[], TextStore],
+                 names: Callable[[], NameStore]) -> None:
         self.contracts = contracts
         self.chain = contracts.chain
         self._texts = texts
+        self._names = names
         self.journal = Journal()
         """Where operations (``operation``) write what they send: in memory unless set to a ``Journal(folder)``."""
 
@@ -41,6 +45,11 @@ class Outbox:
     def texts(self) -> TextStore:
         """The store the texts are kept in."""
         return self._texts()
+
+    @property
+    def names(self) -> NameStore:
+        """The store shops' profiles, catalogues and order numbers are kept in."""
+        return self._names()
 
     def seal_text(self, kind: TextKind | str, text: str | bytes | None, customer: str, merchant_id: int,
                   now: int | None = None) -> Sealed:

@@ -45,7 +45,7 @@ def test_quote_prints_the_order_in_words(shop) -> None:
     out = ok(shop("--account", "2", "quote", "1", "MUG:2:0.01", "TEA:1:0.5", "--for", ALICE, "--valid", "1h",
                   "--order", "ORDER-1001"))
     assert "Order ORDER-1001" in out and "MUG" in out and "TEA" in out
-    assert f"merchant #1 sells to {ALICE} for 0.52 ETH" in out
+    assert f"shop #1 sells to {ALICE} for 0.52 ETH" in out
     assert "terms #1: 30 days from purchase, restocking fee 5 %, keep the item" in out
     assert re.search(r"valid until .* \(in (59 minutes|1 hour)\)", out)
     assert re.search(r"purchase id 0x[0-9a-f]{64}", out)

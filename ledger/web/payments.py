@@ -42,9 +42,12 @@ def pay_page(request: Request, order: str = "") -> Response:
         return page(request, "pay.html", o=signed.order, refused=None, paid=True)
     except LedgerError as refusal:
         return page(request, "pay.html", o=signed.order, refused=str(refusal), paid=False, status=409)
+    if signed.order_number:  # the shop signed this order: its number is kept beside the order's hash
+        ledger.names_store.keep_order_number(signed.order.merchant_id, signed.order.order_ref, signed.order_number)
     offers = [p for p in reversed(ledger.purchases(merchant_id=signed.order.merchant_id, customer=me))
               if exchangeable(p, signed.order)] if me else []
-    return page(request, "pay.html", o=signed.order, encoded=order, refused=None, paid=False, offers=offers,
+    return page(request, "pay.html", o=signed.order, number=signed.order_number, encoded=order, refused=None,
+                paid=False, offers=offers,
                 terms=render.terms_words(signed.order), merchant=ledger.merchant(signed.order.merchant_id),
                 window_state=render.window_state)
 

@@ -17,6 +17,9 @@ from .errors import BadCsrf, NotSignedIn
 from .store import Session, WebStore
 
 if TYPE_CHECKING:
+    from ..client import Ledger
+    from ..models import Purchase
+    from ..names import Names
     from .app import Site
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -26,6 +29,23 @@ templates.env.filters["iso"] = lambda ts: datetime.fromtimestamp(ts, timezone.ut
 templates.env.filters["utc"] = lambda ts: datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+
+
+class ShopNames:
+    """The shops' names and order numbers for one page: each shop's names read once (``Ledger.names``)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.seen: dict[int, Names] = {}
+
+    def __call__(self, merchant_id: int) -> Names:
+        if merchant_id not in self.seen:
+            self.seen[merchant_id] = self.ledger.names(merchant_id)
+        return self.seen[merchant_id]
+
+    def order(self, purchase: Purchase) -> str:
+        """The shop's order number of a purchase ('' when not kept here)."""
+        return self.ledger.order_numbers([purchase]).get(purchase.id, "")
 
 
 def site(request: Request) -> Site:
@@ -111,7 +131,8 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     if "csrf" not in context:
         context["csrf"] = csrf_token(request)
     return templates.TemplateResponse(request, name, {
-        "me": visitor(request), "amount": site(request).amount, "now": now(request), **context}, status_code=status)
+        "me": visitor(request), "amount": site(request).amount, "now": now(request),
+        "names": ShopNames(site(request).ledger), **context}, status_code=status)
 
 
 def wants_json(request: Request) -> bool:

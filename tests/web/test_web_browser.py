@@ -144,7 +144,9 @@ def test_customer_pays_order_link_then_returns_one_line_gasless(as_, scene, serv
     article = page.locator(f'article[data-purchase="{scene.open_purchase.id}"]')
     assert "14 days from purchase, restocking fee 5 %, keep the item" in article.inner_text()
     assert re.fullmatch(r"closes in 13 d \d+ h \d+ min", article.locator(".deadline").inner_text())  # live countdown
-    deadline_shown = article.locator("dd .local-time").inner_text()  # in the browser's zone, not the server's
+    deadline_shown = article.locator(".deadline + .local-time").inner_text()  # in the browser's zone, not the server's
+    bought_shown = article.locator("dd.bought .local-time").inner_text()  # the card says when it was bought
+    assert str(time.gmtime(scene.open_purchase.purchased_at).tm_year) in bought_shown, bought_shown
     year = str(time.gmtime(scene.open_purchase.deadline).tm_year)
     assert year in deadline_shown and ("GMT+1" in deadline_shown or "CET" in deadline_shown), deadline_shown
     assert "Alice asked about the mug size" in article.inner_text()

@@ -206,16 +206,22 @@ class Catalogue:
         products = tuple(product.checked() for product in self.products)
         if not 1 <= len(products) <= MAX_PRODUCTS:
             raise InvalidInput(f"a catalogue batch names 1 to {MAX_PRODUCTS} products, not {len(products)}")
-        skus = [product.sku for product in products]
-        twice = sorted({sku for sku in skus if skus.count(sku) > 1})
-        if twice:
-            raise InvalidInput(f"SKU {twice[0]} is named twice: name each SKU once")
+        once_each(products)
         return Catalogue(validate.positive(self.merchant_id, "merchant id"), products,
                          validate.non_negative(self.issued_at, "signing time"))
 
     def message(self) -> dict[str, Any]:
         return {"merchantId": self.merchant_id, "issuedAt": self.issued_at,
                 "products": [{"sku": p.sku, "name": p.name, "picture": p.picture} for p in self.products]}
+
+
+def once_each(products: Iterable[Product]) -> None:
+    """``InvalidInput`` naming the first SKU that is named twice (a catalogue names each SKU once)."""
+    seen: set[str] = set()
+    for product in products:
+        if product.sku in seen:
+            raise InvalidInput(f"SKU {product.sku} is named twice: name each SKU once")
+        seen.add(product.sku)
 
 
 def typed_data(content: Profile | Catalogue, chain_id: int, ledger: str) -> dict[str, Any]:

@@ -35,7 +35,17 @@ from ..models import (
     SettlementBatch,
     TxResult,
 )
-from ..names import MAX_PRODUCTS, Catalogue, Product, Profile, Signed, catalogues, profiles, typed_data
+from ..names import (
+    MAX_PRODUCTS,
+    Catalogue,
+    Product,
+    Profile,
+    Signed,
+    catalogues,
+    once_each,
+    profiles,
+    typed_data,
+)
 from ..orders import (
     MAX_LINES,
     ORDER_TYPES,
@@ -164,10 +174,7 @@ class MerchantDesk:
         start = self._issue_time(catalogues)
         batches = [Catalogue(self.merchant_id, products[i:i + MAX_PRODUCTS], start + n).checked()
                    for n, i in enumerate(range(0, len(products), MAX_PRODUCTS))]
-        skus = [p.sku for batch in batches for p in batch.products]
-        twice = sorted({sku for sku in skus if skus.count(sku) > 1})
-        if twice:
-            raise InvalidInput(f"SKU {twice[0]} is named twice: name each SKU once")
+        once_each(p for batch in batches for p in batch.products)
         return batches
 
     def set_profile(self, name: str, support: str = "", logo: str = "") -> Signed:

@@ -59,10 +59,10 @@ profiles = Table(
     "shop_profiles", metadata,
     Column("merchant_id", BigInteger, primary_key=True),
     Column("issued_at", BigInteger, primary_key=True),
+    Column("signer", String(42), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("support", String(400), nullable=False),
     Column("logo", String(1000), nullable=False),
-    Column("signer", String(42), nullable=False),
     Column("generation", Integer, nullable=False),
     Column("signature", Text, nullable=False),
     Column("kept_at", BigInteger, nullable=False),
@@ -73,8 +73,8 @@ catalogues = Table(
     "shop_catalogues", metadata,
     Column("merchant_id", BigInteger, primary_key=True),
     Column("issued_at", BigInteger, primary_key=True),
+    Column("signer", String(42), primary_key=True),
     Column("products", Text, nullable=False),
-    Column("signer", String(42), nullable=False),
     Column("generation", Integer, nullable=False),
     Column("signature", Text, nullable=False),
     Column("kept_at", BigInteger, nullable=False),
@@ -335,8 +335,7 @@ class NameStore:
         else:
             row["products"] = json.dumps(content.message()["products"], ensure_ascii=False)
         with self.engine.begin() as db:
-            newest = db.execute(select(table.c.issued_at).where(table.c.merchant_id == content.merchant_id)
-                                .order_by(table.c.issued_at.desc()).limit(1)).scalar()
+            newest = _newest(db, table, content.merchant_id, _StillStaff(reads, content.merchant_id))
             if newest is not None and content.issued_at <= newest:
                 raise StaleName(_kind(content), content.issued_at, "is not newer than the one in place: sign a new one")
             try:
@@ -366,11 +365,11 @@ class NameStore:
 
     # ------------------------------------------------------------ reading
 
-    def newest(self, merchant_id: int, table: Table) -> int | None:
-        """When a shop's newest profile (``profiles``) or catalogue batch (``catalogues``) was signed."""
+    def newest(self, merchant_id: int, table: Table, reads: Reads) -> int | None:
+        """When a shop's newest profile (``profiles``) or catalogue batch (``catalogues``) that still counts was
+        signed (what a new one must be newer than: a removed agent's versions, dated ahead, block nobody)."""
         with self.engine.connect() as db:
-            return db.execute(select(table.c.issued_at).where(table.c.merchant_id == merchant_id)
-                              .order_by(table.c.issued_at.desc()).limit(1)).scalar()
+            return _newest(db, table, merchant_id, _StillStaff(reads, merchant_id))
 
     def names(self, merchant_id: int, reads: Reads) -> Names:
         """A shop's profile and product names: of every kept version, those whose signer is still on its staff
@@ -471,6 +470,12 @@ class _StillStaff:
             self.seen[signer] = (staff.role, staff.generation)
         role, now = self.seen[signer]
         return role is not Role.NONE and now == generation
+
+
+def _newest(db: Any, table: Table, merchant_id: int, still: _StillStaff) -> int | None:
+    rows = db.execute(select(table.c.issued_at, table.c.signer, table.c.generation)
+                      .where(table.c.merchant_id == merchant_id).order_by(table.c.issued_at.desc()))
+    return next((issued_at for issued_at, signer, generation in rows if still(signer, generation)), None)
 
 
 def _kind(content: Profile | Catalogue) -> str:

@@ -194,7 +194,7 @@ class MerchantDesk:
 
     def _issue_time(self, table: Any) -> int:
         """Now by the chain's clock, or a second after this shop's newest version when that is later."""
-        newest = self.outbox.names.newest(self.merchant_id, table)
+        newest = self.outbox.names.newest(self.merchant_id, table, self.reads)
         return max(self.reads.contracts.chain.now(), newest + 1 if newest is not None else 0)
 
     # ------------------------------------------------------------ shop settings (owner)

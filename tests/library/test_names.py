@@ -185,3 +185,16 @@ def test_an_order_number_that_does_not_hash_to_the_reference_is_refused(ledger, 
 def test_a_purchase_whose_number_was_never_given_has_none(ledger, shop, week_terms, customer):
     purchase = buy(shop, customer, week_terms.id, [("MUG-1", 1, 10**15)], order_ref=b"\x01" * 32)
     assert ledger.order_numbers([purchase]) == {}
+
+
+def test_a_rogue_agents_version_dated_ahead_blocks_the_owner_only_until_the_agent_is_removed(ledger, shop, agent):
+    from ledger.names import CLOCK_SKEW
+
+    ahead = _sign(ledger, agent, Profile(shop.merchant_id, "Refunds: kettle-refunds.example",
+                                         issued_at=ledger.chain.now() + CLOCK_SKEW))
+    ledger.names_store.keep(ahead, ledger.reads)
+    with pytest.raises(InvalidInput, match="from now"):  # the owner cannot date a profile after it yet…
+        shop.set_profile("Kettle & Co")
+    shop.remove_agent(agent.address)
+    shop.set_profile("Kettle & Co")  # …and can at once when the agent is gone: its versions no longer count
+    assert ledger.names(shop.merchant_id).profile.name == "Kettle & Co"

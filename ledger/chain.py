@@ -137,6 +137,10 @@ class Chain:
         """The timestamp the next block will have, as well as the node can tell."""
         return self.head("latest")[2]
 
+    def block_time(self, number: int) -> int:
+        """The time of a mined block."""
+        return int(self.w3.eth.get_block(number)["timestamp"])
+
     def head(self, tag: str) -> tuple[int, str, int]:
         """Number, hash (0x-hex) and timestamp of the block ``tag`` names ("latest", "pending")."""
         block = self.w3.eth.get_block(tag)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from . import validate
+from .chain import Chain
 from .models import (
     Channel,
     ContactKind,
@@ -17,6 +18,7 @@ from .models import (
     Reason,
     Refund,
     Settlement,
+    TxResult,
 )
 from .orders import LineItem, Order
 
@@ -63,13 +65,16 @@ def contact_of(event: Event) -> ContactMoment:
     )
 
 
-def refund_of(event: Event, customer: str, exchanged: Collection[tuple[str, str]] = frozenset()) -> Refund:
+def refund_of(event: Event, customer: str, merchant_id: int, at: int,
+              exchanged: Collection[tuple[str, str]] = frozenset()) -> Refund:
     """The refund an ``ItemsReturned``, ``CreditIssued``, ``BonusCredited`` or ``GoodwillRefunded`` event paid
-    ``customer``; a return whose (transaction, purchase) is in ``exchanged`` paid a new purchase (an exchange)."""
+    ``customer`` of shop ``merchant_id`` at time ``at`` (its block's); a return whose (transaction, purchase)
+    is in ``exchanged`` paid a new purchase (an exchange)."""
     args = event.args
     lines = tuple(i for i in range(32) if args.get("lineMask", 0) >> i & 1)
     common = {"purchase_id": args["purchaseId"], "customer": customer, "lines": lines,
-              "block_number": event.block_number, "tx_hash": event.tx_hash}
+              "block_number": event.block_number, "tx_hash": event.tx_hash, "merchant_id": merchant_id,
+              "refunded_at": at}
     if event.name == "CreditIssued":
         return Refund(amount=args["amount"] + args["bonus"], kind="credit", by=customer, **common)
     if event.name == "BonusCredited":
@@ -79,6 +84,13 @@ def refund_of(event: Event, customer: str, exchanged: Collection[tuple[str, str]
         return Refund(amount=args["refund"], kind=kind, reference=args["shipmentRef"], by=customer, **common)
     return Refund(amount=args["amount"], kind=goodwill_kind(args["lineMask"]), reference=args["note"],
                   reason=Reason(args["reason"]), by=args["agent"], **common)
+
+
+def refund_in(result: TxResult, name: str, purchase: Purchase, chain: Chain,
+              exchanged: Collection[tuple[str, str]] = frozenset()) -> Refund:
+    """The refund a transaction's first ``name`` event paid on ``purchase``, dated by its block."""
+    return refund_of(result.named(name)[0], purchase.customer, purchase.merchant_id,
+                     chain.block_time(result.block_number), exchanged)
 
 
 def settlement_of(event: Event) -> Settlement:

@@ -406,6 +406,30 @@ class Refund:
     by: str = ""
     block_number: int = 0
     tx_hash: str = ""
+    merchant_id: int = 0
+    """The shop whose purchase it refunds."""
+    refunded_at: int = 0
+    """When (its block's time)."""
+
+
+RETURN_KINDS = frozenset({"return", "credit", "exchange"})
+"""The refunds that take lines back (for money, for store credit, or paying a new order): the shop's returns."""
+
+
+@dataclass(frozen=True)
+class ReturnRow:
+    """A return in a shop's returns list: the refund, its purchase, and the tracking number the customer gave."""
+
+    refund: Refund
+    purchase: Purchase
+    tracking: str | None
+    """The shipment reference the customer gave with the return, as they wrote it (None: none was given, or
+    it is kept elsewhere or was erased)."""
+
+    @property
+    def lines(self) -> tuple[LineItem, ...]:
+        """The lines that came back."""
+        return tuple(self.purchase.lines[i] for i in self.refund.lines)
 
 
 @dataclass(frozen=True)

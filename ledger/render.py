@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
@@ -16,6 +16,7 @@ from .models import (
     Figures,
     Purchase,
     RatingSummary,
+    ReturnRow,
     ReturnTerms,
     Review,
 )
@@ -32,6 +33,13 @@ def amount(value: int, token: str = NATIVE, decimals: int = 18, symbol: str | No
     unit = symbol or ("ETH" if token == NATIVE else f"{token[:6]}…")
     quantity = (Decimal(value) / Decimal(10) ** decimals).quantize(Decimal("0.000001")).normalize()
     return f"{quantity:f} {unit}"
+
+
+def decimal(value: int, decimals: int = 18) -> str:
+    """An amount exactly, as a decimal in whole tokens: ``1.25`` for 1.25e18 wei, ``0.000000000000000001``."""
+    quantity = Decimal(value).scaleb(-decimals)
+    text = f"{quantity:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def who(address: str, names: Mapping[str, str] | None = None) -> str:
@@ -184,6 +192,53 @@ def purchases_table(
             labels.shop(p.merchant_id) if labels else f"shop #{p.merchant_id}", lines, amount(p.paid, p.token),
             amount(p.refunded, p.token), p.status.value.replace("_", " "), window_state(p, now),
         )
+    return table
+
+
+RETURNS_COLUMNS = ("returned_at", "purchase_id", "order_number", "shop", "customer", "kind", "lines", "refund",
+                   "token", "refund_raw", "tracking_number", "tx_hash")
+"""The columns of a returns list as CSV, the same from the page and the command line."""
+
+
+def returns_rows(rows: Iterable[ReturnRow], labels: Labels, units: Callable[[int, str], tuple[str, str]]) -> list[list[str]]:
+    """A returns list as rows of ``RETURNS_COLUMNS``: ISO 8601 times (UTC), the refund as a decimal with the
+    token's symbol (``units``: amount → (decimal text, symbol)) and in the smallest unit, names for products."""
+    found = []
+    for row in rows:
+        refund, p = row.refund, row.purchase
+        decimal, symbol = units(refund.amount, p.token)
+        found.append([
+            timefmt.iso(refund.refunded_at), p.id, labels.order(p.id), labels.shop(p.merchant_id), p.customer,
+            refund.kind, "; ".join(f"{line.quantity}× {labels.product(p.merchant_id, line.sku)}" for line in row.lines),
+            decimal, symbol, str(refund.amount), row.tracking or "", refund.tx_hash])
+    return found
+
+
+def returns_csv(rows: Iterable[ReturnRow], labels: Labels, units: Callable[[int, str], tuple[str, str]]) -> str:
+    """A returns list as CSV (``RETURNS_COLUMNS``)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(RETURNS_COLUMNS)
+    writer.writerows(returns_rows(rows, labels, units))
+    return buffer.getvalue()
+
+
+def returns_table(rows: Sequence[ReturnRow], labels: Labels, now: int, title: str = "Returns") -> Table:
+    """A shop's returns, newest first: when, purchase, order number, customer, lines, refund, tracking number."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("when", "purchase", "order", "customer", "kind", "lines", "refund", "tracking"):
+        table.add_column(column)
+    for row in rows:
+        refund, p = row.refund, row.purchase
+        table.add_row(timefmt.relative(refund.refunded_at, now), p.id[:10], labels.order(p.id), who(p.customer),
+                      refund.kind, ", ".join(f"{line.quantity}× {labels.product(p.merchant_id, line.sku)}"
+                                             for line in row.lines),
+                      amount(refund.amount, p.token), row.tracking or "none given")
     return table
 
 

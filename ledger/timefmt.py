@@ -14,6 +14,11 @@ def utc(timestamp: int) -> str:
     return local(timestamp, timezone.utc)
 
 
+def iso(timestamp: int) -> str:
+    """``2026-12-24T14:00:00Z``: ISO 8601 in UTC, what a spreadsheet reads."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def local(timestamp: int, zone: tzinfo | None = None) -> str:
     """``2026-12-24 15:00 CET``: the time in ``zone`` (the machine's own zone when None)."""
     moment = datetime.fromtimestamp(timestamp, tz=timezone.utc).astimezone(zone)

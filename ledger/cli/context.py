@@ -202,6 +202,10 @@ class Env:
             return "ETH"
         return self._token_info(token)[1] or f"units of token {token}"
 
+    def units(self, value: int, token: str = NATIVE) -> tuple[str, str]:
+        """An amount exactly in whole tokens, and the token's symbol: ``("1.25", "ETH")``."""
+        return render.decimal(value, self.decimals(token)), self.symbol(token)
+
     def amount(self, value: int, token: str = NATIVE) -> str:
         """``1.5 ETH`` or ``12.3 USDC``."""
         if token == NATIVE:

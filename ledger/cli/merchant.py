@@ -665,6 +665,32 @@ def export(env: Env, merchant_id: int, fmt: str, output: Path | None, customer: 
         click.echo(f"wrote {len(found)} purchase(s) to {output}", err=True)
 
 
+@main.command()
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest this many.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write them as CSV to this file (ISO 8601 times, decimal amounts with the token's symbol).")
+@pass_env
+def returns(env: Env, merchant_id: int, limit: int | None, output: Path | None) -> None:
+    """The shop's returns, newest first (as its owner or an agent): when, the purchase and its order number, the
+    customer, the lines that came back, the refund and the tracking number the customer gave.
+
+    \b
+    Example:
+      ledger --account 2 returns 1
+      ledger --account 2 returns 1 --output returns.csv
+    """
+    rows = env.ledger.merchant_desk(env.account, merchant_id).returns(limit)
+    labels = env.ledger.labels(row.purchase for row in rows)
+    if output is not None:
+        write_file(output, render.returns_csv(rows, labels, env.units))
+        env.emit({"written": str(output), "returns": len(rows)}, lambda: f"{len(rows)} return(s) written to {output}")
+        return
+    env.emit(rows, lambda: render.returns_table(rows, labels, env.chain.now(), title=f"{labels.shop(merchant_id)}: "
+                                                 f"{len(rows)} return(s), newest first")
+             if rows else f"no returns at {labels.shop(merchant_id)} yet")
+
+
 def _csv(found: list[Purchase], env: Env) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -9,7 +9,7 @@ from eth_account.signers.local import LocalAccount
 
 from .. import signatures, validate
 from ..errors import GasLimitExceeded, InvalidInput, InvalidSignature
-from ..events import refund_of, settlement_of
+from ..events import refund_in, settlement_of
 from ..models import (
     NATIVE,
     DeferredPayment,
@@ -68,7 +68,7 @@ class Anyone:
             (request.line_mask, bytes.fromhex(request.shipment_ref[2:]), request.nonce, request.deadline),
             signature,
         ))
-        return refund_of(result.named("ItemsReturned")[0], purchase.customer)
+        return refund_in(result, "ItemsReturned", purchase, self.contracts.chain)
 
     def settle(self, account: LocalAccount, purchase_ids: Iterable[str],
                progress: Callable[[int], None] | None = None) -> SettlementBatch:

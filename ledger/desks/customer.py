@@ -29,7 +29,7 @@ from ..errors import (
     TokenNotAccepted,
     amounts_in,
 )
-from ..events import purchase_of, refund_of
+from ..events import purchase_of, refund_in
 from ..history.credit import cash_share
 from ..models import (
     NATIVE,
@@ -216,7 +216,8 @@ class CustomerDesk:
         shipment = self._shipment(purchase, shipment_ref)
         return Prepared(getattr(self._functions, function)(purchase.order.packed(), purchase.lines_to_send(mask), mask,
                                                            shipment.hash),
-                        read=lambda result: refund_of(result.named(event)[0], self.address), texts=(shipment,),
+                        read=lambda result: refund_in(result, event, purchase, self.reads.contracts.chain),
+                        texts=(shipment,),
                         token=purchase.token)
 
     def exchange(self, purchase_id: str, signed: SignedOrder, lines: Sequence[int] | None = None,
@@ -240,7 +241,7 @@ class CustomerDesk:
         shipment = self._shipment(purchase, shipment_ref)
 
         def exchanged(result: TxResult) -> Exchange:
-            returned = refund_of(result.named("ItemsReturned")[0], self.address, {(result.tx_hash, purchase.id)})
+            returned = refund_in(result, "ItemsReturned", purchase, reads.contracts.chain, {(result.tx_hash, purchase.id)})
             bought = reads.contracts.with_state(purchase_of(result.named("PurchaseRecorded")[0]), 0)
             return Exchange(returned, replace(bought, as_of=bought.purchased_at), plan.due,
                             max(returned.amount - order.total, 0))

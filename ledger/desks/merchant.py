@@ -17,10 +17,12 @@ from ..errors import (
     NotAnAgent,
     ReferralNotAllowed,
     TermsRetired,
+    TextNotFound,
 )
-from ..events import refund_of
+from ..events import refund_in
 from ..models import (
     NATIVE,
+    RETURN_KINDS,
     Channel,
     ContactKind,
     ContactMoment,
@@ -30,6 +32,7 @@ from ..models import (
     Purchase,
     Reason,
     Refund,
+    ReturnRow,
     ReturnTerms,
     Role,
     SettlementBatch,
@@ -436,7 +439,7 @@ class MerchantDesk:
         sealed = self.outbox.seal_text("contact", note, purchase.customer, self.merchant_id)
         return Prepared(
             self._functions.goodwillRefund(purchase.order.packed(), amount, why, sealed.hash),
-            read=lambda result: refund_of(result.named("GoodwillRefunded")[0], purchase.customer),
+            read=lambda result: refund_in(result, "GoodwillRefunded", purchase, self.reads.contracts.chain),
             texts=(sealed,), token=purchase.token)
 
     def goodwill_refund(self, purchase_id: str, amount: int, reason: Reason | str = Reason.OTHER,
@@ -451,7 +454,7 @@ class MerchantDesk:
         return Prepared(
             self._functions.refundWithoutReturn(purchase.order.packed(), purchase.order.line_tuples(),
                                                 purchase.mask_of(lines), int(Reason.parse(reason))),
-            read=lambda result: refund_of(result.named("GoodwillRefunded")[0], purchase.customer),
+            read=lambda result: refund_in(result, "GoodwillRefunded", purchase, self.reads.contracts.chain),
             token=purchase.token)
 
     def refund_without_return(self, purchase_id: str, lines: Sequence[int] | None = None,
@@ -503,6 +506,29 @@ class MerchantDesk:
     def contacts(self, customer: str | None = None, purchase_id: str | None = None) -> list[ContactMoment]:
         """This merchant's contact moments."""
         return self.reads.contacts(self.merchant_id, customer, purchase_id)
+
+    def returns(self, limit: int | None = None) -> list[ReturnRow]:
+        """This shop's returns, newest first (``limit`` of them): for money, for store credit or in an exchange,
+        each with its purchase and the tracking number the customer gave (the text behind the shipment hash,
+        which the shop's staff may read)."""
+        refunds = [r for r in reversed(self.reads.refunds(merchant_id=self.merchant_id)) if r.kind in RETURN_KINDS]
+        if limit is not None:
+            refunds = refunds[:validate.positive(limit, "limit")]
+        purchases: dict[str, Purchase] = {}
+        rows = []
+        for refund in refunds:
+            if refund.purchase_id not in purchases:
+                purchases[refund.purchase_id] = self.reads.purchase(refund.purchase_id)
+            rows.append(ReturnRow(refund, purchases[refund.purchase_id], self._tracking(refund.reference)))
+        return rows
+
+    def _tracking(self, reference: str) -> str | None:
+        if not reference or int(reference, 16) == 0:
+            return None
+        try:
+            return self.outbox.texts.read(reference, self.address, self.reads.role).body
+        except TextNotFound:
+            return None
 
     def figures(self) -> list[Figures]:
         """Sales, refunds, return rate and contacts per purchase, one entry per token."""

@@ -142,16 +142,18 @@ class Queries:
             shops = _shops(db, {c.merchant_id for c in found})
         return counting.contacts(found, bought, shops)
 
-    def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
+    def refunds(self, purchase_id: str | None = None, customer: str | None = None,
+                merchant_id: int | None = None) -> list[Refund]:
         """Refunds paid (returns, credit, goodwill), oldest first."""
         table = schema.refunds
-        query = _matching(table, purchase_id=purchase_id, customer=customer)
+        query = _matching(table, purchase_id=purchase_id, customer=customer, merchant_id=merchant_id)
         with self.store.reading() as db:
             return [Refund(
                 purchase_id=r["purchase_id"], customer=r["customer"], amount=r["amount"], kind=r["kind"],
                 lines=_bits(r["line_mask"]), reference=r["reference"],
                 reason=None if r["reason"] is None else Reason(r["reason"]), by=r["by"],
-                block_number=r["block_number"], tx_hash=r["tx_hash"]) for r in db.execute(query).mappings()]
+                block_number=r["block_number"], tx_hash=r["tx_hash"], merchant_id=r["merchant_id"],
+                refunded_at=r["refunded_at"]) for r in db.execute(query).mappings()]
 
     def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None,
                     referrer: str | None = None) -> list[Settlement]:

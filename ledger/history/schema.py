@@ -165,6 +165,8 @@ refunds = Table(
         Column("reference", String(66), nullable=False),
         Column("reason", SmallInteger),
         Column("by", ADDRESS, nullable=False),
+        Column("merchant_id", BigInteger, nullable=False, index=True),
+        Column("refunded_at", BigInteger, nullable=False),
     ),
 )
 

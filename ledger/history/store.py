@@ -352,21 +352,21 @@ class _Window:
         args = record.args
         purchase = self._state(args["purchaseId"])
         customer = purchase["customer"]
-        self._refund(record, customer, "return", args["refund"], args["lineMask"], args["shipmentRef"], None, customer)
+        self._refund(record, purchase, "return", args["refund"], args["lineMask"], args["shipmentRef"], None, customer)
         self._credit_back(record, purchase, args["refund"])
 
     def _CreditIssued(self, record: Record) -> None:
         args = record.args
         purchase = self._state(args["purchaseId"])
         customer = purchase["customer"]
-        self._refund(record, customer, "credit", args["amount"] + args["bonus"], args["lineMask"], "", None, customer)
+        self._refund(record, purchase, "credit", args["amount"] + args["bonus"], args["lineMask"], "", None, customer)
         self._credit(record, purchase, "add", *credit.issued(purchase, args["amount"], args["bonus"]))
 
     def _BonusCredited(self, record: Record) -> None:
         args = record.args
         purchase = self._state(args["purchaseId"])
         customer = purchase["customer"]
-        self._refund(record, customer, "bonus", args["bonus"], 0, "", None, customer)
+        self._refund(record, purchase, "bonus", args["bonus"], 0, "", None, customer)
         self._credit(record, purchase, "add", args["bonus"], 0)
 
     def _Exchanged(self, record: Record) -> None:
@@ -386,7 +386,7 @@ class _Window:
         args = record.args
         purchase = self._state(args["purchaseId"])
         kind = goodwill_kind(args["lineMask"])
-        self._refund(record, purchase["customer"], kind, args["amount"], args["lineMask"], args["note"],
+        self._refund(record, purchase, kind, args["amount"], args["lineMask"], args["note"],
                      args["reason"], args["agent"])
         self._credit_back(record, purchase, args["amount"])
         self._budget(record, args["merchantId"], args["agent"], purchase["token"], "use", args["amount"])
@@ -441,11 +441,14 @@ class _Window:
         self._add(schema.budget_changes, record, {"merchant_id": merchant_id, "agent": agent, "token": token,
                                                   "kind": kind, "amount": amount})
 
-    def _refund(self, record: Record, customer: str, kind: str, amount: int, mask: int, reference: str,
+    def _refund(self, record: Record, purchase: dict[str, Any], kind: str, amount: int, mask: int, reference: str,
                 reason: int | None, by: str) -> None:
+        if record.timestamp is None:
+            raise LedgerError(f"block {record.block_number}'s time is needed to index the refund it paid")
         self._add(schema.refunds, record, {
-            "purchase_id": record.args["purchaseId"], "customer": customer, "kind": kind, "amount": amount,
-            "line_mask": mask, "reference": reference, "reason": reason, "by": by})
+            "purchase_id": record.args["purchaseId"], "customer": purchase["customer"], "kind": kind, "amount": amount,
+            "line_mask": mask, "reference": reference, "reason": reason, "by": by,
+            "merchant_id": purchase["merchant_id"], "refunded_at": record.timestamp})
 
     def _Settled(self, record: Record) -> None:
         args = record.args

@@ -64,8 +64,9 @@ class Synced:
                  purchase_id: str | None = None) -> list[ContactMoment]:
         return self._caught_up().contacts(merchant_id, customer, purchase_id)
 
-    def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
-        return self._caught_up().refunds(purchase_id, customer)
+    def refunds(self, purchase_id: str | None = None, customer: str | None = None,
+                merchant_id: int | None = None) -> list[Refund]:
+        return self._caught_up().refunds(purchase_id, customer, merchant_id)
 
     def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None,
                     referrer: str | None = None) -> list[Settlement]:

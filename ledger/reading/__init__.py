@@ -43,7 +43,8 @@ class Reader(Protocol):
                  purchase_id: str | None = None) -> list[ContactMoment]:
         """Contact moments, oldest first, each marked as counted or not (``history.counting.contacts``)."""
 
-    def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
+    def refunds(self, purchase_id: str | None = None, customer: str | None = None,
+                merchant_id: int | None = None) -> list[Refund]:
         """Refunds paid (returns, credit, bonuses, goodwill), oldest first."""
 
     def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None,

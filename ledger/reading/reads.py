@@ -153,11 +153,14 @@ class Reads:
         key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id is not None else None
         return self.reader.contacts(merchant_id, customer, key)
 
-    def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
-        """Refunds paid (returns, credit, bonuses and goodwill), oldest first."""
+    def refunds(self, purchase_id: str | None = None, customer: str | None = None,
+                merchant_id: int | None = None) -> list[Refund]:
+        """Refunds paid (returns, credit, bonuses and goodwill), oldest first: of a purchase, a customer, a shop."""
         customer = validate.address(customer, "customer") if customer else None
         key = hex_of(validate.bytes32(purchase_id, "purchase id")) if purchase_id else None
-        return self.reader.refunds(key, customer)
+        if merchant_id is not None:
+            validate.identifier(merchant_id, "merchant id")
+        return self.reader.refunds(key, customer, merchant_id)
 
     def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None) -> list[Settlement]:
         """Settlements made, oldest first."""

@@ -72,15 +72,19 @@ class LogScan:
         bought = self._bought() if any(c.purchase_id for c in found) else {}
         return counting.contacts(found, bought, self._shops({c.merchant_id for c in found}))
 
-    def refunds(self, purchase_id: str | None = None, customer: str | None = None) -> list[Refund]:
+    def refunds(self, purchase_id: str | None = None, customer: str | None = None,
+                merchant_id: int | None = None) -> list[Refund]:
         events = self.contracts.events
-        buyers = {e.args["purchaseId"]: e.args["customer"] for e in events("PurchaseRecorded", purchase_id)}
+        bought = {e.args["purchaseId"]: purchase_of(e) for e in events("PurchaseRecorded", purchase_id)}
         paid = events("ItemsReturned", purchase_id) + events("CreditIssued", purchase_id, None, customer)
         paid += events("GoodwillRefunded", purchase_id) + events("BonusCredited", purchase_id, None, customer)
+        paid = [e for e in paid if (customer is None or bought[e.args["purchaseId"]].customer == customer)
+                and (merchant_id is None or bought[e.args["purchaseId"]].merchant_id == merchant_id)]
         exchanged = {(e.tx_hash, e.args["purchaseId"]) for e in events("Exchanged", purchase_id)}
-        found = [refund_of(event, buyers[event.args["purchaseId"]], exchanged) for event in paid]
-        return sorted((r for r in found if customer is None or r.customer == customer),
-                      key=lambda refund: refund.block_number)
+        times = {n: self.contracts.chain.block_time(n) for n in sorted({e.block_number for e in paid})}
+        found = [refund_of(e, bought[e.args["purchaseId"]].customer, bought[e.args["purchaseId"]].merchant_id,
+                           times[e.block_number], exchanged) for e in paid]
+        return sorted(found, key=lambda refund: refund.block_number)
 
     def settlements(self, merchant_id: int | None = None, purchase_id: str | None = None,
                     referrer: str | None = None) -> list[Settlement]:

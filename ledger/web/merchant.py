@@ -15,7 +15,8 @@ from fastapi.responses import Response
 
 from .. import render, validate
 from ..errors import InvalidInput, NotMerchantAgent
-from ..models import Purchase, Role, Status
+from ..models import NATIVE, Purchase, Role, Status
+from ..tokens import token_info
 from . import figures
 from .views import page, signed_in, site
 
@@ -111,6 +112,35 @@ def export(request: Request, merchant_id: int, status: str = "", sku: str = "", 
         writer.writerow(_csv_row(p))
     return Response(out.getvalue(), media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="merchant-{merchant_id}-purchases.csv"'})
+
+
+@router.get("/shop/{merchant_id}/returns", include_in_schema=False)
+def returns(request: Request, merchant_id: int) -> Response:
+    """The shop's returns, newest first, with the tracking numbers customers gave."""
+    me = staff_only(request, merchant_id)
+    ledger = site(request).ledger
+    rows = ledger.merchant_desk(me, merchant_id).returns()
+    return page(request, "returns.html", merchant_id=merchant_id, rows=rows, labels=ledger.labels(r.purchase for r in rows))
+
+
+@router.get("/shop/{merchant_id}/returns.csv", include_in_schema=False)
+def returns_csv(request: Request, merchant_id: int) -> Response:
+    """The shop's returns as CSV (``render.RETURNS_COLUMNS``: the command line's ``ledger returns --output``)."""
+    me = staff_only(request, merchant_id)
+    ledger = site(request).ledger
+    rows = ledger.merchant_desk(me, merchant_id).returns()
+    known: dict[str, tuple[int, str]] = {}
+
+    def units(value: int, token: str) -> tuple[str, str]:
+        if token not in known:
+            decimals, symbol = (18, "ETH") if token == NATIVE else token_info(ledger.w3, token)
+            known[token] = (decimals, symbol or f"units of token {token}")
+        decimals, symbol = known[token]
+        return render.decimal(value, decimals), symbol
+
+    text = render.returns_csv(rows, ledger.labels(r.purchase for r in rows), units)
+    return Response(text, media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="merchant-{merchant_id}-returns.csv"'})
 
 
 def _csv_row(p: Purchase) -> list[Any]:

@@ -4,7 +4,6 @@ token, money and time in words), the signed-in visitor, and problems as a page o
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from .. import render
+from .. import render, timefmt
 from .errors import BadCsrf, NotSignedIn
 from .store import Session, WebStore
 
@@ -25,8 +24,8 @@ if TYPE_CHECKING:
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["words"] = render.terms_words
 templates.env.filters["short"] = render.who
-templates.env.filters["iso"] = lambda ts: datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-templates.env.filters["utc"] = lambda ts: datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+templates.env.filters["iso"] = timefmt.iso
+templates.env.filters["utc"] = timefmt.utc
 
 
 

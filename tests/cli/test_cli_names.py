@@ -72,3 +72,20 @@ def test_only_the_shops_staff_can_name_it(shop) -> None:
     result = shop("--account", "1", "merchant", "profile", "1", "--name", "Kettle\u202eoC")
     assert result.exit_code == 1 and "control character (U+202E)" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_returns_list_shows_the_tracking_number_and_writes_a_csv(shop, tmp_path) -> None:
+    order = tmp_path / "order.json"
+    ok(shop("--account", "2", "quote", "1", "MUG-1:2:0.01", "--order", "ORDER-1001", "--for", ALICE, "-o", order))
+    bought = json.loads(ok(shop("--json", "--account", "4", "buy", order)))
+    assert "no returns at shop #1 yet" in ok(shop("--account", "2", "returns", "1"))
+    ok(shop("--account", "4", "return", bought["id"], "--line", "0", "--shipment", "PARCEL-NL-77"))
+    table = ok(shop("--account", "2", "returns", "1"))
+    assert "PARCEL-NL-77" in table and "ORDER-1001" in table and "1 return(s), newest first" in table
+    out = tmp_path / "returns.csv"
+    ok(shop("--account", "2", "returns", "1", "--output", out))
+    header, row = out.read_text().splitlines()
+    assert header.startswith("returned_at,purchase_id,order_number")
+    assert f",{bought['id']},ORDER-1001," in row and ",0.02,ETH,20000000000000000,PARCEL-NL-77," in row
+    result = shop("--account", "5", "returns", "1")  # not the shop's staff: no customer's tracking number
+    assert result.exit_code == 1 and "neither owner nor agent" in result.output

@@ -396,9 +396,15 @@ class Ledger:
         so this tells whether a buy whose answer was lost went through."""
         return self.reads.recorded_by(purchase_id, customer)
 
-    def settleable(self, merchant_id: int | None = None, limit: int | None = None) -> list[Purchase]:
-        """Purchases whose window has closed and that wait for settlement, oldest first (``limit`` of them)."""
-        return self.reads.settleable(merchant_id, limit)
+    def settleable(self, merchant_id: int | None = None, limit: int | None = None,
+                   unanswered_too: bool = False) -> list[Purchase]:
+        """Purchases whose window has closed and that wait for settlement, oldest first (``limit`` of them);
+        those whose customer's request is unanswered only with ``unanswered_too`` (``Reads.settleable``)."""
+        return self.reads.settleable(merchant_id, limit, unanswered_too)
+
+    def held_back(self, merchant_id: int | None = None) -> list[Purchase]:
+        """Closed purchases ``settleable`` leaves out: their customer's request is unanswered."""
+        return self.reads.held_back(merchant_id)
 
     # ------------------------------------------------------------ sending (``desks.outbox.Outbox``)
 

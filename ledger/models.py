@@ -412,6 +412,22 @@ class Refund:
     """When (its block's time)."""
 
 
+@dataclass(frozen=True)
+class InboxItem:
+    """What a customer sent a shop (a question, a complaint, return help…), with its text and the shop's reply."""
+
+    request: ContactMoment
+    text: str | None
+    """The customer's message as they wrote it (None: none was kept here, or it was erased)."""
+    reply: ContactMoment | None
+    """The first contact the shop's staff logged for this customer since (about the same purchase, when the
+    request named one); None while unanswered."""
+
+    @property
+    def answered(self) -> bool:
+        return self.reply is not None
+
+
 RETURN_KINDS = frozenset({"return", "credit", "exchange"})
 """The refunds that take lines back (for money, for store credit, or paying a new order): the shop's returns."""
 

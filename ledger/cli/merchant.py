@@ -515,14 +515,18 @@ def budget(env: Env, merchant_id: int, agent: str, amount: str, token: str) -> N
 @main.command()
 @click.argument("purchase_ids", nargs=-1)
 @click.option("--merchant", "merchant_id", type=parse.MERCHANT_ID, help="Settle every closed purchase of this merchant.")
+@click.option("--include-unanswered", is_flag=True,
+              help="Settle also the purchases whose customer's request (`ledger inbox`) is still unanswered.")
 @pass_env
-def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> None:
+def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None, include_unanswered: bool) -> None:
     """Pay what was kept of closed purchases to their merchants (and referrers). Anyone may do it.
 
     With no ids, settles every purchase whose window has closed (of --merchant, if given), in
     transactions that fit well inside a block (250 purchases in a 30-million-gas block). A purchase that
     cannot be settled (window still open, awaiting delivery, already settled) is skipped and said why; the
-    others are settled all the same.
+    others are settled all the same. A purchase whose customer asked the shop something that no reply has
+    answered yet is left out and named, unless given by id or with --include-unanswered: once settled, a
+    purchase can no longer be refunded.
 
     \b
     Example:
@@ -532,7 +536,9 @@ def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> No
     if merchant_id is not None:
         env.ledger.merchant(merchant_id)  # an unknown merchant is named, not taken as one with nothing to settle
     ledger = env.ledger
-    purchases = [ledger.purchase(p) for p in purchase_ids] if purchase_ids else ledger.settleable(merchant_id)
+    purchases = ([ledger.purchase(p) for p in purchase_ids] if purchase_ids
+                 else ledger.settleable(merchant_id, unanswered_too=include_unanswered))
+    held = [] if purchase_ids or include_unanswered else [p.id for p in ledger.held_back(merchant_id)]
     settled: list[Settlement] = []
     skipped: list[dict[str, str]] = []
     if purchases:
@@ -542,7 +548,8 @@ def settle(env: Env, purchase_ids: Sequence[str], merchant_id: int | None) -> No
             batch = ledger.settle_purchases(env.account, purchases, lambda done: progress.advance(task, done))
         settled = list(batch.settled)
         skipped = [{"purchase_id": purchase_id, "reason": reason} for purchase_id, reason in batch.skipped]
-    env.emit({"settled": settled, "skipped": skipped}, lambda: _settle_report(env, settled, skipped))
+    env.emit({"settled": settled, "skipped": skipped, "left_out_unanswered": held},
+             lambda: _settle_report(env, settled, skipped, held))
 
 
 def _extension_words(p: Purchase) -> str:
@@ -550,13 +557,16 @@ def _extension_words(p: Purchase) -> str:
     return f"return window of purchase {p.id[:10]}…: {added}; it {render.window_state(p, p.as_of)}"
 
 
-def _settle_report(env: Env, settled: list[Settlement], skipped: list[dict[str, str]]) -> str:
+def _settle_report(env: Env, settled: list[Settlement], skipped: list[dict[str, str]], held: list[str]) -> str:
+    left = ([f"left out {len(held)} purchase(s) whose customer's request is unanswered: "
+             + ", ".join(p[:10] for p in held) + " (answer them, see `ledger inbox`, or settle them by id or with "
+             "--include-unanswered)"] if held else [])
     if not settled and not skipped:
-        return "nothing to settle: no closed purchase is waiting"
+        return "\n".join(["nothing to settle: no closed purchase is waiting" + (" but those" if held else ""), *left])
     report = [f"settled {len(settled)} purchase(s)" + (": " if settled else "")
               + ", ".join(f"{s.purchase_id[:10]} {env.amount(s.amount)}" for s in settled)]
     report += [f"skipped {s['purchase_id'][:10]}: {_skip_reason(env, s['purchase_id'], s['reason'])}" for s in skipped]
-    return "\n".join(report)
+    return "\n".join(report + left)
 
 
 def _skip_reason(env: Env, purchase_id: str, reason: str) -> str:
@@ -689,6 +699,42 @@ def returns(env: Env, merchant_id: int, limit: int | None, output: Path | None) 
     env.emit(rows, lambda: render.returns_table(rows, labels, env.chain.now(), title=f"{labels.shop(merchant_id)}: "
                                                  f"{len(rows)} return(s), newest first")
              if rows else f"no returns at {labels.shop(merchant_id)} yet")
+
+
+@main.command()
+@click.argument("merchant_id", type=parse.MERCHANT_ID)
+@pass_env
+def inbox(env: Env, merchant_id: int) -> None:
+    """What customers sent the shop (as its owner or an agent): questions, complaints, return help, with their
+    texts; the unanswered first. Answer one by logging a contact for its customer about the same purchase
+    (`ledger contact log`).
+
+    \b
+    Example:
+      ledger --account 2 inbox 1
+      ledger --account 2 contact log 1 --customer 0x15d3… --purchase 0x5d2f… --channel email --kind return_help --note "…"
+    """
+    items = env.ledger.merchant_desk(env.account, merchant_id).inbox()
+    now = env.chain.now()
+    shop = env.ledger.names(merchant_id).shop
+
+    def show() -> RenderableType:
+        from rich.table import Table
+
+        if not items:
+            return f"nothing in {shop}'s inbox"
+        waiting = sum(not item.answered for item in items)
+        table = Table(title=f"{shop}: {waiting} unanswered of {len(items)}")
+        for column in ("when", "customer", "purchase", "about", "message", "answered"):
+            table.add_column(column)
+        for item in items:
+            request = item.request
+            table.add_row(relative(request.occurred_at, now), request.customer, (request.purchase_id or "")[:10],
+                          request.kind.name.lower().replace("_", " "), item.text or "(no text kept here)",
+                          relative(item.reply.occurred_at, now) if item.reply else "no")
+        return table
+
+    env.emit(items, show)
 
 
 def _csv(found: list[Purchase], env: Env) -> str:

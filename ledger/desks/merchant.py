@@ -27,6 +27,7 @@ from ..models import (
     ContactKind,
     ContactMoment,
     Figures,
+    InboxItem,
     LineItem,
     Merchant,
     Purchase,
@@ -58,7 +59,7 @@ from ..orders import (
     domain,
     line_tuple,
 )
-from ..reading.reads import Reads
+from ..reading.reads import Reads, replies
 from ..validate import MAX_AMOUNT
 from .anyone import Anyone
 from .contacts import ContactRow, checked_contact_call, contact_call, purchase_key
@@ -487,12 +488,14 @@ class MerchantDesk:
         """``prepare_set_window_extension``, sent: the purchase with its new deadline."""
         return self._send(self.prepare_set_window_extension(purchase_id, days, reason))
 
-    def settle(self, purchase_ids: Iterable[str] | None = None) -> SettlementBatch | None:
+    def settle(self, purchase_ids: Iterable[str] | None = None,
+               unanswered_too: bool = False) -> SettlementBatch | None:
         """Settle the given purchases, or every closed one of this merchant (None when there is none), in
-        transactions that fit well inside a block (``Ledger.settle_purchases``)."""
+        transactions that fit well inside a block (``Ledger.settle_purchases``); a purchase whose customer's
+        request is unanswered (``Reads.held_back``) is left out unless named or ``unanswered_too``."""
         if purchase_ids is not None:
             return Anyone(self.reads, self.outbox).settle(self._signer(), purchase_ids)
-        closed = self.reads.settleable(self.merchant_id)
+        closed = self.reads.settleable(self.merchant_id, unanswered_too=unanswered_too)
         return Anyone(self.reads, self.outbox).settle_purchases(self._signer(), closed) if closed else None
 
     def withdraw_deferred(self, token: str = NATIVE) -> Any:
@@ -507,6 +510,14 @@ class MerchantDesk:
         """This merchant's contact moments."""
         return self.reads.contacts(self.merchant_id, customer, purchase_id)
 
+    def inbox(self) -> list[InboxItem]:
+        """What customers sent this shop, with their texts: the unanswered first, then the answered, newest first
+        in each. A request is answered by logging a contact for its customer (``log_contact``), about the same
+        purchase when it named one."""
+        items = [InboxItem(request, self._text(request.content_hash), reply)
+                 for request, reply in reversed(replies(self.reads.contacts(self.merchant_id)))]
+        return sorted(items, key=lambda item: item.answered)  # stable: newest first within each
+
     def returns(self, limit: int | None = None) -> list[ReturnRow]:
         """This shop's returns, newest first (``limit`` of them): for money, for store credit or in an exchange,
         each with its purchase and the tracking number the customer gave (the text behind the shipment hash,
@@ -519,10 +530,11 @@ class MerchantDesk:
         for refund in refunds:
             if refund.purchase_id not in purchases:
                 purchases[refund.purchase_id] = self.reads.purchase(refund.purchase_id)
-            rows.append(ReturnRow(refund, purchases[refund.purchase_id], self._tracking(refund.reference)))
+            rows.append(ReturnRow(refund, purchases[refund.purchase_id], self._text(refund.reference)))
         return rows
 
-    def _tracking(self, reference: str) -> str | None:
+    def _text(self, reference: str) -> str | None:
+        """The text behind a hash on chain, as this shop's staff may read it (None: none kept here)."""
         if not reference or int(reference, 16) == 0:
             return None
         try:

@@ -3,6 +3,7 @@ contracts' views: what the facade, the desks and the page ask."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -15,6 +16,7 @@ from ..events import contact_of
 from ..history import counting
 from ..models import (
     NATIVE,
+    ContactKind,
     ContactMoment,
     Credit,
     Figures,
@@ -259,9 +261,51 @@ class Reads:
             raise PurchaseExists(purchase_id)
         return event.tx_hash
 
-    def settleable(self, merchant_id: int | None = None, limit: int | None = None) -> list[Purchase]:
-        """Purchases whose window has closed and that wait for settlement, oldest first (``limit`` of them)."""
-        return self.purchases(merchant_id=merchant_id, status=Status.CLOSED, limit=limit)
+    def settleable(self, merchant_id: int | None = None, limit: int | None = None,
+                   unanswered_too: bool = False) -> list[Purchase]:
+        """Purchases whose window has closed and that wait for settlement, oldest first (``limit`` of them);
+        those whose customer's request is still unanswered (``held_back``) only with ``unanswered_too``."""
+        held = set() if unanswered_too else self.awaiting_answer(merchant_id)
+        found = self.purchases(merchant_id=merchant_id, status=Status.CLOSED,
+                               limit=None if limit is None else limit + len(held))
+        found = [p for p in found if p.id not in held]
+        return found if limit is None else found[:limit]
+
+    def awaiting_answer(self, merchant_id: int | None = None) -> set[str]:
+        """The purchases a customer asked the shop about (a question, a complaint, return help…) with no reply
+        from the shop's staff logged since (``unanswered``)."""
+        return {c.purchase_id for c in unanswered(self.contacts(merchant_id)) if c.purchase_id}
+
+    def held_back(self, merchant_id: int | None = None) -> list[Purchase]:
+        """Closed, unsettled purchases that ``settleable`` leaves out: their customer's request is unanswered."""
+        found = (self.purchase(purchase_id) for purchase_id in sorted(self.awaiting_answer(merchant_id)))
+        return [p for p in found if p.status is Status.CLOSED]
+
+
+REQUEST_KINDS = frozenset(ContactKind) - {ContactKind.FEEDBACK}
+"""What a customer logs that asks the shop for something (feedback asks for nothing)."""
+
+
+def replies(contacts: Sequence[ContactMoment]) -> list[tuple[ContactMoment, ContactMoment | None]]:
+    """The customers' requests among ``contacts`` (oldest first, as read), each with the contact that answers
+    it: the first one the shop's staff logged after it for the same customer at the same shop, about the same
+    purchase when the request named one (None while unanswered). Oldest first."""
+    found: list[tuple[ContactMoment, ContactMoment | None]] = []
+    for contact in contacts:
+        if contact.logged_by == contact.customer:
+            if contact.kind in REQUEST_KINDS:
+                found.append((contact, None))
+            continue
+        found = [(request, reply) if reply is not None or not (
+            (request.merchant_id, request.customer) == (contact.merchant_id, contact.customer)
+            and (request.purchase_id is None or request.purchase_id == contact.purchase_id)) else (request, contact)
+            for request, reply in found]
+    return found
+
+
+def unanswered(contacts: Sequence[ContactMoment]) -> list[ContactMoment]:
+    """The customers' requests among ``contacts`` that nothing answers yet (``replies``), oldest first."""
+    return [request for request, reply in replies(contacts) if reply is None]
 
 
 def _filters(merchant_id: int | None, customer: str | None,

@@ -21,6 +21,7 @@ from ..errors import (
     TextNotFound,
 )
 from ..models import Purchase, SignedReturn
+from ..reading.reads import unanswered
 from ..revert import mapped_errors
 from . import returns, wallet
 from .texts import hold, keep_landed
@@ -75,7 +76,11 @@ def _text(request: Request, content_hash: str) -> Any:
 def return_form(request: Request, purchase_id: str) -> Response:
     """Pick the lines to return (or, once the window closed, when it closed and how to reach the shop)."""
     purchase = own_purchase(request, purchase_id, signed_in(request))
-    return page(request, "return.html", p=purchase, window_state=render.window_state)
+    ledger = site(request).ledger
+    asked = [c for c in unanswered(ledger.contacts(merchant_id=purchase.merchant_id, customer=purchase.customer))
+             if c.purchase_id == purchase.id]
+    return page(request, "return.html", p=purchase, window_state=render.window_state,
+                waiting_answer=asked[-1] if asked else None)
 
 
 @router.post("/purchases/{purchase_id}/return", include_in_schema=False)

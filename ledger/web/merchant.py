@@ -87,9 +87,11 @@ def history(request: Request, merchant_id: int, status: str = "", sku: str = "",
     rows = ledger.purchases(merchant_id=merchant_id, limit=PAGE_SIZE + 1, after=after or None, **filters.query())
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    waiting = ledger.count_purchases(merchant_id=merchant_id, status=Status.CLOSED, up_to=SETTLE_BATCH + 1)
+    held = ledger.held_back(merchant_id)
+    waiting = ledger.count_purchases(merchant_id=merchant_id, status=Status.CLOSED, up_to=SETTLE_BATCH + 1 + len(held))
+    waiting -= len(held)
     shown = ledger.figures(merchant_id)[0]
-    return page(request, "shop.html", merchant_id=merchant_id, rows=rows, filters=filters, waiting=waiting,
+    return page(request, "shop.html", merchant_id=merchant_id, rows=rows, filters=filters, waiting=waiting, held=held,
                 settle_batch=SETTLE_BATCH, feedback=shown, feedback_notes=render.feedback_notes(shown),
                 reviews=ledger.reviews(merchant_id), paid=render.paid,
                 next_link=filters.link(after=rows[-1].id) if more else None, charts=figures.charts(ledger, merchant_id),

@@ -15,7 +15,7 @@ from .. import render, timefmt
 from ..desks import MerchantDesk
 from ..desks.prepared import Prepared
 from ..errors import InvalidInput
-from ..models import DAY, NATIVE, Purchase, Reason, Role
+from ..models import DAY, NATIVE, Channel, Purchase, Reason, Role
 from ..validate import parse_amount
 from . import wallet
 from .merchant import SETTLE_BATCH, staff_only, waiting_for_settlement
@@ -120,6 +120,27 @@ def deliver(request: Request, merchant_id: int, purchase_id: str = Body(), csrf:
     return _answer(request, desk, prepared, words)  # the contract refuses a window that does not start at delivery
 
 
+@router.get("/shop/{merchant_id}/inbox", include_in_schema=False)
+def inbox_page(request: Request, merchant_id: int) -> Response:
+    """What customers sent the shop, unanswered first, each with a reply form."""
+    desk = _desk(request, merchant_id)
+    return page(request, "inbox.html", merchant_id=merchant_id, items=desk.inbox())
+
+
+@router.post("/api/shop/{merchant_id}/reply/prepare")
+def reply(request: Request, merchant_id: int, customer: str = Body(), purchase_id: str = Body(default=""),
+          kind: str = Body(default="question"), note: str = Body(), csrf: str = Body()) -> dict[str, Any]:
+    """Answer a customer's request: a contact moment the staff member's wallet logs for that customer (about the
+    same purchase), its text kept for the customer and the shop's staff."""
+    check_csrf(request, csrf)
+    desk = _desk(request, merchant_id)
+    if not note.strip():
+        raise InvalidInput("write your answer: the customer reads it with the contact")
+    prepared = desk.prepare_log_contact(customer, Channel.CHAT, kind, note.strip(), purchase_id or None)
+    words = f"Logs your answer to {customer} as a contact moment; only a salted hash of it goes on chain."
+    return _answer(request, desk, prepared, words)
+
+
 @router.post("/api/shop/{merchant_id}/settle/prepare")
 def settle(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: str = Body()) -> dict[str, Any]:
     """Pay out what the shop kept of a purchase whose window has closed."""
@@ -133,7 +154,9 @@ def settle(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: 
     if purchase.settled:
         raise InvalidInput(f"purchase {purchase.id[:10]}… is settled already")
     payout = shop.ledger.merchant(merchant_id).payout
-    words = (f"Pays {shop.amount(purchase.in_escrow, purchase.token)} to the shop's payout address {payout}; "
+    asked = ("Its customer's request is still unanswered (see the inbox): once settled, the purchase cannot be "
+             "refunded. " if purchase.id in shop.ledger.reads.awaiting_answer(merchant_id) else "")
+    words = (f"{asked}Pays {shop.amount(purchase.in_escrow, purchase.token)} to the shop's payout address {payout}; "
              "after this the purchase can no longer be returned or refunded.")
     return _answer(request, desk, shop.ledger.prepare_settle([purchase]), words)
 

@@ -207,7 +207,8 @@ def test_every_wallet_request_needs_the_csrf_token(client, scene, path) -> None:
     sign_in(client, scene.owner)
     body = {"order": "x", "purchase_id": scene.open_purchase.id, "lines": [0], "note": "n", "rating": 1, "score": 1,
             "content_hash": scene.note.hash, "tx_hash": "0x" + "00" * 32, "amount": "0.001", "days": 1,
-            "typed_data": {}, "signature": "0x", "address": scene.owner.address, "csrf": "from-another-site"}
+            "typed_data": {}, "signature": "0x", "address": scene.owner.address, "customer": scene.alice.address,
+            "csrf": "from-another-site"}
     response = client.post(path, json=body)
     assert response.status_code == 403 and "came from another site" in problem(response)
 

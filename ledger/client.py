@@ -67,6 +67,7 @@ from .sending.single import Landed
 if TYPE_CHECKING:
     from .history import History
     from .names import Labels, Names, NameStore
+    from .receipts import Receipt
     from .texts import Sealed, TextKind, TextStore
 
 __all__ = ["CustomerDesk", "Ledger", "MerchantDesk"]
@@ -222,6 +223,14 @@ class Ledger:
     def names(self, merchant_id: int) -> Names:
         """What a shop is called and what it calls its products, as its staff signed them (``names.Names``)."""
         return self.names_store.names(validate.identifier(merchant_id, "merchant id"), self.reads)
+
+    def receipt(self, purchase_id: str) -> Receipt:
+        """A purchase's receipt: shop and product names, order number, lines, terms, refunds, proof on chain."""
+        from .receipts import receipt
+
+        purchase = self.reads.purchase(purchase_id)
+        return receipt(purchase, self.reads.refunds(purchase_id=purchase.id), self.names(purchase.merchant_id),
+                       self.order_numbers([purchase]).get(purchase.id, ""))
 
     def labels(self, purchases: Iterable[Purchase]) -> Labels:
         """The names to show purchases by: their shops' and products' names and their order numbers."""

@@ -260,7 +260,7 @@ def read_file(path: Path, what: str) -> str:
     return text
 
 
-def write_file(path: Path, text: str) -> Path:
+def write_file(path: Path, text: str | bytes) -> Path:
     """Write a file the user named; a missing folder or a read-only place is ``InvalidInput``. Folders are
     never created: a mistyped folder should be corrected, not made."""
     if not path.parent.is_dir():
@@ -269,7 +269,10 @@ def write_file(path: Path, text: str) -> Path:
     if path.is_dir():
         raise InvalidInput(f"cannot write {path}: it is a folder; give a file name")
     try:
-        path.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
     except OSError as error:
         raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from error
     return path

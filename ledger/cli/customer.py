@@ -190,6 +190,51 @@ def purchase(env: Env, purchase_id: str) -> None:
     env.emit(data, lambda: _detail(env, found, contacts))
 
 
+@main.command()
+@click.argument("purchase_id")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the receipt as a PDF to this file.")
+@pass_env
+def receipt(env: Env, purchase_id: str, output: Path | None) -> None:
+    """A purchase's receipt: shop and product names, order number, lines, terms, refunds (money and store credit
+    apart) and the proof on chain; printed, or written as a PDF with -o.
+
+    \b
+    Example:
+      ledger receipt 0x5d2f… -o receipt.pdf
+    """
+    from ..receipts import pdf, refund_words
+
+    found = env.ledger.receipt(purchase_id)
+    p = found.purchase
+    if output is not None:
+        existed = output.exists()
+        write_file(output, pdf(found, env.amount))
+        env.emit({"written": str(output)}, lambda: f"receipt written to {output}"
+                 + (" (in place of the file that was there)" if existed else ""))
+        return
+
+    def show() -> Group:
+        table = Table(title=f"{found.shop}: receipt" + (f" for order {found.order_number}" if found.order_number else ""))
+        for column in ("product", "sku", "quantity", "unit price", "total"):
+            table.add_column(column)
+        for line in found.lines:
+            table.add_row(line.product + (" (returned)" if line.returned else ""), line.sku, str(line.quantity),
+                          env.amount(line.unit_price, p.token), env.amount(line.total, p.token))
+        facts = [f"bought {local(p.purchased_at, env.zone)} by {p.customer}; paid {env.amount(p.paid, p.token)}"
+                 + (f", of it {env.amount(p.credit_used, p.token)} in store credit" if p.credit_used else ""),
+                 f"return terms: {found.terms}"]
+        facts += [f"{local(r.refunded_at, env.zone)}: {refund_words(r, p.lines)}: {env.amount(r.amount, p.token)}"
+                  for r in found.refunds]
+        if found.refunds:
+            facts.append(f"refunded as money {env.amount(found.refunded_money, p.token)}, as store credit "
+                         f"{env.amount(found.refunded_credit, p.token)}")
+        facts.append(f"on chain: purchase {p.id}, block {p.block_number}, transaction {p.tx_hash}")
+        return Group(table, *facts)
+
+    env.emit(found, show)
+
+
 def _refund_now(p: Purchase) -> int:
     return p.refund_for(p.open_lines) if p.window_open and p.open_lines else 0
 

@@ -150,13 +150,14 @@ def create_app(ledger: Ledger, relayer: LocalAccount | None, node_modules: Path,
         feedback,
         merchant,
         payments,
+        receipts,
         session,
         staff,
         texts,
         wallet,
     )
 
-    for module in (session, customer, exchanges, feedback, merchant, payments, staff, texts, wallet):
+    for module in (session, customer, exchanges, feedback, merchant, payments, receipts, staff, texts, wallet):
         app.include_router(module.router)
     return app
 

@@ -34,3 +34,18 @@ def test_a_late_request_is_in_the_inbox_and_kept_out_of_settlement_until_answere
     assert "0 unanswered of 1" in ok(cli("--account", "2", "inbox", "1"))
     report = json.loads(ok(cli("--json", "--account", "5", "settle", "--merchant", "1")))
     assert [s["purchase_id"] for s in report["settled"]] == [bought["id"]] and report["left_out_unanswered"] == []
+
+
+def test_a_receipt_is_printed_or_written_as_a_pdf(cli, tmp_path) -> None:
+    ok(cli("--account", "1", "merchant", "register"))
+    ok(cli("--account", "1", "terms", "publish", "1", "--window", "7d"))
+    order = tmp_path / "order.json"
+    ok(cli("--account", "1", "quote", "1", "COAT:1:0.1", "--order", "ORDER-77", "--for", ALICE, "-o", order))
+    bought = json.loads(ok(cli("--json", "--account", "4", "buy", order)))
+    ok(cli("--account", "4", "return", bought["id"], "--line", "0"))
+    shown = ok(cli("receipt", bought["id"]))
+    assert "receipt for order ORDER-77" in shown and "refunded as money 0.1 ETH, as store credit 0 ETH" in shown
+    assert f"purchase {bought['id']}" in shown
+    out = tmp_path / "receipt.pdf"
+    assert "receipt written to" in ok(cli("receipt", bought["id"], "-o", out))
+    assert out.read_bytes().startswith(b"%PDF-")

@@ -31,6 +31,7 @@ BLOCKED = {
     "web": ["fastapi", "starlette", "uvicorn", "jinja2", "python_multipart", "multipart"],
     "postgres": ["psycopg", "psycopg_binary"],
     "dev": ["eth_tester", "eth", "solcx"],  # eth is py-evm's
+    "receipts": ["fpdf"],
 }
 """The top-level modules only an extra brings (not also needed by the core's own dependencies): blocked in a
 subprocess (``sys.modules[name] = None``), they look not installed."""
@@ -103,9 +104,11 @@ from ledger.build import compile_sources
 from ledger.chain import EmbeddedChain
 from ledger.errors import MissingExtra
 from ledger.history.store import MEMORY, engine_for
+from ledger.receipts import pdf
 
 said = []
-for attempt in (EmbeddedChain, lambda: compile_sources(Path("."), {}), lambda: engine_for("postgresql://u@h/db")):
+for attempt in (EmbeddedChain, lambda: compile_sources(Path("."), {}), lambda: engine_for("postgresql://u@h/db"),
+                lambda: pdf(None, str)):
     try:
         attempt()
     except MissingExtra as error:
@@ -118,6 +121,7 @@ print(json.dumps(said))
         "the embedded chain needs the dev extra (not installed: eth_tester, eth): pip install 'ledger[dev]'",
         "compiling the contracts needs the dev extra (not installed: solcx): pip install 'ledger[dev]'",
         "an index in PostgreSQL needs the postgres extra (not installed: psycopg): pip install 'ledger[postgres]'",
+        "a PDF receipt needs the receipts extra (not installed: fpdf): pip install 'ledger[receipts]'",
     ]
 
 

@@ -163,3 +163,5 @@ for (const button of document.querySelectorAll("button.wallet-send")) {
 }
 showLocalTimes();
 countdowns();
+
+document.getElementById("print")?.addEventListener("click", () => window.print());

@@ -22,6 +22,7 @@ from ..errors import (
 )
 from ..models import Purchase, SignedReturn
 from ..reading.reads import unanswered
+from ..receipts import CREDIT_KINDS, MONEY_KINDS
 from ..revert import mapped_errors
 from . import returns, wallet
 from .texts import hold, keep_landed
@@ -60,9 +61,16 @@ def my_purchases(request: Request) -> Response:
         contacts[contact.purchase_id].append((contact, _text(request, contact.content_hash)))
     reviews = {r.purchase_id: (r, _text(request, r.text_hash)) for r in ledger.reviews() if r.customer == me}
     scores = {s.subject: s.score for kind in ("nps", "csat") for s in ledger.scores(kind) if s.customer == me}
-    exchanged = {(r.purchase_id, line) for r in ledger.refunds(customer=me) if r.kind == "exchange" for line in r.lines}
+    refunds = ledger.refunds(customer=me)
+    exchanged = {(r.purchase_id, line) for r in refunds if r.kind == "exchange" for line in r.lines}
+    back: dict[str, dict[str, int]] = defaultdict(lambda: {"money": 0, "credit": 0})
+    for refund in refunds:
+        if refund.kind in MONEY_KINDS or refund.kind in CREDIT_KINDS:
+            back[refund.purchase_id]["money" if refund.kind in MONEY_KINDS else "credit"] += refund.amount
+    credit = [(merchant_id, token, held) for merchant_id, token in sorted({(p.merchant_id, p.token) for p in purchases})
+              if (held := ledger.credit(merchant_id, me, token)).amount]
     return page(request, "purchases.html", purchases=purchases, contacts=contacts, reviews=reviews, scores=scores,
-                exchanged=exchanged, window_state=render.window_state)
+                exchanged=exchanged, back=back, credit=credit, window_state=render.window_state)
 
 
 def _text(request: Request, content_hash: str) -> Any:

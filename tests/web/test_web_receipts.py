@@ -29,3 +29,20 @@ def test_another_customer_gets_no_receipt(client, scene, path) -> None:
     response = client.get(path.format(scene.open_purchase.id))
     assert response.status_code == 403 and "only the customer who bought it" in problem(response)
     assert "ORDER-1" not in response.text
+
+
+def test_the_customer_sees_store_credit_per_shop_and_refunds_split_by_how_they_came_back(client, scene) -> None:
+    ledger = scene.ledger
+    desk = ledger.customer_desk(scene.alice)
+    desk.return_items(scene.open_purchase.id, [0])
+    credit = desk.return_for_credit(scene.open_purchase.id, [1])
+    sign_in(client, scene.alice)
+    html = client.get("/purchases").text
+    assert 'id="credit"' in html and f"{ledger.names(scene.merchant_id).shop}: " in html
+    held = ledger.credit(scene.merchant_id, scene.alice.address)
+    assert held.amount == credit.amount and '<span class="credit-amount">0.475 ETH</span>' in html
+    card = html[html.index(f'data-purchase="{scene.open_purchase.id}"'):]
+    card = card[:card.index("</article>")]
+    assert "0.019 ETH as money, 0.475 ETH as store credit" in card
+    receipt = client.get(f"/receipts/{scene.open_purchase.id}").text
+    assert 'id="refunded-money">0.019 ETH<' in receipt and 'id="refunded-credit">0.475 ETH<' in receipt

@@ -101,7 +101,7 @@ def run(console: Console | None = None, chain: Chain | None = None) -> Ledger:
         f"Bob sends the floor mats back: the contract refunds {render.amount(refund.amount)} at once "
         f"(price {render.amount(ETHER // 5)} less the 1 % restocking fee), nobody had to approve it."
     )
-    bob_desk.log_contact(cars.merchant_id, "email", "return_help", "Mats sent back, thanks!", purchase_id=bob_car.id)
+    bob_desk.log_contact(cars.merchant_id, "email", "feedback", "Mats sent back, thanks!", purchase_id=bob_car.id)
     alice_desk.rate_contact(chat, 5)
     bob_desk.give_nps(bob_car.id, 8)
     say("Alice rates the chat that helped her 5/5 (CSAT); Bob would recommend Northgate 8/10 (NPS). "

@@ -24,12 +24,6 @@ from ledger.orders import SignedOrder
 from tests.support.world import DAY, buy, twin
 
 
-@pytest.fixture(autouse=True)
-def fresh_names(ledger: Ledger) -> None:
-    """Each test starts with no names kept (the chain is reverted between tests; a store would outlive it)."""
-    ledger.names_store = NameStore(engine_for(MEMORY))
-
-
 def _sign(ledger: Ledger, account, content: Profile | Catalogue) -> Signed:
     message = encode_typed_data(full_message=typed_data(content, ledger.chain.chain_id, ledger.address))
     return Signed(content, account.address, "0x" + bytes(account.sign_message(message).signature).hex())

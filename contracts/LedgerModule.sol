@@ -378,7 +378,7 @@ contract LedgerModule is LedgerBase {
         _checkCustomer(purchaseId, order, state);
         (uint256 amount, uint256 paid, PurchaseState memory current) =
             _takeBack(purchaseId, order, state, lines, lineMask, shipmentRef);
-        credited = _issueCredit(purchaseId, order, current, lines, amount, paid, lineMask);
+        credited = _issueCredit(purchaseId, order, current, lines, amount, paid, lineMask, shipmentRef);
     }
 
     /// @notice Takes the money part of the caller's store credit at a merchant out: once the credit's cash-out
@@ -485,25 +485,32 @@ contract LedgerModule is LedgerBase {
         LineItem[] calldata lines,
         uint256 amount,
         uint256 paid,
-        uint32 lineMask
+        uint32 lineMask,
+        bytes32 shipmentRef
     ) private returns (uint256 credited) {
-        PurchaseState storage state = _purchases[purchaseId];
         uint256 cash = _cashShare(purchaseId, current.flags, amount, paid);
         uint256 bonus = cash * _merchants[order.merchantId()].creditBonusBps / _BPS;
         uint256 now_ = _sureToKeep(order, current, lines, amount, paid);
         if (bonus < now_) now_ = bonus;
         credited = amount + now_;
-        state.refunded = current.refunded + uint128(credited);
-        state.returnedLines = current.returnedLines;
+        _book(purchaseId, current, credited, bonus != now_);
         if (bonus != now_) {
-            state.flags = current.flags | _BONUS_PENDING;
             _pendingBonus[purchaseId] += bonus - now_;
         }
         emit CreditIssued(
-            purchaseId, order.merchantId(), msg.sender, lineMask, amount, now_, bonus - now_
+            purchaseId, order.merchantId(), msg.sender, lineMask, amount, now_, bonus - now_, shipmentRef
         );
         cash += _creditCashBack(purchaseId, amount - cash);
         _addCredit(order.merchantId(), msg.sender, order.token(), credited, cash);
+    }
+
+    /// @dev Writes a credit return into the purchase: what it refunded, the lines now returned and, while part of
+    /// its bonus waits for settlement, the flag that says so.
+    function _book(bytes32 purchaseId, PurchaseState memory current, uint256 credited, bool bonusPending) private {
+        PurchaseState storage state = _purchases[purchaseId];
+        state.refunded = current.refunded + uint128(credited);
+        state.returnedLines = current.returnedLines;
+        if (bonusPending) state.flags = current.flags | _BONUS_PENDING;
     }
 
     /// @dev What the merchant is sure to keep of a purchase once `amount` is refunded: what escrow still holds

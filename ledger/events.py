@@ -76,7 +76,8 @@ def refund_of(event: Event, customer: str, merchant_id: int, at: int,
               "block_number": event.block_number, "tx_hash": event.tx_hash, "merchant_id": merchant_id,
               "refunded_at": at}
     if event.name == "CreditIssued":
-        return Refund(amount=args["amount"] + args["bonus"], kind="credit", by=customer, **common)
+        return Refund(amount=args["amount"] + args["bonus"], kind="credit", reference=args["shipmentRef"], by=customer,
+                      **common)
     if event.name == "BonusCredited":
         return Refund(amount=args["bonus"], kind="bonus", by=customer, **common)
     if event.name == "ItemsReturned":

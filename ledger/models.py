@@ -430,6 +430,10 @@ class InboxItem:
 
 RETURN_KINDS = frozenset({"return", "credit", "exchange"})
 """The refunds that take lines back (for money, for store credit, or paying a new order): the shop's returns."""
+MONEY_KINDS = frozenset({"return", "goodwill", "kept"})
+"""Refunds paid back as money."""
+CREDIT_KINDS = frozenset({"credit", "bonus"})
+"""Refunds given as store credit at the shop."""
 
 
 @dataclass(frozen=True)
@@ -446,6 +450,17 @@ class ReturnRow:
     def lines(self) -> tuple[LineItem, ...]:
         """The lines that came back."""
         return tuple(self.purchase.lines[i] for i in self.refund.lines)
+
+
+@dataclass(frozen=True)
+class PurchaseRow:
+    """A purchase in a shop's export: the purchase, every refund of it (oldest first) and the tracking numbers
+    its returns came with."""
+
+    purchase: Purchase
+    refunds: tuple[Refund, ...]
+    tracking: tuple[str, ...]
+    """The shipment references customers gave with its returns, as they wrote them (those kept here)."""
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,8 @@ from pathlib import Path
 
 from . import render, timefmt
 from .extras import require
-from .models import LineItem, Purchase, Refund
+from .models import CREDIT_KINDS, MONEY_KINDS, LineItem, Purchase, Refund
 from .names import Names
-
-MONEY_KINDS = frozenset({"return", "goodwill", "kept"})
-"""Refunds paid back as money."""
-CREDIT_KINDS = frozenset({"credit", "bonus"})
-"""Refunds given as store credit at the shop."""
 
 _FONTS = Path("/usr/share/fonts/truetype/dejavu")
 """DejaVu Sans, where the system has it (Debian's fonts-dejavu-core): every script the page shows. Without it

@@ -7,7 +7,7 @@ from datetime import tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from . import timefmt
+from . import timefmt, validate
 from .history.counting import ONLY_HERE
 from .models import (
     DAY,
@@ -15,16 +15,19 @@ from .models import (
     ContactMoment,
     Figures,
     Purchase,
+    PurchaseRow,
     RatingSummary,
     ReturnRow,
     ReturnTerms,
     Review,
 )
 from .orders import Order
+from .tokens import token_info
 
 if TYPE_CHECKING:  # rich (the cli extra) is imported where a table is drawn: the page uses only the words here
     from rich.console import Group
     from rich.table import Table
+    from web3 import Web3
 
     from .names import Labels, Names
 
@@ -40,6 +43,38 @@ def decimal(value: int, decimals: int = 18) -> str:
     quantity = Decimal(value).scaleb(-decimals)
     text = f"{quantity:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class Units:
+    """Amounts in their token's own units, each token's decimals and symbol read from it once: what the command
+    line prints and what the page's and the command line's CSV files hold."""
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+        self._tokens: dict[str, tuple[int, str | None]] = {NATIVE: (18, "ETH")}
+
+    def info(self, token: str) -> tuple[int, str | None]:
+        """The token's decimals (18 when it does not say) and its symbol (None when it has none fit to show)."""
+        token = validate.address(token, "token")
+        if token not in self._tokens:
+            self._tokens[token] = token_info(self.w3, token)
+        return self._tokens[token]
+
+    def decimals(self, token: str) -> int:
+        return self.info(token)[0]
+
+    def symbol(self, token: str) -> str:
+        """What a token's amounts are called: ETH, its symbol, or ``units of token 0x…``."""
+        return self.info(token)[1] or f"units of token {token}"
+
+    def __call__(self, value: int, token: str = NATIVE) -> tuple[str, str]:
+        """An amount exactly in whole tokens, and the token's symbol: ``("1.25", "ETH")``."""
+        return decimal(value, self.decimals(token)), self.symbol(token)
+
+    def amount(self, value: int, token: str = NATIVE) -> str:
+        """``1.5 ETH`` or ``12.3 USDC`` (at most 6 decimals shown)."""
+        decimals, symbol = self.info(token)
+        return amount(value, token, decimals, symbol)
 
 
 def who(address: str, names: Mapping[str, str] | None = None) -> str:
@@ -216,13 +251,50 @@ def returns_rows(rows: Iterable[ReturnRow], labels: Labels, units: Callable[[int
 
 def returns_csv(rows: Iterable[ReturnRow], labels: Labels, units: Callable[[int, str], tuple[str, str]]) -> str:
     """A returns list as CSV (``RETURNS_COLUMNS``)."""
+    return _csv(RETURNS_COLUMNS, returns_rows(rows, labels, units))
+
+
+PURCHASES_COLUMNS = ("purchased_at", "purchase_id", "order_number", "shop", "customer", "status", "lines", "skus",
+                     "paid", "refunded", "token", "paid_raw", "refunded_raw", "refund_kinds", "returned",
+                     "tracking_numbers", "return_deadline", "tx_hash")
+"""The columns of a shop's purchase history as CSV, the same from the page and the command line: times and
+amounts as in ``RETURNS_COLUMNS``; ``refund_kinds`` names each refund (``return``, ``credit``, ``exchange``,
+``goodwill``, ``kept``, ``bonus``), ``returned`` the lines that came back."""
+
+
+def purchases_rows(rows: Iterable[PurchaseRow], labels: Labels,
+                   units: Callable[[int, str], tuple[str, str]]) -> list[list[str]]:
+    """A shop's purchases as rows of ``PURCHASES_COLUMNS``."""
+    found = []
+    for row in rows:
+        p = row.purchase
+        paid, symbol = units(p.paid, p.token)
+
+        def lines(indexes: Iterable[int], p: Purchase = p) -> str:
+            return "; ".join(f"{p.lines[i].quantity}× {labels.product(p.merchant_id, p.lines[i].sku)}" for i in indexes)
+
+        found.append([
+            timefmt.iso(p.purchased_at), p.id, labels.order(p.id), labels.shop(p.merchant_id), p.customer,
+            p.status.value, lines(range(len(p.lines))), "; ".join(line.sku for line in p.lines), paid,
+            units(p.refunded, p.token)[0], symbol, str(p.paid), str(p.refunded),
+            "; ".join(refund.kind for refund in row.refunds), lines(sorted(p.returned_lines)),
+            "; ".join(row.tracking), timefmt.iso(p.deadline), p.tx_hash])
+    return found
+
+
+def purchases_csv(rows: Iterable[PurchaseRow], labels: Labels, units: Callable[[int, str], tuple[str, str]]) -> str:
+    """A shop's purchases as CSV (``PURCHASES_COLUMNS``)."""
+    return _csv(PURCHASES_COLUMNS, purchases_rows(rows, labels, units))
+
+
+def _csv(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     import csv
     import io
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(RETURNS_COLUMNS)
-    writer.writerows(returns_rows(rows, labels, units))
+    writer.writerow(columns)
+    writer.writerows(rows)
     return buffer.getvalue()
 
 

@@ -600,6 +600,8 @@ interface ILedgerEvents is ILedgerTypes {
     /// fees, beyond what the lines still returnable could take back).
     /// @param bonusAtSettlement The rest of the bonus, given as credit when the purchase settles, out of what the
     /// merchant keeps then (`BonusCredited`).
+    /// @param shipmentRef Hash of the return shipment reference, zero when the item stays with the customer (as in
+    /// `ItemsReturned`: the shop matches the parcel by it).
     event CreditIssued(
         bytes32 indexed purchaseId,
         uint64 indexed merchantId,
@@ -607,7 +609,8 @@ interface ILedgerEvents is ILedgerTypes {
         uint32 lineMask,
         uint256 amount,
         uint256 bonus,
-        uint256 bonusAtSettlement
+        uint256 bonusAtSettlement,
+        bytes32 shipmentRef
     );
 
     /// @notice Emitted when a purchase settles with a credit bonus still owed: the bonus is added to the

@@ -39,7 +39,7 @@ class LedgerGroup(click.Group):
             env = ctx.find_object(Env)
             _say_found(env)
             if env is not None and env.connected:
-                error.format_amount = env.amount  # amounts in the token's own units and symbol
+                error.format_amount = env.units.amount  # amounts in the token's own units and symbol
             if isinstance(error, InvalidRows):
                 _refused(error.headline + ":", 1, error.problems)
             _refused(str(error), 1)

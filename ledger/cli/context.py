@@ -22,14 +22,12 @@ import click
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
-from .. import keys, node, render, validate
+from .. import keys, node, render
 from ..chain import Chain, connect
 from ..client import Ledger
 from ..deployment import Deployment
 from ..errors import InvalidInput, NodeError
-from ..models import NATIVE
 from ..sending.journal import Journal
-from ..tokens import token_info
 from .parse import LAST_MOMENT
 
 PASSWORD_VARIABLE = "LEDGER_KEY_PASSWORD"
@@ -59,7 +57,6 @@ class Env:
     home: Path = node.HOME
     console: Console = field(default_factory=lambda: Console(emoji=False, markup=False))
     """Never reads markup: SKUs, references and token names come from other people and are shown as written."""
-    _tokens: dict[str, tuple[int, str | None]] = field(default_factory=dict)
     _operation: ExitStack = field(default_factory=ExitStack)
 
     @cached_property
@@ -190,35 +187,11 @@ class Env:
             raise InvalidInput(f"a password is needed: set {PASSWORD_VARIABLE} or run in a terminal")
         return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
 
-    def decimals(self, token: str) -> int:
-        """Decimals of a token (18 for the native currency, or when the token does not say)."""
-        if token == NATIVE:
-            return 18
-        return self._token_info(token)[0]
-
-    def symbol(self, token: str) -> str:
-        """What a token's amounts are called: ETH, its symbol, or ``units of token 0x…``."""
-        if token == NATIVE:
-            return "ETH"
-        return self._token_info(token)[1] or f"units of token {token}"
-
-    def units(self, value: int, token: str = NATIVE) -> tuple[str, str]:
-        """An amount exactly in whole tokens, and the token's symbol: ``("1.25", "ETH")``."""
-        return render.decimal(value, self.decimals(token)), self.symbol(token)
-
-    def amount(self, value: int, token: str = NATIVE) -> str:
-        """``1.5 ETH`` or ``12.3 USDC``."""
-        if token == NATIVE:
-            return render.amount(value)
-        decimals, symbol = self._token_info(token)
-        return render.amount(value, token, decimals, symbol)
-
-    def _token_info(self, token: str) -> tuple[int, str | None]:
-        token = validate.address(token, "token")
-        if token not in self._tokens:
-            decimals, symbol = token_info(self.chain.w3, token)
-            self._tokens[token] = (decimals, symbol)
-        return self._tokens[token]
+    @cached_property
+    def units(self) -> render.Units:
+        """Amounts in their token's units: ``env.units(value, token)`` → ``("1.25", "ETH")``, ``.amount``,
+        ``.symbol``."""
+        return render.Units(self.chain.w3)
 
     def emit(self, data: Any, show: Any = None) -> None:
         """Print ``data`` as JSON with --json, else what ``show`` makes of it (a rich renderable or text)."""

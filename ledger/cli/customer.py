@@ -64,7 +64,7 @@ def buy(env: Env, order_file: Path, use_credit: str | None) -> None:
     if use_credit == "all":
         credit = min(desk.credit(order.merchant_id, order.token), order.total)
     elif use_credit is not None:
-        credit = parse_amount(use_credit, env.decimals(order.token), env.symbol(order.token))
+        credit = parse_amount(use_credit, env.units.decimals(order.token), env.units.symbol(order.token))
     purchase = desk.buy(signed, credit)
     env.emit(purchase, lambda: _detail(env, purchase, [], title="Bought"))
 
@@ -128,8 +128,8 @@ def _credit_words(env: Env, merchant_id: int, token: str, held: Credit) -> str:
         when = f"from {local(held.cashable_at, env.zone)}"
     else:
         when = "once the shop retires all its terms"
-    return (f"{env.amount(held.amount, token)} store credit at merchant #{merchant_id}, "
-            f"{env.amount(held.cash, token)} of it money you paid, which can be cashed out {when}")
+    return (f"{env.units.amount(held.amount, token)} store credit at merchant #{merchant_id}, "
+            f"{env.units.amount(held.cash, token)} of it money you paid, which can be cashed out {when}")
 
 
 @main.group(name="credit")
@@ -156,8 +156,8 @@ def cash_out(env: Env, merchant_id: int, token: str) -> None:
     paid = desk.cash_out_credit(merchant_id, token)
     bonus = held.amount - held.cash
     env.emit({"merchant_id": merchant_id, "token": token, "cash": paid, "bonus_returned": bonus},
-             lambda: f"cashed out {env.amount(paid, token)} of store credit at merchant #{merchant_id}"
-                     + (f"; the {env.amount(bonus, token)} bonus went back to the shop" if bonus else ""))
+             lambda: f"cashed out {env.units.amount(paid, token)} of store credit at merchant #{merchant_id}"
+                     + (f"; the {env.units.amount(bonus, token)} bonus went back to the shop" if bonus else ""))
 
 
 @my_group.command(name="refunds")
@@ -171,7 +171,7 @@ def my_refunds(env: Env) -> None:
     """
     mine = env.ledger.customer_desk(env.account).refunds()
     env.emit(mine, lambda: "\n".join(
-        f"{r.kind:8} {env.amount(r.amount)} for purchase {r.purchase_id[:10]}" for r in mine) or "no refunds yet")
+        f"{r.kind:8} {env.units.amount(r.amount)} for purchase {r.purchase_id[:10]}" for r in mine) or "no refunds yet")
 
 
 @main.command()
@@ -209,7 +209,7 @@ def receipt(env: Env, purchase_id: str, output: Path | None) -> None:
     p = found.purchase
     if output is not None:
         existed = output.exists()
-        write_file(output, pdf(found, env.amount))
+        write_file(output, pdf(found, env.units.amount))
         env.emit({"written": str(output)}, lambda: f"receipt written to {output}"
                  + (" (in place of the file that was there)" if existed else ""))
         return
@@ -220,15 +220,15 @@ def receipt(env: Env, purchase_id: str, output: Path | None) -> None:
             table.add_column(column)
         for line in found.lines:
             table.add_row(line.product + (" (returned)" if line.returned else ""), line.sku, str(line.quantity),
-                          env.amount(line.unit_price, p.token), env.amount(line.total, p.token))
-        facts = [f"bought {local(p.purchased_at, env.zone)} by {p.customer}; paid {env.amount(p.paid, p.token)}"
-                 + (f", of it {env.amount(p.credit_used, p.token)} in store credit" if p.credit_used else ""),
+                          env.units.amount(line.unit_price, p.token), env.units.amount(line.total, p.token))
+        facts = [f"bought {local(p.purchased_at, env.zone)} by {p.customer}; paid {env.units.amount(p.paid, p.token)}"
+                 + (f", of it {env.units.amount(p.credit_used, p.token)} in store credit" if p.credit_used else ""),
                  f"return terms: {found.terms}"]
-        facts += [f"{local(r.refunded_at, env.zone)}: {refund_words(r, p.lines)}: {env.amount(r.amount, p.token)}"
+        facts += [f"{local(r.refunded_at, env.zone)}: {refund_words(r, p.lines)}: {env.units.amount(r.amount, p.token)}"
                   for r in found.refunds]
         if found.refunds:
-            facts.append(f"refunded as money {env.amount(found.refunded_money, p.token)}, as store credit "
-                         f"{env.amount(found.refunded_credit, p.token)}")
+            facts.append(f"refunded as money {env.units.amount(found.refunded_money, p.token)}, as store credit "
+                         f"{env.units.amount(found.refunded_credit, p.token)}")
         facts.append(f"on chain: purchase {p.id}, block {p.block_number}, transaction {p.tx_hash}")
         return Group(table, *facts)
 
@@ -244,18 +244,18 @@ def _detail(env: Env, p: Purchase, contacts: list[ContactMoment], title: str = "
     for column in ("line", "sku", "quantity", "unit price", "total", "returned"):
         lines.add_column(column)
     for i, line in enumerate(p.lines):
-        lines.add_row(str(i), line.sku, str(line.quantity), env.amount(line.unit_price, p.token),
-                      env.amount(line.total, p.token), "yes" if i in p.returned_lines else "")
+        lines.add_row(str(i), line.sku, str(line.quantity), env.units.amount(line.unit_price, p.token),
+                      env.units.amount(line.total, p.token), "yes" if i in p.returned_lines else "")
     facts = [
         f"purchase {p.id}",
         f"customer {p.customer} at merchant #{p.merchant_id}, bought {local(p.purchased_at, env.zone)}",
-        f"paid {env.amount(p.paid, p.token)}"
-        + (f" ({env.amount(p.credit_used, p.token)} of it in store credit)" if p.credit_used else "")
-        + f", refunded {env.amount(p.refunded, p.token)}, in escrow {env.amount(p.in_escrow, p.token)}; "
+        f"paid {env.units.amount(p.paid, p.token)}"
+        + (f" ({env.units.amount(p.credit_used, p.token)} of it in store credit)" if p.credit_used else "")
+        + f", refunded {env.units.amount(p.refunded, p.token)}, in escrow {env.units.amount(p.in_escrow, p.token)}; "
           f"status: {', '.join(sorted(s.value for s in p.statuses))}",
         f"terms #{p.terms_id}: {render.terms_words(p)}",
         f"return window: {render.deadline_words(p, env.zone)}",
-        f"refund if everything still open is returned now: {env.amount(_refund_now(p), p.token)}",
+        f"refund if everything still open is returned now: {env.units.amount(_refund_now(p), p.token)}",
     ]
     if p.referrer != NATIVE:
         facts.append(f"referrer {p.referrer} earns {p.referral_bps / 100:g} % of what the shop keeps")
@@ -300,13 +300,13 @@ def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipme
         credited = desk.return_for_credit(purchase_id, lines, shipment)
         purchase = env.ledger.purchase(credited.purchase_id)
         env.emit(credited, lambda: f"returned line(s) {', '.join(map(str, credited.lines))}: "
-                                   f"{env.amount(credited.amount, purchase.token)} store credit at merchant "
+                                   f"{env.units.amount(credited.amount, purchase.token)} store credit at merchant "
                                    f"#{purchase.merchant_id}")
         return
     refund = desk.return_items(purchase_id, lines, shipment)
     token = env.ledger.purchase(refund.purchase_id).token
     env.emit(refund, lambda: f"returned line(s) {', '.join(map(str, refund.lines))}: "
-                             f"{env.amount(refund.amount, token)} refunded to {refund.customer}")
+                             f"{env.units.amount(refund.amount, token)} refunded to {refund.customer}")
 
 
 @main.command()
@@ -331,10 +331,10 @@ def exchange(env: Env, purchase_id: str, order_file: Path, line_indexes: Sequenc
     token = done.purchase.token
 
     def words() -> Group:
-        money = (f"you paid {env.amount(done.paid, token)} on top" if done.paid else
-                 f"{env.amount(done.back, token)} came back to you" if done.back else "nothing more to pay")
+        money = (f"you paid {env.units.amount(done.paid, token)} on top" if done.paid else
+                 f"{env.units.amount(done.back, token)} came back to you" if done.back else "nothing more to pay")
         return Group(f"exchanged line(s) {', '.join(map(str, done.returned.lines))} of purchase "
-                     f"{done.returned.purchase_id[:10]}…: their refund of {env.amount(done.returned.amount, token)} "
+                     f"{done.returned.purchase_id[:10]}…: their refund of {env.units.amount(done.returned.amount, token)} "
                      f"paid the new order; {money}", _detail(env, done.purchase, [], title="New purchase"))
 
     env.emit(done, words)
@@ -352,7 +352,7 @@ def withdraw(env: Env, token: str, to: str | None) -> None:
       ledger --account 3 withdraw --to 0x90F79bf6EB2c4f870365E785982E1f101E93b906
     """
     paid = env.ledger.withdraw(env.account, token, to)
-    env.emit(paid, lambda: f"sent {env.amount(paid.amount, token)} to {paid.recipient}")
+    env.emit(paid, lambda: f"sent {env.units.amount(paid.amount, token)} to {paid.recipient}")
 
 
 @main.group(name="contact")
@@ -563,7 +563,7 @@ def relay(env: Env, request_file: Path) -> None:
                            "customer to sign a new one")
     refund = env.ledger.submit_return(env.account, request)
     token = env.ledger.purchase(refund.purchase_id).token
-    env.emit(refund, lambda: f"submitted: {env.amount(refund.amount, token)} refunded to {refund.customer}")
+    env.emit(refund, lambda: f"submitted: {env.units.amount(refund.amount, token)} refunded to {refund.customer}")
 
 
 @main.command(name="cancel-request")

@@ -3,8 +3,6 @@ orders (quotes), deliveries, refunds, window extensions, settlement, history, fi
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -17,7 +15,8 @@ from rich.progress import Progress
 
 from .. import render
 from ..errors import InvalidInput
-from ..models import NATIVE, Purchase, Reason, Settlement, Status
+from ..models import NATIVE, Purchase, PurchaseRow, Reason, Settlement, Status
+from ..names import Labels
 from ..timefmt import local, relative
 from ..validate import parse_amount
 from . import main, parse
@@ -194,7 +193,7 @@ def withdraw_merchant(env: Env, merchant_id: int, token: str) -> None:
       ledger --account 1 merchant withdraw 1
     """
     paid = env.ledger.withdraw_merchant(env.account, merchant_id, token)
-    env.emit(paid, lambda: f"sent {env.amount(paid.amount, token)} to {paid.recipient}, the payout of merchant "
+    env.emit(paid, lambda: f"sent {env.units.amount(paid.amount, token)} to {paid.recipient}, the payout of merchant "
                            f"#{merchant_id}")
 
 
@@ -226,8 +225,8 @@ def referrals(env: Env, referrer: str) -> None:
     """
     earned = env.ledger.referral_earnings(referrer)
     env.emit(earned, lambda: "\n".join(
-        f"{e.purchase_id[:10]} at merchant #{e.merchant_id}: {env.amount(e.commission)}" for e in earned
-    ) + f"\ntotal {env.amount(sum(e.commission for e in earned))}" if earned else "no commission earned yet")
+        f"{e.purchase_id[:10]} at merchant #{e.merchant_id}: {env.units.amount(e.commission)}" for e in earned
+    ) + f"\ntotal {env.units.amount(sum(e.commission for e in earned))}" if earned else "no commission earned yet")
 
 
 @merchant_group.command(name="add-agent")
@@ -360,7 +359,7 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
     if page is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", page):
         raise InvalidInput(f"--link takes the page's address, such as http://127.0.0.1:8000, not {page!r}")
     terms = env.ledger.terms(terms_id)
-    items = [parse.line(text, env.decimals(token), env.symbol(token)) for text in lines]
+    items = [parse.line(text, env.units.decimals(token), env.units.symbol(token)) for text in lines]
     desk = env.ledger.merchant_desk(env.account, terms.merchant_id)
     signed = desk.quote(terms.id, items, order_ref, customer, parse.duration(valid), token, referrer,
                         parse.basis_points(commission, "referral commission"))
@@ -373,7 +372,7 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
         return
 
     def show() -> RenderableType:
-        view = render.order_view(signed.order, signed.purchase_id, env.chain.now(), env.zone, env.amount,
+        view = render.order_view(signed.order, signed.purchase_id, env.chain.now(), env.zone, env.units.amount,
                                  title=f"Order {order_ref}", shop=env.ledger.names(terms.merchant_id))
         parts: list[RenderableType] = [view]
         if output is not None:
@@ -427,9 +426,9 @@ def refund(env: Env, purchase_id: str, amount: str, reason: str, note: str) -> N
     """
     purchase = env.ledger.purchase(purchase_id)
     desk = env.ledger.merchant_desk(env.account, purchase.merchant_id)
-    refund_amount = parse_amount(amount, env.decimals(purchase.token), env.symbol(purchase.token))
+    refund_amount = parse_amount(amount, env.units.decimals(purchase.token), env.units.symbol(purchase.token))
     paid = desk.goodwill_refund(purchase.id, refund_amount, reason, note)
-    env.emit(paid, lambda: f"refunded {env.amount(paid.amount, purchase.token)} to {paid.customer}")
+    env.emit(paid, lambda: f"refunded {env.units.amount(paid.amount, purchase.token)} to {paid.customer}")
 
 
 @main.command(name="keep-it")
@@ -447,7 +446,7 @@ def keep_it(env: Env, purchase_id: str, line_indexes: Sequence[int], reason: str
     purchase = env.ledger.purchase(purchase_id)
     desk = env.ledger.merchant_desk(env.account, purchase.merchant_id)
     paid = desk.refund_without_return(purchase.id, list(line_indexes) or None, reason)
-    env.emit(paid, lambda: f"refunded {env.amount(paid.amount, purchase.token)} for line(s) "
+    env.emit(paid, lambda: f"refunded {env.units.amount(paid.amount, purchase.token)} for line(s) "
                            f"{', '.join(map(str, paid.lines))}; the customer keeps them")
 
 
@@ -506,10 +505,10 @@ def budget(env: Env, merchant_id: int, agent: str, amount: str, token: str) -> N
       ledger --account 1 merchant budget 1 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 0.5
     """
     desk = env.ledger.merchant_desk(env.account, merchant_id)
-    desk.set_budget(agent, parse_amount(amount, env.decimals(token), env.symbol(token)), token)
+    desk.set_budget(agent, parse_amount(amount, env.units.decimals(token), env.units.symbol(token)), token)
     left = desk.budget(agent, token)
     env.emit({"agent": agent, "token": token, "budget": left},
-             lambda: f"{agent} may refund up to {env.amount(left, token)} without asking")
+             lambda: f"{agent} may refund up to {env.units.amount(left, token)} without asking")
 
 
 @main.command()
@@ -564,7 +563,7 @@ def _settle_report(env: Env, settled: list[Settlement], skipped: list[dict[str, 
     if not settled and not skipped:
         return "\n".join(["nothing to settle: no closed purchase is waiting" + (" but those" if held else ""), *left])
     report = [f"settled {len(settled)} purchase(s)" + (": " if settled else "")
-              + ", ".join(f"{s.purchase_id[:10]} {env.amount(s.amount)}" for s in settled)]
+              + ", ".join(f"{s.purchase_id[:10]} {env.units.amount(s.amount)}" for s in settled)]
     report += [f"skipped {s['purchase_id'][:10]}: {_skip_reason(env, s['purchase_id'], s['reason'])}" for s in skipped]
     return "\n".join(report + left)
 
@@ -658,21 +657,33 @@ def figures(env: Env, merchant_id: int) -> None:
 @pass_env
 def export(env: Env, merchant_id: int, fmt: str, output: Path | None, customer: str | None, sku: str | None,
            since: str | None, until: str | None, status: str | None) -> None:
-    """Export a merchant's purchase history as CSV (one row a purchase) or JSON.
+    """Export a shop's purchase history (as its owner or an agent) as CSV, one row a purchase: ISO 8601 times,
+    amounts in whole tokens with the token's symbol and in its smallest unit, shop and product names, order
+    numbers, refunds and the tracking numbers customers gave (the page's export has the same columns); or as
+    JSON.
 
     \b
     Example:
-      ledger export 1 --format csv --output purchases.csv
+      ledger --account 2 export 1 --output purchases.csv
     """
     filters = _purchase_filters(env, customer, sku, since, until, status)
-    env.ledger.merchant(merchant_id)
-    found = env.ledger.purchases(merchant_id=merchant_id, **filters)
-    text = json.dumps(plain(found), indent=2) + "\n" if fmt == "json" else _csv(found, env)
+    rows = env.ledger.merchant_desk(env.account, merchant_id).export(**filters)
+    labels = env.ledger.labels(row.purchase for row in rows)
+    text = (json.dumps([_named(row, labels) for row in rows], indent=2) + "\n" if fmt == "json"
+            else render.purchases_csv(rows, labels, env.units))
     if output is None:
         click.echo(text, nl=False)
     else:
         write_file(output, text)
-        click.echo(f"wrote {len(found)} purchase(s) to {output}", err=True)
+        click.echo(f"wrote {len(rows)} purchase(s) to {output}", err=True)
+
+
+def _named(row: PurchaseRow, labels: Labels) -> dict[str, Any]:
+    """A purchase as JSON with its names, refunds and tracking numbers beside what the chain holds."""
+    p = row.purchase
+    return {**plain(p), "order_number": labels.order(p.id) or None, "shop": labels.shop(p.merchant_id),
+            "products": [labels.product(p.merchant_id, line.sku) for line in p.lines],
+            "refunds": plain(row.refunds), "tracking_numbers": list(row.tracking)}
 
 
 @main.command()
@@ -735,19 +746,3 @@ def inbox(env: Env, merchant_id: int) -> None:
         return table
 
     env.emit(items, show)
-
-
-def _csv(found: list[Purchase], env: Env) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["purchase_id", "customer", "merchant_id", "terms_id", "token", "price", "paid", "refunded",
-                     "purchased_at", "return_deadline", "status", "lines", "returned_lines"])
-    for p in found:
-        writer.writerow([
-            p.id, p.customer, p.merchant_id, p.terms_id, p.token, p.price, p.paid, p.refunded,
-            local(p.purchased_at, env.zone), local(p.deadline, env.zone),
-            " ".join(sorted(s.value for s in p.statuses)),
-            "; ".join(f"{line.sku} x{line.quantity} @ {line.unit_price}" for line in p.lines),
-            " ".join(str(i) for i in sorted(p.returned_lines)),
-        ])
-    return buffer.getvalue()

@@ -62,7 +62,7 @@ def serve(env: Env, host: str, port: int, origin: str | None, session_hours: flo
     if not env.account_spec:
         env.account_spec = "0"
     app = create_app(env.ledger, env.account, project_root() / "node_modules", origin, int(session_hours * 3_600),
-                     env.amount)
+                     env.units.amount)
     click.echo(f"serving ledger {env.ledger.address} at {app.state.site.origin.url}/ (listening on {host}:{port}; "
                "Ctrl-C stops)")
     # What is loaded by now lives as long as the server: keep it out of the collector's full passes, which

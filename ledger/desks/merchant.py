@@ -31,6 +31,7 @@ from ..models import (
     LineItem,
     Merchant,
     Purchase,
+    PurchaseRow,
     Reason,
     Refund,
     ReturnRow,
@@ -531,6 +532,19 @@ class MerchantDesk:
             if refund.purchase_id not in purchases:
                 purchases[refund.purchase_id] = self.reads.purchase(refund.purchase_id)
             rows.append(ReturnRow(refund, purchases[refund.purchase_id], self._text(refund.reference)))
+        return rows
+
+    def export(self, **filters: Any) -> list[PurchaseRow]:
+        """This shop's purchases the filters select (as in ``purchases``), each with its refunds and the tracking
+        numbers its returns came with: a spreadsheet of the shop's history (``render.PURCHASES_COLUMNS``)."""
+        refunds: dict[str, list[Refund]] = {}
+        for refund in self.reads.refunds(merchant_id=self.merchant_id):
+            refunds.setdefault(refund.purchase_id, []).append(refund)
+        rows = []
+        for purchase in self.purchases(**filters):
+            its = tuple(refunds.get(purchase.id, ()))
+            tracking = (self._text(r.reference) for r in its if r.kind in RETURN_KINDS)
+            rows.append(PurchaseRow(purchase, its, tuple(text for text in tracking if text)))
         return rows
 
     def _text(self, reference: str) -> str | None:

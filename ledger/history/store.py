@@ -359,7 +359,8 @@ class _Window:
         args = record.args
         purchase = self._state(args["purchaseId"])
         customer = purchase["customer"]
-        self._refund(record, purchase, "credit", args["amount"] + args["bonus"], args["lineMask"], "", None, customer)
+        self._refund(record, purchase, "credit", args["amount"] + args["bonus"], args["lineMask"], args["shipmentRef"],
+                     None, customer)
         self._credit(record, purchase, "add", *credit.issued(purchase, args["amount"], args["bonus"]))
 
     def _BonusCredited(self, record: Record) -> None:

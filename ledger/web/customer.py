@@ -20,9 +20,8 @@ from ..errors import (
     LedgerError,
     TextNotFound,
 )
-from ..models import Purchase, SignedReturn
+from ..models import CREDIT_KINDS, MONEY_KINDS, Purchase, SignedReturn
 from ..reading.reads import unanswered
-from ..receipts import CREDIT_KINDS, MONEY_KINDS
 from ..revert import mapped_errors
 from . import returns, wallet
 from .texts import hold, keep_landed

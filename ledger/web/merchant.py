@@ -3,8 +3,6 @@ index, a CSV export of the same selection, and the shop's figures drawn as chart
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
@@ -15,8 +13,7 @@ from fastapi.responses import Response
 
 from .. import render, validate
 from ..errors import InvalidInput, NotMerchantAgent
-from ..models import NATIVE, Purchase, Role, Status
-from ..tokens import token_info
+from ..models import Purchase, Role, Status
 from . import figures
 from .views import page, signed_in, site
 
@@ -102,17 +99,13 @@ def history(request: Request, merchant_id: int, status: str = "", sku: str = "",
 @router.get("/shop/{merchant_id}/export.csv", include_in_schema=False)
 def export(request: Request, merchant_id: int, status: str = "", sku: str = "", customer: str = "",
            since: str = "", until: str = "") -> Response:
-    """Every purchase the filters select, as CSV (amounts in the token's smallest unit)."""
-    staff_only(request, merchant_id)
-    filters = Filters(status, sku, customer, since, until)
-    rows = site(request).ledger.purchases(merchant_id=merchant_id, **filters.query())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["purchase_id", "customer", "purchased_at", "token", "paid", "refunded", "status", "deadline",
-                     "skus"])
-    for p in rows:
-        writer.writerow(_csv_row(p))
-    return Response(out.getvalue(), media_type="text/csv", headers={
+    """Every purchase the filters select, as CSV (``render.PURCHASES_COLUMNS``: the command line's ``ledger
+    export``)."""
+    me = staff_only(request, merchant_id)
+    ledger = site(request).ledger
+    rows = ledger.merchant_desk(me, merchant_id).export(**Filters(status, sku, customer, since, until).query())
+    text = render.purchases_csv(rows, ledger.labels(row.purchase for row in rows), render.Units(ledger.w3))
+    return Response(text, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="merchant-{merchant_id}-purchases.csv"'})
 
 
@@ -131,24 +124,6 @@ def returns_csv(request: Request, merchant_id: int) -> Response:
     me = staff_only(request, merchant_id)
     ledger = site(request).ledger
     rows = ledger.merchant_desk(me, merchant_id).returns()
-    known: dict[str, tuple[int, str]] = {}
-
-    def units(value: int, token: str) -> tuple[str, str]:
-        if token not in known:
-            decimals, symbol = (18, "ETH") if token == NATIVE else token_info(ledger.w3, token)
-            known[token] = (decimals, symbol or f"units of token {token}")
-        decimals, symbol = known[token]
-        return render.decimal(value, decimals), symbol
-
-    text = render.returns_csv(rows, ledger.labels(r.purchase for r in rows), units)
+    text = render.returns_csv(rows, ledger.labels(r.purchase for r in rows), render.Units(ledger.w3))
     return Response(text, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="merchant-{merchant_id}-returns.csv"'})
-
-
-def _csv_row(p: Purchase) -> list[Any]:
-    return [p.id, p.customer, _iso(p.purchased_at), p.token, p.paid, p.refunded, p.status.value, _iso(p.deadline),
-            " ".join(f"{line.sku}x{line.quantity}" for line in p.lines)]
-
-
-def _iso(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

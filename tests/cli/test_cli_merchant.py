@@ -266,12 +266,16 @@ def test_figures(shop, sale) -> None:
 
 
 def test_export_csv_and_json(shop, sale, tmp_path) -> None:
-    rows = list(csv.DictReader(io.StringIO(ok(shop("export", "1")))))
-    assert rows[0]["purchase_id"] == sale["id"] and rows[0]["lines"] == (
-        "SOFA x1 @ 2000000000000000000; LAMP x2 @ 250000000000000000")
-    assert rows[0]["return_deadline"]  # awaiting delivery: the latest it closes
+    rows = list(csv.DictReader(io.StringIO(ok(shop("--account", "2", "export", "1")))))
+    assert rows[0]["purchase_id"] == sale["id"] and rows[0]["lines"] == "1× SOFA; 2× LAMP"
+    assert (rows[0]["paid"], rows[0]["token"], rows[0]["paid_raw"]) == ("2.5", "ETH", "2500000000000000000")
+    assert rows[0]["status"] == "awaiting_delivery" and rows[0]["return_deadline"]  # the latest it closes
     target = tmp_path / "history.json"
-    ok(shop("export", "1", "--format", "json", "--output", str(target)))
-    assert json.loads(target.read_text())[0]["id"] == sale["id"]
-    missing = shop("export", "1", "--output", str(tmp_path / "no" / "such.csv"))
+    ok(shop("--account", "1", "export", "1", "--format", "json", "--output", str(target)))
+    (named,) = json.loads(target.read_text())
+    assert (named["id"], named["order_number"], named["shop"], named["products"]) == (
+        sale["id"], "S-1", "shop #1", ["SOFA", "LAMP"])
+    missing = shop("--account", "2", "export", "1", "--output", str(tmp_path / "no" / "such.csv"))
     assert missing.exit_code == 1 and "cannot write" in missing.output
+    stranger = shop("--account", "4", "export", "1")  # the buyer is not the shop's staff
+    assert stranger.exit_code == 1 and "neither owner nor agent of merchant #1" in stranger.output

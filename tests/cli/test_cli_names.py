@@ -3,10 +3,13 @@ command line, and the names show where the shop and its SKUs did (purchases, quo
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
 
+from ledger.render import PURCHASES_COLUMNS
 from tests.support.cli import ok
 
 AGENT = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # development account 2
@@ -89,3 +92,28 @@ def test_the_returns_list_shows_the_tracking_number_and_writes_a_csv(shop, tmp_p
     assert f",{bought['id']},ORDER-1001," in row and ",0.02,ETH,20000000000000000,PARCEL-NL-77," in row
     result = shop("--account", "5", "returns", "1")  # not the shop's staff: no customer's tracking number
     assert result.exit_code == 1 and "neither owner nor agent" in result.output
+
+
+def test_the_export_names_the_shop_its_products_and_orders_and_holds_the_tracking_numbers(shop, tmp_path) -> None:
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("sku,name\nMUG-1,Blue mug\nTEA-2,Green tea\n")
+    ok(shop("--account", "1", "merchant", "profile", "1", "--name", "Kettle & Co"))
+    ok(shop("--account", "2", "catalog", "import", "1", catalog))
+    order = tmp_path / "order.json"
+    ok(shop("--account", "2", "quote", "1", "MUG-1:2:0.01", "TEA-2:1:1.5", "--order", "ORDER-1001", "--for", ALICE,
+            "-o", order))
+    bought = json.loads(ok(shop("--json", "--account", "4", "buy", order)))
+    ok(shop("--account", "4", "return", bought["id"], "--line", "0", "--shipment", "PARCEL-NL-77"))
+    ok(shop("--account", "4", "return", bought["id"], "--line", "1", "--credit", "--shipment", "PARCEL-NL-78"))
+    text = ok(shop("--account", "2", "export", "1"))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert tuple(rows[0]) == PURCHASES_COLUMNS  # the page's export has the same (tests/web/test_web_returns.py)
+    (row,) = rows
+    assert (row["purchase_id"], row["order_number"], row["shop"]) == (bought["id"], "ORDER-1001", "Kettle & Co (shop #1)")
+    assert (row["lines"], row["skus"]) == ("2× Blue mug; 1× Green tea", "MUG-1; TEA-2")
+    assert (row["paid"], row["refunded"], row["token"]) == ("1.52", "1.52", "ETH")
+    assert (row["paid_raw"], row["refunded_raw"]) == ("1520000000000000000", "1520000000000000000")
+    assert (row["refund_kinds"], row["returned"]) == ("return; credit", "2× Blue mug; 1× Green tea")
+    assert row["tracking_numbers"] == "PARCEL-NL-77; PARCEL-NL-78" and row["status"] == "returned"
+    assert row["purchased_at"].endswith("Z") and row["purchased_at"][:4] == row["return_deadline"][:4]
+    assert row["tx_hash"] == bought["tx_hash"]

@@ -27,6 +27,7 @@ import pytest
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.models import ContactKind
+from ledger.render import PURCHASES_COLUMNS
 from tests.support.web import ETHER, Scene, build_scene
 from tests.support.world import deploy_contract, send
 
@@ -355,7 +356,7 @@ def test_owner_settles_and_extends_from_the_wallet_sees_every_chart_filters_and_
     with page.expect_download() as download:
         page.click("#export")
     exported = Path(download.value.path()).read_text().splitlines()
-    assert exported[0].startswith("purchase_id,customer") and len(exported) == 2 and "SCARFx1" in exported[1]
+    assert exported[0] == ",".join(PURCHASES_COLUMNS) and len(exported) == 2 and ";SCARF;" in exported[1]
 
 
 # The tests below add purchases of their own: they come after those that count what the scene holds.

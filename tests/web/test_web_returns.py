@@ -3,8 +3,12 @@ newest first, and export it as CSV; a customer, or another shop's staff, never s
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
+from ledger.render import PURCHASES_COLUMNS
 from tests.support.web import problem, sign_in
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
@@ -29,7 +33,17 @@ def test_the_staff_see_the_returns_with_their_tracking_numbers_and_export_them(c
     assert f",{returned.open_purchase.id},ORDER-1," in row and ",0.019,ETH,19000000000000000,PARCEL-NL-4411," in row
 
 
-@pytest.mark.parametrize("path", ["/shop/{}/returns", "/shop/{}/returns.csv"])
+def test_the_history_export_holds_the_tracking_number_in_the_command_lines_layout(client, returned) -> None:
+    sign_in(client, returned.agent)
+    exported = client.get(f"/shop/{returned.merchant_id}/export.csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert tuple(rows[0]) == PURCHASES_COLUMNS  # `ledger export` writes the same (tests/cli/test_cli_names.py)
+    (row,) = [row for row in rows if row["purchase_id"] == returned.open_purchase.id]
+    assert (row["order_number"], row["refund_kinds"], row["tracking_numbers"]) == ("ORDER-1", "return", "PARCEL-NL-4411")
+    assert row["token"] == "ETH" and row["refunded"] == "0.019" and row["refunded_raw"] == "19000000000000000"
+
+
+@pytest.mark.parametrize("path", ["/shop/{}/returns", "/shop/{}/returns.csv", "/shop/{}/export.csv"])
 def test_a_customer_never_sees_the_shops_returns(client, returned, path) -> None:
     sign_in(client, returned.alice)
     response = client.get(path.format(returned.merchant_id))

@@ -8,6 +8,9 @@ import {vm} from "../utils/Vm.sol";
 /// @notice Store credit: `returnItemsForCredit` (with the shop's bonus), spending it in `buy`, and
 /// `cashOutCredit` (its money part, once the shop stops trading or its delay has passed).
 contract CreditTest is LedgerFixture {
+    /// @dev A return shipment's hash: the shop matches the parcel by it, for credit as for money.
+    bytes32 private constant _PARCEL = keccak256("PARCEL-1");
+
     /// @notice v3: the bonus given now is what the shop is sure to keep (escrow left beyond what the lines still
     /// returnable could take back, their share less the restocking fee); the rest is owed at settlement.
     function test_returnItemsForCredit_addsTheRefundPlusTheBonusItIsSureToKeep(uint256 seed, uint256 count, uint16 bonusBps)
@@ -33,9 +36,9 @@ contract CreditTest is LedgerFixture {
         uint256 sure = rest > owed ? rest - owed : 0;
         uint256 now_ = bonus < sure ? bonus : sure;
         vm.expectEmit(address(ledger));
-        emit ILedgerEvents.CreditIssued(purchaseId, shop, customer, 1, due, now_, bonus - now_);
+        emit ILedgerEvents.CreditIssued(purchaseId, shop, customer, 1, due, now_, bonus - now_, _PARCEL);
         vm.prank(customer);
-        uint256 credited = ledger.returnItemsForCredit(order, lines, 1, bytes32(0));
+        uint256 credited = ledger.returnItemsForCredit(order, lines, 1, _PARCEL);
         vm.assertEq(credited, due + now_, "credit: the refund and the bonus the shop is sure to keep");
         ILedgerTypes.Credit memory held = ledger.creditOf(shop, customer, address(0));
         vm.assertEq(held.amount, credited, "credit held");

@@ -25,7 +25,7 @@ from ..reading.reads import unanswered
 from ..revert import mapped_errors
 from . import returns, wallet
 from .texts import hold, keep_landed
-from .views import check_csrf, page, signed_in, site
+from .views import check_csrf, page, signed_in, site, whole
 
 router = APIRouter()
 
@@ -157,14 +157,8 @@ def submit_return(request: Request, typed_data: dict[str, Any] = Body(), signatu
             "lines": list(refund.lines), "tx_hash": refund.tx_hash}
 
 
-def _whole(value: object, what: str) -> int:
-    """A whole number as the typed data carries it: a JSON number, or (for 256-bit values) its decimal string;
-    ``true``, ``5.9`` or ``"0x5"`` are refused, as every other JSON input is."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isdigit() and value.isascii():
-        return int(value)
-    raise InvalidInput(f"the return request's {what} must be a whole number: start the return again")
+def _field(value: object, what: str) -> int:
+    return whole(value, f"the return request's {what}", "start the return again")
 
 
 def _signed_return(typed_data: dict[str, Any], signature: str, ledger: Any) -> SignedReturn:
@@ -173,11 +167,11 @@ def _signed_return(typed_data: dict[str, Any], signature: str, ledger: Any) -> S
         message, domain = typed_data["message"], typed_data["domain"]
         return SignedReturn(
             "0x" + validate.bytes32(message["purchaseId"], "purchase id").hex(),
-            validate.positive(_whole(message["lineMask"], "line mask"), "line mask"),
+            validate.positive(_field(message["lineMask"], "line mask"), "line mask"),
             "0x" + validate.bytes32(message["shipmentRef"], "shipment reference").hex(),
-            validate.non_negative(_whole(message["nonce"], "nonce"), "nonce"),
-            validate.positive(_whole(message["deadline"], "deadline"), "deadline"),
-            signature, _whole(domain["chainId"], "chain id"),
+            validate.non_negative(_field(message["nonce"], "nonce"), "nonce"),
+            validate.positive(_field(message["deadline"], "deadline"), "deadline"),
+            signature, _field(domain["chainId"], "chain id"),
             validate.address(domain["verifyingContract"], "ledger address"))
     except (KeyError, TypeError, ValueError) as error:
         if isinstance(error, InvalidInput):

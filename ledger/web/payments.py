@@ -20,7 +20,7 @@ from ..errors import LedgerError, PurchaseExists
 from ..models import NATIVE
 from ..orders import SignedOrder
 from .customer import customer_desk, hand_over
-from .views import check_csrf, page, site, visitor
+from .views import check_csrf, page, site, visitor, whole
 
 router = APIRouter()
 
@@ -46,24 +46,31 @@ def pay_page(request: Request, order: str = "") -> Response:
         ledger.names_store.keep_order_number(signed.order.merchant_id, signed.order.order_ref, signed.order_number)
     offers = [p for p in reversed(ledger.purchases(merchant_id=signed.order.merchant_id, customer=me))
               if exchangeable(p, signed.order)] if me else []
+    held = ledger.reads.credit(signed.order.merchant_id, me, signed.order.token).amount if me else 0
     return page(request, "pay.html", o=signed.order, number=signed.order_number, encoded=order, refused=None,
-                paid=False, offers=offers,
+                paid=False, offers=offers, credit=held, credit_use=min(held, signed.order.total),
                 terms=render.terms_words(signed.order), merchant=ledger.merchant(signed.order.merchant_id),
                 window_state=render.window_state)
 
 
 @router.post("/api/orders/prepare")
-def prepare_payment(request: Request, order: str = Body(), csrf: str = Body()) -> dict[str, Any]:
+def prepare_payment(request: Request, order: str = Body(), csrf: str = Body(),
+                    use_credit: object = Body(default="0")) -> dict[str, Any]:
     """The ``buy`` transaction for the wallet, after running it as the signed-in customer: an expired order, one
-    already paid or a signature not from the shop's staff is refused here, in words, before the wallet asks."""
+    already paid or a signature not from the shop's staff is refused here, in words, before the wallet asks.
+    ``use_credit`` (the smallest unit, as decimal text: a page's script would round a JSON number of wei) pays
+    that much of the total with the customer's store credit at the shop; more than they hold is the contract's
+    refusal, in words."""
     check_csrf(request, csrf)
     desk = customer_desk(request)
     signed = read_order(order)
     ledger, o = site(request).ledger, signed.order
+    credit = whole(use_credit, "the store credit to use", "reload the order page")
     check_order(ledger.reads, signed, desk.address)
     purchase_id = o.purchase_id(ledger.chain.chain_id, ledger.address)
-    if o.token != NATIVE:  # the ledger takes the token itself: first the wallet lets it, then it pays
-        approval = desk.prepare_approval(o.token, o.total)
+    prepared = desk.prepare_buy(signed, credit)  # the credit checked against the total first
+    if o.token != NATIVE and o.total - credit:  # the ledger takes the token itself: first the wallet lets it
+        approval = desk.prepare_approval(o.token, o.total - credit)
         if approval is not None:
             return hand_over(request, approval, approval=True, purchase_id=purchase_id)
-    return hand_over(request, desk.prepare_buy(signed), purchase_id=purchase_id)
+    return hand_over(request, prepared, purchase_id=purchase_id)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from .. import render, timefmt
+from ..errors import InvalidInput
 from .errors import BadCsrf, NotSignedIn
 from .store import Session, WebStore
 
@@ -145,3 +146,14 @@ def problem(request: Request, status: int, message: str) -> Response:
     session = visit(request).session  # an error page makes no session: it has no form to protect
     return page(request, "error.html", status=status, message=message, code=status,
                 csrf=session.csrf if session else "")
+
+
+def whole(value: object, what: str, then: str) -> int:
+    """A whole number as a page's script sends it: a JSON number, or (for 256-bit values, which a script's
+    numbers would round) its decimal string; ``true``, ``5.9`` or ``"0x5"`` are refused with what to do
+    (``then``), as every other JSON input is."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return int(value)
+    raise InvalidInput(f"{what} must be a whole number: {then}")

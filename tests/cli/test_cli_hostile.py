@@ -321,7 +321,7 @@ def test_an_order_field_too_wide_for_the_chain_is_refused(hostile: World, field,
 
 @pytest.mark.parametrize("command", [
     ["--account", "4", "return", "{purchase}", "--sign-only", "no-such-folder/request.json"],
-    ["export", "1", "--output", "no-such-folder/purchases.csv"],
+    ["--account", "2", "export", "1", "--output", "no-such-folder/purchases.csv"],
     ["--account", "2", "quote", "1", "MUG:1:0.01", "--order", "F", "-o", "no-such-folder/order.json"],
 ])
 def test_an_output_file_in_a_missing_folder_makes_no_folder(hostile: World, command) -> None:

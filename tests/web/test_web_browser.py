@@ -441,6 +441,34 @@ def test_customer_exchanges_a_line_for_a_new_order_paying_only_the_difference(as
     assert old_lines.nth(1).locator(".exchanged").count() == 0
 
 
+def test_customer_pays_with_store_credit_then_prints_the_receipt(as_, scene, server, tmp_path) -> None:
+    shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
+    alice = scene.ledger.customer_desk(scene.alice)
+    gloves = alice.buy(shop.quote(scene.terms_id, [("GLOVES", 1, ETHER // 10)], "ORDER-GLOVES",
+                                  customer=scene.alice.address))
+    alice.return_for_credit(gloves.id, [0])
+    held = scene.ledger.credit(scene.merchant_id, scene.alice.address).amount
+    boots = shop.quote(scene.terms_id, [("BOOTS", 1, 2 * ETHER)], "ORDER-BOOTS", customer=scene.alice.address)
+    page = as_(scene.alice)
+    page.goto(server + boots.link())
+    assert page.inner_text("#credit-held").startswith("You hold ")
+    before = scene.ledger.w3.eth.get_balance(scene.alice.address)
+    page.click("#pay-with-credit")
+    page.wait_for_selector("#status[data-tx]", timeout=20_000)
+    assert page.inner_text("#status").startswith("Paid: the purchase is recorded")
+    paid = before - scene.ledger.w3.eth.get_balance(scene.alice.address)
+    assert 2 * ETHER - held < paid < 2 * ETHER - held + ETHER // 1000  # what the credit left, and a little gas
+    bought = scene.ledger.purchase(boots.order.purchase_id(scene.ledger.chain.chain_id, scene.ledger.address))
+    assert bought.credit_used == held and scene.ledger.credit(scene.merchant_id, scene.alice.address).amount == 0
+
+    page.goto(f"{server}/receipts/{bought.id}")
+    assert page.inner_text("#receipt-order") == "ORDER-BOOTS" and "in store credit" in page.inner_text("main")
+    page.evaluate("window.print = () => { document.body.dataset.printed = 'yes'; }")  # no printer here
+    page.click("#print")
+    assert page.get_attribute("body", "data-printed") == "yes"
+    assert screenshot(page, "receipt.png", tmp_path).stat().st_size > 10_000
+
+
 def test_owner_settles_every_closed_purchase_in_one_transaction(as_, scene, server) -> None:
     ledger = scene.ledger
     ledger.chain.advance_time(60 * 86_400)  # every window of the scene closes

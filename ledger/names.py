@@ -232,6 +232,33 @@ def typed_data(content: Profile | Catalogue, chain_id: int, ledger: str) -> dict
             "domain": domain(chain_id, ledger), "message": content.message()}
 
 
+def content_of(typed: object) -> Profile | Catalogue:
+    """The profile or catalogue batch a wallet signed, from the typed data a page sends back (only its
+    ``primaryType`` and ``message``: the domain is the ledger's own when the signature is checked); a field of
+    the wrong type or shape is ``InvalidInput``, and ``checked()`` says what is not fit in a field."""
+    def field(message: dict[str, Any], name: str, kind: type) -> Any:
+        value = message.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            what = {int: "a whole number", str: "a text", list: "a list"}[kind]
+            raise InvalidInput(f"the signed names' field {name} is missing or not {what}: sign them again")
+        return value
+
+    if not isinstance(typed, dict) or not isinstance(typed.get("message"), dict):
+        raise InvalidInput("no signed names were sent: sign them again")
+    message = typed["message"]
+    if typed.get("primaryType") == "ShopProfile":
+        return Profile(field(message, "merchantId", int), field(message, "name", str), field(message, "support", str),
+                       field(message, "logo", str), field(message, "issuedAt", int))
+    if typed.get("primaryType") == "Catalogue":
+        rows = field(message, "products", list)
+        if not all(isinstance(row, dict) for row in rows):
+            raise InvalidInput("the signed catalogue's products are not rows of sku, name and picture: sign it again")
+        return Catalogue(field(message, "merchantId", int),
+                         tuple(Product(field(row, "sku", str), field(row, "name", str), field(row, "picture", str))
+                               for row in rows), field(message, "issuedAt", int))
+    raise InvalidInput("the signed names are neither a shop profile nor a catalogue batch: sign them again")
+
+
 _DOMAIN_TYPE = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
                 {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
 

@@ -190,12 +190,20 @@ class MerchantDesk:
         """Sign names for products and keep them (``names.NameStore.keep``), batch by batch."""
         return [self._sign_and_keep(batch) for batch in self.prepare_catalogue(products)]
 
+    def keep_signed(self, content: Profile | Catalogue, signature: str) -> Signed:
+        """Keep a profile or catalogue batch this desk's wallet signed (``prepare_profile``,
+        ``prepare_catalogue``, then ``names.typed_data`` in the wallet): refused as ``NameStore.keep`` refuses,
+        and when it names another shop."""
+        if content.merchant_id != self.merchant_id:
+            raise InvalidInput(f"the signed names are for shop #{content.merchant_id}, not #{self.merchant_id}: sign "
+                               "them on this shop's page")
+        return self.outbox.names.keep(Signed(content, self.address, signature), self.reads)
+
     def _sign_and_keep(self, content: Profile | Catalogue) -> Signed:
         contracts = self.reads.contracts
         signed = self._signer().sign_message(
             encode_typed_data(full_message=typed_data(content, contracts.chain.chain_id, contracts.address)))
-        return self.outbox.names.keep(Signed(content, self.address, "0x" + bytes(signed.signature).hex()),
-                                      self.reads)
+        return self.keep_signed(content, "0x" + bytes(signed.signature).hex())
 
     def _issue_time(self, table: Any) -> int:
         """Now by the chain's clock, or a second after this shop's newest version when that is later."""

@@ -150,6 +150,7 @@ def create_app(ledger: Ledger, relayer: LocalAccount | None, node_modules: Path,
         feedback,
         merchant,
         payments,
+        profile,
         receipts,
         session,
         staff,
@@ -157,7 +158,8 @@ def create_app(ledger: Ledger, relayer: LocalAccount | None, node_modules: Path,
         wallet,
     )
 
-    for module in (session, customer, exchanges, feedback, merchant, payments, receipts, staff, texts, wallet):
+    for module in (session, customer, exchanges, feedback, merchant, payments, profile, receipts, staff, texts,
+                   wallet):
         app.include_router(module.router)
     return app
 

@@ -469,6 +469,23 @@ def test_customer_pays_with_store_credit_then_prints_the_receipt(as_, scene, ser
     assert screenshot(page, "receipt.png", tmp_path).stat().st_size > 10_000
 
 
+def test_agent_names_the_shop_and_its_products_signing_in_the_wallet(as_, scene, server) -> None:
+    page = as_(scene.agent)
+    page.goto(f"{server}/shop/{scene.merchant_id}/profile")
+    page.fill('#profile input[name="name"]', "Kettle & Co")
+    page.fill('#profile input[name="support"]', "help@kettle.example")
+    page.click("#profile button")  # anvil signs the typed data: another implementation than ours checks it
+    page.wait_for_selector("#profile .status[data-kept]", timeout=20_000)
+    page.fill('#catalog textarea[name="rows"]', "sku,name\nSCARF,Red scarf\n")
+    page.click("#catalog button")
+    page.wait_for_selector("#catalog .status[data-kept]", timeout=20_000)
+    assert page.inner_text("#catalog .status").startswith("Product names saved. Kept the shop's names of 1 product(s)")
+    names = scene.ledger.names(scene.merchant_id)
+    assert names.shop == "Kettle & Co (shop #1)" and names.product("SCARF") == "Red scarf"
+    page.goto(f"{server}/shop/{scene.merchant_id}")
+    assert page.inner_text("h1") == "Kettle & Co (shop #1)"
+
+
 def test_owner_settles_every_closed_purchase_in_one_transaction(as_, scene, server) -> None:
     ledger = scene.ledger
     ledger.chain.advance_time(60 * 86_400)  # every window of the scene closes

@@ -63,6 +63,31 @@ async function signReturn(button) {
   }
 }
 
+// A shop's names (profile, catalogue rows): the server checks and dates them, the wallet signs each batch as
+// typed data (no transaction), and the server keeps what was signed as the signed-in staff member's.
+async function signNames(form) {
+  const status = form.querySelector(".status");
+  const button = form.querySelector("button");
+  button.disabled = true;
+  try {
+    const {typed_data} = await post(form.dataset.prepare, formFields(form));
+    const [address] = await wallet().request({method: "eth_requestAccounts"});
+    const kept = [];
+    for (const [i, typed] of typed_data.entries()) {
+      say(`Sign ${typed_data.length > 1 ? `batch ${i + 1} of ${typed_data.length}` : "the names"} in your wallet…`,
+          false, status);
+      const signature = await wallet().request(
+        {method: "eth_signTypedData_v4", params: [address, JSON.stringify(typed)]});
+      kept.push((await post(form.dataset.keep, {typed_data: typed, signature})).kept);
+    }
+    say(`${form.dataset.done}. ${kept.join(" ")} Reload to see them.`, false, status);
+    status.dataset.kept = String(kept.length);
+  } catch (error) {
+    say(error.message, true, status);
+  }
+  button.disabled = false;
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function landed(txHash) {
@@ -160,6 +185,9 @@ const returnButton = document.getElementById("sign-return");
 returnButton?.addEventListener("click", () => signReturn(returnButton));
 for (const button of document.querySelectorAll("button.wallet-send")) {
   button.addEventListener("click", (event) => { event.preventDefault(); sendFromWallet(button); });
+}
+for (const form of document.querySelectorAll("form.sign-names")) {
+  form.addEventListener("submit", (event) => { event.preventDefault(); signNames(form); });
 }
 showLocalTimes();
 countdowns();

@@ -1,6 +1,7 @@
 """A shop's customer that is a Safe (1.4.1, 2 of 3 owners) on anvil: it buys through its own transaction,
 signs in to the page and signs a gasless return with ERC-1271, which the page, the library and the contract
-all accept; a signature of fewer owners than the threshold is refused by the page before any gas is spent."""
+all accept; a signature of fewer owners than the threshold is refused by the page before any gas is spent. As
+the shop's agent, the same Safe names the shop: its owners' ERC-1271 signature of the profile is kept, fewer is not."""
 
 from __future__ import annotations
 
@@ -110,3 +111,24 @@ def test_a_return_signed_by_one_owner_is_refused_before_gas_is_spent(client, wor
     assert refused.status_code == 403 and f"not signed by its customer {safe.address}" in refused.json()["error"]
     assert scene.ledger.w3.eth.get_transaction_count(relayer) == nonce  # the relayer sent nothing
     assert 1 not in scene.ledger.purchase(purchase_id).returned_lines
+
+
+def test_a_safe_agent_names_the_shop_with_its_owners_signatures(client, world) -> None:
+    scene, safe = world
+    scene.ledger.merchant_desk(scene.owner, scene.merchant_id).add_agent(safe.address)
+    assert _sign_in(client, safe).status_code == 200
+    csrf = csrf_of(client)
+    (typed,) = client.post(f"/api/shop/{scene.merchant_id}/profile/prepare",
+                           json={"name": "Safe & Sound", "csrf": csrf}).json()["typed_data"]
+    signable = encode_typed_data(full_message=typed)  # eth-account's EIP-712, not the library's
+    digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+    def keep(signature: bytes):
+        return client.post(f"/api/shop/{scene.merchant_id}/names/keep",
+                           json={"typed_data": typed, "signature": "0x" + signature.hex(), "csrf": csrf})
+
+    short = keep(safe.sign(digest, signers=1))  # one owner of the two the Safe needs
+    assert short.status_code == 400 and f"the signature is not {safe.address}'s" in short.json()["error"]
+    kept = keep(safe.sign(digest))
+    assert kept.status_code == 200, kept.text
+    assert scene.ledger.names(scene.merchant_id).shop == f"Safe & Sound (shop #{scene.merchant_id})"

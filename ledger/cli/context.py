@@ -27,6 +27,8 @@ from ..chain import Chain, connect
 from ..client import Ledger
 from ..deployment import Deployment
 from ..errors import InvalidInput, NodeError
+from ..models import Purchase
+from ..names import Labels
 from ..sending.journal import Journal
 from .parse import LAST_MOMENT
 
@@ -221,6 +223,14 @@ def plain(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value).hex()
     return value
+
+
+def named(purchase: Purchase, labels: Labels) -> dict[str, Any]:
+    """A purchase as JSON with the names the tables show it by: the shop's order number (None when it is not
+    kept here), the shop's name and its products' names, line by line."""
+    return {**plain(purchase), "order_number": labels.order(purchase.id) or None,
+            "shop": labels.shop(purchase.merchant_id),
+            "products": [labels.product(purchase.merchant_id, line.sku) for line in purchase.lines]}
 
 
 def read_file(path: Path, what: str) -> str:

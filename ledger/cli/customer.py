@@ -39,7 +39,7 @@ from ..sending import Call
 from ..timefmt import local
 from ..validate import parse_amount
 from . import main, parse
-from .context import Env, pass_env, read_file, write_file
+from .context import Env, named, pass_env, read_file, write_file
 
 
 @main.command()
@@ -85,8 +85,9 @@ def my_purchases(env: Env, status: str | None) -> None:
       ledger --account 3 my purchases --status open
     """
     mine = env.ledger.customer_desk(env.account).purchases(status=status)
-    env.emit(mine, lambda: render.purchases_table(mine, env.chain.now(), title="My purchases",
-                                                  labels=env.ledger.labels(mine)))
+    labels = env.ledger.labels(mine)
+    env.emit([named(p, labels) for p in mine],
+             lambda: render.purchases_table(mine, env.chain.now(), title="My purchases", labels=labels))
 
 
 @my_group.command(name="contacts")
@@ -186,7 +187,8 @@ def purchase(env: Env, purchase_id: str) -> None:
     """
     found = env.ledger.purchase(purchase_id)
     contacts = env.ledger.contacts(purchase_id=found.id)
-    data = {"purchase": found, "refund_if_returned_now": _refund_now(found), "contacts": contacts}
+    data = {"purchase": named(found, env.ledger.labels([found])), "refund_if_returned_now": _refund_now(found),
+            "contacts": contacts}
     env.emit(data, lambda: _detail(env, found, contacts))
 
 

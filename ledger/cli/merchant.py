@@ -20,7 +20,7 @@ from ..names import Labels
 from ..timefmt import local, relative
 from ..validate import parse_amount
 from . import main, parse
-from .context import Env, pass_env, plain, write_file
+from .context import Env, named, pass_env, plain, write_file
 
 
 @main.group(name="merchant")
@@ -631,8 +631,9 @@ def purchases(env: Env, merchant_id: int | None, customer: str | None, sku: str 
     if merchant_id is not None:
         env.ledger.merchant(merchant_id)
     found = env.ledger.purchases(merchant_id=merchant_id, **filters)
-    env.emit(found, lambda: render.purchases_table(found, env.chain.now(), title=f"{len(found)} purchase(s)",
-                                                   labels=env.ledger.labels(found)))
+    labels = env.ledger.labels(found)
+    env.emit([named(p, labels) for p in found],
+             lambda: render.purchases_table(found, env.chain.now(), title=f"{len(found)} purchase(s)", labels=labels))
 
 
 @main.command()
@@ -680,10 +681,7 @@ def export(env: Env, merchant_id: int, fmt: str, output: Path | None, customer: 
 
 def _named(row: PurchaseRow, labels: Labels) -> dict[str, Any]:
     """A purchase as JSON with its names, refunds and tracking numbers beside what the chain holds."""
-    p = row.purchase
-    return {**plain(p), "order_number": labels.order(p.id) or None, "shop": labels.shop(p.merchant_id),
-            "products": [labels.product(p.merchant_id, line.sku) for line in p.lines],
-            "refunds": plain(row.refunds), "tracking_numbers": list(row.tracking)}
+    return {**named(row.purchase, labels), "refunds": plain(row.refunds), "tracking_numbers": list(row.tracking)}
 
 
 @main.command()

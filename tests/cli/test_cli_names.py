@@ -51,6 +51,12 @@ def test_a_shop_names_itself_and_its_products_and_the_names_show_on_its_purchase
     table = ok(shop("purchases", "--merchant", "1"))
     assert "ORDER-1001" in table and "Kettle & Co" in table and "2× Blue mug" in table
     assert "ORDER-1001" in ok(shop("--account", "4", "my", "purchases"))
+    (listed,) = json.loads(ok(shop("--json", "purchases", "--merchant", "1")))  # the same names as JSON
+    assert (listed["order_number"], listed["shop"], listed["products"]) == ("ORDER-1001", "Kettle & Co (shop #1)",
+                                                                           ["Blue mug"])
+    (mine,) = json.loads(ok(shop("--json", "--account", "4", "my", "purchases")))
+    detail = json.loads(ok(shop("--json", "purchase", listed["id"])))["purchase"]
+    assert mine == listed and detail["order_number"] == "ORDER-1001" and detail["products"] == ["Blue mug"]
 
 
 def test_a_bad_catalogue_names_every_bad_row_and_signs_nothing(shop, tmp_path) -> None:

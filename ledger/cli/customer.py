@@ -122,14 +122,14 @@ def my_credit(env: Env, merchant_id: int, token: str) -> None:
 
 def _credit_words(env: Env, merchant_id: int, token: str, held: Credit) -> str:
     if held.amount == 0:
-        return f"no store credit at merchant #{merchant_id}"
+        return f"no store credit at {env.ledger.names(merchant_id).shop}"
     if cashable_now(env.ledger.reads, merchant_id, token, held):
         when = "now (`ledger credit cash-out`)"
     elif held.cashable_at != CASHABLE_WHEN_CLOSED:
         when = f"from {local(held.cashable_at, env.zone)}"
     else:
         when = "once the shop retires all its terms"
-    return (f"{env.units.amount(held.amount, token)} store credit at merchant #{merchant_id}, "
+    return (f"{env.units.amount(held.amount, token)} store credit at {env.ledger.names(merchant_id).shop}, "
             f"{env.units.amount(held.cash, token)} of it money you paid, which can be cashed out {when}")
 
 
@@ -157,7 +157,7 @@ def cash_out(env: Env, merchant_id: int, token: str) -> None:
     paid = desk.cash_out_credit(merchant_id, token)
     bonus = held.amount - held.cash
     env.emit({"merchant_id": merchant_id, "token": token, "cash": paid, "bonus_returned": bonus},
-             lambda: f"cashed out {env.units.amount(paid, token)} of store credit at merchant #{merchant_id}"
+             lambda: f"cashed out {env.units.amount(paid, token)} of store credit at {env.ledger.names(merchant_id).shop}"
                      + (f"; the {env.units.amount(bonus, token)} bonus went back to the shop" if bonus else ""))
 
 
@@ -250,7 +250,7 @@ def _detail(env: Env, p: Purchase, contacts: list[ContactMoment], title: str = "
                       env.units.amount(line.total, p.token), "yes" if i in p.returned_lines else "")
     facts = [
         f"purchase {p.id}",
-        f"customer {p.customer} at merchant #{p.merchant_id}, bought {local(p.purchased_at, env.zone)}",
+        f"customer {p.customer} at {env.ledger.names(p.merchant_id).shop}, bought {local(p.purchased_at, env.zone)}",
         f"paid {env.units.amount(p.paid, p.token)}"
         + (f" ({env.units.amount(p.credit_used, p.token)} of it in store credit)" if p.credit_used else "")
         + f", refunded {env.units.amount(p.refunded, p.token)}, in escrow {env.units.amount(p.in_escrow, p.token)}; "
@@ -302,8 +302,8 @@ def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipme
         credited = desk.return_for_credit(purchase_id, lines, shipment)
         purchase = env.ledger.purchase(credited.purchase_id)
         env.emit(credited, lambda: f"returned line(s) {', '.join(map(str, credited.lines))}: "
-                                   f"{env.units.amount(credited.amount, purchase.token)} store credit at merchant "
-                                   f"#{purchase.merchant_id}")
+                                   f"{env.units.amount(credited.amount, purchase.token)} store credit at "
+                                   f"{env.ledger.names(purchase.merchant_id).shop}")
         return
     refund = desk.return_items(purchase_id, lines, shipment)
     token = env.ledger.purchase(refund.purchase_id).token

@@ -111,12 +111,12 @@ def test_referral_commission_granted_in_the_order(cli, tmp_path) -> None:
 def test_store_credit_from_the_command_line(cli, bought, tmp_path) -> None:
     assert "10 % bonus" in ok(cli("--account", "1", "merchant", "credit-bonus", "1", "10%"))
     out = ok(cli("--account", "4", "return", bought["id"], "--line", "1", "--credit"))
-    assert "0.495 ETH store credit at merchant #1" in out  # 0.45 refund + 10 % bonus
+    assert "0.495 ETH store credit at shop #1" in out  # 0.45 refund + 10 % bonus
     held = ok(cli("--account", "4", "my", "credit", "1"))
     assert "0.495 ETH store credit" in held and "0.45 ETH of it money you paid" in held
     later = json.loads(ok(buy(cli, tmp_path, "PEN:1:1", order="F-2", buy_options=("--use-credit", "all"))))
     assert later["paid"] == 10**18 and later["credit_used"] == 495 * 10**15
-    assert "no store credit at merchant #1" in ok(cli("--account", "4", "my", "credit", "1"))
+    assert "no store credit at shop #1" in ok(cli("--account", "4", "my", "credit", "1"))
     broke = buy(cli, tmp_path, "PEN:1:1", order="F-3", buy_options=("--use-credit", "0.1"))
     assert broke.exit_code == 1 and "less than the" in broke.output
 
@@ -131,7 +131,7 @@ def test_store_credit_cash_out(cli, bought) -> None:
     assert still.exit_code == 1 and "can be cashed out from" in still.output
     ok(cli("time", "advance", "31d"))
     out = ok(cli("--account", "4", "credit", "cash-out", "1"))
-    assert "cashed out 0.45 ETH of store credit at merchant #1; the 0.045 ETH bonus went back to the shop" in out
+    assert "cashed out 0.45 ETH of store credit at shop #1; the 0.045 ETH bonus went back to the shop" in out
     nothing = cli("--account", "4", "credit", "cash-out", "1")
     assert nothing.exit_code == 1 and "nothing is waiting" in nothing.output
 

@@ -40,7 +40,10 @@ if TYPE_CHECKING:
     from segno import QRCode
 
 CODE_BYTES = 10
-"""Bytes of the order's hash in its code: 80 bits (16 base32 characters); the module's docstring says why."""
+"""Bytes of the order's hash in its code: 80 bits; the module's docstring says why that is enough."""
+
+CODE_LENGTH = CODE_BYTES * 8 // 5
+"""Characters of a code: base32 writes 5 bits a character, so 80 bits are 16 characters, with no padding."""
 
 SHORT_PATH = "/o/"
 """Where the page serves a kept order: ``/o/<code>``."""
@@ -48,13 +51,13 @@ SHORT_PATH = "/o/"
 QR_ERROR = "m"
 """The QR codes' error correction: M restores 15 % of the code (a smudge, a crease, a glare on a screen)."""
 
-_CODE = re.compile(r"[a-z2-7]{16}")
+_CODE = re.compile(f"[a-z2-7]{{{CODE_LENGTH}}}")
 
 metadata = MetaData()
 
 kept_orders = Table(
     "kept_orders", metadata,
-    Column("code", String(16), primary_key=True),
+    Column("code", String(CODE_LENGTH), primary_key=True),
     Column("signed_order", Text, nullable=False),
 )
 """Signed orders given a short link, by code, as JSON (``SignedOrder.to_json``)."""
@@ -83,27 +86,31 @@ class OrderLinks:
         checked here: the caller keeps only orders its shop signed (the page, after ``check_order``; the command
         line, the order it has just signed). ``OrderCodeTaken`` when another order holds the code."""
         code, text = code_of(signed), signed.to_json()
-        try:
-            with self.engine.begin() as db:
-                db.execute(insert(kept_orders), [{"code": code, "signed_order": text}])
-        except IntegrityError:  # kept before, by this process or another: the same order, or a collision
-            with self.engine.connect() as db:
-                kept = db.execute(select(kept_orders.c.signed_order).where(kept_orders.c.code == code)).scalar()
-            if kept != text:
-                raise OrderCodeTaken(code) from None
+        kept = self._kept(code)
+        if kept is None:
+            try:
+                with self.engine.begin() as db:
+                    db.execute(insert(kept_orders), [{"code": code, "signed_order": text}])
+                return code
+            except IntegrityError:  # another process kept one under this code in between
+                kept = self._kept(code)
+        if kept != text:
+            raise OrderCodeTaken(code)
         return code
 
     def find(self, code: str) -> SignedOrder:
         """The signed order kept under ``code`` (any case; spaces around it are dropped); ``UnknownOrderLink`` when
         none is, or the code is no code at all."""
         wanted = code.strip().lower()
-        if _CODE.fullmatch(wanted) is None:
-            raise UnknownOrderLink(code)
-        with self.engine.connect() as db:
-            kept = db.execute(select(kept_orders.c.signed_order).where(kept_orders.c.code == wanted)).scalar()
+        kept = self._kept(wanted) if _CODE.fullmatch(wanted) else None
         if kept is None:
             raise UnknownOrderLink(code)
         return SignedOrder.from_json(kept)
+
+    def _kept(self, code: str) -> str | None:
+        with self.engine.connect() as db:
+            kept: str | None = db.execute(select(kept_orders.c.signed_order).where(kept_orders.c.code == code)).scalar()
+        return kept
 
 
 def qr_code(link: str) -> QRCode:

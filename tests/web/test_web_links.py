@@ -7,23 +7,16 @@ from __future__ import annotations
 
 import html
 import re
-import time
 
 import pytest
 
 from ledger.links import code_of, qr_svg
-from tests.support.web import ETHER, problem, sign_in
+from tests.support.web import mug_order, problem, sign_in
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
 ORIGIN = "http://testserver"
 BUTTONS = ('id="pay"', 'id="signin"', 'id="exchange"', 'action="/pay/exchange"')
-
-
-def _order(scene, customer=None, valid_for: int = 3_600, signer=None):
-    shop = scene.ledger.merchant_desk(signer or scene.owner, scene.merchant_id)
-    return shop.quote(scene.terms_id, [("MUG", 1, ETHER // 100)], f"LINK-{time.monotonic_ns()}",
-                      customer=customer, valid_for=valid_for)
 
 
 def _short(scene, signed) -> str:
@@ -38,7 +31,7 @@ def _no_offer(page, says: str) -> None:
 
 
 def test_a_short_link_shows_the_pay_page_with_a_qr_code_of_itself(client, scene) -> None:
-    signed = _order(scene)
+    signed = mug_order(scene)
     long = client.get(signed.link())  # the self-contained link keeps working, and keeps the order for a short one
     short_path = f"/o/{code_of(signed)}"
     assert long.status_code == 200 and f'href="{ORIGIN}{short_path}"' in long.text
@@ -66,7 +59,7 @@ def test_an_unknown_short_code_is_a_404_in_words(client, code) -> None:
 
 
 def test_a_paid_order_says_so_with_the_receipt_for_its_buyer_only(client, scene) -> None:
-    signed = _order(scene, customer=scene.alice.address)
+    signed = mug_order(scene, customer=scene.alice.address)
     path = _short(scene, signed)
     bought = scene.ledger.customer_desk(scene.alice).buy(signed)
     for link in (path, signed.link()):
@@ -81,7 +74,7 @@ def test_a_paid_order_says_so_with_the_receipt_for_its_buyer_only(client, scene)
 
 
 def test_an_expired_order_says_when_in_words(client, scene) -> None:
-    signed = _order(scene, valid_for=60)
+    signed = mug_order(scene, valid_for=60)
     path = _short(scene, signed)
     snapshot = scene.ledger.chain.snapshot()
     try:
@@ -97,14 +90,14 @@ def test_an_expired_order_says_when_in_words(client, scene) -> None:
 
 
 def test_an_order_for_another_buyer_says_whose_it_is(client, scene) -> None:
-    signed = _order(scene, customer=scene.alice.address)
+    signed = mug_order(scene, customer=scene.alice.address)
     path = _short(scene, signed)
     sign_in(client, scene.bob)
     _no_offer(client.get(path), f"is made out to {scene.alice.address}, not to {scene.bob.address}")
 
 
 def test_an_order_signed_by_a_removed_agent_says_so(client, scene) -> None:
-    signed = _order(scene, signer=scene.agent)
+    signed = mug_order(scene, signer=scene.agent)
     path = _short(scene, signed)
     snapshot = scene.ledger.chain.snapshot()
     try:

@@ -98,6 +98,15 @@ class OrderLinks:
             raise OrderCodeTaken(code)
         return code
 
+    def link(self, signed: SignedOrder, page: str) -> str:
+        """The link to give for a signed order on the page at ``page``: its short link, the order kept for it; in
+        the one-in-2^80 case of another order under its code, its self-contained link, which needs nothing kept.
+        The caller keeps only orders its shop signed, as for ``keep``."""
+        try:
+            return short_link(page, self.keep(signed))
+        except OrderCodeTaken:
+            return signed.link(page)
+
     def find(self, code: str) -> SignedOrder:
         """The signed order kept under ``code`` (any case; spaces around it are dropped); ``UnknownOrderLink`` when
         none is, or the code is no code at all."""

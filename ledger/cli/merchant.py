@@ -17,7 +17,7 @@ from rich.progress import Progress
 
 from .. import render
 from ..errors import InvalidInput
-from ..links import qr_file, qr_kind, qr_terminal, short_link
+from ..links import qr_file, qr_kind, qr_terminal
 from ..models import NATIVE, Purchase, Reason, Settlement, Status
 from ..timefmt import local, relative
 from ..validate import parse_amount
@@ -390,8 +390,9 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
     if output is not None:
         existed = output.exists()
         write_file(output, signed.to_json() + "\n")
-    link = None if page is None else (signed.link(page) if self_contained else
-                                      short_link(page, env.ledger.order_links.keep(signed)))
+    link: str | None = None
+    if page is not None:
+        link = signed.link(page) if self_contained else env.ledger.order_links.link(signed, page)
     if link is not None and qr_path is not None:
         write_file(qr_path, qr_file(link, qr_path.name))
     if env.as_json:

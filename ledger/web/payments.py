@@ -18,8 +18,8 @@ from fastapi.responses import Response
 
 from .. import render
 from ..desks.customer import check_order, exchangeable
-from ..errors import LedgerError, OrderCodeTaken, OrderRefUsed, PurchaseExists
-from ..links import SHORT_PATH, qr_svg, short_link
+from ..errors import LedgerError, OrderRefUsed, PurchaseExists
+from ..links import SHORT_PATH, qr_svg
 from ..models import NATIVE
 from ..orders import SignedOrder
 from .customer import customer_desk, hand_over
@@ -65,21 +65,11 @@ def order_page(request: Request, signed: SignedOrder) -> Response:
         ledger.names_store.keep_order_number(signed.order.merchant_id, signed.order.order_ref, signed.order_number)
     offers = [p for p in reversed(ledger.purchases(merchant_id=signed.order.merchant_id, customer=me))
               if exchangeable(p, signed.order)] if me else []
-    link = _shortest_link(request, signed)
+    link = ledger.order_links.link(signed, site(request).origin.url)  # check_order said the shop signed it
     return page(request, "pay.html", o=signed.order, number=signed.order_number, encoded=signed.encoded(),
                 refused=None, paid=None, offers=offers, link=link, qr=qr_svg(link),
                 terms=render.terms_words(signed.order), merchant=ledger.merchant(signed.order.merchant_id),
                 window_state=render.window_state)
-
-
-def _shortest_link(request: Request, signed: SignedOrder) -> str:
-    """The order's short link at this site, its order kept for it (the shop signed it: ``check_order`` said so);
-    in the one-in-2^80 case of another order under its code, the self-contained link."""
-    origin = site(request).origin.url
-    try:
-        return short_link(origin, site(request).ledger.order_links.keep(signed))
-    except OrderCodeTaken:
-        return signed.link(origin)
 
 
 @router.post("/api/orders/prepare")

@@ -61,9 +61,10 @@ def test_a_kept_order_is_found_by_its_code_in_any_case(store) -> None:
 def test_an_order_whose_code_is_taken_overwrites_nothing(store, monkeypatch) -> None:
     first, second = _signed("ORDER-1"), _signed("ORDER-2")
     monkeypatch.setattr(links, "code_of", lambda signed: "a" * 16)  # an 80-bit collision, forced
-    store.keep(first)
+    assert store.link(first, SHOP) == f"{SHOP}/o/{'a' * 16}"
     with pytest.raises(OrderCodeTaken, match="give the customer the self-contained link"):
         store.keep(second)
+    assert store.link(second, SHOP) == second.link(SHOP)  # what the command line prints and the page shows then
     assert store.find("a" * 16) == first
 
 

@@ -58,7 +58,7 @@ def order_page(request: Request, signed: SignedOrder) -> Response:
         bought = ledger.purchase(paid.purchase_id)
         return page(request, "pay.html", o=signed.order, paid=bought.id, status=409,
                     refused=str(paid) if isinstance(paid, OrderRefUsed) else None,
-                    receipt=me is not None and me == bought.customer)
+                    receipt=me == bought.customer)
     except LedgerError as refusal:
         return page(request, "pay.html", o=signed.order, refused=str(refusal), paid=None, status=409)
     if signed.order_number:  # the shop signed this order: its number is kept beside the order's hash

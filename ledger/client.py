@@ -66,6 +66,7 @@ from .sending.single import Landed
 
 if TYPE_CHECKING:
     from .history import History
+    from .links import OrderLinks
     from .names import Labels, Names, NameStore
     from .receipts import Receipt
     from .texts import Sealed, TextKind, TextStore
@@ -90,6 +91,7 @@ class Ledger:
         self._history: History | None = None
         self._texts: TextStore | None = None
         self._names: NameStore | None = None
+        self._order_links: OrderLinks | None = None
         self.contracts = LedgerContracts(chain, address, feedback, from_block)
         """The contracts bound on the chain: calls, events, sending (``ledger.contracts``)."""
         self.w3 = chain.w3
@@ -219,6 +221,17 @@ class Ledger:
     @names_store.setter
     def names_store(self, store: NameStore) -> None:
         self._names = store
+
+    @property
+    def order_links(self) -> OrderLinks:
+        """Signed orders kept under short codes, for short order links (``ledger.links``), kept where the texts
+        are (``texts``): the command line that signs an order and the page that opens its short link share them
+        when they share the database."""
+        if self._order_links is None:
+            from .links import OrderLinks
+
+            self._order_links = OrderLinks(self.texts.engine)
+        return self._order_links
 
     def names(self, merchant_id: int) -> Names:
         """What a shop is called and what it calls its products, as its staff signed them (``names.Names``)."""

@@ -960,3 +960,23 @@ class TextNotFound(LedgerError, LookupError):
             f"no text that {who} may {action} is kept for hash {content_hash}: it was logged elsewhere, never kept "
             f"here, or is not theirs ({'its customer and the shop' if action == 'read' else 'only its customer'} "
             f"may {action} a note or shipment reference)")
+
+
+class UnknownOrderLink(LedgerError, LookupError):
+    """Raised when a short order link's code names no order kept here (mistyped, cut short, or made for a server
+    on another database)."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(f"no order is kept here under the code {code!r}: check that the link was copied whole, or "
+                         "ask the shop for the order's link again")
+
+
+class OrderCodeTaken(LedgerError, ValueError):
+    """Raised when another signed order is kept under the short code an order hashes to (an 80-bit collision):
+    the order kept first stays; nothing is overwritten."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(f"another order is kept under the short code {code} already (a chance of about one in "
+                         "2^80): give the customer the self-contained link instead")

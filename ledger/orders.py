@@ -299,8 +299,13 @@ class SignedOrder:
     def link(self, page: str = "") -> str:
         """The address that opens this order on the page ``ledger serve`` runs at ``page`` (its base URL; none
         gives the path alone), where the customer pays it with their own wallet: ``/pay?order=`` followed by
-        the signed order (``to_json``) in base64url."""
-        return page.rstrip("/") + "/pay?order=" + base64.urlsafe_b64encode(self.to_json().encode()).decode().rstrip("=")
+        the signed order (``encoded``). It carries the whole order, so any server of this ledger opens it (about
+        1,400 characters: ``links.short_link`` is the one for a QR code or a text message)."""
+        return page.rstrip("/") + "/pay?order=" + self.encoded()
+
+    def encoded(self) -> str:
+        """The signed order (``to_json``) in base64url without padding: what an order link carries (``from_link``)."""
+        return base64.urlsafe_b64encode(self.to_json().encode()).decode().rstrip("=")
 
     @classmethod
     def from_link(cls, encoded: str) -> SignedOrder:

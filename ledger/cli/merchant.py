@@ -15,6 +15,7 @@ from rich.progress import Progress
 
 from .. import render
 from ..errors import InvalidInput
+from ..links import qr_file, qr_kind, qr_terminal
 from ..models import NATIVE, Purchase, PurchaseRow, Reason, Settlement, Status
 from ..names import Labels
 from ..timefmt import local, relative
@@ -340,24 +341,46 @@ def retire(env: Env, terms_id: int) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the signed order to this file, for the customer to buy with `ledger buy FILE`.")
 @click.option("--link", "page", metavar="URL",
-              help="Print the link that opens the order on the page `ledger serve` runs at URL, to pay by wallet.")
+              help="Print the short link that opens the order on the page `ledger serve` runs at URL (on this "
+                   "database), to pay by wallet.")
+@click.option("--self-contained", is_flag=True,
+              help="With --link: print the link that carries the whole order (about 1,400 characters), which any "
+                   "server of this ledger opens, instead of the short one.")
+@click.option("--qr", metavar="[FILE]", is_flag=False, flag_value="-", type=click.Path(dir_okay=False),
+              help="With --link: draw a QR code of the link here, or write it to FILE (.png or .svg).")
 @pass_env
 def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, customer: str | None, valid: str,
-          token: str, referrer: str | None, commission: str, output: Path | None, page: str | None) -> None:
+          token: str, referrer: str | None, commission: str, output: Path | None, page: str | None,
+          self_contained: bool, qr: str | None) -> None:
     """Sign an order under return terms TERMS_ID (as the shop's owner or an agent); nothing is sent.
 
     Each line is SKU:QUANTITY:UNIT_PRICE (price in whole tokens). The merchant is the one whose terms
     these are. The customer buys the order with `ledger buy FILE`, or on the page with --link; it can be
     bought once, and only until it expires. --json prints the order as the file holds it.
 
+    --link URL keeps the signed order in the database this command reads (.ledger/history.sqlite, or
+    LEDGER_DATABASE_URL) and prints its short link, URL/o/CODE (about 40 characters): it opens on a
+    `ledger serve` at URL on the same database. --self-contained prints the long link that carries the order
+    instead, for a server on another database. --qr draws a QR code of the link (put it after the lines).
+
     \b
     Example:
       ledger --account 1 quote 1 MUG:2:0.01 TEA:1:0.5 --for 0x15d3… --valid 1h --order ORDER-1001 -o order.json
       ledger --account 2 quote 1 BOOK:1:0.02 --order WEB-77 --referrer 0x9965… --commission 5% -o book.json
-      ledger --account 2 quote 1 LAMP:1:0.05 --order WEB-78 --link http://shop.example:8000
+      ledger --account 2 quote 1 LAMP:1:0.05 --order WEB-78 --link http://shop.example:8000 --qr
+      ledger --account 2 quote 1 LAMP:1:0.05 --order WEB-79 --link http://shop.example:8000 --qr lamp.png
     """
     if page is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", page):
         raise InvalidInput(f"--link takes the page's address, such as http://127.0.0.1:8000, not {page!r}")
+    if page is None and (self_contained or qr is not None):
+        raise InvalidInput(f"{'--qr' if qr is not None else '--self-contained'} is about the order's link: give the "
+                           "page's address with --link URL too")
+    qr_path = None if qr in (None, "-") else Path(qr)
+    if qr == "-" and env.as_json:
+        raise InvalidInput("--json prints JSON only, so the QR code cannot be drawn with it: write it to a file "
+                           "with --qr FILE.png")
+    if qr_path is not None:
+        qr_kind(qr_path.name)  # a file of another kind is refused before anything is signed or kept
     terms = env.ledger.terms(terms_id)
     items = [parse.line(text, env.units.decimals(token), env.units.symbol(token)) for text in lines]
     desk = env.ledger.merchant_desk(env.account, terms.merchant_id)
@@ -366,9 +389,14 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
     if output is not None:
         existed = output.exists()
         write_file(output, signed.to_json() + "\n")
+    link: str | None = None
+    if page is not None:
+        link = signed.link(page) if self_contained else env.ledger.order_links.link(signed, page)
+    if link is not None and qr_path is not None:
+        write_file(qr_path, qr_file(link, qr_path.name))
     if env.as_json:
-        click.echo(signed.to_json() if page is None else json.dumps({"link": signed.link(page), **json.loads(
-            signed.to_json())}, indent=1))
+        click.echo(signed.to_json() if link is None else json.dumps({"link": link, **json.loads(signed.to_json())},
+                                                                    indent=1))
         return
 
     def show() -> RenderableType:
@@ -378,13 +406,17 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
         if output is not None:
             where = f"{output} (in place of the file that was there)" if existed else output
             parts.append(f"signed order written to {where}; the customer buys it with `ledger buy {output}`")
-        if page is not None:
+        if qr_path is not None:
+            parts.append(f"QR code of the link written to {qr_path}")
+        if link is not None:
             parts.append("the customer pays it with their wallet at the link below (one line):")
         return parts[0] if len(parts) == 1 else Group(*parts)
 
     env.emit(signed, show)
-    if page is not None:
-        click.echo(signed.link(page))  # plain: a console would wrap it
+    if link is not None:
+        if qr == "-":
+            click.echo(qr_terminal(link), nl=False)
+        click.echo(link)  # plain: a console would wrap it
 
 
 @main.command()

@@ -51,7 +51,7 @@ def serve(env: Env, host: str, port: int, origin: str | None, session_hours: flo
       ledger node start && ledger deploy && ledger serve
       ledger --rpc https://rpc.example --account relayer serve --port 8080 --origin https://shop.example
     """
-    require("web", "the web page", "fastapi", "uvicorn", "jinja2", "python_multipart")
+    require("web", "the web page", "fastapi", "uvicorn", "jinja2", "python_multipart", "segno")
     import uvicorn  # the web stack only where the page is served
 
     from ..build import project_root

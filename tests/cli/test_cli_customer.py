@@ -59,18 +59,82 @@ def test_quote_json_is_the_order_file_and_buy_reads_it_from_stdin(shop) -> None:
     assert purchase["id"] == signed.purchase_id and purchase["customer"] == BOB
 
 
-def test_quote_link_opens_the_same_order_on_the_page(shop) -> None:
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_quote_link_is_short_and_opens_the_order_on_a_page_reading_the_same_database(shop, cli_project) -> None:
     out = ok(shop("--account", "2", "quote", "1", "MUG:1:0.01", "--for", ALICE, "--order", "WEB-1",
                   "--link", "http://shop.example:8000/"))
     link = out.strip().splitlines()[-1]  # on a line of its own, unwrapped
-    assert link.startswith("http://shop.example:8000/pay?order=") and " " not in link
-    signed = SignedOrder.from_link(link.split("order=", 1)[1])
-    assert (signed.order.customer, signed.order.total, signed.signer) == (ALICE, 10**16, AGENT)
+    assert re.fullmatch(r"http://shop\.example:8000/o/[a-z2-7]{16}", link), link
+    signed = _page_ledger(cli_project).order_links.find(link.rsplit("/", 1)[1])  # kept in .ledger/history.sqlite
+    assert (signed.order.customer, signed.order.total, signed.signer, signed.order_number) == (ALICE, 10**16, AGENT,
+                                                                                                "WEB-1")
+    page = _page(cli_project).get(link.removeprefix("http://shop.example:8000"))  # as `ledger serve` shows it
+    assert page.status_code == 200 and 'id="pay"' not in page.text and "Connect wallet and sign in to pay" in page.text
+    assert f'href="{link}"' in page.text  # the page's own QR code and link are the same short link
+
     printed = json.loads(ok(shop("--json", "--account", "2", "quote", "1", "MUG:1:0.01", "--order", "WEB-2",
                                  "--link", "http://127.0.0.1:8000")))
-    assert SignedOrder.from_link(printed["link"].split("order=", 1)[1]).purchase_id == printed["purchaseId"]
-    refused = shop("--account", "2", "quote", "1", "MUG:1:0.01", "--order", "WEB-3", "--link", "shop.example")
-    assert refused.exit_code != 0 and "--link takes the page's address" in refused.output
+    assert _page_ledger(cli_project).order_links.find(printed["link"][-16:]).purchase_id == printed["purchaseId"]
+
+
+def test_quote_self_contained_link_carries_the_whole_order(shop) -> None:
+    out = ok(shop("--account", "2", "quote", "1", "MUG:1:0.01", "--for", ALICE, "--order", "WEB-3",
+                  "--link", "http://shop.example:8000", "--self-contained"))
+    link = out.strip().splitlines()[-1]
+    assert link.startswith("http://shop.example:8000/pay?order=") and " " not in link and len(link) > 1_300
+    signed = SignedOrder.from_link(link.split("order=", 1)[1])
+    assert (signed.order.customer, signed.order.total, signed.signer) == (ALICE, 10**16, AGENT)
+
+
+def test_quote_qr_draws_the_link_in_the_terminal_or_writes_it_to_a_file(shop, tmp_path) -> None:
+    from ledger.links import qr_file, qr_terminal
+
+    out = ok(shop("--account", "2", "quote", "1", "MUG:1:0.01", "--order", "WEB-4", "--link", "http://shop.example",
+                  "--qr"))
+    link = out.strip().splitlines()[-1]
+    assert qr_terminal(link) + link in out  # the code of this very link, just above it
+    assert qr_terminal(link.replace("/o/", "/o/x")[:-1]) not in out
+    for name in ("code.png", "code.svg"):
+        out = ok(shop("--account", "2", "quote", "1", "MUG:1:0.01", "--order", f"WEB-5-{name}",
+                      "--link", "http://shop.example", "--qr", tmp_path / name))
+        link = out.strip().splitlines()[-1]
+        assert f"QR code of the link written to {tmp_path / name}" in out
+        assert (tmp_path / name).read_bytes() == qr_file(link, name)
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    (("--link", "shop.example"), "--link takes the page's address"),
+    (("--qr",), "--qr is about the order's link: give the page's address with --link URL too"),
+    (("--self-contained",), "--self-contained is about the order's link"),
+    (("--link", "http://shop.example", "--qr", "code.gif"), "a QR code is written to a .png or .svg file, not to 'code.gif'"),
+    (("--json", "--link", "http://shop.example", "--qr"), "--json prints JSON only"),
+])
+def test_quote_link_options_refused_in_one_line(shop, options, says) -> None:
+    front = ("--json",) if options[0] == "--json" else ()
+    refused = shop(*front, "--account", "2", "quote", "1", "MUG:1:0.01", "--order", "WEB-6", *options[len(front):])
+    assert refused.exit_code != 0 and says in refused.output and "Traceback" not in refused.output
+    assert len(refused.output.strip().splitlines()) == 1, refused.output
+
+
+def _page_ledger(cli_project):
+    from ledger.chain import connect
+    from ledger.client import Ledger
+    from ledger.deployment import Deployment
+    from ledger.history import database_url
+
+    deployment = cli_project.home / ".ledger" / "deployment.json"
+    return Ledger.attach(connect(cli_project.url), Deployment.load(deployment), database_url(deployment))
+
+
+def _page(cli_project):
+    """The page `ledger serve --origin http://shop.example:8000` serves, over the project's database."""
+    from fastapi.testclient import TestClient
+
+    from ledger.web import create_app
+
+    ledger = _page_ledger(cli_project)
+    app = create_app(ledger, ledger.chain.accounts()[0], cli_project.home / "node_modules", origin="http://shop.example:8000")
+    return TestClient(app, base_url="http://shop.example:8000", raise_server_exceptions=False)
 
 
 def test_buy_a_quoted_file_prints_the_purchase_with_its_window(shop) -> None:

@@ -323,6 +323,8 @@ def test_an_order_field_too_wide_for_the_chain_is_refused(hostile: World, field,
     ["--account", "4", "return", "{purchase}", "--sign-only", "no-such-folder/request.json"],
     ["--account", "2", "export", "1", "--output", "no-such-folder/purchases.csv"],
     ["--account", "2", "quote", "1", "MUG:1:0.01", "--order", "F", "-o", "no-such-folder/order.json"],
+    ["--account", "2", "quote", "1", "MUG:1:0.01", "--order", "Q", "--link", "http://shop.example", "--qr",
+     "no-such-folder/code.png"],
 ])
 def test_an_output_file_in_a_missing_folder_makes_no_folder(hostile: World, command) -> None:
     args = [part.format(purchase=hostile.open_purchase) for part in command]
@@ -365,6 +367,7 @@ def test_a_contact_for_an_empty_customer_is_refused(hostile: World) -> None:
     ("--payout", ["--account", "1", "merchant", "register", "--payout", ""]),
     ("--referrer", ["--account", "2", "quote", "1", "MUG:1:0.01", "--order", "E", "--referrer", ""]),
     ("--order", ["--account", "2", "quote", "1", "MUG:1:0.01", "--order", " "]),
+    ("--qr", ["--account", "2", "quote", "1", "MUG:1:0.01", "--order", "E", "--link", "http://shop.example", "--qr", ""]),
     ("--rpc", ["--rpc", "", "terms", "list", "1"]),
 ])
 def test_an_empty_value_is_never_the_default(hostile: World, option, command) -> None:

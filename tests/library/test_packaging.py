@@ -32,6 +32,7 @@ BLOCKED = {
     "postgres": ["psycopg", "psycopg_binary"],
     "dev": ["eth_tester", "eth", "solcx"],  # eth is py-evm's
     "receipts": ["fpdf"],
+    "qr": ["segno"],
 }
 """The top-level modules only an extra brings (not also needed by the core's own dependencies): blocked in a
 subprocess (``sys.modules[name] = None``), they look not installed."""
@@ -104,11 +105,12 @@ from ledger.build import compile_sources
 from ledger.chain import EmbeddedChain
 from ledger.errors import MissingExtra
 from ledger.history.store import MEMORY, engine_for
+from ledger.links import qr_svg
 from ledger.receipts import pdf
 
 said = []
 for attempt in (EmbeddedChain, lambda: compile_sources(Path("."), {}), lambda: engine_for("postgresql://u@h/db"),
-                lambda: pdf(None, str)):
+                lambda: pdf(None, str), lambda: qr_svg("https://shop.example/o/x")):
     try:
         attempt()
     except MissingExtra as error:
@@ -122,6 +124,7 @@ print(json.dumps(said))
         "compiling the contracts needs the dev extra (not installed: solcx): pip install 'ledger[dev]'",
         "an index in PostgreSQL needs the postgres extra (not installed: psycopg): pip install 'ledger[postgres]'",
         "a PDF receipt needs the receipts extra (not installed: fpdf): pip install 'ledger[receipts]'",
+        "a QR code needs the qr extra (not installed: segno): pip install 'ledger[qr]'",
     ]
 
 

@@ -3,6 +3,7 @@ are in ``tests/web/conftest.py``)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from eth_account.messages import encode_defunct
@@ -10,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.client import Ledger
 from ledger.models import Channel, ContactKind, Purchase
+from ledger.orders import SignedOrder
 from ledger.texts import KeptText, TextKind
 
 DAY = 86_400
@@ -52,6 +54,14 @@ def build_scene(ledger: Ledger, accounts: list[LocalAccount]) -> Scene:
         bytes.fromhex(note.hash[2:])))
     return Scene(ledger, accounts, shop.merchant_id, ledger.purchase(bought.id), ledger.purchase(closed.id), note,
                  terms.id)
+
+
+def mug_order(scene: Scene, customer: str | None = None, valid_for: int = 3_600,
+              signer: LocalAccount | None = None) -> SignedOrder:
+    """A one-mug order of the scene's shop, under a number of its own, signed by ``signer`` (the owner)."""
+    shop = scene.ledger.merchant_desk(signer or scene.owner, scene.merchant_id)
+    return shop.quote(scene.terms_id, [("MUG", 1, ETHER // 100)], f"ORDER-{time.monotonic_ns()}",
+                      customer=customer, valid_for=valid_for)
 
 
 def sign_in(client, account: LocalAccount):

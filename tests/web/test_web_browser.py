@@ -197,6 +197,23 @@ def test_order_link_made_out_to_another_customer_is_refused_in_words(browser_con
     assert page.locator("#pay").count() == 0 and "Pay shop #" not in page.inner_text("main")
 
 
+def test_an_order_link_that_expired_says_when_and_offers_no_button(as_, scene, server) -> None:
+    shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
+    order = shop.quote(scene.terms_id, [("MUG", 1, ETHER // 100)], "ORDER-SOON", valid_for=10)
+    link = f"{server}/o/{scene.ledger.order_links.keep(order)}"  # kept as `ledger quote --link` keeps it
+    page = as_(scene.alice)
+    page.goto(link)
+    assert page.locator("#pay").is_enabled() and page.inner_text("#total") == "0.01 ETH"
+    assert page.locator("#qr svg").bounding_box()["width"] > 100 and page.inner_text("#short-link") == link
+    while scene.ledger.chain.now() <= order.order.expiry:  # anvil's clock is the wall clock, running on
+        time.sleep(0.5)
+    page.reload()  # the same link, opened again once the order expired
+    said = page.inner_text("#refused")
+    assert re.fullmatch(r"the order expired on \d{4}-\d\d-\d\d \d\d:\d\d UTC, \d+ seconds? ago: ask the shop for a "
+                        r"new one", said), said
+    assert page.locator("#pay, #signin, #exchange, #qr").count() == 0 and "Pay shop #" not in page.inner_text("main")
+
+
 def test_late_return_says_when_window_closed_and_offers_contact(as_, scene, server) -> None:
     page = as_(scene.alice)
     page.goto(f"{server}/purchases/{scene.closed_purchase.id}/return")

@@ -24,6 +24,7 @@ from tests.support.web import (
     Scene,
     build_scene,
     csrf_of,
+    mug_order,
     send_prepared,
     sign_in,
     sign_in_message,
@@ -345,12 +346,6 @@ def test_a_kept_note_not_yours_reads_like_an_unknown_one(client, scene) -> None:
 # ------------------------------------------------------------ order links
 
 
-def _order(scene, customer=None, valid_for: int = 3_600, signer=None):
-    shop = scene.ledger.merchant_desk(signer or scene.owner, scene.merchant_id)
-    return shop.quote(scene.terms_id, [("MUG", 1, ETHER // 100)], f"ORDER-{time.monotonic_ns()}",
-                      customer=customer, valid_for=valid_for)
-
-
 def _shows_no_offer(page, says: str) -> None:
     assert page.status_code == 409 and says in page.text
     assert "Pay shop #" not in page.text and 'id="pay"' not in page.text and 'id="signin"' not in page.text
@@ -361,7 +356,7 @@ def test_an_order_link_with_changed_lines_is_no_offer(client, scene) -> None:
 
     from ledger.models import LineItem
 
-    signed = _order(scene)
+    signed = mug_order(scene)
     changed = replace(signed, order=replace(signed.order, lines=(LineItem("MUG", 1, ETHER // 1000),)))
     _shows_no_offer(client.get(changed.link()), "who is not staff of its shop, or it was changed after signing")
     junk = replace(signed, signature="0x" + "11" * 65)
@@ -370,7 +365,7 @@ def test_an_order_link_with_changed_lines_is_no_offer(client, scene) -> None:
 
 
 def test_an_order_signed_by_a_removed_agent_is_no_offer(client, scene) -> None:
-    signed = _order(scene, signer=scene.agent)
+    signed = mug_order(scene, signer=scene.agent)
     shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
     snapshot = scene.ledger.chain.snapshot()
     try:
@@ -381,7 +376,7 @@ def test_an_order_signed_by_a_removed_agent_is_no_offer(client, scene) -> None:
 
 
 def test_an_expired_order_link_is_no_offer(client, app, scene) -> None:
-    signed = _order(scene, valid_for=60)
+    signed = mug_order(scene, valid_for=60)
     snapshot = scene.ledger.chain.snapshot()
     try:
         scene.ledger.chain.advance_time(120)
@@ -398,7 +393,7 @@ def test_an_order_number_paid_already_is_no_offer(client, scene) -> None:
 
 
 def test_an_order_made_out_to_someone_else_is_no_offer_to_them(client, scene) -> None:
-    signed = _order(scene, customer=scene.alice.address)
+    signed = mug_order(scene, customer=scene.alice.address)
     anonymous = client.get(signed.link())
     assert anonymous.status_code == 200 and scene.alice.address in anonymous.text  # "made out to", before sign-in
     sign_in(client, scene.bob)
@@ -538,7 +533,7 @@ def test_an_agents_link_beyond_its_referral_mandate_is_no_offer(client, scene) -
 
     from ledger.orders import ORDER_TYPES, compact_signature, domain
 
-    honest = _order(scene, signer=scene.agent)
+    honest = mug_order(scene, signer=scene.agent)
     rogue = replace(honest.order, referrer=scene.accounts[9].address, referral_bps=10_000)
     ledger = scene.ledger
     signature = scene.agent.sign_typed_data(domain(ledger.chain.chain_id, ledger.address), ORDER_TYPES,

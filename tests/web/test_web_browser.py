@@ -214,7 +214,7 @@ def test_an_order_link_that_expired_says_when_and_offers_no_button(as_, scene, s
     assert page.locator("#pay, #signin, #exchange, #qr").count() == 0 and "Pay shop #" not in page.inner_text("main")
 
 
-def test_late_return_says_when_window_closed_and_offers_contact(as_, scene, server) -> None:
+def test_late_return_says_when_window_closed_and_offers_contact(as_, scene, server, tmp_path) -> None:
     page = as_(scene.alice)
     page.goto(f"{server}/purchases/{scene.closed_purchase.id}/return")
     closed = page.inner_text("#closed")
@@ -228,6 +228,14 @@ def test_late_return_says_when_window_closed_and_offers_contact(as_, scene, serv
     page.goto(f"{server}/texts/{contact.content_hash}")  # the note is kept under its salted hash
     assert page.inner_text("#text") == "The parcel came back to you late because of the strike"
     assert page.inner_text("#on-chain").startswith("matches the ledger")
+
+    staff = as_(scene.agent)  # the request reaches the shop's inbox, unanswered, and holds the purchase back
+    staff.goto(f"{server}/shop/{scene.merchant_id}/inbox")
+    request = staff.locator(f'article.unanswered[data-purchase="{scene.closed_purchase.id}"]')
+    assert "The parcel came back to you late because of the strike" in request.inner_text()
+    assert screenshot(staff, "inbox.png", tmp_path).stat().st_size > 10_000
+    staff.goto(f"{server}/shop/{scene.merchant_id}")
+    assert "left out of settlement" in staff.inner_text("#held-back")
 
 
 def test_second_customer_cannot_see_first_ones_contact_note(as_, scene, server) -> None:
@@ -373,7 +381,7 @@ def test_owner_settles_and_extends_from_the_wallet_sees_every_chart_filters_and_
     with page.expect_download() as download:
         page.click("#export")
     exported = Path(download.value.path()).read_text().splitlines()
-    assert exported[0] == ",".join(PURCHASES_COLUMNS) and len(exported) == 2 and ";SCARF;" in exported[1]
+    assert exported[0] == ",".join(PURCHASES_COLUMNS) and len(exported) == 2 and ",SCARF," in exported[1]
 
 
 # The tests below add purchases of their own: they come after those that count what the scene holds.
@@ -431,7 +439,8 @@ def test_owner_confirms_delivery_then_lets_the_customer_keep_a_line(as_, scene, 
     assert kept.returned_lines == frozenset({1}) and kept.refunded == 2 * ETHER // 100
 
 
-def test_customer_exchanges_a_line_for_a_new_order_paying_only_the_difference(as_, scene, server) -> None:
+def test_customer_exchanges_a_line_for_a_new_order_paying_only_the_difference(as_, scene, server,
+                                                                              tmp_path) -> None:
     shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
     alice = scene.ledger.customer_desk(scene.alice)
     old = alice.buy(shop.quote(scene.terms_id, [("COAT-M", 1, ETHER // 10), ("HAT", 1, ETHER // 20)], "ORDER-COAT",
@@ -444,6 +453,7 @@ def test_customer_exchanges_a_line_for_a_new_order_paying_only_the_difference(as
     offer.locator("button").click()
     assert page.inner_text("#refund") == "0.095 ETH"  # 0.1 ETH less the 5 % restocking fee
     assert page.inner_text("#due") == "0.025 ETH"
+    assert screenshot(page, "exchange.png", tmp_path).stat().st_size > 10_000
     before = scene.ledger.w3.eth.get_balance(scene.alice.address)
     page.click("#exchange-send")  # one transaction from the wallet: the return and the new purchase
     page.wait_for_selector("#status[data-tx]", timeout=20_000)
@@ -456,6 +466,21 @@ def test_customer_exchanges_a_line_for_a_new_order_paying_only_the_difference(as
     old_lines = page.locator(f'article[data-purchase="{old.id}"] table.lines tbody tr')
     assert old_lines.nth(0).locator(".exchanged").inner_text() == "exchanged"
     assert old_lines.nth(1).locator(".exchanged").count() == 0
+
+
+def test_the_staff_see_every_return_with_its_tracking_number(as_, scene, server, tmp_path) -> None:
+    alice = scene.ledger.customer_desk(scene.alice)
+    shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
+    bought = alice.buy(shop.quote(scene.terms_id, [("BELT", 1, ETHER // 25)], "ORDER-BELT", customer=scene.alice.address))
+    alice.return_items(bought.id, [0], shipment_ref="PARCEL-NL-9090")
+    page = as_(scene.agent)
+    page.goto(f"{server}/shop/{scene.merchant_id}")
+    page.click("#returns-link")
+    newest = page.locator("table.returns tbody tr").first  # newest first
+    assert newest.get_attribute("data-purchase") == bought.id
+    assert "PARCEL-NL-9090" in newest.inner_text() and "ORDER-BELT" in newest.inner_text()
+    assert page.locator("table.returns tbody tr").count() >= 3  # money, credit and the exchange before it
+    assert screenshot(page, "returns.png", tmp_path).stat().st_size > 10_000
 
 
 def test_customer_pays_with_store_credit_then_prints_the_receipt(as_, scene, server, tmp_path) -> None:

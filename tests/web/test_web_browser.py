@@ -140,6 +140,23 @@ def screenshot(page, name: str, tmp_path: Path) -> Path:
     return path
 
 
+def test_agent_names_the_shop_and_its_products_signing_in_the_wallet(as_, scene, server) -> None:
+    page = as_(scene.agent)
+    page.goto(f"{server}/shop/{scene.merchant_id}/profile")
+    page.fill('#profile input[name="name"]', "Kettle & Co")
+    page.fill('#profile input[name="support"]', "help@kettle.example")
+    page.click("#profile button")  # anvil signs the typed data: another implementation than ours checks it
+    page.wait_for_selector("#profile .status[data-kept]", timeout=20_000)
+    page.fill('#catalog textarea[name="rows"]', "sku,name\nMUG,Blue mug\nLAMP,Desk lamp\nSCARF,Red scarf\n")
+    page.click("#catalog button")
+    page.wait_for_selector("#catalog .status[data-kept]", timeout=20_000)
+    assert page.inner_text("#catalog .status").startswith("Product names saved. Kept the shop's names of 3 product(s)")
+    names = scene.ledger.names(scene.merchant_id)
+    assert names.shop == "Kettle & Co (shop #1)" and names.product("SCARF") == "Red scarf"
+    page.goto(f"{server}/shop/{scene.merchant_id}")
+    assert page.inner_text("h1") == "Kettle & Co (shop #1)"
+
+
 def test_customer_pays_order_link_then_returns_one_line_gasless(as_, scene, server, tmp_path) -> None:
     page = as_(scene.alice)
     article = page.locator(f'article[data-purchase="{scene.open_purchase.id}"]')
@@ -218,7 +235,7 @@ def test_late_return_says_when_window_closed_and_offers_contact(as_, scene, serv
     page = as_(scene.alice)
     page.goto(f"{server}/purchases/{scene.closed_purchase.id}/return")
     closed = page.inner_text("#closed")
-    assert "The return window closed on" in closed and "Contact shop #1" in closed
+    assert "The return window closed on" in closed and "Contact Kettle & Co (shop #1)" in closed
     assert page.locator("#sign-return").count() == 0
     page.fill("#note", "The parcel came back to you late because of the strike")
     page.click("#send-contact")  # the customer's wallet logs the contact moment itself
@@ -377,7 +394,7 @@ def test_owner_settles_and_extends_from_the_wallet_sees_every_chart_filters_and_
     page.fill('input[name="sku"]', "SCARF")
     page.click("text=Filter")
     rows = page.locator("table.history tbody tr")
-    assert rows.count() == 1 and "SCARF" in rows.inner_text()
+    assert rows.count() == 1 and "1× Red scarf" in rows.inner_text()  # the SKU by its product name
     with page.expect_download() as download:
         page.click("#export")
     exported = Path(download.value.path()).read_text().splitlines()
@@ -509,23 +526,6 @@ def test_customer_pays_with_store_credit_then_prints_the_receipt(as_, scene, ser
     page.click("#print")
     assert page.get_attribute("body", "data-printed") == "yes"
     assert screenshot(page, "receipt.png", tmp_path).stat().st_size > 10_000
-
-
-def test_agent_names_the_shop_and_its_products_signing_in_the_wallet(as_, scene, server) -> None:
-    page = as_(scene.agent)
-    page.goto(f"{server}/shop/{scene.merchant_id}/profile")
-    page.fill('#profile input[name="name"]', "Kettle & Co")
-    page.fill('#profile input[name="support"]', "help@kettle.example")
-    page.click("#profile button")  # anvil signs the typed data: another implementation than ours checks it
-    page.wait_for_selector("#profile .status[data-kept]", timeout=20_000)
-    page.fill('#catalog textarea[name="rows"]', "sku,name\nSCARF,Red scarf\n")
-    page.click("#catalog button")
-    page.wait_for_selector("#catalog .status[data-kept]", timeout=20_000)
-    assert page.inner_text("#catalog .status").startswith("Product names saved. Kept the shop's names of 1 product(s)")
-    names = scene.ledger.names(scene.merchant_id)
-    assert names.shop == "Kettle & Co (shop #1)" and names.product("SCARF") == "Red scarf"
-    page.goto(f"{server}/shop/{scene.merchant_id}")
-    assert page.inner_text("h1") == "Kettle & Co (shop #1)"
 
 
 def test_owner_settles_every_closed_purchase_in_one_transaction(as_, scene, server) -> None:

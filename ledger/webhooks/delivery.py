@@ -78,7 +78,7 @@ class Failure:
 
     def __str__(self) -> str:
         at = datetime.fromtimestamp(self.retry_at, tz=timezone.utc).strftime("%H:%M:%S UTC")
-        return (f"webhook {self.webhook.url}: {self.error} for event {self.event_id} (try {self.tries}); "
+        return (f"webhook {self.webhook.shown}: {self.error} for event {self.event_id} (try {self.tries}); "
                 f"next try in {self.retry_in:g} s, at {at}")
 
 

@@ -47,8 +47,16 @@ class Webhook:
     def key(self) -> tuple[int, str]:
         return (ALL_SHOPS if self.merchant_id is None else self.merchant_id), self.url
 
+    @property
+    def shown(self) -> str:
+        """The URL as messages and logs show it: a password in it (``https://user:password@host/``) left out."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        return parts._replace(netloc=f"{parts.username}:***@{parts.netloc.rpartition('@')[2]}").geturl()
+
     def __repr__(self) -> str:  # never the secret, in a log or a traceback
-        return f"Webhook({self.url!r}, merchant_id={self.merchant_id})"
+        return f"Webhook({self.shown!r}, merchant_id={self.merchant_id})"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 
+from ledger.client import Ledger
 from ledger.history import History
 from ledger.webhooks import Backoff, Deliverer, Subscriptions, Webhook
 from tests.support.receiver import Receiver
@@ -191,3 +192,45 @@ def test_a_webhook_for_one_shop_gets_that_shops_events_alone(ledger, world, shop
     assert {event["shop_id"] for event in ours.taken} == {shop.merchant_id} and len(ours.taken) == 10
     assert [(event["type"], event["shop_id"]) for event in theirs.taken] == [("contact", other.merchant_id)]
     assert everyone.ids() == sorted(ours.ids() + theirs.ids(), key=everyone.ids().index)
+
+
+def test_in_postgresql_the_places_delivered_outlive_the_follower_too(ledger, world, postgres_url) -> None:
+    history = History(ledger.contracts, postgres_url)
+    history.sync()
+    with Receiver(SECRET) as receiver:
+        receiver.fail_next = 1
+        webhook = Webhook(receiver.url, SECRET)
+        assert deliverer(history, webhook).deliver([webhook]).failures[0].tries == 1
+        history.close()
+        history = History(ledger.contracts, postgres_url)  # started again, with the failure kept
+        assert Subscriptions(history.store.engine).delivered(webhook) == (-1, -1)
+        assert deliverer(history, webhook).deliver([webhook]).delivered == 10
+        history.close()
+    assert set(receiver.posts.values()) == {1} and in_order(receiver.taken)
+
+
+def test_an_index_moved_to_another_deployment_starts_its_webhooks_again(ledger, chain, world, accounts,
+                                                                        tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    history = History(ledger.contracts, url)
+    history.sync()
+    with Receiver(SECRET) as receiver:
+        webhook = Webhook(receiver.url, SECRET)
+        assert deliverer(history, webhook).deliver([webhook]).delivered == 10
+        history.close()
+        other = Ledger.deploy(chain, accounts[0])
+        shop = other.register_merchant(accounts[1])
+        shop.log_contact(accounts[3].address, "phone", "question")
+        history = History(other.contracts, url)  # the same database, now for the other deployment
+        history.sync()
+        assert Subscriptions(history.store.engine).delivered(webhook) == (-1, -1)  # places of the other one: gone
+        assert deliverer(history, webhook).deliver([webhook]).delivered == 1
+        history.close()
+    assert receiver.taken[-1]["ledger"] == other.address and receiver.taken[-1]["type"] == "contact"
+
+
+def test_a_webhook_is_shown_without_its_secret_or_a_password_in_its_url() -> None:
+    webhook = Webhook("https://shop:hunter2@backend.example:8443/events?x=1", SECRET, 3)
+    assert webhook.shown == "https://shop:***@backend.example:8443/events?x=1"
+    assert "hunter2" not in repr(webhook) and SECRET not in repr(webhook)
+    assert Webhook("http://127.0.0.1:9/x", SECRET).shown == "http://127.0.0.1:9/x"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +43,16 @@ def test_a_header_with_a_signature_of_a_later_secret_beside_it_still_verifies() 
 def test_a_request_that_was_not_signed_with_the_secret_just_now_is_rejected(secret, body, header, now, said) -> None:
     with pytest.raises(WebhookRejected, match=said):
         verify(secret, body, header, now=now)
+
+
+def test_the_docs_check_without_the_library_agrees_with_it() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text(encoding="utf-8")
+    plain = next(block for block in re.findall(r"^```python\n(.*?)^```", page, re.MULTILINE | re.DOTALL)
+                 if "def verified" in block)
+    scope: dict = {}
+    exec(plain, scope)
+    verified = scope["verified"]
+    fresh = sign(SECRET, BODY)
+    assert verified(SECRET, BODY, fresh) and verify(SECRET, BODY, fresh)
+    assert not verified(SECRET, BODY + b" ", fresh) and not verified("another-secret-0123456789", BODY, fresh)
+    assert not verified(SECRET, BODY, sign(SECRET, BODY, AT))  # long ago

@@ -1,4 +1,5 @@
-"""``ledger index``: catch the history index up with the chain (once, or following new blocks)."""
+"""``ledger index``: catch the history index up with the chain (once, or following new blocks and posting the
+events to the webhooks: ``ledger.webhooks``)."""
 
 from __future__ import annotations
 

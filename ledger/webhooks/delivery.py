@@ -191,8 +191,10 @@ class Deliverer:
                     return
                 block_hash, block_time = self._block(event.block_number, blocks)
                 event_id = event.event_id(chain_id)
+                body = event.body(chain_id, ledger, block_hash, block_time)
                 try:
-                    self._post(webhook, event_id, event.body(chain_id, ledger, block_hash, block_time))
+                    post(webhook.url, body, {SIGNATURE_HEADER: sign(webhook.secret, body), EVENT_ID_HEADER: event_id},
+                         self.timeout)
                 except Undelivered as failure:
                     done.failures.append(self._failed(webhook, event_id, str(failure)))
                     return
@@ -201,10 +203,6 @@ class Deliverer:
                 if not self.subscriptions.taken(webhook, place, event.place):
                     break  # the index was rewound meanwhile: read on from where that left the webhook
                 place = event.place
-
-    def _post(self, webhook: Webhook, event_id: str, body: bytes) -> None:
-        post(webhook.url, body, {SIGNATURE_HEADER: sign(webhook.secret, body), EVENT_ID_HEADER: event_id},
-             self.timeout)
 
     def _failed(self, webhook: Webhook, event_id: str, error: str) -> Failure:
         tries = self.subscriptions.failed(webhook, error)

@@ -254,7 +254,8 @@ EVENT_TABLES = (purchase_lines, purchases, changes, contacts, refunds, settlemen
 
 kept = MetaData()
 """Tables that are not made from events, so a rebuild of the index (another layout, ``store.engine_for``) keeps
-them; a change to their own layout needs a migration of its own."""
+them (a webhook's URL and secret; its place starts again with the index, ``Store.start``); a change to their own
+layout needs a migration of its own."""
 
 webhooks = Table(
     "webhooks", kept,

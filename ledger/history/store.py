@@ -201,7 +201,8 @@ class Store:
                 return int(row["last_block"])
             for table in (*schema.EVENT_TABLES, schema.blocks, schema.progress):
                 db.execute(delete(table))
-            # Places delivered are places in the deployment indexed before: a webhook starts this one anew.
+            # Places delivered were places in what was indexed before (another deployment, or an index of another
+            # layout, rebuilt without knowing which): a webhook starts anew, and event ids let receivers take each once.
             db.execute(update(schema.webhooks).values(delivered_block=-1, delivered_log=-1))
             db.execute(insert(schema.progress).values(id=1, last_block=from_block - 1, **wanted))
             return from_block - 1

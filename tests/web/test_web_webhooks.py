@@ -44,6 +44,8 @@ def test_staff_set_change_and_remove_the_shops_webhook_and_never_see_the_secret_
     (kept,) = hooks.page_webhooks()
     assert (kept.url, kept.secret, kept.merchant_id) == (HOOK, SECRET, shop)
     assert hooks.on_page(shop).set_by == scene.agent.address
+    hooks.failed(kept, "the receiver answered HTTP 503")  # as the follower notes a failed try
+    assert "1 try in a row failed: the receiver answered HTTP 503" in client.get(f"/shop/{shop}/webhooks").text
 
     sign_in(client, scene.owner)  # the owner moves it elsewhere, with a new secret
     set_hook(client, shop, "https://backend.shop.example/events", SECRET[::-1])

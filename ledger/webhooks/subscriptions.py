@@ -117,12 +117,11 @@ class Subscriptions:
             db.execute(update(table).where(_where(webhook)).values(
                 secret=secret, set_by=validate.address(set_by, "staff address"), set_at=now))
 
-    def remove_from_page(self, merchant_id: int) -> bool:
-        """Forget the shop's webhook set on the page (and how far it was delivered); whether there was one."""
+    def remove_from_page(self, merchant_id: int) -> None:
+        """Forget the shop's webhook set on the page, and how far it was delivered (set again, it starts anew)."""
         table = schema.webhooks
         with self.engine.begin() as db:
-            return bool(db.execute(delete(table).where(table.c.merchant_id == merchant_id,
-                                                       table.c.set_by.is_not(None))).rowcount)
+            db.execute(delete(table).where(table.c.merchant_id == merchant_id, table.c.set_by.is_not(None)))
 
     def on_page(self, merchant_id: int) -> PageSetting | None:
         """The shop's webhook set on the page, if it has one."""

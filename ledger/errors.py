@@ -929,6 +929,11 @@ class MalformedData(LedgerError, ValueError):
     """The event's data do not hold what its ABI says (a node or contract sending garbage)."""
 
 
+class WebhookRejected(LedgerError, ValueError):
+    """Raised when a webhook's request does not carry a valid signature made with the shared secret, or was signed
+    too long ago (a replay): a receiver answers it with 400 and does nothing with the event."""
+
+
 class BlockReplaced(LedgerError, RuntimeError):
     """Raised inside a sync when a block read in this window was replaced meanwhile (the window is retried)."""
 

@@ -251,3 +251,33 @@ customer logs about the shop may come before), "agent" added, "removed" (``count
 EVENT_TABLES = (purchase_lines, purchases, changes, contacts, refunds, settlements, reviews, scores, credit_changes,
                 budget_changes, staff_changes)
 """Tables filled from events (a rewind deletes from each what came after the fork)."""
+
+kept = MetaData()
+"""Tables that are not made from events, so a rebuild of the index (another layout, ``store.engine_for``) keeps
+them (a webhook's URL and secret; its place starts again with the index, ``Store.start``); a change to their own
+layout needs a migration of its own."""
+
+webhooks = Table(
+    "webhooks", kept,
+    Column("merchant_id", BigInteger, primary_key=True),
+    # 0: every shop the index covers (shop ids start at 1)
+    Column("url", String(2000), primary_key=True),
+    Column("secret", Text),
+    # Kept for a webhook set on the page (the follower signs with it); NULL for one the command line gives,
+    # whose secret stays in the environment of the process that delivers it.
+    Column("set_by", ADDRESS),
+    # The staff member who set it on the page; NULL for the command line's.
+    Column("set_at", BigInteger, nullable=False),
+    Column("delivered_block", BigInteger, nullable=False),
+    Column("delivered_log", BigInteger, nullable=False),
+    # Every event at or before this place on chain (block, log index) was taken by the receiver.
+    Column("failures", Integer, nullable=False),
+    Column("last_error", Text),
+    # Tries in a row that failed, and how the last one did (for the page); 0 and NULL after a delivery.
+)
+"""Where the index's events are posted to, and how far each receiver has taken them (``ledger.webhooks``).
+A rewind of the index moves a place delivered past the fork back to it (``Store.rewind``), in the same
+transaction, so the events that replace the undone ones are delivered too."""
+
+WHOLE_BLOCK = 2**31 - 1
+"""``webhooks.delivered_log`` for "all of the block": above every log index."""

@@ -83,6 +83,7 @@ def engine_for(url: str) -> Engine:
     if not _same_layout(engine):  # written by another version of the library: the chain has it all again
         schema.metadata.drop_all(engine)
     schema.metadata.create_all(engine)
+    schema.kept.create_all(engine)
     return engine
 
 
@@ -200,6 +201,9 @@ class Store:
                 return int(row["last_block"])
             for table in (*schema.EVENT_TABLES, schema.blocks, schema.progress):
                 db.execute(delete(table))
+            # Places delivered were places in what was indexed before (another deployment, or an index of another
+            # layout, rebuilt without knowing which): a webhook starts anew, and event ids let receivers take each once.
+            db.execute(update(schema.webhooks).values(delivered_block=-1, delivered_log=-1))
             db.execute(insert(schema.progress).values(id=1, last_block=from_block - 1, **wanted))
             return from_block - 1
 
@@ -270,7 +274,8 @@ class Store:
             db.exec_driver_sql("ANALYZE " + ", ".join(quote(table.name) for table in schema.EVENT_TABLES))
 
     def rewind(self, fork: int) -> None:
-        """Forget everything after block ``fork`` and rebuild the state of the purchases it touched."""
+        """Forget everything after block ``fork`` and rebuild the state of the purchases it touched; a webhook
+    delivered past the fork goes back to it."""
         with self.engine.begin() as db:
             self._claim(db, None)
             changes, purchases = schema.changes, schema.purchases
@@ -279,6 +284,9 @@ class Store:
             for table in schema.EVENT_TABLES:
                 db.execute(delete(table).where(table.c.block_number > fork))
             db.execute(delete(schema.blocks).where(schema.blocks.c.number > fork))
+            # What was delivered after the fork came from undone blocks: the blocks that replace them are sent.
+            db.execute(update(schema.webhooks).where(schema.webhooks.c.delivered_block > fork)
+                       .values(delivered_block=fork, delivered_log=schema.WHOLE_BLOCK))
             for chunk in chunks(touched):
                 rows = {r["id"]: initial(dict(r)) for r in
                         db.execute(select(purchases).where(purchases.c.id.in_(chunk))).mappings()}

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from .. import render
 from ..client import Ledger
 from ..errors import InvalidInput, LedgerError
 from ..texts import TextStore
+from ..webhooks import Subscriptions
 from . import views
 from .errors import NotSignedIn, TooManyPending
 from .store import WebStore
@@ -127,6 +129,12 @@ class Site:
         """The ledger's off-chain texts (in the same database as the store)."""
         return self.ledger.texts
 
+    @cached_property
+    def webhooks(self) -> Subscriptions:
+        """The shops' webhooks set on the page, in the same database: ``ledger index --follow`` on that database
+        delivers them."""
+        return Subscriptions(self.texts.engine)
+
 
 def create_app(ledger: Ledger, relayer: LocalAccount | None, node_modules: Path,
                origin: str = "http://127.0.0.1:8000", session_seconds: int = SESSION_SECONDS,
@@ -156,10 +164,11 @@ def create_app(ledger: Ledger, relayer: LocalAccount | None, node_modules: Path,
         staff,
         texts,
         wallet,
+        webhooks,
     )
 
     for module in (session, customer, exchanges, feedback, merchant, payments, profile, receipts, staff, texts,
-                   wallet):
+                   wallet, webhooks):
         app.include_router(module.router)
     return app
 

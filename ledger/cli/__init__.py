@@ -21,6 +21,11 @@ class LedgerGroup(click.Group):
     """Runs commands with every refusal shown as one clear line on stderr instead of a traceback or a
     usage screen: library errors (exit code 1) and malformed command lines (exit code 2)."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:  # `ledger purchases --json` as `ledger --json purchases`
+            args = _globals_first(self, args)
+        return super().parse_args(ctx, args)
+
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         try:
@@ -47,6 +52,37 @@ class LedgerGroup(click.Group):
             env = ctx.find_object(Env)
             if env is not None:
                 env.close()
+
+
+def _globals_first(root: click.Group, args: list[str]) -> list[str]:
+    """The command line with the ``ledger`` options given after the subcommand (``--json``, ``--account 3``…)
+    moved in front of it, where click reads them; an option the subcommand has itself (``index
+    --confirmations``) stays its own, and nothing after ``--`` moves."""
+    by_name = {name: param for param in root.params if isinstance(param, click.Option) for name in param.opts}
+    before: list[str] = []
+    i = 0
+    while i < len(args) and args[i].split("=", 1)[0] in by_name:  # the options already in front
+        takes = not by_name[args[i].split("=", 1)[0]].is_flag and "=" not in args[i]
+        before += args[i:i + 1 + takes]
+        i += 1 + takes
+    command: click.Command = root
+    path: list[str] = []
+    while isinstance(command, click.Group) and i < len(args) and args[i] in command.commands:
+        path.append(args[i])
+        command = command.commands[args[i]]
+        i += 1
+    own = {name: param for param in command.params if isinstance(param, click.Option) for name in param.opts}
+    rest: list[str] = []
+    while i < len(args):
+        name = args[i].split("=", 1)[0]
+        if args[i] == "--":
+            rest += args[i:]
+            break
+        found = own.get(name) or by_name.get(name)
+        takes = found is not None and not found.is_flag and "=" not in args[i]  # its value moves (or stays) with it
+        (rest if name in own or name not in by_name else before).extend(args[i:i + 1 + takes])
+        i += 1 + takes
+    return before + path + rest
 
 
 def _say_found(env: Env | None) -> None:

@@ -22,7 +22,7 @@ import click
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
-from .. import keys, node, render
+from .. import keys, node, render, validate
 from ..chain import Chain, connect
 from ..client import Ledger
 from ..deployment import Deployment
@@ -144,6 +144,25 @@ class Env:
         """End the command's operation."""
         self._operation.close()
 
+    def address_of(self, spec: str, what: str) -> str:
+        """An address as the user gave it: itself, a development account's number (``4``) or a stored key's
+        name (no password asked: a key file names its address)."""
+        if re.fullmatch(r"[0-9]+", spec):
+            return self._development_account(spec).address
+        if spec[:2].lower() == "0x":
+            return validate.address(spec, what)
+        named = dict(keys.stored(self.home))
+        if spec in named:
+            return named[spec]
+        raise InvalidInput(f"{what} {spec!r} is not an address (0x and 40 hex digits), a development account's number "
+                           "or the name of a key from `ledger key list`")
+
+    def _development_account(self, number: str) -> LocalAccount:
+        accounts = self.chain.accounts()
+        if int(number) >= len(accounts):
+            raise InvalidInput(f"there are development accounts 0 to {len(accounts) - 1}, not {number}")
+        return accounts[int(number)]
+
     @cached_property
     def account(self) -> LocalAccount:
         """The signing account: a development account's number, a stored key's name, or env:VARIABLE."""
@@ -154,10 +173,7 @@ class Env:
                 "(a key imported with `ledger key import`) or --account env:VARIABLE (a private key in the environment)"
             )
         if re.fullmatch(r"[0-9]+", spec):
-            accounts = self.chain.accounts()
-            if int(spec) >= len(accounts):
-                raise InvalidInput(f"there are development accounts 0 to {len(accounts) - 1}, not {spec}")
-            return accounts[int(spec)]
+            return self._development_account(spec)
         if spec.startswith("env:"):
             variable = spec[4:]
             if not variable:
@@ -223,6 +239,14 @@ def plain(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value).hex()
     return value
+
+
+def someone(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback for a parameter that names an account: an address, a development account's number or
+    a stored key's name, as ``--account`` takes them; the address it names."""
+    if value is None:
+        return None
+    return ctx.find_object(Env).address_of(value, (param.name or "address").replace("_", " "))  # type: ignore[union-attr]
 
 
 def named(purchase: Purchase, labels: Labels) -> dict[str, Any]:

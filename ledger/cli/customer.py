@@ -39,7 +39,7 @@ from ..sending import Call
 from ..timefmt import local
 from ..validate import parse_amount
 from . import main, parse
-from .context import Env, named, pass_env, read_file, write_file
+from .context import Env, named, pass_env, read_file, someone, write_file
 
 
 @main.command()
@@ -344,7 +344,7 @@ def exchange(env: Env, purchase_id: str, order_file: Path, line_indexes: Sequenc
 
 @main.command()
 @click.option("--token", default=NATIVE, help="Token of the payments (default: ETH).")
-@click.option("--to", "to", help="Where to send them (default: the signing account).")
+@click.option("--to", "to", callback=someone, help="Where to send them (default: the signing account).")
 @pass_env
 def withdraw(env: Env, token: str, to: str | None) -> None:
     """Collect payments kept for you because your address rejected them.
@@ -366,7 +366,8 @@ def contact_group() -> None:
 @click.argument("merchant_id", type=parse.MERCHANT_ID)
 @click.option("--channel", required=True, type=click.Choice([c.name.lower() for c in Channel]))
 @click.option("--kind", required=True, type=click.Choice([k.name.lower() for k in ContactKind]))
-@click.option("--customer", help="Log as the merchant's staff about this customer (default: log as the customer).")
+@click.option("--customer", callback=someone,
+              help="Log as the merchant's staff about this customer (default: log as the customer).")
 @click.option("--purchase", "purchase_id", help="The purchase it was about.")
 @click.option("--note", default="", help="What was said; kept off chain, only its hash is recorded.")
 @click.option("--at", "occurred_at", help="When it happened (default: now).")
@@ -458,7 +459,7 @@ def _contact_rows(env: Env, desk: MerchantDesk, text: str, path: Path) -> tuple[
 
 @contact_group.command(name="list")
 @click.option("--merchant", "merchant_id", type=parse.MERCHANT_ID, help="Only this merchant's contacts.")
-@click.option("--customer", help="Only this customer's contacts.")
+@click.option("--customer", callback=someone, help="Only this customer's contacts.")
 @click.option("--purchase", "purchase_id", help="Only contacts about this purchase.")
 @pass_env
 def list_contacts(env: Env, merchant_id: int | None, customer: str | None, purchase_id: str | None) -> None:

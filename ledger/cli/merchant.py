@@ -21,7 +21,7 @@ from ..names import Labels
 from ..timefmt import local, relative
 from ..validate import parse_amount
 from . import main, parse
-from .context import Env, named, pass_env, plain, write_file
+from .context import Env, named, pass_env, plain, someone, write_file
 
 
 @main.group(name="merchant")
@@ -30,7 +30,7 @@ def merchant_group() -> None:
 
 
 @merchant_group.command()
-@click.option("--payout", help="Where settled money goes (default: the signing account).")
+@click.option("--payout", callback=someone, help="Where settled money goes (default: the signing account).")
 @pass_env
 def register(env: Env, payout: str | None) -> None:
     """Register a merchant owned by the signing account.
@@ -64,7 +64,7 @@ def show(env: Env, merchant_id: int) -> None:
 
 @merchant_group.command()
 @click.argument("merchant_id", type=parse.MERCHANT_ID)
-@click.argument("address")
+@click.argument("address", callback=someone)
 @pass_env
 def payout(env: Env, merchant_id: int, address: str) -> None:
     """Change where settled money goes (owner only).
@@ -102,7 +102,7 @@ def accept_token(env: Env, merchant_id: int, token: str, stop: bool) -> None:
 
 @merchant_group.command()
 @click.argument("merchant_id", type=parse.MERCHANT_ID)
-@click.argument("agent")
+@click.argument("agent", callback=someone)
 @click.argument("days")
 @pass_env
 def mandate(env: Env, merchant_id: int, agent: str, days: str) -> None:
@@ -122,7 +122,7 @@ def mandate(env: Env, merchant_id: int, agent: str, days: str) -> None:
 
 @merchant_group.command(name="referral-mandate")
 @click.argument("merchant_id", type=parse.MERCHANT_ID)
-@click.argument("agent")
+@click.argument("agent", callback=someone)
 @click.argument("commission")
 @pass_env
 def referral_mandate(env: Env, merchant_id: int, agent: str, commission: str) -> None:
@@ -143,7 +143,7 @@ def referral_mandate(env: Env, merchant_id: int, agent: str, commission: str) ->
 
 @merchant_group.command(name="approve-referrer")
 @click.argument("merchant_id", type=parse.MERCHANT_ID)
-@click.argument("referrer")
+@click.argument("referrer", callback=someone)
 @click.option("--revoke", is_flag=True, help="No longer let agents name this referrer.")
 @pass_env
 def approve_referrer(env: Env, merchant_id: int, referrer: str, revoke: bool) -> None:
@@ -215,7 +215,7 @@ def credit_bonus(env: Env, merchant_id: int, bonus: str) -> None:
 
 
 @main.command()
-@click.argument("referrer")
+@click.argument("referrer", callback=someone)
 @pass_env
 def referrals(env: Env, referrer: str) -> None:
     """What a referrer earned, and from which purchases.
@@ -232,7 +232,7 @@ def referrals(env: Env, referrer: str) -> None:
 
 @merchant_group.command(name="add-agent")
 @click.argument("merchant_id", type=parse.MERCHANT_ID)
-@click.argument("agent")
+@click.argument("agent", callback=someone)
 @pass_env
 def add_agent(env: Env, merchant_id: int, agent: str) -> None:
     """Let an account act as staff: sign orders, log contacts, confirm deliveries (owner only). It starts
@@ -248,7 +248,7 @@ def add_agent(env: Env, merchant_id: int, agent: str) -> None:
 
 @merchant_group.command(name="remove-agent")
 @click.argument("merchant_id", type=parse.MERCHANT_ID)
-@click.argument("agent")
+@click.argument("agent", callback=someone)
 @pass_env
 def remove_agent(env: Env, merchant_id: int, agent: str) -> None:
     """Take an agent's rights away (owner only).
@@ -333,10 +333,13 @@ def retire(env: Env, terms_id: int) -> None:
 @click.argument("terms_id", type=parse.TERMS_ID)
 @click.argument("lines", nargs=-1, required=True)
 @click.option("--order", "order_ref", required=True, help="Your order reference (only its hash goes on chain).")
-@click.option("--for", "customer", help="The customer's address; without it anyone may buy the order, once.")
+@click.option("--for", "customer", callback=someone,
+              help="The customer: an address, a development account's number or a key's name; without it anyone "
+                   "may buy the order, once.")
 @click.option("--valid", default="1h", show_default=True, help="How long the order may be bought: 1h, 2d…")
 @click.option("--token", default=NATIVE, help="ERC-20 token to be paid in (default: ETH); the shop must accept it.")
-@click.option("--referrer", help="Who referred the customer: earns --commission of what you keep, at settlement.")
+@click.option("--referrer", callback=someone,
+              help="Who referred the customer: earns --commission of what you keep, at settlement.")
 @click.option("--commission", default="0%", show_default=True, help="The referrer's commission: 5%, 250bps.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the signed order to this file, for the customer to buy with `ledger buy FILE`.")
@@ -523,7 +526,7 @@ def set_extension(env: Env, purchase_id: str, days: str, reason: str) -> None:
 
 @merchant_group.command()
 @click.argument("merchant_id", type=parse.MERCHANT_ID)
-@click.argument("agent")
+@click.argument("agent", callback=someone)
 @click.argument("amount")
 @click.option("--token", default=NATIVE, help="Token of the budget (default: ETH).")
 @pass_env
@@ -630,7 +633,7 @@ def _purchase_filters(env: Env, customer: str | None, sku: str | None, since: st
 
 
 FILTERS = [
-    click.option("--customer", help="Only this customer's purchases."),
+    click.option("--customer", callback=someone, help="Only this customer's purchases."),
     click.option("--sku", help="Only purchases with a line of this SKU."),
     click.option("--since", help="Bought at or after (2026-12-01, 2026-12-01T09:00 or a Unix time)."),
     click.option("--until", help="Bought at or before."),

@@ -3,7 +3,7 @@
 The wallet is a small EIP-1193 provider injected into the page; it forwards every request to anvil, which
 holds the development keys and signs with its own code (personal_sign, eth_signTypedData_v4): an
 implementation independent of ours. Screenshots go to the test's temporary folder (and to the folder
-LEDGER_WEB_SCREENSHOTS names, to refresh docs/customer.png and docs/merchant.png).
+LEDGER_WEB_SCREENSHOTS names, to refresh the screenshots docs/web.md shows).
 
 The tests share one anvil, one server and one browser, and each goes on from the steps of those before
 it (the last one reads the charts of all of them): run the file in one process, in order, as

@@ -1,0 +1,65 @@
+"""A command line you can type back: ``ledger``'s own options after the subcommand too, and an account named as
+``--account`` names it (a development account's number, a stored key's name) wherever an address is asked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from eth_account import Account
+
+from tests.support.cli import ok
+
+OWNER, AGENT, ALICE = (
+    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",  # development account 1
+    "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",  # development account 2
+    "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",  # development account 4
+)
+
+
+@pytest.fixture
+def shop(cli):
+    ok(cli("--account", "1", "merchant", "register"))
+    ok(cli("--account", "1", "terms", "publish", "1", "--window", "7d"))
+    return cli
+
+
+def test_the_ledgers_options_work_after_the_subcommand_too(shop) -> None:
+    before = json.loads(ok(shop("--json", "merchant", "show", "1")))
+    assert json.loads(ok(shop("merchant", "show", "1", "--json"))) == before
+    assert json.loads(ok(shop("merchant", "show", "--json", "1"))) == before
+    ok(shop("merchant", "add-agent", "1", AGENT, "--account", "1"))  # the signer named last, as people type it
+    assert json.loads(ok(shop("--json", "merchant", "show", "1")))["owner"] == OWNER
+    # an option of the subcommand's own keeps its meaning: `index --confirmations 0` is the index's (ledger's own
+    # --confirmations starts at 1, and would refuse it)
+    assert "index" in ok(shop("index", "--confirmations", "0"))
+    # an option's value stays its value, whatever it looks like: the note says "--json"
+    noted = shop("--account", "4", "contact", "log", "1", "--channel", "chat", "--kind", "question", "--note", "--json")
+    assert noted.exit_code == 0 and noted.output.lstrip()[:1] != "{"
+
+
+def test_an_account_number_or_a_key_name_names_an_address(shop, monkeypatch, tmp_path) -> None:
+    ok(shop("--account", "1", "merchant", "add-agent", "1", "2"))  # development account 2
+    assert ok(shop("--json", "merchant", "show", "1"))  # the shop still reads
+    order = tmp_path / "order.json"
+    ok(shop("--account", "2", "quote", "1", "MUG:1:0.01", "--order", "TYPED-1", "--for", "4", "-o", order))
+    assert json.loads(order.read_text())["order"]["customer"] == ALICE
+
+    carol = Account.create()
+    monkeypatch.setenv("CAROL_KEY", carol.key.hex())
+    monkeypatch.setenv("LEDGER_KEY_PASSWORD", "correct horse")
+    ok(shop("key", "import", f"carol-{carol.address[2:8]}", "--from-env", "CAROL_KEY"))
+    monkeypatch.delenv("LEDGER_KEY_PASSWORD")  # a key's name gives its address without its password
+    ok(shop("--account", "2", "quote", "1", "MUG:1:0.01", "--order", "TYPED-2", "--for", f"carol-{carol.address[2:8]}",
+            "-o", order))
+    assert json.loads(order.read_text())["order"]["customer"] == carol.address
+
+
+@pytest.mark.parametrize("given, words", [
+    ("99", "there are development accounts 0 to"),
+    ("bob", "'bob' is not an address (0x and 40 hex digits), a development account's number or the name of a key"),
+    ("0x123", "address"),
+])
+def test_an_account_that_names_nobody_is_one_line(shop, given, words) -> None:
+    result = shop("--account", "1", "merchant", "add-agent", "1", given)
+    assert result.exit_code == 1 and words in result.output and len(result.output.strip().splitlines()) == 1

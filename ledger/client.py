@@ -311,6 +311,10 @@ class Ledger:
         """One purchase with its current state; ``UnknownPurchase`` if there is none."""
         return self.reads.purchase(purchase_id)
 
+    def purchase_id(self, given: str) -> str:
+        """The whole id of the purchase a unique start of it names (``0x26d8…``, as tables show it)."""
+        return self.reads.purchase_id(given)
+
     def purchases(
         self,
         merchant_id: int | None = None,

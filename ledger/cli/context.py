@@ -249,6 +249,15 @@ def someone(ctx: click.Context, param: click.Parameter, value: str | None) -> st
     return ctx.find_object(Env).address_of(value, (param.name or "address").replace("_", " "))  # type: ignore[union-attr]
 
 
+def a_purchase(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback for a parameter that names purchases: each the whole id a unique start of it names
+    (``0x26d8…`` as the tables show it)."""
+    if value is None:
+        return None
+    ledger = ctx.find_object(Env).ledger  # type: ignore[union-attr]
+    return tuple(ledger.purchase_id(v) for v in value) if isinstance(value, tuple) else ledger.purchase_id(value)
+
+
 def named(purchase: Purchase, labels: Labels) -> dict[str, Any]:
     """A purchase as JSON with the names the tables show it by: the shop's order number (None when it is not
     kept here), the shop's name and its products' names, line by line."""

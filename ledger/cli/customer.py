@@ -39,7 +39,7 @@ from ..sending import Call
 from ..timefmt import local
 from ..validate import parse_amount
 from . import main, parse
-from .context import Env, named, pass_env, read_file, someone, write_file
+from .context import Env, a_purchase, named, pass_env, read_file, someone, write_file
 
 
 @main.command()
@@ -176,7 +176,7 @@ def my_refunds(env: Env) -> None:
 
 
 @main.command()
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @pass_env
 def purchase(env: Env, purchase_id: str) -> None:
     """One purchase in detail: lines, terms, refund if returned today, contacts.
@@ -193,7 +193,7 @@ def purchase(env: Env, purchase_id: str) -> None:
 
 
 @main.command()
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the receipt as a PDF to this file.")
 @pass_env
@@ -268,7 +268,7 @@ def _detail(env: Env, p: Purchase, contacts: list[ContactMoment], title: str = "
 
 
 @main.command(name="return")
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @click.option("--line", "line_indexes", type=int, multiple=True, help="Line to return (repeat; default: all open).")
 @click.option("--shipment", help="Return shipment reference, when the terms say the item goes back.")
 @click.option("--sign-only", "sign_only", type=click.Path(path_type=Path, dir_okay=False),
@@ -312,7 +312,7 @@ def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipme
 
 
 @main.command()
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @click.argument("order_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--line", "line_indexes", type=int, multiple=True, help="Line to send back (repeat; default: all open).")
 @click.option("--shipment", help="Return shipment reference, when the terms say the item goes back.")
@@ -368,7 +368,7 @@ def contact_group() -> None:
 @click.option("--kind", required=True, type=click.Choice([k.name.lower() for k in ContactKind]))
 @click.option("--customer", callback=someone,
               help="Log as the merchant's staff about this customer (default: log as the customer).")
-@click.option("--purchase", "purchase_id", help="The purchase it was about.")
+@click.option("--purchase", "purchase_id", callback=a_purchase, help="The purchase it was about.")
 @click.option("--note", default="", help="What was said; kept off chain, only its hash is recorded.")
 @click.option("--at", "occurred_at", help="When it happened (default: now).")
 @pass_env
@@ -460,7 +460,7 @@ def _contact_rows(env: Env, desk: MerchantDesk, text: str, path: Path) -> tuple[
 @contact_group.command(name="list")
 @click.option("--merchant", "merchant_id", type=parse.MERCHANT_ID, help="Only this merchant's contacts.")
 @click.option("--customer", callback=someone, help="Only this customer's contacts.")
-@click.option("--purchase", "purchase_id", help="Only contacts about this purchase.")
+@click.option("--purchase", "purchase_id", callback=a_purchase, help="Only contacts about this purchase.")
 @pass_env
 def list_contacts(env: Env, merchant_id: int | None, customer: str | None, purchase_id: str | None) -> None:
     """List contact moments.
@@ -476,7 +476,7 @@ def list_contacts(env: Env, merchant_id: int | None, customer: str | None, purch
 
 
 @main.command()
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @click.argument("rating", type=click.IntRange(1, 5))
 @click.option("--text", default="", help="The review; kept off chain, only its hash is recorded.")
 @pass_env
@@ -493,7 +493,7 @@ def review(env: Env, purchase_id: str, rating: int, text: str) -> None:
 
 
 @main.command()
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @click.argument("score", type=click.IntRange(0, 10))
 @pass_env
 def nps(env: Env, purchase_id: str, score: int) -> None:

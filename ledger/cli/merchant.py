@@ -21,7 +21,7 @@ from ..names import Labels
 from ..timefmt import local, relative
 from ..validate import parse_amount
 from . import main, parse
-from .context import Env, named, pass_env, plain, someone, write_file
+from .context import Env, a_purchase, named, pass_env, plain, someone, write_file
 
 
 @main.group(name="merchant")
@@ -423,7 +423,7 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
 
 
 @main.command()
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @pass_env
 def deliver(env: Env, purchase_id: str) -> None:
     """Confirm a purchase was delivered, now: its return window runs its full length from now (a delivery
@@ -444,7 +444,7 @@ REASONS = click.Choice([reason.name.lower() for reason in Reason])
 
 
 @main.command()
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @click.argument("amount")
 @click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
 @click.option("--note", default="", help="A note, kept off chain (its hash is recorded).")
@@ -467,7 +467,7 @@ def refund(env: Env, purchase_id: str, amount: str, reason: str, note: str) -> N
 
 
 @main.command(name="keep-it")
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @click.option("--line", "line_indexes", type=int, multiple=True, help="Line to refund (repeat; default: all open).")
 @click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
 @pass_env
@@ -486,7 +486,7 @@ def keep_it(env: Env, purchase_id: str, line_indexes: Sequence[int], reason: str
 
 
 @main.command()
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @click.argument("days")
 @click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
 @pass_env
@@ -505,7 +505,7 @@ def extend(env: Env, purchase_id: str, days: str, reason: str) -> None:
 
 
 @main.command(name="set-extension")
-@click.argument("purchase_id")
+@click.argument("purchase_id", callback=a_purchase)
 @click.argument("days")
 @click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
 @pass_env
@@ -547,7 +547,7 @@ def budget(env: Env, merchant_id: int, agent: str, amount: str, token: str) -> N
 
 
 @main.command()
-@click.argument("purchase_ids", nargs=-1)
+@click.argument("purchase_ids", nargs=-1, callback=a_purchase)
 @click.option("--merchant", "merchant_id", type=parse.MERCHANT_ID, help="Settle every closed purchase of this merchant.")
 @click.option("--include-unanswered", is_flag=True,
               help="Settle also the purchases whose customer's request (`ledger inbox`) is still unanswered.")

@@ -82,6 +82,12 @@ class Queries:
             found = _purchases(rows, now)
         return found[0] if found else None
 
+    def purchase_ids(self, prefix: str, limit: int) -> list[str]:
+        """Ids starting with ``prefix`` (ids are kept as lower-case hex text)."""
+        query = select(_P.c.id).where(_P.c.id.startswith(prefix)).order_by(_P.c.id).limit(limit)
+        with self.store.reading() as db:
+            return [row.id for row in db.execute(query)]
+
     def purchases(self, now: int, merchant_id: int | None = None, customer: str | None = None,
                   sku: str | None = None, since: int | None = None, until: int | None = None,
                   status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:

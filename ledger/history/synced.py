@@ -47,6 +47,9 @@ class Synced:
     def purchase(self, purchase_id: str, now: int) -> Purchase | None:
         return self._caught_up().purchase(purchase_id, now)
 
+    def purchase_ids(self, prefix: str, limit: int) -> list[str]:
+        return self._caught_up().purchase_ids(prefix, limit)
+
     def purchases(self, now: int, merchant_id: int | None = None, customer: str | None = None,
                   sku: str | None = None, since: int | None = None, until: int | None = None,
                   status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:

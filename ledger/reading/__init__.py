@@ -26,6 +26,9 @@ class Reader(Protocol):
     def purchase(self, purchase_id: str, now: int) -> Purchase | None:
         """One purchase with its state as of ``now``, or None."""
 
+    def purchase_ids(self, prefix: str, limit: int) -> list[str]:
+        """Ids of purchases that start with ``prefix`` (0x and lower-case hex digits), at most ``limit``."""
+
     def purchases(self, now: int, merchant_id: int | None = None, customer: str | None = None,
                   sku: str | None = None, since: int | None = None, until: int | None = None,
                   status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:

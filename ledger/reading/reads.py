@@ -35,6 +35,9 @@ from ..models import (
 )
 from . import Reader
 
+AMBIGUOUS_SHOWN = 5
+"""Candidates an ambiguous start of a purchase id lists."""
+
 
 class Reads:
     """Reads of the ledger at ``contracts``, answered by ``reader`` where history is needed."""
@@ -106,6 +109,27 @@ class Reads:
         if found is None:
             raise UnknownPurchase(key)
         return found
+
+    def purchase_id(self, given: str) -> str:
+        """The purchase a unique start of its id names (``0x26d8…`` as tables show it, with or without the
+        ``0x``); a whole id is taken as it is. ``UnknownPurchase`` when none starts so,
+        ``InvalidInput`` naming the candidates when several do."""
+        text = given.strip().removesuffix("…").removesuffix("...").lower()
+        digits = text.removeprefix("0x")
+        if len(digits) == 64:
+            return hex_of(validate.bytes32("0x" + digits, "purchase id"))
+        if not 1 <= len(digits) < 64 or any(c not in "0123456789abcdef" for c in digits):
+            raise InvalidInput(f"{given!r} is not a purchase id: give its 64 hex digits, or its first ones as the tables "
+                               "show them (0x26d8…)")
+        found = self.reader.purchase_ids("0x" + digits, AMBIGUOUS_SHOWN + 1)
+        if not found:
+            raise UnknownPurchase("0x" + digits)
+        if len(found) > 1:
+            shown = ", ".join(f"{p[:14]}…" for p in found[:AMBIGUOUS_SHOWN])
+            more = " and more" if len(found) > AMBIGUOUS_SHOWN else ""
+            raise InvalidInput(f"{'more than ' if more else ''}{min(len(found), AMBIGUOUS_SHOWN)} purchase ids start "
+                               f"with {given!r} ({shown}{more}): give more of its digits")
+        return found[0]
 
     def purchases(
         self,

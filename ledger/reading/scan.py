@@ -33,6 +33,10 @@ class LogScan:
         logs = self.contracts.events("PurchaseRecorded", purchase_id)
         return self.contracts.with_state(purchase_of(logs[0]), now) if logs else None
 
+    def purchase_ids(self, prefix: str, limit: int) -> list[str]:
+        found = sorted(str(event.args["purchaseId"]) for event in self.contracts.events("PurchaseRecorded"))
+        return [purchase_id for purchase_id in found if purchase_id.startswith(prefix)][:limit]
+
     def purchases(self, now: int, merchant_id: int | None = None, customer: str | None = None,
                   sku: str | None = None, since: int | None = None, until: int | None = None,
                   status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:

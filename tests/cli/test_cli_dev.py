@@ -136,4 +136,4 @@ def test_build_check_finds_the_shipped_artifacts_up_to_date() -> None:
 def test_errors_go_to_stderr_only(cli) -> None:
     result = cli("--account", "4", "return", "0x1234")
     assert result.exit_code == 1
-    assert "is not a 32-byte id" in result.stderr and result.stdout == ""
+    assert "there is no purchase 0x1234" in result.stderr and result.stdout == ""

@@ -63,3 +63,14 @@ def test_an_account_number_or_a_key_name_names_an_address(shop, monkeypatch, tmp
 def test_an_account_that_names_nobody_is_one_line(shop, given, words) -> None:
     result = shop("--account", "1", "merchant", "add-agent", "1", given)
     assert result.exit_code == 1 and words in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_purchase_is_named_as_the_tables_show_it(shop, tmp_path) -> None:
+    order = tmp_path / "order.json"
+    ok(shop("--account", "1", "quote", "1", "MUG:1:0.01", "--order", "TYPED-3", "--for", "4", "-o", order))
+    bought = json.loads(ok(shop("--json", "--account", "4", "buy", order)))
+    shown = f"{bought['id'][:10]}…"  # the purchases table's column
+    assert shown[:8] in ok(shop("purchases", "--merchant", "1"))
+    assert json.loads(ok(shop("purchase", shown, "--json")))["purchase"]["id"] == bought["id"]
+    ok(shop("--account", "4", "return", bought["id"][2:12]))  # without the 0x too
+    assert json.loads(ok(shop("--json", "purchase", bought["id"])))["purchase"]["returned_lines"] == [0]

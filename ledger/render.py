@@ -22,6 +22,7 @@ from .models import (
     ReturnTerms,
     Review,
     SkuFigures,
+    Status,
 )
 from .orders import Order
 
@@ -245,6 +246,26 @@ def returns_table(rows: Sequence[ReturnRow], labels: Labels, now: int, title: st
     return table
 
 
+STATES: dict[str, tuple[str, Status, tuple[Status, ...]]] = {
+    "window_open": ("window open", Status.OPEN, (Status.RETURNED,)),
+    "awaiting_delivery": ("awaiting delivery", Status.AWAITING_DELIVERY, ()),
+    "to_settle": ("window closed, to settle", Status.CLOSED, ()),
+    "settled": ("settled", Status.SETTLED, ()),
+    "partly_returned": ("partly returned", Status.PARTLY_RETURNED, ()),
+    "returned": ("returned", Status.RETURNED, ()),
+}
+"""Where a purchase stands, in the words people use (the dashboard's filter): each name's words, the status it
+is in and those it is not in. "Window open" means a line is left to send back, so a purchase returned in full
+is "returned" alone, window or not."""
+
+
+def state_words(p: Purchase) -> str:
+    """Every state of ``STATES`` a purchase is in, in words (``window open · partly returned``): a row listed
+    under a filter always says that filter's words."""
+    return " · ".join(words for words, status, left_out in STATES.values()
+                      if status in p.statuses and not p.statuses & set(left_out))
+
+
 def window_state(p: Purchase, now: int) -> str:
     """``closes in 3 days``, ``closed 2 days ago``, ``closes in 21 days at the latest`` (awaiting delivery) or
     ``no returns``."""
@@ -296,6 +317,8 @@ class Figure:
     """What it counts, beside a rate or an average: ``2 of 3 units``."""
     change: str
     """How it moved from the period before (``+20% (was 1 ETH)``); empty without a period before."""
+    was: float | None = None
+    """The number in the period before (None without one, or without a score then)."""
 
 
 Change = Callable[[float, float], str]
@@ -308,13 +331,13 @@ def headline(f: Figures, money: Callable[[int, str], str] = amount) -> list[Figu
     before = _rows(f.previous, money) if f.previous is not None else None
     figures = []
     for index, (key, label, value, shown, detail, how) in enumerate(_rows(f, money)):
-        change = ""
+        change, was = "", None
         if before is not None:
             was, was_shown = before[index][2], before[index][3]
             moved = (how(value, was) if value is not None and was is not None
                      else "no score before" if value is not None else "no score now" if was is not None else "")
             change = f"{moved} (was {was_shown})" if moved else ""
-        figures.append(Figure(key, label, value, shown, detail, change))
+        figures.append(Figure(key, label, value, shown, detail, change, was))
     return figures
 
 

@@ -34,9 +34,13 @@ if TYPE_CHECKING:  # rich (the cli extra) is imported where a table is drawn: th
 
 def amount(value: int, token: str = NATIVE, decimals: int = 18, symbol: str | None = None) -> str:
     """``1.25 ETH`` for 1.25e18 wei; trailing zeros trimmed, at most 6 decimals shown."""
-    unit = symbol or ("ETH" if token == NATIVE else f"{token[:6]}…")
     quantity = (Decimal(value) / Decimal(10) ** decimals).quantize(Decimal("0.000001")).normalize()
-    return f"{quantity:f} {unit}"
+    return f"{quantity:f} {unit(token, symbol)}"
+
+
+def unit(token: str, symbol: str | None = None) -> str:
+    """What an amount of ``token`` is counted in: ``ETH``, its symbol, or ``0x5FbD…`` without one."""
+    return symbol or ("ETH" if token == NATIVE else f"{token[:6]}…")
 
 
 def decimal(value: int, decimals: int = 18) -> str:
@@ -392,21 +396,22 @@ def _count(n: int, thing: str) -> str:
 
 def figures_table(
     figures: Iterable[Figures], title: str = "Figures", merchants: Mapping[int, str] | None = None
-) -> Table:
+) -> Group:
     """The headline numbers (``headline``), one column per shop and token, each with what it counts and its
-    change from the period before."""
+    change from the period before; under it, what the feedback figures mean and leave out."""
+    from rich.console import Group
     from rich.table import Table
 
     figures = list(figures)
-    table = Table(title=title, caption="\n".join(feedback_notes(figures[0])) if figures else None, show_lines=True)
+    table = Table(title=title, show_lines=True)
     table.add_column("")
     for f in figures:
-        table.add_column(f"{merchant(f.merchant_id, merchants)} · {amount(0, f.token).split(' ', 1)[1]}")
+        table.add_column(f"{merchant(f.merchant_id, merchants)} · {unit(f.token)}")
     columns = [headline(f) for f in figures]
     for index, first in enumerate(columns[0] if columns else []):
         table.add_row(first.label, *("\n".join(part for part in (c[index].shown, c[index].detail, c[index].change)
                                                 if part) for c in columns))
-    return table
+    return Group(table, *(feedback_notes(figures[0]) if figures else []))
 
 
 def period_words(period: str) -> str:
@@ -420,10 +425,10 @@ def skus_table(f: Figures, title: str = "Return rate by SKU") -> Table:
     from rich.table import Table
 
     table = Table(title=title)
-    for column in ("SKU", "return rate", "units returned", "units sold", "purchases"):
+    for column in ("SKU", "return rate", "purchases"):
         table.add_column(column)
     for sku in f.skus:
-        table.add_row(sku.sku, sku_rate(sku), str(sku.units_returned), str(sku.units_sold), str(sku.purchases))
+        table.add_row(sku.sku, sku_rate(sku), str(sku.purchases))
     return table
 
 

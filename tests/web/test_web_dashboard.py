@@ -7,76 +7,20 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 
 import pytest
 
 from ledger import render
 from ledger.models import Status
-from tests.support.web import DAY, ETHER, sign_in
+from tests.support.web import DAY, ETHER, Dashboard, sign_in
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
 
-class _Page(HTMLParser):
-    """What the tests read of the dashboard: the headline figures by token, the history's rows with their status
-    words, the ``<time>`` elements (datetime, words), the canvases, and the tables that have an id, cell by cell."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.figures: dict[str, dict[str, dict[str, str]]] = {}
-        self.rows: list[str] = []
-        self.states: list[str] = []
-        self.times: list[tuple[str, str]] = []
-        self.canvases: list[dict[str, str]] = []
-        self.tables: dict[str, list[list[str]]] = {}
-        self._token = self._table = self._cell = self._datetime = ""
-        self._history = False
-        self._text = ""
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = {key: value or "" for key, value in attrs}
-        if "data-token" in found:
-            self._token = found["data-token"]
-        if "data-figure" in found:
-            self.figures.setdefault(self._token, {})[found["data-figure"]] = found
-        if tag == "table":
-            self._history = "history" in found.get("class", "")
-            self._table = found.get("id", "")
-            if self._table:
-                self.tables[self._table] = []
-        elif tag == "tr" and self._history and "data-purchase" in found:
-            self.rows.append(found["data-purchase"])
-        elif tag == "tr" and self._table:
-            self.tables[self._table].append([])
-        elif tag in ("td", "th", "time"):
-            self._cell, self._text = tag, ""
-            self._datetime = found.get("datetime", "") if tag == "time" else self._datetime
-            self._status = found.get("data-label") == "Status"
-        elif tag == "canvas":
-            self.canvases.append(found)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "time":
-            self.times.append((self._datetime, self._text.strip()))
-        elif tag in ("td", "th") and self._history and self._status:
-            self.states.append(self._text.strip())
-        elif tag in ("td", "th") and self._table and self.tables[self._table]:
-            self.tables[self._table][-1].append(self._text.strip())
-        elif tag == "table":
-            self._table, self._history = "", False
-
-    def handle_data(self, data: str) -> None:
-        self._text += data
-
-    _status = False
-
-
-def dashboard(client, scene, **query: str) -> _Page:
+def dashboard(client, scene, **query: str) -> Dashboard:
     answer = client.get(f"/shop/{scene.merchant_id}", params=query)
     assert answer.status_code == 200, answer.text
-    return _Page(answer.text)
+    return Dashboard(answer.text)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +73,7 @@ def test_return_rates_by_value_and_by_units_have_their_counts_beside_them(client
     units = next(n for n in render.headline(f) if n.key == "return_rate_by_units")
     assert value.value == pytest.approx(f.refunds / f.sales) and value.detail in page
     assert f"{f.units_returned} of {f.units_sold} units" == units.detail and units.detail in page
-    skus = {row[0]: row[1] for row in _Page(page).tables["skus-table"][1:]}
+    skus = {row[0]: row[1] for row in Dashboard(page).tables["skus-table"][1:]}
     assert skus["LAMP"] == "100.0% (1 of 1 unit)" and skus["SPOON"] == "100.0% (1 of 1 unit)"
     assert skus["MUG"] == "0.0% (0 of 4 units)"  # the scene's two and these two, all kept
 
@@ -171,7 +115,7 @@ def test_each_chart_has_its_numbers_in_a_table_a_screen_reader_gets(client, shop
     """Each canvas is an image named by its caption and described by a table of the numbers it draws, in words."""
     sign_in(client, shop.owner)
     html = client.get(f"/shop/{shop.merchant_id}").text
-    page = _Page(html)
+    page = Dashboard(html)
     drawn = json.loads(html.split('id="chart-data">')[1].split("</script>")[0])
     assert len(page.canvases) == len(drawn) == 5
     for canvas in page.canvases:

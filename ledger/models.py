@@ -294,7 +294,7 @@ class Purchase:
     @property
     def in_escrow(self) -> int:
         """What the purchase still holds."""
-        return 0 if self.settled else self.paid - self.refunded
+        return held(self.paid, self.refunded, self.settled)
 
     @property
     def open_lines(self) -> tuple[int, ...]:
@@ -541,6 +541,11 @@ class TxResult:
         return [event for event in self.events if event.name == name]
 
 
+def held(paid: int, refunded: int, settled: bool) -> int:
+    """What a purchase still holds in escrow: what was paid less what went back, until it is settled."""
+    return 0 if settled else paid - refunded
+
+
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "all": None}
 """The periods figures are asked for in (``ledger figures --period``, the dashboard's ``?period=``): days, or
 None for the whole history."""
@@ -762,7 +767,7 @@ class Totals:
         self.refunds += refunded
         self.returned_purchases += bool(returned_lines)
         self.settled += settled
-        self.in_escrow += 0 if is_settled else paid - refunded
+        self.in_escrow += held(paid, refunded, is_settled)
         for sku in dict.fromkeys(sku for sku, _ in lines):
             self.skus.setdefault(sku, [0, 0, 0])[2] += 1
         for index, (sku, quantity) in enumerate(lines):

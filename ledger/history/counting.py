@@ -14,6 +14,9 @@ count is listed, marked, with the reason in words.
   customer's there.
 - Reviews carry what was paid and whether the purchase was kept, and the figures say how many of the counted
   reviews come from wallets with no purchase at another shop: a shop's own 1-wei wallets are counted, but seen.
+- The figures of a period are those of the purchases made in it, and of the feedback about them (``about``), so a
+  period's scores and its sales stand on the same customers; the return rate is by value (per token: tokens are
+  never added together) and by units, never by purchases (one unit back of many is not a 100 % return).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def charts(ledger: Any, merchant_id: int, figures: Sequence[Figures]) -> dict[st
     day_of = _Days(ledger)
     eth = next((f for f in figures if f.token == NATIVE), None)
     return {"sales": _sales(ledger, [p for p in purchases if p.token == NATIVE]),
-            "skus": _return_rate(shown),
+            "sku": _return_rate(shown),
             "contacts": _contacts_per_purchase(ledger, merchant_id, purchases, period),
             "feedback": _feedback(ledger, merchant_id, purchases, period, day_of),
             "escrow": _escrow(eth)}

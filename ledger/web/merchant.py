@@ -103,7 +103,7 @@ def history(request: Request, merchant_id: int, status: str = "", sku: str = "",
     waiting = ledger.count_purchases(merchant_id=merchant_id, status=Status.CLOSED, up_to=SETTLE_BATCH + 1 + len(held))
     waiting -= len(held)
     return page(request, "shop.html", merchant_id=merchant_id, rows=rows, filters=filters, waiting=waiting, held=held,
-                settle_batch=SETTLE_BATCH, figures=found, period=period, periods=PERIODS,
+                settle_batch=SETTLE_BATCH, period=period, periods=PERIODS,
                 headline=[(f, render.headline(f, site(request).amount)) for f in found],
                 period_words=render.period_words(period), feedback_notes=render.feedback_notes(found[0]),
                 reviews=ledger.reviews(merchant_id), paid=render.paid,

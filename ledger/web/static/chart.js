@@ -18,7 +18,7 @@
   const bars = (s, i) => ({backgroundColor: colours[i]});
 
   draw("sales-chart", "bar", data.sales, {scales: {y: {beginAtZero: true}}}, bars);
-  draw("sku-chart", "bar", data.skus, {scales: {y: {beginAtZero: true, max: 100}}}, () => ({backgroundColor: colours[1]}));
+  draw("sku-chart", "bar", data.sku, {scales: {y: {beginAtZero: true, max: 100}}}, () => ({backgroundColor: colours[1]}));
   draw("contacts-chart", "bar", data.contacts,
     {scales: {y: {beginAtZero: true, ticks: {precision: 0}}, x: {title: {display: true, text: "contacts"}}}},
     () => ({backgroundColor: colours[2]}));

@@ -758,9 +758,10 @@ class Totals:
         """The purchases counted: a period's feedback is the feedback about them."""
 
     def add(self, purchase_id: str, paid: int, refunded: int, settled: int, is_settled: bool,
-            lines: Sequence[tuple[str, int]], returned_lines: Collection[int]) -> None:
-        """One purchase: what it paid and got back, what was paid out of it, and its lines (SKU, quantity) with
-        the indexes of those returned or refunded."""
+            lines: Sequence[Sequence[Any]], returned_lines: Collection[int]) -> None:
+        """One purchase: what it paid and got back, what was paid out of it, and its lines (SKU and quantity
+        first) with the indexes of those returned or refunded. Called once a purchase of a long history: kept
+        to one pass over the lines."""
         self.ids.add(purchase_id)
         self.purchases += 1
         self.sales += paid
@@ -768,12 +769,15 @@ class Totals:
         self.returned_purchases += bool(returned_lines)
         self.settled += settled
         self.in_escrow += held(paid, refunded, is_settled)
-        for sku in dict.fromkeys(sku for sku, _ in lines):
-            self.skus.setdefault(sku, [0, 0, 0])[2] += 1
-        for index, (sku, quantity) in enumerate(lines):
-            back = quantity if index in returned_lines else 0
-            self.units_sold += quantity
-            self.units_returned += back
-            counts = self.skus[sku]
+        seen = set()
+        for index, line in enumerate(lines):
+            sku, quantity = line[0], line[1]
+            counts = self.skus.get(sku) or self.skus.setdefault(sku, [0, 0, 0])
             counts[0] += quantity
-            counts[1] += back
+            self.units_sold += quantity
+            if index in returned_lines:
+                counts[1] += quantity
+                self.units_returned += quantity
+            if sku not in seen:
+                seen.add(sku)
+                counts[2] += 1

@@ -131,8 +131,8 @@ class Queries:
         with self.store.reading() as db:
             for key, token, paid, refunded, is_settled, items, mask, amount, commission in db.execute(query):
                 totals = found.get(token) or found.setdefault(token, Totals())
-                totals.add(key, paid, refunded, (amount or 0) + (commission or 0), bool(is_settled),
-                           [(sku, quantity) for sku, quantity, _ in json.loads(items)], _bits(mask) if mask else ())
+                totals.add(key, paid, refunded, (amount or 0) + (commission or 0), bool(is_settled), json.loads(items),
+                           _bits(mask) if mask else ())
         return found
 
     def contacts(self, merchant_id: int | None = None, customer: str | None = None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ledger import errors
-from ledger.models import NATIVE, Status
-from tests.support.world import DAY, ETHER, buy
+from ledger.models import NATIVE, SkuFigures, Status
+from tests.support.world import DAY, ETHER, buy, deploy_contract, send
 
 
 @pytest.fixture
@@ -111,6 +111,23 @@ def test_figures_of_a_period_are_its_purchases_with_the_period_before(ledger, ch
     assert shop.figures("90d")[0].previous.purchases == 0
     with pytest.raises(errors.InvalidInput, match="is not a period: choose one of 7d, 30d, 90d, all"):
         shop.figures("week")
+
+
+def test_figures_of_each_token_stand_apart(ledger, chain, shop, week_terms, customer, alice, accounts,
+                                          test_artifacts, history) -> None:
+    """A return rate by value is of one token: 36 of 40 dollars back is 90 %, whatever the shop's ETH did; units
+    add up over tokens, so the SKUs are the shop's in each."""
+    dollar = deploy_contract(chain, accounts[0], test_artifacts["TestToken"], "Test Dollar", "TUSD")
+    send(chain, accounts[0], dollar.functions.mint(alice.address, 1_000 * 10**6))
+    shop.accept_token(dollar.address)
+    paid = buy(shop, customer, week_terms.id, [("MUG", 1, 40 * 10**6)], "T-1", token=dollar.address)
+    customer.return_items(paid.id)  # 10 % restocking fee
+    eth, dollars = shop.figures()
+    assert (eth.token, eth.sales, eth.refunds) == (NATIVE, 7 * ETHER, ETHER * 36 // 10)
+    assert (dollars.token, dollars.sales, dollars.refunds, dollars.units_sold) == (dollar.address, 40 * 10**6,
+                                                                                 36 * 10**6, 1)
+    assert dollars.return_rate_by_value == 0.9 and eth.return_rate_by_value == pytest.approx(3.6 / 7)
+    assert eth.skus == dollars.skus and eth.skus[0] == SkuFigures("MUG", 3, 1, 2)
 
 
 def test_a_period_without_sales_in_a_token_shows_zeros_next_to_the_period_before(chain, shop, history) -> None:

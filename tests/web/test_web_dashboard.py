@@ -13,6 +13,7 @@ import pytest
 from ledger import render
 from ledger.models import Status
 from tests.support.web import DAY, ETHER, Dashboard, sign_in
+from tests.support.world import deploy_contract, send
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -130,3 +131,22 @@ def test_each_chart_has_its_numbers_in_a_table_a_screen_reader_gets(client, shop
         assert [row[1:] for row in rows] == [list(cells) for cells in zip(*(s["shown"] for s in drawn[key]["series"]))]
     assert page.tables["contacts-table"][2] == ["1", "1 purchase"]  # the mug question
     assert page.tables["sku-table"][1] == ["LAMP", "100.0% (1 of 1 unit)"]
+
+
+def test_a_shop_paid_in_two_tokens_gets_the_headline_of_each_apart(client, shop, test_artifacts) -> None:
+    """No amount of one token is added to another: ETH and the dollar token each have their own numbers."""
+    ledger = shop.ledger
+    dollar = deploy_contract(ledger.chain, shop.accounts[0], test_artifacts["TestToken"], "Test Dollar", "TUSD")
+    send(ledger.chain, shop.accounts[0], dollar.functions.mint(shop.alice.address, 1_000 * 10**6))
+    desk = ledger.merchant_desk(shop.owner, shop.merchant_id)
+    desk.accept_token(dollar.address)
+    alice = ledger.customer_desk(shop.alice)
+    alice.buy(desk.quote(shop.terms_id, [("PEN", 1, 40 * 10**6)], "ORDER-T", customer=shop.alice.address,
+                         token=dollar.address))
+    sign_in(client, shop.owner)
+    html = client.get(f"/shop/{shop.merchant_id}").text
+    page = Dashboard(html)
+    eth, dollars = ledger.figures(shop.merchant_id, "30d")
+    assert set(page.figures) == {eth.token, dollars.token} and html.count("<h3>Paid in ") == 2
+    assert page.figures[dollars.token]["sales"]["data-value"] == str(40 * 10**6)
+    assert page.figures[eth.token]["sales"]["data-value"] == str(eth.sales)

@@ -487,8 +487,12 @@ def test_dashboard_times_are_in_the_visitors_zone(as_, scene, server) -> None:
     the browser's own zone (Europe/Amsterdam here), never in UTC beside it."""
     page = as_(scene.owner)
     page.goto(f"{server}/shop/{scene.merchant_id}")
-    times = page.eval_on_selector_all("table.history time", "ts => ts.map(t => [t.dateTime, t.textContent, t.title])")
-    assert times
+    read = "ts => ts.map(t => [t.dateTime, t.textContent, t.title])"
+    times = page.eval_on_selector_all("table.history time", read)
+    customer = as_(scene.alice)
+    customer.goto(f"{server}/purchases")  # the customer's cards: when bought, when the window closes
+    times += customer.eval_on_selector_all("article time", read)
+    assert len(times) > 2
     for moment, shown, utc_words in times:
         local = datetime.fromisoformat(moment).astimezone(ZoneInfo("Europe/Amsterdam"))
         assert local.strftime("%H:%M") in shown and local.tzname() in shown and "UTC" not in shown, (moment, shown)

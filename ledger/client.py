@@ -325,10 +325,15 @@ class Ledger:
         status: Status | str | None = None,
         limit: int | None = None,
         after: str | None = None,
+        excluding: Sequence[Status | str] = (),
+        newest_first: bool = False,
     ) -> list[Purchase]:
-        """Purchases, oldest first, filtered by merchant, customer, SKU, time range (inclusive) and status;
-        at most ``limit`` of them, those after the purchase ``after`` (the last id of the previous page)."""
-        return self.reads.purchases(merchant_id, customer, sku, since, until, status, limit, after)
+        """Purchases, oldest (or newest) first, filtered by merchant, customer, SKU, time range (inclusive) and
+        status, leaving out those in a status of ``excluding`` (``status=OPEN, excluding=[RETURNED]``: a line is
+        left to return); at most ``limit`` of them, those after the purchase ``after`` (the last id of the
+        previous page)."""
+        return self.reads.purchases(merchant_id, customer, sku, since, until, status, limit, after, excluding,
+                                    newest_first)
 
     def count_purchases(
         self,
@@ -384,10 +389,13 @@ class Ledger:
         """What ``agent`` may still refund in ``token`` without asking."""
         return self.reads.budget(merchant_id, agent, token)
 
-    def figures(self, merchant_id: int) -> list[Figures]:
-        """Sales, refunds, return rate and contacts per purchase of a merchant, one entry per token, with
-        the feedback that counts (``ledger.history.counting``: what does not is counted apart)."""
-        return self.reads.figures(merchant_id)
+    def figures(self, merchant_id: int, period: str = "all") -> list[Figures]:
+        """How a merchant is doing in ``period`` (``7d``, ``30d``, ``90d`` or ``all``: the purchases made in it),
+        one entry per token: sales, refunds, return rates by value and by units (with the amounts and units they
+        come from), average order, escrow, units by SKU and the feedback that counts (``ledger.history.counting``:
+        what does not is counted apart), each with the same of the period before (``Figures.previous``). The CLI
+        and the dashboard show these, so they agree."""
+        return self.reads.figures(merchant_id, period)
 
     def reviews(self, merchant_id: int | None = None, sku: str | None = None,
                 purchase_id: str | None = None) -> list[Review]:

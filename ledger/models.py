@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -294,7 +294,7 @@ class Purchase:
     @property
     def in_escrow(self) -> int:
         """What the purchase still holds."""
-        return 0 if self.settled else self.paid - self.refunded
+        return held(self.paid, self.refunded, self.settled)
 
     @property
     def open_lines(self) -> tuple[int, ...]:
@@ -556,9 +556,73 @@ class TxResult:
         return [event for event in self.events if event.name == name]
 
 
+def held(paid: int, refunded: int, settled: bool) -> int:
+    """What a purchase still holds in escrow: what was paid less what went back, until it is settled."""
+    return 0 if settled else paid - refunded
+
+
+PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "all": None}
+"""The periods figures are asked for in (``ledger figures --period``, the dashboard's ``?period=``): days, or
+None for the whole history."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """The stretch of chain time a shop's figures cover: the ``days`` days up to ``until`` (both ends counted), or
+    the whole history (``days`` None). The figures of a period are those of the purchases made in it."""
+
+    name: str
+    until: int
+    """The last second counted (the chain's time when asked)."""
+
+    @classmethod
+    def parse(cls, name: str, now: int) -> Period:
+        """The period ``name`` (one of ``PERIODS``) up to ``now``."""
+        if name not in PERIODS:
+            raise InvalidInput(f"{name!r} is not a period: choose one of {', '.join(PERIODS)}")
+        return cls(name, now)
+
+    @property
+    def days(self) -> int | None:
+        return PERIODS[self.name]
+
+    @property
+    def since(self) -> int | None:
+        """The first second counted (None: from the start)."""
+        return None if self.days is None else self.until - self.days * DAY + 1
+
+    @property
+    def bounds(self) -> tuple[int | None, int | None]:
+        """(first, last second) of the purchases counted; (None, None) for the whole history."""
+        return (None, None) if self.since is None else (self.since, self.until)
+
+    @property
+    def previous(self) -> Period | None:
+        """The period of the same length just before this one (None for the whole history): what a change is
+        measured against."""
+        return None if self.since is None else Period(self.name, self.since - 1)
+
+
+@dataclass(frozen=True)
+class SkuFigures:
+    """How much of one SKU was sold and came back (returned, or refunded while kept), in units: units of any token
+    add up, so a SKU's figures are the shop's, in every token."""
+
+    sku: str
+    units_sold: int
+    units_returned: int
+    purchases: int
+    """Purchases with a line of it."""
+
+    @property
+    def return_rate(self) -> float:
+        """Units returned over units sold."""
+        return self.units_returned / self.units_sold if self.units_sold else 0.0
+
+
 @dataclass(frozen=True)
 class Figures:
-    """How a merchant is doing, per token."""
+    """How a merchant is doing in one token, over a period (``Period``: the purchases made in it)."""
 
     merchant_id: int
     token: str
@@ -591,11 +655,38 @@ class Figures:
     """NPS and CSAT scores shown but not counted (each says why: ``Score.not_counted_because``)."""
     contacts_not_counted: int = 0
     """Contact moments shown but not counted (each says why: ``ContactMoment.not_counted_because``)."""
+    csat_scores: int = 0
+    """CSAT scores that count (in ``csat``)."""
+    nps_scores: int = 0
+    """NPS scores that count (in ``nps``)."""
+    units_sold: int = 0
+    units_returned: int = 0
+    """Units of the lines returned, or refunded while the customer kept them."""
+    in_escrow: int = 0
+    """What the period's purchases still hold (paid, less refunded, until settled)."""
+    skus: tuple[SkuFigures, ...] = ()
+    """Each SKU's units sold and returned, in every token (the same for each token's figures, as the feedback)."""
+    period: str = "all"
+    since: int | None = None
+    until: int | None = None
+    """The period's first and last second (``Period``); None: no bound."""
+    previous: Figures | None = None
+    """The same figures for the period of the same length just before (None for the whole history)."""
 
     @property
-    def return_rate(self) -> float:
-        """Share of purchases with a return."""
-        return self.returned_purchases / self.purchases if self.purchases else 0.0
+    def return_rate_by_value(self) -> float:
+        """Refunded over sold: 0.2 ETH back of a 12.2 ETH order is 1.6 %, not one purchase of one."""
+        return self.refunds / self.sales if self.sales else 0.0
+
+    @property
+    def return_rate_by_units(self) -> float:
+        """Units returned over units sold."""
+        return self.units_returned / self.units_sold if self.units_sold else 0.0
+
+    @property
+    def average_order(self) -> int:
+        """What a purchase paid on average, in the token's smallest unit (rounded down)."""
+        return self.sales // self.purchases if self.purchases else 0
 
     @property
     def contacts_per_purchase(self) -> float:
@@ -670,14 +761,38 @@ class RatingSummary:
 
 
 class Totals:
-    """What a merchant's purchases in one token add up to (``Ledger.figures``)."""
+    """What a merchant's purchases in one token add up to (``Ledger.figures``), summed as each reader streams
+    them by; the rules of units are here once for both readers."""
 
     def __init__(self) -> None:
         self.purchases = self.sales = self.refunds = self.returned_purchases = self.settled = 0
+        self.units_sold = self.units_returned = self.in_escrow = 0
+        self.skus: dict[str, list[int]] = {}
+        """SKU: [units sold, units returned, purchases]."""
+        self.ids: set[str] = set()
+        """The purchases counted: a period's feedback is the feedback about them."""
 
-    def add(self, paid: int, refunded: int, returned: bool, settled: int) -> None:
+    def add(self, purchase_id: str, paid: int, refunded: int, settled: int, is_settled: bool,
+            lines: Sequence[Sequence[Any]], returned_lines: Collection[int]) -> None:
+        """One purchase: what it paid and got back, what was paid out of it, and its lines (SKU and quantity
+        first) with the indexes of those returned or refunded. Called once a purchase of a long history: kept
+        to one pass over the lines."""
+        self.ids.add(purchase_id)
         self.purchases += 1
         self.sales += paid
         self.refunds += refunded
-        self.returned_purchases += returned
+        self.returned_purchases += bool(returned_lines)
         self.settled += settled
+        self.in_escrow += held(paid, refunded, is_settled)
+        seen = set()
+        for index, line in enumerate(lines):
+            sku, quantity = line[0], line[1]
+            counts = self.skus.get(sku) or self.skus.setdefault(sku, [0, 0, 0])
+            counts[0] += quantity
+            self.units_sold += quantity
+            if index in returned_lines:
+                counts[1] += quantity
+                self.units_returned += quantity
+            if sku not in seen:
+                seen.add(sku)
+                counts[2] += 1

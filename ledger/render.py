@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
@@ -12,6 +13,7 @@ from .history.counting import ONLY_HERE
 from .models import (
     DAY,
     NATIVE,
+    PERIODS,
     ContactMoment,
     Figures,
     Purchase,
@@ -20,6 +22,8 @@ from .models import (
     ReturnRow,
     ReturnTerms,
     Review,
+    SkuFigures,
+    Status,
 )
 from .orders import Order
 from .tokens import token_info
@@ -33,9 +37,13 @@ if TYPE_CHECKING:  # rich (the cli extra) is imported where a table is drawn: th
 
 def amount(value: int, token: str = NATIVE, decimals: int = 18, symbol: str | None = None) -> str:
     """``1.25 ETH`` for 1.25e18 wei; trailing zeros trimmed, at most 6 decimals shown."""
-    unit = symbol or ("ETH" if token == NATIVE else f"{token[:6]}…")
     quantity = (Decimal(value) / Decimal(10) ** decimals).quantize(Decimal("0.000001")).normalize()
-    return f"{quantity:f} {unit}"
+    return f"{quantity:f} {unit(token, symbol)}"
+
+
+def unit(token: str, symbol: str | None = None) -> str:
+    """What an amount of ``token`` is counted in: ``ETH``, its symbol, or ``0x5FbD…`` without one."""
+    return symbol or ("ETH" if token == NATIVE else f"{token[:6]}…")
 
 
 def decimal(value: int, decimals: int = 18) -> str:
@@ -314,6 +322,26 @@ def returns_table(rows: Sequence[ReturnRow], labels: Labels, now: int, title: st
     return table
 
 
+STATES: dict[str, tuple[str, Status, tuple[Status, ...]]] = {
+    "window_open": ("window open", Status.OPEN, (Status.RETURNED,)),
+    "awaiting_delivery": ("awaiting delivery", Status.AWAITING_DELIVERY, ()),
+    "to_settle": ("window closed, to settle", Status.CLOSED, ()),
+    "settled": ("settled", Status.SETTLED, ()),
+    "partly_returned": ("partly returned", Status.PARTLY_RETURNED, ()),
+    "returned": ("returned", Status.RETURNED, ()),
+}
+"""Where a purchase stands, in the words people use (the dashboard's filter): each name's words, the status it
+is in and those it is not in. "Window open" means a line is left to send back, so a purchase returned in full
+is "returned" alone, window or not."""
+
+
+def state_words(p: Purchase) -> str:
+    """Every state of ``STATES`` a purchase is in, in words (``window open · partly returned``): a row listed
+    under a filter always says that filter's words."""
+    return " · ".join(words for words, status, left_out in STATES.values()
+                      if status in p.statuses and not p.statuses & set(left_out))
+
+
 def window_state(p: Purchase, now: int) -> str:
     """``closes in 3 days``, ``closed 2 days ago``, ``closes in 21 days at the latest`` (awaiting delivery) or
     ``no returns``."""
@@ -351,24 +379,134 @@ def contacts_table(
     return table
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One headline number in words, as the command line and the dashboard both show it."""
+
+    key: str
+    """The ``Figures`` field or property it shows (``ledger figures --json`` has it under that name)."""
+    label: str
+    value: int | float | None
+    """The number itself (smallest units for an amount, a share from 0 to 1 for a rate)."""
+    shown: str
+    detail: str
+    """What it counts, beside a rate or an average: ``2 of 3 units``."""
+    change: str
+    """How it moved from the period before (``+20% (was 1 ETH)``); empty without a period before."""
+    was: float | None = None
+    """The number in the period before (None without one, or without a score then)."""
+
+
+Change = Callable[[float, float], str]
+"""How a figure's change from the period before is said: in per cent, in points, as a difference."""
+
+
+def headline(f: Figures, money: Callable[[int, str], str] = amount) -> list[Figure]:
+    """A shop's figures in one token as headline numbers, each with what it counts and its change from the
+    period before (``f.previous``); ``money`` writes an amount."""
+    before = _rows(f.previous, money) if f.previous is not None else None
+    figures = []
+    for index, (key, label, value, shown, detail, how) in enumerate(_rows(f, money)):
+        change, was = "", None
+        if before is not None:
+            was, was_shown = before[index][2], before[index][3]
+            moved = (how(value, was) if value is not None and was is not None
+                     else "no score before" if value is not None else "no score now" if was is not None else "")
+            change = f"{moved} (was {was_shown})" if moved else ""
+        figures.append(Figure(key, label, value, shown, detail, change, was))
+    return figures
+
+
+def _rows(f: Figures, money: Callable[[int, str], str]) -> list[tuple[str, str, float | None, str, str, Change]]:
+    """(key, label, value, shown, detail, how its change is said) of each headline figure."""
+    def cash(value: int) -> str:
+        return money(value, f.token)
+
+    return [
+        ("purchases", "Purchases", f.purchases, str(f.purchases), "", _relative),
+        ("sales", "Sales", f.sales, cash(f.sales), "", _relative),
+        ("average_order", "Average order", f.average_order, cash(f.average_order),
+         f"over {_count(f.purchases, 'purchase')}", _relative),
+        ("refunds", "Refunds", f.refunds, cash(f.refunds),
+         f"{_count(f.returned_purchases, 'purchase')} with a return", _relative),
+        ("return_rate_by_value", "Return rate by value", f.return_rate_by_value, _percent(f.return_rate_by_value),
+         f"{cash(f.refunds)} of {cash(f.sales)}", _points),
+        ("return_rate_by_units", "Return rate by units", f.return_rate_by_units, _percent(f.return_rate_by_units),
+         f"{f.units_returned} of {_count(f.units_sold, 'unit')}", _points),
+        ("in_escrow", "In escrow", f.in_escrow, cash(f.in_escrow), "", _relative),
+        ("settled", "Settled", f.settled, cash(f.settled), "", _relative),
+        ("contacts_per_purchase", "Contacts per purchase", f.contacts_per_purchase, f"{f.contacts_per_purchase:.2f}",
+         _count(f.contacts, "contact"), _difference("{:+.2f}")),
+        ("average_rating", "Rating", f.average_rating, _score(f.average_rating, "{:.1f}/5"),
+         f"{_count(f.reviews, 'review')}, {f.reviews_only_here} from one-shop wallets", _difference("{:+.1f}")),
+        ("csat", "CSAT", f.csat, _score(f.csat, "{:.1f}/5"), _count(f.csat_scores, "score"), _difference("{:+.1f}")),
+        ("nps", "NPS", f.nps, _score(f.nps, "{:+.0f}"), _count(f.nps_scores, "score"), _difference("{:+.0f} points")),
+    ]
+
+
+def _relative(now: float, before: float) -> str:
+    if now == before:
+        return "no change"
+    return "new" if not before else f"{(now - before) / before:+.0%}"
+
+
+def _points(now: float, before: float) -> str:
+    return f"{100 * (now - before):+.1f} points"
+
+
+def _difference(form: str) -> Change:
+    return lambda now, before: form.format(now - before)
+
+
+def _percent(rate: float) -> str:
+    return f"{rate:.1%}"
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
 def figures_table(
     figures: Iterable[Figures], title: str = "Figures", merchants: Mapping[int, str] | None = None
-) -> Table:
+) -> Group:
+    """The headline numbers (``headline``), one column per shop and token, each with what it counts and its
+    change from the period before; under it, what the feedback figures mean and leave out."""
+    from rich.console import Group
     from rich.table import Table
 
     figures = list(figures)
-    table = Table(title=title, caption="\n".join(feedback_notes(figures[0])) if figures else None)
-    for column in ("merchant", "purchases", "sales", "refunds", "return rate", "contacts per purchase", "rating",
-                   "reviews", "from one-shop wallets", "CSAT", "NPS", "settled"):
-        table.add_column(column)
+    table = Table(title=title, show_lines=True)
+    table.add_column("")
     for f in figures:
-        table.add_row(
-            merchant(f.merchant_id, merchants), str(f.purchases), amount(f.sales, f.token), amount(f.refunds, f.token),
-            f"{f.return_rate:.0%}", f"{f.contacts_per_purchase:.2f}", _score(f.average_rating, "{:.1f}/5"),
-            str(f.reviews), str(f.reviews_only_here), _score(f.csat, "{:.1f}/5"), _score(f.nps, "{:+.0f}"),
-            amount(f.settled, f.token),
-        )
+        table.add_column(f"{merchant(f.merchant_id, merchants)} · {unit(f.token)}")
+    columns = [headline(f) for f in figures]
+    for index, first in enumerate(columns[0] if columns else []):
+        table.add_row(first.label, *("\n".join(part for part in (c[index].shown, c[index].detail, c[index].change)
+                                                if part) for c in columns))
+    return Group(table, *(feedback_notes(figures[0]) if figures else []))
+
+
+def period_words(period: str) -> str:
+    """``the last 30 days`` (changes against the 30 days before), or ``all time``."""
+    days = PERIODS[period]
+    return "all time" if days is None else f"the last {days} days (change: on the {days} days before)"
+
+
+def skus_table(f: Figures, title: str = "Return rate by SKU") -> Table:
+    """Each SKU's units sold and returned, the rate with its count beside it."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("SKU", "return rate", "purchases"):
+        table.add_column(column)
+    for sku in f.skus:
+        table.add_row(sku.sku, sku_rate(sku), str(sku.purchases))
     return table
+
+
+def sku_rate(sku: SkuFigures) -> str:
+    """``50.0% (2 of 4 units)``: never a rate without what it counts."""
+    return f"{_percent(sku.return_rate)} ({sku.units_returned} of {_count(sku.units_sold, 'unit')})"
 
 
 def feedback_notes(f: Figures) -> list[str]:

@@ -16,7 +16,7 @@ from rich.progress import Progress
 from .. import render
 from ..errors import InvalidInput
 from ..links import qr_file, qr_kind, qr_terminal
-from ..models import NATIVE, Purchase, PurchaseRow, Reason, Settlement, Status
+from ..models import NATIVE, PERIODS, Purchase, PurchaseRow, Reason, Settlement, Status
 from ..names import Labels
 from ..timefmt import local, relative
 from ..validate import parse_amount
@@ -673,16 +673,21 @@ def purchases(env: Env, merchant_id: int | None, customer: str | None, sku: str 
 
 @main.command()
 @click.argument("merchant_id", type=parse.MERCHANT_ID)
+@click.option("--period", type=click.Choice(list(PERIODS)), default="all", show_default=True,
+              help="The purchases made in the last 7, 30 or 90 days (each figure with its change from the same "
+                   "stretch before), or all of them.")
 @pass_env
-def figures(env: Env, merchant_id: int) -> None:
-    """Sales, refunds, return rate and contacts per purchase of a merchant.
+def figures(env: Env, merchant_id: int, period: str) -> None:
+    """How a merchant is doing: sales, refunds, return rate by value and by units, average order, escrow,
+    CSAT, NPS, and the return rate of each SKU; the same numbers as the dashboard's.
 
     \b
     Example:
-      ledger figures 1
+      ledger figures 1 --period 30d
     """
-    found = env.ledger.figures(merchant_id)
-    env.emit(found, lambda: render.figures_table(found, title=f"Merchant #{merchant_id}"))
+    found = env.ledger.figures(merchant_id, period)
+    title = f"Merchant #{merchant_id}, {render.period_words(period)}"
+    env.emit(found, lambda: Group(render.figures_table(found, title=title), render.skus_table(found[0])))
 
 
 @main.command()

@@ -564,9 +564,9 @@ class MerchantDesk:
         except TextNotFound:
             return None
 
-    def figures(self) -> list[Figures]:
-        """Sales, refunds, return rate and contacts per purchase, one entry per token."""
-        return self.reads.figures(self.merchant_id)
+    def figures(self, period: str = "all") -> list[Figures]:
+        """How this merchant is doing in ``period``, one entry per token (``Ledger.figures``)."""
+        return self.reads.figures(self.merchant_id, period)
 
     def open_purchase(self, purchase_id: str) -> Purchase:
         """One of this merchant's purchases that still has something to act on: not settled, and not every

@@ -14,14 +14,18 @@ count is listed, marked, with the reason in words.
   customer's there.
 - Reviews carry what was paid and whether the purchase was kept, and the figures say how many of the counted
   reviews come from wallets with no purchase at another shop: a shop's own 1-wei wallets are counted, but seen.
+- The figures of a period are those of the purchases made in it, and of the feedback about them (``about``), so a
+  period's scores and its sales stand on the same customers; the return rate is by value (per token: tokens are
+  never added together) and by units, never by purchases (one unit back of many is not a 100 % return).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
-from ..models import ContactMoment, Purchase, RatingSummary, Review, Score
+from ..models import ContactMoment, Figures, Period, Purchase, RatingSummary, Review, Score, SkuFigures, Totals
 
 REFUNDED = "the purchase was fully refunded"
 NOT_ITS_PURCHASE = "it names a purchase that is not this customer's at this shop"
@@ -167,8 +171,49 @@ def summary(merchant_id: int, found: list[Review]) -> RatingSummary:
         not_counted=len(found) - len(counted), only_here=sum(1 for r in counted if not r.bought_elsewhere))
 
 
+def period_figures(merchant_id: int, period: Period, totals: Mapping[str, Totals], tokens: Iterable[str],
+                   found_reviews: list[Review], nps_scores: list[Score], csat_scores: list[Score],
+                   found_contacts: list[ContactMoment]) -> dict[str, Figures]:
+    """A shop's ``Figures`` in each of ``tokens`` (zeros for one not paid in) over ``period``, from the reader's
+    ``totals`` of the period's purchases and the shop's feedback, of which the feedback about those purchases
+    counts (``about``). SKUs count units, which add up over tokens: each token's figures carry all of them."""
+    ids = None if period.since is None else set().union(*(t.ids for t in totals.values()))
+    feedback = figures(*about(ids, period, found_reviews, nps_scores, csat_scores, found_contacts))
+    skus: dict[str, list[int]] = {}
+    for t in totals.values():
+        for sku, counts in t.skus.items():
+            skus[sku] = [mine + theirs for mine, theirs in zip(skus.get(sku, [0, 0, 0]), counts, strict=True)]
+    by_sku = tuple(SkuFigures(sku, *counts) for sku, counts in sorted(skus.items()))
+    since, until = period.bounds
+    found = {}
+    for token in tokens:
+        t = totals.get(token) or Totals()
+        found[token] = Figures(
+            merchant_id=merchant_id, token=token, purchases=t.purchases, sales=t.sales, refunds=t.refunds,
+            returned_purchases=t.returned_purchases, settled=t.settled, units_sold=t.units_sold,
+            units_returned=t.units_returned, in_escrow=t.in_escrow, skus=by_sku, period=period.name, since=since,
+            until=until, **feedback)
+    return found
+
+
+def about(ids: set[str] | None, period: Period, found_reviews: list[Review], nps_scores: list[Score],
+          csat_scores: list[Score], found_contacts: list[ContactMoment]
+          ) -> tuple[list[Review], list[Score], list[Score], list[ContactMoment]]:
+    """The feedback about the purchases ``ids`` (a period's; None: all of it): their reviews and NPS scores, the
+    contacts naming them (or, naming none, made in the period) and the CSAT scores of those contacts. A period's
+    score then moves with its sales: a score given today about last year's order is last year's."""
+    if ids is None:
+        return found_reviews, nps_scores, csat_scores, found_contacts
+    first = period.since or 0
+    contacts = [c for c in found_contacts
+                if (c.purchase_id in ids if c.purchase_id else first <= c.occurred_at <= period.until)]
+    rated = {(c.merchant_id, c.customer, c.content_hash) for c in contacts}
+    return ([r for r in found_reviews if r.purchase_id in ids], [s for s in nps_scores if s.subject in ids],
+            [s for s in csat_scores if (s.merchant_id, s.customer, s.subject) in rated], contacts)
+
+
 def figures(found_reviews: list[Review], nps_scores: list[Score], csat_scores: list[Score],
-            found_contacts: list[ContactMoment]) -> dict[str, object]:
+            found_contacts: list[ContactMoment]) -> dict[str, Any]:
     """The feedback part of a shop's ``Figures`` (the same for each token)."""
     counted = [r for r in found_reviews if r.counted]
     scores = nps_scores + csat_scores
@@ -177,6 +222,8 @@ def figures(found_reviews: list[Review], nps_scores: list[Score], csat_scores: l
         "average_rating": average([r.rating for r in counted]),
         "csat": average([s.score for s in csat_scores if s.counted]),
         "nps": net_promoter([s.score for s in nps_scores if s.counted]),
+        "csat_scores": sum(1 for s in csat_scores if s.counted),
+        "nps_scores": sum(1 for s in nps_scores if s.counted),
         "reviews": len(counted),
         "reviews_only_here": sum(1 for r in counted if not r.bought_elsewhere),
         "reviews_not_counted": len(found_reviews) - len(counted),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,10 +91,14 @@ class Queries:
 
     def purchases(self, now: int, merchant_id: int | None = None, customer: str | None = None,
                   sku: str | None = None, since: int | None = None, until: int | None = None,
-                  status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:
-        """Purchases, oldest first, filtered; ``limit`` of them after the purchase ``after`` (a cursor)."""
-        query = _filtered(select(*_SHOWN).order_by(*_in_order(_P)), now, merchant_id, customer, sku, since, until,
-                          status)
+                  status: Status | None = None, limit: int | None = None, after: str | None = None,
+                  excluding: frozenset[Status] = frozenset(), newest_first: bool = False) -> list[Purchase]:
+        """Purchases, oldest (or newest) first, filtered; ``limit`` of them after the purchase ``after`` (a
+        cursor), none of them in a status of ``excluding``."""
+        order = [column.desc() for column in _in_order(_P)] if newest_first else list(_in_order(_P))
+        query = _filtered(select(*_SHOWN).order_by(*order), now, merchant_id, customer, sku, since, until, status)
+        for unwanted in sorted(excluding):
+            query = query.where(~_status(unwanted, now))
         if limit is not None:
             query = query.limit(limit)
         with self.store.reading() as db:
@@ -102,8 +107,9 @@ class Queries:
                 if place is None:
                     return []
                 block, index = place
-                query = query.where(or_(_P.c.block_number > block,
-                                        and_(_P.c.block_number == block, _P.c.log_index > index)))
+                beyond = operator.lt if newest_first else operator.gt
+                query = query.where(or_(beyond(_P.c.block_number, block),
+                                        and_(_P.c.block_number == block, beyond(_P.c.log_index, index))))
             return _purchases(db.execute(query).all(), now)
 
     def count(self, now: int, merchant_id: int | None = None, customer: str | None = None, sku: str | None = None,
@@ -117,20 +123,22 @@ class Queries:
         with self.store.reading() as db:
             return db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 
-    def totals(self, merchant_id: int) -> dict[str, Totals]:
-        """A merchant's purchases, sales, refunds, returned purchases and settled amounts per token. Amounts are
+    def totals(self, merchant_id: int, since: int | None = None, until: int | None = None) -> dict[str, Totals]:
+        """A merchant's purchases (made between ``since`` and ``until``, inclusive) summed per token. Amounts are
         decimal text that SQLite cannot sum exactly, so the rows are summed here as they stream by, a few columns
         each: one pass, no object per purchase."""
         settled = schema.settlements
-        query = (select(_P.c.token, _P.c.paid, _P.c.refunded, _P.c.returned_lines, settled.c.amount,
-                        settled.c.commission)
-                 .select_from(_P.outerjoin(settled, settled.c.purchase_id == _P.c.id))
-                 .where(_P.c.merchant_id == merchant_id))
+        query = _filtered(
+            select(_P.c.id, _P.c.token, _P.c.paid, _P.c.refunded, _P.c.settled, _P.c.line_items, _P.c.returned_lines,
+                   settled.c.amount, settled.c.commission)
+            .select_from(_P.outerjoin(settled, settled.c.purchase_id == _P.c.id)),
+            0, merchant_id, None, None, since, until, None)  # no status: the time (0) is not read
         found: dict[str, Totals] = {}
         with self.store.reading() as db:
-            for token, paid, refunded, returned_lines, amount, commission in db.execute(query):
+            for key, token, paid, refunded, is_settled, items, mask, amount, commission in db.execute(query):
                 totals = found.get(token) or found.setdefault(token, Totals())
-                totals.add(paid, refunded, returned_lines != 0, (amount or 0) + (commission or 0))
+                totals.add(key, paid, refunded, (amount or 0) + (commission or 0), bool(is_settled), json.loads(items),
+                           _bits(mask) if mask else ())
         return found
 
     def contacts(self, merchant_id: int | None = None, customer: str | None = None,

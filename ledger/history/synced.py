@@ -52,16 +52,18 @@ class Synced:
 
     def purchases(self, now: int, merchant_id: int | None = None, customer: str | None = None,
                   sku: str | None = None, since: int | None = None, until: int | None = None,
-                  status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:
-        return self._caught_up().purchases(now, merchant_id, customer, sku, since, until, status, limit, after)
+                  status: Status | None = None, limit: int | None = None, after: str | None = None,
+                  excluding: frozenset[Status] = frozenset(), newest_first: bool = False) -> list[Purchase]:
+        return self._caught_up().purchases(now, merchant_id, customer, sku, since, until, status, limit, after,
+                                           excluding, newest_first)
 
     def count(self, now: int, merchant_id: int | None = None, customer: str | None = None, sku: str | None = None,
               since: int | None = None, until: int | None = None, status: Status | None = None,
               up_to: int | None = None) -> int:
         return self._caught_up().count(now, merchant_id, customer, sku, since, until, status, up_to)
 
-    def totals(self, merchant_id: int) -> dict[str, Totals]:
-        return self._caught_up().totals(merchant_id)
+    def totals(self, merchant_id: int, since: int | None = None, until: int | None = None) -> dict[str, Totals]:
+        return self._caught_up().totals(merchant_id, since, until)
 
     def contacts(self, merchant_id: int | None = None, customer: str | None = None,
                  purchase_id: str | None = None) -> list[ContactMoment]:

@@ -31,16 +31,18 @@ class Reader(Protocol):
 
     def purchases(self, now: int, merchant_id: int | None = None, customer: str | None = None,
                   sku: str | None = None, since: int | None = None, until: int | None = None,
-                  status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:
-        """Purchases, oldest first, filtered; ``limit`` of them after the purchase ``after`` (a cursor)."""
+                  status: Status | None = None, limit: int | None = None, after: str | None = None,
+                  excluding: frozenset[Status] = frozenset(), newest_first: bool = False) -> list[Purchase]:
+        """Purchases, oldest (or newest) first, filtered; ``limit`` of them after the purchase ``after`` (a
+        cursor), none of them in a status of ``excluding``."""
 
     def count(self, now: int, merchant_id: int | None = None, customer: str | None = None, sku: str | None = None,
               since: int | None = None, until: int | None = None, status: Status | None = None,
               up_to: int | None = None) -> int:
         """How many purchases the filters select, counted no further than ``up_to``."""
 
-    def totals(self, merchant_id: int) -> dict[str, Totals]:
-        """A merchant's purchases, sales, refunds, returned purchases and settled amounts per token."""
+    def totals(self, merchant_id: int, since: int | None = None, until: int | None = None) -> dict[str, Totals]:
+        """A merchant's purchases made between ``since`` and ``until`` (inclusive), summed per token (``Totals``)."""
 
     def contacts(self, merchant_id: int | None = None, customer: str | None = None,
                  purchase_id: str | None = None) -> list[ContactMoment]:

@@ -4,7 +4,7 @@ contracts' views: what the facade, the desks and the page ask."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
 
 from eth_utils import to_checksum_address
 
@@ -21,6 +21,7 @@ from ..models import (
     Credit,
     Figures,
     Merchant,
+    Period,
     Purchase,
     RatingSummary,
     Refund,
@@ -141,15 +142,18 @@ class Reads:
         status: Status | str | None = None,
         limit: int | None = None,
         after: str | None = None,
+        excluding: Sequence[Status | str] = (),
+        newest_first: bool = False,
     ) -> list[Purchase]:
-        """Purchases, oldest first, filtered by merchant, customer, SKU, time range (inclusive) and status;
-        at most ``limit`` of them, those after the purchase ``after`` (the last id of the previous page)."""
+        """Purchases, oldest (or newest) first, filtered by merchant, customer, SKU, time range (inclusive) and
+        status, leaving out those in a status of ``excluding``; at most ``limit`` of them, those after the purchase
+        ``after`` (the last id of the previous page)."""
         customer, wanted_status = _filters(merchant_id, customer, status)
         if limit is not None:
             validate.positive(limit, "limit")
         after = hex_of(validate.bytes32(after, "purchase id")) if after else None
         return self.reader.purchases(self.contracts.chain.now(), merchant_id, customer, sku, since, until, wanted_status,
-                                     limit, after)
+                                     limit, after, frozenset(Status.parse(s) for s in excluding), newest_first)
 
     def count_purchases(
         self,
@@ -225,19 +229,20 @@ class Reads:
         return self.reader.budget(validate.identifier(merchant_id, "merchant id"), validate.address(agent, "agent"),
                                   validate.address(token, "token"))
 
-    def figures(self, merchant_id: int) -> list[Figures]:
-        """Sales, refunds, return rate and contacts per purchase of a merchant, one entry per token, with the
-        feedback that counts (``ledger.history.counting``: what does not is counted apart)."""
+    def figures(self, merchant_id: int, period: str = "all") -> list[Figures]:
+        """Sales, refunds, return rates (by value and by units), escrow and the feedback that counts
+        (``ledger.history.counting``: what does not is counted apart) of the purchases made at a merchant in
+        ``period`` (one of ``PERIODS``), one entry per token, each with the same of the period before."""
         self.merchant(merchant_id)
-        totals = self.reader.totals(merchant_id)
-        feedback: dict[str, Any] = counting.figures(
-            self.reviews(merchant_id), self.scores("nps", merchant_id), self.scores("csat", merchant_id),
-            self.contacts(merchant_id=merchant_id))
-        return [Figures(merchant_id=merchant_id, token=token, purchases=t.purchases, sales=t.sales, refunds=t.refunds,
-                        returned_purchases=t.returned_purchases, settled=t.settled, **feedback)
-                for token, t in sorted(totals.items())] or [
-            Figures(merchant_id=merchant_id, token=NATIVE, purchases=0, sales=0, refunds=0, returned_purchases=0,
-                    settled=0, **feedback)]
+        shown = Period.parse(period, self.contracts.chain.now())
+        periods = [shown] if shown.previous is None else [shown, shown.previous]
+        totals = [self.reader.totals(merchant_id, *p.bounds) for p in periods]
+        tokens = sorted(set().union(*totals)) or [NATIVE]
+        feedback = (self.reviews(merchant_id), self.scores("nps", merchant_id), self.scores("csat", merchant_id),
+                    self.contacts(merchant_id=merchant_id))
+        now, *before = (counting.period_figures(merchant_id, p, t, tokens, *feedback)
+                        for p, t in zip(periods, totals, strict=True))
+        return [replace(figures, previous=before[0][token]) if before else figures for token, figures in now.items()]
 
     def reviews(self, merchant_id: int | None = None, sku: str | None = None,
                 purchase_id: str | None = None) -> list[Review]:

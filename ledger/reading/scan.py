@@ -39,7 +39,8 @@ class LogScan:
 
     def purchases(self, now: int, merchant_id: int | None = None, customer: str | None = None,
                   sku: str | None = None, since: int | None = None, until: int | None = None,
-                  status: Status | None = None, limit: int | None = None, after: str | None = None) -> list[Purchase]:
+                  status: Status | None = None, limit: int | None = None, after: str | None = None,
+                  excluding: frozenset[Status] = frozenset(), newest_first: bool = False) -> list[Purchase]:
         found = []
         for event in self.contracts.events("PurchaseRecorded", None, merchant_id, customer):
             purchase = purchase_of(event)
@@ -52,7 +53,11 @@ class LogScan:
                 continue
             if status is not None and status not in purchase.statuses:
                 continue
+            if excluding & purchase.statuses:
+                continue
             found.append(purchase)
+        if newest_first:
+            found.reverse()
         if after is not None:
             found = found[next((i + 1 for i, p in enumerate(found) if p.id == after), len(found)):]
         return found[:limit]
@@ -62,11 +67,12 @@ class LogScan:
               up_to: int | None = None) -> int:
         return len(self.purchases(now, merchant_id, customer, sku, since, until, status, up_to))
 
-    def totals(self, merchant_id: int) -> dict[str, Totals]:
+    def totals(self, merchant_id: int, since: int | None = None, until: int | None = None) -> dict[str, Totals]:
         settled = {s.purchase_id: s.amount + s.commission for s in self.settlements(merchant_id=merchant_id)}
         totals: dict[str, Totals] = {}
-        for p in self.purchases(self.contracts.chain.now(), merchant_id=merchant_id):
-            totals.setdefault(p.token, Totals()).add(p.paid, p.refunded, bool(p.returned_lines), settled.get(p.id, 0))
+        for p in self.purchases(self.contracts.chain.now(), merchant_id=merchant_id, since=since, until=until):
+            totals.setdefault(p.token, Totals()).add(p.id, p.paid, p.refunded, settled.get(p.id, 0), p.settled,
+                                                     [(line.sku, line.quantity) for line in p.lines], p.returned_lines)
         return totals
 
     def contacts(self, merchant_id: int | None = None, customer: str | None = None,

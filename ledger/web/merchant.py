@@ -1,5 +1,7 @@
-"""The merchant's pages (owner or agent, role read on chain): history with filters and pages from the
-index, a CSV export of the same selection, and the shop's figures drawn as charts."""
+"""The merchant's pages (owner or agent, role read on chain): the shop's headline numbers for a period with their
+change from the period before and its charts (all from ``Ledger.figures``, as ``ledger figures`` shows them), the
+history newest first with filters in people's words and pages from the index, and a CSV export of the same
+selection."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from fastapi.responses import Response
 
 from .. import render, validate
 from ..errors import InvalidInput, NotMerchantAgent
-from ..models import Purchase, Role, Status
+from ..models import PERIODS, Purchase, Role, Status
 from . import figures
 from .views import page, signed_in, site
 
@@ -33,8 +35,11 @@ class Filters:
     until: str = ""
 
     def query(self) -> dict[str, Any]:
-        """Keyword arguments for ``Ledger.purchases``."""
-        return {"status": self.status or None, "sku": self.sku or None,
+        """Keyword arguments for ``Ledger.purchases`` (the status by its words: ``render.STATES``)."""
+        if self.status and self.status not in render.STATES:
+            raise InvalidInput(f"{self.status!r} is not a purchase status: choose one of {', '.join(render.STATES)}")
+        _, status, left_out = render.STATES[self.status] if self.status else ("", None, ())
+        return {"status": status, "excluding": left_out, "sku": self.sku or None,
                 "customer": validate.address(self.customer, "customer") if self.customer else None,
                 "since": _day(self.since, "from", 0), "until": _day(self.until, "until", 86_399)}
 
@@ -74,26 +79,34 @@ def waiting_for_settlement(request: Request, merchant_id: int) -> list[Purchase]
     return site(request).ledger.settleable(merchant_id, limit=SETTLE_BATCH + 1)
 
 
+PERIOD = "30d"
+"""The period the dashboard opens with: a month is what "how are we doing" usually asks about."""
+
+
 @router.get("/shop/{merchant_id}", include_in_schema=False)
 def history(request: Request, merchant_id: int, status: str = "", sku: str = "", customer: str = "",
-            since: str = "", until: str = "", after: str = "") -> Response:
-    """One page of the shop's purchases (oldest first, ``after`` the last one of the page before)."""
+            since: str = "", until: str = "", after: str = "", period: str = PERIOD) -> Response:
+    """The shop's headline numbers and charts for ``period`` and one page of its purchases (newest first,
+    ``after`` the last one of the page before)."""
     staff_only(request, merchant_id)
     filters = Filters(status, sku, customer, since, until)
     ledger = site(request).ledger
-    rows = ledger.purchases(merchant_id=merchant_id, limit=PAGE_SIZE + 1, after=after or None, **filters.query())
+    found = ledger.figures(merchant_id, period)
+    rows = ledger.purchases(merchant_id=merchant_id, limit=PAGE_SIZE + 1, after=after or None, newest_first=True,
+                            **filters.query())
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     held = ledger.held_back(merchant_id)
     waiting = ledger.count_purchases(merchant_id=merchant_id, status=Status.CLOSED, up_to=SETTLE_BATCH + 1 + len(held))
     waiting -= len(held)
-    shown = ledger.figures(merchant_id)[0]
     return page(request, "shop.html", merchant_id=merchant_id, rows=rows, filters=filters, waiting=waiting, held=held,
-                settle_batch=SETTLE_BATCH, feedback=shown, feedback_notes=render.feedback_notes(shown),
+                settle_batch=SETTLE_BATCH, period=period, periods=PERIODS,
+                headline=[(f, render.headline(f, site(request).amount)) for f in found],
+                period_words=render.period_words(period), feedback_notes=render.feedback_notes(found[0]),
                 reviews=ledger.reviews(merchant_id), paid=render.paid,
-                next_link=filters.link(after=rows[-1].id) if more else None, charts=figures.charts(ledger, merchant_id),
-                window_state=render.window_state, statuses=["open", "awaiting_delivery", "closed", "settled",
-                                                            "partly_returned", "returned"])
+                next_link=filters.link(after=rows[-1].id, period=period) if more else None,
+                charts=figures.charts(ledger, merchant_id, found), window_state=render.window_state,
+                state_words=render.state_words, states=render.STATES)
 
 
 @router.get("/shop/{merchant_id}/export.csv", include_in_schema=False)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from .. import render, timefmt
 from ..errors import InvalidInput
@@ -26,7 +27,16 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["words"] = render.terms_words
 templates.env.filters["short"] = render.who
 templates.env.filters["iso"] = timefmt.iso
-templates.env.filters["utc"] = timefmt.utc
+
+
+def when(timestamp: int) -> Markup:
+    """A time as ``<time datetime="ISO 8601">``, in UTC words for a browser without JavaScript; app.js writes it
+    in the visitor's own zone, so no page shows a UTC time beside the visitor's."""
+    return Markup('<time class="local-time" datetime="{}">{}</time>').format(timefmt.iso(timestamp),
+                                                                           timefmt.utc(timestamp))
+
+
+templates.env.filters["when"] = when
 
 
 

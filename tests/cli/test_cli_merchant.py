@@ -261,8 +261,8 @@ def test_figures(shop, sale) -> None:
     ok(shop("--account", "4", "return", sale["id"], "--line", "1"))
     (figures,) = json.loads(ok(shop("--json", "figures", "1")))
     assert figures["purchases"] == 1 and figures["sales"] == 25 * 10**17 and figures["refunds"] == 5 * 10**17
-    assert figures["return_rate"] == 1.0
-    assert "100%" in ok(shop("figures", "1"))
+    assert (figures["return_rate_by_value"], figures["units_returned"], figures["units_sold"]) == (0.2, 2, 3)
+    assert "0.5 ETH of 2.5 ETH" in ok(shop("figures", "1"))  # beside its 20.0%, not "100%" of one purchase
 
 
 def test_export_csv_and_json(shop, sale, tmp_path) -> None:

@@ -16,6 +16,12 @@ def _same_time(purchases, now):
     return [replace(p, as_of=now) for p in purchases]
 
 
+def _unbounded(figures):
+    """Figures without their period's bounds, which follow the clock (anvil's moves between two readers)."""
+    before = figures.previous and _unbounded(figures.previous)
+    return replace(figures, since=None, until=None, previous=before)
+
+
 def answers(reader: Ledger, now: int, merchant_ids, customers, skus, staff) -> dict[str, object]:
     """Every query the library answers, keyed by what was asked (times pinned to ``now``)."""
     everything = reader.purchases()
@@ -26,6 +32,9 @@ def answers(reader: Ledger, now: int, merchant_ids, customers, skus, staff) -> d
     for query in filters:
         found[f"purchases {query}"] = [replace(p, as_of=now) for p in reader.purchases(**query)]
         found[f"count {query}"] = reader.count_purchases(**query), reader.count_purchases(**query, up_to=2)
+    for query in ({"newest_first": True}, {"newest_first": True, "limit": 2, "after": everything[-1].id},
+                  *({"status": s, "excluding": [Status.RETURNED]} for s in Status)):
+        found[f"purchases {query}"] = [replace(p, as_of=now) for p in reader.purchases(**query)]
     for purchase in everything:
         found[f"purchase {purchase.id}"] = replace(reader.purchase(purchase.id), as_of=now)
     found["contacts"], found["refunds"] = reader.contacts(), reader.refunds()
@@ -41,6 +50,7 @@ def answers(reader: Ledger, now: int, merchant_ids, customers, skus, staff) -> d
         for member in staff:
             found[f"budget of {member} at {merchant_id}"] = reader.budget(merchant_id, member)
         found[f"figures {merchant_id}"] = reader.figures(merchant_id)
+        found[f"figures {merchant_id} of 7 days"] = [_unbounded(f) for f in reader.figures(merchant_id, "7d")]
         found[f"settlements {merchant_id}"] = reader.settlements(merchant_id=merchant_id)
         found[f"reviews {merchant_id}"] = reader.reviews(merchant_id)
         found[f"ratings {merchant_id}"] = reader.ratings(merchant_id)

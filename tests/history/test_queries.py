@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ledger import errors
-from ledger.models import NATIVE, Status
-from tests.support.world import DAY, ETHER, buy
+from ledger.models import NATIVE, SkuFigures, Status
+from tests.support.world import DAY, ETHER, buy, deploy_contract, send
 
 
 @pytest.fixture
@@ -73,24 +73,87 @@ def test_figures_count_sales_refunds_returns_and_contacts(ledger, chain, shop, s
     assert figures.purchases == 3
     assert figures.sales == 7 * ETHER  # 3 + 3 + 1; the other shop's book is not counted here
     assert figures.refunds == ETHER * 9 // 10 + 3 * ETHER * 9 // 10
-    assert figures.returned_purchases == 2 and figures.return_rate == pytest.approx(2 / 3)
+    assert figures.returned_purchases == 2
+    assert figures.return_rate_by_value == pytest.approx(3.6 / 7)  # what came back of what was paid
+    assert (figures.units_returned, figures.units_sold) == (4, 7) and figures.return_rate_by_units == 4 / 7
+    assert [(s.sku, s.units_returned, s.units_sold, s.purchases) for s in figures.skus] == [
+        ("MUG", 0, 2, 1), ("PLATE", 0, 1, 1), ("TEA", 4, 4, 2)]
+    assert figures.average_order == 7 * ETHER // 3 and figures.in_escrow == figures.sales - figures.refunds
     assert figures.contacts == 3 and figures.contacts_per_purchase == pytest.approx(1.0)
-    assert figures.settled == 0
+    assert figures.settled == 0 and figures.period == "all" and figures.previous is None
     staff.goodwill_refund(history["late"].id, ETHER // 10)  # money back, but not a return
     chain.advance_time(8 * DAY)
     shop.settle()
     (after,) = shop.figures()
     assert after.refunds == figures.refunds + ETHER // 10 and after.returned_purchases == 2
     # kept: 3 - 0.9 (early) + 3 - 2.7 (middle) + 1 - 0.1 (late)
-    assert after.settled == after.sales - after.refunds == 3_300_000_000_000_000_000
+    assert after.settled == after.sales - after.refunds == 3_300_000_000_000_000_000 and after.in_escrow == 0
     (other,) = ledger.figures(history["other_shop"].merchant_id)
-    assert (other.purchases, other.sales, other.refunds, other.contacts, other.return_rate) == (1, ETHER, 0, 0, 0.0)
+    assert (other.purchases, other.sales, other.refunds, other.contacts, other.return_rate_by_value,
+            other.return_rate_by_units) == (1, ETHER, 0, 0, 0.0, 0.0)
+
+
+def test_figures_of_a_period_are_its_purchases_with_the_period_before(ledger, chain, shop, staff, customer,
+                                                                      week_terms, alice, history) -> None:
+    chain.advance_time(8 * DAY)  # the history's three purchases fall in the 7 days before the last 7
+    recent = buy(shop, customer, week_terms.id, [("MUG", 1, ETHER // 2)], "A-3")
+    staff.log_contact(alice.address, "chat", "question", purchase_id=recent.id)
+    (week,) = shop.figures("7d")
+    assert (week.period, week.until - week.since + 1) == ("7d", 7 * DAY)
+    assert (week.purchases, week.sales, week.refunds, week.units_sold, week.contacts) == (1, ETHER // 2, 0, 1, 1)
+    assert [(s.sku, s.units_sold) for s in week.skus] == [("MUG", 1)]
+    before = week.previous
+    assert before is not None and before.until == week.since - 1 and before.previous is None
+    assert (before.purchases, before.sales, before.units_returned, before.units_sold) == (3, 7 * ETHER, 4, 7)
+    assert before.contacts == 3  # two about its purchases, one naming none made in it
+    (everything,) = shop.figures("all")
+    assert everything.purchases == 4 and everything.contacts == 4 and everything.since is None
+    assert shop.figures("90d")[0].previous.purchases == 0
+    with pytest.raises(errors.InvalidInput, match="is not a period: choose one of 7d, 30d, 90d, all"):
+        shop.figures("week")
+
+
+def test_figures_of_each_token_stand_apart(ledger, chain, shop, week_terms, customer, alice, accounts,
+                                          test_artifacts, history) -> None:
+    """A return rate by value is of one token: 36 of 40 dollars back is 90 %, whatever the shop's ETH did; units
+    add up over tokens, so the SKUs are the shop's in each."""
+    dollar = deploy_contract(chain, accounts[0], test_artifacts["TestToken"], "Test Dollar", "TUSD")
+    send(chain, accounts[0], dollar.functions.mint(alice.address, 1_000 * 10**6))
+    shop.accept_token(dollar.address)
+    paid = buy(shop, customer, week_terms.id, [("MUG", 1, 40 * 10**6)], "T-1", token=dollar.address)
+    customer.return_items(paid.id)  # 10 % restocking fee
+    eth, dollars = shop.figures()
+    assert (eth.token, eth.sales, eth.refunds) == (NATIVE, 7 * ETHER, ETHER * 36 // 10)
+    assert (dollars.token, dollars.sales, dollars.refunds, dollars.units_sold) == (dollar.address, 40 * 10**6,
+                                                                                 36 * 10**6, 1)
+    assert dollars.return_rate_by_value == 0.9 and eth.return_rate_by_value == pytest.approx(3.6 / 7)
+    assert eth.skus == dollars.skus and eth.skus[0] == SkuFigures("MUG", 3, 1, 2)
+
+
+def test_a_period_without_sales_in_a_token_shows_zeros_next_to_the_period_before(chain, shop, history) -> None:
+    chain.advance_time(8 * DAY)
+    (week,) = shop.figures("7d")
+    assert (week.token, week.purchases, week.sales, week.average_order, week.return_rate_by_value) == (
+        NATIVE, 0, 0, 0, 0.0)
+    assert week.previous.purchases == 3
+
+
+def test_purchases_newest_first_page_by_page_and_without_a_status(shop, history) -> None:
+    h = history
+    newest = ids([h["late"], h["middle"], h["early"]])
+    assert ids(shop.purchases(newest_first=True)) == newest
+    first = shop.purchases(newest_first=True, limit=2)
+    assert ids(first) == newest[:2]
+    assert ids(shop.purchases(newest_first=True, limit=2, after=first[-1].id)) == newest[2:]
+    # "window open" as people mean it: a line is left to send back (Bob's purchase is all back, window or not)
+    assert ids(shop.purchases(status="open", excluding=["returned"])) == ids([h["early"], h["late"]])
 
 
 def test_figures_of_a_merchant_without_purchases_are_zero(ledger, shop) -> None:
     (figures,) = shop.figures()
     assert (figures.purchases, figures.sales, figures.refunds, figures.settled) == (0, 0, 0, 0)
-    assert figures.return_rate == figures.contacts_per_purchase == 0.0
+    assert figures.return_rate_by_value == figures.return_rate_by_units == figures.contacts_per_purchase == 0.0
+    assert figures.average_order == figures.in_escrow == 0 and figures.skus == ()
 
 
 def test_figures_of_an_unknown_merchant_rejected(ledger) -> None:

@@ -33,7 +33,9 @@ def test_demo_tells_the_whole_story() -> None:
     # Settlement (skipping what was settled before) and the closing figures.
     assert "Northgate settles: 12.002 ETH" in out
     assert "settles 3 purchase(s) in one transaction and passes over the 1 settled before" in out
-    assert "How the shops are doing" in out and "67%" in out and "100%" in out
+    assert "How the shops are doing" in out and "51.4%" in out and "1.13 ETH of 2.2 ETH" in out
+    # Northgate's 12.2 ETH car of which 0.198 ETH came back: 1.6 % by value, 1 of its 2 units, never "100 %"
+    assert "1.6%" in out and "0.198 ETH of 12.2 ETH" in out and "1 of 2 units" in out and "100%" not in out
 
 
 def _leaf_commands(group, path=()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
@@ -102,3 +103,58 @@ def problem(response) -> str:
     if response.headers["content-type"].startswith("application/json"):
         return response.json()["error"]
     return response.text.split('id="problem">')[1].split("</p>")[0]
+
+
+class Dashboard(HTMLParser):
+    """What tests read of a shop's dashboard page: the headline figures by token, the history's rows with their status
+    words, the ``<time>`` elements (datetime, words), the canvases, and the tables that have an id, cell by cell."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.figures: dict[str, dict[str, dict[str, str]]] = {}
+        self.rows: list[str] = []
+        self.states: list[str] = []
+        self.times: list[tuple[str, str]] = []
+        self.canvases: list[dict[str, str]] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self._token = self._table = self._cell = self._datetime = ""
+        self._history = False
+        self._text = ""
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if "data-token" in found:
+            self._token = found["data-token"]
+        if "data-figure" in found:
+            self.figures.setdefault(self._token, {})[found["data-figure"]] = found
+        if tag == "table":
+            self._history = "history" in found.get("class", "")
+            self._table = found.get("id", "")
+            if self._table:
+                self.tables[self._table] = []
+        elif tag == "tr" and self._history and "data-purchase" in found:
+            self.rows.append(found["data-purchase"])
+        elif tag == "tr" and self._table:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th", "time"):
+            self._cell, self._text = tag, ""
+            self._datetime = found.get("datetime", "") if tag == "time" else self._datetime
+            self._status = found.get("data-label") == "Status"
+        elif tag == "canvas":
+            self.canvases.append(found)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "time":
+            self.times.append((self._datetime, self._text.strip()))
+        elif tag in ("td", "th") and self._history and self._status:
+            self.states.append(self._text.strip())
+        elif tag in ("td", "th") and self._table and self.tables[self._table]:
+            self.tables[self._table][-1].append(self._text.strip())
+        elif tag == "table":
+            self._table, self._history = "", False
+
+    def handle_data(self, data: str) -> None:
+        self._text += data
+
+    _status = False

@@ -20,13 +20,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.models import ContactKind
+from ledger.names import Product
 from ledger.render import PURCHASES_COLUMNS
 from tests.support.web import ETHER, Scene, build_scene
 from tests.support.world import deploy_contract, send
@@ -545,6 +548,43 @@ def test_owner_settles_every_closed_purchase_in_one_transaction(as_, scene, serv
     assert all(ledger.purchase(p.id).settled for p in waiting) and ledger.settleable(scene.merchant_id) == []
     page.goto(f"{server}/shop/{scene.merchant_id}")
     assert page.locator("#settle-all-form").count() == 0  # nothing waits any more
+
+
+def test_dashboard_on_a_phone_has_no_sideways_scroll(as_, scene, server, tmp_path) -> None:
+    """At 390 px (a phone held upright), with a long shop name, long product names, an order number that fills a
+    line and the history's addresses, the page is one column and never wider than the screen."""
+    ledger = scene.ledger
+    owner = ledger.merchant_desk(scene.owner, scene.merchant_id)
+    owner.set_profile("Kettle" + "-and-Company" * 6, "help@" + "very-long-support-domain-" * 3 + "example")
+    ledger.merchant_desk(scene.agent, scene.merchant_id).import_catalogue(
+        [Product("STONEWARE-TEAPOT-EXTRA-LARGE-01", "Handmade" + "-stoneware-teapot" * 4)])
+    alice = ledger.customer_desk(scene.alice)
+    alice.buy(owner.quote(scene.terms_id, [("STONEWARE-TEAPOT-EXTRA-LARGE-01", 3, ETHER // 100)], "ORDER-" + "7" * 24,
+                          customer=scene.alice.address))
+    page = as_(scene.owner)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{server}/shop/{scene.merchant_id}")
+    page.wait_for_function("Chart.getChart('escrow-chart') !== undefined")  # the last one drawn: all were
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert "stoneware-teapot" in page.inner_text("table.history")
+    assert screenshot(page, "merchant-phone.png", tmp_path).stat().st_size > 10_000
+
+
+def test_dashboard_times_are_in_the_visitors_zone(as_, scene, server) -> None:
+    """The server writes UTC (``<time datetime>``, for a browser without JavaScript); the page shows each time in
+    the browser's own zone (Europe/Amsterdam here), never in UTC beside it."""
+    page = as_(scene.owner)
+    page.goto(f"{server}/shop/{scene.merchant_id}")
+    read = "ts => ts.map(t => [t.dateTime, t.textContent, t.title])"
+    times = page.eval_on_selector_all("table.history time", read)
+    customer = as_(scene.alice)
+    customer.goto(f"{server}/purchases")  # the customer's cards: when bought, when the window closes
+    times += customer.eval_on_selector_all("article time", read)
+    assert len(times) > 2
+    for moment, shown, utc_words in times:
+        local = datetime.fromisoformat(moment).astimezone(ZoneInfo("Europe/Amsterdam"))
+        assert local.strftime("%H:%M") in shown and local.tzname() in shown and "UTC" not in shown, (moment, shown)
+        assert utc_words.endswith(" UTC")  # what the server wrote, kept as the title
 
 
 def test_no_page_broke_its_own_content_security_policy(browser_context) -> None:

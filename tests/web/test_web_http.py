@@ -323,4 +323,4 @@ def test_the_shop_page_shows_what_counts_in_its_reviews(client, scene) -> None:
     assert "1 wei" in section and "from one-shop wallets" in section
     assert "reviews from wallets with no purchase at another shop" in section
     row = section[section.index(wallet.address):]
-    assert "<td>yes</td><td>no</td>" in row  # counted, bought nowhere else
+    assert '<td data-label="Counted">yes</td><td data-label="Bought elsewhere">no</td>' in row  # counted, not elsewhere

@@ -157,9 +157,13 @@ async function sendFromWallet(button) {
   }
 }
 
+// Every <time class="local-time" datetime="…Z"> the server wrote in UTC, in the visitor's own zone (the UTC words
+// stay for a browser without JavaScript; the title keeps them).
 function showLocalTimes() {
-  for (const element of document.querySelectorAll(".local-time")) {
-    const when = new Date(Number(element.dataset.time) * 1000);
+  for (const element of document.querySelectorAll("time.local-time[datetime]")) {
+    const when = new Date(element.dateTime);
+    if (Number.isNaN(when.getTime())) continue;
+    element.title = element.textContent;
     element.textContent = when.toLocaleString(undefined, {
       year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"});
   }

@@ -788,8 +788,12 @@ class InvalidDelivery(ContractError, ValueError):
     solidity_name, fields = "LedgerInvalidDelivery", ("purchase_id", "delivered_at")
     purchase_id: str
     delivered_at: int
+    reason: str = ""
+    """Which of the causes it is, when the library saw it before sending (the contract's error does not say)."""
 
     def describe(self) -> str:
+        if self.reason:
+            return self.reason
         return (f"delivery of purchase {_short(self.purchase_id)} at {timefmt.utc(self.delivered_at)} cannot be "
                 "recorded: it was already confirmed, its window does not start at delivery, or the longest wait "
                 "for delivery has passed (its window already runs)")

@@ -90,8 +90,8 @@ def accept_token(env: Env, merchant_id: int, token: str, stop: bool) -> None:
 
     \b
     Example:
-      ledger --account 1 merchant accept-token 1 0x5FbDB2315678afecb367f032d93F642f64180aa3
-      ledger --account 1 merchant accept-token 1 0x5FbDB2315678afecb367f032d93F642f64180aa3 --stop
+      ledger --account 1 merchant accept-token 1 "$TOKEN"         # TOKEN: the token contract's address
+      ledger --account 1 merchant accept-token 1 "$TOKEN" --stop
     """
     env.ledger.merchant_desk(env.account, merchant_id).accept_token(token, not stop)
     accepted = env.ledger.accepts(merchant_id, token)
@@ -413,6 +413,10 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
             parts.append(f"QR code of the link written to {qr_path}")
         if link is not None:
             parts.append("the customer pays it with their wallet at the link below (one line):")
+        if output is None and link is None:
+            parts.append("note: this signed order was only shown, not kept: sign it again with -o FILE (the customer "
+                         "buys it with `ledger buy FILE`) or --link URL (a link to pay it at), or with --json to "
+                         "print it")
         return parts[0] if len(parts) == 1 else Group(*parts)
 
     env.emit(signed, show)

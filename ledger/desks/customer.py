@@ -49,6 +49,7 @@ from ..models import (
 )
 from ..orders import MAX_REQUEST_VALIDITY, RETURN_REQUEST_TYPES, SignedOrder, domain
 from ..reading.reads import Reads
+from ..revert import mapped_errors
 from ..tokens import ERC20_ABI
 from ..validate import check_scale
 from .anyone import Anyone
@@ -376,6 +377,12 @@ class CustomerDesk:
                    "shipmentRef": shipment.hash, "nonce": request.nonce, "deadline": request.deadline}
         signed = self._signer().sign_typed_data(domain(request.chain_id, request.contract), RETURN_REQUEST_TYPES,
                                                 message)
+        purchase = self.reads.purchase(request.purchase_id)
+        submitted = self._functions.returnItemsBySig(  # as a relayer will send it, run now: a request the contract
+            purchase.order.packed(), purchase.lines_to_send(request.line_mask),  # would refuse is not handed out
+            (request.line_mask, shipment.hash, request.nonce, request.deadline), bytes(signed.signature))
+        with mapped_errors(self.reads.contracts.errors):
+            submitted.call({"from": self.address})
         self.outbox.keep_texts(shipment)  # kept now: the request is the customer's, whoever submits it and whenever
         return replace(request, signature="0x" + bytes(signed.signature).hex())
 

@@ -8,11 +8,12 @@ from typing import Any
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
-from .. import validate
+from .. import timefmt, validate
 from ..errors import (
     AlreadyReturned,
     AlreadySettled,
     FeeTooHigh,
+    InvalidDelivery,
     InvalidInput,
     NotAnAgent,
     ReferralNotAllowed,
@@ -61,6 +62,7 @@ from ..orders import (
     line_tuple,
 )
 from ..reading.reads import Reads, replies
+from ..tokens import check_token
 from ..validate import MAX_AMOUNT
 from .anyone import Anyone
 from .contacts import ContactRow, checked_contact_call, contact_call, purchase_key
@@ -221,8 +223,13 @@ class MerchantDesk:
         return self._send(self.prepare_set_payout(payout))
 
     def prepare_accept_token(self, token: str, accepted: bool = True) -> Prepared[TxResult]:
-        """Start (or stop) accepting an ERC-20 token for new orders; ETH is always accepted. Owner only."""
-        return _plain(self._functions.setTokenAccepted(self.merchant_id, validate.address(token, "token"),
+        """Start (or stop) accepting an ERC-20 token for new orders; ETH is always accepted. Owner only. A token
+        to accept must be an ERC-20 contract, not an account or one of the ledger's own (``tokens.check_token``);
+        any address may be unlisted."""
+        contracts = self.reads.contracts
+        token = (check_token(contracts.w3, token, {contracts.address, contracts.feedback.address}) if accepted
+                 else validate.address(token, "token"))
+        return _plain(self._functions.setTokenAccepted(self.merchant_id, token,
                                                        bool(accepted)))
 
     def accept_token(self, token: str, accepted: bool = True) -> TxResult:
@@ -374,6 +381,22 @@ class MerchantDesk:
         """Record that a purchase was delivered now; its window runs its full length from now (a delivery
         cannot be dated back, so a confirmation never leaves the customer less than the whole window)."""
         purchase = self.open_purchase(purchase_id)
+        short, now = f"{purchase.id[:10]}…", purchase.as_of
+        reason = ""  # the contract's refusal says only "invalid delivery": the one reason, before anything is sent
+        if not purchase.window_from_delivery:
+            reason = (f"purchase {short}'s return window runs from its purchase, not from delivery: there is no "
+                      "delivery to confirm")
+        elif purchase.delivered_at:
+            reason = (f"delivery of purchase {short} was confirmed already, on {timefmt.utc(purchase.delivered_at)}: "
+                      f"its window runs until {timefmt.utc(purchase.deadline)}")
+        elif now >= purchase.purchased_at + purchase.delivery_wait:
+            reason = (f"the longest wait for delivery of purchase {short} ended on "
+                      f"{timefmt.utc(purchase.purchased_at + purchase.delivery_wait)}, so its window runs already "
+                      f"(until {timefmt.utc(purchase.deadline)}): there is nothing to confirm")
+        if reason:
+            refused = InvalidDelivery(purchase.id, now)
+            refused.reason = reason
+            raise refused
         return Prepared(self._functions.confirmDelivery(purchase.order.packed()),
                         read=lambda _: self.reads.purchase(purchase.id))
 

@@ -39,8 +39,6 @@ def when(timestamp: int) -> Markup:
 templates.env.filters["when"] = when
 
 
-
-
 class ShopNames:
     """The shops' names and order numbers for one page: each shop's names read once (``Ledger.names``)."""
 

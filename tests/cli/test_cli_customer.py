@@ -49,6 +49,7 @@ def test_quote_prints_the_order_in_words(shop) -> None:
     assert "terms #1: 30 days from purchase, restocking fee 5 %, keep the item" in out
     assert re.search(r"valid until .* \(in (59 minutes|1 hour)\)", out)
     assert re.search(r"purchase id 0x[0-9a-f]{64}", out)
+    assert "note: this signed order was only shown, not kept: sign it again with -o FILE" in out  # not lost unsaid
 
 
 def test_quote_json_is_the_order_file_and_buy_reads_it_from_stdin(shop) -> None:

@@ -56,7 +56,8 @@ def test_a_shop_names_itself_and_its_products_and_the_names_show_on_its_purchase
                                                                            ["Blue mug"])
     (mine,) = json.loads(ok(shop("--json", "--account", "4", "my", "purchases")))
     detail = json.loads(ok(shop("--json", "purchase", listed["id"])))["purchase"]
-    assert mine == listed and detail["order_number"] == "ORDER-1001" and detail["products"] == ["Blue mug"]
+    assert all(shown["id"] == listed["id"] and shown["order_number"] == "ORDER-1001" and shown["products"] == [
+        "Blue mug"] and shown["shop"] == "Kettle & Co (shop #1)" for shown in (mine, detail))
 
 
 def test_a_bad_catalogue_names_every_bad_row_and_signs_nothing(shop, tmp_path) -> None:

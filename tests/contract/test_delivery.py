@@ -57,6 +57,7 @@ def test_confirm_delivery_twice_rejected(ledger, shop, car) -> None:
     with pytest.raises(errors.InvalidDelivery) as info:
         shop.confirm_delivery(car.id)
     assert info.value.purchase_id == car.id
+    assert "was confirmed already, on" in str(info.value) and "its window runs until" in str(info.value)  # one reason
     assert ledger.purchase(car.id).delivered_at == first.delivered_at
 
 
@@ -73,7 +74,7 @@ def test_confirm_delivery_until_the_longest_wait_is_over(ledger, chain, shop, ca
 
 def test_confirm_delivery_only_for_windows_from_delivery(ledger, shop, week_terms, customer) -> None:
     purchase = buy(shop, customer, week_terms.id, [("MUG", 1, 100)], "ORDER-MUG")
-    with pytest.raises(errors.InvalidDelivery):
+    with pytest.raises(errors.InvalidDelivery, match="runs from its purchase, not from delivery"):
         shop.confirm_delivery(purchase.id)
     assert ledger.purchase(purchase.id).deadline == purchase.purchased_at + 7 * DAY
 
@@ -123,3 +124,11 @@ def test_window_runs_from_the_longest_wait_when_delivery_is_never_confirmed(ledg
 def test_return_after_the_longest_wait_until_the_window_closes(chain, customer, car) -> None:
     chain.set_next_block_time(car.purchased_at + WAIT + 7 * DAY - 1)
     assert customer.return_items(car.id).amount == ETHER
+
+
+def test_confirm_delivery_after_the_longest_wait_says_so(ledger, chain, shop, car) -> None:
+    chain.advance_time(WAIT + 1)  # a block after the wait: the window runs already
+    with pytest.raises(errors.InvalidDelivery, match="the longest wait for delivery of purchase .* ended on .* so its "
+                                                     "window runs already"):
+        shop.confirm_delivery(car.id)
+    assert ledger.purchase(car.id).delivered_at == 0

@@ -1,6 +1,6 @@
 """An order's typed data as wallets and ethers take it: JSON that eth-account and ethers 6 (npm, run by node) hash
-to the purchase id the contract computes, that ethers signs for an agent's key, and whose signature the library
-attaches and the contract accepts."""
+to the purchase id the contract computes, that ethers and Foundry's `cast wallet sign --data` sign for an agent's
+key, and whose signature the library attaches and the contract accepts."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from ledger.orders import SignedOrder, ethers_form
+from tests.support.cast import run_cast
 from tests.support.world import ETHER
 
 ROOT = Path(__file__).parents[2]
@@ -60,4 +61,14 @@ def test_ethers_signs_the_typed_data_and_a_customer_buys_the_order(ledger, unsig
     assert answer["hash"] == unsigned.purchase_id
     assert "EIP712Domain" in answer["refused"]  # why the ethers form leaves the domain's type out
     signed = ledger.merchant_desk(agent.address, unsigned.order.merchant_id).attach(unsigned, answer["signature"])
+    assert customer.buy(signed).id == unsigned.purchase_id
+
+
+def test_cast_signs_the_typed_data_file_and_a_customer_buys_the_order(ledger, unsigned, agent, customer,
+                                                                      tmp_path) -> None:
+    typed = tmp_path / "order.json"
+    typed.write_text(json.dumps(json.loads(unsigned.to_json())["typedData"]))  # the file's typed data, as is
+    signature = run_cast("wallet", "sign", "--data", "--from-file", typed, "--private-key", "0x" + bytes(agent.key).hex())
+    signed = ledger.merchant_desk(agent.address, unsigned.order.merchant_id).attach(unsigned, signature)
+    assert signed == unsigned.sign(agent)  # cast's signature is the library's own
     assert customer.buy(signed).id == unsigned.purchase_id

@@ -94,3 +94,19 @@ def test_an_agents_key_signs_an_unsigned_order(cli, tmp_path) -> None:
     assert wrong.exit_code == 1 and "is neither owner nor agent of merchant #1" in wrong.output
     ok(cli("--account", "2", "order", "sign", path))
     assert json.loads(ok(cli("--json", "--account", "4", "buy", path)))["id"] == "0x" + digest.hex()
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("quote", "1", "LAMP:1:0.05", "--order", "X", "--unsigned", "--signer", AGENT), "give the file with -o FILE"),
+    (("--account", "2", "quote", "1", "LAMP:1:0.05", "--order", "X", "--signer", AGENT, "-o", "{tmp}/x.json"),
+     "--signer names whose wallet signs an --unsigned order"),
+    (("order", "attach", "{tmp}/Y.json", "--signature", "0xzz"), "the signature is not hex digits"),
+    (("order", "attach", "{tmp}/missing.json"), "cannot read order file"),
+])
+def test_bad_input_is_one_line(cli, tmp_path, args, says) -> None:
+    ok(cli("--account", "1", "merchant", "register"))
+    ok(cli("--account", "1", "merchant", "add-agent", "1", AGENT))
+    ok(cli("--account", "1", "terms", "publish", "1", "--window", "14d"))
+    _draft(cli, tmp_path, "1", AGENT, "Y")
+    refused = cli(*(arg.format(tmp=tmp_path) for arg in args))
+    assert refused.exit_code == 1 and refused.output.startswith("error:") and says in " ".join(refused.output.split())

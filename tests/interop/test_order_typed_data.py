@@ -12,6 +12,7 @@ import pytest
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
+from ledger.errors import InvalidInput
 from ledger.orders import SignedOrder, ethers_form
 from tests.support.cast import run_cast
 from tests.support.world import ETHER
@@ -72,3 +73,15 @@ def test_cast_signs_the_typed_data_file_and_a_customer_buys_the_order(ledger, un
     signed = ledger.merchant_desk(agent.address, unsigned.order.merchant_id).attach(unsigned, signature)
     assert signed == unsigned.sign(agent)  # cast's signature is the library's own
     assert customer.buy(signed).id == unsigned.purchase_id
+
+
+def test_typed_data_changed_in_the_file_signs_another_order_and_is_refused(ledger, unsigned, agent, tmp_path) -> None:
+    """The file's typed data is for the wallet to show and sign; the order is read from the file's order alone. A
+    file whose typed data was changed on the way (a lower price shown) gets a signature of another digest."""
+    shown = json.loads(unsigned.to_json())["typedData"]
+    shown["message"]["total"] = "1"
+    typed = tmp_path / "order.json"
+    typed.write_text(json.dumps(shown))
+    signature = run_cast("wallet", "sign", "--data", "--from-file", typed, "--private-key", "0x" + bytes(agent.key).hex())
+    with pytest.raises(InvalidInput, match=f"the signature is not {agent.address}'s for order {unsigned.purchase_id}"):
+        ledger.merchant_desk(agent.address, unsigned.order.merchant_id).attach(unsigned, signature)

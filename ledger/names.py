@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from . import signatures, validate
 from .errors import InvalidInput, InvalidRows, NotMerchantAgent, StaleName
 from .models import Role
-from .orders import domain
+from .orders import wallet_typed_data
 
 if TYPE_CHECKING:
     from .reading.reads import Reads
@@ -228,8 +228,7 @@ def typed_data(content: Profile | Catalogue, chain_id: int, ledger: str) -> dict
     """The EIP-712 typed data a wallet signs for a profile or a catalogue batch (``eth_signTypedData_v4``)."""
     types = PROFILE_TYPES if isinstance(content, Profile) else CATALOGUE_TYPES
     primary = "ShopProfile" if isinstance(content, Profile) else "Catalogue"
-    return {"types": {"EIP712Domain": _DOMAIN_TYPE, **types}, "primaryType": primary,
-            "domain": domain(chain_id, ledger), "message": content.message()}
+    return wallet_typed_data(primary, types, content.message(), chain_id, ledger)
 
 
 def content_of(typed: object) -> Profile | Catalogue:
@@ -257,10 +256,6 @@ def content_of(typed: object) -> Profile | Catalogue:
                          tuple(Product(field(row, "sku", str), field(row, "name", str), field(row, "picture", str))
                                for row in rows), field(message, "issuedAt", int))
     raise InvalidInput("the signed names are neither a shop profile nor a catalogue batch: sign them again")
-
-
-_DOMAIN_TYPE = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
 
 
 def digest(content: Profile | Catalogue, chain_id: int, ledger: str) -> bytes:

@@ -12,9 +12,9 @@ import binascii
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi import encode
 from eth_account.messages import encode_typed_data
@@ -23,6 +23,9 @@ from eth_utils import keccak
 from . import signatures, validate
 from .codec import checksum
 from .errors import InvalidInput
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 NATIVE = "0x0000000000000000000000000000000000000000"
 """The token address that stands for the chain's native currency (ETH)."""
@@ -109,6 +112,10 @@ customer, and one that outlives anyone's memory of it is a risk, not a convenien
 DOMAIN_NAME, DOMAIN_VERSION = "Ledger", "3"
 """The ledger's EIP-712 domain name and version."""
 
+EIP712_DOMAIN = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                 {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
+"""The domain's own type, which ``eth_signTypedData_v4`` wants in ``types`` (and ethers refuses there)."""
+
 DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 ORDER_TYPEHASH = keccak(text="Order(" + ",".join(f"{f['type']} {f['name']}" for f in ORDER_TYPES["Order"]) + ")")
 """The type hashes, as ``ORDER_TYPES`` spells the order (``Orders.ORDER_TYPEHASH`` on chain)."""
@@ -133,6 +140,22 @@ def return_digest(request: SignedReturn) -> bytes:
                "shipmentRef": bytes.fromhex(request.shipment_ref[2:]), "nonce": request.nonce,
                "deadline": request.deadline}
     return _typed_digest(domain(request.chain_id, request.contract), RETURN_REQUEST_TYPES, message)
+
+
+def wallet_typed_data(primary: str, types: dict[str, Any], message: dict[str, Any], chain_id: int,
+                      ledger: str) -> dict[str, Any]:
+    """Typed data in a ledger's domain as ``eth_signTypedData_v4`` takes it (MetaMask, a Safe through WalletConnect,
+    ``cast wallet sign --data``, eth-account's ``full_message``): the domain's type in ``types``, and ``message``
+    already JSON-safe."""
+    return {"types": {"EIP712Domain": EIP712_DOMAIN, **types}, "primaryType": primary,
+            "domain": domain(chain_id, ledger), "message": message}
+
+
+def ethers_form(typed: dict[str, Any]) -> dict[str, Any]:
+    """Typed data (``wallet_typed_data``) as ethers' ``signTypedData(domain, types, value)`` takes it: ethers works
+    out the domain's type itself and refuses one given in ``types``."""
+    return {"domain": typed["domain"], "types": {name: fields for name, fields in typed["types"].items()
+                                                  if name != "EIP712Domain"}, "value": typed["message"]}
 
 
 def _typed_digest(domain_fields: dict[str, Any], types: dict[str, Any], message: dict[str, Any]) -> bytes:
@@ -221,6 +244,16 @@ class Order:
             "itemMustBeReturned": self.item_must_be_returned, "signerGeneration": self.signer_generation,
         }
 
+    def typed_data(self, chain_id: int, ledger: str) -> dict[str, Any]:
+        """The order as a wallet signs it in a ledger's domain (``eth_signTypedData_v4``; ``ethers_form`` for
+        ethers), in JSON: bytes as 0x-hex, and numbers wider than JavaScript reads exactly (the ``uint64`` ids, the
+        ``uint256`` total) as decimal strings. Its digest is the purchase id (``purchase_id``)."""
+        message = self.message()
+        wide = {f["name"] for f in ORDER_TYPES["Order"] if f["type"] in ("uint64", "uint256")}
+        json_safe = {name: "0x" + value.hex() if isinstance(value, bytes) else str(value) if name in wide else value
+                     for name, value in message.items()}
+        return wallet_typed_data("Order", ORDER_TYPES, json_safe, chain_id, ledger)
+
     def purchase_id(self, chain_id: int, ledger: str) -> str:
         """The order's EIP-712 digest in a ledger's domain: the id its purchase has."""
         return "0x" + self.digest(domain_separator(chain_id, ledger)).hex()
@@ -266,10 +299,14 @@ def recover_order_signer(order: Order, signature: bytes, chain_id: int, ledger: 
 
 @dataclass(frozen=True)
 class SignedOrder:
-    """An order with the shop's signature, for one ledger on one chain: what the customer's side carries."""
+    """An order with the shop's signature, for one ledger on one chain: what the customer's side carries. Without
+    a signature yet ('') it is an order waiting for ``signer``'s wallet (``MerchantDesk.prepare_quote``): its file
+    carries the typed data to sign, and ``with_signature`` takes the signature back."""
 
     order: Order
     signature: str
+    """As the contract takes it: an account's 64-byte EIP-2098 signature, or a contract wallet's
+    ``abi.encode(wallet, payload)`` (``signatures.wallet_signature``); '' while unsigned."""
     signer: str
     chain_id: int
     ledger: str
@@ -277,13 +314,41 @@ class SignedOrder:
     order_number: str = ""
     """The shop's own order number, whose keccak256 is the order's reference ('' when not given)."""
 
+    def with_signature(self, signature: str | bytes, signer: str | None = None) -> SignedOrder:
+        """This order signed by ``signer`` (by default the one it waits for) with ``signature``: an account's
+        (65 or 64 bytes that recover to ``signer``) goes on chain in its 64-byte form; anything else is a contract
+        wallet's, carried as ``abi.encode(signer, signature)``: a Safe's owners' ERC-1271 signature, or none (empty)
+        when the Safe approved the order's digest on chain (SignMessageLib). Whether the wallet accepts it is the
+        chain's to say: ``MerchantDesk.attach`` asks it before the order is handed out."""
+        if isinstance(signature, str):
+            try:
+                signature = bytes.fromhex(signature.strip().removeprefix("0x"))
+            except ValueError as error:
+                raise InvalidInput("the signature is not hex digits: give it as the wallet gave it, 0x and hex "
+                                   "(or nothing for an order the wallet approved on chain)") from error
+        signer = validate.address(signer if signer is not None else self.signer, "signer")
+        digest = self.order.digest(domain_separator(self.chain_id, self.ledger))
+        if len(signature) in (64, 65) and signatures.recover(digest, signature) == signer:
+            signature = signature if len(signature) == 64 else compact_signature(signatures.normalised(signature))
+        else:
+            signature = signatures.wallet_signature(signer, signature)
+        return replace(self, signature="0x" + signature.hex(), signer=signer,
+                       purchase_id=self.purchase_id or self.order.purchase_id(self.chain_id, self.ledger))
+
+    def sign(self, account: LocalAccount) -> SignedOrder:
+        """This order signed with an account's key (the shop's owner or an agent that is an account)."""
+        signed = account.sign_typed_data(domain(self.chain_id, self.ledger), ORDER_TYPES, self.order.message())
+        return self.with_signature(bytes(signed.signature), account.address)
+
     def to_json(self) -> str:
-        """The signed order as JSON (amounts as strings, so no JSON reader rounds them)."""
+        """The signed order as JSON (amounts as strings, so no JSON reader rounds them); an unsigned one carries
+        its typed data for the signer's wallet too (``typedData``, never read back: the order is the source)."""
         order = self.order
         return json.dumps({
             "kind": "ledger-order", "version": 3, "chainId": self.chain_id, "ledger": self.ledger,
             "purchaseId": self.purchase_id, "signer": self.signer, "signature": self.signature,
             **({"orderNumber": self.order_number} if self.order_number else {}),
+            **({} if self.signature else {"typedData": order.typed_data(self.chain_id, self.ledger)}),
             "order": {
                 "merchantId": order.merchant_id, "termsId": order.terms_id, "customer": order.customer,
                 "token": order.token, "orderRef": order.order_ref, "expiry": order.expiry,

@@ -18,10 +18,11 @@ from ..errors import InvalidInput
 from ..links import qr_file, qr_kind, qr_terminal
 from ..models import NATIVE, PERIODS, Purchase, PurchaseRow, Reason, Settlement, Status
 from ..names import Labels
+from ..orders import SignedOrder, ethers_form
 from ..timefmt import local, relative
 from ..validate import parse_amount
 from . import main, parse
-from .context import Env, a_purchase, named, pass_env, plain, someone, write_file
+from .context import Env, a_purchase, named, pass_env, plain, read_file, someone, write_file
 
 
 @main.group(name="merchant")
@@ -351,10 +352,13 @@ def retire(env: Env, terms_id: int) -> None:
                    "server of this ledger opens, instead of the short one.")
 @click.option("--qr", metavar="[FILE]", is_flag=False, flag_value="-", type=click.Path(dir_okay=False),
               help="With --link: draw a QR code of the link here, or write it to FILE (.png or .svg).")
+@click.option("--unsigned", is_flag=True,
+              help="Write the order unsigned, for the --signer's wallet (a Safe) to sign: see `ledger order --help`.")
+@click.option("--signer", callback=someone, help="With --unsigned: the owner or agent whose wallet signs (default: the --account).")
 @pass_env
 def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, customer: str | None, valid: str,
           token: str, referrer: str | None, commission: str, output: Path | None, page: str | None,
-          self_contained: bool, qr: str | None) -> None:
+          self_contained: bool, qr: str | None, unsigned: bool, signer: str | None) -> None:
     """Sign an order under return terms TERMS_ID (as the shop's owner or an agent); nothing is sent.
 
     Each line is SKU:QUANTITY:UNIT_PRICE (price in whole tokens). The merchant is the one whose terms
@@ -366,13 +370,23 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
     `ledger serve` at URL on the same database. --self-contained prints the long link that carries the order
     instead, for a server on another database. --qr draws a QR code of the link (put it after the lines).
 
+    --unsigned --signer ADDRESS -o FILE writes the order for that owner's or agent's wallet to sign (a Safe, a
+    hardware wallet): the file holds its EIP-712 typed data; `ledger order attach` takes the signature back.
+
     \b
     Example:
       ledger --account 1 quote 1 MUG:2:0.01 TEA:1:0.5 --for 0x15d3… --valid 1h --order ORDER-1001 -o order.json
       ledger --account 2 quote 1 BOOK:1:0.02 --order WEB-77 --referrer 0x9965… --commission 5% -o book.json
       ledger --account 2 quote 1 LAMP:1:0.05 --order WEB-78 --link http://shop.example:8000 --qr
       ledger --account 2 quote 1 LAMP:1:0.05 --order WEB-79 --link http://shop.example:8000 --qr lamp.png
+      ledger quote 1 LAMP:1:0.05 --order WEB-80 --unsigned --signer 0x5FbD… -o lamp.json
     """
+    if unsigned and (page is not None or output is None):
+        raise InvalidInput("--unsigned writes the order for a wallet to sign: give the file with -o FILE (a link "
+                           "follows once it is signed, `ledger order attach`)")
+    if signer is not None and not unsigned:
+        raise InvalidInput("--signer names whose wallet signs an --unsigned order: add --unsigned, or sign with "
+                           "--account alone")
     if page is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", page):
         raise InvalidInput(f"--link takes the page's address, such as http://127.0.0.1:8000, not {page!r}")
     if page is None and (self_contained or qr is not None):
@@ -386,9 +400,10 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
         qr_kind(qr_path.name)  # a file of another kind is refused before anything is signed or kept
     terms = env.ledger.terms(terms_id)
     items = [parse.line(text, env.units.decimals(token), env.units.symbol(token)) for text in lines]
-    desk = env.ledger.merchant_desk(env.account, terms.merchant_id)
-    signed = desk.quote(terms.id, items, order_ref, customer, parse.duration(valid), token, referrer,
-                        parse.basis_points(commission, "referral commission"))
+    desk = env.ledger.merchant_desk((signer or env.account.address) if unsigned else env.account, terms.merchant_id)
+    quoting = desk.prepare_quote if unsigned else desk.quote
+    signed = quoting(terms.id, items, order_ref, customer, parse.duration(valid), token, referrer,
+                     parse.basis_points(commission, "referral commission"))
     if output is not None:
         existed = output.exists()
         write_file(output, signed.to_json() + "\n")
@@ -408,7 +423,8 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
         parts: list[RenderableType] = [view]
         if output is not None:
             where = f"{output} (in place of the file that was there)" if existed else output
-            parts.append(f"signed order written to {where}; the customer buys it with `ledger buy {output}`")
+            parts.append(_unsigned_written(signed, where, output) if unsigned else
+                         f"signed order written to {where}; the customer buys it with `ledger buy {output}`")
         if qr_path is not None:
             parts.append(f"QR code of the link written to {qr_path}")
         if link is not None:
@@ -424,6 +440,88 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
         if qr == "-":
             click.echo(qr_terminal(link), nl=False)
         click.echo(link)  # plain: a console would wrap it
+
+
+def _unsigned_written(unsigned: SignedOrder, where: Path | str, output: Path) -> str:
+    return (f"unsigned order written to {where} for {unsigned.signer} to sign: its wallet signs the typed data in it "
+            f"(eth_signTypedData_v4), then `ledger order attach {output} --signature 0x…`; or a Safe approves "
+            f"{unsigned.purchase_id} on chain (SignMessageLib.signMessage), then `ledger order attach {output}`")
+
+
+@main.group(name="order")
+def order_group() -> None:
+    """Sign an order written with `ledger quote --unsigned`: with a key, or with a wallet's signature.
+
+    \b
+    A Safe (or another ERC-1271 wallet) that is the shop's owner or an agent signs in one of two ways:
+    - its owners sign the file's typed data (the Safe app, or eth_signTypedData_v4 through WalletConnect),
+      and `ledger order attach FILE --signature 0x…` takes their signatures;
+    - or the Safe approves the order's purchase id on chain (a transaction delegate-calling
+      SignMessageLib.signMessage with it), and `ledger order attach FILE` takes the order without one.
+    The signature is checked as the contract checks it (the wallet is asked) before the file is written:
+    a signature of fewer owners than the Safe's threshold is refused, and nothing is written.
+    """
+
+
+@order_group.command(name="sign")
+@click.argument("order_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the signed order here (default: in place of ORDER_FILE).")
+@pass_env
+def sign_order(env: Env, order_file: Path, output: Path | None) -> None:
+    """Sign an unsigned order with the --account's key (the shop's owner or an agent).
+
+    \b
+    Example:
+      ledger --account 2 order sign lamp.json
+    """
+    unsigned = SignedOrder.from_json(read_file(order_file, "order file"))
+    signed = env.ledger.merchant_desk(env.account, unsigned.order.merchant_id).sign(unsigned)
+    _write_signed(env, signed, output or order_file)
+
+
+@order_group.command(name="attach")
+@click.argument("order_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--signature", default="", help="The wallet's signature as 0x and hex; none when the wallet "
+              "(a Safe) approved the order on chain.")
+@click.option("--signer", callback=someone,
+              help="The owner or agent that signed (default: the one the order was written for).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the signed order here (default: in place of ORDER_FILE).")
+@pass_env
+def attach(env: Env, order_file: Path, signature: str, signer: str | None, output: Path | None) -> None:
+    """Attach a wallet's signature to an unsigned order, checked as the contract will check it.
+
+    \b
+    Example:
+      ledger order attach lamp.json --signature 0x8f3c…41b
+      ledger order attach lamp.json --signer 0x5FbD…   (approved on chain by that Safe)
+    """
+    unsigned = SignedOrder.from_json(read_file(order_file, "order file"))
+    desk = env.ledger.merchant_desk(signer or unsigned.signer, unsigned.order.merchant_id)
+    _write_signed(env, desk.attach(unsigned, signature), output or order_file)
+
+
+@order_group.command(name="typed-data")
+@click.argument("order_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--ethers", "for_ethers", is_flag=True,
+              help="As ethers' signTypedData(domain, types, value) takes it (no EIP712Domain in types).")
+def typed_data(order_file: Path, for_ethers: bool) -> None:
+    """Print an order's EIP-712 typed data as JSON, for a wallet or a script to sign (eth_signTypedData_v4).
+
+    \b
+    Example:
+      ledger order typed-data lamp.json --ethers
+    """
+    unsigned = SignedOrder.from_json(read_file(order_file, "order file"))
+    typed = unsigned.order.typed_data(unsigned.chain_id, unsigned.ledger)
+    click.echo(json.dumps(ethers_form(typed) if for_ethers else typed, indent=1))
+
+
+def _write_signed(env: Env, signed: SignedOrder, output: Path) -> None:
+    write_file(output, signed.to_json() + "\n")
+    env.emit(signed, lambda: f"order {signed.purchase_id} signed by {signed.signer} and written to {output}; the "
+                             f"customer buys it with `ledger buy {output}`")
 
 
 @main.command()

@@ -544,8 +544,11 @@ def cashable_now(reads: Reads, merchant_id: int, token: str, held: Credit) -> bo
 
 
 def order_signature(signed: SignedOrder) -> bytes:
-    """The order's signature as the contract takes it (``v`` as 27/28, ``signatures.normalised``); a file whose
-    signature is not hex is refused, not sent."""
+    """The order's signature as the contract takes it (``v`` as 27/28, ``signatures.normalised``); an order not
+    signed yet, or a file whose signature is not hex, is refused, not sent."""
+    if not signed.signature:
+        raise InvalidInput(f"the order is not signed yet: {signed.signer} signs it first (`ledger order sign`, or "
+                           "`ledger order attach` for a wallet's signature)")
     try:
         return signatures.normalised(bytes.fromhex(signed.signature.removeprefix("0x")))
     except ValueError as error:

@@ -8,7 +8,7 @@ from typing import Any
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
-from .. import timefmt, validate
+from .. import signatures, timefmt, validate
 from ..errors import (
     AlreadyReturned,
     AlreadySettled,
@@ -52,20 +52,13 @@ from ..names import (
     profiles,
     typed_data,
 )
-from ..orders import (
-    MAX_LINES,
-    ORDER_TYPES,
-    Order,
-    SignedOrder,
-    compact_signature,
-    domain,
-    line_tuple,
-)
+from ..orders import MAX_LINES, Order, SignedOrder, line_tuple
 from ..reading.reads import Reads, replies
 from ..tokens import check_token
 from ..validate import MAX_AMOUNT
 from .anyone import Anyone
 from .contacts import ContactRow, checked_contact_call, contact_call, purchase_key
+from .customer import check_order, order_signature
 from .outbox import Outbox
 from .prepared import Prepared, T
 
@@ -115,6 +108,23 @@ class MerchantDesk:
     ) -> SignedOrder:
         """Sign an order under ``terms_id`` for ``customer`` (anyone, once, when None), valid for ``valid_for``
         seconds; the customer's side buys it with ``CustomerDesk.buy``. Nothing is sent."""
+        return self.prepare_quote(terms_id, lines, order_ref, customer, valid_for, token, referrer,
+                                  referral_bps).sign(self._signer())
+
+    def prepare_quote(
+        self,
+        terms_id: int,
+        lines: Sequence[LineItem | tuple[str, int, int]],
+        order_ref: str | bytes,
+        customer: str | None = None,
+        valid_for: int = 3_600,
+        token: str = NATIVE,
+        referrer: str | None = None,
+        referral_bps: int = 0,
+    ) -> SignedOrder:
+        """The order ``quote`` signs, checked the same way but not signed: for the wallet of this desk's address (a
+        Safe, a hardware wallet) to sign its typed data (``Order.typed_data``), or for a Safe to approve its
+        digest, the purchase id, on chain; ``attach`` (or ``sign``, for a key) makes it one a customer can buy."""
         terms = self.reads.terms(validate.positive(terms_id, "terms id"))
         if terms.merchant_id != self.merchant_id:
             raise InvalidInput(f"terms #{terms_id} belong to merchant #{terms.merchant_id}, not #{self.merchant_id}")
@@ -158,12 +168,42 @@ class MerchantDesk:
             token=token, referrer=referrer, referral_bps=referral_bps, signer_generation=me.generation,
         )
         chain_id, address = self.reads.contracts.chain.chain_id, self.reads.contracts.address
-        signed = self._signer().sign_typed_data(domain(chain_id, address), ORDER_TYPES, order.message())
         number = order_ref.strip() if isinstance(order_ref, str) and order_ref.strip() == order_ref else ""
         if number:  # the shop's own number, kept beside its hash (the hash alone goes on chain)
             self.outbox.names.keep_order_number(self.merchant_id, order.order_ref, number)
-        return SignedOrder(order, "0x" + compact_signature(bytes(signed.signature)).hex(), self.address,
-                           chain_id, address, order.purchase_id(chain_id, address), number)
+        return SignedOrder(order, "", self.address, chain_id, address, order.purchase_id(chain_id, address), number)
+
+    def sign(self, unsigned: SignedOrder) -> SignedOrder:
+        """Sign an order waiting for a signature (``prepare_quote``, a file of ``ledger quote --unsigned``) with
+        this desk's key; refused, as ``check_order`` refuses it, unless a customer could buy it now."""
+        return self._checked(self._mine(unsigned).sign(self._signer()))
+
+    def attach(self, unsigned: SignedOrder, signature: str | bytes = b"") -> SignedOrder:
+        """An order waiting for a signature, with the one this desk's address gave through its wallet: an
+        account's, or a contract wallet's ERC-1271 signature (a Safe's owners' signatures over its message hash of
+        the purchase id), or none when a Safe approved the purchase id on chain (SignMessageLib). The signature is
+        checked as the contract will check it (the wallet is asked), then the order as ``check_order`` checks
+        it: what comes back is an order a customer can buy, so nobody is handed one that would only fail."""
+        signed = self._mine(unsigned).with_signature(signature, self.address)
+        digest = bytes.fromhex(signed.purchase_id[2:])
+        if signatures.order_signer(self.reads.contracts.w3, digest, order_signature(signed)) != self.address:
+            if self.reads.contracts.w3.eth.get_code(self.address):
+                raise InvalidInput(
+                    f"wallet {self.address} does not accept this signature of order {signed.purchase_id}: a Safe "
+                    "needs as many owners as its threshold to sign it, or its digest approved on chain (SignMessageLib)")
+            raise InvalidInput(f"the signature is not {self.address}'s for order {signed.purchase_id}: sign the "
+                               "order's typed data with that account")
+        return self._checked(signed)
+
+    def _mine(self, unsigned: SignedOrder) -> SignedOrder:
+        if unsigned.order.merchant_id != self.merchant_id:
+            raise InvalidInput(f"the order is merchant #{unsigned.order.merchant_id}'s, not #{self.merchant_id}'s: "
+                               "sign it for its own shop")
+        return unsigned
+
+    def _checked(self, signed: SignedOrder) -> SignedOrder:
+        check_order(self.reads, signed)
+        return signed
 
     # ------------------------------------------------------------ names (off chain, signed by the staff)
 

@@ -7,10 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import SignedReturn
-from ..orders import RETURN_REQUEST_TYPES, domain
-
-EIP712_DOMAIN = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                 {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
+from ..orders import RETURN_REQUEST_TYPES, wallet_typed_data
 
 VALID_FOR = 900
 """Seconds a prepared return request may wait for the wallet's signature and the relay."""
@@ -18,11 +15,6 @@ VALID_FOR = 900
 
 def typed_data(request: SignedReturn) -> dict[str, Any]:
     """The request as the wallet signs it (JSON: bytes as 0x-hex, numbers as decimal strings)."""
-    return {
-        "types": {"EIP712Domain": EIP712_DOMAIN, **RETURN_REQUEST_TYPES},
-        "primaryType": "ReturnRequest",
-        "domain": domain(request.chain_id, request.contract),
-        "message": {"purchaseId": request.purchase_id, "lineMask": request.line_mask,
-                    "shipmentRef": request.shipment_ref, "nonce": str(request.nonce),
-                    "deadline": request.deadline},
-    }
+    return wallet_typed_data("ReturnRequest", RETURN_REQUEST_TYPES, {
+        "purchaseId": request.purchase_id, "lineMask": request.line_mask, "shipmentRef": request.shipment_ref,
+        "nonce": str(request.nonce), "deadline": request.deadline}, request.chain_id, request.contract)

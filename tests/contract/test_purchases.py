@@ -14,7 +14,7 @@ from ledger.orders import ORDER_TYPES, SignedOrder, domain
 from ledger.revert import mapped_errors
 from ledger.signatures import wallet_signature
 from ledger.validate import hash_of
-from tests.support.world import DAY, ETHER, buy, deploy_contract
+from tests.support.world import DAY, ETHER, buy, deploy_contract, simulate
 
 
 def test_buy_pays_the_price_into_escrow(ledger, chain, shop, week_terms, customer, alice) -> None:
@@ -269,6 +269,24 @@ def test_buy_an_order_a_contract_wallet_does_not_vouch_for_refused(ledger, shop,
     with pytest.raises(errors.InvalidOrderSignature) as info:
         customer.buy(wrong_key)
     assert info.value.signer == NATIVE
+
+
+def test_an_empty_signature_of_an_account_is_refused(ledger, shop, week_terms, customer, agent) -> None:
+    """What a Safe's approval on chain looks like (``abi.encode(wallet, "")``, or nothing at all) stands for no
+    account: an account has no approvals to ask, so the library and the contract both refuse it."""
+    unsigned = ledger.merchant_desk(agent.address, shop.merchant_id).prepare_quote(
+        week_terms.id, [("MUG", 1, 100)], "ORDER-1", customer=customer.address)
+    with pytest.raises(errors.InvalidInput, match=f"the signature is not {agent.address}'s for order"):
+        ledger.merchant_desk(agent.address, shop.merchant_id).attach(unsigned)
+    with pytest.raises(errors.InvalidInput, match="the order is not signed yet"):
+        customer.buy(unsigned)
+    order = unsigned.order
+    for empty in (wallet_signature(agent.address, b""), b""):  # past the library, straight to the contract
+        with pytest.raises(errors.InvalidOrderSignature) as info:
+            simulate(ledger, ledger.contract.functions.buy(order.packed(), order.line_tuples(), 0, empty),
+                     customer.account, order.total)
+        assert info.value.signer == NATIVE
+    assert customer.buy(ledger.merchant_desk(agent, shop.merchant_id).sign(unsigned)).id == unsigned.purchase_id
 
 
 def test_signed_order_travels_as_json(shop, week_terms, customer) -> None:

@@ -8,18 +8,16 @@ of state, packed orders and events is the chain's.
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.models import NATIVE
+from tests.support.cast import run_cast
 
 pytestmark = pytest.mark.tooling
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400
 ORDER_WORDS = "(uint256,uint256,uint256,uint256,bytes32,bytes32)"
 LINES = "(bytes32,uint32,uint128)[]"
@@ -29,17 +27,6 @@ ORDER_TYPE = (
     "uint16 restockingFeeBps,uint32 deliveryWait,bool itemMustBeReturned,uint8 signerGeneration)"
 )
 DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-
-
-def cast_binary() -> Path:
-    found = sorted((ROOT / "node_modules" / "@foundry-rs").glob("cast-*/bin/cast"))
-    assert found, "cast is not installed: run `npm ci`"
-    return found[0]
-
-
-def run_cast(*args: str) -> str:
-    done = subprocess.run([str(cast_binary()), *map(str, args)], capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 def cast(chain, *args: str, rpc: bool = True):

@@ -563,6 +563,54 @@ contract BuyTest is LedgerFixture {
         ledger.buy{value: order.total}(order, lines, 0, right);
     }
 
+    /// @notice A wallet that approved an order's digest on chain (a Safe through SignMessageLib) signs it with an
+    /// empty payload, `abi.encode(wallet, "")`, as a customer's wallet signs a return with an empty signature. The
+    /// approval is of one digest only, holds only while the wallet is staff, and an account has none to give.
+    function test_buy_acceptsAnOrderItsWalletApprovedOnChain(uint8 attack) public {
+        ApprovingWallet wallet = new ApprovingWallet();
+        vm.prank(owner);
+        ledger.addAgent(shop, address(wallet));
+        ILedgerTypes.LineItem[] memory lines = _lines(attack, 1, 1e18);
+        ILedgerTypes.Order memory order = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        ILedgerTypes.Order memory other = _order(ledger, _quote(fromPurchase, address(0)), lines);
+        bytes32 purchaseId = _purchaseId(ledger, order);
+        wallet.approve(purchaseId);
+        bytes memory approved = abi.encode(address(wallet), "");
+        vm.assertEq(approved.length, 96, "address, offset and an empty payload's length");
+        uint256 a = attack % 4;
+        if (a == 0) {
+            // the approval of one order, replayed for another
+            vm.expectRevert(
+                abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, _purchaseId(ledger, other), address(0))
+            );
+            vm.prank(customer);
+            ledger.buy{value: other.total}(other, lines, 0, approved);
+        } else if (a == 1) {
+            // an account passed off as a wallet that approved: it has no approvals to ask
+            vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, purchaseId, address(0)));
+            vm.prank(customer);
+            ledger.buy{value: order.total}(order, lines, 0, abi.encode(agent, ""));
+        } else if (a == 2) {
+            // the wallet is no longer staff
+            vm.prank(owner);
+            ledger.removeAgent(shop, address(wallet));
+            vm.expectRevert(
+                abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, purchaseId, address(wallet))
+            );
+            vm.prank(customer);
+            ledger.buy{value: order.total}(order, lines, 0, approved);
+            return;
+        } else {
+            // nothing at all: no signer is named
+            vm.expectRevert(abi.encodeWithSelector(ILedgerErrors.LedgerInvalidOrderSignature.selector, purchaseId, address(0)));
+            vm.prank(customer);
+            ledger.buy{value: order.total}(order, lines, 0, "");
+        }
+        vm.prank(customer);
+        ledger.buy{value: order.total}(order, lines, 0, approved);
+        vm.assertTrue(ledger.purchaseState(purchaseId).purchasedAt != 0, "bought with the wallet's approval");
+    }
+
     /// @dev `data` from byte `from` on.
     function _slice(bytes memory data, uint256 from) internal pure returns (bytes memory out) {
         out = new bytes(data.length - from);
@@ -580,5 +628,21 @@ contract FeeAll {
 
     function balanceOf(address) external pure returns (uint256) {
         return 0;
+    }
+}
+
+/// @notice A contract wallet that approves digests on chain, as a Safe does through SignMessageLib: its ERC-1271
+/// check accepts an empty signature of a digest it approved, and nothing else.
+contract ApprovingWallet {
+    mapping(bytes32 digest => bool) private _approved;
+
+    /// @notice Approves `digest` (in a Safe, a transaction its owners signed up to the threshold).
+    function approve(bytes32 digest) external {
+        _approved[digest] = true;
+    }
+
+    /// @notice ERC-1271: the magic value for an empty signature of an approved digest, else 0xffffffff.
+    function isValidSignature(bytes32 digest, bytes calldata signature) external view returns (bytes4) {
+        return signature.length == 0 && _approved[digest] ? this.isValidSignature.selector : bytes4(0xffffffff);
     }
 }

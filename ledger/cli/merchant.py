@@ -354,7 +354,8 @@ def retire(env: Env, terms_id: int) -> None:
               help="With --link: draw a QR code of the link here, or write it to FILE (.png or .svg).")
 @click.option("--unsigned", is_flag=True,
               help="Write the order unsigned, for the --signer's wallet (a Safe) to sign: see `ledger order --help`.")
-@click.option("--signer", callback=someone, help="With --unsigned: the owner or agent whose wallet signs (default: the --account).")
+@click.option("--signer", callback=someone,
+              help="With --unsigned: the owner or agent whose wallet signs (default: the --account).")
 @pass_env
 def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, customer: str | None, valid: str,
           token: str, referrer: str | None, commission: str, output: Path | None, page: str | None,

@@ -9,19 +9,20 @@ import dataclasses
 import io
 import json
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 
 from .. import render, validate
 from ..desks import MerchantDesk
 from ..desks.contacts import ContactRow
-from ..desks.customer import cashable_now
+from ..desks.customer import cashable_now, check_order
 from ..desks.prepared import Prepared
 from ..errors import InvalidInput, InvalidRows
 from ..models import (
@@ -45,12 +46,15 @@ from .context import Env, a_purchase, named, pass_env, read_file, someone, write
 @main.command()
 @click.argument("order_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--use-credit", "use_credit", help="Pay this much with your store credit at the shop, or 'all'.")
+@click.option("--yes", is_flag=True, help="Pay without being asked (for scripts).")
 @pass_env
-def buy(env: Env, order_file: Path, use_credit: str | None) -> None:
+def buy(env: Env, order_file: Path, use_credit: str | None, yes: bool) -> None:
     """Buy an order the shop signed (`ledger quote … -o FILE`), paying its total into escrow.
 
     ORDER_FILE is the order as JSON, or - to read it from stdin. The order names the lines, the price,
-    the return terms and who may buy it; nothing of it can be changed here.
+    the return terms and who may buy it; nothing of it can be changed here. What it pays, to which shop and
+    under which terms is shown first and asked; --yes pays without asking (a script, or the order read from
+    stdin, where nobody can be asked).
 
     \b
     Example:
@@ -65,8 +69,28 @@ def buy(env: Env, order_file: Path, use_credit: str | None) -> None:
         credit = min(desk.credit(order.merchant_id, order.token), order.total)
     elif use_credit is not None:
         credit = parse_amount(use_credit, env.units.decimals(order.token), env.units.symbol(order.token))
+    if not yes and not _agreed(env, signed, credit, str(order_file) == "-"):
+        click.echo("nothing was paid", err=True)
+        return
     purchase = desk.buy(signed, credit)
     env.emit(purchase, lambda: _detail(env, purchase, [], title="Bought"))
+
+
+def _agreed(env: Env, signed: SignedOrder, credit: int, from_stdin: bool) -> bool:
+    """Whether the buyer, shown the order (lines, shop, terms, what leaves their wallet), says to pay it. An order
+    the shop could not sell them is refused first, in words; where nobody can answer, ``--yes`` is asked for."""
+    order = signed.order
+    check_order(env.ledger.reads, signed, env.account.address)
+    due, shop = env.units.amount(order.total - credit, order.token), env.ledger.names(order.merchant_id)
+    if from_stdin or not sys.stdin.isatty():
+        raise InvalidInput(f"buying pays {due} to {shop.shop}: add --yes to pay without being asked (there is no "
+                           "terminal here to ask)")
+    console = Console(stderr=True, emoji=False, markup=False)
+    console.print(render.order_view(order, signed.purchase_id, env.chain.now(), env.zone, env.units.amount,
+                                    title="You are about to buy", shop=shop))
+    paid_with = f" and {env.units.amount(credit, order.token)} of your store credit" if credit else ""
+    console.print(f"{env.account.address} pays {due}{paid_with} into the ledger's escrow for {shop.shop}")
+    return click.confirm("Pay?", default=False, err=True)
 
 
 @main.group(name="my")

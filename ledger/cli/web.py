@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import gc
+import io
+from contextlib import ExitStack, closing
+from typing import TYPE_CHECKING
 
 import click
 
+from .. import node, render
 from ..errors import InvalidInput
 from ..extras import require
 from . import main
 from .context import Env, pass_env
 from .parse import a_number
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from ..client import Ledger
 
 ANY_ADDRESS = ("0.0.0.0", "::", "")
 """Listening addresses that say nothing about the address people open."""
@@ -47,7 +56,12 @@ def serve(env: Env, host: str, port: int, origin: str | None, session_hours: flo
     notes waiting for their transaction are kept in the index's database, so servers sharing it share them.
 
     \b
+    With no node running, no --rpc and no --deployment, it serves a first look instead: the demo's shops and customers on an
+    anvil node of its own, gone when the server stops (nothing of this project's is written or changed).
+
+    \b
     Example:
+      ledger serve                                     # a first look: the demo's data
       ledger node start && ledger deploy && ledger serve
       ledger --rpc https://rpc.example --account relayer serve --port 8080 --origin https://shop.example
     """
@@ -59,14 +73,37 @@ def serve(env: Env, host: str, port: int, origin: str | None, session_hours: flo
     from ..web.app import Origin
 
     origin = Origin.of(origin or default_origin(host, port)).url  # checked before anything is connected
-    if not env.account_spec:
-        env.account_spec = "0"
-    app = create_app(env.ledger, env.account, project_root() / "node_modules", origin, int(session_hours * 3_600),
-                     env.units.amount)
-    click.echo(f"serving ledger {env.ledger.address} at {app.state.site.origin.url}/ (listening on {host}:{port}; "
-               "Ctrl-C stops)")
-    # What is loaded by now lives as long as the server: keep it out of the collector's full passes, which
-    # otherwise walk it all every few requests (tens of milliseconds each, at random).
-    gc.collect()
-    gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    with ExitStack() as stack:
+        if not env.rpc and env.deployment_file is None and node.running(env.home) is None:
+            ledger, relayer = _first_look(stack)
+        else:
+            if not env.account_spec:
+                env.account_spec = "0"
+            ledger, relayer = env.ledger, env.account
+        app = create_app(ledger, relayer, project_root() / "node_modules", origin, int(session_hours * 3_600),
+                         render.Units(ledger.w3).amount)
+        click.echo(f"serving ledger {ledger.address} at {app.state.site.origin.url}/ (listening on {host}:{port}; "
+                   "Ctrl-C stops)")
+        # What is loaded by now lives as long as the server: keep it out of the collector's full passes, which
+        # otherwise walk it all every few requests (tens of milliseconds each, at random).
+        gc.collect()
+        gc.freeze()
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def _first_look(stack: ExitStack) -> tuple[Ledger, LocalAccount]:
+    """The demo's ledger on an anvil node of its own, stopped with ``stack``; its relayer."""
+    from rich.console import Console
+
+    from ..chain import AnvilChain
+    from ..demo import run
+
+    click.echo("no node is running here and no --rpc was given: serving a first look, the demo's shops and "
+               "customers on an anvil node of its own (gone when this stops; for your own ledger: `ledger node "
+               "start && ledger deploy`, then `ledger serve`). Setting the demo up…")
+    chain = stack.enter_context(closing(AnvilChain()))
+    ledger = run(Console(file=io.StringIO()), chain)  # the story itself is `ledger demo`'s to tell
+    click.echo(f"a wallet reaches its node at {chain.url} (chain id {chain.chain_id}); the demo's shop owners are "
+               "development accounts 1 and 3, its customers 4 to 6 (`ledger --rpc "
+               f"{chain.url} accounts` lists them)")
+    return ledger, chain.accounts()[0]

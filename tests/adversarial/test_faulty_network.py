@@ -215,7 +215,7 @@ def test_confirmations_option_of_the_command_line(cli, cli_project) -> None:
     thread = threading.Thread(target=miner)
     thread.start()
     try:
-        purchase = json.loads(ok(cli("--json", "--confirmations", "3", "--account", "3", "buy", "o.json")))
+        purchase = json.loads(ok(cli("--json", "--confirmations", "3", "--account", "3", "buy", "--yes", "o.json")))
         head = chain.w3.eth.block_number
     finally:
         stop.set()
@@ -237,15 +237,15 @@ def test_node_going_away_mid_command_gives_one_line_and_the_next_command_carries
     proxy.before_forward = lambda method: threading.Thread(target=proxy.go_away).start() \
         if method == "eth_sendRawTransaction" else None
     try:
-        gone = cli("--rpc", proxy.url, "--account", "3", "buy", "o1.json")
+        gone = cli("--rpc", proxy.url, "--account", "3", "buy", "--yes", "o1.json")
     finally:
         proxy.close()
     assert gone.exit_code == 1 and "Traceback" not in gone.output
     (line,) = gone.stderr.strip().splitlines()
     assert "stopped answering" in line and "whether it was recorded is not known" in line
-    again = cli("--account", "3", "buy", "o1.json")  # tried again: its transaction is found, nothing is sent
+    again = cli("--account", "3", "buy", "--yes", "o1.json")  # tried again: its transaction is found, nothing is sent
     assert again.exit_code == 0 and "already on chain" in again.stderr and "nothing was sent" in again.stderr
-    ok(cli("--account", "3", "buy", "o2.json"))
+    ok(cli("--account", "3", "buy", "--yes", "o2.json"))
     bought = json.loads(ok(cli("--json", "purchases", "--merchant", "1")))
     assert sorted(p["order"]["order_ref"] for p in bought) == sorted(  # each once
         {p["order"]["order_ref"] for p in bought})

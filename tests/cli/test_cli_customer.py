@@ -38,7 +38,7 @@ def quoted(cli, folder, *lines: str, order: str = "ORD-1", customer: str | None 
 
 
 def bought(cli, folder, *lines: str, order: str = "ORD-1", buyer: str = "4") -> dict:
-    return json.loads(ok(cli("--json", "--account", buyer, "buy", quoted(cli, folder, *lines, order=order))))
+    return json.loads(ok(cli("--json", "--account", buyer, "buy", "--yes", quoted(cli, folder, *lines, order=order))))
 
 
 def test_quote_prints_the_order_in_words(shop) -> None:
@@ -56,7 +56,7 @@ def test_quote_json_is_the_order_file_and_buy_reads_it_from_stdin(shop) -> None:
     printed = ok(shop("--json", "--account", "1", "quote", "1", "MUG:1:0.01", "--order", "O-7", "--valid", "2d"))
     signed = SignedOrder.from_json(printed)
     assert signed.signer == OWNER and signed.order.customer == "0x" + "00" * 20 and signed.order.total == 10**16
-    purchase = json.loads(ok(shop("--json", "--account", "5", "buy", "-", input=printed)))
+    purchase = json.loads(ok(shop("--json", "--account", "5", "buy", "--yes", "-", input=printed)))
     assert purchase["id"] == signed.purchase_id and purchase["customer"] == BOB
 
 
@@ -143,7 +143,7 @@ def test_buy_a_quoted_file_prints_the_purchase_with_its_window(shop) -> None:
     out = ok(shop("--account", "2", "quote", "1", "MUG:2:0.01", "TEA:1:0.5", "--for", ALICE, "--order", "ORD-1",
                   "-o", path))
     assert f"signed order written to {path}; the customer buys it with `ledger buy {path}`" in out
-    result = shop("--account", "4", "buy", path)
+    result = shop("--account", "4", "buy", "--yes", path)
     out = ok(result)
     assert "Bought" in out and "MUG" in out and "0.52 ETH" in out
     assert re.search(r"return window: closes .* \(in (29|30) days\)", out)  # a second may pass while reading
@@ -162,20 +162,20 @@ def test_buy_json_is_machine_readable(shop, tmp_path) -> None:
 def test_an_order_for_anyone_is_bought_once(shop, tmp_path) -> None:
     path = quoted(shop, tmp_path, "MUG:1:0.01", customer=None)
     assert "sells to anyone (once)" in ok(shop("--account", "2", "quote", "1", "MUG:1:0.01", "--order", "X"))
-    assert json.loads(ok(shop("--json", "--account", "5", "buy", path)))["customer"] == BOB
-    again = shop("--account", "4", "buy", path)
+    assert json.loads(ok(shop("--json", "--account", "5", "buy", "--yes", path)))["customer"] == BOB
+    again = shop("--account", "4", "buy", "--yes", path)
     assert again.exit_code == 1 and "was already bought" in again.output
 
 
 def test_an_order_made_out_to_someone_else_is_refused(shop, tmp_path) -> None:
-    result = shop("--account", "5", "buy", quoted(shop, tmp_path, "MUG:1:0.01"))
+    result = shop("--account", "5", "buy", "--yes", quoted(shop, tmp_path, "MUG:1:0.01"))
     assert result.exit_code == 1 and f"is made out to {ALICE}, not to {BOB}" in result.output
 
 
 def test_an_expired_order_is_refused(shop, tmp_path) -> None:
     path = quoted(shop, tmp_path, "MUG:1:0.01", options=("--valid", "10m"))
     ok(shop("time", "advance", "11m"))
-    result = shop("--account", "4", "buy", path)
+    result = shop("--account", "4", "buy", "--yes", path)
     assert result.exit_code == 1 and "the order expired on" in result.output
     assert "ask the shop for a new one" in result.output
 
@@ -195,7 +195,7 @@ def test_an_expired_order_is_refused(shop, tmp_path) -> None:
 def test_a_malformed_or_tampered_order_file_is_one_line(shop, tmp_path, change, message) -> None:
     path = quoted(shop, tmp_path, "MUG:1:0.01")
     path.write_text(change(path.read_text()))
-    result = shop("--account", "4", "buy", path)
+    result = shop("--account", "4", "buy", "--yes", path)
     assert result.exit_code == 1 and message in result.output, result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
@@ -203,7 +203,7 @@ def test_a_malformed_or_tampered_order_file_is_one_line(shop, tmp_path, change, 
 def test_an_order_for_another_ledger_is_refused(shop, tmp_path) -> None:
     path = quoted(shop, tmp_path, "MUG:1:0.01")
     path.write_text(path.read_text().replace('"chainId": 31337', '"chainId": 1'))
-    result = shop("--account", "4", "buy", path)
+    result = shop("--account", "4", "buy", "--yes", path)
     assert result.exit_code == 1 and "on chain 1, not for this one" in result.output
 
 
@@ -283,7 +283,7 @@ def test_customer_logs_and_lists_its_contacts(shop) -> None:
         (("--account", "5", "quote", "1", "MUG:1:1", "--order", "A"), "is neither owner nor agent of merchant #1"),
         (("--account", "2", "quote", "1", "MUG:1:1", "--order", "A", "-o", "no/such/folder/order.json"),
          "cannot write no/such/folder/order.json"),
-        (("--account", "4", "buy", "no-such-order.json"), "cannot read order file no-such-order.json"),
+        (("--account", "4", "buy", "--yes", "no-such-order.json"), "cannot read order file no-such-order.json"),
         (("--account", "4", "return", "0x1234"), "there is no purchase 0x1234"),
         (("--account", "4", "return", "0x12zz"), "is not a purchase id"),
         (("--account", "4", "return", "0x" + "ab" * 32), "there is no purchase"),

@@ -28,7 +28,7 @@ def test_node_keeps_purchases_and_time_across_a_restart(tmp_path, monkeypatch) -
         ok(run("--account", "1", "merchant", "register"))
         ok(run("--account", "1", "terms", "publish", "1", "--window", "7d"))
         ok(run("--account", "1", "quote", "1", "MUG:1:0.01", "--order", "O-1", "-o", "order.json"))
-        ok(run("--account", "4", "buy", "order.json"))
+        ok(run("--account", "4", "buy", "--yes", "order.json"))
         ok(run("time", "advance", "10d"))
         before = json.loads(ok(run("--json", "node", "status")))
     finally:

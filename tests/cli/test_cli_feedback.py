@@ -16,7 +16,7 @@ def buy(cli, folder, *lines: str, order: str, options: tuple[str, ...] = (), buy
     """The shop's owner quotes an order under terms #1 for Alice; Alice buys it (the CLI result)."""
     path = folder / f"{order}.json"
     ok(cli("--account", "1", "quote", "1", *lines, "--order", order, "--for", ALICE, *options, "-o", path))
-    return cli("--json", "--account", "4", "buy", path, *buy_options)
+    return cli("--json", "--account", "4", "buy", "--yes", path, *buy_options)
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def test_reviews_and_figures_say_what_counts(cli, bought, tmp_path) -> None:
     ok(cli("--account", "4", "return", bought["id"], "--line", "0", "--line", "1"))
     path = tmp_path / "pin.json"
     ok(cli("--account", "1", "quote", "1", "PIN:1:1wei", "--order", "PIN-1", "--for", WALLET, "-o", path))
-    pin = json.loads(ok(cli("--json", "--account", "3", "buy", path)))
+    pin = json.loads(ok(cli("--json", "--account", "3", "buy", "--yes", path)))
     ok(cli("--account", "3", "review", pin["id"], "5"))
     listed = ok(cli("reviews", "--merchant", "1"))
     assert "1 wei" in listed and "no: fully refunded" in listed

@@ -87,7 +87,7 @@ def world(cli_project) -> Iterator[World]:
             path = f"{DATA}/{order}.json"
             _ok(world.run("--account", "2", "quote", terms, "MUG:1:0.01", "TEA:1:0.02", "--for", ALICE,
                           "--order", order, "-o", path))
-            return json.loads(_ok(world.run("--json", "--account", "4", "buy", path)))["id"]
+            return json.loads(_ok(world.run("--json", "--account", "4", "buy", "--yes", path)))["id"]
 
         world.open_purchase = bought(1, "open")
         world.awaiting_delivery = bought(2, "waiting")
@@ -301,7 +301,7 @@ def test_a_request_file_that_is_not_a_request_shows_no_parser_internals(hostile:
     ("{", "it is not JSON: it breaks at line 1, column 2"), ("[1]", "is not the kind of value an order holds"),
 ])
 def test_an_order_file_that_is_not_an_order_shows_no_parser_internals(hostile: World, text, words) -> None:
-    result = _refused_file(hostile, "broken-order.json", text, ["--account", "4", "buy"])
+    result = _refused_file(hostile, "broken-order.json", text, ["--account", "4", "buy", "--yes"])
     assert words in result.output and "Expecting" not in result.output and "object has no" not in result.output
 
 
@@ -313,7 +313,7 @@ def test_an_order_field_too_wide_for_the_chain_is_refused(hostile: World, field,
     path = hostile.home / DATA / "wide-order.json"
     path.write_text(json.dumps(order))
     try:
-        result = refused(hostile, ["--account", "4", "buy", path.relative_to(hostile.home)])
+        result = refused(hostile, ["--account", "4", "buy", "--yes", path.relative_to(hostile.home)])
     finally:
         path.unlink()
     assert "the order file is malformed" in result.output and "is not a whole number below 2^" in result.output
@@ -347,9 +347,9 @@ def test_buying_again_after_a_crash_says_already_bought_and_charges_nothing(host
     """The first buy went through (its output may have been lost); the retry must not invite a second payment:
     the same command finds its own purchase, and one told to buy anew (--again) is refused."""
     balance = hostile.chain.w3.eth.get_balance(ALICE)
-    retry = hostile.run("--account", "4", "buy", f"{DATA}/open.json")
+    retry = hostile.run("--account", "4", "buy", "--yes", f"{DATA}/open.json")
     assert retry.exit_code == 0 and "already on chain" in retry.stderr and "nothing was sent" in retry.stderr
-    result = refused(hostile, ["--again", "--account", "4", "buy", f"{DATA}/open.json"])
+    result = refused(hostile, ["--again", "--account", "4", "buy", "--yes", f"{DATA}/open.json"])
     assert "was already bought, and an order is bought once: nothing was paid now" in result.output
     assert f"ledger purchase {hostile.open_purchase}" in result.output
     assert "ask the shop for a new order" not in result.output
@@ -442,7 +442,7 @@ def test_setting_a_budget_for_a_non_agent_does_not_speak_of_removing(hostile: Wo
 
 
 def test_markup_in_a_value_is_shown_as_written(hostile: World) -> None:
-    result = refused(hostile, ["--account", "4", "buy", f"{DATA}/open.json", "--use-credit", "[/x]"])
+    result = refused(hostile, ["--account", "4", "buy", "--yes", f"{DATA}/open.json", "--use-credit", "[/x]"])
     assert "'[/x]' is not an amount" in result.output
 
 

@@ -17,7 +17,7 @@ def test_a_late_request_is_in_the_inbox_and_kept_out_of_settlement_until_answere
     ok(cli("--account", "1", "terms", "publish", "1", "--window", "7d"))
     order = tmp_path / "order.json"
     ok(cli("--account", "2", "quote", "1", "COAT:1:0.1", "--order", "ORDER-1", "--for", ALICE, "-o", order))
-    bought = json.loads(ok(cli("--json", "--account", "4", "buy", order)))
+    bought = json.loads(ok(cli("--json", "--account", "4", "buy", "--yes", order)))
     ok(cli("time", "advance", "8d"))
     ok(cli("--account", "4", "contact", "log", "1", "--channel", "email", "--kind", "return_help",
            "--note", "The zip broke on day 9", "--purchase", bought["id"]))
@@ -41,7 +41,7 @@ def test_a_receipt_is_printed_or_written_as_a_pdf(cli, tmp_path) -> None:
     ok(cli("--account", "1", "terms", "publish", "1", "--window", "7d"))
     order = tmp_path / "order.json"
     ok(cli("--account", "1", "quote", "1", "COAT:1:0.1", "--order", "ORDER-77", "--for", ALICE, "-o", order))
-    bought = json.loads(ok(cli("--json", "--account", "4", "buy", order)))
+    bought = json.loads(ok(cli("--json", "--account", "4", "buy", "--yes", order)))
     ok(cli("--account", "4", "return", bought["id"], "--line", "0"))
     shown = ok(cli("receipt", bought["id"]))
     assert "receipt for order ORDER-77" in shown and "refunded as money 0.1 ETH, as store credit 0 ETH" in shown

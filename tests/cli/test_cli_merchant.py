@@ -47,7 +47,7 @@ def buy(cli, folder, *lines: str, order: str, buyer: str = "4", customer: str = 
     """The agent quotes an order for ``customer``; ``buyer`` buys it."""
     path = folder / f"{order}.json"
     ok(cli("--account", "2", "quote", terms, *lines, "--order", order, "--for", customer, "-o", path))
-    return json.loads(ok(cli("--json", "--account", buyer, "buy", path)))
+    return json.loads(ok(cli("--json", "--account", buyer, "buy", "--yes", path)))
 
 
 def test_register_and_show_a_merchant(cli) -> None:
@@ -206,7 +206,7 @@ def test_accept_a_token_then_sell_in_it(shop, library, test_artifacts, tmp_path)
     assert refused.exit_code == 1 and f"does not accept token {token.address}" in refused.output
     assert "now accepts token" in ok(shop("--account", "1", "merchant", "accept-token", "1", token.address))
     assert "3 TUSD" in ok(shop(*quote, "-o", tmp_path / "hat.json"))
-    purchase = json.loads(ok(shop("--json", "--account", "4", "buy", tmp_path / "hat.json")))
+    purchase = json.loads(ok(shop("--json", "--account", "4", "buy", "--yes", tmp_path / "hat.json")))
     assert purchase["token"] == token.address and purchase["paid"] == 3 * ETHER
     assert token.functions.balanceOf(library.address).call() == 3 * ETHER
     assert "no longer accepts" in ok(shop("--account", "1", "merchant", "accept-token", "1", token.address, "--stop"))

@@ -47,7 +47,7 @@ def test_a_shop_names_itself_and_its_products_and_the_names_show_on_its_purchase
                      "-o", order))
     assert "Kettle & Co (shop #1) sells to" in quoted and "Blue mug" in quoted
     assert json.loads(order.read_text())["orderNumber"] == "ORDER-1001"
-    ok(shop("--account", "4", "buy", order))
+    ok(shop("--account", "4", "buy", "--yes", order))
     table = ok(shop("purchases", "--merchant", "1"))
     assert "ORDER-1001" in table and "Kettle & Co" in table and "2× Blue mug" in table
     assert "ORDER-1001" in ok(shop("--account", "4", "my", "purchases"))
@@ -87,7 +87,7 @@ def test_only_the_shops_staff_can_name_it(shop) -> None:
 def test_the_returns_list_shows_the_tracking_number_and_writes_a_csv(shop, tmp_path) -> None:
     order = tmp_path / "order.json"
     ok(shop("--account", "2", "quote", "1", "MUG-1:2:0.01", "--order", "ORDER-1001", "--for", ALICE, "-o", order))
-    bought = json.loads(ok(shop("--json", "--account", "4", "buy", order)))
+    bought = json.loads(ok(shop("--json", "--account", "4", "buy", "--yes", order)))
     assert "no returns at shop #1 yet" in ok(shop("--account", "2", "returns", "1"))
     ok(shop("--account", "4", "return", bought["id"], "--line", "0", "--shipment", "PARCEL-NL-77"))
     table = ok(shop("--account", "2", "returns", "1"))
@@ -109,7 +109,7 @@ def test_the_export_names_the_shop_its_products_and_orders_and_holds_the_trackin
     order = tmp_path / "order.json"
     ok(shop("--account", "2", "quote", "1", "MUG-1:2:0.01", "TEA-2:1:1.5", "--order", "ORDER-1001", "--for", ALICE,
             "-o", order))
-    bought = json.loads(ok(shop("--json", "--account", "4", "buy", order)))
+    bought = json.loads(ok(shop("--json", "--account", "4", "buy", "--yes", order)))
     ok(shop("--account", "4", "return", bought["id"], "--line", "0", "--shipment", "PARCEL-NL-77"))
     ok(shop("--account", "4", "return", bought["id"], "--line", "1", "--credit", "--shipment", "PARCEL-NL-78"))
     text = ok(shop("--account", "2", "export", "1"))

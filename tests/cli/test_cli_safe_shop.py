@@ -65,7 +65,7 @@ def test_a_safe_signs_an_order_and_the_customer_buys_it(cli, tmp_path, safe, ter
         safe.approve(safe.owners[0], digest)
         ok(cli("order", "attach", path))
     assert json.loads(path.read_text())["signer"] == safe.address
-    bought = json.loads(ok(cli("--json", "--account", "4", "buy", path)))
+    bought = json.loads(ok(cli("--json", "--account", "4", "buy", "--yes", path)))
     assert bought["id"] == "0x" + digest.hex() and bought["merchant_id"] == 1
 
 
@@ -78,7 +78,7 @@ def test_one_owner_of_the_safe_is_refused_and_nothing_is_written_or_paid(cli, tm
     assert path.read_text() == before  # still the unsigned order
     customer = safe.chain.accounts()[4].address
     balance = safe.chain.w3.eth.get_balance(customer)
-    unpaid = cli("--account", "4", "buy", path)
+    unpaid = cli("--account", "4", "buy", "--yes", path)
     assert unpaid.exit_code == 1 and "the order is not signed yet" in unpaid.output
     assert safe.chain.w3.eth.get_balance(customer) == balance
 
@@ -93,7 +93,7 @@ def test_an_agents_key_signs_an_unsigned_order(cli, tmp_path) -> None:
     wrong = cli("--account", "3", "order", "sign", path)  # not staff of the shop
     assert wrong.exit_code == 1 and "is neither owner nor agent of merchant #1" in wrong.output
     ok(cli("--account", "2", "order", "sign", path))
-    assert json.loads(ok(cli("--json", "--account", "4", "buy", path)))["id"] == "0x" + digest.hex()
+    assert json.loads(ok(cli("--json", "--account", "4", "buy", "--yes", path)))["id"] == "0x" + digest.hex()
 
 
 @pytest.mark.parametrize(("args", "says"), [

@@ -68,9 +68,22 @@ def test_an_account_that_names_nobody_is_one_line(shop, given, words) -> None:
 def test_a_purchase_is_named_as_the_tables_show_it(shop, tmp_path) -> None:
     order = tmp_path / "order.json"
     ok(shop("--account", "1", "quote", "1", "MUG:1:0.01", "--order", "TYPED-3", "--for", "4", "-o", order))
-    bought = json.loads(ok(shop("--json", "--account", "4", "buy", order)))
+    bought = json.loads(ok(shop("--json", "--account", "4", "buy", "--yes", order)))
     shown = f"{bought['id'][:10]}…"  # the purchases table's column
     assert shown[:8] in ok(shop("purchases", "--merchant", "1"))
     assert json.loads(ok(shop("purchase", shown, "--json")))["purchase"]["id"] == bought["id"]
     ok(shop("--account", "4", "return", bought["id"][2:12]))  # without the 0x too
     assert json.loads(ok(shop("--json", "purchase", bought["id"])))["purchase"]["returned_lines"] == [0]
+
+
+def test_buy_shows_what_it_pays_and_asks_unless_told_yes(shop, tmp_path) -> None:
+    order = tmp_path / "order.json"
+    ok(shop("--account", "1", "quote", "1", "MUG:1:0.01", "--order", "TYPED-4", "--for", "4", "-o", order))
+    asked = shop("--account", "4", "buy", order)  # no terminal to ask here: --yes is asked for, nothing is paid
+    assert asked.exit_code == 1 and "buying pays 0.01 ETH to shop #1: add --yes to pay without being asked" in asked.output
+    piped = shop("--account", "4", "buy", "-", input=order.read_text())  # the order on stdin: nobody can answer
+    assert piped.exit_code == 1 and "add --yes" in piped.output
+    assert json.loads(ok(shop("--json", "purchases", "--merchant", "1"))) == []  # nothing was bought
+    not_theirs = shop("--account", "5", "buy", order)  # made out to account 4: said before anything is asked
+    assert not_theirs.exit_code == 1 and "made out to" in not_theirs.output and "--yes" not in not_theirs.output
+    assert json.loads(ok(shop("--json", "--account", "4", "buy", order, "--yes")))["customer"] == ALICE

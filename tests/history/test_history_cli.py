@@ -29,7 +29,7 @@ def test_index_then_queries_agree_with_no_index(cli, cli_project, monkeypatch, t
         order = cli_project.home / f"order-{number}.json"
         ok(cli("--account", AGENT_ACCOUNT, "quote", "1", "MUG:1:0.01", "TEA:2:0.02", "--order", f"I-{number}",
                "--for", ALICE, "-o", order))
-        bought = json.loads(ok(cli("--json", "--account", BUYER_ACCOUNT, "buy", order)))
+        bought = json.loads(ok(cli("--json", "--account", BUYER_ACCOUNT, "buy", "--yes", order)))
     ok(cli("--account", BUYER_ACCOUNT, "return", bought["id"], "--line", "1"))
 
     assert (cli_project.home / ".ledger" / "history.sqlite").is_file()  # the queries above caught it up
@@ -60,7 +60,7 @@ def test_index_follow_keeps_up_until_interrupted(cli, cli_project, tmp_path) -> 
         ok(cli("--account", OWNER_ACCOUNT, "terms", "publish", "1", "--window", "7d"))
         order = cli_project.home / "order-follow.json"
         ok(cli("--account", OWNER_ACCOUNT, "quote", "1", "MUG:1:0.01", "--order", "F-1", "--for", ALICE, "-o", order))
-        bought = json.loads(ok(cli("--json", "--account", BUYER_ACCOUNT, "buy", order)))
+        bought = json.loads(ok(cli("--json", "--account", BUYER_ACCOUNT, "buy", "--yes", order)))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not _indexed(database, bought["id"]):
             time.sleep(0.1)

@@ -50,11 +50,11 @@ def test_a_killed_node_comes_back_as_last_saved_and_the_index_follows(tmp_path, 
         ok(run("--account", "1", "terms", "publish", "1", "--window", "7d"))
         for ref in ("KEPT", "LOST", "AFTER"):
             ok(run("--account", "1", "quote", "1", "MUG:1:0.01", "--order", ref, "--for", ALICE, "-o", f"{ref}.json"))
-        ok(run("--account", "3", "buy", "KEPT.json"))
+        ok(run("--account", "3", "buy", "--yes", "KEPT.json"))
     finally:
         node.stop(home)  # a clean stop: everything so far is saved
     node.start(home, port=0, save_every=SAVE_EVERY)
-    ok(run("--account", "3", "buy", "LOST.json"))
+    ok(run("--account", "3", "buy", "--yes", "LOST.json"))
     kept = refs(ok(run("--json", "purchases")))  # the index now holds the purchase about to be lost
     assert len(kept) == 2
     kill(home)
@@ -69,9 +69,9 @@ def test_a_killed_node_comes_back_as_last_saved_and_the_index_follows(tmp_path, 
         assert "it went back" in ok(run("index"))
         assert len(refs(ok(run("--json", "purchases")))) == 1
         # New blocks grow where the lost ones were: still nothing of them in the index.
-        ok(run("--account", "3", "buy", "AFTER.json"))
+        ok(run("--account", "3", "buy", "--yes", "AFTER.json"))
         assert len(refs(ok(run("--json", "purchases")))) == 2
-        ok(run("--account", "3", "buy", "LOST.json"))  # lost, so it can be bought again: once
+        ok(run("--account", "3", "buy", "--yes", "LOST.json"))  # lost, so it can be bought again: once
         assert len(refs(ok(run("--json", "purchases")))) == 3
     finally:
         ok(run("node", "stop"))

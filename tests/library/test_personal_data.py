@@ -82,7 +82,7 @@ def test_no_personal_data_reaches_the_chain(cli, cli_project, tmp_path) -> None:
     order_file = tmp_path / "order.json"
     ok(cli("--account", "2", "quote", "1", f"{CONTROL_SKU}:1:0.01", "MUG:1:0.01", "TEA:1:0.01",
            "--order", PERSONAL["order"], "--for", alice.address, "-o", order_file))
-    purchase = json.loads(ok(cli("--json", "--account", "4", "buy", order_file)))["id"]
+    purchase = json.loads(ok(cli("--json", "--account", "4", "buy", "--yes", order_file)))["id"]
     ok(cli("--account", "2", "contact", "log", "1", "--customer", alice.address, "--channel", "phone",
            "--kind", "delivery", "--purchase", purchase, "--note", PERSONAL["note"]))
     ok(cli("--account", "4", "contact", "log", "1", "--channel", "email", "--kind", "question",

@@ -32,7 +32,7 @@ def shop_with_a_return(cli, cli_project) -> str:
     ok(cli("--account", OWNER_ACCOUNT, "terms", "publish", "1", "--window", "7d"))
     order = cli_project.home / "order-hook.json"
     ok(cli("--account", OWNER_ACCOUNT, "quote", "1", "MUG:1:0.01", "--order", "H-1", "--for", ALICE, "-o", order))
-    bought = json.loads(ok(cli("--json", "--account", BUYER_ACCOUNT, "buy", order)))
+    bought = json.loads(ok(cli("--json", "--account", BUYER_ACCOUNT, "buy", "--yes", order)))
     ok(cli("--account", BUYER_ACCOUNT, "return", bought["id"]))
     return bought["id"]
 

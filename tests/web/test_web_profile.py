@@ -62,12 +62,18 @@ def test_a_bad_catalogue_names_every_bad_row_and_gives_nothing_to_sign(client, s
                                              "row 5: SKU POT is named on row 4 already: name each SKU once"]
 
 
-@pytest.mark.parametrize("path", ["/shop/{}/profile"])
-def test_a_customer_never_gets_the_names_page(client, scene, path) -> None:
-    sign_in(client, scene.alice)
-    response = client.get(path.format(scene.merchant_id))
+@pytest.mark.parametrize("who", ["alice", "other shop's owner"])
+def test_a_customer_or_another_shops_staff_never_gets_the_names_page(client, scene, who) -> None:
+    visitor = scene.alice if who == "alice" else scene.accounts[6]
+    other = scene.ledger.register_merchant(visitor).merchant_id if who != "alice" else None  # staff of shop #2
+    sign_in(client, visitor)
+    if other is not None:
+        assert client.get(f"/shop/{other}/profile").status_code == 200  # their own shop's names page
+    response = client.get(f"/shop/{scene.merchant_id}/profile")
     assert response.status_code == 403 and "is not staff of merchant #1" in problem(response)
     assert prepare(client, scene.merchant_id, "profile", name="Totally Legit").status_code == 403
+    assert prepare(client, scene.merchant_id, "catalog", rows="sku,name\nMUG,Fake mug\n").status_code == 403
+    assert scene.ledger.names(scene.merchant_id).product("MUG") != "Fake mug"
 
 
 def test_names_signed_by_someone_else_changed_or_replayed_are_refused(client, scene) -> None:

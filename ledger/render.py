@@ -218,12 +218,27 @@ def purchases_table(
     names: Mapping[str, str] | None = None,
     labels: Labels | None = None,
 ) -> Table:
-    """Purchases with their shop's and products' names and the shop's order number where known (``labels``)."""
+    """Purchases with their shop's and products' names and the shop's order number where known (``labels``).
+    A customer or a shop that every row shares goes in the title, not in a column of its own: the table fits
+    a narrower terminal."""
     from rich.table import Table
 
+    purchases = list(purchases)
+
+    def shop(p: Purchase) -> str:
+        return labels.shop(p.merchant_id) if labels else f"shop #{p.merchant_id}"
+
+    one_customer = len({p.customer for p in purchases}) == 1
+    one_shop = len({p.merchant_id for p in purchases}) == 1
+    if purchases and one_shop:
+        title += f" at {shop(purchases[0])}"
+    if purchases and one_customer:
+        title += f" by {who(purchases[0].customer, names)}"
     table = Table(title=title)
-    for column in ("purchase", "order", "customer", "shop", "lines", "paid", "refunded", "status", "return window"):
-        table.add_column(column)
+    columns = ("purchase", "order", *(() if one_customer else ("customer",)), *(() if one_shop else ("shop",)),
+               "lines", "paid", "refunded", "status", "return window")
+    for column in columns:  # amounts whole on one line; the rest wraps around them
+        table.add_column(column, no_wrap=column in ("paid", "refunded"))
     for p in purchases:
         lines = ", ".join(
             f"{line.quantity}× {labels.product(p.merchant_id, line.sku) if labels else line.sku}"
@@ -231,9 +246,9 @@ def purchases_table(
             for i, line in enumerate(p.lines)
         )
         table.add_row(
-            p.id[:8], labels.order(p.id) if labels else "", who(p.customer, names),
-            labels.shop(p.merchant_id) if labels else f"shop #{p.merchant_id}", lines, amount(p.paid, p.token),
-            amount(p.refunded, p.token), p.status.value.replace("_", " "), window_state(p, now),
+            p.id[:10], labels.order(p.id) if labels else "", *(() if one_customer else (who(p.customer, names),)),
+            *(() if one_shop else (shop(p),)), lines, amount(p.paid, p.token), amount(p.refunded, p.token),
+            p.status.value.replace("_", " "), window_state(p, now),
         )
     return table
 
@@ -312,7 +327,7 @@ def returns_table(rows: Sequence[ReturnRow], labels: Labels, now: int, title: st
 
     table = Table(title=title)
     for column in ("when", "purchase", "order", "customer", "kind", "lines", "refund", "tracking"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "refund")
     for row in rows:
         refund, p = row.refund, row.purchase
         table.add_row(timefmt.relative(refund.refunded_at, now), p.id[:10], labels.order(p.id), who(p.customer),

@@ -158,6 +158,7 @@ def _refuse_empty(command: click.Command) -> None:
 @click.option("--account", "account_spec", envvar="LEDGER_ACCOUNT",
               help="Who signs: a development account number (3), a stored key's name, or env:VARIABLE.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@click.option("--wide", is_flag=True, help="Tables at their full width, whatever the terminal's (they wrap to fit it).")
 @click.option("--tz", "zone_name", envvar="LEDGER_TZ", help="Time zone for times shown (default: this machine's).")
 @click.option("--no-index", "no_index", is_flag=True,
               help="Read straight from the chain's logs instead of the history index (`ledger index`).")
@@ -169,7 +170,7 @@ def _refuse_empty(command: click.Command) -> None:
                    "run again otherwise finds what it sent and sends nothing for what went through).")
 @click.pass_context
 def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, account_spec: str | None,
-         as_json: bool, zone_name: str | None, no_index: bool, confirmations: int, again: bool) -> None:
+         as_json: bool, wide: bool, zone_name: str | None, no_index: bool, confirmations: int, again: bool) -> None:
     """Purchase history, return terms, contact moments and automatic refunds on an EVM chain.
 
     \b
@@ -179,7 +180,7 @@ def main(ctx: click.Context, rpc: str | None, deployment_file: Path | None, acco
       ledger --account 1 quote 1 MUG:2:0.01 --for 0x90F7… --order ORDER-1 -o order.json
       ledger --account 3 buy order.json
     """
-    ctx.obj = Env(rpc=rpc, deployment_file=deployment_file, account_spec=account_spec, as_json=as_json,
+    ctx.obj = Env(rpc=rpc, deployment_file=deployment_file, account_spec=account_spec, as_json=as_json, wide=wide,
                   zone_name=zone_name, use_index=not no_index, confirmations=confirmations, again=again)
     _ = ctx.obj.zone  # a wrong --tz fails here, before any command runs
 

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from eth_account.signers.local import LocalAccount
-from rich.console import Console
+from rich.console import Console, Group
+from rich.table import Table
 
 from .. import keys, node, render, validate
 from ..chain import Chain, connect
@@ -57,9 +58,15 @@ class Env:
     again: bool = False
     """--again: the command's work is done anew, whatever earlier runs of the same command sent."""
     home: Path = node.HOME
+    wide: bool = False
+    """Tables at their full width, whatever the terminal's (``--wide``)."""
     console: Console = field(default_factory=lambda: Console(emoji=False, markup=False))
     """Never reads markup: SKUs, references and token names come from other people and are shown as written."""
     _operation: ExitStack = field(default_factory=ExitStack)
+
+    def __post_init__(self) -> None:
+        if self.wide:
+            self.console = Console(emoji=False, markup=False, width=WIDE)
 
     @cached_property
     def zone(self) -> tzinfo | None:
@@ -216,7 +223,23 @@ class Env:
         if self.as_json:
             click.echo(json.dumps(plain(data), indent=2))
         elif show is not None:
-            self.console.print(show() if callable(show) else show)
+            shown = show() if callable(show) else show
+            for table in _tables(shown):  # what does not fit the terminal wraps; nothing is cut to "…"
+                for column in table.columns:
+                    column.overflow = "fold"
+            self.console.print(shown)
+
+
+WIDE = 1_000
+"""Columns a ``--wide`` table may take: enough for every column at its full width."""
+
+
+def _tables(shown: Any) -> list[Table]:
+    if isinstance(shown, Table):
+        return [shown]
+    if isinstance(shown, Group):
+        return [table for part in shown.renderables for table in _tables(part)]
+    return []
 
 
 def plain(value: Any) -> Any:

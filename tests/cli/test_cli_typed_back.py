@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from eth_account import Account
@@ -87,3 +88,20 @@ def test_buy_shows_what_it_pays_and_asks_unless_told_yes(shop, tmp_path) -> None
     not_theirs = shop("--account", "5", "buy", order)  # made out to account 4: said before anything is asked
     assert not_theirs.exit_code == 1 and "made out to" in not_theirs.output and "--yes" not in not_theirs.output
     assert json.loads(ok(shop("--json", "--account", "4", "buy", order, "--yes")))["customer"] == ALICE
+
+
+def test_tables_fit_80_columns_without_cutting_amounts_and_wide_shows_them_whole(shop, tmp_path, monkeypatch) -> None:
+    order = tmp_path / "order.json"
+    ok(shop("--account", "1", "quote", "1", "MUG-LONG-NAME:2:165.123456", "TEA:1:0.5", "--order", "ORDER-2026-0001",
+            "--for", "4", "-o", order))
+    bought = json.loads(ok(shop("--json", "--account", "4", "buy", "--yes", order)))
+    ok(shop("--account", "4", "return", bought["id"], "--line", "1"))
+    monkeypatch.setenv("COLUMNS", "80")
+    for command in (("purchases", "--merchant", "1"), ("figures", "1"), ("--account", "1", "returns", "1"),
+                    ("--account", "4", "my", "purchases"), ("purchase", bought["id"])):
+        out = ok(shop(*command))
+        assert max(len(line) for line in out.splitlines()) <= 80, (command, out)
+        assert not re.search(r"\d\.\d*…", out), (command, out)  # no amount cut to "…" (addresses are short by design)
+        assert "330.746912 ETH" in out or "0.5 ETH" in out  # an amount whole, on one line
+    wide = ok(shop("--wide", "purchases", "--merchant", "1"))
+    assert "ORDER-2026-0001" in wide and "MUG-LONG-NAME" in wide and max(len(line) for line in wide.splitlines()) > 80

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -21,9 +22,12 @@ from ledger.cli import main
 from ledger.models import NATIVE, Status
 from ledger.sending import sign_orders
 from tests.support.cli import ok
+from tests.support.web import build_scene, csrf_of, problem, sign_in
 from tests.support.world import DAY, ETHER, buy, buy_call, buy_calls, orders_for, twin
 
 pytestmark = [pytest.mark.tooling, pytest.mark.parametrize("deployed", ["hardhat"], indirect=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_node_is_hardhats_with_anvils_accounts(chain, accounts) -> None:
@@ -130,3 +134,21 @@ def test_the_command_line_on_hardhat(chain, tmp_path, monkeypatch) -> None:
     ok(cli("time", "advance", "31d"))
     late = cli("return", purchase["id"], account=4)
     assert late.exit_code == 1 and late.output.startswith("error: the return window of purchase")
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_the_page_answers_a_contract_error_in_words(ledger, accounts) -> None:
+    """Store credit Bob does not hold: only the contract refuses it, and the page says so in words (not a 500)."""
+    from fastapi.testclient import TestClient
+
+    from ledger.web import create_app
+
+    scene = build_scene(ledger, accounts)
+    client = TestClient(create_app(ledger, accounts[0], ROOT / "node_modules", origin="http://testserver"),
+                        raise_server_exceptions=False)
+    order = ledger.merchant_desk(scene.owner, scene.merchant_id).quote(scene.terms_id, [("SCARF", 1, ETHER)], "H-6")
+    sign_in(client, scene.bob)
+    refused = client.post("/api/orders/prepare", json={"order": order.link().split("order=")[1], "csrf": csrf_of(client),
+                                                       "use_credit": str(ETHER // 10)})
+    assert refused.status_code == 400 and problem(refused) == (
+        "you hold 0 ETH in store credit at merchant #1, less than the 0.1 ETH asked for: use at most 0 ETH")

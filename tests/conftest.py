@@ -29,7 +29,7 @@ from tools import postgres_server
 CHAIN_KINDS = ["embedded", "anvil"]
 """The chains every test that takes ``ledger`` runs on. Hardhat's node is one more kind, ``hardhat``, for the tests
 that ask for it with ``pytest.mark.parametrize("deployed", ["hardhat"], indirect=True)`` (tests/interop/test_hardhat.py):
-on every test it would add a third of the suite's time for what anvil already checks."""
+on every test it would run the chain tests a third time, mostly for what anvil already checks."""
 
 _CHAINS: dict[str, type[Chain]] = {"embedded": EmbeddedChain, "anvil": AnvilChain, "hardhat": HardhatChain}
 

@@ -232,7 +232,7 @@ def test_a_stalled_automining_node_is_asked_to_mine(says_it_automines, monkeypat
             assert node.w3.eth.get_block("pending")["transactions"]  # still there, unmined
 
 
-def test_a_node_that_refuses_nonces_ahead_gets_each_senders_in_order(monkeypatch) -> None:
+def test_a_node_that_refuses_nonces_ahead_as_hardhat_does_gets_each_senders_in_order(monkeypatch) -> None:
     """A node that keeps no queue of future transactions and answers a batch's requests in any order (Hardhat while
     it automines; here the last of a batch first): what it refused as ahead of its sender's nonce goes again in nonce
     order, one per sender a batch, and so does every later send. Below a gap (C's first nonce refused for another

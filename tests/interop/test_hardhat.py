@@ -152,3 +152,23 @@ def test_the_page_answers_a_contract_error_in_words(ledger, accounts) -> None:
                                                        "use_credit": str(ETHER // 10)})
     assert refused.status_code == 400 and problem(refused) == (
         "you hold 0 ETH in store credit at merchant #1, less than the 0.1 ETH asked for: use at most 0 ETH")
+
+
+def test_a_transaction_hardhat_mines_as_failed_is_followed_to_its_receipt(ledger, chain, shop, stranger,
+                                                                          monkeypatch) -> None:
+    """Hardhat answers the sending of a transaction that reverts with an error, though it mined it (its nonce is
+    used). Sent here without the simulation that would have refused it, the call is followed to its failed receipt
+    and replayed to learn why: the typed error, and nothing sent again."""
+    from ledger.sending import single
+
+    def unsimulated(chain, account, function, value):
+        fees = {"maxFeePerGas": 2 * 10**10, "maxPriorityFeePerGas": 10**9}
+        return function.build_transaction({"from": account.address, "value": value, "chainId": chain.chain_id,
+                                           "gas": 300_000, "nonce": chain.w3.eth.get_transaction_count(account.address),
+                                           **fees})
+
+    monkeypatch.setattr(single, "_prepare", unsimulated)
+    before = chain.w3.eth.get_transaction_count(stranger.address)
+    with pytest.raises(errors.NotMerchantOwner):
+        ledger.transact(stranger, ledger.contract.functions.addAgent(shop.merchant_id, stranger.address))
+    assert chain.w3.eth.get_transaction_count(stranger.address) == before + 1

@@ -271,29 +271,34 @@ class _HttpNode:
         What the node refuses as ahead of its sender's nonce is sent again in nonce order, one per sender a batch,
         each batch once the one before is answered (and so is every later send of this node). Refused so while
         sent in order, the sender's nonces have a gap below it (an earlier one refused for another reason): that
-        refusal is the answer for it and the sender's later transactions. A refusal that names the transaction as
-        mined (``refused_but_mined``) is no refusal: it is in a block."""
+        refusal is its answer, and the sender's later transactions, which cannot get past the gap either, are not
+        sent but answered so. A refusal that names the transaction as mined (``refused_but_mined``) is no refusal:
+        it is in a block."""
         answers: list[BaseException | None] = [None] * len(txs)
         todo = list(range(len(txs)))
         while todo:
             in_order = self.in_nonce_order
             batch = _lowest_nonce_of_each_sender(txs, todo) if in_order else todo
             again: list[int] = []
-            gaps: dict[str, _RpcError] = {}
+            gaps: dict[str, int] = {}
             for i, reply in zip(batch, self._many("eth_sendRawTransaction", [["0x" + txs[i].raw.hex()] for i in batch])):
                 if not isinstance(reply, _RpcError) or refused_but_mined(reply.data, "0x" + txs[i].hash.hex()):
                     continue
-                if not _NONCE_AHEAD.search(str(reply)):
-                    answers[i] = reply
-                elif in_order:
-                    gaps[txs[i].sender] = reply
-                else:
+                ahead = bool(_NONCE_AHEAD.search(str(reply)))
+                if ahead and not in_order:
                     again.append(i)
+                    continue
+                answers[i] = reply
+                if ahead:  # sent in order, and still ahead: below it, a nonce the node refused
+                    gaps[txs[i].sender] = i
             self.in_nonce_order = in_order or bool(again)
             done = set(batch) - set(again)
             for i in todo:
-                if txs[i].sender in gaps:
-                    answers[i] = gaps[txs[i].sender]
+                gap = gaps.get(txs[i].sender, i)
+                if gap != i:
+                    answers[i] = _RpcError({"message": f"it cannot follow nonce {txs[gap].nonce} of {txs[gap].sender}, "
+                                                       f"which the node refused ({answers[gap]}): a node that keeps no "
+                                                       "queue takes each sender's nonces in order only"})
             todo = [i for i in todo if i not in done and txs[i].sender not in gaps]
         return answers
 
@@ -530,6 +535,7 @@ class _Item:
     """The newest block when it was signed: what mined its nonce is after it."""
 
     def signed(self) -> _Signed:
+        """The item's transaction as the node is handed it."""
         return _Signed(self.call.account.address, self.tx_nonce, self.raw, self.hash)
 
 
@@ -771,13 +777,13 @@ def _fill_gaps(chain: Chain, node: Any, items: list[_Item], errors: dict[int, Le
     """Spend the nonce of each refused item with an empty transfer to its sender, so that sender's later
     items, already sent, are not left waiting behind a gap."""
     refused = [item for item in items if item.index in errors]
-    fillers = [(item.call.account.address, bytes(item.call.account.key), {
+    fillers = [(bytes(item.call.account.key), {
         "to": item.call.account.address, "value": 0, "gas": 21_000, "nonce": item.tx_nonce, "chainId": chain.chain_id,
         "maxFeePerGas": item.tx["maxFeePerGas"], "maxPriorityFeePerGas": item.tx["maxPriorityFeePerGas"],
     }) for item in refused]
     if fillers:
-        signed = _sign_transactions([(key, tx) for _, key, tx in fillers])
-        node.send([_Signed(sender, tx["nonce"], raw, tx_hash) for (sender, _, tx), (raw, tx_hash) in zip(fillers, signed)])
+        node.send([_Signed(item.call.account.address, item.tx_nonce, raw, tx_hash)
+                   for item, (raw, tx_hash) in zip(refused, _sign_transactions(fillers))])
 
 
 def _confirmed(ledger: Contracts, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],

@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from ledger import errors
 from ledger.cli import main
 from ledger.models import NATIVE, Status
-from ledger.sending import sign_orders
+from ledger.sending import Call, sign_orders
+from ledger.validate import hash_of
 from tests.support.cli import ok
 from tests.support.web import build_scene, csrf_of, problem, sign_in
 from tests.support.world import DAY, ETHER, buy, buy_call, buy_calls, orders_for, twin
@@ -172,3 +173,32 @@ def test_a_transaction_hardhat_mines_as_failed_is_followed_to_its_receipt(ledger
     with pytest.raises(errors.NotMerchantOwner):
         ledger.transact(stranger, ledger.contract.functions.addAgent(shop.merchant_id, stranger.address))
     assert chain.w3.eth.get_transaction_count(stranger.address) == before + 1
+
+
+def test_bulk_below_a_refused_nonce_reports_each_later_item_once(ledger, chain, staff, agent, alice,
+                                                                 monkeypatch) -> None:
+    """One of the agent's five contacts goes with too low a fee (Hardhat refuses it when it is sent): the items after
+    it have no way in behind the gap it leaves, and each is reported failed, in the node's words, once; the items
+    before it go through, and the agent's next send starts from the first free nonce."""
+    from ledger.sending import bulk
+
+    priced = bulk._funded
+
+    def one_too_cheap(chain, node, items, errors):
+        kept = priced(chain, node, items, errors)
+        kept[1].tx.update(maxFeePerGas=1, maxPriorityFeePerGas=1)
+        return kept
+
+    monkeypatch.setattr(bulk, "_funded", one_too_cheap)
+    contact = [ledger.contact_call(staff.merchant_id, alice.address, None, "chat", "question", None, hash_of(f"call {n}"))
+               for n in range(5)]
+    before = chain.w3.eth.get_transaction_count(agent.address)
+    report = ledger.send_many([Call(agent, call) for call in contact])
+    assert [outcome.ok for outcome in report.outcomes] == [True, False, False, False, False]
+    assert "too low" in str(report.outcomes[1].error)
+    assert "Nonce too high. Expected nonce to be 1 but got 2" in str(report.outcomes[2].error)
+    assert all(f"it cannot follow nonce 2 of {agent.address}, which the node refused" in str(outcome.error)
+               for outcome in report.outcomes[3:])
+    assert chain.w3.eth.get_transaction_count(agent.address) == before + 1
+    monkeypatch.setattr(bulk, "_funded", priced)
+    assert len(ledger.send_many([Call(agent, call) for call in contact[1:]]).results()) == 4

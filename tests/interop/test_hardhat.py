@@ -1,5 +1,5 @@
 """Hardhat's node (npm ``hardhat`` 2.x, on EDR), a second implementation of a development node beside anvil: the
-main flows end to end, through the library and the command line.
+main flows end to end, through the library, the command line and the page.
 
 Hardhat answers a client differently from anvil where it matters: a reverted call carries the revert one level
 deeper (``error.data.data``), a transaction that reverts is mined but answered with an error, and while it automines

@@ -62,7 +62,7 @@ setup() {
     installed "$VENV" "ledger[$EXTRAS]"
   fi
   if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.ledger-lock; then
-    echo "==> installing the pinned Node.js tools (solc-js, anvil, cast, forge, OpenZeppelin)"
+    echo "==> installing the pinned Node.js tools (solc-js, anvil, cast, forge, Hardhat, OpenZeppelin)"
     npm ci --no-audit --no-fund --loglevel=error
     cp package-lock.json node_modules/.ledger-lock
   fi
@@ -72,8 +72,8 @@ setup() {
 # below pick tests by marker (pyproject.toml: cli, tooling, browser), not by path.
 # web3.py 7.x must keep working too: the test job runs the suite a second time in a virtualenv that
 # pins the oldest web3 we support: the library's tests on the embedded chain (the anvil half, and the tests
-# marked cli or tooling, the command line, the scripts and cast against a node and Slither, add nothing
-# web3-specific).
+# marked cli or tooling, the command line, the scripts, cast and Hardhat's node against a node and Slither, add
+# nothing web3-specific).
 WEB3_OLD=7.16.0
 VENV_OLD=.venv-web3v7
 

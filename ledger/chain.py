@@ -1,8 +1,9 @@
-"""Connections to a chain: the embedded eth-tester chain, a local anvil started on demand, or any RPC URL.
+"""Connections to a chain: the embedded eth-tester chain, a local anvil or Hardhat node started on demand, or
+any RPC URL.
 
 Every connection signs locally with eth-account keys; nothing relies on accounts unlocked in a node.
-Local chains (embedded and anvil) share anvil's well-known development mnemonic, so the same ten
-development accounts exist on both, and both can move time forward and take snapshots.
+Local chains (embedded, anvil and Hardhat) share anvil's well-known development mnemonic, so the same ten
+development accounts exist on all, and all can move time forward and take snapshots.
 """
 
 from __future__ import annotations
@@ -280,11 +281,15 @@ class EmbeddedChain(Chain):
         self.tester.revert_to_snapshot(snapshot)
 
 
+def _checkouts(root: Path | None) -> list[Path]:
+    """Where npm may have installed the project's Node.js tools: ``root``, the working directory, the checkout
+    this package is in."""
+    return [*([root] if root else []), Path.cwd(), Path(__file__).resolve().parent.parent]
+
+
 def anvil_binary(root: Path | None = None) -> Path:
     """Find the anvil binary installed by npm (``@foundry-rs/anvil``), or one on the PATH."""
-    roots = [root] if root else []
-    roots += [Path.cwd(), Path(__file__).resolve().parent.parent]
-    for base in roots:
+    for base in _checkouts(root):
         for candidate in sorted((base / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
             if os.access(candidate, os.X_OK):
                 return candidate
@@ -294,17 +299,35 @@ def anvil_binary(root: Path | None = None) -> Path:
     raise NodeError("anvil is not installed: run `npm ci` in the repository (it installs @foundry-rs/anvil)")
 
 
-def launch_anvil(args: Sequence[str], log_file: Path, timeout: float = 30) -> tuple[subprocess.Popen[bytes], str]:
-    """Start anvil in its own session with ``args``, its output in ``log_file``; return it and its URL.
+HARDHAT_CONFIG = Path("tools") / "hardhat" / "hardhat.config.js"
+"""The checkout's Hardhat config: ``hardhat node`` refuses to run outside a Hardhat project."""
+
+
+def hardhat_command(root: Path | None = None) -> list[str]:
+    """``node <hardhat's command line> --config <the checkout's> node``, with npm's ``hardhat`` of the checkout.
+
+    Hardhat's own script is run with ``node`` rather than through ``npx``, which would put npm's process (and a
+    shell) between us and the node: the signal that stops it would then not reach the node, left running."""
+    node = shutil.which("node")
+    for base in _checkouts(root):
+        cli = base / "node_modules" / "hardhat" / "internal" / "cli" / "bootstrap.js"
+        if node and cli.is_file() and (base / HARDHAT_CONFIG).is_file():
+            return [node, str(cli), "--config", str(base / HARDHAT_CONFIG), "node"]
+    raise NodeError("Hardhat is not installed: run `npm ci` in the repository (it installs hardhat; it needs Node.js)")
+
+
+def launch_node(what: str, command: Sequence[str], listening: str, log_file: Path,
+                timeout: float = 30) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a node (``what`` names it in errors) in its own session, its output in ``log_file``; return it and
+    its URL, whose host and port are group 1 of the first match of ``listening`` in its output.
 
     The node outlives the Python process unless it is stopped, so a background node can be left running.
     """
-    command = [str(anvil_binary()), "--accounts", str(DEV_ACCOUNT_COUNT), *args]
     with open(log_file, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        match = re.search(r"Listening on (\S+:\d+)", log_file.read_text(errors="replace"))
+        match = re.search(listening, log_file.read_text(errors="replace"))
         if match:
             return process, f"http://{match.group(1)}"
         if process.poll() is not None:
@@ -314,8 +337,23 @@ def launch_anvil(args: Sequence[str], log_file: Path, timeout: float = 30) -> tu
     stop_process(process)
     tail = " / ".join(log_file.read_text(errors="replace").strip().splitlines()[-5:]) or "no output"
     if exited:  # it refused its arguments (a port in use or out of range…): say what it said, not "too slow"
-        raise NodeError(f"anvil stopped at once: {tail}")
-    raise NodeError(f"anvil did not start within {timeout} s: {tail}")
+        raise NodeError(f"{what} stopped at once: {tail}")
+    raise NodeError(f"{what} did not start within {timeout} s: {tail}")
+
+
+ANVIL_LISTENING = r"Listening on (\S+:\d+)"
+HARDHAT_LISTENING = r"JSON-RPC server at http://(\S+:\d+)"
+"""How each node says where it listens, once it does."""
+
+
+def anvil_command(args: Sequence[str]) -> list[str]:
+    """anvil with the development accounts and ``args``."""
+    return [str(anvil_binary()), "--accounts", str(DEV_ACCOUNT_COUNT), *args]
+
+
+def launch_anvil(args: Sequence[str], log_file: Path, timeout: float = 30) -> tuple[subprocess.Popen[bytes], str]:
+    """Start anvil with ``args`` (``launch_node``); return it and its URL."""
+    return launch_node("anvil", anvil_command(args), ANVIL_LISTENING, log_file, timeout)
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -329,17 +367,36 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-class AnvilChain(RpcChain):
-    """A local anvil node this object starts on a free port and stops on ``close()``."""
+class _StartedChain(RpcChain):
+    """A local node this object starts (``launch_node``) and stops on ``close()``."""
 
     is_local = True
 
-    def __init__(self, extra_args: Sequence[str] = (), timeout: float = 30) -> None:
-        self._log = Path(tempfile.mkstemp(prefix="anvil-", suffix=".log")[1])
-        self.process, url = launch_anvil(["--port", "0", *extra_args], self._log, timeout)
+    def __init__(self, what: str, command: Sequence[str], listening: str, timeout: float) -> None:
+        self._log = Path(tempfile.mkstemp(prefix=f"{what.lower()}-", suffix=".log")[1])
+        self.process, url = launch_node(what, command, listening, self._log, timeout)
         super().__init__(Web3(Provider(url)), url)
-        self.name = f"anvil at {url}"
+        self.name = f"{what} at {url}"
 
     def close(self) -> None:
         stop_process(self.process)
         self._log.unlink(missing_ok=True)
+
+
+class AnvilChain(_StartedChain):
+    """A local anvil node this object starts on a free port and stops on ``close()``."""
+
+    def __init__(self, extra_args: Sequence[str] = (), timeout: float = 30) -> None:
+        super().__init__("anvil", anvil_command(["--port", "0", *extra_args]), ANVIL_LISTENING, timeout)
+
+
+class HardhatChain(_StartedChain):
+    """A local Hardhat node (npm ``hardhat`` 2.x, on EDR) this object starts on a free port and stops on
+    ``close()``: a second implementation of a development node beside anvil, with the same chain id (31337) and
+    development accounts (Hardhat's default mnemonic is anvil's). It answers a reverted call with the revert one
+    level deeper than anvil (``revert.revert_data`` reads both) and, while it automines, refuses a transaction
+    whose nonce is ahead of its sender's (the bulk path then sends in nonce order)."""
+
+    def __init__(self, timeout: float = 60) -> None:
+        super().__init__("Hardhat", [*hardhat_command(), "--hostname", "127.0.0.1", "--port", "0"], HARDHAT_LISTENING,
+                         timeout)

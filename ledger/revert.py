@@ -2,7 +2,8 @@
 
 The embedded chain raises ``eth_tester``'s ``TransactionFailed`` holding the printed form of the revert
 bytes; a JSON-RPC node makes web3.py raise ``ContractCustomError`` (or ``ContractLogicError``) with the
-data as hex. Both end up as the same decoded ``ContractError`` subclass.
+data as hex (anvil), or with an object that holds it one level deeper (Hardhat). All end up as the same
+decoded ``ContractError`` subclass.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ class RevertDecoder:
 def revert_data(error: BaseException) -> bytes | None:
     """The raw revert bytes carried by an exception from web3.py or eth-tester, if it carries any."""
     data = getattr(error, "data", None)
+    if isinstance(data, dict):  # Hardhat's error data: {"message": "...VM Exception...", "data": "0x<revert>"}
+        data = data.get("data")
     if isinstance(data, str) and data.startswith("0x"):
         try:
             return bytes.fromhex(data[2:])

@@ -1,4 +1,5 @@
-"""Shared fixtures: every test that takes ``ledger`` runs on the embedded chain and on anvil.
+"""Shared fixtures: every test that takes ``ledger`` runs on the embedded chain and on anvil (and on Hardhat's node
+where a module asks for it: ``CHAIN_KINDS``).
 
 Fixtures only: the helpers tests import are in ``tests/support`` (``from tests.support.world import buy``), the
 web page's HTTP fixtures in ``tests/web/conftest.py``.
@@ -19,17 +20,18 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from ledger.build import compile_sources, project_root, read_sources
-from ledger.chain import AnvilChain, Chain, EmbeddedChain
+from ledger.chain import AnvilChain, Chain, EmbeddedChain, HardhatChain
 from ledger.client import CustomerDesk, Ledger, MerchantDesk
 from ledger.models import ReturnTerms
 from tests.support.world import DAY, ETHER, Deployed
 from tools import postgres_server
 
 CHAIN_KINDS = ["embedded", "anvil"]
+"""The chains every test that takes ``ledger`` runs on. Hardhat's node is one more kind, ``hardhat``, for the tests
+that ask for it with ``pytest.mark.parametrize("deployed", ["hardhat"], indirect=True)`` (tests/interop/test_hardhat.py):
+on every test it would run the chain tests a third time, mostly for what anvil already checks."""
 
-
-def _start(kind: str) -> Chain:
-    return EmbeddedChain() if kind == "embedded" else AnvilChain()
+_CHAINS: dict[str, type[Chain]] = {"embedded": EmbeddedChain, "anvil": AnvilChain, "hardhat": HardhatChain}
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +47,7 @@ def test_artifacts() -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="session", params=CHAIN_KINDS)
 def deployed(request: pytest.FixtureRequest) -> Deployed:
-    chain = _start(request.param)
+    chain = _CHAINS[request.param]()
     request.addfinalizer(chain.close)
     accounts = chain.accounts()
     ledger = Ledger.deploy(chain, accounts[0])

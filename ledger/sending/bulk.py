@@ -17,7 +17,9 @@ the embedded chain, which has no HTTP; same interface, same results):
 3. Transactions are serialised and signed locally, spread over the cores in a process pool (with
    coincurve: libsecp256k1).
 4. They are sent in batches of ``eth_sendRawTransaction``. A raw transaction is sent once: if a batch
-   gets no answer, the hashes the node already knows are not sent again.
+   gets no answer, the hashes the node already knows are not sent again. A node that refuses a transaction
+   whose nonce is ahead of its sender's (Hardhat while it automines; it also answers a batch's requests in any
+   order) gets what it refused that way again in nonce order, one transaction per sender a batch (``_HttpNode.send``).
 5. Receipts are polled in batches. A transaction that failed when mined (the state changed since its
    simulation) is run again with ``eth_call`` on the state it met, to learn and report why. Then the
    next wave starts (its simulations see what the earlier waves did).
@@ -71,6 +73,7 @@ from .single import (
     GAS_MARGIN,
     mined_at_nonce,
     priority_fee,
+    refused_but_mined,
 )
 
 
@@ -100,6 +103,11 @@ GAS_SAMPLES = 3
 
 RECEIPT_TIMEOUT = 120.0
 """Seconds to wait for the last receipt of a bulk send."""
+
+_NONCE_AHEAD = re.compile(r"nonce too high|can't be queued", re.IGNORECASE)
+"""How a node that keeps no queue of future transactions (Hardhat while it automines: "Nonce too high. Expected
+nonce to be 2 but got 21. Note that transactions can't be queued when automining.") refuses one whose nonce is
+ahead of its sender's."""
 
 STALL = 2.0
 """Seconds without a new receipt after which an automining dev node is asked to mine what it holds: anvil
@@ -187,6 +195,16 @@ class BulkReport:
 # ---------------------------------------------------------------- the node, in batches or one by one
 
 
+@dataclass(frozen=True)
+class _Signed:
+    """A signed transaction as it is handed to the node, with the sender and nonce it was signed for."""
+
+    sender: str
+    nonce: int
+    raw: bytes
+    hash: bytes
+
+
 class _RpcError(Exception):
     """An error object in a JSON-RPC answer, with its revert data where there is any."""
 
@@ -201,6 +219,9 @@ class _HttpNode:
     def __init__(self, url: str, batch_size: int) -> None:
         self.url, self.batch_size = url, batch_size
         self.session = requests.Session()
+        self.in_nonce_order = False
+        """Set once the node has refused a transaction as ahead of its sender's nonce: from then on each batch
+        holds one transaction per sender, the next of its nonces."""
 
     def _many(self, method: str, params: Sequence[list[Any]]) -> list[Any]:
         """One answer per parameter list: the result, or an ``_RpcError``. A batch of reads that gets no answer
@@ -244,9 +265,42 @@ class _HttpNode:
     def balances(self, addresses: Sequence[ChecksumAddress]) -> list[int]:
         return [int(_ok(a), 16) for a in self._many("eth_getBalance", [[a, "latest"] for a in addresses])]
 
-    def send(self, raws: Sequence[bytes]) -> list[BaseException | None]:
-        answers = self._many("eth_sendRawTransaction", [["0x" + raw.hex()] for raw in raws])
-        return [a if isinstance(a, _RpcError) else None for a in answers]
+    def send(self, txs: Sequence[_Signed]) -> list[BaseException | None]:
+        """Hand the transactions to the node: its refusal of each, or None.
+
+        What the node refuses as ahead of its sender's nonce is sent again in nonce order, one per sender a batch,
+        each batch once the one before is answered (and so is every later send of this node). Refused so while
+        sent in order, the sender's nonces have a gap below it (an earlier one refused for another reason): that
+        refusal is its answer, and the sender's later transactions, which cannot get past the gap either, are not
+        sent but answered so. A refusal that names the transaction as mined (``refused_but_mined``) is no refusal:
+        it is in a block."""
+        answers: list[BaseException | None] = [None] * len(txs)
+        todo = list(range(len(txs)))
+        while todo:
+            in_order = self.in_nonce_order
+            batch = _lowest_nonce_of_each_sender(txs, todo) if in_order else todo
+            again: list[int] = []
+            gaps: dict[str, int] = {}
+            for i, reply in zip(batch, self._many("eth_sendRawTransaction", [["0x" + txs[i].raw.hex()] for i in batch])):
+                if not isinstance(reply, _RpcError) or refused_but_mined(reply.data, "0x" + txs[i].hash.hex()):
+                    continue
+                ahead = bool(_NONCE_AHEAD.search(str(reply)))
+                if ahead and not in_order:
+                    again.append(i)
+                    continue
+                answers[i] = reply
+                if ahead:  # sent in order, and still ahead: below it, a nonce the node refused
+                    gaps[txs[i].sender] = i
+            self.in_nonce_order = in_order or bool(again)
+            done = set(batch) - set(again)
+            for i in todo:
+                gap = gaps.get(txs[i].sender, i)
+                if gap != i:
+                    answers[i] = _RpcError({"message": f"it cannot follow nonce {txs[gap].nonce} of {txs[gap].sender}, "
+                                                       f"which the node refused ({answers[gap]}): a node that keeps no "
+                                                       "queue takes each sender's nonces in order only"})
+            todo = [i for i in todo if i not in done and txs[i].sender not in gaps]
+        return answers
 
     def known(self, hashes: Sequence[bytes]) -> list[bool]:
         answers = self._many("eth_getTransactionByHash", [["0x" + h.hex()] for h in hashes])
@@ -281,8 +335,8 @@ class _Web3Node:
     def balances(self, addresses: Sequence[ChecksumAddress]) -> list[int]:
         return [int(self.w3.eth.get_balance(address)) for address in addresses]
 
-    def send(self, raws: Sequence[bytes]) -> list[BaseException | None]:
-        refusals = [_attempt(lambda raw=raw: self.w3.eth.send_raw_transaction(raw)) for raw in raws]
+    def send(self, txs: Sequence[_Signed]) -> list[BaseException | None]:
+        refusals = [_attempt(lambda tx=tx: self.w3.eth.send_raw_transaction(tx.raw)) for tx in txs]
         return [refusal if isinstance(refusal, BaseException) else None for refusal in refusals]
 
     def known(self, hashes: Sequence[bytes]) -> list[bool]:
@@ -299,6 +353,16 @@ class _Web3Node:
 
     def mine_if_automining(self) -> None:
         """The embedded chain mines every transaction as it comes: nothing is ever left pending."""
+
+
+def _lowest_nonce_of_each_sender(txs: Sequence[_Signed], todo: Sequence[int]) -> list[int]:
+    """Of the transactions ``todo`` (indexes into ``txs``), each sender's with the lowest nonce, in index order."""
+    lowest: dict[str, int] = {}
+    for i in todo:
+        held = lowest.get(txs[i].sender)
+        if held is None or txs[i].nonce < txs[held].nonce:
+            lowest[txs[i].sender] = i
+    return sorted(lowest.values())
 
 
 def _params(tx: dict[str, Any]) -> TxParams:
@@ -469,6 +533,10 @@ class _Item:
     hash: bytes = b""
     since: int = 0
     """The newest block when it was signed: what mined its nonce is after it."""
+
+    def signed(self) -> _Signed:
+        """The item's transaction as the node is handed it."""
+        return _Signed(self.call.account.address, self.tx_nonce, self.raw, self.hash)
 
 
 def send_many(ledger: Contracts, calls: Sequence[Call], batch_size: int = BATCH_SIZE,
@@ -695,7 +763,7 @@ def _send_once(node: Any, items: list[_Item], errors: dict[int, LedgerError]) ->
     waiting = list(items)
     for _ in range(3):
         try:
-            refusals = node.send([item.raw for item in waiting])
+            refusals = node.send([item.signed() for item in waiting])
         except NodeError:
             waiting = [item for item, known in zip(waiting, node.known([i.hash for i in waiting])) if not known]
             continue
@@ -714,7 +782,8 @@ def _fill_gaps(chain: Chain, node: Any, items: list[_Item], errors: dict[int, Le
         "maxFeePerGas": item.tx["maxFeePerGas"], "maxPriorityFeePerGas": item.tx["maxPriorityFeePerGas"],
     }) for item in refused]
     if fillers:
-        node.send([raw for raw, _ in _sign_transactions(fillers)])
+        node.send([_Signed(item.call.account.address, item.tx_nonce, raw, tx_hash)
+                   for item, (raw, tx_hash) in zip(refused, _sign_transactions(fillers))])
 
 
 def _confirmed(ledger: Contracts, codec: _Codec, node: Any, items: list[_Item], errors: dict[int, LedgerError],
@@ -781,7 +850,7 @@ def _look_again(chain: Chain, node: Any, waiting: dict[bytes, _Item], errors: di
     lost = [item for item, known in zip(free, node.known([item.hash for item in free])) if not known]
     if lost:
         try:
-            node.send([item.raw for item in lost])
+            node.send([item.signed() for item in lost])
         except NodeError:  # lost again: the next look sends them once more
             pass
     node.mine_if_automining()

@@ -239,6 +239,8 @@ class _Sending:
         except NodeError:  # lost on the way, or its answer was
             return
         except Exception as error:  # web3 raises the node's refusal as an RPC error holding its message
+            if refused_but_mined(_error_data(error), self.hash):
+                return  # failed when mined: its receipt says so, and the caller learns why
             if _FEE_TOO_LOW.search(str(error)):
                 self.fee_refused = True
             elif not _ALREADY_THERE.search(str(error)):
@@ -338,6 +340,20 @@ class _Sending:
         if self.mined is not None:
             return f"transaction {self.mined} is mined, but the node gave no receipt of it {waited}"
         return f"nonce {self.nonce} of {self.account.address} is not mined {waited} (it may still be)"
+
+
+def refused_but_mined(data: Any, tx_hash: str) -> bool:
+    """Whether a node's refusal of ``eth_sendRawTransaction`` says the transaction is mined all the same: Hardhat,
+    while it automines, mines a transaction that reverts and answers with an error whose data names it
+    (``{"message": …, "txHash": "0x…", "data": "0x<revert>"}``), though it took its nonce and is in a block."""
+    return isinstance(data, dict) and str(data.get("txHash", "")).lower() == tx_hash.lower()
+
+
+def _error_data(error: BaseException) -> Any:
+    """The data of the JSON-RPC error web3 raised an exception for (``Web3RPCError.rpc_response``), if any."""
+    response = getattr(error, "rpc_response", None)
+    field = response.get("error") if isinstance(response, dict) else None
+    return field.get("data") if isinstance(field, dict) else None
 
 
 def mined_at_nonce(w3: Any, address: str, nonce: int, since: int) -> str | None:

@@ -1,4 +1,5 @@
-"""The deploy and seed scripts, run as plain Python against a node (brownie runs them in its own check)."""
+"""The deploy and seed scripts, run as plain Python against a node, anvil or Hardhat's (brownie runs them in its own
+check)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.chain import AnvilChain
+from ledger.chain import AnvilChain, HardhatChain, RpcChain
 from ledger.client import Ledger
 from ledger.deployment import Deployment
 from ledger.models import Status
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.tooling
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_script(name: str, chain: AnvilChain, deployment: Path, **settings: str) -> str:
+def run_script(name: str, chain: RpcChain, deployment: Path, **settings: str) -> str:
     env = {**os.environ, "LEDGER_RPC": chain.url, "LEDGER_DEPLOYMENT": str(deployment), **settings}
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / name)], env=env, capture_output=True, text=True,
                             timeout=300)
@@ -27,9 +28,11 @@ def run_script(name: str, chain: AnvilChain, deployment: Path, **settings: str) 
     return result.stdout
 
 
-def test_deploy_then_seed_builds_a_settled_history(tmp_path) -> None:
+@pytest.mark.parametrize("node", [AnvilChain, HardhatChain], ids=["anvil", "hardhat"])
+def test_deploy_then_seed_builds_a_settled_history(node, tmp_path) -> None:
+    """Seeding goes through the bulk path, which Hardhat's node takes from each sender in nonce order only."""
     deployment = tmp_path / "deployment.json"
-    with AnvilChain() as chain:
+    with node() as chain:
         out = run_script("deploy.py", chain, deployment)
         recorded = Deployment.load(deployment)
         assert f"ledger deployed at {recorded.address}" in out and recorded.chain_id == chain.chain_id

@@ -29,32 +29,11 @@ from ledger.orders import (
 )
 from ledger.sending import Call, bulk, sign_orders
 from ledger.validate import hash_of
-from tests.support.world import DAY, deploy_contract
+from tests.support.world import DAY, buy_call, buy_calls, deploy_contract, orders_for
 
 
 def _contact(ledger: Ledger, merchant_id: int, customer: str, text: str, occurred_at: int | None = None):
     return ledger.contact_call(merchant_id, customer, None, "chat", "question", occurred_at, hash_of(text))
-
-
-def _orders(ledger: Ledger, terms, customers, count: int, price: int = 10**15) -> list[Order]:
-    expiry = ledger.chain.now() + DAY
-    return [Order(merchant_id=terms.merchant_id, terms_id=terms.id, lines=(LineItem("MUG", 1 + n % 3, price),),
-                  order_ref="0x" + n.to_bytes(32, "big").hex(), expiry=expiry, return_window=terms.return_window,
-                  restocking_fee_bps=terms.restocking_fee_bps, delivery_wait=terms.delivery_wait,
-                  item_must_be_returned=terms.item_must_be_returned, customer=customers[n % len(customers)].address)
-            for n in range(count)]
-
-
-def _buy(ledger: Ledger, buyer, signed) -> Call:
-    order = signed.order
-    return Call(buyer, ledger.contract.functions.buy(
-        order.packed(), order.line_tuples(), 0, bytes.fromhex(signed.signature[2:])), order.total)
-
-
-def _buys(ledger: Ledger, signed, buyers) -> list[Call]:
-    """Each order bought by the customer it is made out to."""
-    by_address = {buyer.address: buyer for buyer in buyers}
-    return [_buy(ledger, by_address[s.order.customer], s) for s in signed]
 
 
 def _nonce(chain, account) -> int:
@@ -95,11 +74,11 @@ def test_bulk_reports_each_failure_and_leaves_no_nonce_gap(ledger, chain, staff,
 
 
 def test_bulk_buys_orders_signed_in_bulk(ledger, chain, shop, agent, week_terms, alice, bob) -> None:
-    orders = _orders(ledger, week_terms, [alice, bob], 6)
+    orders = orders_for(ledger, week_terms, [alice, bob], 6)
     signed = sign_orders(agent, orders, chain.chain_id, ledger.address)
     assert all(recover_order_signer(s.order, bytes.fromhex(s.signature[2:]), chain.chain_id, ledger.address)
                == agent.address for s in signed)
-    report = ledger.send_many(_buys(ledger, signed, [alice, bob]))
+    report = ledger.send_many(buy_calls(ledger, signed, [alice, bob]))
     bought = [result.named("PurchaseRecorded")[0].args["purchaseId"] for result in report.results()]
     assert bought == [s.purchase_id for s in signed] == [o.purchase_id(chain.chain_id, ledger.address) for o in orders]
     assert chain.w3.eth.get_balance(ledger.address) == sum(order.total for order in orders)
@@ -107,10 +86,10 @@ def test_bulk_buys_orders_signed_in_bulk(ledger, chain, shop, agent, week_terms,
 
 def test_bulk_decodes_a_failure_that_happens_when_mined(ledger, chain, shop, agent, week_terms, alice, bob) -> None:
     # Both simulations pass (the order is not bought yet); the second purchase fails once the first is mined.
-    order = _orders(ledger, week_terms, [alice], 1)[0]
+    order = orders_for(ledger, week_terms, [alice], 1)[0]
     anyone = Order(**{**order.__dict__, "customer": "0x" + "00" * 20})
     signed = sign_orders(agent, [anyone], chain.chain_id, ledger.address)
-    report = ledger.send_many([_buy(ledger, alice, signed[0]), _buy(ledger, bob, signed[0])])
+    report = ledger.send_many([buy_call(ledger, alice, signed[0]), buy_call(ledger, bob, signed[0])])
     assert report.outcomes[0].ok
     assert isinstance(report.outcomes[1].error, errors.PurchaseExists)
     assert report.outcomes[1].error.purchase_id == signed[0].purchase_id
@@ -119,16 +98,16 @@ def test_bulk_decodes_a_failure_that_happens_when_mined(ledger, chain, shop, age
 
 def test_bulk_leaves_out_what_a_sender_cannot_pay(ledger, chain, shop, agent, week_terms, alice) -> None:
     third = chain.w3.eth.get_balance(alice.address) // 3
-    orders = _orders(ledger, week_terms, [alice], 3, price=third)  # a third, two thirds, all of her balance
-    report = ledger.send_many(_buys(ledger, sign_orders(agent, orders, chain.chain_id, ledger.address), [alice]))
+    orders = orders_for(ledger, week_terms, [alice], 3, price=third)  # a third, two thirds, all of her balance
+    report = ledger.send_many(buy_calls(ledger, sign_orders(agent, orders, chain.chain_id, ledger.address), [alice]))
     assert [outcome.ok for outcome in report.outcomes] == [True, False, False]
     assert all(isinstance(outcome.error, errors.InsufficientFunds) for outcome in report.failed)
     assert _nonce(chain, alice) == len(report.sent)
 
 
 def test_bulk_events_match_the_ledgers_own_decoding(ledger, chain, shop, agent, week_terms, alice) -> None:
-    signed = sign_orders(agent, _orders(ledger, week_terms, [alice], 2), chain.chain_id, ledger.address)
-    report = ledger.send_many(_buys(ledger, signed, [alice]) + [
+    signed = sign_orders(agent, orders_for(ledger, week_terms, [alice], 2), chain.chain_id, ledger.address)
+    report = ledger.send_many(buy_calls(ledger, signed, [alice]) + [
         Call(agent, _contact(ledger, shop.merchant_id, alice.address, "hello"))])
     for result in report.results():
         receipt = chain.w3.eth.get_transaction_receipt(result.tx_hash)
@@ -139,7 +118,7 @@ def test_orders_signed_in_the_pool_equal_those_signed_inline(ledger, chain, agen
     class Terms:
         id, merchant_id, return_window, restocking_fee_bps, delivery_wait, item_must_be_returned = 1, 1, 0, 0, 0, False
 
-    orders = _orders(ledger, Terms, [agent], 8)
+    orders = orders_for(ledger, Terms, [agent], 8)
     inline = sign_orders(agent, orders, chain.chain_id, ledger.address)
     monkeypatch.setattr(bulk, "POOL_THRESHOLD", 2)
     assert sign_orders(agent, orders, chain.chain_id, ledger.address, workers=2) == inline
@@ -179,8 +158,8 @@ def measure(purchases: int = 2_000, one_by_one: int = 100) -> None:
         terms = shop.publish_terms(30 * DAY)
         buyers = accounts[2:]
         started = time.monotonic()
-        signed = sign_orders(accounts[1], _orders(ledger, terms, buyers, purchases), chain.chain_id, ledger.address)
-        report = ledger.send_many(_buys(ledger, signed, buyers))
+        signed = sign_orders(accounts[1], orders_for(ledger, terms, buyers, purchases), chain.chain_id, ledger.address)
+        report = ledger.send_many(buy_calls(ledger, signed, buyers))
         bulk_rate = len(report.results()) / (time.monotonic() - started)
         started = time.monotonic()
         for n in range(one_by_one):
@@ -199,7 +178,7 @@ def test_orders_signed_in_bulk_equal_eth_accounts(ledger, chain, agent) -> None:
     class Terms:
         id, merchant_id, return_window, restocking_fee_bps, delivery_wait, item_must_be_returned = 1, 1, 0, 0, 0, False
 
-    orders = _orders(ledger, Terms, [agent], 3)
+    orders = orders_for(ledger, Terms, [agent], 3)
     for order, signed in zip(orders, sign_orders(agent, orders, chain.chain_id, ledger.address)):
         signable = encode_typed_data(domain(chain.chain_id, ledger.address), ORDER_TYPES, order.message())
         by_eth_account = Account.sign_message(signable, agent.key)
@@ -251,3 +230,51 @@ def test_a_stalled_automining_node_is_asked_to_mine(says_it_automines, monkeypat
             assert len(report.failed) == 3
             assert all("not mined within 3 s" in str(outcome.error) for outcome in report.failed)
             assert node.w3.eth.get_block("pending")["transactions"]  # still there, unmined
+
+
+def test_a_node_that_refuses_nonces_ahead_as_hardhat_does_gets_each_senders_in_order(monkeypatch) -> None:
+    """A node that keeps no queue of future transactions and answers a batch's requests in any order (Hardhat while
+    it automines; here the last of a batch first): what it refused as ahead of its sender's nonce goes again in nonce
+    order, one per sender a batch, and so does every later send. Below a gap (C's first nonce refused for another
+    reason) the sender's later ones get the gap's refusal; a refusal that names the transaction as mined (Hardhat's
+    answer to one that reverted) is none. One answer per transaction."""
+    expected = dict.fromkeys("ABCD", 0)
+    batches: list[list[tuple[str, int]]] = []
+
+    def answer(raw: bytes) -> object:
+        sender, nonce = chr(raw[0]), raw[1]
+        if sender == "C" and nonce == 0:
+            return bulk._RpcError({"message": "insufficient funds for gas * price + value"})
+        if nonce > expected[sender]:
+            return bulk._RpcError({"message": f"Nonce too high. Expected nonce to be {expected[sender]} but got {nonce}. "
+                                              "Note that transactions can't be queued when automining."})
+        expected[sender] += 1
+        if sender == "D":
+            return bulk._RpcError({"message": "VM Exception while processing transaction: reverted",
+                                   "data": {"txHash": "0x" + tx_hash(raw).hex(), "data": "0x"}})
+        return "0x" + tx_hash(raw).hex()
+
+    def many(method, params):
+        raws = [bytes.fromhex(p[0][2:]) for p in params]
+        batches.append([(chr(raw[0]), raw[1]) for raw in raws])
+        return [answer(raw) for raw in reversed(raws)][::-1]
+
+    def tx_hash(raw: bytes) -> bytes:
+        return raw * 16
+
+    def signed(*names: str) -> list[bulk._Signed]:
+        return [bulk._Signed(name[0], int(name[1:]), bytes([ord(name[0]), int(name[1:])]),
+                             tx_hash(bytes([ord(name[0]), int(name[1:])]))) for name in names]
+
+    node = bulk._HttpNode("http://127.0.0.1:9", 200)
+    monkeypatch.setattr(node, "_many", many)
+    answers = node.send(signed("A0", "A1", "A2", "B0", "B1", "C0", "C1", "C2", "D0"))
+    assert expected == {"A": 3, "B": 2, "C": 0, "D": 1}
+    assert [a is None for a in answers] == [True] * 5 + [False] * 3 + [True]
+    assert "insufficient funds" in str(answers[5]) and "Nonce too high" in str(answers[6])
+    assert str(answers[7]).startswith("it cannot follow nonce 1 of C, which the node refused (Nonce too high.")
+    assert all(len({sender for sender, _ in batch}) == len(batch) for batch in batches[1:])  # one each, in order
+    assert batches[1:] == [[("A", 1), ("B", 1), ("C", 1)], [("A", 2)]]
+    batches.clear()
+    assert node.send(signed("A4", "A3")) == [None, None]
+    assert batches == [[("A", 3)], [("A", 4)]]  # in nonce order from the start now

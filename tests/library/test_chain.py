@@ -1,23 +1,29 @@
-"""Connections: the embedded chain and anvil share development accounts and move time the same way."""
+"""Connections: the embedded chain, anvil and Hardhat's node share development accounts and move time the same
+way."""
 
 from __future__ import annotations
 
 import pytest
 
-from ledger.chain import AnvilChain, EmbeddedChain, connect, dev_accounts
+from ledger.chain import AnvilChain, EmbeddedChain, HardhatChain, connect, dev_accounts
 from ledger.errors import NodeError, NotALocalChain
+
+every_node = pytest.mark.parametrize("deployed", ["embedded", "anvil", "hardhat"], indirect=True)
+"""Hardhat's node too, for what only a node's own methods do (its time, its snapshots)."""
 
 
 def test_dev_accounts_are_anvils_well_known_accounts() -> None:
     assert dev_accounts()[0].address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 
 
+@every_node
 def test_advance_time_moves_the_next_block(chain) -> None:
     before = chain.now()
     chain.advance_time(8 * 86_400)
     assert chain.now() - before >= 8 * 86_400
 
 
+@every_node
 def test_set_next_block_time_is_exact(chain, accounts) -> None:
     target = chain.now() + 1_000
     chain.set_next_block_time(target)
@@ -29,6 +35,7 @@ def test_set_next_block_time_is_exact(chain, accounts) -> None:
     assert w3.eth.get_block(receipt["blockNumber"])["timestamp"] == target
 
 
+@every_node
 def test_snapshot_and_revert_undo_time_and_state(chain, accounts) -> None:
     snapshot = chain.snapshot()
     balance = chain.w3.eth.get_balance(accounts[9].address)
@@ -49,8 +56,9 @@ def test_connect_reaches_a_running_anvil() -> None:
         assert chain.accounts()[0].address == dev_accounts()[0].address
 
 
-def test_anvil_stops_on_close() -> None:
-    node = AnvilChain()
+@pytest.mark.parametrize("started", [AnvilChain, HardhatChain], ids=["anvil", "hardhat"])
+def test_a_started_node_stops_on_close(started) -> None:
+    node = started()
     node.close()
     assert node.process.poll() is not None
     with pytest.raises(NodeError):
@@ -73,6 +81,7 @@ def test_time_moves_only_on_local_chains() -> None:
         plain.accounts()
 
 
+@every_node
 def test_set_next_block_time_refuses_the_past(chain) -> None:
     from ledger.errors import InvalidInput
 

@@ -7,10 +7,11 @@ import inspect
 import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
+from web3.exceptions import ContractCustomError, ContractLogicError
 
 from ledger import errors
 from ledger.artifacts import ledger_abi, load_artifact
-from ledger.revert import RevertDecoder, revert_data
+from ledger.revert import RevertDecoder, as_ledger_error, revert_data
 
 ABI = ledger_abi() + load_artifact("LedgerFeedback")["abi"]
 """Every error a deployment can revert with: the ledger's address (entry point and modules) and feedback's."""
@@ -131,6 +132,24 @@ def test_revert_data_from_eth_tester_and_json_rpc_forms() -> None:
 
     assert revert_data(RpcError("reverted")) == b"\x12\x34"
     assert revert_data(ConnectionError("refused")) is None
+
+
+def test_a_revert_decodes_where_anvil_and_hardhat_put_its_data() -> None:
+    """anvil answers a reverted call with the revert bytes as the error's data (web3 raises ContractCustomError);
+    Hardhat (2.x, EDR) nests them under its own message (web3 raises ContractLogicError with that object): the
+    same typed error comes out of both."""
+    revert = "0x" + (function_signature_to_4byte_selector("LedgerNotMerchantAgent(uint64,address)") + encode(
+        ["uint64", "address"], [1, "0x9965507d1a55bcc2695c58ba16fb37d819b0a4dc"])).hex()
+    anvil = ContractCustomError(revert, data=revert)
+    hardhat = ContractLogicError("execution reverted: Error: VM Exception while processing transaction: reverted with an "
+                                 f"unrecognized custom error (return data: {revert})", data={
+                                     "message": "Error: VM Exception while processing transaction: reverted with an "
+                                                f"unrecognized custom error (return data: {revert})", "data": revert})
+    for raised in (anvil, hardhat):
+        assert revert_data(raised) == bytes.fromhex(revert[2:])
+        error = as_ledger_error(raised, RevertDecoder(ABI))
+        assert isinstance(error, errors.NotMerchantAgent) and error.merchant_id == 1
+    assert revert_data(ContractLogicError("execution reverted: out of gas", data={"message": "out of gas"})) is None
 
 
 def test_contract_errors_keep_their_arguments_through_pickling() -> None:

@@ -10,8 +10,10 @@ from eth_account.signers.local import LocalAccount
 from ledger.chain import Chain
 from ledger.client import CustomerDesk, Ledger, MerchantDesk
 from ledger.desks.outbox import Outbox
-from ledger.models import NATIVE, Purchase
+from ledger.models import NATIVE, LineItem, Purchase, ReturnTerms
+from ledger.orders import Order, SignedOrder
 from ledger.revert import mapped_errors
+from ledger.sending import Call
 
 DAY = 86_400
 ETHER = 10**18
@@ -33,6 +35,30 @@ def buy(shop: MerchantDesk, buyer: CustomerDesk, terms_id: int, lines, order_ref
     order = shop.quote(terms_id, lines, order_ref, customer=buyer.address, token=token, referrer=referrer,
                        referral_bps=referral_bps, valid_for=valid_for)
     return buyer.buy(order, use_credit=use_credit)
+
+
+def orders_for(ledger: Ledger, terms: ReturnTerms, customers: list[LocalAccount], count: int,
+               price: int = 10**15) -> list[Order]:
+    """``count`` orders under ``terms``, made out to ``customers`` in turn (order refs 0, 1, …), for bulk sends."""
+    expiry = ledger.chain.now() + DAY
+    return [Order(merchant_id=terms.merchant_id, terms_id=terms.id, lines=(LineItem("MUG", 1 + n % 3, price),),
+                  order_ref="0x" + n.to_bytes(32, "big").hex(), expiry=expiry, return_window=terms.return_window,
+                  restocking_fee_bps=terms.restocking_fee_bps, delivery_wait=terms.delivery_wait,
+                  item_must_be_returned=terms.item_must_be_returned, customer=customers[n % len(customers)].address)
+            for n in range(count)]
+
+
+def buy_call(ledger: Ledger, buyer: LocalAccount, signed: SignedOrder) -> Call:
+    """The bulk send's item that buys a signed order as ``buyer``."""
+    order = signed.order
+    return Call(buyer, ledger.contract.functions.buy(
+        order.packed(), order.line_tuples(), 0, bytes.fromhex(signed.signature[2:])), order.total)
+
+
+def buy_calls(ledger: Ledger, signed: list[SignedOrder], buyers: list[LocalAccount]) -> list[Call]:
+    """Each order bought by the customer it is made out to."""
+    by_address = {buyer.address: buyer for buyer in buyers}
+    return [buy_call(ledger, by_address[s.order.customer], s) for s in signed]
 
 
 def owed(ledger: Ledger, token: str, accounts: list[str], merchants: list[int]) -> int:

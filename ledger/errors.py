@@ -788,7 +788,7 @@ class InvalidDelivery(ContractError, ValueError):
     solidity_name, fields = "LedgerInvalidDelivery", ("purchase_id", "delivered_at")
     purchase_id: str
     delivered_at: int
-    reason: str = ""
+    reason = ""
     """Which of the causes it is, when the library saw it before sending (the contract's error does not say)."""
 
     def describe(self) -> str:

@@ -128,17 +128,20 @@ class Env:
     @cached_property
     def ledger(self) -> Ledger:
         """The deployed contract named by the deployment file, checked against the node; read through the
-        history index next to that file (or at LEDGER_DATABASE_URL) unless --no-index."""
+        history index next to that file (or at LEDGER_DATABASE_URL) unless --no-index. The database is opened
+        here, before the command does anything: a URL that fails is said before anything is sent."""
         from ..history import database_url  # SQLAlchemy only where the CLI runs
 
         index = database_url(self.deployment_path) if self.use_index else False
         ledger = Ledger.attach(self.chain, self._recorded(), index)
-        self._run_as_operation(ledger)
-        if not self.use_index:  # the off-chain texts stay in that database all the same
+        if self.use_index:
+            _ = ledger.history
+        else:  # the off-chain texts stay in that database all the same
             from ..history.store import engine_for
             from ..texts import TextStore
 
             ledger.texts = TextStore(engine_for(database_url(self.deployment_path)))
+        self._run_as_operation(ledger)
         return ledger
 
     def _run_as_operation(self, ledger: Ledger) -> None:
@@ -189,7 +192,7 @@ class Env:
             if not secret:
                 raise InvalidInput(f"environment variable {variable!r} is not set")
             return keys.account_from_secret(secret, f"environment variable {variable}")
-        if spec not in {name for name, _ in keys.stored(self.home)}:
+        if not keys.exists(self.home, spec):
             raise InvalidInput(f"no key named {spec!r} is stored: give a development account's number, a name from "
                                "`ledger key list`, or env:VARIABLE")
         return keys.load(self.home, spec, self.password(f"password for key {spec!r}"))

@@ -102,6 +102,7 @@ class Deployment:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as new:
             new.write(json.dumps(asdict(self), indent=2) + "\n")
+        os.chmod(new.name, 0o644)  # anyone may read it, as a file written in place (not a temporary file's 0600)
         os.replace(new.name, path)
         return path
 

@@ -60,8 +60,12 @@ def _stored_keystore(path: Path) -> tuple[dict[str, object], ChecksumAddress]:
         return keystore, _address(keystore)
     except (OSError, ValueError) as error:
         why = "it is not JSON" if isinstance(error, json.JSONDecodeError) else getattr(error, "strerror", None) or error
-        raise InvalidInput(f"the stored key {path} is damaged ({why}): restore it from a backup, or remove it and "
-                           "import the key again") from error
+        raise _damaged(path, str(why)) from error
+
+
+def _damaged(path: Path, why: str) -> InvalidInput:
+    return InvalidInput(f"the stored key {path} is damaged ({why}): restore it from a backup, or remove it and import "
+                        "the key again")
 
 
 def import_keystore(home: Path, name: str, keystore_file: Path, password: str) -> str:
@@ -103,7 +107,7 @@ def load(home: Path, name: str, password: str) -> LocalAccount:
     """Open a stored key."""
     path = _path(home, name)
     if not path.is_file():
-        known = ", ".join(sorted(path.stem for path in _folder(home).glob("*.json"))) or "none yet"
+        known = ", ".join(sorted(other.stem for other in _folder(home).glob("*.json"))) or "none yet"
         raise InvalidInput(f"no key named {name!r} (known: {known}): import it with `ledger key import`")
     keystore, _ = _stored_keystore(path)
     try:
@@ -111,8 +115,7 @@ def load(home: Path, name: str, password: str) -> LocalAccount:
     except ValueError as error:
         raise InvalidInput(f"wrong password for key {name!r}") from error
     except (KeyError, TypeError) as error:  # the keystore's fields are not what its version says
-        raise InvalidInput(f"the stored key {path} is damaged (its field {error} is missing or malformed): restore "
-                           "it from a backup, or remove it and import the key again") from error
+        raise _damaged(path, f"its field {error} is missing or malformed") from error
     return account
 
 

@@ -8,7 +8,7 @@ A file can stop matching the chain it names, and ``Deployment.check`` says which
 sent: another chain (its id differs); the same id but a new chain (its first block differs: the node was reset,
 or restarted without its state, or is another node such as brownie's throwaway one); the same chain gone back
 (restarted from an older save: the deployment's block is missing or replaced); or a file from elsewhere (its
-block is there, yet no contract at its addresses).
+block is there, yet no contract at its addresses, or a feedback module of another ledger).
 """
 
 from __future__ import annotations
@@ -21,16 +21,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from eth_typing import ChecksumAddress
+from eth_typing import ChecksumAddress, HexStr
+from eth_utils import keccak
 
 from .codec import hex_of
 from .errors import DeploymentError, LedgerError, WrongChain
+from .revert import revert_data
 from .validate import address
 
 if TYPE_CHECKING:
     from .chain import Chain
 
 FILE_NAME = "deployment.json"
+_LEDGER_CALL = HexStr("0x" + keccak(text="LEDGER()")[:4].hex())
+"""The call of the feedback module's ``LEDGER()``: the ledger it belongs to."""
 DEFAULT_PATH = Path(FILE_NAME)
 
 
@@ -57,7 +61,8 @@ class Deployment:
     def check(self, chain: Chain) -> None:
         """Refuse a chain this deployment is not on, naming the cause: another chain id, a new chain with the
         same id, a chain that went back before the deployment (shorter, or its block replaced), or a file from
-        elsewhere (no contract at the addresses although the deployment's block is there)."""
+        elsewhere (no contract at the addresses although the deployment's block is there, or a feedback module
+        of another ledger)."""
         actual = chain.chain_id
         if actual != self.chain_id:
             raise WrongChain(self.chain_id, actual)
@@ -94,6 +99,21 @@ class Deployment:
                     "deployment); use the file the deployment wrote")
             raise DeploymentError(
                 f"no contract at {contract} on chain {actual}: {went_back}, or this is another node; deploy again")
+        if not self._feedback_belongs_to_the_ledger(chain):
+            raise DeploymentError(
+                f"the feedback module at {self.feedback} is not the one of the ledger at {self.address}: the file is "
+                "from elsewhere (edited, or put together from two deployments); use the file the deployment wrote")
+
+    def _feedback_belongs_to_the_ledger(self, chain: Chain) -> bool:
+        """Whether the feedback module names this file's ledger as its own (``LEDGER()``, set by the ledger that
+        made it); a contract that answers otherwise, or not at all, is not this deployment's."""
+        try:
+            answer = bytes(chain.w3.eth.call({"to": cast(ChecksumAddress, self.feedback), "data": _LEDGER_CALL}))
+        except Exception as error:  # a revert, as either chain reports it; anything else is no answer about the file
+            if revert_data(error) is None:
+                raise
+            return False
+        return len(answer) == 32 and answer[12:] == bytes.fromhex(self.address[2:])
 
     def save(self, path: Path = DEFAULT_PATH) -> Path:
         """Write the file (creating its folder) and return its path. Written whole or not at all (a new file

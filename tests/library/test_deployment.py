@@ -104,11 +104,18 @@ def test_a_new_chain_with_the_same_id_is_not_called_a_chain_gone_back(ledger, ch
 
 
 def test_a_file_from_elsewhere_is_named(ledger, chain, accounts) -> None:
-    """The deployment's block is this chain's, yet no contract at the file's address: the file was edited or put
-    together from another deployment, and the chain neither went back nor was reset."""
+    """The deployment's block is this chain's, yet no contract at the file's address, or a feedback module of
+    another ledger: the file was edited or put together from two deployments; the chain neither went back nor was
+    reset."""
     with pytest.raises(errors.DeploymentError, match="the file is from elsewhere") as refused:
         replace(ledger.deployment(), address=accounts[9].address).check(chain)
     assert "went back" not in str(refused.value) and "reset" not in str(refused.value)
+    other = Ledger.deploy(chain, accounts[0], index=False)  # a second deployment, its feedback module mixed in
+    with pytest.raises(errors.DeploymentError, match=f"the feedback module at {other.feedback.address} is not the one "
+                                                     f"of the ledger at {ledger.address}: the file is from elsewhere"):
+        replace(ledger.deployment(), feedback=other.feedback.address).check(chain)
+    with pytest.raises(errors.DeploymentError, match="is not the one of the ledger"):  # a contract without LEDGER()
+        replace(ledger.deployment(), feedback=other.address).check(chain)
 
 
 def test_a_file_written_before_the_hashes_were_recorded_still_works(ledger, chain, tmp_path, shop) -> None:

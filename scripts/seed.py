@@ -37,7 +37,7 @@ from ledger import validate  # noqa: E402
 from ledger.client import Ledger, MerchantDesk  # noqa: E402
 from ledger.deployment import Deployment  # noqa: E402
 from ledger.desks.contacts import contact_fields  # noqa: E402
-from ledger.errors import DeploymentError  # noqa: E402
+from ledger.errors import DeploymentError, WrongChain  # noqa: E402
 from ledger.models import NATIVE, Channel, ContactKind, LineItem, ReturnTerms  # noqa: E402
 from ledger.orders import Order  # noqa: E402
 from ledger.scripting import run, script_chain, script_deployment, script_signer  # noqa: E402
@@ -85,7 +85,7 @@ def _ledger(chain, deployer) -> Ledger:
     if place.recorded_at.exists():
         try:
             return Ledger.attach(chain, Deployment.load(place.recorded_at))
-        except DeploymentError:
+        except (DeploymentError, WrongChain):
             if not place.replaceable:
                 raise
     place.make_room(chain)

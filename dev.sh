@@ -131,7 +131,7 @@ brownie() { PATH="$PWD/$VENV_BROWNIE/bin:$PATH" "$VENV_BROWNIE/bin/python" tools
 brownie_check() {
   echo "==> brownie: compile, deploy script on anvil, tests_brownie/"
   brownie compile
-  LEDGER_DEPLOYMENT="$(mktemp -d)/deployment.json" brownie run scripts/deploy.py --network anvil-ledger
+  brownie run scripts/deploy.py --network anvil-ledger  # recorded in brownie's own file, .ledger/brownie/anvil-ledger/
   brownie test tests_brownie --network anvil-ledger
 }
 

@@ -148,9 +148,9 @@ class Ledger:
 
     def deployment(self) -> Deployment:
         """What to write in a deployment file for this ledger."""
-        block_hash = hex_of(self.w3.eth.get_block(self.from_block)["hash"])
+        block_hash, genesis_hash = (hex_of(self.w3.eth.get_block(number)["hash"]) for number in (self.from_block, 0))
         return Deployment(self.address, self.chain.chain_id, self.from_block, self.feedback.address, self.sources_hash,
-                          block_hash)
+                          block_hash, genesis_hash)
 
     # ------------------------------------------------------------ sides
 

@@ -85,6 +85,11 @@ class WrongChain(LedgerError, ValueError):
         )
 
 
+class DatabaseUnusable(LedgerError, ConnectionError):
+    """Raised when the database of the index and the off-chain texts cannot be used: its URL unreadable, of an
+    unknown kind or without its driver, or the database unreachable."""
+
+
 class NodeError(LedgerError, ConnectionError):
     """Raised when the node cannot be started or reached."""
 

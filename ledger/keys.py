@@ -48,6 +48,26 @@ def _address(keystore: dict[str, object]) -> ChecksumAddress:
     return to_checksum_address("0x" + str(keystore.get("address", "")).removeprefix("0x"))
 
 
+def _stored_keystore(path: Path) -> tuple[dict[str, object], ChecksumAddress]:
+    """A stored key's keystore and address; a file that is not one (broken JSON, another shape, unreadable) is
+    ``InvalidInput`` naming it, so a damaged key is one line to act on wherever it is read."""
+    try:
+        keystore = json.loads(path.read_text())
+        if not isinstance(keystore, dict) or not isinstance(keystore.get("crypto", keystore.get("Crypto")), dict):
+            raise ValueError("it holds no encrypted key")
+        if not re.fullmatch(r"(0x)?[0-9a-fA-F]{40}", str(keystore.get("address", ""))):
+            raise ValueError("it names no address")
+        return keystore, _address(keystore)
+    except (OSError, ValueError) as error:
+        why = "it is not JSON" if isinstance(error, json.JSONDecodeError) else getattr(error, "strerror", None) or error
+        raise _damaged(path, str(why)) from error
+
+
+def _damaged(path: Path, why: str) -> InvalidInput:
+    return InvalidInput(f"the stored key {path} is damaged ({why}): restore it from a backup, or remove it and import "
+                        "the key again")
+
+
 def import_keystore(home: Path, name: str, keystore_file: Path, password: str) -> str:
     """Store a copy of a keystore file after checking the password opens it; return its address."""
     _free_path(home, name)
@@ -87,13 +107,25 @@ def load(home: Path, name: str, password: str) -> LocalAccount:
     """Open a stored key."""
     path = _path(home, name)
     if not path.is_file():
-        known = ", ".join(n for n, _ in stored(home)) or "none yet"
+        known = ", ".join(sorted(other.stem for other in _folder(home).glob("*.json"))) or "none yet"
         raise InvalidInput(f"no key named {name!r} (known: {known}): import it with `ledger key import`")
+    keystore, _ = _stored_keystore(path)
     try:
-        account: LocalAccount = Account.from_key(Account.decrypt(json.loads(path.read_text()), password))
+        account: LocalAccount = Account.from_key(Account.decrypt(keystore, password))
     except ValueError as error:
         raise InvalidInput(f"wrong password for key {name!r}") from error
+    except (KeyError, TypeError) as error:  # the keystore's fields are not what its version says
+        raise _damaged(path, f"its field {error} is missing or malformed") from error
     return account
+
+
+def exists(home: Path, name: str) -> bool:
+    """Whether a key named ``name`` is stored (its file is not opened: another stored key's damage is no
+    concern of a command that signs with this one); never, for a name no key may have."""
+    try:
+        return _path(home, name).is_file()
+    except InvalidInput:
+        return False
 
 
 def stored(home: Path) -> list[tuple[str, ChecksumAddress]]:
@@ -101,4 +133,4 @@ def stored(home: Path) -> list[tuple[str, ChecksumAddress]]:
     folder = _folder(home)
     if not folder.is_dir():
         return []
-    return [(path.stem, _address(json.loads(path.read_text()))) for path in sorted(folder.glob("*.json"))]
+    return [(path.stem, _stored_keystore(path)[1]) for path in sorted(folder.glob("*.json"))]

@@ -20,8 +20,10 @@ def address(value: object, what: str = "address") -> ChecksumAddress:
     raise InvalidInput(f"{what} {value!r} is not an address: give 0x followed by 40 hex digits")
 
 
-MAX_ID = 2**64 - 1
-"""The largest merchant or terms id the contract can hold (ids are 64-bit)."""
+MAX_ID = 2**63 - 1
+"""The largest merchant or terms id: the contract's ids are 64 bits wide, but the index keeps them in signed 64-bit
+columns (SQLite's INTEGER, PostgreSQL's BIGINT), which stop at 2^63 - 1. Nothing is lost: the contract numbers
+its shops and terms from 1 up, one at a time."""
 
 
 def positive(value: object, what: str = "amount (in the token's smallest unit)") -> int:

@@ -11,7 +11,8 @@ bulk send, then the staff's contacts and deliveries, then the customers' returns
     SEED_PURCHASES=2000 python scripts/seed.py
     brownie run scripts/seed.py --network anvil-ledger
 
-It uses the deployment file (LEDGER_DEPLOYMENT, default .ledger/deployment.json) or deploys first.
+It uses the deployment file (LEDGER_DEPLOYMENT, default as for scripts/deploy.py) or, when there is none, deploys
+first; a file whose deployment the chain does not have is refused with the cause (but brownie's own, replaced).
 The data is the same on every run (a fixed random seed); chain time moves forward as it goes.
 Environment: LEDGER_RPC, SEED_PURCHASES (default 200), SEED_CUSTOMERS (default 25), SEED_DAYS (default 180).
 """
@@ -36,11 +37,10 @@ from ledger import validate  # noqa: E402
 from ledger.client import Ledger, MerchantDesk  # noqa: E402
 from ledger.deployment import Deployment  # noqa: E402
 from ledger.desks.contacts import contact_fields  # noqa: E402
-from ledger.errors import DeploymentError  # noqa: E402
+from ledger.errors import DeploymentError, WrongChain  # noqa: E402
 from ledger.models import NATIVE, Channel, ContactKind, LineItem, ReturnTerms  # noqa: E402
-from ledger.node import HOME  # noqa: E402
 from ledger.orders import Order  # noqa: E402
-from ledger.scripting import run, script_chain, script_signer  # noqa: E402
+from ledger.scripting import run, script_chain, script_deployment, script_signer  # noqa: E402
 from ledger.sending import Call, sign_orders  # noqa: E402
 
 DAY = 86_400
@@ -79,13 +79,19 @@ def _setting(name: str, default: int) -> int:
 
 
 def _ledger(chain, deployer) -> Ledger:
-    path = Path(os.environ.get("LEDGER_DEPLOYMENT", HOME / "deployment.json"))
-    try:
-        return Ledger.attach(chain, Deployment.load(path))
-    except DeploymentError:
-        ledger = Ledger.deploy(chain, deployer)
-        ledger.deployment().save(path)
-        return ledger
+    """The recorded deployment, else a new one recorded; a record of a deployment the chain does not have stays
+    as it is (the error says why), unless it may be replaced (``ScriptDeployment.replaceable``)."""
+    place = script_deployment(chain)
+    if place.recorded_at.exists():
+        try:
+            return Ledger.attach(chain, Deployment.load(place.recorded_at))
+        except (DeploymentError, WrongChain):
+            if not place.replaceable:
+                raise
+    place.make_room(chain)
+    ledger = Ledger.deploy(chain, deployer)
+    ledger.deployment().save(place.path)
+    return ledger
 
 
 def _key(label: str) -> LocalAccount:

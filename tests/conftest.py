@@ -154,6 +154,8 @@ def cli_project(tmp_path_factory: pytest.TempPathFactory) -> CliProject:
     info = node.start(folder / ".ledger", port=0)
     project = CliProject(folder, info.url)
     try:
+        # The one file of every chain of older versions, which the commands still read for the chain it records
+        # (the file per chain: tests/cli/test_cli_dev.py, tests/interop/test_node_restart.py).
         result = CliRunner().invoke(main, ["--rpc", info.url, "--deployment", str(folder / ".ledger/deployment.json"),
                                            "deploy"])
         assert result.exit_code == 0, result.output

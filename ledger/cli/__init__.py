@@ -154,7 +154,7 @@ def _refuse_empty(command: click.Command) -> None:
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--rpc", envvar="LEDGER_RPC", help="JSON-RPC URL of the node (default: the node `ledger node start` runs).")
 @click.option("--deployment", "deployment_file", envvar="LEDGER_DEPLOYMENT", type=click.Path(path_type=Path),
-              help="Deployment file (default: .ledger/deployment.json).")
+              help="Deployment file (default: the node's chain's, .ledger/chains/CHAIN-ID/deployment.json).")
 @click.option("--account", "account_spec", envvar="LEDGER_ACCOUNT",
               help="Who signs: a development account number (3), a stored key's name, or env:VARIABLE.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")

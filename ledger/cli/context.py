@@ -23,11 +23,11 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console, Group
 from rich.table import Table
 
-from .. import keys, node, render, validate
+from .. import deployment, keys, node, render, validate
 from ..chain import Chain, connect
 from ..client import Ledger
 from ..deployment import Deployment
-from ..errors import InvalidInput, NodeError
+from ..errors import DeploymentError, InvalidInput, NodeError
 from ..models import Purchase
 from ..names import Labels
 from ..sending.journal import Journal
@@ -98,31 +98,57 @@ class Env:
 
     @property
     def deployment_path(self) -> Path:
-        return self.deployment_file or self.home / "deployment.json"
+        """--deployment, else the connected chain's file in the project folder (``deployment.recorded``)."""
+        return self.deployment_file or deployment.recorded(self.home, self.chain.chain_id)
 
-    def new_deployment_path(self) -> Path:
-        """Where ``deploy`` may record a new deployment: a --deployment file in a folder that exists (a
-        mistyped folder must not get a fresh contract nobody asked for), or the project's own folder."""
-        path = self.deployment_path
-        if self.deployment_file is not None and not path.parent.is_dir():
-            raise InvalidInput(f"the folder {path.parent} of --deployment {path} does not exist: nothing was deployed; "
-                               "create the folder first, or correct the path")
+    def new_deployment_path(self, replace: bool) -> Path:
+        """Where ``deploy`` records a new deployment, checked before anything is sent (``deployment.make_room``):
+        a --deployment file in a folder that exists (a mistyped folder must not get a fresh contract nobody asked
+        for), or the connected chain's own file in the project folder; a file that records a deployment already
+        (the chain's own, or the one file of older versions) is replaced only when told to (``replace``)."""
+        chain_id = self.chain.chain_id
+        if self.deployment_file is None:
+            path, existing = deployment.chain_file(self.home, chain_id), deployment.recorded(self.home, chain_id)
+            remedy = f"`ledger deploy --force` records the new one at {path}, or `ledger --deployment FILE deploy` elsewhere"
+        else:
+            path = existing = self.deployment_file
+            if not path.parent.is_dir():
+                raise InvalidInput(f"the folder {path.parent} of --deployment {path} does not exist: nothing was "
+                                   "deployed; create the folder first, or correct the path")
+            remedy = "`ledger deploy --force` replaces it, or give --deployment another file"
+        deployment.make_room(path, self.chain, replace, remedy, existing, create_folder=self.deployment_file is None)
         return path
+
+    def _recorded(self) -> Deployment:
+        """The deployment the commands use; a chain with no file of its own here is told from the chains that
+        have one (a command pointed at the wrong node)."""
+        path = self.deployment_path
+        if self.deployment_file is None and not path.exists():
+            chain_id = self.chain.chain_id
+            elsewhere = ", ".join(map(str, deployment.others(self.home, chain_id)))
+            raise DeploymentError(
+                f"no deployment recorded for chain {chain_id} (at {path}): deploy on it first (`ledger deploy`), or "
+                "give --deployment FILE" + (f"; {self.home} records deployments of chain {elsewhere}: is this the "
+                                            "right node?" if elsewhere else ""))
+        return Deployment.load(path)
 
     @cached_property
     def ledger(self) -> Ledger:
         """The deployed contract named by the deployment file, checked against the node; read through the
-        history index next to that file (or at LEDGER_DATABASE_URL) unless --no-index."""
+        history index next to that file (or at LEDGER_DATABASE_URL) unless --no-index. The database is opened
+        here, before the command does anything: a URL that fails is said before anything is sent."""
         from ..history import database_url  # SQLAlchemy only where the CLI runs
 
         index = database_url(self.deployment_path) if self.use_index else False
-        ledger = Ledger.attach(self.chain, Deployment.load(self.deployment_path), index)
-        self._run_as_operation(ledger)
-        if not self.use_index:  # the off-chain texts stay in that database all the same
+        ledger = Ledger.attach(self.chain, self._recorded(), index)
+        if self.use_index:
+            _ = ledger.history
+        else:  # the off-chain texts stay in that database all the same
             from ..history.store import engine_for
             from ..texts import TextStore
 
             ledger.texts = TextStore(engine_for(database_url(self.deployment_path)))
+        self._run_as_operation(ledger)
         return ledger
 
     def _run_as_operation(self, ledger: Ledger) -> None:
@@ -189,7 +215,7 @@ class Env:
             if not secret:
                 raise InvalidInput(f"environment variable {variable!r} is not set")
             return keys.account_from_secret(secret, f"environment variable {variable}")
-        if spec not in {name for name, _ in keys.stored(self.home)}:
+        if not keys.exists(self.home, spec):
             raise InvalidInput(f"no key named {spec!r} is stored: give a development account's number, a name from "
                                "`ledger key list`, or env:VARIABLE")
         return keys.load(self.home, spec, self.password(f"password for key {spec!r}"))

@@ -76,16 +76,18 @@ def status(env: Env) -> None:
 
 
 @main.command()
+@click.option("--force", is_flag=True, help="Record the new deployment although a file records one already.")
 @pass_env
-def deploy(env: Env) -> None:
+def deploy(env: Env, force: bool) -> None:
     """Deploy the ledger (its entry point, two modules and the feedback contract) and record it in the
-    deployment file.
+    chain's deployment file (.ledger/chains/CHAIN-ID/deployment.json, or --deployment). A file that records
+    a deployment already is replaced only with --force.
 
     \b
     Example:
       ledger --account 0 deploy
     """
-    target = env.new_deployment_path()  # before anything is sent: a mistyped folder deploys nothing
+    target = env.new_deployment_path(force)  # before anything is sent: a record that cannot be written deploys nothing
     if env.account_spec is None and env.chain.chain_id == 31337:
         env.account_spec = "0"  # on a development chain the first development account deploys
     ledger = Ledger.deploy(env.chain, env.account)

@@ -44,7 +44,7 @@ BAR_FROM = 10_000
 @pass_env
 def index(env: Env, follow: bool, confirmations: int, poll: float, webhook_url: str | None, secret: str | None,
           merchant_id: int | None) -> None:
-    """Catch the purchase-history index up with the chain: .ledger/history.sqlite next to the deployment
+    """Catch the purchase-history index up with the chain: history.sqlite next to the deployment
     file, or the database LEDGER_DATABASE_URL names (postgresql://…). Queries catch it up by themselves;
     this does it ahead of time, and --follow keeps it current. A follower also posts the events to the
     webhooks the shops' staff set on the page (/shop/N/webhooks), and to --webhook.

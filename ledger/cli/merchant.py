@@ -366,8 +366,8 @@ def quote(env: Env, terms_id: int, lines: Sequence[str], order_ref: str, custome
     these are. The customer buys the order with `ledger buy FILE`, or on the page with --link; it can be
     bought once, and only until it expires. --json prints the order as the file holds it.
 
-    --link URL keeps the signed order in the database this command reads (.ledger/history.sqlite, or
-    LEDGER_DATABASE_URL) and prints its short link, URL/o/CODE (about 40 characters): it opens on a
+    --link URL keeps the signed order in the database this command reads (history.sqlite next to the
+    deployment file, or LEDGER_DATABASE_URL) and prints its short link, URL/o/CODE (about 40 characters): it opens on a
     `ledger serve` at URL on the same database. --self-contained prints the long link that carries the order
     instead, for a server on another database. --qr draws a QR code of the link (put it after the lines).
 

@@ -34,7 +34,7 @@ def whole(text: str) -> bool:
 
 
 class Identifier(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on; 8.1 to 8.3 cannot subscript it
-    """A merchant or terms id: a whole number from 1 to 2^64 - 1 (the contract's ids are 64-bit)."""
+    """A merchant or terms id: a whole number from 1 to ``validate.MAX_ID``."""
 
     def __init__(self, what: str) -> None:
         self.what = what

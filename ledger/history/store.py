@@ -26,17 +26,17 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from ..abi.decoder import Record
-from ..errors import IndexMoved, LedgerError
+from ..errors import DatabaseUnusable, IndexMoved, LedgerError
 from ..events import goodwill_kind, line_from_chain
 from ..extras import require
 from ..models import NATIVE
 from ..orders import Order
-from . import MEMORY, credit, schema
+from . import DATABASE_VARIABLE, MEMORY, credit, schema
 from .state import STATE_EVENTS, change_row, fold, initial
 
 if TYPE_CHECKING:
@@ -67,24 +67,51 @@ file itself (SQLite's default is 1,000). A store copies them sooner, after each 
 
 
 def engine_for(url: str) -> Engine:
-    """An engine for a database URL (``postgresql://`` goes through psycopg 3), with the tables created."""
+    """An engine for a database URL (``postgresql://`` goes through psycopg 3), with the tables created. Every
+    way the URL can fail is found here, once, before the chain is read or anything sent: ``DatabaseUnusable``
+    says which (``_unusable``)."""
+    given = url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("postgresql+psycopg://"):
         require("postgres", "an index in PostgreSQL", "psycopg")
-    if url == MEMORY:
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    else:
-        if url.startswith("sqlite:///"):
-            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_settings)
-    if not _same_layout(engine):  # written by another version of the library: the chain has it all again
-        schema.metadata.drop_all(engine)
-    schema.metadata.create_all(engine)
-    schema.kept.create_all(engine)
+    try:
+        if url == MEMORY:
+            engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            if url.startswith("sqlite:///"):
+                Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_settings)
+        if not _same_layout(engine):  # written by another version of the library: the chain has it all again
+            schema.metadata.drop_all(engine)
+        schema.metadata.create_all(engine)
+        schema.kept.create_all(engine)
+    except (SQLAlchemyError, ImportError, OSError, ValueError) as error:
+        raise _unusable(given, error) from error
     return engine
+
+
+def _unusable(url: str, error: Exception) -> DatabaseUnusable:
+    """What is wrong with the database at ``url``, in one line that never shows its password."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except (SQLAlchemyError, ValueError):
+        shown = None
+    fix = f"set {DATABASE_VARIABLE} to sqlite:///PATH or postgresql://USER@HOST/DATABASE, or unset it"
+    if shown is None or (isinstance(error, ArgumentError) and not isinstance(error, NoSuchModuleError)):
+        return DatabaseUnusable(f"the database URL is not one SQLAlchemy can read: {fix}")
+    if isinstance(error, NoSuchModuleError):
+        return DatabaseUnusable(f"the database URL {shown} names a kind of database this library does not know "
+                                f"({make_url(url).drivername}): {fix}")
+    if isinstance(error, ImportError):
+        return DatabaseUnusable(f"the database {shown} needs a driver that is not installed ({error.name or error}): "
+                                f"install it, or {fix}")
+    cause = getattr(error, "orig", None) or error
+    why = getattr(cause, "strerror", None) or str(cause).strip().splitlines()[0]
+    return DatabaseUnusable(f"cannot use the database {shown}: {why}; check that it runs and that the URL is right "
+                            f"({fix})")
 
 
 def _sqlite_settings(connection: Any, _: Any) -> None:

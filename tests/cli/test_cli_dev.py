@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from eth_account import Account
 
+from ledger.chain import AnvilChain
 from ledger.cli import main
+from ledger.deployment import Deployment
 from tests.support.cli import ok
 
 ALICE_KEY_ADDRESS = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
+DEV_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # development account 0, on any anvil
 
 
 def run(*args: str, env: dict[str, str] | None = None):
@@ -61,6 +66,36 @@ def test_missing_deployment_and_wrong_chain(cli, tmp_path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     assert "is not a valid deployment file" in cli("--deployment", str(broken), "purchases").output
+
+
+def test_deploying_on_another_chain_leaves_the_local_deployment_alone(cli, monkeypatch) -> None:
+    """Each chain has its own deployment file; the project's file from before (``.ledger/deployment.json``, of the
+    local chain) keeps working and is never written; a recorded deployment is replaced only with --force."""
+    monkeypatch.setenv("DEPLOYER_KEY", DEV_KEY_0)
+    local = Path(".ledger/deployment.json")
+    kept = local.read_text()
+    try:
+        with AnvilChain(["--chain-id", "1337"]) as other:
+            missing = cli("--rpc", other.url, "purchases")
+            assert missing.exit_code == 1 and "no deployment recorded for chain 1337" in missing.stderr
+            assert ".ledger records deployments of chain 31337: is this the right node?" in missing.stderr
+            deployed = ok(cli("--rpc", other.url, "--account", "env:DEPLOYER_KEY", "deploy"))
+            assert "recorded in .ledger/chains/1337/deployment.json" in " ".join(deployed.split())
+            assert json.loads(ok(cli("--rpc", other.url, "--json", "purchases"))) == []
+            block = other.w3.eth.block_number
+            again = cli("--rpc", other.url, "--account", "env:DEPLOYER_KEY", "deploy")
+            assert again.exit_code == 1 and "records a deployment already (the ledger at" in again.stderr
+            assert "`ledger deploy --force` records the new one" in again.stderr and other.w3.eth.block_number == block
+            replaced = json.loads(ok(cli("--rpc", other.url, "--account", "env:DEPLOYER_KEY", "--json", "deploy",
+                                         "--force")))
+            assert Deployment.load(Path(".ledger/chains/1337/deployment.json")).address == replaced["address"]
+        assert local.read_text() == kept
+        assert json.loads(ok(cli("--json", "purchases"))) == []  # the local chain still reads its file
+        here = cli("deploy")
+        assert here.exit_code == 1 and ".ledger/deployment.json records a deployment already" in here.stderr
+    finally:
+        shutil.rmtree(".ledger/chains", ignore_errors=True)
+    assert local.read_text() == kept
 
 
 def test_accounts_lists_development_accounts(cli) -> None:

@@ -1,7 +1,8 @@
 """The command line under hostile input: every option of every command (listed from the click app itself, so
-a new one cannot be missed) is fed empty, huge, negative, malformed and random values. Each is refused with
-one line, never a traceback, with no transaction sent and no file or folder made. Then one test per kind of
-harm, traceback or unclear message seen when a person tried it.
+a new one cannot be missed) is fed empty, huge, negative, malformed and random values, and so is every
+environment variable the command reads; then the files it reads (stored keys, deployment files) damaged. Each
+is refused with one line, never a traceback, with no transaction sent and no file or folder made. Then one test
+per kind of harm, traceback or unclear message seen when a person tried it.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.chain import Chain, connect
 from ledger.cli import main
+from ledger.cli.context import PASSWORD_VARIABLE
+from ledger.history import DATABASE_VARIABLE
 
 ALICE = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # development account 4
 AGENT = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # development account 2
@@ -230,6 +234,147 @@ def test_each_parameter_refuses_the_worst_values(world: World) -> None:
     worst = [str(2**256), "", "-1", "../x", "0x123"]
     for number, (path, fuzzed) in enumerate(FUZZABLE):
         refused(world, _invocation(path, fuzzed, worst[number % len(worst)]))
+
+
+# ---------------------------------------------------------------- the surroundings: environment variables and files
+
+
+def _variables(command: click.Command) -> Iterator[str]:
+    for param in command.params:
+        if isinstance(param.envvar, str):
+            yield param.envvar
+    for sub in getattr(command, "commands", {}).values():
+        yield from _variables(sub)
+
+
+VARIABLES = sorted({*_variables(main), DATABASE_VARIABLE, PASSWORD_VARIABLE})
+"""Every environment variable the command reads: its options' (listed from the click app) and the database's and
+the stored keys' password."""
+
+KEY = "hostile-key"
+"""A stored key the password is tried on (its password is ``right``); removed after each test that makes it."""
+
+ENV_BASES = {
+    "LEDGER_ACCOUNT": ["my", "purchases"],
+    PASSWORD_VARIABLE: ["--account", KEY, "my", "purchases"],
+    "LEDGER_WEBHOOK_SECRET": ["index", "--follow", "--webhook", "ftp://shop.example/events"],
+}
+"""The command each variable is tried on, chosen so that it refuses whatever the variable holds (no hostile value is
+a usable account, password or webhook address); the others are tried on ``GLOBAL_BASE`` (merchant #999 does not
+exist)."""
+
+ENV_WORST = ["", " ", "-1", str(2**256), "../x", "/", "0x123", "{", "[bold]x", "\x1b[31m", "é", "$(id)"]
+
+
+@pytest.fixture
+def stored_key(hostile: World) -> Iterator[Path]:
+    """The stored key ``KEY`` (password ``right``), removed after the test; yields its file."""
+    path = hostile.home / ".ledger" / "keys" / f"{KEY}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(Account.encrypt(Account.create().key, "right", iterations=2)))
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def test_every_environment_variable_refuses_the_worst_values(stored_key: Path, hostile: World, monkeypatch) -> None:
+    assert {"LEDGER_RPC", "LEDGER_DEPLOYMENT", "LEDGER_ACCOUNT", DATABASE_VARIABLE, PASSWORD_VARIABLE} <= set(VARIABLES)
+    for variable in VARIABLES:
+        for value in ENV_WORST:
+            monkeypatch.setenv(variable, value)
+            refused(hostile, ENV_BASES.get(variable, ["--account", "4", *GLOBAL_BASE, "999"]))
+        monkeypatch.delenv(variable)
+
+
+@pytest.mark.parametrize("url, words", [
+    ("nonsense", "the database URL is not one SQLAlchemy can read: set LEDGER_DATABASE_URL to"),
+    ("postgresql://shop@[::1/ledger", "the database URL is not one SQLAlchemy can read"),
+    ("oracle2://shop@db/ledger", "names a kind of database this library does not know (oracle2)"),
+    ("mysql://shop:s3cret@127.0.0.1/ledger", "needs a driver that is not installed (MySQLdb)"),
+    ("postgresql://shop:s3cret@127.0.0.1:1/ledger", "cannot use the database postgresql://shop:***@127.0.0.1:1/ledger: "
+                                                   "connection failed"),
+    (f"sqlite:///{DATA}/open.json/history.sqlite", "cannot use the database sqlite:///hostile-data/open.json/"),
+])
+@pytest.mark.parametrize("command", [["terms", "list", "1"], ["--no-index", "terms", "list", "1"],
+                                     ["--account", "1", "merchant", "register"]])
+def test_a_database_that_cannot_be_used_is_named_before_anything_is_sent(hostile: World, monkeypatch, url, words,
+                                                                           command) -> None:
+    """Unparsable, of an unknown kind, without its driver, unreachable: found where the engine is made, before the
+    chain is read or anything sent; a password in the URL is never shown."""
+    monkeypatch.setenv(DATABASE_VARIABLE, url)
+    result = refused(hostile, command)
+    assert words in result.output and "s3cret" not in result.output
+
+
+@pytest.mark.parametrize("text, words, listed", [
+    ("{", "(it is not JSON)", True), ("[]", "(it holds no encrypted key)", True),
+    ('{"crypto": {}}', "(it names no address)", True),
+    (json.dumps({"address": "11" * 20, "crypto": {}}), "(its field 'version' is missing or malformed)", False),
+])
+def test_a_damaged_key_file_is_named(stored_key: Path, hostile: World, monkeypatch, text, words, listed) -> None:
+    """``key list`` and ``accounts`` (which read every key's address) and a command signed by the damaged key say
+    which file and what to do; a command signed by another key is no concern of it."""
+    monkeypatch.setenv(PASSWORD_VARIABLE, "right")
+    damaged = stored_key.with_name("damaged.json")
+    damaged.write_text(text)
+    try:
+        for command in ([["key", "list"], ["accounts"]] if listed else []) + [["--account", "damaged", "my", "purchases"]]:
+            result = refused(hostile, command)
+            assert f"the stored key .ledger/keys/damaged.json is damaged {words}: restore it" in result.output
+        assert "My purchases" in _ok(hostile.run("--account", KEY, "my", "purchases"))
+    finally:
+        damaged.unlink()
+
+
+def _deployment_file(hostile: World, name: str, change: dict[str, object] | None = None, text: str = "") -> str:
+    """A copy of the world's deployment file in the data folder, changed (or replaced by ``text``); its path."""
+    recorded = json.loads((hostile.home / ".ledger" / "deployment.json").read_text())
+    (hostile.home / DATA / name).write_text(text or json.dumps({**recorded, **(change or {})}))
+    return f"{DATA}/{name}"
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda w: DATA, "hostile-data is a folder, not a deployment file"),
+    (lambda w: _deployment_file(w, "broken.json", text="{"), "is not a valid deployment file"),
+    (lambda w: _deployment_file(w, "chain-1.json", {"chain_id": 1}), "the deployment is for chain id 1 but the node is"),
+    (lambda w: _deployment_file(w, "reset.json", {"genesis_hash": "0x" + "11" * 32}),
+     "the node was reset or restarted without its state"),
+    (lambda w: _deployment_file(w, "elsewhere.json", {"address": ALICE}), "the file is from elsewhere"),
+    (lambda w: _deployment_file(w, "gone-back.json", {"block_number": 10**9}), "the chain went back"),
+])
+def test_a_deployment_file_that_does_not_fit_names_the_cause(hostile: World, monkeypatch, make, words) -> None:
+    path = make(hostile)
+    try:
+        assert words in refused(hostile, ["--deployment", path, "--account", "4", "my", "purchases"]).output
+        monkeypatch.setenv("LEDGER_DEPLOYMENT", path)
+        assert words in refused(hostile, ["--account", "1", "merchant", "register"]).output
+    finally:
+        if path != DATA:
+            (hostile.home / path).unlink()
+
+
+@pytest.mark.parametrize("command, words", [
+    (["--deployment", DATA, "deploy"], "hostile-data is a folder: give a file name for the deployment record; nothing "
+                                       "was deployed"),
+    (["--deployment", "/proc/ledger.json", "deploy"], "cannot write the deployment record /proc/ledger.json"),
+    (["--deployment", f"{DATA}/open.json/ledger.json", "deploy"], "the folder hostile-data/open.json of --deployment"),
+    (["--deployment", ".ledger/deployment.json", "deploy"], "records a deployment already (the ledger at"),
+    (["deploy"], ".ledger/deployment.json records a deployment already"),
+])
+def test_deploy_refuses_a_record_it_cannot_write_before_sending(hostile: World, command, words) -> None:
+    """A deployment whose record fails has spent its gas on contracts nobody can find; one that replaces a record
+    loses the ledger it named: both are refused before anything is sent."""
+    kept = (hostile.home / ".ledger" / "deployment.json").read_text()
+    assert words in refused(hostile, command).output
+    assert (hostile.home / ".ledger" / "deployment.json").read_text() == kept
+
+
+@pytest.mark.parametrize("command", [
+    ["--account", "4", "credit", "cash-out", str(2**64 - 1)], ["figures", str(2**63)],
+    ["merchant", "show", str(2**64 - 1)], ["terms", "list", str(2**63)], ["purchases", f"--merchant={2**64 - 1}"],
+])
+def test_an_id_beyond_what_the_index_holds_is_refused(hostile: World, command) -> None:
+    """The index keeps ids in signed 64-bit columns: 2^63 and up is no shop's id (the contract counts from 1)."""
+    assert f"is not a merchant id: merchant ids are whole numbers from 1 to {2**63 - 1}" in refused(hostile, command).output
 
 
 # ---------------------------------------------------------------- tracebacks, one kind each

@@ -107,12 +107,20 @@ def test_setup_brownie_on_anvil_and_demo_from_a_folder_with_dots_spaces_and_acce
     assert "Project has been compiled" in out
     assert json.loads((clone / "build" / "contracts" / "Ledger.json").read_text())["bytecode"]
 
-    deployment = tmp_path / "deploy.ments" / "deployment.json"
-    out = dev("brownie", "run", "scripts/deploy.py", "--network", "anvil-ledger", LEDGER_DEPLOYMENT=str(deployment))
+    # brownie's throwaway chain is recorded in a file of its own, never in the command line's (chain id 31337 too);
+    # the chain ends with the run, so the next run (seed.py) replaces that record with its own deployment.
+    out = dev("brownie", "run", "scripts/deploy.py", "--network", "anvil-ledger")
     assert "No module named" not in out
     assert "ledger deployed at 0x" in out, out[-3000:]
+    deployment = clone / ".ledger" / "brownie" / "anvil-ledger" / "deployment.json"
     recorded = json.loads(deployment.read_text())
     assert recorded["chain_id"] == 31337 and recorded["address"].startswith("0x")
+    out = dev("brownie", "run", "scripts/seed.py", "--network", "anvil-ledger", SEED_PURCHASES="8", SEED_CUSTOMERS="3",
+              SEED_DAYS="14")
+    assert "seeded 8 purchases" in out, out[-3000:]
+    assert json.loads(deployment.read_text())["genesis_hash"] != recorded["genesis_hash"]
+    assert sorted(path.relative_to(clone / ".ledger").as_posix() for path in (clone / ".ledger").rglob("*.json")) == [
+        "brownie/anvil-ledger/deployment.json"]
 
     out = dev("brownie", "test", "tests_brownie", "--network", "anvil-ledger")
     assert re.search(r"\b\d+ passed\b", out), out[-3000:]

@@ -80,33 +80,41 @@ def test_a_killed_node_comes_back_as_last_saved_and_the_index_follows(tmp_path, 
 
 
 def test_a_deployment_the_chain_no_longer_has_is_explained(tmp_path, monkeypatch) -> None:
-    """The saved chain is lost (the node starts empty): the deployment file names a block the chain does not
-    have. Deployed again, the new contracts land at the same addresses: the old file is still refused, by
-    its block's hash, instead of reading another deployment's purchases as its own."""
+    """The saved chain is lost (the node starts empty, a new chain with the same id): the deployment file is
+    refused as of another chain, by the chain's first block, and not replaced by a new deployment unless told to.
+    Deployed again, the new contracts land at the same addresses: the old file is still refused, instead of
+    reading another deployment's purchases as its own."""
     monkeypatch.chdir(tmp_path)
     home = tmp_path / ".ledger"
     ok(run("node", "start", "--port", "0"))
     try:
         ok(run("deploy"))
-        old = json.loads((home / "deployment.json").read_text())
+        recorded = home / "chains" / "31337" / "deployment.json"
+        old = json.loads(recorded.read_text())
         ok(run("--account", "1", "merchant", "register"))
         old_time = connect(node.running(home).url).now()
     finally:
         ok(run("node", "stop"))
     (home / "anvil-state.json").unlink()
+    time.sleep(1)  # anvil dates its first block by the second it starts in: a start within that second makes the same
     ok(run("node", "start", "--port", "0"))
     try:
         gone = run("purchases")
-        assert gone.exit_code == 1 and "before block" in gone.stderr and "the chain went back" in gone.stderr
+        assert gone.exit_code == 1 and "the node was reset or restarted without its state" in gone.stderr
+        refused = run("deploy")
+        assert refused.exit_code == 1 and "records a deployment already (not usable on this node" in refused.stderr
+        assert "nothing was deployed" in refused.stderr and json.loads(recorded.read_text()) == old
         chain = connect(node.running(home).url)  # a later clock: the new blocks differ from the lost ones even
         chain.set_next_block_time(old_time + 3_600)  # when both deployments fall in the same second
         ok(run("--deployment", "new.json", "deploy"))
         new = json.loads(Path("new.json").read_text())
         assert new["address"] == old["address"] and new["block_number"] == old["block_number"]
         replaced = run("purchases")
-        assert replaced.exit_code == 1
-        assert "is no longer the block the ledger was deployed in" in replaced.stderr
+        assert replaced.exit_code == 1 and "the node was reset" in replaced.stderr
         assert json.loads(ok(run("--deployment", "new.json", "--json", "purchases"))) == []
+        ok(run("deploy", "--force"))
+        assert json.loads(recorded.read_text())["genesis_hash"] == new["genesis_hash"]
+        assert json.loads(ok(run("--json", "purchases"))) == []
     finally:
         ok(run("node", "stop"))
 

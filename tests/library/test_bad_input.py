@@ -215,3 +215,12 @@ def test_hostile_values_refused_by_the_library_too(shop, customer, refused, alic
     for merchant_id in (0, -1, 2**64, True):
         with pytest.raises(errors.InvalidInput, match="is not a merchant id"):
             validate.identifier(merchant_id, "merchant id")
+
+
+def test_an_id_beyond_the_indexs_columns_is_refused(ledger, alice) -> None:
+    """The index keeps ids in signed 64-bit columns: from 2^63 on, an id is refused as no id (the contract counts
+    from 1), not passed to the database (SQLite: "Python int too large to convert to SQLite INTEGER")."""
+    validate.identifier(2**63 - 1, "merchant id")
+    for merchant_id in (2**63, 2**64 - 1):
+        with pytest.raises(errors.InvalidInput, match=f"merchant ids are whole numbers from 1 to {2**63 - 1}"):
+            ledger.credit(merchant_id, alice.address)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from ledger import errors
 from ledger.client import Ledger
 from ledger.codec import hex_of
-from ledger.deployment import Deployment
+from ledger.deployment import Deployment, chain_file, make_room, others, recorded
 
 
 def test_deployment_round_trip(ledger, chain, tmp_path, shop) -> None:
@@ -89,3 +90,77 @@ def test_malformed_deployment_file(tmp_path, content) -> None:
     path.write_text(content)
     with pytest.raises(errors.DeploymentError, match="is not a valid deployment file"):
         Deployment.load(path)
+
+
+def test_a_new_chain_with_the_same_id_is_not_called_a_chain_gone_back(ledger, chain) -> None:
+    """anvil and hardhat always have id 31337: a node reset (or restarted without its state) is told by the chain's
+    first block, and said so, instead of blaming a chain that went back."""
+    recorded = ledger.deployment()
+    assert recorded.genesis_hash == hex_of(chain.w3.eth.get_block(0)["hash"])
+    with pytest.raises(errors.DeploymentError, match="the node was reset or restarted without its state, or this is "
+                                                     "another node") as refused:
+        replace(recorded, genesis_hash="0x" + "11" * 32, block_number=chain.w3.eth.block_number + 5).check(chain)
+    assert "went back" not in str(refused.value)
+
+
+def test_a_file_from_elsewhere_is_named(ledger, chain, accounts) -> None:
+    """The deployment's block is this chain's, yet no contract at the file's address, or a feedback module of
+    another ledger: the file was edited or put together from two deployments; the chain neither went back nor was
+    reset."""
+    with pytest.raises(errors.DeploymentError, match="the file is from elsewhere") as refused:
+        replace(ledger.deployment(), address=accounts[9].address).check(chain)
+    assert "went back" not in str(refused.value) and "reset" not in str(refused.value)
+    other = Ledger.deploy(chain, accounts[0], index=False)  # a second deployment, its feedback module mixed in
+    with pytest.raises(errors.DeploymentError, match=f"the feedback module at {other.feedback.address} is not the one "
+                                                     f"of the ledger at {ledger.address}: the file is from elsewhere"):
+        replace(ledger.deployment(), feedback=other.feedback.address).check(chain)
+    with pytest.raises(errors.DeploymentError, match="is not the one of the ledger"):  # a contract without LEDGER()
+        replace(ledger.deployment(), feedback=other.address).check(chain)
+
+
+def test_a_file_written_before_the_hashes_were_recorded_still_works(ledger, chain, tmp_path, shop) -> None:
+    path = ledger.deployment().save(tmp_path / "deployment.json")
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({k: v for k, v in data.items() if k not in ("block_hash", "genesis_hash")}))
+    older = Deployment.load(path)
+    assert older.genesis_hash == older.block_hash == ""
+    assert Ledger.attach(chain, older).merchant(shop.merchant_id) == ledger.merchant(shop.merchant_id)
+
+
+def test_a_deployment_file_per_chain_and_the_one_file_of_older_versions(tmp_path) -> None:
+    """Each chain has its own file; the one file of older versions keeps serving the chain it records (and a file
+    it cannot tell the chain of, which loading then says is broken), never another chain."""
+    shared, own = tmp_path / "deployment.json", chain_file(tmp_path, 31337)
+    assert own == tmp_path / "chains" / "31337" / "deployment.json"
+    assert recorded(tmp_path, 31337) == own and others(tmp_path, 31337) == []
+    shared.write_text(json.dumps({"chain_id": 31337}))
+    assert recorded(tmp_path, 31337) == shared and recorded(tmp_path, 1) == chain_file(tmp_path, 1)
+    assert others(tmp_path, 1) == [31337]
+    own.parent.mkdir(parents=True)
+    own.write_text("{}")
+    chain_file(tmp_path, 5).parent.mkdir(parents=True)
+    chain_file(tmp_path, 5).write_text("{}")
+    assert recorded(tmp_path, 31337) == own and others(tmp_path, 1) == [5, 31337]
+    shared.write_text("{")
+    assert recorded(tmp_path, 7) == shared
+
+
+def test_a_deployment_record_is_never_replaced_without_a_word(ledger, chain, tmp_path) -> None:
+    """Before anything is sent: a folder, a place that cannot be written and a file that records a deployment
+    already are refused (the last one said to be in use, or why it is not), and nothing is left behind."""
+    remedy = "deploy with --force"
+    with pytest.raises(errors.DeploymentError, match="is a folder: give a file name.*nothing was deployed"):
+        make_room(tmp_path, chain, True, remedy)
+    with pytest.raises(errors.DeploymentError, match="cannot write the deployment record /proc/ledger.json"):
+        make_room(Path("/proc/ledger.json"), chain, True, remedy)
+    path = ledger.deployment().save(tmp_path / "deployment.json")
+    with pytest.raises(errors.DeploymentError, match=f"records a deployment already \\(the ledger at {ledger.address}, "
+                                                     "on this chain since block .*nothing was deployed; deploy with"):
+        make_room(path, chain, False, remedy)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "chain_id": 1}))
+    with pytest.raises(errors.DeploymentError, match="already \\(not usable on this node: the deployment is for chain "
+                                                     "id 1"):
+        make_room(tmp_path / "new.json", chain, False, remedy, recorded_at=path)
+    make_room(path, chain, True, remedy)
+    make_room(tmp_path / "a" / "b.json", chain, False, remedy, create_folder=True)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "deployment.json"]

@@ -429,8 +429,8 @@ class InvalidLineSelection(ContractError, ValueError):
 
     def describe(self) -> str:
         return (
-            f"purchase {_short(self.purchase_id)} has lines 0 to {int(self.line_count) - 1}: "
-            "name at least one of them"
+            f"purchase {_short(self.purchase_id)} has {int(self.line_count)} line(s) (indexes 0 to "
+            f"{int(self.line_count) - 1}): name at least one of them"
         )
 
 
@@ -442,10 +442,10 @@ class AlreadyReturned(ContractError, ValueError):
     line_mask: int
 
     def describe(self) -> str:
-        lines = [str(i) for i in range(32) if int(self.line_mask) >> i & 1]
+        lines = [str(i + 1) for i in range(32) if int(self.line_mask) >> i & 1]
         return (
-            f"line{'s' if len(lines) > 1 else ''} {', '.join(lines)} of purchase {_short(self.purchase_id)} "
-            "already returned and refunded"
+            f"line{'s' if len(lines) > 1 else ''} {', '.join(lines)} (counted from 1) of purchase "
+            f"{_short(self.purchase_id)} already returned and refunded"
         )
 
 

@@ -336,7 +336,8 @@ class Purchase:
         for index in indexes:
             if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.lines):
                 raise InvalidInput(
-                    f"line {index!r} does not exist: purchase {self.id[:10]}… has lines 0 to {len(self.lines) - 1}"
+                    f"line {index + 1 if isinstance(index, int) else index!r} (index {index!r}) does not exist: "
+                    f"purchase {self.id[:10]}… has {len(self.lines)} line(s), indexes 0 to {len(self.lines) - 1}"
                 )
         return sum(1 << index for index in set(indexes))
 

@@ -176,7 +176,7 @@ def order_view(
     for column in ("line", "sku", *(("product",) if named else ()), "quantity", "unit price", "total"):
         lines.add_column(column)
     for i, line in enumerate(order.lines):
-        lines.add_row(str(i), line.sku, *((shop.product(line.sku),) if shop and named else ()), str(line.quantity),
+        lines.add_row(str(i + 1), line.sku, *((shop.product(line.sku),) if shop and named else ()), str(line.quantity),
                       price(line.unit_price, order.token), price(line.total, order.token))
     buyer = "anyone (once)" if order.customer == NATIVE else name(order.customer)
     seller = shop.shop if shop else f"merchant {merchant(order.merchant_id, merchants)}"

@@ -270,7 +270,7 @@ def _detail(env: Env, p: Purchase, contacts: list[ContactMoment], title: str = "
     for column in ("line", "sku", "quantity", "unit price", "total", "returned"):
         lines.add_column(column)
     for i, line in enumerate(p.lines):
-        lines.add_row(str(i), line.sku, str(line.quantity), env.units.amount(line.unit_price, p.token),
+        lines.add_row(str(i + 1), line.sku, str(line.quantity), env.units.amount(line.unit_price, p.token),
                       env.units.amount(line.total, p.token), "yes" if i in p.returned_lines else "")
     facts = [
         f"purchase {p.id}",
@@ -293,7 +293,8 @@ def _detail(env: Env, p: Purchase, contacts: list[ContactMoment], title: str = "
 
 @main.command(name="return")
 @click.argument("purchase_id", callback=a_purchase)
-@click.option("--line", "line_indexes", type=int, multiple=True, help="Line to return (repeat; default: all open).")
+@click.option("--line", "line_indexes", type=parse.LINE, multiple=True,
+              help="Line to return, counted from 1 as the tables number them (repeat; default: all open).")
 @click.option("--shipment", help="Return shipment reference, when the terms say the item goes back.")
 @click.option("--sign-only", "sign_only", type=click.Path(path_type=Path, dir_okay=False),
               help="Send nothing: write a signed request to this file for anyone to submit (`ledger relay`).")
@@ -325,20 +326,21 @@ def return_items(env: Env, purchase_id: str, line_indexes: Sequence[int], shipme
     if credit:
         credited = desk.return_for_credit(purchase_id, lines, shipment)
         purchase = env.ledger.purchase(credited.purchase_id)
-        env.emit(credited, lambda: f"returned line(s) {', '.join(map(str, credited.lines))}: "
+        env.emit(credited, lambda: f"returned line(s) {parse.line_numbers(credited.lines)}: "
                                    f"{env.units.amount(credited.amount, purchase.token)} store credit at "
                                    f"{env.ledger.names(purchase.merchant_id).shop}")
         return
     refund = desk.return_items(purchase_id, lines, shipment)
     token = env.ledger.purchase(refund.purchase_id).token
-    env.emit(refund, lambda: f"returned line(s) {', '.join(map(str, refund.lines))}: "
+    env.emit(refund, lambda: f"returned line(s) {parse.line_numbers(refund.lines)}: "
                              f"{env.units.amount(refund.amount, token)} refunded to {refund.customer}")
 
 
 @main.command()
 @click.argument("purchase_id", callback=a_purchase)
 @click.argument("order_file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--line", "line_indexes", type=int, multiple=True, help="Line to send back (repeat; default: all open).")
+@click.option("--line", "line_indexes", type=parse.LINE, multiple=True,
+              help="Line to send back, counted from 1 (repeat; default: all open).")
 @click.option("--shipment", help="Return shipment reference, when the terms say the item goes back.")
 @pass_env
 def exchange(env: Env, purchase_id: str, order_file: Path, line_indexes: Sequence[int], shipment: str | None) -> None:
@@ -350,7 +352,7 @@ def exchange(env: Env, purchase_id: str, order_file: Path, line_indexes: Sequenc
 
     \b
     Example:
-      ledger --account 3 exchange 0x5d2f… order-size-l.json --line 0
+      ledger --account 3 exchange 0x5d2f… order-size-l.json --line 1
     """
     signed = SignedOrder.from_json(read_file(order_file, "order file"))
     done = env.ledger.customer_desk(env.account).exchange(purchase_id, signed, list(line_indexes) or None, shipment)
@@ -359,7 +361,7 @@ def exchange(env: Env, purchase_id: str, order_file: Path, line_indexes: Sequenc
     def words() -> Group:
         money = (f"you paid {env.units.amount(done.paid, token)} on top" if done.paid else
                  f"{env.units.amount(done.back, token)} came back to you" if done.back else "nothing more to pay")
-        return Group(f"exchanged line(s) {', '.join(map(str, done.returned.lines))} of purchase "
+        return Group(f"exchanged line(s) {parse.line_numbers(done.returned.lines)} of purchase "
                      f"{done.returned.purchase_id[:10]}…: their refund of {env.units.amount(done.returned.amount, token)} "
                      f"paid the new order; {money}", _detail(env, done.purchase, [], title="New purchase"))
 

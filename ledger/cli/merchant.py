@@ -571,7 +571,8 @@ def refund(env: Env, purchase_id: str, amount: str, reason: str, note: str) -> N
 
 @main.command(name="keep-it")
 @click.argument("purchase_id", callback=a_purchase)
-@click.option("--line", "line_indexes", type=int, multiple=True, help="Line to refund (repeat; default: all open).")
+@click.option("--line", "line_indexes", type=parse.LINE, multiple=True,
+              help="Line to refund, counted from 1 (repeat; default: all open).")
 @click.option("--reason", type=REASONS, default="other", show_default=True, help="Why.")
 @pass_env
 def keep_it(env: Env, purchase_id: str, line_indexes: Sequence[int], reason: str) -> None:
@@ -585,7 +586,7 @@ def keep_it(env: Env, purchase_id: str, line_indexes: Sequence[int], reason: str
     desk = env.ledger.merchant_desk(env.account, purchase.merchant_id)
     paid = desk.refund_without_return(purchase.id, list(line_indexes) or None, reason)
     env.emit(paid, lambda: f"refunded {env.units.amount(paid.amount, purchase.token)} for line(s) "
-                           f"{', '.join(map(str, paid.lines))}; the customer keeps them")
+                           f"{parse.line_numbers(paid.lines)}; the customer keeps them")
 
 
 @main.command()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from datetime import datetime, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -55,6 +56,27 @@ class Identifier(click.ParamType):  # type: ignore[type-arg]  # generic from cli
 
 MERCHANT_ID = Identifier("merchant id")
 TERMS_ID = Identifier("terms id")
+
+
+class LineNumber(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on; 8.1 to 8.3 cannot subscript it
+    """A purchase's line as people count them (``--line 1`` is the first), as the library's index (0)."""
+
+    name = "line"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        text = str(value).strip()
+        if not whole(text) or int(text) == 0:
+            self.fail(f"{value!r} is not a line: lines are counted from 1 (--line 1 is the first, as the tables "
+                      "number them)", param, ctx)
+        return int(text) - 1
+
+
+LINE = LineNumber()
+
+
+def line_numbers(indexes: Iterable[int]) -> str:
+    """Lines as people count them: ``1, 3`` for the library's indexes 0 and 2."""
+    return ", ".join(str(i + 1) for i in indexes)
 
 
 def duration(text: str) -> int:

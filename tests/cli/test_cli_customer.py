@@ -227,8 +227,8 @@ def test_purchase_detail_shows_lines_terms_refund_and_contacts(shop, tmp_path) -
 
 def test_return_some_lines_prints_the_refund(shop, tmp_path) -> None:
     purchase = bought(shop, tmp_path, "MUG:2:0.01", "TEA:1:0.5")
-    out = ok(shop("--account", "4", "return", purchase["id"], "--line", "1"))
-    assert "returned line(s) 1: 0.475 ETH refunded" in out
+    out = ok(shop("--account", "4", "return", purchase["id"], "--line", "2"))
+    assert "returned line(s) 2: 0.475 ETH refunded" in out
     refunds = json.loads(ok(shop("--json", "--account", "4", "my", "refunds")))
     assert [(r["kind"], r["amount"]) for r in refunds] == [("return", 475 * 10**15)]
 
@@ -253,16 +253,16 @@ def test_exchange_pays_the_new_order_with_the_return(shop, tmp_path) -> None:
     is paid, and the new purchase has its own window."""
     purchase = bought(shop, tmp_path, "SHOE-41:1:0.5", "SOCKS:1:0.01")
     new = quoted(shop, tmp_path, "SHOE-42:1:0.6", order="ORD-2")
-    out = ok(shop("--account", "4", "exchange", purchase["id"], new, "--line", "0"))
-    assert "exchanged line(s) 0" in out and "their refund of 0.475 ETH paid the new order" in out
+    out = ok(shop("--account", "4", "exchange", purchase["id"], new, "--line", "1"))
+    assert "exchanged line(s) 1" in out and "their refund of 0.475 ETH paid the new order" in out
     assert "you paid 0.125 ETH on top" in out and "New purchase" in out
     refunds = json.loads(ok(shop("--json", "--account", "4", "my", "refunds")))
     assert [(r["kind"], r["amount"]) for r in refunds] == [("exchange", 475 * 10**15)]
     again = shop("--account", "4", "exchange", purchase["id"], quoted(shop, tmp_path, "SHOE-43:1:0.6", order="ORD-3"),
-                 "--line", "0")
+                 "--line", "1")
     assert again.exit_code == 1 and "already returned" in again.output and "Traceback" not in again.output
     cheaper = quoted(shop, tmp_path, "SOCKS-BLUE:1:0.001", order="ORD-4")
-    assert "came back to you" in ok(shop("--account", "4", "exchange", purchase["id"], cheaper, "--line", "1"))
+    assert "came back to you" in ok(shop("--account", "4", "exchange", purchase["id"], cheaper, "--line", "2"))
 
 
 def test_customer_logs_and_lists_its_contacts(shop) -> None:

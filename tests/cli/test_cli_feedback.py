@@ -61,7 +61,7 @@ def test_a_contact_the_customer_logged_itself_cannot_be_rated(cli, bought) -> No
 
 def test_signed_return_is_relayed_by_someone_else(cli, bought, tmp_path) -> None:
     request = tmp_path / "request.json"
-    out = ok(cli("--account", "4", "return", bought["id"], "--line", "1", "--sign-only", str(request)))
+    out = ok(cli("--account", "4", "return", bought["id"], "--line", "2", "--sign-only", str(request)))
     assert "signed return request written" in out
     assert json.loads(request.read_text())["line_mask"] == 2
     out = ok(cli("--account", "2", "relay", str(request)))
@@ -76,8 +76,8 @@ def test_signed_return_is_relayed_by_someone_else(cli, bought, tmp_path) -> None
 
 def test_a_signed_return_request_can_be_cancelled(cli, bought, tmp_path) -> None:
     first, second = tmp_path / "first.json", tmp_path / "second.json"
-    ok(cli("--account", "4", "return", bought["id"], "--line", "0", "--sign-only", str(first)))
-    out = ok(cli("--account", "4", "return", bought["id"], "--line", "1", "--sign-only", str(second)))
+    ok(cli("--account", "4", "return", bought["id"], "--line", "1", "--sign-only", str(first)))
+    out = ok(cli("--account", "4", "return", bought["id"], "--line", "2", "--sign-only", str(second)))
     assert "`ledger cancel-request" in out
     assert json.loads(first.read_text())["nonce"] != json.loads(second.read_text())["nonce"]  # random nonces
     stranger = cli("--account", "5", "cancel-request", str(first))
@@ -110,7 +110,7 @@ def test_referral_commission_granted_in_the_order(cli, tmp_path) -> None:
 
 def test_store_credit_from_the_command_line(cli, bought, tmp_path) -> None:
     assert "10 % bonus" in ok(cli("--account", "1", "merchant", "credit-bonus", "1", "10%"))
-    out = ok(cli("--account", "4", "return", bought["id"], "--line", "1", "--credit"))
+    out = ok(cli("--account", "4", "return", bought["id"], "--line", "2", "--credit"))
     assert "0.495 ETH store credit at shop #1" in out  # 0.45 refund + 10 % bonus
     held = ok(cli("--account", "4", "my", "credit", "1"))
     assert "0.495 ETH store credit" in held and "0.45 ETH of it money you paid" in held
@@ -124,7 +124,7 @@ def test_store_credit_from_the_command_line(cli, bought, tmp_path) -> None:
 def test_store_credit_cash_out(cli, bought) -> None:
     ok(cli("--account", "1", "merchant", "credit-bonus", "1", "10%"))
     assert "30 days after it is issued" in ok(cli("--account", "1", "merchant", "credit-delay", "1", "30d"))
-    ok(cli("--account", "4", "return", bought["id"], "--line", "1", "--credit"))
+    ok(cli("--account", "4", "return", bought["id"], "--line", "2", "--credit"))
     ok(cli("--account", "1", "merchant", "credit-delay", "1", "0s"))  # for credit issued from now on only
     assert "which can be cashed out from" in ok(cli("--account", "4", "my", "credit", "1"))
     still = cli("--account", "4", "credit", "cash-out", "1")
@@ -137,7 +137,7 @@ def test_store_credit_cash_out(cli, bought) -> None:
 
 
 def test_credit_can_be_cashed_out_once_the_shop_stops_trading(cli, bought) -> None:
-    ok(cli("--account", "4", "return", bought["id"], "--line", "1", "--credit"))
+    ok(cli("--account", "4", "return", bought["id"], "--line", "2", "--credit"))
     ok(cli("--account", "1", "terms", "retire", "1"))
     assert "can be cashed out now" in ok(cli("--account", "4", "my", "credit", "1"))
     assert "cashed out 0.45 ETH" in ok(cli("--account", "4", "credit", "cash-out", "1"))
@@ -150,7 +150,7 @@ def test_reviews_and_figures_say_what_counts(cli, bought, tmp_path) -> None:
     """A 1-wei review by the shop's own wallet is counted and shows its price; a review of a purchase returned
     in full is listed, not counted; contacts are listed with whether they count."""
     ok(cli("--account", "4", "review", bought["id"], "4"))
-    ok(cli("--account", "4", "return", bought["id"], "--line", "0", "--line", "1"))
+    ok(cli("--account", "4", "return", bought["id"], "--line", "1", "--line", "2"))
     path = tmp_path / "pin.json"
     ok(cli("--account", "1", "quote", "1", "PIN:1:1wei", "--order", "PIN-1", "--for", WALLET, "-o", path))
     pin = json.loads(ok(cli("--json", "--account", "3", "buy", "--yes", path)))

@@ -27,7 +27,7 @@ def sold(cli, tmp_path):
     order = tmp_path / "order.json"
     ok(cli("--account", "1", "quote", "1", "SOFA:1:2", "LAMP:2:0.25", "--order", "S-1", "--for", ALICE, "-o", order))
     bought = json.loads(ok(cli("--json", "--account", "4", "buy", "--yes", order)))
-    ok(cli("--account", "4", "return", bought["id"], "--line", "1"))
+    ok(cli("--account", "4", "return", bought["id"], "--line", "2"))
     return cli
 
 

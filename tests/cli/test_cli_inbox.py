@@ -42,7 +42,7 @@ def test_a_receipt_is_printed_or_written_as_a_pdf(cli, tmp_path) -> None:
     order = tmp_path / "order.json"
     ok(cli("--account", "1", "quote", "1", "COAT:1:0.1", "--order", "ORDER-77", "--for", ALICE, "-o", order))
     bought = json.loads(ok(cli("--json", "--account", "4", "buy", "--yes", order)))
-    ok(cli("--account", "4", "return", bought["id"], "--line", "0"))
+    ok(cli("--account", "4", "return", bought["id"], "--line", "1"))
     shown = ok(cli("receipt", bought["id"]))
     assert "receipt for order ORDER-77" in shown and "refunded as money 0.1 ETH, as store credit 0 ETH" in shown
     assert f"purchase {bought['id']}" in shown

@@ -142,8 +142,8 @@ def test_deliver_refund_extend_and_settle(shop, sale) -> None:
     assert undo.exit_code == 1 and "is never taken back" in undo.output  # not even by the owner
     assert "4 day(s) added; it closes in" in ok(shop("--account", "1", "set-extension", sale["id"], "4d"))
 
-    out = ok(shop("--account", "1", "keep-it", sale["id"], "--line", "1"))
-    assert "refunded 0.5 ETH for line(s) 1; the customer keeps them" in out
+    out = ok(shop("--account", "1", "keep-it", sale["id"], "--line", "2"))
+    assert "refunded 0.5 ETH for line(s) 2; the customer keeps them" in out
     waiting = json.loads(ok(shop("--json", "--account", "5", "settle", sale["id"])))
     assert waiting == {"settled": [], "skipped": [{"purchase_id": sale["id"], "reason": "window_open"}],
                        "left_out_unanswered": []}
@@ -163,7 +163,7 @@ def test_owner_reopens_a_closed_window(shop, sale) -> None:
     assert closed.exit_code == 1 and "the return window of purchase" in closed.output
     reopened = json.loads(ok(shop("--json", "--account", "1", "set-extension", sale["id"], "3d")))
     assert reopened["extension_days"] == 3 and reopened["deadline"] == sale["purchased_at"] + (14 + 7 + 3) * DAY
-    assert "refunded" in ok(shop("--account", "4", "return", sale["id"], "--line", "1"))
+    assert "refunded" in ok(shop("--account", "4", "return", sale["id"], "--line", "2"))
 
 
 def test_a_delivery_cannot_be_dated_back(shop, sale) -> None:
@@ -259,7 +259,7 @@ def test_purchases_with_filters(shop, sale, tmp_path) -> None:
 
 
 def test_figures(shop, sale) -> None:
-    ok(shop("--account", "4", "return", sale["id"], "--line", "1"))
+    ok(shop("--account", "4", "return", sale["id"], "--line", "2"))
     (figures,) = json.loads(ok(shop("--json", "figures", "1")))
     assert figures["purchases"] == 1 and figures["sales"] == 25 * 10**17 and figures["refunds"] == 5 * 10**17
     assert (figures["return_rate_by_value"], figures["units_returned"], figures["units_sold"]) == (0.2, 2, 3)

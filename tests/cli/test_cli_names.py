@@ -89,7 +89,7 @@ def test_the_returns_list_shows_the_tracking_number_and_writes_a_csv(shop, tmp_p
     ok(shop("--account", "2", "quote", "1", "MUG-1:2:0.01", "--order", "ORDER-1001", "--for", ALICE, "-o", order))
     bought = json.loads(ok(shop("--json", "--account", "4", "buy", "--yes", order)))
     assert "no returns at shop #1 yet" in ok(shop("--account", "2", "returns", "1"))
-    ok(shop("--account", "4", "return", bought["id"], "--line", "0", "--shipment", "PARCEL-NL-77"))
+    ok(shop("--account", "4", "return", bought["id"], "--line", "1", "--shipment", "PARCEL-NL-77"))
     table = ok(shop("--account", "2", "returns", "1"))
     assert "PARCEL-NL-77" in table and "ORDER-1001" in table and "1 return(s), newest first" in table
     out = tmp_path / "returns.csv"
@@ -110,8 +110,8 @@ def test_the_export_names_the_shop_its_products_and_orders_and_holds_the_trackin
     ok(shop("--account", "2", "quote", "1", "MUG-1:2:0.01", "TEA-2:1:1.5", "--order", "ORDER-1001", "--for", ALICE,
             "-o", order))
     bought = json.loads(ok(shop("--json", "--account", "4", "buy", "--yes", order)))
-    ok(shop("--account", "4", "return", bought["id"], "--line", "0", "--shipment", "PARCEL-NL-77"))
-    ok(shop("--account", "4", "return", bought["id"], "--line", "1", "--credit", "--shipment", "PARCEL-NL-78"))
+    ok(shop("--account", "4", "return", bought["id"], "--line", "1", "--shipment", "PARCEL-NL-77"))
+    ok(shop("--account", "4", "return", bought["id"], "--line", "2", "--credit", "--shipment", "PARCEL-NL-78"))
     text = ok(shop("--account", "2", "export", "1"))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == PURCHASES_COLUMNS  # the page's export has the same (tests/web/test_web_returns.py)

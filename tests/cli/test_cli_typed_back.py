@@ -95,7 +95,7 @@ def test_tables_fit_80_columns_without_cutting_amounts_and_wide_shows_them_whole
     ok(shop("--account", "1", "quote", "1", "MUG-LONG-NAME:2:165.123456", "TEA:1:0.5", "--order", "ORDER-2026-0001",
             "--for", "4", "-o", order))
     bought = json.loads(ok(shop("--json", "--account", "4", "buy", "--yes", order)))
-    ok(shop("--account", "4", "return", bought["id"], "--line", "1"))
+    ok(shop("--account", "4", "return", bought["id"], "--line", "2"))
     monkeypatch.setenv("COLUMNS", "80")
     for command in (("purchases", "--merchant", "1"), ("figures", "1"), ("--account", "1", "returns", "1"),
                     ("--account", "4", "my", "purchases"), ("purchase", bought["id"])):
@@ -105,3 +105,19 @@ def test_tables_fit_80_columns_without_cutting_amounts_and_wide_shows_them_whole
         assert "330.746912 ETH" in out or "0.5 ETH" in out  # an amount whole, on one line
     wide = ok(shop("--wide", "purchases", "--merchant", "1"))
     assert "ORDER-2026-0001" in wide and "MUG-LONG-NAME" in wide and max(len(line) for line in wide.splitlines()) > 80
+
+
+def test_lines_are_counted_from_one_as_the_tables_number_them(shop, tmp_path) -> None:
+    order = tmp_path / "order.json"
+    ok(shop("--account", "1", "quote", "1", "MUG:1:0.01", "TEA:1:0.02", "--order", "TYPED-5", "--for", "4", "-o", order))
+    bought = json.loads(ok(shop("--json", "--account", "4", "buy", "--yes", order)))
+    table = ok(shop("purchase", bought["id"]))
+    assert re.search(r"│ 1 +│ MUG", table) and re.search(r"│ 2 +│ TEA", table)
+    zero = shop("--account", "4", "return", bought["id"], "--line", "0")
+    assert zero.exit_code == 2 and "lines are counted from 1 (--line 1 is the first" in zero.output
+    assert "returned line(s) 2: 0.02 ETH" in ok(shop("--account", "4", "return", bought["id"], "--line", "2"))
+    assert json.loads(ok(shop("--json", "purchase", bought["id"])))["purchase"]["returned_lines"] == [1]  # the index
+    again = shop("--again", "--account", "4", "return", bought["id"], "--line", "2")  # not the same run found
+    assert again.exit_code == 1 and "line 2 (counted from 1)" in again.output and "already returned" in again.output
+    beyond = shop("--account", "4", "return", bought["id"], "--line", "3")
+    assert beyond.exit_code == 1 and "line 3 (index 2) does not exist" in beyond.output and "has 2 line(s)" in beyond.output

@@ -127,7 +127,7 @@ def test_the_command_line_on_hardhat(chain, tmp_path, monkeypatch) -> None:
     ok(cli("terms", "publish", "1", "--window", "30d", "--fee", "5%", account=1))
     ok(cli("quote", "1", "MUG:2:0.01", "TEA:1:0.5", "--order", "H-5", "-o", tmp_path / "order.json", account=2))
     purchase = json.loads(ok(cli("--json", "buy", "--yes", tmp_path / "order.json", account=4)))
-    assert "returned line(s) 1: 0.475 ETH refunded" in ok(cli("return", purchase["id"], "--line", "1", account=4))
+    assert "returned line(s) 2: 0.475 ETH refunded" in ok(cli("return", purchase["id"], "--line", "2", account=4))
     again = cli("buy", "--yes", tmp_path / "order.json", account=5)
     assert again.exit_code == 1 and "Traceback" not in again.output
     assert again.output.startswith(f"error: order {purchase['id'][:10]}… was already bought")

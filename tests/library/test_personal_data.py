@@ -92,9 +92,9 @@ def test_no_personal_data_reaches_the_chain(cli, cli_project, tmp_path) -> None:
                         f"chat,complaint,{alice.address},{purchase},,{PERSONAL['csv']}\n"
                         f"phone,question,{alice.address},,,\"{PERSONAL['address']}\"\n", encoding="utf-8")
     ok(cli("--account", "2", "contact", "import", "1", contacts))
-    ok(cli("--account", "4", "return", purchase, "--line", "1", "--shipment", PERSONAL["shipment"]))
+    ok(cli("--account", "4", "return", purchase, "--line", "2", "--shipment", PERSONAL["shipment"]))
     request = tmp_path / "request.json"
-    ok(cli("--account", "4", "return", purchase, "--line", "2", "--shipment", PERSONAL["name"],
+    ok(cli("--account", "4", "return", purchase, "--line", "3", "--shipment", PERSONAL["name"],
            "--sign-only", request))
     ok(cli("--account", "5", "relay", request))
     ok(cli("--account", "2", "refund", purchase, "0.001", "--reason", "damaged", "--note", PERSONAL["phone"]))

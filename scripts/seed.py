@@ -147,7 +147,8 @@ def main() -> Ledger:
     closed = ledger.settleable()
     settled = len(ledger.settle_purchases(dev[0], closed).settled) if closed else 0  # in block-sized transactions
     console.print(
-        f"seeded {counts['purchases']} purchases at {len(shops)} shops by {len(customers)} customers, "
+        f"seeded {counts['purchases']} purchases at {len(shops)} shops (#{shops[0].owner.merchant_id} to "
+        f"#{shops[-1].owner.merchant_id}, owned by development accounts 1 to {len(shops)}) by {len(customers)} customers, "
         f"{counts['contacts']} contacts, {counts['deliveries']} deliveries, {counts['returns']} returns, "
         f"{counts['reviews']} reviews; {settled} settled"
     )

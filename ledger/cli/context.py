@@ -177,6 +177,15 @@ class Env:
         """End the command's operation."""
         self._operation.close()
 
+    def purchase_of(self, given: str) -> str:
+        """The purchase ``given`` names: its id, a unique start of it, or the order file it was bought from."""
+        if given.endswith(".json") and Path(given).is_file():
+            from ..orders import SignedOrder
+
+            signed = SignedOrder.from_json(read_file(Path(given), "order file"))
+            return self.ledger.purchase_id(signed.order.purchase_id(self.chain.chain_id, self.ledger.address))
+        return self.ledger.purchase_id(given)
+
     def address_of(self, spec: str, what: str) -> str:
         """An address as the user gave it: itself, a development account's number (``4``) or a stored key's
         name (no password asked: a key file names its address)."""
@@ -300,11 +309,12 @@ def someone(ctx: click.Context, param: click.Parameter, value: str | None) -> st
 
 def a_purchase(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """A click callback for a parameter that names purchases: each the whole id a unique start of it names
-    (``0x26d8…`` as the tables show it)."""
+    (``0x26d8…`` as the tables show it), or the order file it was bought from (``order.json``)."""
     if value is None:
         return None
-    ledger = ctx.find_object(Env).ledger  # type: ignore[union-attr]
-    return tuple(ledger.purchase_id(v) for v in value) if isinstance(value, tuple) else ledger.purchase_id(value)
+    env = ctx.find_object(Env)
+    assert env is not None
+    return tuple(env.purchase_of(v) for v in value) if isinstance(value, tuple) else env.purchase_of(value)
 
 
 def named(purchase: Purchase, labels: Labels) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import dataclasses
 import io
 import json
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -53,8 +52,8 @@ def buy(env: Env, order_file: Path, use_credit: str | None, yes: bool) -> None:
 
     ORDER_FILE is the order as JSON, or - to read it from stdin. The order names the lines, the price,
     the return terms and who may buy it; nothing of it can be changed here. What it pays, to which shop and
-    under which terms is shown first and asked; --yes pays without asking (a script, or the order read from
-    stdin, where nobody can be asked).
+    under which terms is shown first and asked (answer y; a script may pipe it in); --yes pays without asking
+    (needed when the order itself comes on standard input).
 
     \b
     Example:
@@ -82,15 +81,19 @@ def _agreed(env: Env, signed: SignedOrder, credit: int, from_stdin: bool) -> boo
     order = signed.order
     check_order(env.ledger.reads, signed, env.account.address)
     due, shop = env.units.amount(order.total - credit, order.token), env.ledger.names(order.merchant_id)
-    if from_stdin or not sys.stdin.isatty():
-        raise InvalidInput(f"buying pays {due} to {shop.shop}: add --yes to pay without being asked (there is no "
-                           "terminal here to ask)")
+    if from_stdin:
+        raise InvalidInput(f"buying pays {due} to {shop.shop}: add --yes to pay without being asked (the order came "
+                           "on standard input, so no answer can)")
     console = Console(stderr=True, emoji=False, markup=False)
     console.print(render.order_view(order, signed.purchase_id, env.chain.now(), env.zone, env.units.amount,
                                     title="You are about to buy", shop=shop))
     paid_with = f" and {env.units.amount(credit, order.token)} of your store credit" if credit else ""
     console.print(f"{env.account.address} pays {due}{paid_with} into the ledger's escrow for {shop.shop}")
-    return click.confirm("Pay?", default=False, err=True)
+    try:
+        return click.confirm("Pay?", default=False, err=True)  # a terminal, or a "y" piped in by whoever runs it
+    except click.Abort:
+        raise InvalidInput(f"no answer came, so nothing was paid: answer y to pay {due} to {shop.shop}, or add "
+                           "--yes to pay without being asked") from None
 
 
 @main.group(name="my")

@@ -24,7 +24,7 @@ def node_group() -> None:
 
 
 @node_group.command()
-@click.option("--port", type=click.IntRange(0, 65_535), default=8545, show_default=True,
+@click.option("--port", type=click.IntRange(0, 65_535), default=8545, show_default=True, envvar="LEDGER_NODE_PORT",
               help="Port to listen on, 1 to 65535 (0 picks a free one).")
 @pass_env
 def start(env: Env, port: int) -> None:

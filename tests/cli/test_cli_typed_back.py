@@ -80,14 +80,22 @@ def test_a_purchase_is_named_as_the_tables_show_it(shop, tmp_path) -> None:
 def test_buy_shows_what_it_pays_and_asks_unless_told_yes(shop, tmp_path) -> None:
     order = tmp_path / "order.json"
     ok(shop("--account", "1", "quote", "1", "MUG:1:0.01", "--order", "TYPED-4", "--for", "4", "-o", order))
-    asked = shop("--account", "4", "buy", order)  # no terminal to ask here: --yes is asked for, nothing is paid
-    assert asked.exit_code == 1 and "buying pays 0.01 ETH to shop #1: add --yes to pay without being asked" in asked.output
-    piped = shop("--account", "4", "buy", "-", input=order.read_text())  # the order on stdin: nobody can answer
+    unanswered = shop("--account", "4", "buy", order)  # nobody answers: nothing is paid
+    assert unanswered.exit_code == 1 and "no answer came, so nothing was paid: answer y to pay 0.01 ETH to shop #1" \
+        in unanswered.output
+    declined = shop("--account", "4", "buy", order, input="n\n")
+    assert declined.exit_code == 0 and "You are about to buy" in declined.output and "nothing was paid" in declined.output
+    assert "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 pays 0.01 ETH into the ledger's escrow for shop #1" in \
+        declined.output
+    piped = shop("--account", "4", "buy", "-", input=order.read_text())  # the order on stdin: no answer can come
     assert piped.exit_code == 1 and "add --yes" in piped.output
     assert json.loads(ok(shop("--json", "purchases", "--merchant", "1"))) == []  # nothing was bought
     not_theirs = shop("--account", "5", "buy", order)  # made out to account 4: said before anything is asked
-    assert not_theirs.exit_code == 1 and "made out to" in not_theirs.output and "--yes" not in not_theirs.output
-    assert json.loads(ok(shop("--json", "--account", "4", "buy", order, "--yes")))["customer"] == ALICE
+    assert not_theirs.exit_code == 1 and "made out to" in not_theirs.output and "Pay?" not in not_theirs.output
+    ok(shop("--account", "4", "buy", order, input="y\n"))
+    assert [p["customer"] for p in json.loads(ok(shop("--json", "purchases", "--merchant", "1")))] == [ALICE]
+    ok(shop("--account", "4", "return", str(order), "--line", "1"))  # the purchase named by its order file
+    assert json.loads(ok(shop("--json", "purchases", "--merchant", "1")))[0]["returned_lines"] == [0]
 
 
 def test_tables_fit_80_columns_without_cutting_amounts_and_wide_shows_them_whole(shop, tmp_path, monkeypatch) -> None:

@@ -294,7 +294,8 @@ def test_staff_see_the_consequence_of_an_extension_and_a_delivery(client, scene)
     assert extend["consequence"].startswith(f"The return window then closes on {later} instead of ")
     refused = client.post(f"/api/shop/{scene.merchant_id}/deliver/prepare", json={
         "purchase_id": purchase.id, "csrf": csrf})  # its window runs from the purchase: the contract says no
-    assert refused.status_code == 400 and "runs from its purchase, not from delivery: there is no delivery to confirm" in problem(refused)
+    assert refused.status_code == 400 and "runs from its purchase, not from delivery: there is no delivery to confirm" in (
+        problem(refused))
     shop = scene.ledger.merchant_desk(scene.owner, scene.merchant_id)
     shipped = shop.publish_terms(30 * 86_400, delivery_wait=10 * 86_400)
     bought = scene.ledger.customer_desk(scene.alice).buy(shop.quote(shipped.id, [("RUG", 1, ETHER // 10)], "ORDER-SHIP",

@@ -9,7 +9,7 @@ import pytest
 from ledger import errors
 from ledger.models import NATIVE
 from ledger.revert import mapped_errors
-from tests.support.world import DAY, ETHER, buy, simulate
+from tests.support.world import DAY, ETHER, buy, deploy_contract, simulate
 
 
 def line(sku=b"MUG", quantity=1, price=100):
@@ -111,10 +111,11 @@ def test_buy_rejects_the_wrong_payment(ledger, order, alice) -> None:
         assert (info.value.expected, info.value.sent) == (100, value)
 
 
-def test_buy_rejects_ether_sent_with_a_token_purchase(ledger, shop, week_terms, customer, alice, accounts) -> None:
-    shop.accept_token(accounts[9].address)
-    signed = shop.quote(week_terms.id, [("MUG", 1, 100)], "ORDER-1", customer=customer.address,
-                        token=accounts[9].address)
+def test_buy_rejects_ether_sent_with_a_token_purchase(ledger, chain, shop, owner, week_terms, customer, alice,
+                                                      test_artifacts) -> None:
+    token = deploy_contract(chain, owner, test_artifacts["TestToken"], "Plain", "PLN")
+    shop.accept_token(token.address)
+    signed = shop.quote(week_terms.id, [("MUG", 1, 100)], "ORDER-1", customer=customer.address, token=token.address)
     with pytest.raises(errors.WrongPayment) as info:
         simulate(ledger, raw_buy(ledger, signed), alice, 1)
     assert (info.value.expected, info.value.sent) == (0, 1)

@@ -12,7 +12,7 @@ from eth_utils import function_signature_to_4byte_selector
 
 from ledger import errors
 from ledger.models import NATIVE, Purchase
-from tests.support.world import DAY, ETHER, buy, deploy_contract, owed, send
+from tests.support.world import DAY, ETHER, buy, deploy_contract, owed, send, simulate
 
 UNIT = 10**6
 
@@ -105,21 +105,25 @@ def test_accept_token_lists_and_unlists_a_token(ledger, shop, accounts, test_art
     assert not ledger.accepts(shop.merchant_id, token.address)
 
 
-def test_a_token_is_accepted_per_shop(ledger, shop, bob, accounts) -> None:
-    token = accounts[9].address
+def test_a_token_is_accepted_per_shop(ledger, chain, shop, bob, accounts, test_artifacts) -> None:
+    token = deploy_contract(chain, accounts[0], test_artifacts["TestToken"], "Plain", "PLN").address
     other = ledger.register_merchant(bob)
     other.accept_token(token)
     assert ledger.accepts(other.merchant_id, token) and not ledger.accepts(shop.merchant_id, token)
 
 
-def test_accept_token_is_owner_only_and_refuses_eth_and_the_ledger(ledger, shop, staff, agent, accounts) -> None:
+def test_accept_token_is_owner_only_and_refuses_eth_and_the_ledger(ledger, chain, shop, staff, agent, owner,
+                                                                   test_artifacts) -> None:
+    token = deploy_contract(chain, owner, test_artifacts["TestToken"], "Plain", "PLN").address
     with pytest.raises(errors.NotMerchantOwner) as info:
-        staff.accept_token(accounts[9].address)
+        staff.accept_token(token)
     assert info.value.caller == agent.address
     for address in (NATIVE, ledger.address):
-        with pytest.raises(errors.InvalidAddress):
+        with pytest.raises(errors.InvalidInput):  # the library says so before sending
             shop.accept_token(address)
-    assert not ledger.accepts(shop.merchant_id, accounts[9].address)
+        with pytest.raises(errors.InvalidAddress):  # and the contract refuses it too
+            simulate(ledger, ledger.contract.functions.setTokenAccepted(shop.merchant_id, address, True), owner)
+    assert not ledger.accepts(shop.merchant_id, token)
 
 
 def test_quote_in_a_token_the_shop_does_not_accept_refused(shop, week_terms, customer, accounts) -> None:

@@ -5,13 +5,12 @@ the node finds too big for a block is refused in words."""
 from __future__ import annotations
 
 import pytest
-from test_bulk import _buys, _orders
 
 from ledger.chain import AnvilChain
 from ledger.client import Ledger
 from ledger.errors import GasLimitExceeded
 from ledger.sending import sign_orders
-from tests.support.world import DAY
+from tests.support.world import DAY, buy_calls, orders_for
 
 PURCHASES = 2_500
 PRICE = 10**15
@@ -25,9 +24,9 @@ def closed():
         ledger = Ledger.deploy(chain, accounts[0])
         shop = ledger.register_merchant(accounts[1], payout=accounts[9].address)
         terms = shop.publish_terms(7 * DAY)
-        signed = sign_orders(accounts[1], _orders(ledger, terms, accounts[2:9], PURCHASES, PRICE), chain.chain_id,
+        signed = sign_orders(accounts[1], orders_for(ledger, terms, accounts[2:9], PURCHASES, PRICE), chain.chain_id,
                              ledger.address)
-        assert ledger.send_many(_buys(ledger, signed, accounts[2:9])).failed == []
+        assert ledger.send_many(buy_calls(ledger, signed, accounts[2:9])).failed == []
         chain.advance_time(8 * DAY)
         yield ledger, shop, signed
 

@@ -561,17 +561,23 @@ def reviews(env: Env, merchant_id: int | None, sku: str | None) -> None:
 @click.argument("score", type=click.IntRange(1, 5))
 @pass_env
 def rate_contact(env: Env, merchant_id: int, content_hash: str, score: int) -> None:
-    """Rate one of your contact moments (1-5), once; CONTENT_HASH identifies it (see `my contacts --json`).
+    """Rate one of your contact moments (1-5), once; CONTENT_HASH (or a start of it no other has) identifies it
+    (see `my contacts --json`).
 
     \b
     Example:
       ledger --account 4 contact rate 1 0x1c8a… 5
     """
     desk = env.ledger.customer_desk(env.account)
-    wanted = content_hash.lower()
-    contact = next((c for c in desk.contacts() if c.merchant_id == merchant_id and c.content_hash == wanted), None)
-    if contact is None:
+    wanted = content_hash.strip().removesuffix("…").lower()
+    wanted = wanted if wanted.startswith("0x") else "0x" + wanted
+    found = [c for c in desk.contacts() if c.merchant_id == merchant_id and c.content_hash.startswith(wanted)]
+    if not found or len(wanted) < 3:
         raise InvalidInput(f"you have no contact {content_hash} with merchant #{merchant_id}: see `ledger my contacts --json`")
+    if len({c.content_hash for c in found}) > 1:
+        raise InvalidInput(f"{len(found)} of your contacts with merchant #{merchant_id} start with {content_hash!r} ("
+                           + ", ".join(f"{c.content_hash[:14]}…" for c in found[:5]) + "): give more of its digits")
+    contact = found[0]
     rated = desk.rate_contact(contact, score)
     env.emit(rated, lambda: f"contact rated {rated.score}/5" + (
         "" if rated.counted else f"; it does not count in the shop's CSAT: {rated.not_counted_because}"))

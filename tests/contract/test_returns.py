@@ -63,7 +63,7 @@ def test_return_everything_twice_refused_by_the_library(customer, purchase) -> N
 
 
 def test_return_unknown_line_rejected(customer, purchase) -> None:
-    with pytest.raises(errors.InvalidInput, match="line 2 does not exist"):
+    with pytest.raises(errors.InvalidInput, match=r"line 3 \(index 2\) does not exist: purchase .* has 2 line\(s\)"):
         customer.return_items(purchase.id, [2])
 
 

@@ -305,13 +305,14 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(pick=PICK, mask=st.integers(1, 7), shipment=st.booleans(), valid_for=st.sampled_from([1, 60, DAY]))
     def sign_return(self, pick: int, mask: int, shipment: bool, valid_for: int) -> None:
         """The customer signs a return request for anyone to relay later (nothing is sent): refused before
-        signing when the window has closed, or when the terms want the item back and no shipment is named."""
+        signing as a relayer's submission would be now (run first): the window closed, a line gone back already,
+        or the terms want the item back and no shipment is named."""
         purchase_id = self._pick(pick)
         if purchase_id is None:
             return
         onchain = self._onchain(purchase_id)
-        lines, _bits = self._mask(onchain, mask)
-        request = self._attempt(self._return_refusals(onchain, 0, shipment), lambda: self._desk(
+        lines, line_bits = self._mask(onchain, mask)
+        request = self._attempt(self._return_refusals(onchain, line_bits, shipment), lambda: self._desk(
             onchain.customer).sign_return(purchase_id, lines, "PARCEL-2" if shipment else None, valid_for))
         if request is not None:
             self.signed.append(request)

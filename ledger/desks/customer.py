@@ -358,6 +358,11 @@ class CustomerDesk:
         """A return request for my wallet to sign (its ``signature`` empty: ``returns.typed_data`` on the page,
         ``sign_return`` here), with the sealed shipment reference it carries. Its nonce is random, so it blocks
         no other request."""
+        _, request, shipment = self._return_request(purchase_id, lines, shipment_ref, valid_for)
+        return request, shipment
+
+    def _return_request(self, purchase_id: str, lines: Sequence[int] | None, shipment_ref: str | bytes | None,
+                        valid_for: int) -> tuple[Purchase, SignedReturn, Sealed]:
         purchase, mask = self.returnable(purchase_id, lines, shipment_ref)
         validate.positive(valid_for, "validity (seconds)")
         if valid_for > MAX_REQUEST_VALIDITY:
@@ -365,19 +370,18 @@ class CustomerDesk:
                                "days: sign a shorter one (a new one can be signed any time)")
         shipment = self._shipment(purchase, shipment_ref)
         chain = self.reads.contracts.chain
-        return SignedReturn(purchase.id, mask, "0x" + shipment.hash.hex(), secrets.randbits(256), chain.now() + valid_for,
-                            "", chain.chain_id, self.reads.contracts.address), shipment
+        return purchase, SignedReturn(purchase.id, mask, "0x" + shipment.hash.hex(), secrets.randbits(256),
+                                      chain.now() + valid_for, "", chain.chain_id, self.reads.contracts.address), shipment
 
     def sign_return(self, purchase_id: str, lines: Sequence[int] | None = None,
                     shipment_ref: str | bytes | None = None, valid_for: int = 86_400) -> SignedReturn:
         """Sign a return request that anyone may submit for me (I need no ether); nothing is sent. Its nonce
         is random, so it blocks no other request; ``cancel_return`` voids it."""
-        request, shipment = self.prepare_return_request(purchase_id, lines, shipment_ref, valid_for)
+        purchase, request, shipment = self._return_request(purchase_id, lines, shipment_ref, valid_for)
         message = {"purchaseId": bytes.fromhex(request.purchase_id[2:]), "lineMask": request.line_mask,
                    "shipmentRef": shipment.hash, "nonce": request.nonce, "deadline": request.deadline}
         signed = self._signer().sign_typed_data(domain(request.chain_id, request.contract), RETURN_REQUEST_TYPES,
                                                 message)
-        purchase = self.reads.purchase(request.purchase_id)
         submitted = self._functions.returnItemsBySig(  # as a relayer will send it, run now: a request the contract
             purchase.order.packed(), purchase.lines_to_send(request.line_mask),  # would refuse is not handed out
             (request.line_mask, shipment.hash, request.nonce, request.deadline), bytes(signed.signature))

@@ -69,7 +69,8 @@ def my_purchases(request: Request) -> Response:
     credit = [(merchant_id, token, held) for merchant_id, token in sorted({(p.merchant_id, p.token) for p in purchases})
               if (held := ledger.credit(merchant_id, me, token)).amount]
     return page(request, "purchases.html", purchases=purchases, contacts=contacts, reviews=reviews, scores=scores,
-                exchanged=exchanged, back=back, credit=credit, window_state=render.window_state)
+                exchanged=exchanged, back=back, credit=credit, window_state=render.window_state,
+                numbers=ledger.order_numbers(purchases))  # every card's order number in one read
 
 
 def _text(request: Request, content_hash: str) -> Any:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from .. import render, validate
+from ..desks import MerchantDesk
 from ..errors import InvalidInput, NotMerchantAgent
 from ..models import PERIODS, Purchase, Role, Status
 from . import figures
@@ -69,6 +70,11 @@ def staff_only(request: Request, merchant_id: int) -> str:
     return me
 
 
+def staff_desk(request: Request, merchant_id: int) -> MerchantDesk:
+    """The signed-in staff member's desk at this shop (owner or agent, on chain; ``NotMerchantAgent`` else)."""
+    return site(request).ledger.merchant_desk(staff_only(request, merchant_id), merchant_id)
+
+
 SETTLE_BATCH = 100
 """Purchases one "settle them" press pays out (about 14,000 gas each, far below a block)."""
 
@@ -114,9 +120,8 @@ def export(request: Request, merchant_id: int, status: str = "", sku: str = "", 
            since: str = "", until: str = "") -> Response:
     """Every purchase the filters select, as CSV (``render.PURCHASES_COLUMNS``: the command line's ``ledger
     export``)."""
-    me = staff_only(request, merchant_id)
     ledger = site(request).ledger
-    rows = ledger.merchant_desk(me, merchant_id).export(**Filters(status, sku, customer, since, until).query())
+    rows = staff_desk(request, merchant_id).export(**Filters(status, sku, customer, since, until).query())
     text = render.purchases_csv(rows, ledger.labels(row.purchase for row in rows), render.Units(ledger.w3))
     return Response(text, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="merchant-{merchant_id}-purchases.csv"'})
@@ -125,18 +130,16 @@ def export(request: Request, merchant_id: int, status: str = "", sku: str = "", 
 @router.get("/shop/{merchant_id}/returns", include_in_schema=False)
 def returns(request: Request, merchant_id: int) -> Response:
     """The shop's returns, newest first, with the tracking numbers customers gave."""
-    me = staff_only(request, merchant_id)
     ledger = site(request).ledger
-    rows = ledger.merchant_desk(me, merchant_id).returns()
+    rows = staff_desk(request, merchant_id).returns()
     return page(request, "returns.html", merchant_id=merchant_id, rows=rows, labels=ledger.labels(r.purchase for r in rows))
 
 
 @router.get("/shop/{merchant_id}/returns.csv", include_in_schema=False)
 def returns_csv(request: Request, merchant_id: int) -> Response:
     """The shop's returns as CSV (``render.RETURNS_COLUMNS``: the command line's ``ledger returns --output``)."""
-    me = staff_only(request, merchant_id)
     ledger = site(request).ledger
-    rows = ledger.merchant_desk(me, merchant_id).returns()
+    rows = staff_desk(request, merchant_id).returns()
     text = render.returns_csv(rows, ledger.labels(r.purchase for r in rows), render.Units(ledger.w3))
     return Response(text, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="merchant-{merchant_id}-returns.csv"'})

@@ -65,7 +65,7 @@ def order_page(request: Request, signed: SignedOrder) -> Response:
         ledger.names_store.keep_order_number(signed.order.merchant_id, signed.order.order_ref, signed.order_number)
     offers = [p for p in reversed(ledger.purchases(merchant_id=signed.order.merchant_id, customer=me))
               if exchangeable(p, signed.order)] if me else []
-    held = ledger.reads.credit(signed.order.merchant_id, me, signed.order.token).amount if me else 0
+    held = ledger.credit(signed.order.merchant_id, me, signed.order.token).amount if me else 0
     link = ledger.order_links.link(signed, site(request).origin.url)  # check_order said the shop signed it
     return page(request, "pay.html", o=signed.order, number=signed.order_number, encoded=signed.encoded(),
                 refused=None, paid=None, offers=offers, link=link, qr=qr_svg(link), credit=held,

@@ -11,16 +11,12 @@ from typing import Any
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
-from ..desks import MerchantDesk
 from ..names import Catalogue, Profile, catalogue_file, content_of, typed_data
-from .merchant import staff_only
+from .merchant import staff_desk
 from .views import check_csrf, page, site
 
 router = APIRouter()
 
-
-def _desk(request: Request, merchant_id: int) -> MerchantDesk:
-    return site(request).ledger.merchant_desk(staff_only(request, merchant_id), merchant_id)
 
 
 def _to_sign(request: Request, *contents: Profile | Catalogue) -> dict[str, Any]:
@@ -31,7 +27,7 @@ def _to_sign(request: Request, *contents: Profile | Catalogue) -> dict[str, Any]
 @router.get("/shop/{merchant_id}/profile", include_in_schema=False)
 def profile_page(request: Request, merchant_id: int) -> Response:
     """The shop's names as kept, and the forms that sign new ones."""
-    _desk(request, merchant_id)
+    staff_desk(request, merchant_id)
     names = site(request).ledger.names(merchant_id)
     return page(request, "profile.html", merchant_id=merchant_id, shop=names,
                 products=sorted(names.products.values(), key=lambda product: product.sku))
@@ -42,7 +38,7 @@ def prepare_profile(request: Request, merchant_id: int, name: str = Body(), supp
                     logo: str = Body(default=""), csrf: str = Body()) -> dict[str, Any]:
     """The profile as typed data for the staff member's wallet, checked and dated (a bad field is one line)."""
     check_csrf(request, csrf)
-    return _to_sign(request, _desk(request, merchant_id).prepare_profile(name.strip(), support.strip(), logo.strip()))
+    return _to_sign(request, staff_desk(request, merchant_id).prepare_profile(name.strip(), support.strip(), logo.strip()))
 
 
 @router.post("/api/shop/{merchant_id}/catalog/prepare")
@@ -51,7 +47,7 @@ def prepare_catalogue(request: Request, merchant_id: int, rows: str = Body(), cs
     data for the wallet, batch by batch; every bad row is named and nothing is to sign."""
     check_csrf(request, csrf)
     products = catalogue_file(rows, "the catalogue")
-    return _to_sign(request, *_desk(request, merchant_id).prepare_catalogue(products))
+    return _to_sign(request, *staff_desk(request, merchant_id).prepare_catalogue(products))
 
 
 @router.post("/api/shop/{merchant_id}/names/keep")
@@ -59,6 +55,6 @@ def keep(request: Request, merchant_id: int, typed: dict[str, Any] = Body(alias=
          signature: str = Body(), csrf: str = Body()) -> dict[str, Any]:
     """Keep what the wallet signed, as the signed-in staff member's (their signature, their role now)."""
     check_csrf(request, csrf)
-    kept = _desk(request, merchant_id).keep_signed(content_of(typed), signature)
+    kept = staff_desk(request, merchant_id).keep_signed(content_of(typed), signature)
     what = "profile" if isinstance(kept.content, Profile) else f"names of {len(kept.content.products)} product(s)"
     return {"kept": f"Kept the shop's {what}, signed by {kept.signer}."}

@@ -18,22 +18,18 @@ from ..errors import InvalidInput
 from ..models import DAY, NATIVE, Channel, Purchase, Reason, Role
 from ..validate import parse_amount
 from . import wallet
-from .merchant import SETTLE_BATCH, staff_only, waiting_for_settlement
+from .merchant import SETTLE_BATCH, staff_desk, waiting_for_settlement
 from .texts import hold
 from .views import check_csrf, page, site
 
 router = APIRouter()
 
 
-def _desk(request: Request, merchant_id: int) -> MerchantDesk:
-    """The signed-in staff member's desk at this shop (owner or agent, on chain; ``NotMerchantAgent`` else)."""
-    return site(request).ledger.merchant_desk(staff_only(request, merchant_id), merchant_id)
-
 
 @router.get("/shop/{merchant_id}/purchases/{purchase_id}", include_in_schema=False)
 def purchase_page(request: Request, merchant_id: int, purchase_id: str) -> Response:
     """One purchase as the staff see it, with the forms they may use on it."""
-    desk = _desk(request, merchant_id)
+    desk = staff_desk(request, merchant_id)
     purchase = desk.own_purchase(purchase_id)
     ledger = site(request).ledger
     role = ledger.role(merchant_id, desk.address)
@@ -68,7 +64,7 @@ def goodwill(request: Request, merchant_id: int, purchase_id: str = Body(), amou
              reason: str = Body(default="other"), note: str = Body(default=""), csrf: str = Body()) -> dict[str, Any]:
     """Refund part of what the purchase holds, at any time before settlement (an agent within its budget)."""
     check_csrf(request, csrf)
-    desk = _desk(request, merchant_id)
+    desk = staff_desk(request, merchant_id)
     purchase = desk.own_purchase(purchase_id)
     value = _amount(amount, purchase.token)
     prepared = desk.prepare_goodwill_refund(purchase.id, value, reason, note.strip())
@@ -83,7 +79,7 @@ def keep_it(request: Request, merchant_id: int, purchase_id: str = Body(), lines
             reason: str = Body(default="other"), csrf: str = Body()) -> dict[str, Any]:
     """Refund lines the customer keeps: their share of what was paid, no fee, nothing shipped back."""
     check_csrf(request, csrf)
-    desk = _desk(request, merchant_id)
+    desk = staff_desk(request, merchant_id)
     purchase = desk.own_purchase(purchase_id)
     prepared = desk.prepare_refund_without_return(purchase.id, lines, reason)
     chosen = [i for i in range(len(purchase.lines)) if purchase.mask_of(lines) >> i & 1]
@@ -99,7 +95,7 @@ def extend(request: Request, merchant_id: int, purchase_id: str = Body(), days: 
            reason: str = Body(default="other"), csrf: str = Body()) -> dict[str, Any]:
     """Give the purchase's window more days (an agent within its mandate)."""
     check_csrf(request, csrf)
-    desk = _desk(request, merchant_id)
+    desk = staff_desk(request, merchant_id)
     prepared = desk.prepare_extend_window(purchase_id, days, reason)
     purchase = desk.own_purchase(purchase_id)
     words = (f"The return window then closes on {timefmt.utc(purchase.deadline + days * DAY)} instead of "
@@ -111,7 +107,7 @@ def extend(request: Request, merchant_id: int, purchase_id: str = Body(), days: 
 def deliver(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: str = Body()) -> dict[str, Any]:
     """Record the delivery as now: a window that runs from delivery starts."""
     check_csrf(request, csrf)
-    desk = _desk(request, merchant_id)
+    desk = staff_desk(request, merchant_id)
     prepared = desk.prepare_confirm_delivery(purchase_id)
     purchase = desk.own_purchase(purchase_id)
     today = site(request).ledger.chain.now()
@@ -123,7 +119,7 @@ def deliver(request: Request, merchant_id: int, purchase_id: str = Body(), csrf:
 @router.get("/shop/{merchant_id}/inbox", include_in_schema=False)
 def inbox_page(request: Request, merchant_id: int) -> Response:
     """What customers sent the shop, unanswered first, each with a reply form."""
-    desk = _desk(request, merchant_id)
+    desk = staff_desk(request, merchant_id)
     return page(request, "inbox.html", merchant_id=merchant_id, items=desk.inbox())
 
 
@@ -133,7 +129,7 @@ def reply(request: Request, merchant_id: int, customer: str = Body(), purchase_i
     """Answer a customer's request: a contact moment the staff member's wallet logs for that customer (about the
     same purchase), its text kept for the customer and the shop's staff."""
     check_csrf(request, csrf)
-    desk = _desk(request, merchant_id)
+    desk = staff_desk(request, merchant_id)
     if not note.strip():
         raise InvalidInput("write your answer: the customer reads it with the contact")
     prepared = desk.prepare_log_contact(customer, Channel.CHAT, kind, note.strip(), purchase_id or None)
@@ -145,7 +141,7 @@ def reply(request: Request, merchant_id: int, customer: str = Body(), purchase_i
 def settle(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: str = Body()) -> dict[str, Any]:
     """Pay out what the shop kept of a purchase whose window has closed."""
     check_csrf(request, csrf)
-    desk = _desk(request, merchant_id)
+    desk = staff_desk(request, merchant_id)
     purchase = desk.own_purchase(purchase_id)
     shop = site(request)
     if purchase.window_open or purchase.awaiting_delivery:
@@ -165,7 +161,7 @@ def settle(request: Request, merchant_id: int, purchase_id: str = Body(), csrf: 
 def settle_all(request: Request, merchant_id: int, csrf: str = Body(embed=True)) -> dict[str, Any]:
     """Pay out, in one transaction, what the shop kept of its closed purchases (oldest first, a batch)."""
     check_csrf(request, csrf)
-    desk = _desk(request, merchant_id)
+    desk = staff_desk(request, merchant_id)
     shop = site(request)
     waiting = waiting_for_settlement(request, merchant_id)
     if not waiting:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.world import free_port
+
 pytestmark = pytest.mark.cli
 
 
 def test_serve_with_no_node_shows_the_demo_and_leaves_nothing_behind(tmp_path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     log = tmp_path.parent / f"{tmp_path.name}-serve.log"
     with open(log, "wb") as out:
         server = subprocess.Popen([sys.executable, "-m", "ledger", "serve", "--port", str(port)], stdout=out,

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.world import free_port
 
 pytestmark = pytest.mark.tooling
 
@@ -38,9 +39,7 @@ def test_the_first_steps_run_as_written(tmp_path) -> None:
     home = tmp_path / "jane.doe" / "my shop" / "lédger"
     home.mkdir(parents=True)
     (home / "scripts").symlink_to(ROOT / "scripts")  # `python scripts/seed.py`, as from the clone
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("LEDGER_")}
     environment.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}",
                        LEDGER_NODE_PORT=str(port), COLUMNS="100")  # a free port for `ledger node start`

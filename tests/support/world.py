@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,3 +112,10 @@ def assert_kept(ledger: Ledger | Outbox, content_hash: str, text: str, kind: str
     kept = ledger.texts.get(content_hash)
     assert (kept.body, kept.kind.value) == (text, kind) and kept.matches
     assert content_hash != "0x" + hash_of(text).hex()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ from ledger.models import ContactKind
 from ledger.names import Product
 from ledger.render import PURCHASES_COLUMNS
 from tests.support.web import ETHER, Scene, build_scene
-from tests.support.world import deploy_contract, send
+from tests.support.world import deploy_contract, free_port, send
 
 pytestmark = pytest.mark.browser
 
@@ -63,9 +62,7 @@ def scene(tmp_path_factory) -> Scene:
 def server(scene: Scene) -> str:
     """``ledger serve`` in its own process, relaying with development account 0."""
     folder = Path(scene.ledger.history.store.url[len("sqlite:///"):]).parent
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "-c", "import ledger.cli.web; from ledger.cli import main; main()",
                "--rpc", scene.ledger.chain.url, "--deployment", str(folder / "deployment.json"), "--account", "0",
                "serve", "--port", str(port)]

@@ -6,6 +6,7 @@ pragma solidity ^0.8.24;
 /// (same signatures, so the same selectors). We keep our own small copy instead of vendoring forge-std.
 interface Vm {
     function toString(bytes calldata value) external pure returns (string memory);
+    function toString(uint256 value) external pure returns (string memory);
 
     function warp(uint256 newTimestamp) external;
     function getBlockTimestamp() external view returns (uint256 timestamp);

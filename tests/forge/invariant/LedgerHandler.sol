@@ -137,7 +137,11 @@ contract LedgerHandler is LedgerKit {
 
     /// @param hostile Whether the world starts hostile: the gas-burning token burning and every contract that
     /// can refuse ETH refusing it (the `hostility` action changes both either way).
-    constructor(bool hostile) {
+    /// @dev The ETH sent along is shared between the customers and the handler by plain transfers, not
+    /// `vm.deal`: forge undoes every earlier deal of an account a reverted call touched, setUp's too, and the
+    /// sender forge picks for a call may be a customer, so one reverted call could empty a customer's wallet
+    /// where the sequence forge reports (which leaves reverted calls out) shows no reason.
+    constructor(bool hostile) payable {
         (ledger, feedback) = _deployLedger();
         vm.warp(1_800_000_000);
         burner = new GasBurningToken();
@@ -156,7 +160,6 @@ contract LedgerHandler is LedgerKit {
         for (uint256 c; c < CUSTOMERS; ++c) {
             _customerKeys[c] = c + 1 < CUSTOMERS ? 0xC0 + c : 0;
             customers[c] = c + 1 < CUSTOMERS ? vm.addr(0xC0 + c) : address(rejectingCustomer);
-            vm.deal(customers[c], 1e30);
             for (uint256 t = 1; t < TOKENS; ++t) {
                 TestToken(tokens[t]).mint(customers[c], 1e30);
                 vm.prank(customers[c]);
@@ -169,7 +172,11 @@ contract LedgerHandler is LedgerKit {
         for (uint256 s; s < SHOPS; ++s) {
             _setUpShop(s);
         }
-        vm.deal(address(this), 1e30);
+        rejectingCustomer.setAccepting(true);
+        for (uint256 c; c < CUSTOMERS; ++c) {
+            (bool paid,) = customers[c].call{value: msg.value / (CUSTOMERS + 1)}("");
+            require(paid);
+        }
         burner.setBurning(hostile);
         shopWallet.setAccepting(!hostile);
         rejectingCustomer.setAccepting(!hostile);
@@ -902,8 +909,8 @@ contract LedgerHandler is LedgerKit {
 
     /// @notice Someone sends tokens to the ledger outright: more held than owed, never less. The gas-burning
     /// token refuses while it burns, and the handler goes on: no handler call reverts (`fail_on_revert`), since
-    /// forge leaves a reverted call out of the sequence it reports while what it did to forge's own state (a
-    /// prank, a warp) stays, so a failure after one would not replay.
+    /// forge leaves a reverted call out of the sequence it reports while what the call did outside the EVM's
+    /// journal stays (a warp; an undone `vm.deal`: see the constructor), so a failure after one would not replay.
     function donate(uint8 token, uint64 amount) external fresh {
         address t = tokens[1 + token % (TOKENS - 1)];
         uint256 before = TestToken(t).balanceOf(address(ledger));

@@ -33,7 +33,8 @@ contract LedgerInvariants is LedgerKit {
     address[5] internal _tokens;
 
     function setUp() public virtual {
-        handler = new LedgerHandler(_hostile());
+        // 5e27 wei: 1e27 each for the four customers and the handler (forge gives a test contract 2^96 - 1).
+        handler = new LedgerHandler{value: 5e27}(_hostile());
         ledger = handler.ledger();
         for (uint256 t; t < 5; ++t) {
             _tokens[t] = handler.tokens(t);

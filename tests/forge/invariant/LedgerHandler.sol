@@ -157,9 +157,12 @@ contract LedgerHandler is LedgerKit {
         rejectingReferrer = new EthRejecter();
         _payouts = [address(shopWallet), address(0xFA1D)];
         referrers = [address(0x2EFE22E2), address(rejectingReferrer)];
+        rejectingCustomer.setAccepting(true);
         for (uint256 c; c < CUSTOMERS; ++c) {
             _customerKeys[c] = c + 1 < CUSTOMERS ? 0xC0 + c : 0;
             customers[c] = c + 1 < CUSTOMERS ? vm.addr(0xC0 + c) : address(rejectingCustomer);
+            (bool paid,) = customers[c].call{value: msg.value / (CUSTOMERS + 1)}("");
+            require(paid);
             for (uint256 t = 1; t < TOKENS; ++t) {
                 TestToken(tokens[t]).mint(customers[c], 1e30);
                 vm.prank(customers[c]);
@@ -171,11 +174,6 @@ contract LedgerHandler is LedgerKit {
         }
         for (uint256 s; s < SHOPS; ++s) {
             _setUpShop(s);
-        }
-        rejectingCustomer.setAccepting(true);
-        for (uint256 c; c < CUSTOMERS; ++c) {
-            (bool paid,) = customers[c].call{value: msg.value / (CUSTOMERS + 1)}("");
-            require(paid);
         }
         burner.setBurning(hostile);
         shopWallet.setAccepting(!hostile);

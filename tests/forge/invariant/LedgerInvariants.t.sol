@@ -33,7 +33,7 @@ contract LedgerInvariants is LedgerKit {
     address[5] internal _tokens;
 
     function setUp() public virtual {
-        // 5e27 wei: 1e27 each for the four customers and the handler (forge gives a test contract 2^96 - 1).
+        // The world's ETH, which the handler shares out (forge gives a test contract 2^96 - 1 wei).
         handler = new LedgerHandler{value: 5e27}(_hostile());
         ledger = handler.ledger();
         for (uint256 t; t < 5; ++t) {
